@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/**
+ * `hacp`: the companion CLI. It reads the same cluster spec as the apps (`--cluster FILE`, `$HACP_CLUSTER`,
+ * `./cluster.yaml`, or a built-in example) and does what does not belong in manifests: the PKI state, the kubelet
+ * units, the API load balancer and offline verification of a synthesized tree.
+ */
+import { Command } from 'commander';
+import { registerKubeletCommands } from './kubelet-command';
+import { registerLbCommands } from './lb-command';
+import { registerPkiCommands } from './pki-command';
+import { registerVerifyCommands } from './verify-command';
+
+export function buildProgram(): Command {
+  const program = new Command('hacp')
+    .description('companion tool for cdk8s-ha-control-plane: PKI, kubelet units, API load balancer, verification')
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      // commander's own usage errors: exit 1 with its message, no stack trace.
+      process.exit(err.exitCode === 0 ? 0 : 1);
+    });
+  registerPkiCommands(program);
+  registerKubeletCommands(program);
+  registerLbCommands(program);
+  registerVerifyCommands(program);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram().parseAsync(process.argv).catch((e) => {
+    process.stderr.write(`error: ${e?.message ?? e}\n`);
+    process.exit(1);
+  });
+}

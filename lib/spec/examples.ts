@@ -1,0 +1,40 @@
+import { ClusterSpec } from './cluster-spec';
+
+/**
+ * The built-in example for the static-pod control plane: seed `000`'s topology. Three masters master0..master2 on
+ * 10.180.0.10-12, service range 10.180.1.0/24, pod range 10.180.128.0/17, the API reached through the OpenStack
+ * load balancer's floating IP 10.47.40.33 on port 443, every API server serving 6443.
+ */
+export const STATIC_EXAMPLE_CLUSTER: ClusterSpec = {
+  name: 'kubernetes',
+  masters: [
+    { name: 'master0', ip: '10.180.0.10' },
+    { name: 'master1', ip: '10.180.0.11' },
+    { name: 'master2', ip: '10.180.0.12' },
+  ],
+  apiEndpoint: { host: '10.47.40.33', port: 443 },
+  apiServerPort: 6443,
+  networking: { serviceCidr: '10.180.1.0/24', podCidr: '10.180.128.0/17', clusterDomain: 'cluster.local' },
+  loadBalancer: { type: 'octavia', octavia: { subnet: 'kthw-subnet', floatingIp: '10.47.40.33', namePrefix: 'masters' } },
+};
+
+/**
+ * The built-in example for the self-hosted (bootkube) control plane: the seed blog repo's Vagrant topology. Masters
+ * master01..master03 on 172.17.5.101-103, one worker on 172.17.5.201, service range 10.3.0.0/24 (the seed used /24 in
+ * one place and /16 in another: /24 everywhere here), pod range 10.2.0.0/16, the `tds-cloud` application namespace.
+ * The seed's kubeconfig pointed at master03 on 443; here kube-vip keeps a VIP (172.17.5.100) in front of all three.
+ */
+export const BOOTKUBE_EXAMPLE_CLUSTER: ClusterSpec = {
+  name: 'vagrant',
+  masters: [
+    { name: 'master01', ip: '172.17.5.101' },
+    { name: 'master02', ip: '172.17.5.102' },
+    { name: 'master03', ip: '172.17.5.103' },
+  ],
+  workers: [{ name: 'worker01', ip: '172.17.5.201' }],
+  apiEndpoint: { host: '172.17.5.100', port: 443 },
+  apiServerPort: 443,
+  networking: { serviceCidr: '10.3.0.0/24', podCidr: '10.2.0.0/16', clusterDomain: 'cluster.local' },
+  loadBalancer: { type: 'kube-vip', kubeVip: { vip: '172.17.5.100', interface: 'eth1' } },
+  namespaces: ['tds-cloud'],
+};

@@ -1,0 +1,33 @@
+import * as semver from 'semver';
+
+/** Oldest Kubernetes minor this library generates manifests for. */
+export const MIN_KUBERNETES_MINOR = '1.33';
+/** Newest Kubernetes minor this library generates manifests for. */
+export const MAX_KUBERNETES_MINOR = '1.36';
+/** Default Kubernetes version: a released v1.35 patch. */
+export const DEFAULT_KUBERNETES_VERSION = 'v1.35.4';
+/** Default etcd version: a released 3.6 patch (the `registry.k8s.io/etcd:3.6.6-0` image). */
+export const DEFAULT_ETCD_VERSION = '3.6.6';
+/** etcd minors this library can configure. */
+export const SUPPORTED_ETCD_MINORS = ['3.5', '3.6'];
+
+/** The Kubernetes minors of the supported window, oldest first. */
+export const SUPPORTED_KUBERNETES_MINORS = ['1.33', '1.34', '1.35', '1.36'];
+
+/** Parses `v1.35.4` or `1.35.4`; undefined when it is not a full semantic version. */
+export function parseKubernetesVersion(version: string): semver.SemVer | undefined {
+  if (typeof version !== 'string' || !/^v?\d+\.\d+\.\d+$/.test(version)) return undefined;
+  return semver.parse(version.replace(/^v/, '')) ?? undefined;
+}
+
+/** `1.35` for `v1.35.4`. */
+export function minorOf(version: string): string {
+  const v = semver.coerce(version);
+  if (!v) throw new Error(`not a version: '${version}'`);
+  return `${v.major}.${v.minor}`;
+}
+
+/** True when `version` (e.g. etcd 3.6.6) is at least `minor` (e.g. `3.6`). */
+export function atLeast(version: string, minor: string): boolean {
+  return semver.gte(semver.coerce(version)!, semver.coerce(minor)!);
+}
