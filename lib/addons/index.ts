@@ -1,0 +1,2 @@
+// Public API of lib/addons (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/control-plane (filled in by its issue).
+export {};

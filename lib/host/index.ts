@@ -1,0 +1,2 @@
+// Public API of lib/host (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/self-hosted (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/verify (filled in by its issue).
+export {};
