@@ -1,2 +1,10 @@
-// Public API of lib/control-plane (filled in by its issue).
-export {};
+export * from './flags';
+export * from './control-plane-pod';
+export * from './etcd-static-pod';
+export * from './api-server-pod';
+export * from './api-server-config';
+export * from './controller-manager-pod';
+export * from './scheduler-pod';
+export * from './static-control-plane';
+export * from './control-plane-rbac';
+export * from './encryption-config';

@@ -1,0 +1,81 @@
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { HostPaths, PKI_DIR } from '../pki/paths';
+import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
+import { apiServerFlags } from './flags';
+import { auditPolicy, authenticationConfiguration } from './api-server-config';
+
+/** A file the pod needs on its host, relative to `/etc/kubernetes`. */
+export interface HostFile {
+  /** Path relative to `/etc/kubernetes` (POSIX). */
+  readonly path: string;
+  readonly content: string;
+  /** File mode. */
+  readonly mode: number;
+}
+
+/** Properties of `ApiServerPod`. */
+export interface ApiServerPodProps extends ControlPlanePodProps {
+  /**
+   * Admission plugins to enable in addition to `NodeRestriction` (the defaults of the API server, such as
+   * `NamespaceLifecycle`, `ServiceAccount` and `PodSecurity`, stay on).
+   * @default []
+   */
+  readonly extraAdmissionPlugins?: string[];
+}
+
+/**
+ * kube-apiserver of one master, as a static pod.
+ *
+ * Secure port only, TLS 1.2+ with strong ciphers; talks to the local etcd member over mTLS; `Node,RBAC`
+ * authorization with `NodeRestriction`; bootstrap tokens; a dedicated service-account key pair; the front-proxy
+ * (aggregation) client; kubelet serving certificates verified against the cluster CA; an audit log with rotation and
+ * the policy from `auditPolicy()`; profiling off; anonymous requests allowed on the health endpoints only (through
+ * the structured authentication configuration, see `authenticationConfiguration()`); secrets encrypted at rest.
+ * The configuration files it reads are returned by `hostFiles()` (the encryption configuration, which holds a key,
+ * comes from the PKI state).
+ */
+export class ApiServerPod extends ControlPlanePod {
+  constructor(scope: Construct, id: string, props: ApiServerPodProps) {
+    for (const plugin of props.extraAdmissionPlugins ?? []) {
+      if (!/^[A-Za-z]+$/.test(plugin)) throw new Error(`extraAdmissionPlugins: '${plugin}' is not an admission plugin name`);
+    }
+    super(scope, id, props, (spec, master) => {
+      const flags = apiServerFlags(spec, { advertiseAddress: master.ip });
+      if (props.extraAdmissionPlugins?.length) {
+        flags['enable-admission-plugins'] = ['NodeRestriction', ...props.extraAdmissionPlugins.filter((p) => p !== 'NodeRestriction')].join(',');
+      }
+      const port = spec.apiServerPort;
+      return {
+        component: 'kube-apiserver',
+        image: `${spec.imageRegistry}/kube-apiserver:${spec.kubernetesVersion}`,
+        command: ['kube-apiserver'],
+        defaultFlags: flags,
+        volumes: [
+          { name: 'k8s-certs', hostPath: PKI_DIR },
+          { name: 'ca-certs', hostPath: '/etc/ssl/certs' },
+          { name: 'apiserver-config', hostPath: HostPaths.apiServerConfigDir },
+          { name: 'audit-log', hostPath: HostPaths.auditLogDir, readOnly: false },
+        ],
+        resources: { requests: { cpu: quantity('250m') } },
+        ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }],
+        annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': `${master.ip.includes(':') ? `[${master.ip}]` : master.ip}:${port}` },
+        probes: {
+          liveness: httpProbe('liveness', master.ip, '/livez', port, 'HTTPS'),
+          readiness: httpProbe('readiness', master.ip, '/readyz', port, 'HTTPS'),
+          startup: httpProbe('startup', master.ip, '/livez', port, 'HTTPS'),
+        },
+        addCapabilities: port < 1024 ? ['NET_BIND_SERVICE'] : [],
+      };
+    });
+  }
+
+  /** The audit policy and the authentication configuration this API server reads (0600). */
+  public hostFiles(): HostFile[] {
+    const rel = (p: string) => p.slice('/etc/kubernetes/'.length);
+    return [
+      { path: rel(HostPaths.auditPolicy), content: stringify(auditPolicy()), mode: 0o600 },
+      { path: rel(HostPaths.authenticationConfig), content: stringify(authenticationConfiguration(this.cluster)), mode: 0o600 },
+    ];
+  }
+}

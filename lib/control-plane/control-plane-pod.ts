@@ -1,0 +1,166 @@
+import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
+import { ClusterSpec, NodeSpec, ResolvedClusterSpec, findMaster, resolveSpec } from '../spec';
+import { Flags, renderFlags } from './flags';
+
+/** A hostPath volume mounted into a control-plane container. */
+export interface HostPathMount {
+  /** Volume name (a DNS-1123 label, unique in the pod). */
+  readonly name: string;
+  /** Path on the host. */
+  readonly hostPath: string;
+  /** Path in the container. @default - the host path */
+  readonly mountPath?: string;
+  /** @default true */
+  readonly readOnly?: boolean;
+  /** hostPath type. @default DirectoryOrCreate */
+  readonly type?: 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
+}
+
+/** Properties every control-plane static pod accepts. */
+export interface ControlPlanePodProps {
+  /** The cluster. A plain `ClusterSpec` is validated and resolved. */
+  readonly cluster: ClusterSpec | ResolvedClusterSpec;
+  /** Name of the master this pod runs on (one of `cluster.masters`). */
+  readonly master: string;
+  /** Container image. @default - the component's image in `cluster.imageRegistry` at the cluster's version */
+  readonly image?: string;
+  /** Flags to add or override, without the leading dashes (`{ 'v': '2' }` → `--v=2`). @default {} */
+  readonly extraArgs?: Record<string, string>;
+  /** Default flags to drop, without dashes. @default [] */
+  readonly removeArgs?: string[];
+  /** Extra hostPath volumes. @default [] */
+  readonly extraVolumes?: HostPathMount[];
+  /** Extra environment variables. @default {} */
+  readonly extraEnv?: Record<string, string>;
+  /** Resource requests and limits. @default - requests as kubeadm sets them, no limits */
+  readonly resources?: k8s.ResourceRequirements;
+}
+
+/** What a component contributes to its pod; everything else is common. */
+export interface StaticPodParts {
+  readonly component: string;
+  readonly image: string;
+  readonly command: string[];
+  readonly defaultFlags: Flags;
+  readonly env?: Flags;
+  readonly volumes: HostPathMount[];
+  readonly resources: k8s.ResourceRequirements;
+  readonly probes: { liveness: k8s.Probe; readiness?: k8s.Probe; startup: k8s.Probe };
+  readonly annotations?: Record<string, string>;
+  readonly ports?: k8s.ContainerPort[];
+  readonly addCapabilities?: string[];
+}
+
+/** A resource quantity (`100m`, `128Mi`). */
+export function quantity(value: string): k8s.Quantity {
+  return k8s.Quantity.fromString(value);
+}
+
+/** Resolves the cluster and the master of a pod's props; throws naming the bad master.*/
+export function resolveMaster(props: ControlPlanePodProps): { spec: ResolvedClusterSpec; master: NodeSpec } {
+  const spec = resolveSpec(props.cluster);
+  if (typeof props.master !== 'string' || !props.master) {
+    throw new Error(`master: '${props.master}' must name one of the masters (${spec.masters.map((m) => m.name).join(', ')})`);
+  }
+  return { spec, master: findMaster(spec, props.master) };
+}
+
+/** An HTTP(S) GET probe with kubeadm's timings for its kind.*/
+export function httpProbe(kind: 'liveness' | 'readiness' | 'startup', host: string, path: string, port: number, scheme: 'HTTP' | 'HTTPS'): k8s.Probe {
+  const timings = {
+    liveness: { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 8 },
+    readiness: { periodSeconds: 1, timeoutSeconds: 15, failureThreshold: 3 },
+    startup: { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 24 },
+  }[kind];
+  return { httpGet: { host, path, port: k8s.IntOrString.fromNumber(port), scheme }, ...timings };
+}
+
+/**
+ * Base of the four control-plane pods: a kube-system Pod for the kubelet's static pod directory, built with the L1
+ * `KubePod` so that the output is exactly what is written here (no cdk8s-plus defaults): host network,
+ * `system-node-critical`, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped, typed hostPath
+ * volumes sorted by name, `component`/`tier` labels.
+ */
+export abstract class ControlPlanePod extends Construct {
+  /** The resolved cluster. */
+  public readonly cluster: ResolvedClusterSpec;
+  /** The master this pod runs on. */
+  public readonly master: NodeSpec;
+  /** The component name (`etcd`, `kube-apiserver`, ...): the pod name and the manifest file name. */
+  public readonly component: string;
+  /** The container image. */
+  public readonly image: string;
+  /** The container's arguments (`--flag=value`, sorted). */
+  public readonly args: string[];
+  /** The container's environment. */
+  public readonly env: Record<string, string>;
+  /** The hostPath volumes. */
+  public readonly volumes: HostPathMount[];
+  /** The underlying `KubePod` (escape hatch). */
+  public readonly apiObject: k8s.KubePod;
+
+  protected constructor(scope: Construct, id: string, props: ControlPlanePodProps, build: (spec: ResolvedClusterSpec, master: NodeSpec) => StaticPodParts) {
+    super(scope, id);
+    const { spec, master } = resolveMaster(props);
+    const parts = build(spec, master);
+    this.cluster = spec;
+    this.master = master;
+    this.component = parts.component;
+    this.image = props.image ?? parts.image;
+    this.args = renderFlags(parts.defaultFlags, props.extraArgs, props.removeArgs);
+    this.env = { ...parts.env, ...props.extraEnv };
+    this.volumes = mergeVolumes(parts.volumes, props.extraVolumes ?? []);
+
+    const env = Object.entries(this.env).map(([name, value]) => ({ name, value }));
+    this.apiObject = new k8s.KubePod(this, 'Resource', {
+      metadata: {
+        name: parts.component,
+        namespace: 'kube-system',
+        labels: { 'component': parts.component, 'tier': 'control-plane' },
+        ...(parts.annotations ? { annotations: parts.annotations } : {}),
+      },
+      spec: {
+        hostNetwork: true,
+        priorityClassName: 'system-node-critical',
+        securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{
+          name: parts.component,
+          image: this.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: parts.command,
+          args: this.args.length ? this.args : undefined,
+          env: env.length ? env : undefined,
+          ports: parts.ports,
+          livenessProbe: parts.probes.liveness,
+          readinessProbe: parts.probes.readiness,
+          startupProbe: parts.probes.startup,
+          resources: props.resources ?? parts.resources,
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['ALL'], ...(parts.addCapabilities?.length ? { add: parts.addCapabilities } : {}) },
+          },
+          volumeMounts: this.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath ?? v.hostPath, readOnly: v.readOnly ?? true })),
+        }],
+        volumes: this.volumes.map((v) => ({ name: v.name, hostPath: { path: v.hostPath, type: v.type ?? 'DirectoryOrCreate' } })),
+      },
+    });
+  }
+
+  /** The value of a flag (`--name=value`), or undefined. */
+  public flag(name: string): string | undefined {
+    const prefix = `--${name}=`;
+    return this.args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+  }
+}
+
+function mergeVolumes(defaults: HostPathMount[], extra: HostPathMount[]): HostPathMount[] {
+  const byName = new Map<string, HostPathMount>();
+  for (const v of defaults) byName.set(v.name, v);
+  for (const v of extra) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v.name)) throw new Error(`extraVolumes: volume name '${v.name}' is not a DNS-1123 label`);
+    if (!v.hostPath?.startsWith('/')) throw new Error(`extraVolumes: hostPath '${v.hostPath}' of volume '${v.name}' must be absolute`);
+    byName.set(v.name, v);
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

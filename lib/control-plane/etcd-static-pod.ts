@@ -1,0 +1,52 @@
+import { Construct } from 'constructs';
+import { ETCD_PKI_DIR, HostPaths } from '../pki/paths';
+import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
+import { ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT, etcdEnvironment } from './flags';
+
+/** Properties of `EtcdStaticPod`. */
+export interface EtcdStaticPodProps extends ControlPlanePodProps {}
+
+/**
+ * One member of the stacked etcd cluster (one per master), as a static pod.
+ *
+ * Configured entirely through `ETCD_*` environment variables, as in the seed; the container gets no flags because
+ * etcd exits when a setting is given both ways (so `extraArgs` is refused: use `extraEnv`). Clients and peers use
+ * mutual TLS with the etcd CA; health and metrics are served on plain HTTP bound to loopback only, where the
+ * probes (`/livez`, `/readyz`) reach them. The data directory is the host's `/var/lib/etcd`.
+ */
+export class EtcdStaticPod extends ControlPlanePod {
+  constructor(scope: Construct, id: string, props: EtcdStaticPodProps) {
+    if (props.extraArgs && Object.keys(props.extraArgs).length) {
+      throw new Error(`extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of ${JSON.stringify(props.extraArgs)}`);
+    }
+    for (const name of Object.keys(props.extraEnv ?? {})) {
+      if (!/^ETCD_[A-Z0-9_]+$/.test(name)) throw new Error(`extraEnv: '${name}' is not an etcd setting (ETCD_* in upper case)`);
+    }
+    super(scope, id, props, (spec, master) => {
+      const loopback = master.ip.includes(':') ? '::1' : '127.0.0.1';
+      return {
+        component: 'etcd',
+        image: `${spec.imageRegistry}/etcd:${spec.etcdVersion}-0`,
+        command: ['etcd'],
+        defaultFlags: {},
+        env: etcdEnvironment(spec, master),
+        volumes: [
+          { name: 'etcd-certs', hostPath: ETCD_PKI_DIR },
+          { name: 'etcd-data', hostPath: HostPaths.etcdDataDir, readOnly: false },
+        ],
+        resources: { requests: { cpu: quantity('100m'), memory: quantity('100Mi') } },
+        ports: [
+          { name: 'client', containerPort: ETCD_CLIENT_PORT, protocol: 'TCP' },
+          { name: 'peer', containerPort: ETCD_PEER_PORT, protocol: 'TCP' },
+          { name: 'metrics', containerPort: ETCD_METRICS_PORT, protocol: 'TCP' },
+        ],
+        probes: {
+          liveness: httpProbe('liveness', loopback, '/livez', ETCD_METRICS_PORT, 'HTTP'),
+          readiness: httpProbe('readiness', loopback, '/readyz', ETCD_METRICS_PORT, 'HTTP'),
+          startup: httpProbe('startup', loopback, '/readyz', ETCD_METRICS_PORT, 'HTTP'),
+        },
+      };
+    });
+  }
+}
+

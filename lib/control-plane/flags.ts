@@ -1,0 +1,288 @@
+import { HostPaths, KubeconfigPaths, PkiPaths } from '../pki/paths';
+import { NodeSpec, ResolvedClusterSpec, atLeast, urlHost } from '../spec';
+
+/**
+ * Command-line flags of the control-plane components, as `name → value` maps (names without `--`). One source of
+ * truth for both topologies: the static pods use them with kubeadm's paths, the self-hosted control plane with the
+ * paths of its Secrets. Every flag here exists in the component's reference for the supported versions (tested).
+ */
+export type Flags = Record<string, string>;
+
+/** TLS settings shared by every serving component (CIS 1.2.30 / 4.2.12: strong ciphers only). */
+export const TLS_CIPHER_SUITES = [
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+].join(',');
+
+/** Secure ports of the controller manager and the scheduler (HTTPS only; the insecure ports are gone). */
+export const CONTROLLER_MANAGER_PORT = 10257;
+export const SCHEDULER_PORT = 10259;
+/** etcd ports. */
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+export const ETCD_METRICS_PORT = 2381;
+
+/** Certificate and config paths the API server reads. */
+export interface ApiServerPaths {
+  readonly caCert: string;
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  readonly kubeletClientCert: string;
+  readonly kubeletClientKey: string;
+  readonly etcdCaCert: string;
+  readonly etcdClientCert: string;
+  readonly etcdClientKey: string;
+  readonly frontProxyCaCert: string;
+  readonly frontProxyClientCert: string;
+  readonly frontProxyClientKey: string;
+  readonly serviceAccountPub: string;
+  readonly serviceAccountKey: string;
+  /** Audit policy file; no audit log when undefined. */
+  readonly auditPolicy?: string;
+  /** Directory of the audit log. */
+  readonly auditLogDir?: string;
+  /** Structured authentication configuration; plain `--anonymous-auth=false` when undefined. */
+  readonly authenticationConfig?: string;
+  /** Encryption at rest configuration; none when undefined. */
+  readonly encryptionConfig?: string;
+}
+
+/** kubeadm's layout (`/etc/kubernetes/pki/...`). */
+export const KUBEADM_API_SERVER_PATHS: ApiServerPaths = {
+  caCert: PkiPaths.caCert,
+  tlsCert: PkiPaths.apiServerCert,
+  tlsKey: PkiPaths.apiServerKey,
+  kubeletClientCert: PkiPaths.apiServerKubeletClientCert,
+  kubeletClientKey: PkiPaths.apiServerKubeletClientKey,
+  etcdCaCert: PkiPaths.etcdCaCert,
+  etcdClientCert: PkiPaths.apiServerEtcdClientCert,
+  etcdClientKey: PkiPaths.apiServerEtcdClientKey,
+  frontProxyCaCert: PkiPaths.frontProxyCaCert,
+  frontProxyClientCert: PkiPaths.frontProxyClientCert,
+  frontProxyClientKey: PkiPaths.frontProxyClientKey,
+  serviceAccountPub: PkiPaths.serviceAccountPub,
+  serviceAccountKey: PkiPaths.serviceAccountKey,
+  auditPolicy: HostPaths.auditPolicy,
+  auditLogDir: HostPaths.auditLogDir,
+  authenticationConfig: HostPaths.authenticationConfig,
+  encryptionConfig: HostPaths.encryptionConfig,
+};
+
+/** Options for `apiServerFlags()`. */
+export interface ApiServerFlagsOptions {
+  /** The address the API server advertises to the cluster (a master IP, or `$(POD_IP)` in a DaemonSet). */
+  readonly advertiseAddress: string;
+  /** etcd client URLs. @default - the local member, `https://127.0.0.1:2379` (stacked etcd, as kubeadm) */
+  readonly etcdServers?: string[];
+  /** File paths. @default KUBEADM_API_SERVER_PATHS */
+  readonly paths?: ApiServerPaths;
+}
+
+/** kube-apiserver flags: kubeadm's set plus the CIS Kubernetes Benchmark v1.12 section 1.2 settings. */
+export function apiServerFlags(spec: ResolvedClusterSpec, options: ApiServerFlagsOptions): Flags {
+  const p = options.paths ?? KUBEADM_API_SERVER_PATHS;
+  const flags: Flags = {
+    'advertise-address': options.advertiseAddress,
+    'allow-privileged': 'true',
+    'authorization-mode': 'Node,RBAC',
+    'client-ca-file': p.caCert,
+    'enable-admission-plugins': 'NodeRestriction',
+    'enable-bootstrap-token-auth': 'true',
+    'etcd-cafile': p.etcdCaCert,
+    'etcd-certfile': p.etcdClientCert,
+    'etcd-keyfile': p.etcdClientKey,
+    'etcd-servers': (options.etcdServers ?? [`https://127.0.0.1:${ETCD_CLIENT_PORT}`]).join(','),
+    'kubelet-certificate-authority': p.caCert,
+    'kubelet-client-certificate': p.kubeletClientCert,
+    'kubelet-client-key': p.kubeletClientKey,
+    'kubelet-preferred-address-types': 'InternalIP,ExternalIP,Hostname',
+    'profiling': 'false',
+    'proxy-client-cert-file': p.frontProxyClientCert,
+    'proxy-client-key-file': p.frontProxyClientKey,
+    'requestheader-allowed-names': 'front-proxy-client',
+    'requestheader-client-ca-file': p.frontProxyCaCert,
+    'requestheader-extra-headers-prefix': 'X-Remote-Extra-',
+    'requestheader-group-headers': 'X-Remote-Group',
+    'requestheader-username-headers': 'X-Remote-User',
+    'secure-port': String(spec.apiServerPort),
+    'service-account-issuer': `https://kubernetes.default.svc.${spec.networking.clusterDomain}`,
+    'service-account-key-file': p.serviceAccountPub,
+    'service-account-lookup': 'true',
+    'service-account-signing-key-file': p.serviceAccountKey,
+    'service-cluster-ip-range': spec.networking.serviceCidr,
+    'tls-cert-file': p.tlsCert,
+    'tls-cipher-suites': TLS_CIPHER_SUITES,
+    'tls-min-version': 'VersionTLS12',
+    'tls-private-key-file': p.tlsKey,
+  };
+  if (p.authenticationConfig) {
+    // Anonymous requests only for the health endpoints (kubelet probes and load balancer checks carry no
+    // credentials); `--anonymous-auth` and an `anonymous` section in the file are mutually exclusive.
+    flags['authentication-config'] = p.authenticationConfig;
+  } else {
+    flags['anonymous-auth'] = 'false';
+  }
+  if (p.auditPolicy && p.auditLogDir) {
+    Object.assign(flags, {
+      'audit-log-maxage': '30',
+      'audit-log-maxbackup': '10',
+      'audit-log-maxsize': '100',
+      'audit-log-path': `${p.auditLogDir}/audit.log`,
+      'audit-policy-file': p.auditPolicy,
+    });
+  }
+  if (p.encryptionConfig) flags['encryption-provider-config'] = p.encryptionConfig;
+  return flags;
+}
+
+/** Paths the controller manager reads. */
+export interface ControllerManagerPaths {
+  readonly kubeconfig: string;
+  readonly caCert: string;
+  /** CA key for the csrsigning controller (kubelet certificate rotation). */
+  readonly caKey: string;
+  readonly frontProxyCaCert: string;
+  readonly serviceAccountKey: string;
+}
+
+export const KUBEADM_CONTROLLER_MANAGER_PATHS: ControllerManagerPaths = {
+  kubeconfig: KubeconfigPaths.controllerManager,
+  caCert: PkiPaths.caCert,
+  caKey: PkiPaths.caKey,
+  frontProxyCaCert: PkiPaths.frontProxyCaCert,
+  serviceAccountKey: PkiPaths.serviceAccountKey,
+};
+
+/** kube-controller-manager flags: kubeadm's set plus CIS section 1.3. */
+export function controllerManagerFlags(spec: ResolvedClusterSpec, paths: ControllerManagerPaths = KUBEADM_CONTROLLER_MANAGER_PATHS): Flags {
+  const flags: Flags = {
+    'allocate-node-cidrs': 'true',
+    'authentication-kubeconfig': paths.kubeconfig,
+    'authorization-kubeconfig': paths.kubeconfig,
+    'bind-address': '127.0.0.1',
+    'client-ca-file': paths.caCert,
+    'cluster-cidr': spec.networking.podCidr,
+    'cluster-name': spec.name,
+    'cluster-signing-cert-file': paths.caCert,
+    'cluster-signing-key-file': paths.caKey,
+    'controllers': '*,bootstrapsigner,tokencleaner',
+    'kubeconfig': paths.kubeconfig,
+    'leader-elect': 'true',
+    'node-cidr-mask-size': String(spec.networking.nodeCidrMaskSize),
+    'profiling': 'false',
+    'requestheader-client-ca-file': paths.frontProxyCaCert,
+    'root-ca-file': paths.caCert,
+    'secure-port': String(CONTROLLER_MANAGER_PORT),
+    'service-account-private-key-file': paths.serviceAccountKey,
+    'service-cluster-ip-range': spec.networking.serviceCidr,
+    'terminated-pod-gc-threshold': '12500',
+    'tls-cipher-suites': TLS_CIPHER_SUITES,
+    'tls-min-version': 'VersionTLS12',
+    'use-service-account-credentials': 'true',
+  };
+  if (spec.cloudProvider === 'external') flags['cloud-provider'] = 'external';
+  return flags;
+}
+
+/** kube-scheduler flags: kubeadm's set plus CIS section 1.4. */
+export function schedulerFlags(_spec: ResolvedClusterSpec, kubeconfig: string = KubeconfigPaths.scheduler): Flags {
+  return {
+    'authentication-kubeconfig': kubeconfig,
+    'authorization-kubeconfig': kubeconfig,
+    'bind-address': '127.0.0.1',
+    'kubeconfig': kubeconfig,
+    'leader-elect': 'true',
+    'profiling': 'false',
+    'secure-port': String(SCHEDULER_PORT),
+    'tls-cipher-suites': TLS_CIPHER_SUITES,
+    'tls-min-version': 'VersionTLS12',
+  };
+}
+
+/** Paths etcd reads. */
+export interface EtcdPaths {
+  readonly dataDir: string;
+  readonly caCert: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly peerCert: string;
+  readonly peerKey: string;
+}
+
+export const KUBEADM_ETCD_PATHS: EtcdPaths = {
+  dataDir: HostPaths.etcdDataDir,
+  caCert: PkiPaths.etcdCaCert,
+  serverCert: PkiPaths.etcdServerCert,
+  serverKey: PkiPaths.etcdServerKey,
+  peerCert: PkiPaths.etcdPeerCert,
+  peerKey: PkiPaths.etcdPeerKey,
+};
+
+/** etcd URL of a member on a port. */
+export function etcdUrl(ip: string, port: number, scheme = 'https'): string {
+  return `${scheme}://${urlHost(ip)}:${port}`;
+}
+
+/** `ETCD_INITIAL_CLUSTER`: every master, `name=https://ip:2380`. */
+export function etcdInitialCluster(spec: ResolvedClusterSpec): string {
+  return spec.masters.map((m) => `${m.name}=${etcdUrl(m.ip, ETCD_PEER_PORT)}`).join(',');
+}
+
+/**
+ * etcd settings of one stacked member as `ETCD_*` environment variables (as the seed configures etcd). etcd exits
+ * when a setting is given both as variable and as flag, so the pod passes no flags at all. mTLS for clients and
+ * peers (CIS 2.1-2.6), metrics and health on plain HTTP bound to loopback only.
+ */
+export function etcdEnvironment(spec: ResolvedClusterSpec, member: NodeSpec, paths: EtcdPaths = KUBEADM_ETCD_PATHS): Flags {
+  const loopback = member.ip.includes(':') ? '::1' : '127.0.0.1';
+  const env: Flags = {
+    ETCD_NAME: member.name,
+    ETCD_DATA_DIR: paths.dataDir,
+    ETCD_INITIAL_CLUSTER: etcdInitialCluster(spec),
+    ETCD_INITIAL_CLUSTER_STATE: 'new',
+    ETCD_INITIAL_CLUSTER_TOKEN: spec.name,
+    ETCD_INITIAL_ADVERTISE_PEER_URLS: etcdUrl(member.ip, ETCD_PEER_PORT),
+    ETCD_ADVERTISE_CLIENT_URLS: etcdUrl(member.ip, ETCD_CLIENT_PORT),
+    ETCD_LISTEN_PEER_URLS: etcdUrl(member.ip, ETCD_PEER_PORT),
+    ETCD_LISTEN_CLIENT_URLS: `${etcdUrl(loopback, ETCD_CLIENT_PORT)},${etcdUrl(member.ip, ETCD_CLIENT_PORT)}`,
+    ETCD_LISTEN_METRICS_URLS: etcdUrl(loopback, ETCD_METRICS_PORT, 'http'),
+    ETCD_CERT_FILE: paths.serverCert,
+    ETCD_KEY_FILE: paths.serverKey,
+    ETCD_TRUSTED_CA_FILE: paths.caCert,
+    ETCD_CLIENT_CERT_AUTH: 'true',
+    ETCD_AUTO_TLS: 'false',
+    ETCD_PEER_CERT_FILE: paths.peerCert,
+    ETCD_PEER_KEY_FILE: paths.peerKey,
+    ETCD_PEER_TRUSTED_CA_FILE: paths.caCert,
+    ETCD_PEER_CLIENT_CERT_AUTH: 'true',
+    ETCD_PEER_AUTO_TLS: 'false',
+    ETCD_SNAPSHOT_COUNT: '10000',
+    ETCD_CIPHER_SUITES: TLS_CIPHER_SUITES,
+  };
+  if (atLeast(spec.etcdVersion, '3.6')) {
+    env.ETCD_FEATURE_GATES = 'InitialCorruptCheck=true';
+    env.ETCD_WATCH_PROGRESS_NOTIFY_INTERVAL = '5s';
+  } else {
+    env.ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK = 'true';
+    env.ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL = '5s';
+  }
+  return env;
+}
+
+/**
+ * Merges user flags over defaults and renders `--name=value`, sorted by name (as kubeadm does). To drop a default
+ * flag, name it in `remove`.
+ */
+export function renderFlags(defaults: Flags, extra: Flags = {}, remove: readonly string[] = []): string[] {
+  const merged: Flags = { ...defaults };
+  for (const [k, v] of Object.entries(extra)) {
+    if (k.startsWith('-')) throw new Error(`extraArgs: flag names are given without dashes: '${k}'`);
+    merged[k] = v;
+  }
+  for (const k of remove) delete merged[k];
+  return Object.keys(merged).sort().map((k) => `--${k}=${merged[k]}`);
+}

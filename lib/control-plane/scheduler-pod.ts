@@ -1,0 +1,28 @@
+import { Construct } from 'constructs';
+import { KubeconfigPaths } from '../pki/paths';
+import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
+import { SCHEDULER_PORT, schedulerFlags } from './flags';
+
+/** Properties of `SchedulerPod`. */
+export interface SchedulerPodProps extends ControlPlanePodProps {}
+
+/**
+ * kube-scheduler of one master, as a static pod: leader election, its own kubeconfig to the local API server,
+ * HTTPS on 127.0.0.1:10259 only, profiling off. It mounts nothing but its kubeconfig.
+ */
+export class SchedulerPod extends ControlPlanePod {
+  constructor(scope: Construct, id: string, props: SchedulerPodProps) {
+    super(scope, id, props, (spec) => ({
+      component: 'kube-scheduler',
+      image: `${spec.imageRegistry}/kube-scheduler:${spec.kubernetesVersion}`,
+      command: ['kube-scheduler'],
+      defaultFlags: schedulerFlags(spec),
+      volumes: [{ name: 'kubeconfig', hostPath: KubeconfigPaths.scheduler, type: 'FileOrCreate' }],
+      resources: { requests: { cpu: quantity('100m') } },
+      probes: {
+        liveness: httpProbe('liveness', '127.0.0.1', '/healthz', SCHEDULER_PORT, 'HTTPS'),
+        startup: httpProbe('startup', '127.0.0.1', '/healthz', SCHEDULER_PORT, 'HTTPS'),
+      },
+    }));
+  }
+}
