@@ -1,2 +1,4 @@
-// Public API of lib/verify (filled in by its issue).
-export {};
+// Public API of lib/verify: offline checks of a synthesized tree (schema, flags, CIS, consistency).
+export * from './finding';
+export * from './schema';
+export * from './flags';
