@@ -31,7 +31,7 @@ const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 let compiled: ReturnType<Ajv['compile']> | undefined;
 function schemaValidator() {
   if (!compiled) {
-    compiled = new Ajv({ allErrors: true, strict: true }).compile(CLUSTER_SPEC_SCHEMA);
+    compiled = new Ajv({ allErrors: true, strict: true, verbose: true }).compile(CLUSTER_SPEC_SCHEMA);
   }
   return compiled;
 }
@@ -58,7 +58,8 @@ function schemaMessage(e: ErrorObject, input: unknown): string {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = (e.params as any).additionalProperty;
-      return `${fieldPath(e.instancePath, key)}: unknown key ${show(key)}`;
+      const known = Object.keys((e.parentSchema as any)?.properties ?? {});
+      return `${fieldPath(e.instancePath, key)}: unknown key${known.length ? ` (known keys: ${known.join(', ')})` : ''}`;
     }
     case 'required':
       return `${fieldPath(e.instancePath, (e.params as any).missingProperty)}: required`;

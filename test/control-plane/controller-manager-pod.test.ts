@@ -1,0 +1,59 @@
+import { ControllerManagerPod } from '../../lib/control-plane';
+import { STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
+import { argMap, container, synthObjects } from '../support/synth';
+import { flagErrors, schemaErrors, spec } from './_shared';
+
+describe('ControllerManagerPod', () => {
+  const [pod] = synthObjects((chart) => new ControllerManagerPod(chart, 'kcm', { cluster: spec, master: 'master0' }));
+  const args = argMap(container(pod).args);
+
+  test('defaults', () => {
+    expect(pod).toMatchSnapshot();
+  });
+
+  test('valid Pod, known flags', () => {
+    expect(schemaErrors(pod)).toEqual([]);
+    expect(flagErrors('kube-controller-manager', container(pod).args)).toEqual([]);
+  });
+
+  test('leader election, own kubeconfig, secure port on loopback, profiling off', () => {
+    expect(args).toMatchObject({
+      'leader-elect': 'true',
+      'kubeconfig': '/etc/kubernetes/controller-manager.conf',
+      'authentication-kubeconfig': '/etc/kubernetes/controller-manager.conf',
+      'authorization-kubeconfig': '/etc/kubernetes/controller-manager.conf',
+      'bind-address': '127.0.0.1',
+      'secure-port': '10257',
+      'profiling': 'false',
+      'use-service-account-credentials': 'true',
+      'service-account-private-key-file': '/etc/kubernetes/pki/sa.key',
+      'root-ca-file': '/etc/kubernetes/pki/ca.crt',
+    });
+    expect(args.address).toBeUndefined();
+    expect(args.port).toBeUndefined();
+    expect(args.master).toBeUndefined();
+  });
+
+  test('node CIDRs are allocated from the pod range', () => {
+    expect(args).toMatchObject({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.180.128.0/17', 'service-cluster-ip-range': '10.180.1.0/24', 'node-cidr-mask-size': '24' });
+  });
+
+  test('probe: HTTPS /healthz on 127.0.0.1:10257, no readiness probe', () => {
+    expect(container(pod).livenessProbe.httpGet).toEqual({ host: '127.0.0.1', path: '/healthz', port: 10257, scheme: 'HTTPS' });
+    expect(container(pod).startupProbe.httpGet).toEqual({ host: '127.0.0.1', path: '/healthz', port: 10257, scheme: 'HTTPS' });
+    expect(container(pod).readinessProbe).toBeUndefined();
+  });
+
+  test('kubeconfig mounted as a file, read-only', () => {
+    expect(pod.spec.volumes).toContainEqual({ name: 'kubeconfig', hostPath: { path: '/etc/kubernetes/controller-manager.conf', type: 'FileOrCreate' } });
+    expect(container(pod).volumeMounts.every((m: any) => m.readOnly)).toBe(true);
+  });
+
+  test('cloud provider: external only when the spec says so', () => {
+    expect(args['cloud-provider']).toBeUndefined();
+    const external = resolveSpec({ ...STATIC_EXAMPLE_CLUSTER, cloudProvider: 'external' });
+    const [p] = synthObjects((chart) => new ControllerManagerPod(chart, 'kcm', { cluster: external, master: 'master0', extraArgs: { 'cluster-signing-duration': '720h' } }));
+    expect(p).toMatchSnapshot();
+    expect(argMap(container(p).args)).toMatchObject({ 'cloud-provider': 'external', 'cluster-signing-duration': '720h' });
+  });
+});

@@ -1,0 +1,22 @@
+import { apiServerFlags, controllerManagerFlags, etcdEnvironment, renderFlags, schedulerFlags } from '../../lib/control-plane';
+import { etcdErrors, flagErrors, spec } from './_shared';
+
+describe('flag builders', () => {
+  test('every emitted flag exists for every supported version', () => {
+    expect(flagErrors('kube-apiserver', renderFlags(apiServerFlags(spec, { advertiseAddress: '10.0.0.1' })))).toEqual([]);
+    expect(flagErrors('kube-controller-manager', renderFlags(controllerManagerFlags({ ...spec, cloudProvider: 'external' })))).toEqual([]);
+    expect(flagErrors('kube-scheduler', renderFlags(schedulerFlags(spec)))).toEqual([]);
+    expect(etcdErrors([], Object.entries(etcdEnvironment(spec, spec.masters[0])).map(([name, value]) => ({ name, value })), spec.etcdVersion)).toEqual([]);
+  });
+
+  test('the check can fail: seed flags are reported', () => {
+    const seed = ['--insecure-bind-address=0.0.0.0', '--kubelet-https=true', '--apiserver-count=3', '--experimental-bootstrap-token-auth'];
+    expect(flagErrors('kube-apiserver', seed)).toHaveLength(seed.length * 4);
+    expect(flagErrors('kube-controller-manager', ['--no-such-flag=1'])).not.toEqual([]);
+    expect(etcdErrors(['--snapshot-count=1'], [{ name: 'ETCD_SNAPSHOT_COUNT', value: '2' }], '3.6').length).toBeGreaterThan(0);
+  });
+
+  test('renderFlags sorts, merges and removes', () => {
+    expect(renderFlags({ b: '1', a: '2' }, { c: '3', b: '4' }, ['a'])).toEqual(['--b=4', '--c=3']);
+  });
+});

@@ -1,0 +1,25 @@
+import { Chart, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+
+/** Synthesizes what `build` adds to a fresh chart; returns the manifests (what `cdk8s synth` would write). */
+export function synthObjects(build: (chart: Chart) => Construct | void): any[] {
+  const chart = Testing.chart();
+  build(chart);
+  return Testing.synth(chart);
+}
+
+/** The first container of a Pod manifest. */
+export function container(pod: any): any {
+  return pod.spec.containers[0];
+}
+
+/** `--name=value` args as a map. */
+export function argMap(args: string[]): Record<string, string> {
+  return Object.fromEntries(args.map((a) => { const i = a.indexOf('='); return [a.slice(2, i), a.slice(i + 1)]; }));
+}
+
+/** Snapshot serializer masking PEM blocks, so generated keys and certificates don't break snapshots. */
+export const pemMask = {
+  test: (v: unknown) => typeof v === 'string' && /-----BEGIN [A-Z ]+-----/.test(v),
+  serialize: (v: string) => JSON.stringify(v.replace(/-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g, '<$1>')),
+};
