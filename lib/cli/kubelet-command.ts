@@ -1,4 +1,57 @@
+import * as path from 'path';
 import { Command } from 'commander';
+import { renderBootkubeUnit, renderKubeletConfig, renderKubeletSysctl, renderKubeletUnit } from '../host';
+import { unknownNodeMessage } from '../host/_nodes';
+import { writeFileAtomic } from '../host/_write';
+import { HostPaths } from '../pki/paths';
+import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
 
-/** Registers the `hacp kubelet` command(s). (Placeholder: filled in by its issue.) */
-export function registerKubeletCommands(_program: Command): void {}
+interface KubeletUnitOptions extends SpecOptions {
+  readonly node: string;
+  readonly out?: string;
+  readonly bootkube?: boolean;
+  readonly kubeletPath?: string;
+  readonly bootkubeDir?: string;
+}
+
+/**
+ * Registers `hacp kubelet-unit --node <name> [--out DIR] [--bootkube]`: writes the node's `kubelet.service`,
+ * `kubelet-config.yaml` (its KubeletConfiguration) and `90-kubelet.conf` (sysctls), plus `bootkube.service` on the
+ * first master with `--bootkube`.
+ */
+export function registerKubeletCommands(program: Command): void {
+  program
+    .command('kubelet-unit')
+    .description("write a node's kubelet.service, KubeletConfiguration and sysctl file (and bootkube.service with --bootkube)")
+    .requiredOption('--node <name>', 'node (master or worker) from the cluster spec')
+    .option('--out <dir>', 'output directory (default: host/<node>)')
+    .option('--bootkube', 'self-hosted control plane: also write bootkube.service (first master only) and the pod-checkpointer directories')
+    .option('--kubelet-path <path>', 'kubelet binary on the host', '/usr/bin/kubelet')
+    .option('--bootkube-dir <dir>', 'bootkube directory on the host (binary, assets/, done-marker)', '/opt/bootkube')
+    .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example)')
+    .option('--example <name>', 'built-in example when there is no cluster file: static | bootkube', 'static')
+    .action((opts: KubeletUnitOptions) => runCli(() => {
+      const spec = loadSpecForCli(opts);
+      const role = spec.masters.some((m) => m.name === opts.node) ? 'master' : spec.workers.some((w) => w.name === opts.node) ? 'worker' : undefined;
+      if (!role) throw new CliError(`--node: ${unknownNodeMessage(spec, opts.node)}`);
+      const first = spec.masters[0].name;
+      if (opts.bootkube && opts.node !== first) {
+        throw new CliError(`--bootkube: bootkube runs once, on the first master (${first}), not on ${opts.node}; write ${opts.node}'s units without --bootkube`);
+      }
+      const out = path.resolve(opts.out ?? path.join('host', opts.node));
+      const files: Array<[string, string, string]> = [
+        ['kubelet.service', renderKubeletUnit(spec, opts.node, { kubeletPath: opts.kubeletPath, selfHosted: opts.bootkube }), '/etc/systemd/system/kubelet.service'],
+        ['kubelet-config.yaml', renderKubeletConfig(spec, opts.node), HostPaths.kubeletConfig],
+        ['90-kubelet.conf', renderKubeletSysctl(), '/etc/sysctl.d/90-kubelet.conf'],
+      ];
+      if (opts.bootkube) files.push(['bootkube.service', renderBootkubeUnit(spec, { directory: opts.bootkubeDir }), '/etc/systemd/system/bootkube.service']);
+      for (const [name, text] of files) writeFileAtomic(path.join(out, name), text);
+      process.stdout.write(`wrote ${files.length} files for ${opts.node} (${role}) to ${out}\ninstall them on ${opts.node}:\n`);
+      for (const [name, , dest] of files) process.stdout.write(`  install -D -m 0600 ${name} ${dest}\n`);
+      process.stdout.write(`  sysctl --system && systemctl daemon-reload && systemctl enable --now kubelet${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
+      if (role === 'master') {
+        process.stdout.write(`then, once the API answers: kubectl label node ${opts.node} node-role.kubernetes.io/control-plane=  (a kubelet may not set node-role labels itself)\n`);
+      }
+      process.stdout.write('the kubelet requests a CA-signed serving certificate (serverTLSBootstrap): approve it with kubectl get csr / kubectl certificate approve <name>\n');
+    }));
+}

@@ -1,0 +1,414 @@
+import { execFile } from 'child_process';
+import { ClusterSpec, ResolvedClusterSpec, isIp, resolveSpec } from '../../spec';
+
+/** Environment variable that overrides the `openstack` binary (tests point it at the real CLI in another place). */
+export const OPENSTACK_BIN_ENV = 'HACP_OPENSTACK_BIN';
+
+/** Stands for the VIP port ID in a planned command; `apply` substitutes the port of the load balancer it made. */
+export const VIP_PORT_PLACEHOLDER = '{vip_port_id}';
+
+/** The Octavia resources of a cluster, derived from the spec. */
+export interface OctaviaSettings {
+  readonly subnet: string;
+  readonly loadBalancer: string;
+  readonly pool: string;
+  readonly healthMonitor: string;
+  readonly listener: string;
+  /** One member per master, named after it. */
+  readonly members: ReadonlyArray<{ readonly name: string; readonly address: string }>;
+  readonly memberPort: number;
+  readonly listenerPort: number;
+  readonly monitorType: 'HTTPS' | 'TCP';
+  /** The floating IP to associate with the VIP port; undefined when the API endpoint is a DNS name and none is set. */
+  readonly floatingIp?: string;
+  readonly timeoutSeconds: number;
+}
+
+/** Resolves the `loadBalancer.octavia` settings; throws naming the field when they cannot work. */
+export function octaviaSettings(cluster: ClusterSpec | ResolvedClusterSpec): OctaviaSettings {
+  const spec = resolveSpec(cluster);
+  const o = spec.loadBalancer.octavia;
+  if (spec.loadBalancer.type !== 'octavia' || !o) {
+    throw new Error(`loadBalancer.type: ${JSON.stringify(spec.loadBalancer.type)} is not "octavia" (with loadBalancer.octavia.subnet set)`);
+  }
+  const prefix = o.namePrefix ?? spec.name;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prefix)) throw new Error(`loadBalancer.octavia.namePrefix: ${JSON.stringify(prefix)} may only hold letters, digits, '.', '_' and '-'`);
+  const host = spec.apiEndpoint.host;
+  const floatingIp = o.floatingIp ?? (isIp(host) ? host : undefined);
+  const master = spec.masters.find((m) => m.ip === floatingIp);
+  if (master) {
+    throw new Error(`${o.floatingIp ? 'loadBalancer.octavia.floatingIp' : 'apiEndpoint.host'}: ${JSON.stringify(floatingIp)} is the address of ${master.name}, not a floating IP; set apiEndpoint.host (or loadBalancer.octavia.floatingIp) to the floating IP reserved for the API`);
+  }
+  const timeoutSeconds = o.timeoutSeconds ?? 300;
+  if (!(timeoutSeconds > 0)) throw new Error(`loadBalancer.octavia.timeoutSeconds: ${timeoutSeconds} must be positive`);
+  return {
+    subnet: o.subnet,
+    loadBalancer: `${prefix}-lb`,
+    pool: `${prefix}-pool`,
+    healthMonitor: `${prefix}-hm`,
+    listener: `${prefix}-listener`,
+    members: spec.masters.map((m) => ({ name: m.name, address: m.ip })),
+    memberPort: spec.apiServerPort,
+    listenerPort: spec.apiEndpoint.port,
+    monitorType: o.healthMonitor ?? 'HTTPS',
+    floatingIp,
+    timeoutSeconds,
+  };
+}
+
+/** One step of `hacp lb apply`: a resource and the `openstack` command that creates it. */
+export interface OctaviaStep {
+  readonly kind: 'loadbalancer' | 'pool' | 'member' | 'healthmonitor' | 'listener' | 'floatingip';
+  /** Resource name (members: the master's name; floating IP: its address or ID). */
+  readonly name: string;
+  /** What the step makes, for progress output. */
+  readonly title: string;
+  /** Arguments of `openstack` (no binary). The floating IP step holds `VIP_PORT_PLACEHOLDER`. */
+  readonly argv: readonly string[];
+  /** Whether the load balancer goes through PENDING_* and must be polled back to ACTIVE afterwards. */
+  readonly waitActive: boolean;
+}
+
+/**
+ * The seed's neutron LBaaS steps, one to one, as Octavia commands: load balancer on the subnet, TCP pool
+ * ROUND_ROBIN, one member per master on the API server port, a health monitor, a TCP listener on the API endpoint
+ * port, and the floating IP on the VIP port. The seed's monitor was TCP (the port accepts connections); the default
+ * here is HTTPS `GET /readyz` expecting 200, which also takes out an API server that runs but cannot serve (lost
+ * etcd, still starting). Resources are referred to by name, so the plan prints exactly what apply runs.
+ */
+export function octaviaApplySteps(cluster: ClusterSpec | ResolvedClusterSpec): OctaviaStep[] {
+  const s = octaviaSettings(cluster);
+  const monitor = s.monitorType === 'HTTPS'
+    ? ['--type', 'HTTPS', '--http-method', 'GET', '--url-path', '/readyz', '--expected-codes', '200']
+    : ['--type', 'TCP'];
+  const steps: OctaviaStep[] = [
+    {
+      kind: 'loadbalancer', name: s.loadBalancer, title: `load balancer ${s.loadBalancer} on subnet ${s.subnet}`, waitActive: true,
+      argv: ['loadbalancer', 'create', '--name', s.loadBalancer, '--vip-subnet-id', s.subnet],
+    },
+    {
+      kind: 'pool', name: s.pool, title: `pool ${s.pool} (TCP, ROUND_ROBIN)`, waitActive: true,
+      argv: ['loadbalancer', 'pool', 'create', '--name', s.pool, '--lb-algorithm', 'ROUND_ROBIN', '--protocol', 'TCP', '--loadbalancer', s.loadBalancer],
+    },
+    ...s.members.map((m): OctaviaStep => ({
+      kind: 'member', name: m.name, title: `member ${m.name} ${m.address}:${s.memberPort}`, waitActive: true,
+      argv: ['loadbalancer', 'member', 'create', '--name', m.name, '--subnet-id', s.subnet, '--address', m.address, '--protocol-port', String(s.memberPort), s.pool],
+    })),
+    {
+      kind: 'healthmonitor', name: s.healthMonitor, title: `health monitor ${s.healthMonitor} (${s.monitorType === 'HTTPS' ? 'HTTPS GET /readyz' : 'TCP'})`, waitActive: true,
+      argv: ['loadbalancer', 'healthmonitor', 'create', '--name', s.healthMonitor, '--delay', '5', '--timeout', '3', '--max-retries', '2', ...monitor, s.pool],
+    },
+    {
+      kind: 'listener', name: s.listener, title: `listener ${s.listener} (TCP ${s.listenerPort})`, waitActive: true,
+      argv: ['loadbalancer', 'listener', 'create', '--name', s.listener, '--protocol', 'TCP', '--protocol-port', String(s.listenerPort), '--default-pool', s.pool, s.loadBalancer],
+    },
+  ];
+  if (s.floatingIp) {
+    steps.push({
+      kind: 'floatingip', name: s.floatingIp, title: `floating IP ${s.floatingIp} on the VIP port of ${s.loadBalancer}`, waitActive: false,
+      argv: ['floating', 'ip', 'set', '--port', VIP_PORT_PLACEHOLDER, s.floatingIp],
+    });
+  }
+  return steps;
+}
+
+/** Quotes a word for a POSIX shell (only where needed). */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `hacp lb plan` for Octavia: the exact commands `apply` runs on an empty project, as a shell script. */
+export function renderOctaviaPlan(cluster: ClusterSpec | ResolvedClusterSpec): string {
+  const spec = resolveSpec(cluster);
+  const s = octaviaSettings(spec);
+  const steps = octaviaApplySteps(spec);
+  const wait = `openstack loadbalancer show ${shellQuote(s.loadBalancer)} -f json`;
+  const lines = [
+    `# Octavia load balancer for the API of cluster ${spec.name}: what 'hacp lb apply' runs, in this order.`,
+    '# apply skips every resource that already exists (looked up by name) and, after each change, polls',
+    `#   ${wait}`,
+    `# until provisioning_status is ACTIVE (fails on ERROR, gives up after ${s.timeoutSeconds}s).`,
+  ];
+  steps.forEach((step, i) => {
+    lines.push('', `# ${i + 1}/${steps.length} ${step.title}`);
+    const argv = step.argv.map((a) => (a === VIP_PORT_PLACEHOLDER
+      ? `"$(openstack loadbalancer show ${shellQuote(s.loadBalancer)} -f value -c vip_port_id)"`
+      : shellQuote(a)));
+    lines.push(`openstack ${argv.join(' ')}`);
+  });
+  if (!s.floatingIp) lines.push('', '# no floating IP: apiEndpoint.host is a DNS name; point it at the VIP address (or set loadBalancer.octavia.floatingIp)');
+  return lines.join('\n') + '\n';
+}
+
+/** A failure of the Octavia driver, with a message for a human. */
+export class OctaviaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OctaviaError';
+  }
+}
+
+/** Options of `OctaviaDriver`. */
+export interface OctaviaDriverOptions {
+  /**
+   * The `openstack` binary.
+   * @default - $HACP_OPENSTACK_BIN, else `openstack` on the PATH
+   */
+  readonly openstackBin?: string;
+  /**
+   * Environment of the `openstack` processes (the user's `OS_*` variables or `OS_CLOUD` + clouds.yaml).
+   * @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Seconds to wait for the load balancer to become ACTIVE after each change (and to disappear after delete).
+   * @default - loadBalancer.octavia.timeoutSeconds (300)
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Seconds between two status polls (each poll is one `openstack` call, itself about a second).
+   * @default 5
+   */
+  readonly pollIntervalSeconds?: number;
+  /**
+   * Seconds one `openstack` call may take before it is killed.
+   * @default 120
+   */
+  readonly commandTimeoutSeconds?: number;
+  /** Receives progress lines. @default - discarded */
+  readonly log?: (line: string) => void;
+}
+
+type Json = Record<string, any>;
+
+/** What exists in the project, looked up by name. */
+export interface OctaviaState {
+  readonly loadBalancer?: { readonly id: string; readonly status: string };
+  readonly pool?: { readonly id: string; readonly healthMonitorId?: string };
+  readonly members: ReadonlyArray<{ readonly id: string; readonly name: string; readonly address: string; readonly port: number }>;
+  readonly listener?: { readonly id: string; readonly port: number };
+  readonly floatingIp?: { readonly id: string; readonly portId?: string };
+  readonly vipPortId?: string;
+}
+
+/**
+ * Drives the real `openstack` CLI (python-octaviaclient) to create, check and delete the API load balancer.
+ * Every call is an argv array (no shell). Idempotent: resources are looked up by name first and only the missing
+ * ones are created. The CLI's own `--wait` polls forever, so the driver polls `loadbalancer show` itself, with a
+ * bounded timeout, and stops on ERROR.
+ */
+export class OctaviaDriver {
+  private readonly spec: ResolvedClusterSpec;
+  private readonly s: OctaviaSettings;
+  private readonly bin: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly timeoutMs: number;
+  private readonly pollMs: number;
+  private readonly commandTimeoutMs: number;
+  private readonly log: (line: string) => void;
+
+  constructor(cluster: ClusterSpec | ResolvedClusterSpec, options: OctaviaDriverOptions = {}) {
+    this.spec = resolveSpec(cluster);
+    this.s = octaviaSettings(this.spec);
+    this.env = options.env ?? process.env;
+    this.bin = options.openstackBin ?? this.env[OPENSTACK_BIN_ENV] ?? process.env[OPENSTACK_BIN_ENV] ?? 'openstack';
+    const timeout = options.timeoutSeconds ?? this.s.timeoutSeconds;
+    const poll = options.pollIntervalSeconds ?? 5;
+    const cmd = options.commandTimeoutSeconds ?? 120;
+    if (!(timeout > 0)) throw new Error(`timeoutSeconds: ${timeout} must be positive`);
+    if (!(poll >= 0)) throw new Error(`pollIntervalSeconds: ${poll} must not be negative`);
+    if (!(cmd > 0)) throw new Error(`commandTimeoutSeconds: ${cmd} must be positive`);
+    this.timeoutMs = timeout * 1000;
+    this.pollMs = poll * 1000;
+    this.commandTimeoutMs = cmd * 1000;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Looks up the existing resources (read-only). */
+  public async state(): Promise<OctaviaState> {
+    const s = this.s;
+    const floatingIp = s.floatingIp ? await this.findFloatingIp(s.floatingIp) : undefined;
+    const lbs = await this.json(['loadbalancer', 'list', '--name', s.loadBalancer, '-f', 'json']) as Json[];
+    if (lbs.length > 1) throw new OctaviaError(`${lbs.length} load balancers are named ${s.loadBalancer} (${lbs.map((l) => l.id).join(', ')}); hacp needs the name to be unique: delete the extra ones or set loadBalancer.octavia.namePrefix`);
+    if (lbs.length === 0) return { members: [], floatingIp };
+    const loadBalancer = { id: String(lbs[0].id), status: String(lbs[0].provisioning_status).toUpperCase() };
+    const pools = (await this.json(['loadbalancer', 'pool', 'list', '--loadbalancer', s.loadBalancer, '-f', 'json']) as Json[]).filter((p) => p.name === s.pool);
+    let pool: OctaviaState['pool'];
+    let members: OctaviaState['members'] = [];
+    if (pools.length) {
+      const shown = await this.json(['loadbalancer', 'pool', 'show', String(pools[0].id), '-f', 'json']) as Json;
+      pool = { id: String(pools[0].id), healthMonitorId: shown.healthmonitor_id || undefined };
+      members = (await this.json(['loadbalancer', 'member', 'list', pool.id, '-f', 'json']) as Json[])
+        .map((m) => ({ id: String(m.id), name: String(m.name ?? ''), address: String(m.address), port: Number(m.protocol_port) }));
+    }
+    const listeners = (await this.json(['loadbalancer', 'listener', 'list', '--loadbalancer', s.loadBalancer, '-f', 'json']) as Json[]).filter((l) => l.name === s.listener);
+    const listener = listeners.length ? { id: String(listeners[0].id), port: Number(listeners[0].protocol_port) } : undefined;
+    const shown = await this.showLoadBalancer();
+    return { loadBalancer: { ...loadBalancer, status: shown.status }, pool, members, listener, floatingIp, vipPortId: shown.vipPortId };
+  }
+
+  /** Creates whatever is missing, step by step; returns the names of the steps that ran. */
+  public async apply(): Promise<string[]> {
+    const s = this.s;
+    const steps = octaviaApplySteps(this.spec);
+    this.log(`checking Octavia resources of cluster ${this.spec.name} (${this.bin})`);
+    const state = await this.state();
+    if (state.floatingIp?.portId && state.floatingIp.portId !== state.vipPortId) {
+      throw new OctaviaError(`floating IP ${s.floatingIp} is already associated with port ${state.floatingIp.portId}, not with the VIP port of ${s.loadBalancer}; hacp does not move it: free it ('openstack floating ip unset --port ${s.floatingIp}') or set loadBalancer.octavia.floatingIp`);
+    }
+    if (state.loadBalancer && state.loadBalancer.status !== 'ACTIVE') {
+      this.log(`load balancer ${s.loadBalancer} is ${state.loadBalancer.status}`);
+      await this.waitActive('the previous change');
+    }
+    let vipPortId = state.vipPortId;
+    const done: string[] = [];
+    for (const [i, step] of steps.entries()) {
+      const prefix = `[${i + 1}/${steps.length}] ${step.title}`;
+      const existing = this.existing(step, state, vipPortId);
+      if (existing) {
+        this.log(`${prefix}: exists (${existing})`);
+        continue;
+      }
+      this.log(`${prefix}: creating`);
+      const argv = step.argv.map((a) => (a === VIP_PORT_PLACEHOLDER ? vipPortId ?? '' : a));
+      if (argv.includes('')) throw new OctaviaError(`load balancer ${s.loadBalancer} has no vip_port_id; cannot associate floating IP ${s.floatingIp}`);
+      await this.run(argv, true);
+      if (step.waitActive) vipPortId = (await this.waitActive(`${step.kind} ${step.name}`)).vipPortId;
+      done.push(`${step.kind} ${step.name}`);
+    }
+    this.log(done.length ? `done: created ${done.length} resource(s)` : 'done: nothing to create, everything exists');
+    return done;
+  }
+
+  /** Deletes the resources in the reverse order of `apply`; returns what was deleted. */
+  public async destroy(): Promise<string[]> {
+    const s = this.s;
+    this.log(`checking Octavia resources of cluster ${this.spec.name} (${this.bin})`);
+    const state = await this.state();
+    const done: string[] = [];
+    const step = async (what: string, argv: string[], wait: boolean) => {
+      this.log(`${what}: deleting`);
+      await this.run(argv, true);
+      if (wait) await this.waitActive(`deleting ${what}`);
+      done.push(what);
+    };
+    if (state.floatingIp?.portId && state.floatingIp.portId === state.vipPortId) {
+      await step(`floating IP ${s.floatingIp}`, ['floating', 'ip', 'unset', '--port', state.floatingIp.id], false);
+    } else if (s.floatingIp) {
+      this.log(`floating IP ${s.floatingIp}: not on the VIP port, left alone`);
+    }
+    if (state.loadBalancer && state.loadBalancer.status !== 'ACTIVE') await this.waitActive('the previous change');
+    if (state.listener) await step(`listener ${s.listener}`, ['loadbalancer', 'listener', 'delete', state.listener.id], true);
+    if (state.pool?.healthMonitorId) await step(`health monitor of ${s.pool}`, ['loadbalancer', 'healthmonitor', 'delete', state.pool.healthMonitorId], true);
+    for (const m of [...state.members].reverse()) {
+      await step(`member ${m.name || m.address}`, ['loadbalancer', 'member', 'delete', state.pool!.id, m.id], true);
+    }
+    if (state.pool) await step(`pool ${s.pool}`, ['loadbalancer', 'pool', 'delete', state.pool.id], true);
+    if (state.loadBalancer) {
+      this.log(`load balancer ${s.loadBalancer}: deleting`);
+      await this.run(['loadbalancer', 'delete', state.loadBalancer.id], true);
+      await this.waitDeleted();
+      done.push(`load balancer ${s.loadBalancer}`);
+    }
+    this.log(done.length ? `done: deleted ${done.length} resource(s)` : 'done: nothing to delete');
+    return done;
+  }
+
+  private existing(step: OctaviaStep, state: OctaviaState, vipPortId: string | undefined): string | undefined {
+    switch (step.kind) {
+      case 'loadbalancer': return state.loadBalancer && `id ${state.loadBalancer.id}`;
+      case 'pool': return state.pool && `id ${state.pool.id}`;
+      case 'member': {
+        const want = this.s.members.find((m) => m.name === step.name)!;
+        const m = state.members.find((x) => x.address === want.address && x.port === this.s.memberPort);
+        return m && `id ${m.id}`;
+      }
+      case 'healthmonitor': return state.pool?.healthMonitorId && `id ${state.pool.healthMonitorId}`;
+      case 'listener': {
+        if (state.listener && state.listener.port !== this.s.listenerPort) {
+          this.log(`warning: listener ${this.s.listener} listens on ${state.listener.port}, the spec says ${this.s.listenerPort}; delete it to change the port`);
+        }
+        return state.listener && `id ${state.listener.id}`;
+      }
+      case 'floatingip': return state.floatingIp?.portId && state.floatingIp.portId === vipPortId ? `on port ${vipPortId}` : undefined;
+    }
+  }
+
+  private async findFloatingIp(fip: string): Promise<OctaviaState['floatingIp']> {
+    let shown: Json;
+    try {
+      shown = await this.json(['floating', 'ip', 'show', fip, '-f', 'json']) as Json;
+    } catch (e) {
+      throw new OctaviaError(`floating IP ${fip} (loadBalancer.octavia.floatingIp / apiEndpoint.host) cannot be read; reserve it first ('openstack floating ip create <external network>'):\n${(e as Error).message}`);
+    }
+    return { id: String(shown.id), portId: shown.port_id || undefined };
+  }
+
+  private async showLoadBalancer(): Promise<{ status: string; vipPortId?: string }> {
+    const lb = await this.json(['loadbalancer', 'show', this.s.loadBalancer, '-f', 'json']) as Json;
+    return { status: String(lb.provisioning_status ?? '').toUpperCase(), vipPortId: lb.vip_port_id || undefined };
+  }
+
+  /** Polls the load balancer until ACTIVE; throws on ERROR and at the timeout. */
+  private async waitActive(after: string): Promise<{ vipPortId?: string }> {
+    const started = Date.now();
+    for (let polls = 1; ; polls++) {
+      const lb = await this.showLoadBalancer();
+      if (lb.status === 'ACTIVE') {
+        this.log(`      ${this.s.loadBalancer} is ACTIVE${polls > 1 ? ` after ${Math.round((Date.now() - started) / 1000)}s` : ''}`);
+        return lb;
+      }
+      if (lb.status === 'ERROR') {
+        throw new OctaviaError(`load balancer ${this.s.loadBalancer} went to provisioning_status ERROR after ${after}; see 'openstack loadbalancer show ${this.s.loadBalancer}' and the Octavia logs, then 'hacp lb destroy' and apply again`);
+      }
+      if (Date.now() - started >= this.timeoutMs) {
+        throw new OctaviaError(`timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.s.loadBalancer} to become ACTIVE after ${after} (still ${lb.status || 'without a status'}); run 'hacp lb apply' again later, it continues where it stopped`);
+      }
+      this.log(`      ${this.s.loadBalancer} is ${lb.status}, waiting`);
+      await sleep(Math.min(this.pollMs, Math.max(0, this.timeoutMs - (Date.now() - started))));
+    }
+  }
+
+  private async waitDeleted(): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      const lbs = await this.json(['loadbalancer', 'list', '--name', this.s.loadBalancer, '-f', 'json']) as Json[];
+      if (lbs.length === 0) return;
+      const status = String(lbs[0].provisioning_status).toUpperCase();
+      if (status === 'ERROR') throw new OctaviaError(`load balancer ${this.s.loadBalancer} went to provisioning_status ERROR while deleting; see 'openstack loadbalancer show ${this.s.loadBalancer}'`);
+      if (Date.now() - started >= this.timeoutMs) throw new OctaviaError(`timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.s.loadBalancer} to be deleted (still ${status})`);
+      await sleep(this.pollMs);
+    }
+  }
+
+  private async json(argv: string[]): Promise<unknown> {
+    const out = await this.run(argv, false);
+    try {
+      return JSON.parse(out || 'null');
+    } catch {
+      throw new OctaviaError(`'openstack ${argv.join(' ')}' did not print JSON: ${out.slice(0, 200)}`);
+    }
+  }
+
+  private run(argv: string[], show: boolean): Promise<string> {
+    if (show) this.log(`      $ openstack ${argv.map(shellQuote).join(' ')}`);
+    return new Promise((resolve, reject) => {
+      execFile(this.bin, argv, { env: this.env, timeout: this.commandTimeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
+        if (e.code === 'ENOENT') {
+          return reject(new OctaviaError(`the openstack CLI (${this.bin}) was not found: install python3-openstackclient and python3-octaviaclient, or set ${OPENSTACK_BIN_ENV}`));
+        }
+        const why = e.killed ? `killed after ${this.commandTimeoutMs / 1000}s` : `exit code ${e.code}`;
+        const detail = String(stderr || stdout).trim().split('\n').slice(-5).join('\n');
+        const hint = /auth-url|auth plugin|credential|OS_CLOUD/i.test(detail)
+          ? '\nhint: load your OpenStack credentials first (source the openrc file, or set OS_CLOUD with a clouds.yaml)' : '';
+        reject(new OctaviaError(`'openstack ${argv.map(shellQuote).join(' ')}' failed (${why}):\n${detail}${hint}`));
+      });
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
