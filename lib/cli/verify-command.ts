@@ -1,4 +1,35 @@
+import * as fs from 'fs';
 import { Command } from 'commander';
+import { CheckClass } from '../verify/finding';
+import { treeSpecResolver } from '../verify/spec-resolver';
+import { exitCodeOf, formatReport, verifyTree } from '../verify/verify';
+import { CliError, runCli } from './_common';
 
-/** Registers the `hacp verify` command(s). (Placeholder: filled in by its issue.) */
-export function registerVerifyCommands(_program: Command): void {}
+const CHECKS: CheckClass[] = ['schema', 'flags', 'security', 'consistency'];
+
+/** Registers `hacp verify [DIR]`: offline checks of a synthesized tree (exit 0 clean, 1 findings, 2 could not run). */
+export function registerVerifyCommands(program: Command): void {
+  program
+    .command('verify')
+    .description('check a synthesized tree offline: schema, flags, CIS benchmark, consistency (exit 0 clean, 1 findings, 2 could not run)')
+    .argument('[dir]', 'the tree to check', 'dist')
+    .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example of each folder)')
+    .option('--example <name>', 'built-in example for the whole tree when there is no spec file: static | bootkube')
+    .option('--json', 'print the report as JSON')
+    .option('--strict', 'warnings fail too (exit 1)')
+    .option('--checks <list>', `comma-separated check classes (${CHECKS.join(',')})`)
+    .action((dir: string, opts: { cluster?: string; example?: string; json?: boolean; strict?: boolean; checks?: string }) => runCli(() => {
+      const checks = opts.checks?.split(',').map((c) => c.trim()) as CheckClass[] | undefined;
+      const bad = checks?.find((c) => !CHECKS.includes(c));
+      if (bad) throw new CliError(`--checks: '${bad}' is not one of ${CHECKS.join(', ')}`, 2);
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError(`${dir}: no such directory (run \`npm run synth\` first?)`, 2);
+      let report;
+      try {
+        report = verifyTree(dir, { spec: treeSpecResolver({ cluster: opts.cluster, example: opts.example }), checks });
+      } catch (e: any) {
+        throw new CliError(e?.message ?? String(e), 2);
+      }
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      return exitCodeOf(report, opts.strict);
+    }));
+}
