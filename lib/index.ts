@@ -7,3 +7,4 @@ export * from './self-hosted';
 export * from './addons';
 export * from './host';
 export * from './verify';
+export * from './testing';

@@ -1,0 +1,117 @@
+/**
+ * Helpers for unit-testing the manifests in a cluster repo (jest snapshots). They never generate keys, so they are
+ * fast (milliseconds) and what they return is the same on every run.
+ */
+import { App, Chart } from 'cdk8s';
+import { parse } from 'yaml';
+import { ControlPlaneRbac, StaticControlPlane, StaticControlPlaneProps } from './control-plane';
+import { KubeVipPod } from './host';
+import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from './spec';
+
+/** Options of `synthControlPlane()`. */
+export interface SynthControlPlaneOptions {
+  /**
+   * The masters to synthesize.
+   * @default - every master of the spec
+   */
+  readonly masters?: string[];
+  /**
+   * Per-component options given to every master's `StaticControlPlane` (`etcd`, `apiServer`, `controllerManager`,
+   * `scheduler`), as your app passes them.
+   * @default {}
+   */
+  readonly controlPlane?: Omit<StaticControlPlaneProps, 'cluster' | 'master'>;
+  /**
+   * Adds your own static pods (or other constructs) to each master's chart, beside the control plane; their objects
+   * are returned as `<master>/<metadata.name>.yaml`, like the control-plane pods. Use `synthManifests()` for add-ons.
+   * @default - nothing is added
+   */
+  readonly extend?: (chart: Chart, controlPlane: StaticControlPlane) => void;
+}
+
+/**
+ * Synthesizes the static-pod control plane of a cluster in memory and returns what `npm run synth` writes under
+ * `dist/static-pods/`, keyed by file, without the key material:
+ *
+ * - `<master>/<pod>.yaml`: the static pods (`etcd`, `kube-apiserver`, `kube-controller-manager`, `kube-scheduler`, and
+ *   `kube-vip` when `loadBalancer.type` is `kube-vip`), each as a plain object;
+ * - `<master>/apiserver/audit-policy.yaml`, `<master>/apiserver/authentication-config.yaml`: parsed;
+ * - `cluster/rbac.yaml`: the array of cluster-scoped objects.
+ *
+ * Certificates, keys, kubeconfigs and `apiserver/encryption-config.yaml` are left out: the manifests only name their
+ * paths, so the result is deterministic without generating a PKI and can go straight into a jest snapshot.
+ *
+ * @example
+ * expect(synthControlPlane(cluster, { controlPlane: { apiServer: { extraArgs: { v: '2' } } } })).toMatchSnapshot();
+ */
+export function synthControlPlane(cluster: ClusterSpec | ResolvedClusterSpec, options: SynthControlPlaneOptions = {}): Record<string, any> {
+  const spec = resolveSpec(cluster);
+  const app = new App({ outdir: '.' });
+  const files: Record<string, any> = {};
+  for (const name of options.masters ?? spec.masters.map((m) => m.name)) {
+    const chart = new Chart(app, name);
+    const cp = new StaticControlPlane(chart, 'control-plane', { ...options.controlPlane, cluster: spec, master: name });
+    if (spec.loadBalancer.type === 'kube-vip') new KubeVipPod(chart, 'kube-vip', { cluster: spec, master: name });
+    options.extend?.(chart, cp);
+    for (const obj of chart.toJson()) addOnce(files, `${name}/${obj.metadata.name}.yaml`, obj);
+    for (const file of cp.hostFiles()) addOnce(files, `${name}/${file.path}`, parse(file.content));
+  }
+  const rbac = new Chart(app, 'cluster');
+  new ControlPlaneRbac(rbac, 'rbac');
+  files['cluster/rbac.yaml'] = rbac.toJson();
+  return files;
+}
+
+/**
+ * Synthesizes what `build` adds to a fresh chart and returns the objects keyed `<Kind> <namespace>/<name>` (cluster-scoped
+ * objects: `<Kind> <name>`), which keeps snapshot diffs readable, e.g. for the add-ons.
+ *
+ * @example
+ * const objects = synthManifests((chart) => new Dns(chart, 'dns', { clusterIp: '10.96.0.10', replicas: 3 }));
+ * expect(objects['Deployment kube-system/coredns'].spec.replicas).toBe(3);
+ */
+export function synthManifests(build: (chart: Chart) => void): Record<string, any> {
+  const chart = new Chart(new App({ outdir: '.' }), 'test');
+  build(chart);
+  const objects: Record<string, any> = {};
+  for (const obj of chart.toJson()) {
+    const ns = obj.metadata?.namespace;
+    addOnce(objects, `${obj.kind} ${ns ? `${ns}/` : ''}${obj.metadata?.name}`, obj);
+  }
+  return objects;
+}
+
+function addOnce(into: Record<string, any>, key: string, value: unknown): void {
+  if (key in into) throw new Error(`two objects synthesize to '${key}': give them different names`);
+  into[key] = value;
+}
+
+const PEM = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----\n?/g;
+// base64 of "-----BEGIN" (kubeconfigs' *-data fields, Secret `data`).
+const BASE64_PEM = /LS0tLS1CRUdJTi[A-Za-z0-9+/]*={0,2}/g;
+
+/** `s` with every PEM block, plain or base64-encoded, replaced by `<CERTIFICATE>`, `<base64 RSA PRIVATE KEY>`... */
+export function maskPems(s: string): string {
+  return s.replace(PEM, (_m, label: string) => `<${label}>`)
+    .replace(BASE64_PEM, (b64) => {
+      const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(Buffer.from(b64, 'base64').toString('latin1'))?.[1];
+      return `<base64 ${label ?? 'PEM'}>`;
+    });
+}
+
+/**
+ * A jest snapshot serializer for outputs that do contain certificates or keys (the self-hosted app's Secrets, files
+ * from `ClusterPki`): every PEM block, plain or base64-encoded, is written as `<CERTIFICATE>`, `<PRIVATE KEY>`...
+ * Keys are random, so without it every run would change the snapshot. Other generated secrets (the encryption-at-rest
+ * key, bootstrap tokens) are not masked.
+ *
+ * @example
+ * expect.addSnapshotSerializer(pemSnapshotSerializer);
+ */
+export const pemSnapshotSerializer = {
+  test: (value: unknown): boolean => typeof value === 'string' && maskPems(value) !== value,
+  // jest's `printer` formats the masked string as it formats any string (the masked one no longer matches `test`).
+  serialize: (value: string, config: unknown, indentation: string, depth: number, refs: unknown,
+    printer: (value: unknown, config: unknown, indentation: string, depth: number, refs: unknown) => string): string =>
+    printer(maskPems(value), config, indentation, depth, refs),
+};
