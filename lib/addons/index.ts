@@ -1,2 +1,11 @@
-// Public API of lib/addons (filled in by its issue).
-export {};
+// Public API of lib/addons: one construct per cluster add-on.
+export * from './images';
+export * from './flannel';
+export * from './kube-proxy';
+export * from './pod-checkpointer';
+export * from './dns';
+export * from './metrics-server';
+export * from './heapster';
+export * from './dashboard';
+export * from './kube-system-admin-binding';
+export * from './app-namespace';

@@ -1,0 +1,46 @@
+import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
+
+/** Pod Security Standards levels. */
+export enum PodSecurityLevel {
+  PRIVILEGED = 'privileged',
+  BASELINE = 'baseline',
+  RESTRICTED = 'restricted',
+}
+
+export interface AppNamespaceProps {
+  /** Namespace name (the seed's is `tds-cloud`). */
+  readonly name: string;
+  /**
+   * Pod Security Standard enforced by the built-in admission controller.
+   * @default PodSecurityLevel.RESTRICTED
+   */
+  readonly podSecurity?: PodSecurityLevel;
+  /**
+   * Extra labels.
+   * @default - none
+   */
+  readonly labels?: Record<string, string>;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const RESERVED = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** A namespace for the user's applications, with Pod Security admission labels (enforce, audit and warn). */
+export class AppNamespace extends Construct {
+  public readonly name: string;
+  public readonly podSecurity: PodSecurityLevel;
+  public readonly namespace: k8s.KubeNamespace;
+
+  constructor(scope: Construct, id: string, props: AppNamespaceProps) {
+    super(scope, id);
+    if (!DNS_LABEL.test(props.name)) throw new Error(`name: '${props.name}' is not a DNS-1123 label`);
+    if (RESERVED.includes(props.name)) throw new Error(`name: '${props.name}' is a built-in namespace`);
+    this.name = props.name;
+    this.podSecurity = props.podSecurity ?? PodSecurityLevel.RESTRICTED;
+    const pss = Object.fromEntries(['enforce', 'audit', 'warn'].map((m) => [`pod-security.kubernetes.io/${m}`, this.podSecurity]));
+    this.namespace = new k8s.KubeNamespace(this, 'namespace', {
+      metadata: { name: this.name, labels: { ...props.labels, ...pss } },
+    });
+  }
+}

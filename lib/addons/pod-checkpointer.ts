@@ -1,0 +1,126 @@
+import * as kplus from 'cdk8s-plus-25';
+import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
+import {
+  CHECKPOINT_ANNOTATION, CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP,
+  bindRole, checkImage, finishWorkload, inClusterKubeconfig, rollingUpdateOneAtATime, serviceAccount, serviceAccountRef,
+} from './_common';
+import { AddonImages } from './images';
+
+export interface PodCheckpointerProps {
+  /**
+   * URL of the API (load balancer or VIP); the checkpointer notices from it that the API is gone.
+   * @example https://172.17.5.100:443
+   */
+  readonly apiServerUrl: string;
+  /**
+   * Image.
+   * @default quay.io/coreos/pod-checkpointer:83e25e5968391b9eb342042c435d1b3eeddb2be1 (bootkube's last build)
+   */
+  readonly image?: string;
+  /**
+   * How long a checkpoint outlives its parent pod once the API says the parent is gone.
+   * @default 5m
+   */
+  readonly checkpointGracePeriod?: string;
+  /**
+   * CRI socket the checkpointer asks which pods run.
+   * @default unix:///run/containerd/containerd.sock
+   */
+  readonly containerRuntimeEndpoint?: string;
+  /**
+   * Namespace (the checkpointed pods must live in it too).
+   * @default kube-system
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * bootkube's pod-checkpointer: on every master it keeps static-pod copies of the pods annotated
+ * `checkpointer.alpha.coreos.com/checkpoint: "true"` (the self-hosted API server and itself), so that a cluster whose
+ * masters all rebooted gets its API server back before the API can schedule anything.
+ *
+ * Status: dead with bootkube (archived 2021); its last build speaks only the CRI v1alpha2 API, which kubelets and
+ * containerd 2 dropped, so it needs porting to run on current nodes. Static control-plane pods (kubeadm, Typhoon since
+ * 2019, this library's static-pod topology) replaced it. Kept so the self-hosted topology stays complete.
+ *
+ * Least privilege: its own ServiceAccount with a Role reading pods, Secrets and ConfigMaps in its namespace only (the
+ * seed used the node's `system:masters` kubeconfig).
+ */
+export class PodCheckpointer extends Construct {
+  public readonly namespace: string;
+  public readonly image: string;
+  public readonly labels = { 'k8s-app': 'pod-checkpointer', 'tier': 'control-plane' };
+  public readonly daemonSet: kplus.DaemonSet;
+
+  constructor(scope: Construct, id: string, props: PodCheckpointerProps) {
+    super(scope, id);
+    if (!/^https:\/\//.test(props.apiServerUrl)) throw new Error(`apiServerUrl: '${props.apiServerUrl}' must be an https:// URL`);
+    const grace = props.checkpointGracePeriod ?? '5m';
+    if (!/^\d+(s|m|h)$/.test(grace)) throw new Error(`checkpointGracePeriod: '${grace}' must be a duration like '5m'`);
+    this.namespace = props.namespace ?? KUBE_SYSTEM;
+    this.image = checkImage('image', props.image ?? AddonImages.podCheckpointer);
+    const ns = this.namespace;
+    const labels = this.labels;
+
+    serviceAccount(this, 'pod-checkpointer', ns, labels);
+    new k8s.KubeRole(this, 'role', {
+      metadata: { name: 'pod-checkpointer', namespace: ns, labels },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get'] },
+      ],
+    });
+    bindRole(this, 'role-binding', 'pod-checkpointer', ns, { kind: 'Role', name: 'pod-checkpointer' }, { name: 'pod-checkpointer', namespace: ns }, labels);
+    new k8s.KubeConfigMap(this, 'kubeconfig', {
+      metadata: { name: 'pod-checkpointer-kubeconfig', namespace: ns, labels },
+      data: { kubeconfig: inClusterKubeconfig(props.apiServerUrl) },
+    });
+
+    const hostPath = (name: string, path: string) => kplus.Volume.fromHostPath(this, name, name, { path, type: kplus.HostPathVolumeType.DIRECTORY });
+    const kubeconfig = kplus.Volume.fromConfigMap(this, 'kubeconfig-volume',
+      kplus.ConfigMap.fromConfigMapName(this, 'kubeconfig-ref', 'pod-checkpointer-kubeconfig'), { name: 'kubeconfig' });
+
+    this.daemonSet = new kplus.DaemonSet(this, 'daemon-set', {
+      metadata: { name: 'pod-checkpointer', namespace: ns, labels },
+      select: false,
+      podMetadata: { labels, annotations: { [CHECKPOINT_ANNOTATION]: 'true' } },
+      hostNetwork: true,
+      serviceAccount: serviceAccountRef(this, 'pod-checkpointer'),
+      automountServiceAccountToken: true,
+      containers: [{
+        name: 'pod-checkpointer',
+        image: this.image,
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        command: [
+          '/checkpoint',
+          '--lock-file=/var/run/lock/pod-checkpointer.lock',
+          '--kubeconfig=/etc/checkpointer/kubeconfig',
+          `--checkpoint-grace-period=${grace}`,
+          `--container-runtime-endpoint=${props.containerRuntimeEndpoint ?? 'unix:///run/containerd/containerd.sock'}`,
+        ],
+        envVariables: {
+          NODE_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.NODE_NAME),
+          POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+          POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+        },
+        resources: { cpu: { request: kplus.Cpu.millis(10) } },
+        securityContext: { ensureNonRoot: false, readOnlyRootFilesystem: false },
+        volumeMounts: [
+          { path: '/etc/checkpointer', volume: kubeconfig, readOnly: true },
+          { path: '/etc/kubernetes', volume: hostPath('etc-kubernetes', '/etc/kubernetes') },
+          { path: '/var/run', volume: hostPath('var-run', '/var/run') },
+        ],
+      }],
+    });
+    // It writes static pod manifests and talks to the CRI socket: root, but no privilege escalation.
+    finishWorkload(this.daemonSet, labels, {
+      priorityClassName: 'system-node-critical',
+      nodeSelector: MASTERS_ONLY,
+      tolerations: [CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION],
+      securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
+      containerSecurityContexts: [{ allowPrivilegeEscalation: false }],
+    });
+    rollingUpdateOneAtATime(this.daemonSet);
+  }
+}

@@ -1,0 +1,24 @@
+import { MetricsServer } from '../../lib/addons';
+import { allProblems, find, synth } from './_checks';
+
+describe('MetricsServer', () => {
+  test('defaults', () => {
+    const objs = synth((c) => new MetricsServer(c, 'ms'));
+    expect(objs).toMatchSnapshot();
+    expect(allProblems(objs)).toEqual([]);
+    const c = find(objs, 'Deployment', 'metrics-server').spec.template.spec.containers[0];
+    expect(c.image).toBe('registry.k8s.io/metrics-server/metrics-server:v0.9.0');
+    expect(c.args).not.toContain('--kubelet-insecure-tls');
+    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+    expect(find(objs, 'APIService', 'v1beta1.metrics.k8s.io').spec.service).toEqual({ name: 'metrics-server', namespace: 'kube-system' });
+    expect(objs.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
+  test('custom: HA with a disruption budget', () => {
+    const objs = synth((c) => new MetricsServer(c, 'ms', { replicas: 2, kubeletInsecureTls: true }));
+    expect(objs).toMatchSnapshot();
+    expect(allProblems(objs)).toEqual([]);
+    expect(find(objs, 'PodDisruptionBudget', 'metrics-server').spec.minAvailable).toBe(1);
+    expect(find(objs, 'Deployment', 'metrics-server').spec.template.spec.containers[0].args).toContain('--kubelet-insecure-tls');
+  });
+});
