@@ -1,0 +1,67 @@
+// Private helpers of the self-hosted control-plane workloads (L1 objects, like the static pods they replace).
+import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
+import { CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP } from '../addons/_common';
+import { ClusterSpec, ResolvedClusterSpec } from '../spec';
+
+/** Properties every self-hosted component accepts. */
+export interface SelfHostedComponentProps {
+  /** The cluster. A plain `ClusterSpec` is validated and resolved. */
+  readonly cluster: ClusterSpec | ResolvedClusterSpec;
+  /**
+   * Container image.
+   * @default - `<cluster.imageRegistry>/<component>:<cluster.kubernetesVersion>`
+   */
+  readonly image?: string;
+  /**
+   * Flags to add or override, without the leading dashes.
+   * @default {}
+   */
+  readonly extraArgs?: Record<string, string>;
+  /**
+   * Default flags to drop, without dashes.
+   * @default []
+   */
+  readonly removeArgs?: string[];
+  /**
+   * Resource requests and limits.
+   * @default - CPU requests as kubeadm sets them, no limits
+   */
+  readonly resources?: k8s.ResourceRequirements;
+}
+
+/** Labels of a control-plane component's pods (bootkube's `tier` + `k8s-app`). */
+export function controlPlaneLabels(component: string): Record<string, string> {
+  return { 'k8s-app': component, 'tier': 'control-plane' };
+}
+
+/** Pod-spec fields shared by the self-hosted control-plane workloads: masters only, critical, seccomp. */
+export function controlPlanePodSpec(): Pick<k8s.PodSpec, 'nodeSelector' | 'tolerations' | 'priorityClassName' | 'securityContext'> {
+  return {
+    nodeSelector: MASTERS_ONLY,
+    tolerations: [CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION],
+    priorityClassName: 'system-cluster-critical',
+    securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
+  };
+}
+
+/** No privilege escalation, every capability dropped (plus `add`). */
+export function containerSecurity(add: string[] = []): k8s.SecurityContext {
+  return { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], ...(add.length ? { add } : {}) } };
+}
+
+/** An HTTPS GET probe on the pod's IP. */
+export function httpsProbe(path: string, port: number, timing: Partial<k8s.Probe>): k8s.Probe {
+  return { httpGet: { path, port: k8s.IntOrString.fromNumber(port), scheme: 'HTTPS' }, timeoutSeconds: 15, ...timing };
+}
+
+/** A PodDisruptionBudget keeping at least one replica of `labels`' pods. */
+export function minAvailableOne(scope: Construct, name: string, labels: Record<string, string>): k8s.KubePodDisruptionBudget {
+  return new k8s.KubePodDisruptionBudget(scope, 'disruption-budget', {
+    metadata: { name, namespace: KUBE_SYSTEM, labels },
+    spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: labels } },
+  });
+}
+
+/** Required anti-affinity would leave a rollout stuck with 2 replicas on 2 masters; prefer spreading instead. */
+export { spreadOverNodes } from '../addons/_common';

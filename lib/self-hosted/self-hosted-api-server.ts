@@ -1,0 +1,132 @@
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import * as k8s from '../../imports/k8s';
+import { CHECKPOINT_ANNOTATION, KUBE_SYSTEM, serviceAccount } from '../addons/_common';
+import { ETCD_CLIENT_PORT, apiServerFlags, auditPolicy, authenticationConfiguration, etcdUrl, renderFlags } from '../control-plane';
+import { HostPaths } from '../pki/paths';
+import { ResolvedClusterSpec, resolveSpec } from '../spec';
+import { SelfHostedComponentProps, containerSecurity, controlPlaneLabels, controlPlanePodSpec, httpsProbe } from './_workload';
+import { API_SERVER_SECRET_KEYS, CONFIG_DIR, SECRETS_DIR, SelfHostedTlsAssets, apiServerPaths, secretData } from './tls';
+
+/** Properties of `SelfHostedApiServer`. */
+export interface SelfHostedApiServerProps extends SelfHostedComponentProps {
+  /** The PEMs (from `ClusterPki.bootkubeAssets()`); the Secret gets only the ones the API server reads. */
+  readonly tls: SelfHostedTlsAssets;
+  /**
+   * An `EncryptionConfiguration` (YAML) for encryption of Secrets at rest; it holds a key, so it goes into the Secret.
+   * @default - no encryption at rest
+   */
+  readonly encryptionConfiguration?: string;
+}
+
+/**
+ * The self-hosted kube-apiserver: a DaemonSet on the masters (host network, `spec.apiServerPort`, advertising the
+ * node's IP via `$(POD_IP)`), annotated for the pod-checkpointer so it comes back after a full reboot, with the
+ * flags of the static-pod API server (`apiServerFlags()`), pointed at every master's etcd member.
+ *
+ * Its Secret `kube-apiserver` holds only what it reads (no CA key); its ConfigMap `kube-apiserver-config` the audit
+ * policy and the authentication configuration (anonymous access only on the health endpoints). Its kubelet client
+ * identity needs the `ControlPlaneRbac` bindings (`SelfHostedControlPlane` includes them).
+ */
+export class SelfHostedApiServer extends Construct {
+  public readonly cluster: ResolvedClusterSpec;
+  public readonly labels = controlPlaneLabels('kube-apiserver');
+  public readonly image: string;
+  /** The container's arguments (`--flag=value`, sorted). */
+  public readonly args: string[];
+  public readonly daemonSet: k8s.KubeDaemonSet;
+  public readonly secret: k8s.KubeSecret;
+
+  constructor(scope: Construct, id: string, props: SelfHostedApiServerProps) {
+    super(scope, id);
+    const spec = this.cluster = resolveSpec(props.cluster);
+    const labels = this.labels;
+    const port = spec.apiServerPort;
+    this.image = props.image ?? `${spec.imageRegistry}/kube-apiserver:${spec.kubernetesVersion}`;
+
+    const data = secretData(props.tls, API_SERVER_SECRET_KEYS);
+    const paths = { ...apiServerPaths(SECRETS_DIR, CONFIG_DIR) };
+    if (props.encryptionConfiguration !== undefined) {
+      if (!/kind:\s*EncryptionConfiguration/.test(props.encryptionConfiguration)) {
+        throw new Error('encryptionConfiguration: not an EncryptionConfiguration document');
+      }
+      data['encryption-config.yaml'] = props.encryptionConfiguration;
+      Object.assign(paths, { encryptionConfig: `${SECRETS_DIR}/encryption-config.yaml` });
+    }
+    const flags = apiServerFlags(spec, {
+      advertiseAddress: '$(POD_IP)',
+      etcdServers: spec.masters.map((m) => etcdUrl(m.ip, ETCD_CLIENT_PORT)),
+      paths,
+    });
+    this.args = renderFlags(flags, props.extraArgs, props.removeArgs);
+
+    serviceAccount(this, 'kube-apiserver', KUBE_SYSTEM, labels);
+    this.secret = new k8s.KubeSecret(this, 'secret', {
+      metadata: { name: 'kube-apiserver', namespace: KUBE_SYSTEM, labels },
+      type: 'Opaque',
+      stringData: data,
+    });
+    new k8s.KubeConfigMap(this, 'config', {
+      metadata: { name: 'kube-apiserver-config', namespace: KUBE_SYSTEM, labels },
+      data: {
+        'audit-policy.yaml': stringify(auditPolicy()),
+        'authentication-config.yaml': stringify(authenticationConfiguration(spec)),
+      },
+    });
+
+    this.daemonSet = new k8s.KubeDaemonSet(this, 'daemon-set', {
+      metadata: { name: 'kube-apiserver', namespace: KUBE_SYSTEM, labels },
+      spec: {
+        selector: { matchLabels: labels },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) } },
+        template: {
+          metadata: { labels, annotations: { [CHECKPOINT_ANNOTATION]: 'true' } },
+          spec: {
+            ...controlPlanePodSpec(),
+            priorityClassName: 'system-node-critical',
+            hostNetwork: true,
+            serviceAccountName: 'kube-apiserver',
+            automountServiceAccountToken: false,
+            containers: [{
+              name: 'kube-apiserver',
+              image: this.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['kube-apiserver'],
+              args: this.args,
+              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+              ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }],
+              livenessProbe: httpsProbe('/livez', port, { initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 8 }),
+              readinessProbe: httpsProbe('/readyz', port, { periodSeconds: 1, failureThreshold: 3 }),
+              startupProbe: httpsProbe('/livez', port, { initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 24 }),
+              resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('250m') } },
+              securityContext: containerSecurity(port < 1024 ? ['NET_BIND_SERVICE'] : []),
+              volumeMounts: [
+                { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true },
+                { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+                { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true },
+                { name: 'audit-log', mountPath: HostPaths.auditLogDir },
+              ],
+            }],
+            volumes: [
+              { name: 'secrets', secret: { secretName: 'kube-apiserver', defaultMode: 0o400 } },
+              { name: 'config', configMap: { name: 'kube-apiserver-config', defaultMode: 0o400 } },
+              { name: 'ca-certs', hostPath: { path: '/etc/ssl/certs', type: 'DirectoryOrCreate' } },
+              { name: 'audit-log', hostPath: { path: HostPaths.auditLogDir, type: 'DirectoryOrCreate' } },
+            ],
+          },
+        },
+      },
+    });
+  }
+
+  /** The value of a flag, or undefined. */
+  public flag(name: string): string | undefined {
+    return flagValue(this.args, name);
+  }
+}
+
+/** The value of `--name=value` in `args`. */
+export function flagValue(args: readonly string[], name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}

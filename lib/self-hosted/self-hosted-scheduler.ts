@@ -1,0 +1,86 @@
+import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
+import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount, spreadOverNodes } from '../addons/_common';
+import { SCHEDULER_PORT, renderFlags, schedulerFlags } from '../control-plane';
+import { ResolvedClusterSpec, resolveSpec } from '../spec';
+import { SelfHostedComponentProps, containerSecurity, controlPlaneLabels, controlPlanePodSpec, httpsProbe, minAvailableOne } from './_workload';
+import { flagValue } from './self-hosted-api-server';
+import { IN_CLUSTER_DROPPED_FLAGS } from './self-hosted-controller-manager';
+
+/** Properties of `SelfHostedScheduler`. */
+export interface SelfHostedSchedulerProps extends SelfHostedComponentProps {
+  /**
+   * Replicas (leader election keeps one active).
+   * @default 2
+   */
+  readonly replicas?: number;
+}
+
+/**
+ * The self-hosted kube-scheduler: a Deployment of 2 replicas on the masters, spread over them, with a
+ * PodDisruptionBudget keeping one; the static pod's flags (`schedulerFlags()`) with in-cluster credentials of its own
+ * ServiceAccount, bound to the built-in `system:kube-scheduler` and `system:volume-scheduler` roles. No Secret.
+ */
+export class SelfHostedScheduler extends Construct {
+  public readonly cluster: ResolvedClusterSpec;
+  public readonly labels = controlPlaneLabels('kube-scheduler');
+  public readonly image: string;
+  public readonly replicas: number;
+  public readonly args: string[];
+  public readonly deployment: k8s.KubeDeployment;
+  public readonly disruptionBudget: k8s.KubePodDisruptionBudget;
+
+  constructor(scope: Construct, id: string, props: SelfHostedSchedulerProps) {
+    super(scope, id);
+    const spec = this.cluster = resolveSpec(props.cluster);
+    const labels = this.labels;
+    this.replicas = checkPositive('replicas', props.replicas ?? 2);
+    this.image = props.image ?? `${spec.imageRegistry}/kube-scheduler:${spec.kubernetesVersion}`;
+    const flags = schedulerFlags(spec, '');
+    flags['bind-address'] = '0.0.0.0'; // pod network: see SelfHostedControllerManager
+    this.args = renderFlags(flags, props.extraArgs, [...IN_CLUSTER_DROPPED_FLAGS, ...(props.removeArgs ?? [])]);
+
+    const sa = { name: 'kube-scheduler', namespace: KUBE_SYSTEM };
+    serviceAccount(this, sa.name, KUBE_SYSTEM, labels);
+    bindClusterRole(this, 'cluster-role-binding', 'kube-scheduler', 'system:kube-scheduler', sa, labels);
+    bindClusterRole(this, 'volume-scheduler', 'kube-scheduler:volume-scheduler', 'system:volume-scheduler', sa, labels);
+    bindRole(this, 'auth-reader', 'kube-scheduler:extension-apiserver-authentication-reader', KUBE_SYSTEM,
+      { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, sa, labels);
+    this.disruptionBudget = minAvailableOne(this, 'kube-scheduler', labels);
+
+    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name: 'kube-scheduler', namespace: KUBE_SYSTEM, labels },
+      spec: {
+        replicas: this.replicas,
+        selector: { matchLabels: labels },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(0) } },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...controlPlanePodSpec(),
+            affinity: spreadOverNodes(labels),
+            serviceAccountName: sa.name,
+            automountServiceAccountToken: true,
+            containers: [{
+              name: 'kube-scheduler',
+              image: this.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['kube-scheduler'],
+              args: this.args,
+              ports: [{ name: 'https', containerPort: SCHEDULER_PORT, protocol: 'TCP' }],
+              livenessProbe: httpsProbe('/healthz', SCHEDULER_PORT, { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 8 }),
+              resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('100m') } },
+              securityContext: { ...containerSecurity(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            }],
+            volumes: [{ name: 'tmp', emptyDir: {} }],
+          },
+        },
+      },
+    });
+  }
+
+  public flag(name: string): string | undefined {
+    return flagValue(this.args, name);
+  }
+}

@@ -1,0 +1,110 @@
+import { ApiServerPaths, ControllerManagerPaths } from '../control-plane/flags';
+import { HostPaths } from '../pki/paths';
+
+/**
+ * The PEMs the self-hosted control plane puts into its Secrets: the subset of the PKI's `BootkubeTlsAssets`
+ * (`ClusterPki.bootkubeAssets()`) it needs, so any object with those fields works. The constructs never generate keys.
+ */
+export interface SelfHostedTlsAssets {
+  /** Cluster CA certificate. */
+  readonly caCrt: string;
+  /** Cluster CA key: only in the controller manager's Secret (CSR signing), never on every node. */
+  readonly caKey: string;
+  /** API server serving certificate (one for every master: the DaemonSet runs the same pod everywhere). */
+  readonly apiserverCrt: string;
+  readonly apiserverKey: string;
+  /** The API server's client certificate towards the kubelets (`kube-apiserver-kubelet-client`). */
+  readonly apiserverKubeletClientCrt: string;
+  readonly apiserverKubeletClientKey: string;
+  /** Service-account token signing key pair. */
+  readonly serviceAccountKey: string;
+  readonly serviceAccountPub: string;
+  /** etcd client CA and the API server's etcd client certificate. */
+  readonly etcdClientCaCrt: string;
+  readonly etcdClientCrt: string;
+  readonly etcdClientKey: string;
+  /** Front-proxy (aggregation layer) CA and client certificate. */
+  readonly frontProxyCaCrt: string;
+  readonly frontProxyClientCrt: string;
+  readonly frontProxyClientKey: string;
+}
+
+/** Where the self-hosted pods mount their Secret (bootkube's path). */
+export const SECRETS_DIR = '/etc/kubernetes/secrets';
+/** Where the self-hosted API server mounts its ConfigMap (audit policy, authentication configuration). */
+export const CONFIG_DIR = '/etc/kubernetes/config';
+/** Where `bootkube start` copies the asset dir's `tls/` (and `auth/kubeconfig`) for the bootstrap pods. */
+export const BOOTSTRAP_SECRETS_DIR = '/etc/kubernetes/bootstrap-secrets';
+
+/** File names in `tls/` and in the Secrets: bootkube's names. */
+export const TlsFiles = {
+  caCrt: 'ca.crt',
+  caKey: 'ca.key',
+  apiserverCrt: 'apiserver.crt',
+  apiserverKey: 'apiserver.key',
+  apiserverKubeletClientCrt: 'apiserver-kubelet-client.crt',
+  apiserverKubeletClientKey: 'apiserver-kubelet-client.key',
+  serviceAccountKey: 'service-account.key',
+  serviceAccountPub: 'service-account.pub',
+  etcdClientCaCrt: 'etcd-client-ca.crt',
+  etcdClientCrt: 'etcd-client.crt',
+  etcdClientKey: 'etcd-client.key',
+  frontProxyCaCrt: 'front-proxy-ca.crt',
+  frontProxyClientCrt: 'front-proxy-client.crt',
+  frontProxyClientKey: 'front-proxy-client.key',
+} as const;
+
+/** The keys of each Secret: what each component reads, nothing more. */
+export const API_SERVER_SECRET_KEYS = [
+  'caCrt', 'apiserverCrt', 'apiserverKey', 'apiserverKubeletClientCrt', 'apiserverKubeletClientKey', 'serviceAccountPub',
+  // Since Kubernetes 1.20 the API server signs ServiceAccount tokens itself (TokenRequest), so it needs the key.
+  'serviceAccountKey',
+  'etcdClientCaCrt', 'etcdClientCrt', 'etcdClientKey',
+  'frontProxyCaCrt', 'frontProxyClientCrt', 'frontProxyClientKey',
+] as const satisfies readonly (keyof SelfHostedTlsAssets)[];
+export const CONTROLLER_MANAGER_SECRET_KEYS = ['caCrt', 'caKey', 'serviceAccountKey', 'frontProxyCaCrt'] as const satisfies readonly (keyof SelfHostedTlsAssets)[];
+
+/** `{ 'ca.crt': <pem>, ... }` for a Secret; throws naming the missing asset. */
+export function secretData(tls: SelfHostedTlsAssets, keys: readonly (keyof SelfHostedTlsAssets)[]): Record<string, string> {
+  return Object.fromEntries(keys.map((k) => {
+    const pem = tls[k];
+    if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw new Error(`tls.${k}: missing or not a PEM block`);
+    return [TlsFiles[k], pem];
+  }));
+}
+
+/** The API server's file paths in a directory of bootkube-named files (`dir`) plus its configuration directory. */
+export function apiServerPaths(dir: string, configDir?: string): ApiServerPaths {
+  const f = (name: string) => `${dir}/${name}`;
+  return {
+    caCert: f(TlsFiles.caCrt),
+    tlsCert: f(TlsFiles.apiserverCrt),
+    tlsKey: f(TlsFiles.apiserverKey),
+    kubeletClientCert: f(TlsFiles.apiserverKubeletClientCrt),
+    kubeletClientKey: f(TlsFiles.apiserverKubeletClientKey),
+    etcdCaCert: f(TlsFiles.etcdClientCaCrt),
+    etcdClientCert: f(TlsFiles.etcdClientCrt),
+    etcdClientKey: f(TlsFiles.etcdClientKey),
+    frontProxyCaCert: f(TlsFiles.frontProxyCaCrt),
+    frontProxyClientCert: f(TlsFiles.frontProxyClientCrt),
+    frontProxyClientKey: f(TlsFiles.frontProxyClientKey),
+    serviceAccountPub: f(TlsFiles.serviceAccountPub),
+    serviceAccountKey: f(TlsFiles.serviceAccountKey),
+    ...(configDir ? {
+      auditPolicy: `${configDir}/audit-policy.yaml`,
+      auditLogDir: HostPaths.auditLogDir,
+      authenticationConfig: `${configDir}/authentication-config.yaml`,
+    } : {}),
+  };
+}
+
+/** The controller manager's paths in a directory of bootkube-named files; `kubeconfig` empty means in-cluster. */
+export function controllerManagerPaths(dir: string, kubeconfig: string): ControllerManagerPaths {
+  return {
+    kubeconfig,
+    caCert: `${dir}/${TlsFiles.caCrt}`,
+    caKey: `${dir}/${TlsFiles.caKey}`,
+    frontProxyCaCert: `${dir}/${TlsFiles.frontProxyCaCrt}`,
+    serviceAccountKey: `${dir}/${TlsFiles.serviceAccountKey}`,
+  };
+}
