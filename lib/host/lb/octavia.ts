@@ -142,7 +142,8 @@ export function renderOctaviaPlan(cluster: ClusterSpec | ResolvedClusterSpec): s
 
 /** A failure of the Octavia driver, with a message for a human. */
 export class OctaviaError extends Error {
-  constructor(message: string) {
+  /** @param output what the failed `openstack` command printed, if one failed */
+  constructor(message: string, public readonly output = '') {
     super(message);
     this.name = 'OctaviaError';
   }
@@ -228,10 +229,10 @@ export class OctaviaDriver {
   public async state(): Promise<OctaviaState> {
     const s = this.s;
     const floatingIp = s.floatingIp ? await this.findFloatingIp(s.floatingIp) : undefined;
-    const lbs = await this.json(['loadbalancer', 'list', '--name', s.loadBalancer, '-f', 'json']) as Json[];
-    if (lbs.length > 1) throw new OctaviaError(`${lbs.length} load balancers are named ${s.loadBalancer} (${lbs.map((l) => l.id).join(', ')}); hacp needs the name to be unique: delete the extra ones or set loadBalancer.octavia.namePrefix`);
-    if (lbs.length === 0) return { members: [], floatingIp };
-    const loadBalancer = { id: String(lbs[0].id), status: String(lbs[0].provisioning_status).toUpperCase() };
+    // `show` by name: one call instead of list + show (octaviaclient says "Unable to locate" when there is none and
+    // refuses names that are not unique).
+    const lb = await this.showLoadBalancer(true);
+    if (!lb) return { members: [], floatingIp };
     const pools = (await this.json(['loadbalancer', 'pool', 'list', '--loadbalancer', s.loadBalancer, '-f', 'json']) as Json[]).filter((p) => p.name === s.pool);
     let pool: OctaviaState['pool'];
     let members: OctaviaState['members'] = [];
@@ -243,8 +244,7 @@ export class OctaviaDriver {
     }
     const listeners = (await this.json(['loadbalancer', 'listener', 'list', '--loadbalancer', s.loadBalancer, '-f', 'json']) as Json[]).filter((l) => l.name === s.listener);
     const listener = listeners.length ? { id: String(listeners[0].id), port: Number(listeners[0].protocol_port) } : undefined;
-    const shown = await this.showLoadBalancer();
-    return { loadBalancer: { ...loadBalancer, status: shown.status }, pool, members, listener, floatingIp, vipPortId: shown.vipPortId };
+    return { loadBalancer: { id: lb.id, status: lb.status }, pool, members, listener, floatingIp, vipPortId: lb.vipPortId };
   }
 
   /** Creates whatever is missing, step by step; returns the names of the steps that ran. */
@@ -339,14 +339,23 @@ export class OctaviaDriver {
     try {
       shown = await this.json(['floating', 'ip', 'show', fip, '-f', 'json']) as Json;
     } catch (e) {
-      throw new OctaviaError(`floating IP ${fip} (loadBalancer.octavia.floatingIp / apiEndpoint.host) cannot be read; reserve it first ('openstack floating ip create <external network>'):\n${(e as Error).message}`);
+      if (!(e instanceof OctaviaError) || !/not found|no \w+ found|unable to (find|locate)/i.test(e.output)) throw e;
+      throw new OctaviaError(`floating IP ${fip} (loadBalancer.octavia.floatingIp / apiEndpoint.host) does not exist; reserve it first ('openstack floating ip create <external network>'):\n${e.message}`);
     }
     return { id: String(shown.id), portId: shown.port_id || undefined };
   }
 
-  private async showLoadBalancer(): Promise<{ status: string; vipPortId?: string }> {
-    const lb = await this.json(['loadbalancer', 'show', this.s.loadBalancer, '-f', 'json']) as Json;
-    return { status: String(lb.provisioning_status ?? '').toUpperCase(), vipPortId: lb.vip_port_id || undefined };
+  private async showLoadBalancer(): Promise<{ id: string; status: string; vipPortId?: string }>;
+  private async showLoadBalancer(allowMissing: true): Promise<{ id: string; status: string; vipPortId?: string } | undefined>;
+  private async showLoadBalancer(allowMissing = false): Promise<{ id: string; status: string; vipPortId?: string } | undefined> {
+    let lb: Json;
+    try {
+      lb = await this.json(['loadbalancer', 'show', this.s.loadBalancer, '-f', 'json']) as Json;
+    } catch (e) {
+      if (allowMissing && e instanceof OctaviaError && e.output.includes(`Unable to locate ${this.s.loadBalancer} in loadbalancers`)) return undefined;
+      throw e;
+    }
+    return { id: String(lb.id), status: String(lb.provisioning_status ?? '').toUpperCase(), vipPortId: lb.vip_port_id || undefined };
   }
 
   /** Polls the load balancer until ACTIVE; throws on ERROR and at the timeout. */
@@ -372,9 +381,9 @@ export class OctaviaDriver {
   private async waitDeleted(): Promise<void> {
     const started = Date.now();
     for (;;) {
-      const lbs = await this.json(['loadbalancer', 'list', '--name', this.s.loadBalancer, '-f', 'json']) as Json[];
-      if (lbs.length === 0) return;
-      const status = String(lbs[0].provisioning_status).toUpperCase();
+      const lb = await this.showLoadBalancer(true);
+      if (!lb) return;
+      const status = lb.status;
       if (status === 'ERROR') throw new OctaviaError(`load balancer ${this.s.loadBalancer} went to provisioning_status ERROR while deleting; see 'openstack loadbalancer show ${this.s.loadBalancer}'`);
       if (Date.now() - started >= this.timeoutMs) throw new OctaviaError(`timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.s.loadBalancer} to be deleted (still ${status})`);
       await sleep(this.pollMs);
@@ -403,7 +412,7 @@ export class OctaviaDriver {
         const detail = String(stderr || stdout).trim().split('\n').slice(-5).join('\n');
         const hint = /auth-url|auth plugin|credential|OS_CLOUD/i.test(detail)
           ? '\nhint: load your OpenStack credentials first (source the openrc file, or set OS_CLOUD with a clouds.yaml)' : '';
-        reject(new OctaviaError(`'openstack ${argv.map(shellQuote).join(' ')}' failed (${why}):\n${detail}${hint}`));
+        reject(new OctaviaError(`'openstack ${argv.map(shellQuote).join(' ')}' failed (${why}):\n${detail}${hint}`, String(stderr || stdout)));
       });
     });
   }
