@@ -66,3 +66,15 @@ export function hostPathToAssetPath(hostPath: string): string | undefined {
   const rel = hostPath.slice(KUBERNETES_DIR.length + 1);
   return rel.startsWith('manifests/') ? rel.slice('manifests/'.length) : rel;
 }
+
+/**
+ * The kubelet's own certificates, in its certificate directory (`--cert-dir`, default `/var/lib/kubelet/pki`). The
+ * kubelet finds both pairs there without extra flags: `kubelet.crt/.key` is the serving pair it would otherwise
+ * self-sign, `kubelet-client.crt/.key` the legacy initial client pair its certificate store falls back to.
+ */
+export const KubeletPkiPaths = {
+  clientCert: `${HostPaths.kubeletPkiDir}/kubelet-client.crt`,
+  clientKey: `${HostPaths.kubeletPkiDir}/kubelet-client.key`,
+  servingCert: `${HostPaths.kubeletPkiDir}/kubelet.crt`,
+  servingKey: `${HostPaths.kubeletPkiDir}/kubelet.key`,
+} as const;

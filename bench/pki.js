@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+/**
+ * Benchmark: the full cold PKI of the built-in 3-master example, made by hacp (node-forge keys on the thread pool,
+ * native signatures) and, in the same run, the same certificate set made by cfssl (one `cfssl gencert` per
+ * certificate, as the usual shell scripts do, and the same with one job per CPU).
+ *
+ *   npm run build && node bench/pki.js           # BENCH_RUNS=5 (after one warm-up run of each)
+ *
+ * Prints min / median / max wall-clock milliseconds and writes bench/out/pki.json.
+ */
+'use strict';
+const { execFile, execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const build = path.join(__dirname, '..', 'build', 'lib');
+if (!fs.existsSync(path.join(build, 'pki', 'index.js'))) {
+  console.error('bench/pki.js: run `npm run build` first (build/lib/pki is missing)');
+  process.exit(1);
+}
+const { ClusterPki } = require(path.join(build, 'pki'));
+const { certCatalog } = require(path.join(build, 'pki', '_catalog'));
+const { STATIC_EXAMPLE_CLUSTER, resolveSpec } = require(path.join(build, 'spec'));
+
+const RUNS = Number(process.env.BENCH_RUNS || 5);
+const spec = resolveSpec(STATIC_EXAMPLE_CLUSTER);
+const catalog = certCatalog(spec);
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-bench-pki-'));
+const cpus = os.cpus().length;
+
+function hasCfssl() {
+  try {
+    execFileSync('cfssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The cfssl jobs for the same set: CAs first (initca), then every leaf and the service-account key. */
+function cfsslJobs(dir) {
+  const hours = (days) => `${days * 24}h`;
+  const profile = (usages) => ({ usages: ['signing', 'key encipherment', ...usages], expiry: hours(spec.pki.validityDays) });
+  const config = path.join(dir, 'config.json');
+  fs.writeFileSync(config, JSON.stringify({ signing: { default: { expiry: hours(spec.pki.validityDays) },
+    profiles: { server: profile(['server auth']), client: profile(['client auth']), peer: profile(['server auth', 'client auth']) } } }));
+  const key = { algo: 'rsa', size: spec.pki.keySize };
+  const file = (id) => path.join(dir, id.replace(/\//g, '_'));
+  const csr = (e) => {
+    const p = `${file(e.id)}-csr.json`;
+    fs.writeFileSync(p, JSON.stringify({ CN: e.cn, names: e.o.map((O) => ({ O })), hosts: [...e.dns, ...e.ips], key,
+      ...(e.profile === 'ca' ? { ca: { expiry: hours(spec.pki.caValidityDays) } } : {}) }));
+    return p;
+  };
+  const cas = catalog.filter((e) => e.profile === 'ca').map((e) => ({ id: e.id, args: ['gencert', '-initca', csr(e)] }));
+  const leaves = catalog.filter((e) => e.profile !== 'ca').map((e) => ({ id: e.id, args: ['gencert', '-ca', `${file(e.signer)}.pem`,
+    '-ca-key', `${file(e.signer)}-key.pem`, '-config', config, '-profile', e.profile, csr(e)] }));
+  fs.writeFileSync(`${file('sa')}-csr.json`, JSON.stringify({ CN: 'sa', key }));
+  leaves.push({ id: 'sa', args: ['genkey', `${file('sa')}-csr.json`] });
+  const save = (job, stdout) => {
+    const out = JSON.parse(stdout);
+    fs.writeFileSync(`${file(job.id)}-key.pem`, out.key, { mode: 0o600 });
+    if (out.cert) fs.writeFileSync(`${file(job.id)}.pem`, out.cert);
+  };
+  return { cas, leaves, save };
+}
+
+function cfsslSequential(dir) {
+  const { cas, leaves, save } = cfsslJobs(dir);
+  for (const job of [...cas, ...leaves]) save(job, execFileSync('cfssl', job.args, { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 }));
+}
+
+async function cfsslParallel(dir) {
+  const { cas, leaves, save } = cfsslJobs(dir);
+  const run = (job) => new Promise((resolve, reject) => execFile('cfssl', job.args, { maxBuffer: 1 << 24 }, (err, stdout) => {
+    if (err) reject(err);
+    else resolve(save(job, stdout));
+  }));
+  const pool = async (jobs) => {
+    const queue = [...jobs];
+    await Promise.all(Array.from({ length: cpus }, async () => {
+      while (queue.length) await run(queue.shift());
+    }));
+  };
+  await pool(cas);
+  await pool(leaves);
+}
+
+async function time(label, fn) {
+  const dir = fs.mkdtempSync(path.join(tmpRoot, `${label}-`));
+  const start = process.hrtime.bigint();
+  await fn(dir);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function main() {
+  const keys = catalog.length + 1;
+  console.log(`PKI benchmark: ${spec.masters.length} masters, ${catalog.length} certificates + sa key = ${keys} RSA-${spec.pki.keySize} keys; ` +
+    `${cpus} CPUs, node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE || 4}; ${RUNS} runs after a warm-up`);
+  const warmDir = path.join(tmpRoot, 'warm');
+  await ClusterPki.ensure(spec, { dir: warmDir });
+  const cases = [
+    ['hacp ensure, cold (keys + certs + atomic writes)', (dir) => ClusterPki.ensure(spec, { dir })],
+    ['hacp ensure, warm (everything on disk and valid)', () => ClusterPki.ensure(spec, { dir: warmDir })],
+    ['hacp inMemory, cold', () => ClusterPki.inMemory(spec)],
+  ];
+  if (hasCfssl()) {
+    cases.push(['cfssl, one gencert per certificate (sequential)', cfsslSequential]);
+    cases.push([`cfssl, one gencert per certificate (${cpus} parallel)`, cfsslParallel]);
+  } else {
+    console.log('cfssl not found: comparison skipped');
+  }
+  const results = [];
+  for (const [label, fn] of cases) {
+    await time('warmup', fn);
+    const samples = [];
+    for (let i = 0; i < RUNS; i++) samples.push(await time('run', fn));
+    samples.sort((a, b) => a - b);
+    const r = { label, runs: RUNS, min: samples[0], median: samples[Math.floor(samples.length / 2)], max: samples[samples.length - 1], samples };
+    results.push(r);
+    console.log(`${label.padEnd(56)} median ${r.median.toFixed(1).padStart(8)} ms  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`);
+  }
+  const hacp = results[0].median;
+  for (const r of results.filter((x) => x.label.startsWith('cfssl'))) {
+    console.log(`speed-up vs ${r.label}: ${(r.median / hacp).toFixed(2)}x`);
+  }
+  const outDir = path.join(__dirname, 'out');
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'pki.json'), JSON.stringify({ date: new Date().toISOString(), cpus, node: process.version, keys, results }, null, 2));
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,222 @@
+/**
+ * Key generation, certificate issuance and certificate inspection.
+ *
+ * - Keys: node-forge's `pki.rsa.generateKeyPair` in its callback form, which (no `prng` option, `usePureJavaScript`
+ *   off) runs Node's native `crypto.generateKeyPair` on the libuv thread pool, so many keys are made in parallel.
+ * - Certificates: forge builds the TBSCertificate (ASN.1), Node's `crypto.sign` makes the RSA signature (native;
+ *   forge's pure-JS signature costs ~30 ms a certificate), forge assembles the DER.
+ * - Inspection: Node's `crypto.X509Certificate` and `createPrivateKey` (native, fast) for the warm path.
+ */
+import * as crypto from 'crypto';
+import * as ipaddr from 'ipaddr.js';
+import * as forge from 'node-forge';
+
+const { asn1 } = forge;
+const { oids } = forge.pki;
+/** Parts of forge's API its type definitions lack. */
+const forgeExtra = forge as unknown as { options: { usePureJavaScript: boolean }; pki: { getTBSCertificate(cert: forge.pki.Certificate): forge.asn1.Asn1 } };
+
+/** Certificate profiles: which usages a certificate carries. `peer` is serverAuth + clientAuth (etcd). */
+export type CertProfile = 'ca' | 'server' | 'client' | 'peer';
+
+/** The extended key usages of each leaf profile (OIDs, as `X509Certificate.keyUsage` reports them). */
+export const PROFILE_EKUS: Record<Exclude<CertProfile, 'ca'>, string[]> = {
+  server: [oids.serverAuth],
+  client: [oids.clientAuth],
+  peer: [oids.serverAuth, oids.clientAuth],
+};
+
+/** A freshly generated key pair. */
+export interface GeneratedKey {
+  /** PKCS#1 PEM (`RSA PRIVATE KEY`), as kubeadm writes keys. */
+  readonly keyPem: string;
+  readonly publicKey: forge.pki.rsa.PublicKey;
+}
+
+/** Generates an RSA key on the thread pool (forge's native path). */
+export function generateRsaKey(bits: number): Promise<GeneratedKey> {
+  if (forgeExtra.options.usePureJavaScript) {
+    throw new Error('node-forge usePureJavaScript is set: refusing the slow pure-JavaScript key generation');
+  }
+  return new Promise((resolve, reject) => {
+    forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 }, (err, pair) => {
+      if (err) reject(err);
+      else resolve({ keyPem: lf(forge.pki.privateKeyToPem(pair.privateKey)), publicKey: pair.publicKey });
+    });
+  });
+}
+
+/** The PKIX (`PUBLIC KEY`) PEM of a private key: `sa.pub`. */
+export function publicKeyPem(keyPem: string): string {
+  return crypto.createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }).toString();
+}
+
+/** What to put in a certificate. */
+export interface CertRequest {
+  readonly cn: string;
+  readonly o: readonly string[];
+  readonly dns: readonly string[];
+  readonly ips: readonly string[];
+  readonly profile: CertProfile;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+/** The signer: a CA certificate and key. Self-signed when absent. */
+export interface Signer {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/** Issues a certificate for `publicKey`, signed by `signer` (or self-signed with `ownKeyPem`). Returns PEM. */
+export function issueCertificate(req: CertRequest, key: GeneratedKey, signer?: Signer): string {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = key.publicKey;
+  cert.serialNumber = randomSerial();
+  cert.validity.notBefore = req.notBefore;
+  cert.validity.notAfter = req.notAfter;
+  const subject = [...req.o.map((value) => ({ shortName: 'O', value })), { shortName: 'CN', value: req.cn }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject); // replaced below by the CA's exact subject bytes
+  const ca = signer ? caInfo(signer.certPem) : undefined;
+  const altNames = [
+    ...req.dns.map((value) => ({ type: 2, value })),
+    ...req.ips.map((ip) => ({ type: 7, value: String.fromCharCode(...ipaddr.parse(ip).toByteArray()) })),
+  ];
+  const extensions: any[] = req.profile === 'ca'
+    ? [
+      { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+      { name: 'basicConstraints', critical: true, cA: true },
+      { name: 'subjectKeyIdentifier' },
+    ]
+    : [
+      { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: req.profile !== 'client', clientAuth: req.profile !== 'server' },
+      { name: 'basicConstraints', critical: true, cA: false },
+    ];
+  if (ca?.ski) extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: ca.ski });
+  if (altNames.length) extensions.push({ name: 'subjectAltName', altNames });
+  cert.setExtensions(extensions);
+  cert.siginfo.algorithmOid = oids.sha256WithRSAEncryption;
+
+  const tbs = forgeExtra.pki.getTBSCertificate(cert);
+  if (ca) (tbs.value as forge.asn1.Asn1[])[3] = ca.subject; // issuer = the CA's subject, byte for byte (Go matches issuers by raw bytes)
+  const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
+  const signature = crypto.sign('sha256', tbsDer, ca ? ca.key(signer!.keyPem) : key.keyPem);
+  const certAsn1 = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    tbs,
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(oids.sha256WithRSAEncryption).getBytes()),
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
+    ]),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, '\0' + signature.toString('binary')),
+  ]);
+  return derToPem('CERTIFICATE', Buffer.from(asn1.toDer(certAsn1).getBytes(), 'binary'));
+}
+
+interface CaInfo {
+  readonly subject: forge.asn1.Asn1;
+  readonly ski?: string;
+  readonly key: (pem: string) => crypto.KeyObject;
+}
+const CA_CACHE = new Map<string, CaInfo>();
+
+/** The CA's raw subject and subject key identifier, parsed once per CA certificate. */
+function caInfo(certPem: string): CaInfo {
+  let info = CA_CACHE.get(certPem);
+  if (!info) {
+    const der = new crypto.X509Certificate(certPem).raw;
+    const parsed = asn1.fromDer(der.toString('binary'));
+    const tbs = (parsed.value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[];
+    const subject = tbs[tbs[0].tagClass === asn1.Class.CONTEXT_SPECIFIC ? 5 : 4];
+    const ski = (forge.pki.certificateFromAsn1(parsed).getExtension('subjectKeyIdentifier') as any)?.subjectKeyIdentifier;
+    let keyObject: crypto.KeyObject | undefined;
+    info = { subject, ski: ski ? forge.util.hexToBytes(ski) : undefined, key: (pem) => (keyObject ??= crypto.createPrivateKey(pem)) };
+    CA_CACHE.set(certPem, info);
+  }
+  return info;
+}
+
+/** A positive, 63-bit random serial number (hex), like kubeadm's. */
+function randomSerial(): string {
+  const bytes = crypto.randomBytes(8);
+  bytes[0] = (bytes[0] & 0x7f) | 0x40; // positive, and minimal DER (no leading zero byte)
+  return bytes.toString('hex');
+}
+
+function derToPem(label: string, der: Buffer): string {
+  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
+}
+
+function lf(pem: string): string {
+  return pem.replace(/\r\n/g, '\n');
+}
+
+/** What the warm path reads from a certificate. */
+export interface CertInfo {
+  readonly x509: crypto.X509Certificate;
+  readonly cn: string;
+  readonly o: string[];
+  readonly dns: string[];
+  readonly ips: string[];
+  readonly ekus: string[];
+  readonly isCa: boolean;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly keyBits?: number;
+}
+
+/** Parses a PEM certificate (throws on garbage). */
+export function inspectCertificate(pem: string): CertInfo {
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('not a PEM certificate');
+  const x509 = new crypto.X509Certificate(pem);
+  const subject = parseDn(x509.subject);
+  const dns: string[] = [];
+  const ips: string[] = [];
+  for (const san of splitSans(x509.subjectAltName)) {
+    if (san.startsWith('DNS:')) dns.push(san.slice(4));
+    else if (san.startsWith('IP Address:')) ips.push(canonicalIp(san.slice(11)));
+  }
+  return {
+    x509,
+    cn: subject.CN?.[0] ?? '',
+    o: subject.O ?? [],
+    dns,
+    ips,
+    ekus: x509.keyUsage ?? [],
+    isCa: x509.ca,
+    notBefore: new Date(x509.validFrom),
+    notAfter: new Date(x509.validTo),
+    subject: x509.subject.split('\n').join(', '),
+    issuer: x509.issuer.split('\n').join(', '),
+    keyBits: x509.publicKey.asymmetricKeyDetails?.modulusLength,
+  };
+}
+
+/** Parses a PEM private key (throws on garbage). */
+export function inspectPrivateKey(pem: string): crypto.KeyObject {
+  if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(pem)) throw new Error('not a PEM private key');
+  return crypto.createPrivateKey(pem);
+}
+
+/** Canonical text of an IP address (`::1`, `10.0.0.1`) for comparisons. */
+export function canonicalIp(ip: string): string {
+  return ipaddr.parse(ip).toString();
+}
+
+function parseDn(text: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const line of text.split('\n')) {
+    for (const rdn of line.split('+')) {
+      const i = rdn.indexOf('=');
+      if (i > 0) (out[rdn.slice(0, i)] ??= []).push(rdn.slice(i + 1));
+    }
+  }
+  return out;
+}
+
+function splitSans(text: string | undefined): string[] {
+  return text ? text.split(', ').map((s) => s.replace(/^"|"$/g, '')) : [];
+}

@@ -1,0 +1,269 @@
+/**
+ * Compares the state files with the catalog (assess), decides what to create or re-issue (plan) and does it
+ * (execute: all keys generated concurrently, then CAs, then leaves). Works on an in-memory file map; persisting is
+ * the caller's business (`cluster-pki.ts`).
+ */
+import * as crypto from 'crypto';
+import { ResolvedClusterSpec } from '../spec';
+import { CA_IDS, CaId, CertEntry, SA_ID, certCatalog } from './_catalog';
+import { CertInfo, GeneratedKey, PROFILE_EKUS, generateRsaKey, inspectCertificate, inspectPrivateKey, issueCertificate, publicKeyPem } from './_crypto';
+import { StateWrite } from './_state';
+
+/** Health of one certificate (or of the service-account key pair). */
+export type CertState = 'ok' | 'expiring' | 'expired' | 'mismatch' | 'missing' | 'invalid';
+
+/** One certificate compared with the spec. */
+export interface Assessment {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'ca' | 'leaf' | 'key';
+  readonly entry?: CertEntry;
+  readonly state: CertState;
+  /** Why the state is not `ok`. */
+  readonly reason?: string;
+  readonly info?: CertInfo;
+  readonly daysLeft?: number;
+}
+
+const DAY = 86_400_000;
+/** Certificates start 5 minutes in the past, for clock skew (kubeadm's CertificateBackdate). */
+const BACKDATE = 5 * 60_000;
+
+/** The state-relative paths the catalog uses. */
+export function statePaths(spec: ResolvedClusterSpec): string[] {
+  return [...certCatalog(spec).flatMap((e) => [`${e.id}.crt`, `${e.id}.key`]), `${SA_ID}.key`, `${SA_ID}.pub`];
+}
+
+/** Private key paths (mode 0600). */
+export function isKeyPath(rel: string): boolean {
+  return rel.endsWith('.key');
+}
+
+/** Compares every certificate in `files` with the spec. */
+export function assess(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>, now: Date): Assessment[] {
+  const catalog = certCatalog(spec);
+  const cas = new Map<string, Assessment>();
+  const out: Assessment[] = [];
+  for (const entry of catalog) {
+    const a = assessCert(spec, entry, files, now, entry.signer ? cas.get(entry.signer) : undefined);
+    if (entry.profile === 'ca') cas.set(entry.id, a);
+    out.push(a);
+  }
+  out.push(assessSa(files));
+  return out;
+}
+
+function assessCert(spec: ResolvedClusterSpec, entry: CertEntry, files: ReadonlyMap<string, string>, now: Date, ca?: Assessment): Assessment {
+  const kind = entry.profile === 'ca' ? 'ca' : 'leaf';
+  const base = { id: entry.id, name: entry.name, kind, entry } as const;
+  const crt = files.get(`${entry.id}.crt`);
+  const key = files.get(`${entry.id}.key`);
+  if (crt === undefined && key === undefined) return { ...base, state: 'missing', reason: 'not in the state directory' };
+  if (crt === undefined || key === undefined) {
+    const [has, lacks] = crt === undefined ? ['key', 'crt'] : ['crt', 'key'];
+    return { ...base, state: 'invalid', reason: `${entry.id}.${has} exists but ${entry.id}.${lacks} is missing` };
+  }
+  let info: CertInfo;
+  try {
+    info = inspectCertificate(crt);
+  } catch (e) {
+    return { ...base, state: 'invalid', reason: `${entry.id}.crt is not a readable certificate (${(e as Error).message})` };
+  }
+  const withInfo = { ...base, info, daysLeft: Math.floor((info.notAfter.getTime() - now.getTime()) / DAY) };
+  try {
+    if (!info.x509.checkPrivateKey(inspectPrivateKey(key))) {
+      return { ...withInfo, state: 'invalid', reason: `${entry.id}.key does not match ${entry.id}.crt` };
+    }
+  } catch (e) {
+    return { ...withInfo, state: 'invalid', reason: `${entry.id}.key is not a readable private key (${(e as Error).message})` };
+  }
+  if (kind === 'ca') {
+    if (!info.isCa) return { ...withInfo, state: 'invalid', reason: `${entry.id}.crt is not a CA certificate (basicConstraints CA:FALSE)` };
+  } else if (!ca?.info || ca.state === 'invalid') {
+    return { ...withInfo, state: 'invalid', reason: `cannot be checked: its CA ${entry.signer} is ${ca?.state ?? 'missing'}` };
+  } else if (!info.x509.checkIssued(ca.info.x509) || !info.x509.verify(ca.info.x509.publicKey)) {
+    return { ...withInfo, state: 'invalid', reason: `not signed by ${entry.signer}.crt` };
+  }
+  if (info.notAfter.getTime() <= now.getTime()) return { ...withInfo, state: 'expired', reason: `expired ${day(info.notAfter)}` };
+  if (kind === 'leaf') {
+    const diff = describeDiff(entry, info);
+    if (diff) return { ...withInfo, state: 'mismatch', reason: diff };
+  }
+  // A CA is "expiring" once a fresh leaf would be cut short by it.
+  const window = kind === 'ca' ? spec.pki.validityDays : spec.pki.renewBeforeDays;
+  if (withInfo.daysLeft < window) {
+    return { ...withInfo, state: 'expiring', reason: `expires ${day(info.notAfter)} (${withInfo.daysLeft} days left, ${kind === 'ca' ? 'pki.validityDays' : 'pki.renewBeforeDays'} ${window})` };
+  }
+  return { ...withInfo, state: 'ok' };
+}
+
+function assessSa(files: ReadonlyMap<string, string>): Assessment {
+  const base = { id: SA_ID, name: 'sa.key/sa.pub', kind: 'key' } as const;
+  const key = files.get(`${SA_ID}.key`);
+  const pub = files.get(`${SA_ID}.pub`);
+  if (key === undefined) {
+    return pub === undefined
+      ? { ...base, state: 'missing', reason: 'not in the state directory' }
+      : { ...base, state: 'invalid', reason: 'sa.pub exists but sa.key is missing' };
+  }
+  let derived: string;
+  try {
+    inspectPrivateKey(key);
+    derived = publicKeyPem(key);
+  } catch (e) {
+    return { ...base, state: 'invalid', reason: `sa.key is not a readable private key (${(e as Error).message})` };
+  }
+  if (pub === undefined) return { ...base, state: 'mismatch', reason: 'sa.pub is missing (derived again from sa.key)' };
+  let same: boolean;
+  try {
+    same = crypto.createPublicKey(pub).equals(crypto.createPublicKey(derived));
+  } catch {
+    same = false;
+  }
+  return same ? { ...base, state: 'ok' } : { ...base, state: 'invalid', reason: 'sa.pub is not the public key of sa.key' };
+}
+
+/** What a leaf differs in from its catalog entry, or undefined. */
+function describeDiff(entry: CertEntry, info: CertInfo): string | undefined {
+  const parts: string[] = [];
+  const want = subjectText(entry.cn, entry.o);
+  const have = subjectText(info.cn, info.o);
+  if (want !== have) parts.push(`subject changed: ${have} -> ${want}`);
+  const sans = setDiff([...entry.dns.map((d) => `DNS:${d}`), ...entry.ips.map((i) => `IP:${i}`)],
+    [...info.dns.map((d) => `DNS:${d}`), ...info.ips.map((i) => `IP:${i}`)]);
+  if (sans) parts.push(`SANs changed: ${sans}`);
+  const ekus = setDiff(PROFILE_EKUS[entry.profile as keyof typeof PROFILE_EKUS], info.ekus);
+  if (ekus) parts.push(`extended key usages changed: ${ekus}`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+function subjectText(cn: string, o: readonly string[]): string {
+  return [...[...o].sort().map((x) => `O=${x}`), `CN=${cn}`].join(', ');
+}
+
+function setDiff(want: readonly string[], have: readonly string[]): string | undefined {
+  const added = want.filter((x) => !have.includes(x)).map((x) => `+${x}`);
+  const removed = have.filter((x) => !want.includes(x)).map((x) => `-${x}`);
+  return added.length || removed.length ? [...added, ...removed].join(' ') : undefined;
+}
+
+function day(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** One thing to do. */
+export interface Action {
+  readonly assessment: Assessment;
+  /** For the log: `not in the state directory`, `SANs changed: +IP:...`, `--force`. */
+  readonly reason: string;
+}
+
+/** A failure the user has to fix by hand (corrupt or mismatched files, an expired CA). */
+export class PkiError extends Error {
+  constructor(readonly problems: string[], dir?: string) {
+    super(`PKI state${dir ? ` in ${dir}` : ''} needs attention:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'PkiError';
+  }
+}
+
+/**
+ * Decides what to do. Creates missing CAs and the missing service-account key; re-issues leaves that are missing,
+ * mismatched, expiring or expired (with `force`: every leaf, even an invalid one). Throws `PkiError` for anything it
+ * must not repair silently: a corrupt or mismatched file, a leaf whose CA is gone, an expired CA.
+ */
+export function plan(assessments: Assessment[], force = false): Action[] {
+  const problems: string[] = [];
+  const actions: Action[] = [];
+  for (const a of assessments) {
+    if (a.kind === 'leaf' && force) {
+      if (a.state === 'invalid' && a.reason?.startsWith('cannot be checked')) problems.push(`${a.name}: ${a.reason}`);
+      else actions.push({ assessment: a, reason: a.state === 'ok' ? '--force' : `${a.reason} (--force)` });
+      continue;
+    }
+    switch (a.state) {
+      case 'ok':
+        break;
+      case 'invalid':
+        problems.push(`${a.name}: ${a.reason}; restore the file(s) or delete them to have them ${a.kind === 'ca' ? 'created' : 're-issued'}`);
+        break;
+      case 'expired':
+      case 'expiring':
+        if (a.kind === 'leaf') actions.push({ assessment: a, reason: a.reason! });
+        else if (a.state === 'expired') problems.push(`${a.name}: ${a.reason}; a CA is never regenerated automatically (see docs/pki.md, "CA rotation")`);
+        break;
+      case 'missing':
+      case 'mismatch':
+        actions.push({ assessment: a, reason: a.reason! });
+        break;
+    }
+  }
+  if (problems.length) throw new PkiError(problems);
+  return actions;
+}
+
+/** Result of `execute()`. */
+export interface Execution {
+  /** Every state file after the change. */
+  readonly files: Map<string, string>;
+  /** The changed files (for the journal). */
+  readonly writes: Record<string, StateWrite>;
+}
+
+/** Carries out the actions: all keys at once on the thread pool, then CA certificates, then leaves. */
+export async function execute(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>, actions: Action[], now: Date,
+  log: (line: string) => void = () => {}): Promise<Execution> {
+  const out = new Map(files);
+  const writes: Record<string, StateWrite> = {};
+  const put = (rel: string, content: string, noClobber = false) => {
+    out.set(rel, content);
+    writes[rel] = { content, mode: isKeyPath(rel) ? 0o600 : 0o644, noClobber: noClobber || undefined };
+  };
+  const needsKey = actions.filter((a) => a.assessment.kind !== 'key' || !files.has(`${SA_ID}.key`));
+  const keys = new Map<string, GeneratedKey>();
+  await Promise.all(needsKey.map(async (a) => keys.set(a.assessment.id, await generateRsaKey(spec.pki.keySize))));
+
+  const start = Math.floor(now.getTime() / 1000) * 1000 - BACKDATE;
+  const caNotAfter = new Map<string, number>();
+  for (const id of CA_IDS) {
+    const info = actions.find((a) => a.assessment.id === id) ? undefined : inspectIfPresent(files.get(`${id}.crt`));
+    if (info) caNotAfter.set(id, info.notAfter.getTime());
+  }
+  const order = [...actions].sort((a, b) => rank(a.assessment) - rank(b.assessment));
+  for (const { assessment: a, reason } of order) {
+    const key = keys.get(a.id);
+    if (a.kind === 'key') {
+      const keyPem = key?.keyPem ?? files.get(`${SA_ID}.key`)!;
+      if (key) put(`${SA_ID}.key`, keyPem);
+      put(`${SA_ID}.pub`, publicKeyPem(keyPem));
+      log(`${key ? 'created' : 'repaired'} sa.key/sa.pub: ${reason}`);
+      continue;
+    }
+    const e = a.entry!;
+    const days = e.profile === 'ca' ? spec.pki.caValidityDays : spec.pki.validityDays;
+    let notAfter = start + BACKDATE + days * DAY;
+    const signer = e.signer as CaId | undefined;
+    if (signer) notAfter = Math.min(notAfter, caNotAfter.get(signer)!);
+    const pem = issueCertificate(
+      { cn: e.cn, o: e.o, dns: e.dns, ips: e.ips, profile: e.profile, notBefore: new Date(start), notAfter: new Date(notAfter) },
+      key!,
+      signer ? { certPem: out.get(`${signer}.crt`)!, keyPem: out.get(`${signer}.key`)! } : undefined,
+    );
+    put(`${e.id}.key`, key!.keyPem, e.profile === 'ca');
+    put(`${e.id}.crt`, pem, e.profile === 'ca');
+    if (e.profile === 'ca') {
+      caNotAfter.set(e.id, notAfter);
+      log(`created CA ${e.name} (CN=${e.cn}, ${days} days): ${reason}`);
+    } else {
+      log(`${a.state === 'expiring' || a.state === 'expired' ? 'renewed' : 'issued'} ${e.name}: ${reason}`);
+    }
+  }
+  return { files: out, writes };
+}
+
+function rank(a: Assessment): number {
+  return a.kind === 'ca' ? 0 : a.kind === 'key' ? 1 : 2;
+}
+
+function inspectIfPresent(pem: string | undefined): CertInfo | undefined {
+  return pem === undefined ? undefined : inspectCertificate(pem);
+}

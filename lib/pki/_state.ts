@@ -1,0 +1,132 @@
+/**
+ * The PKI state directory: reading it, and changing it crash-safely.
+ *
+ * A change (new CA, re-issued leaves) is one transaction: every new file goes into a journal (`.pending.json`,
+ * written atomically and fsynced), then each file is replaced atomically, then the journal is deleted. A run killed
+ * before the journal exists leaves the old state untouched; a run killed after it leaves a journal that every reader
+ * overlays (so a key and its certificate are always seen as a pair) and the next writer finishes. A lock file
+ * (`.lock`, holding the writer's pid) keeps two writers apart.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ensureDir, readIfExists, writeFileAtomic } from './write-files';
+
+export const JOURNAL_FILE = '.pending.json';
+export const LOCK_FILE = '.lock';
+
+/** One file of a transaction. */
+export interface StateWrite {
+  readonly content: string;
+  readonly mode: number;
+  /** CA files: never replace different content. */
+  readonly noClobber?: boolean;
+}
+
+/** What is in the state directory (journal overlaid). */
+export interface StateView {
+  /** State-relative path → content. */
+  readonly files: Map<string, string>;
+  /** State-relative path → mode, for files on disk. */
+  readonly modes: Map<string, number>;
+  /** An unfinished transaction, if any. */
+  readonly journal?: Record<string, StateWrite>;
+}
+
+/** Reads the given state files (missing ones are skipped) with the journal overlaid. */
+export function readState(dir: string, paths: Iterable<string>): StateView {
+  const files = new Map<string, string>();
+  const modes = new Map<string, number>();
+  for (const rel of paths) {
+    const file = path.join(dir, rel);
+    const content = readIfExists(file);
+    if (content === undefined) continue;
+    files.set(rel, content);
+    modes.set(rel, fs.statSync(file).mode & 0o777);
+  }
+  const journal = readJournal(dir);
+  for (const [rel, w] of Object.entries(journal ?? {})) files.set(rel, w.content);
+  return { files, modes, journal };
+}
+
+function readJournal(dir: string): Record<string, StateWrite> | undefined {
+  const text = readIfExists(path.join(dir, JOURNAL_FILE));
+  if (text === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed?.version !== 1 || typeof parsed.files !== 'object') throw new Error('unknown format');
+    return parsed.files;
+  } catch (e) {
+    // The journal is written atomically, so this is not an interrupted write: someone edited it.
+    throw new Error(`${path.join(dir, JOURNAL_FILE)} is corrupt (${(e as Error).message}); inspect it, then delete it`);
+  }
+}
+
+/** Commits a transaction: journal, then each file, then journal removal. */
+export function commit(dir: string, writes: Record<string, StateWrite>): void {
+  if (!Object.keys(writes).length) return;
+  writeFileAtomic(path.join(dir, JOURNAL_FILE), JSON.stringify({ version: 1, files: writes }), 0o600, { fsync: true });
+  fsyncDir(dir);
+  applyJournal(dir, writes);
+}
+
+/** Applies (again) every write of a journal and removes it. Idempotent. */
+export function applyJournal(dir: string, writes: Record<string, StateWrite>): void {
+  const dirs = new Set<string>([dir]);
+  for (const [rel, w] of Object.entries(writes)) {
+    const file = path.join(dir, rel);
+    ensureDir(path.dirname(file), true); // everything in the state dir is private
+    writeFileAtomic(file, w.content, w.mode, { noClobber: w.noClobber, fsync: true });
+    dirs.add(path.dirname(file));
+  }
+  dirs.forEach(fsyncDir);
+  fs.unlinkSync(path.join(dir, JOURNAL_FILE));
+  fsyncDir(dir);
+}
+
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Runs `body` holding the state directory's lock (waits for another live holder; breaks a dead holder's lock). */
+export async function withLock<T>(dir: string, body: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const lock = path.join(dir, LOCK_FILE);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (e: any) {
+      if (e.code !== 'EEXIST') throw e;
+      const pid = Number(readIfExists(lock)?.trim());
+      if (pid && !isAlive(pid)) {
+        try {
+          fs.unlinkSync(lock);
+        } catch {
+          // another waiter removed it first
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lock} is held by process ${pid || '?'}; wait for it or remove the lock file`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: any) {
+    return e.code === 'EPERM';
+  }
+}

@@ -1,0 +1,38 @@
+import { stringify } from 'yaml';
+
+/** Client credentials of a kubeconfig: embedded PEM data, or paths of files on the host. */
+export type KubeconfigCredentials =
+  | { readonly certPem: string; readonly keyPem: string }
+  | { readonly certFile: string; readonly keyFile: string };
+
+/** Options for `renderKubeconfig()`. */
+export interface KubeconfigOptions {
+  /** Cluster name (the spec's name). */
+  readonly clusterName: string;
+  /** API server URL, e.g. `https://10.47.40.33:443`. */
+  readonly server: string;
+  /** CA certificate (PEM), embedded as `certificate-authority-data`. */
+  readonly caPem: string;
+  /** User name (the client certificate's CN, by convention). The context is `<user>@<cluster>`. */
+  readonly user: string;
+  readonly credentials: KubeconfigCredentials;
+}
+
+/** A single-cluster, single-user kubeconfig in kubeadm's shape. Deterministic: same input, same bytes. */
+export function renderKubeconfig(options: KubeconfigOptions): string {
+  const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+  const c = options.credentials;
+  const user = 'certPem' in c
+    ? { 'client-certificate-data': b64(c.certPem), 'client-key-data': b64(c.keyPem) }
+    : { 'client-certificate': c.certFile, 'client-key': c.keyFile };
+  const context = `${options.user}@${options.clusterName}`;
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: options.clusterName, cluster: { 'certificate-authority-data': b64(options.caPem), 'server': options.server } }],
+    contexts: [{ name: context, context: { cluster: options.clusterName, user: options.user } }],
+    'current-context': context,
+    'preferences': {},
+    'users': [{ name: options.user, user }],
+  }, { lineWidth: 0 });
+}
