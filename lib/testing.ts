@@ -103,7 +103,7 @@ export function maskPems(s: string): string {
  * A jest snapshot serializer for outputs that do contain certificates or keys (the self-hosted app's Secrets, files
  * from `ClusterPki`): every PEM block, plain or base64-encoded, is written as `<CERTIFICATE>`, `<PRIVATE KEY>`...
  * Keys are random, so without it every run would change the snapshot. Other generated secrets (the encryption-at-rest
- * key, bootstrap tokens) are not masked.
+ * key) are not masked.
  *
  * @example
  * expect.addSnapshotSerializer(pemSnapshotSerializer);

@@ -27,7 +27,7 @@ export const cluster: ResolvedClusterSpec = resolveSpec({
 export const controlPlaneOptions: Omit<StaticControlPlaneProps, 'cluster' | 'master'> = {
   apiServer: {
     extraArgs: { 'audit-log-maxage': '90', 'event-ttl': '4h' },
-    extraAdmissionPlugins: ['EventRateLimit'],
+    extraAdmissionPlugins: ['AlwaysPullImages'],
   },
   scheduler: { extraArgs: { v: '2' } },
 };

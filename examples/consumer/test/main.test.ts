@@ -15,7 +15,7 @@ describe('control plane', () => {
   test('our API server and scheduler settings are applied', () => {
     const apiServer = args(files['cp1/kube-apiserver.yaml']);
     expect(apiServer).toEqual(expect.arrayContaining(['--audit-log-maxage=90', '--event-ttl=4h', '--advertise-address=10.20.0.11']));
-    expect(apiServer.find((a) => a.startsWith('--enable-admission-plugins='))).toBe('--enable-admission-plugins=NodeRestriction,EventRateLimit');
+    expect(apiServer.find((a) => a.startsWith('--enable-admission-plugins='))).toBe('--enable-admission-plugins=NodeRestriction,AlwaysPullImages');
     expect(args(files['cp1/kube-scheduler.yaml'])).toContain('--v=2');
   });
 
