@@ -116,6 +116,11 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
     return members[i]!;
   };
   const alive = () => members.filter((m) => m?.alive);
+  /** Tests after the boot need the cluster; without it they fail at once instead of waiting out their timeouts. */
+  let booted = false;
+  const requireCluster = () => {
+    if (!booted) throw new Error('the cluster did not boot (see the failure of the boot test)');
+  };
   const assertAlive = () => {
     for (const m of members) if (m && !m.alive) throw new FatalError(`${m.name} exited:\n${m.log.slice(-3000)}`);
   };
@@ -154,7 +159,10 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
     if (missing.length) throw new Error(`missing ${missing.length}: ${missing.slice(0, 5).join(', ')}`);
     return kv;
   }, 200);
-  const lbStates = () => backendStates(statsSocket, backendName);
+  const lbStates = () => {
+    if (!haproxy?.alive) throw new FatalError(`HAProxy is not running:\n${haproxy?.log.slice(-2000)}`);
+    return backendStates(statsSocket, backendName);
+  };
   const lbState = (i: number, want: RegExp, timeoutMs: number) => waitFor(`HAProxy to mark master${i} ${want}`, timeoutMs, async () => {
     const s = (await lbStates())[`master${i}`];
     return want.test(s ?? '') ? s : undefined;
@@ -193,9 +201,11 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
     const list = await ctl.members('switch', memberEndpoints);
     expect(list.map((m) => [m.name, m.peerUrls, m.clientUrls]).sort()).toEqual(
       lab.masterIps.map((ip, i) => [`master${i}`, endpointUrl(ip, 2380), endpointUrl(ip, ETCD_CLIENT_PORT)]));
+    booted = true;
   }, 30_000);
 
   test('etcd recognized exactly the manifest environment, and nothing unknown', () => {
+    requireCluster();
     for (const [i, launch] of launches.entries()) {
       const report = envReport(members[i]!.log);
       expect(report.unrecognized).toEqual({});
@@ -205,6 +215,7 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
   });
 
   test('HAProxy with the haproxy mode configuration fronts the three members', async () => {
+    requireCluster();
     await checkHaproxyConfig(lab, path.join(tmp, 'haproxy.cfg'));
     haproxy = startHaproxy(lab, path.join(tmp, 'haproxy.cfg'), path.join(tmp, 'haproxy.log'));
     await waitFor('HAProxy to mark every master UP', 15_000, async () => {
@@ -219,6 +230,7 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
   }, 30_000);
 
   test('a client certificate from another CA, and no certificate at all, are refused', async () => {
+    requireCluster();
     const target = 1;
     const cases = [
       { name: 'foreign CA', creds: { cacert: asset(0, PkiPaths.etcdCaCert), cert: foreign.cert, key: foreign.key }, log: /unknown authority/ },
@@ -239,6 +251,7 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
   }, 30_000);
 
   test('one member killed: writes go on through the load balancer; restarted, it rejoins with every write', async () => {
+    requireCluster();
     const leader = await leaderIndex();
     const victim = (leader + 1) % MASTERS;
     await members[victim]!.kill();
@@ -252,6 +265,7 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
   }, 45_000);
 
   test('the leader killed: a new leader is elected and writes go on', async () => {
+    requireCluster();
     const old = await leaderIndex();
     const oldTerm = Math.max(...(await ctl.status('switch', memberEndpoints)).map((s) => s.term));
     const rest = memberEndpoints.filter((_, i) => i !== old);
@@ -272,6 +286,7 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
   }, 45_000);
 
   netnsTest('one member partitioned: the minority refuses writes, the majority accepts them; healed, all agree', async () => {
+    requireCluster();
     const victim = ((await leaderIndex()) + 2) % MASTERS;
     const majority = memberEndpoints.filter((_, i) => i !== victim);
     await lab.partition(victim);
@@ -303,6 +318,7 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
   }, 90_000);
 
   test('every acknowledged write is on every member at the end', async () => {
+    requireCluster();
     // At least the load-balancer phases every mode runs (healthy, member down, leader down).
     expect(acked.size).toBeGreaterThanOrEqual(3 * WRITES_PER_PHASE);
     await healthy();
@@ -313,6 +329,7 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
   }, 30_000);
 
   test('nothing listens outside loopback or the lab network', async () => {
+    requireCluster();
     const ss = tool('ss');
     const allowed = (addr: string) => /^(127\.|\[::1\]|::1)/.test(addr) || (lab.mode === 'netns' && addr.startsWith('10.200.0.'));
     const pids = new Set(alive().concat(haproxy ? [haproxy] : []).map((d) => d!.pid));
