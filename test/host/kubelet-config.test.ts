@@ -21,7 +21,7 @@ describe('KubeletConfiguration', () => {
     expect(renderKubeletConfig(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01', { podPidsLimit: 8192, maxPods: 50 })).toMatchSnapshot();
   });
 
-  test('passes the CIS Kubernetes Benchmark kubelet checks (4.2.x)', () => {
+  test('passes the CIS Kubernetes Benchmark kubelet checks (4.2.x, numbering of benchmark v1.9)', () => {
     const c = parse(renderKubeletConfig(STATIC_EXAMPLE_CLUSTER, 'master1'));
     expect(c.authentication.anonymous.enabled).toBe(false); // 4.2.1
     expect(c.authorization.mode).toBe('Webhook'); // 4.2.2
@@ -29,13 +29,13 @@ describe('KubeletConfiguration', () => {
     expect(c.authentication.x509.clientCAFile).toBe('/etc/kubernetes/pki/ca.crt'); // 4.2.3
     expect(c.readOnlyPort).toBe(0); // 4.2.4
     expect(c.streamingConnectionIdleTimeout).not.toMatch(/^0/); // 4.2.5
-    expect(c.protectKernelDefaults).toBe(true); // 4.2.6
-    expect(c.makeIPTablesUtilChains).toBe(true); // 4.2.7
-    expect(c.eventRecordQPS).toBeGreaterThan(0); // 4.2.9
-    expect(c.rotateCertificates).toBe(true); // 4.2.11
-    expect(c.serverTLSBootstrap).toBe(true); // 4.2.12 (RotateKubeletServerCertificate)
-    expect(c.tlsCipherSuites.every((s: string) => /^TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305)$/.test(s))).toBe(true); // 4.2.13
-    expect(c.podPidsLimit).toBeGreaterThan(0); // 4.2.14
+    expect(c.protectKernelDefaults).toBe(true); // 4.2.6 in benchmark v1.6
+    expect(c.makeIPTablesUtilChains).toBe(true); // 4.2.6
+    expect(c.eventRecordQPS).toBeGreaterThan(0); // 4.2.8
+    expect(c.rotateCertificates).toBe(true); // 4.2.10
+    expect(c.serverTLSBootstrap).toBe(true); // 4.2.11 (RotateKubeletServerCertificate)
+    expect(c.tlsCipherSuites.every((s: string) => /^TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305)$/.test(s))).toBe(true); // 4.2.12
+    expect(c.podPidsLimit).toBeGreaterThan(0); // 4.2.13
   });
 
   test('current Kubernetes: containerd CRI, static pods, cluster DNS from the spec', () => {

@@ -23,7 +23,7 @@ export const KUBELET_TLS_CIPHER_SUITES = [
 ] as const;
 
 /**
- * Kernel settings `protectKernelDefaults: true` (CIS 4.2.6) requires: with it the kubelet refuses to start when
+ * Kernel settings `protectKernelDefaults: true` (a CIS benchmark check up to v1.6) requires: with it the kubelet refuses to start when
  * these differ, instead of silently changing them. Install as `/etc/sysctl.d/90-kubelet.conf`.
  */
 export const KUBELET_SYSCTLS: Readonly<Record<string, string>> = {
