@@ -1,0 +1,95 @@
+'use strict';
+/**
+ * Scale: how synth time and peak memory grow with masters and clusters. Every sample is a fresh child process
+ * (bench/scale-child.js), so each pays module loading as a real synth does; the fitted slope is the cost per extra
+ * master / cluster (constant costs such as Node start-up and `require` fall into the intercept).
+ *   static      library API, warm: ClusterPki.ensure on a complete state (reads and checks every file) +
+ *               synthStaticPods (constructs, YAML, atomic writes of manifests, PKI files, kubeconfigs), N masters;
+ *   constructs  library API, construct synth only (no PKI): one App, a Chart with StaticControlPlane per master and
+ *               one with ControlPlaneRbac per cluster, `app.synth()`; N masters (1 cluster) and K clusters (3 masters);
+ *   e2e         `cdk8s synth` of the project app with a generated cluster.yaml (HACP_CLUSTER) of N masters, warm PKI:
+ *               both apps, exactly as a user runs it.
+ */
+const fs = require('fs');
+const path = require('path');
+const { ROOT, stats, fit, timed, tmpdir, log } = require('./_util');
+
+const CHILD = path.join(__dirname, 'scale-child.js');
+const CDK8S = path.join(ROOT, 'node_modules', '.bin', 'cdk8s');
+
+function child(args) {
+  const r = timed(process.execPath, [CHILD, ...args], { rss: false });
+  return { wallMs: r.ms, ...JSON.parse(r.stdout.trim().split('\n').pop()) };
+}
+
+/** warm-up + `runs` samples of fn(); summarised on `key`. */
+function sample(runs, fn) {
+  fn();
+  const xs = Array.from({ length: runs }, fn);
+  const pick = (k) => (xs.every((x) => typeof x[k] === 'number') ? stats(xs.map((x) => x[k])) : undefined);
+  return { wallMs: pick('wallMs'), cpuMs: pick('cpuMs'), totalMs: pick('totalMs'), synthMs: pick('synthMs'), pkiMs: pick('pkiMs'), requireMs: pick('requireMs'),
+    maxRssKb: pick('maxRssKb'), files: xs[0].files, charts: xs[0].charts, samples: xs };
+}
+
+function series(sizes, results, key) {
+  const pts = sizes.map((n, i) => [n, results[i][key].median]);
+  return fit(pts);
+}
+
+function runScale({ runs, masters = [1, 3, 5, 7], clusters = [1, 10, 50], e2e = true }) {
+  const out = {};
+  const state = tmpdir('scale-state');
+  log(`scale: preparing PKI state for ${masters.join(', ')} masters (keygen, untimed)`);
+  child(['prepare', state, masters.join(',')]);
+
+  const staticRes = masters.map((n) => {
+    log(`scale: static-pod app, ${n} masters`);
+    const outdir = tmpdir(`scale-static-m${n}`);
+    return { masters: n, ...sample(runs, () => child(['static', String(n), state, outdir])) };
+  });
+  out.static = { results: staticRes, fitTotal: series(masters, staticRes, 'totalMs'), fitWall: series(masters, staticRes, 'wallMs'),
+    fitCpu: series(masters, staticRes, 'cpuMs'),
+    fitSynth: series(masters, staticRes, 'synthMs'), fitPki: series(masters, staticRes, 'pkiMs'), fitRss: series(masters, staticRes, 'maxRssKb') };
+
+  const masterRes = masters.map((n) => {
+    log(`scale: constructs, 1 cluster, ${n} masters`);
+    const outdir = tmpdir(`scale-cm${n}`);
+    return { masters: n, ...sample(runs, () => child(['constructs', '1', String(n), outdir])) };
+  });
+  out.constructsMasters = { results: masterRes, fitSynth: series(masters, masterRes, 'synthMs'), fitWall: series(masters, masterRes, 'wallMs'),
+    fitCpu: series(masters, masterRes, 'cpuMs'),
+    fitRss: series(masters, masterRes, 'maxRssKb') };
+
+  const clusterRes = clusters.map((k) => {
+    log(`scale: constructs, ${k} clusters of 3 masters`);
+    const outdir = tmpdir(`scale-cc${k}`);
+    return { clusters: k, ...sample(runs, () => child(['constructs', String(k), '3', outdir])) };
+  });
+  out.constructsClusters = { results: clusterRes, fitSynth: series(clusters, clusterRes, 'synthMs'), fitWall: series(clusters, clusterRes, 'wallMs'),
+    fitCpu: series(clusters, clusterRes, 'cpuMs'),
+    fitRss: series(clusters, clusterRes, 'maxRssKb') };
+
+  if (e2e) {
+    const e2eRes = masters.map((n) => {
+      log(`scale: cdk8s synth (both apps), ${n} masters`);
+      const dir = tmpdir(`scale-e2e-m${n}`);
+      fs.symlinkSync(path.join(ROOT, 'cdk8s.yaml'), path.join(dir, 'cdk8s.yaml'));
+      fs.symlinkSync(path.join(ROOT, 'build'), path.join(dir, 'build'));
+      // the same spec scale-child.js generates (name bench0, masters on 10.0.0.10+i), so the prepared PKI is warm
+      const spec = { name: 'bench0', masters: Array.from({ length: n }, (_, i) => ({ name: `master${i}`, ip: `10.0.0.${10 + i}` })) };
+      const clusterFile = path.join(dir, 'cluster.yaml');
+      fs.writeFileSync(clusterFile, JSON.stringify(spec, null, 2));
+      const env = { CDK8S_CHECK_UPGRADE: 'false', HACP_CLUSTER: clusterFile, HACP_PKI_DIR: path.join(state, `m${n}`) };
+      return { masters: n, ...sample(runs, () => {
+        const r = timed(CDK8S, ['synth'], { cwd: dir, env });
+        if (/\b(issued|created|generated)\b/i.test(r.stderr)) throw new Error(`e2e ${n} masters: PKI not warm: ${r.stderr.slice(0, 500)}`);
+        return { wallMs: r.ms, cpuMs: r.cpuMs, maxRssKb: r.maxRssKb };
+      }) };
+    });
+    out.e2e = { results: e2eRes, fitWall: series(masters, e2eRes, 'wallMs'), fitRss: series(masters, e2eRes, 'maxRssKb'),
+      fitCpu: e2eRes.every((x) => x.cpuMs) ? series(masters, e2eRes, 'cpuMs') : undefined };
+  }
+  return out;
+}
+
+module.exports = { runScale };
