@@ -13,8 +13,16 @@ export function startHaproxy(lab: Lab, cfg: string, logFile: string): Daemon {
   return new Daemon('haproxy', lab.on('switch', [tool('haproxy'), '-db', '-f', cfg]), {}, logFile);
 }
 
-/** Server name → status (`UP`, `DOWN`, `UP 1/2`...) of one backend, from `show stat` on the admin socket. */
-export function backendStates(socket: string, backend: string, timeoutMs = 2_000): Promise<Record<string, string>> {
+/** One server of a backend in `show stat`. */
+export interface ServerStat {
+  /** `UP`, `DOWN`, `UP 1/2`... */
+  readonly status: string;
+  /** Sessions (client connections) it has served so far. */
+  readonly sessions: number;
+}
+
+/** Server name → state of one backend, from `show stat` on the admin socket. */
+export function backendStats(socket: string, backend: string, timeoutMs = 2_000): Promise<Record<string, ServerStat>> {
   return new Promise((resolve, reject) => {
     let out = '';
     const conn = net.connect(socket);
@@ -31,8 +39,9 @@ export function backendStates(socket: string, backend: string, timeoutMs = 2_000
     conn.on('close', () => {
       clearTimeout(timer);
       const rows = out.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(','));
-      // CSV columns: 0 pxname, 1 svname, 17 status.
-      resolve(Object.fromEntries(rows.filter((r) => r[0] === backend && r[1] !== 'BACKEND').map((r) => [r[1], r[17]])));
+      // CSV columns: 0 pxname, 1 svname, 7 stot, 17 status.
+      resolve(Object.fromEntries(rows.filter((r) => r[0] === backend && r[1] !== 'BACKEND')
+        .map((r) => [r[1], { status: r[17], sessions: Number(r[7]) }])));
     });
   });
 }

@@ -19,7 +19,7 @@ import { ClusterSpec, resolveSpec } from '../../lib/spec';
 import { fixturePki } from '../support/fixture-pki';
 import { synthObjects } from '../support/synth';
 import { EtcdLaunch, Etcdctl, endpointUrl, envReport, etcdLaunch, readManifest } from './_etcd';
-import { backendStates, checkHaproxyConfig, freePort, startHaproxy } from './_haproxy';
+import { backendStats, checkHaproxyConfig, freePort, startHaproxy } from './_haproxy';
 import { Lab, probeLabMode, tool } from './_lab';
 import { Daemon, FatalError, killAll, runOk, waitFor } from './_proc';
 
@@ -161,10 +161,10 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
   }, 200);
   const lbStates = () => {
     if (!haproxy?.alive) throw new FatalError(`HAProxy is not running:\n${haproxy?.log.slice(-2000)}`);
-    return backendStates(statsSocket, backendName);
+    return backendStats(statsSocket, backendName);
   };
   const lbState = (i: number, want: RegExp, timeoutMs: number) => waitFor(`HAProxy to mark master${i} ${want}`, timeoutMs, async () => {
-    const s = (await lbStates())[`master${i}`];
+    const s = (await lbStates())[`master${i}`]?.status;
     return want.test(s ?? '') ? s : undefined;
   }, 100);
 
@@ -212,6 +212,10 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
       expect(report.recognized).toEqual(launch.env);
       expect(Object.keys(launch.env).sort()).toEqual(Object.keys(launch.manifestEnv).sort());
     }
+    // Reported, not failed: the kubelet creates a missing DirectoryOrCreate hostPath 0755 (as done here), and
+    // nothing in the generated host setup creates /var/lib/etcd 0700 first (CIS 1.1.11; kubeadm does).
+    const permission = members[0]!.log.match(/check file permission: .*/)?.[0];
+    if (permission) console.warn(`etcd on a fresh host (data dir created as the kubelet would): ${permission}`);
   });
 
   test('HAProxy with the haproxy mode configuration fronts the three members', async () => {
@@ -220,13 +224,12 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
     haproxy = startHaproxy(lab, path.join(tmp, 'haproxy.cfg'), path.join(tmp, 'haproxy.log'));
     await waitFor('HAProxy to mark every master UP', 15_000, async () => {
       const s = await lbStates();
-      return Object.keys(s).length === MASTERS && Object.values(s).every((v) => v === 'UP') ? s : undefined;
+      return Object.keys(s).length === MASTERS && Object.values(s).every((v) => v.status === 'UP') ? s : undefined;
     }, 200);
     expect(await writeThroughLb('lb')).toEqual([]);
-    // Round robin: successive connections reach different members.
-    const ids = new Set<string>();
-    for (let n = 0; n < 6; n++) ids.add((await ctl.status('switch', [lbEndpoint]))[0].id);
-    expect(ids.size).toBe(MASTERS);
+    // Round robin: the writes' connections went to every member.
+    const stats = await lbStates();
+    expect(Object.entries(stats).filter(([, v]) => v.sessions === 0).map(([k]) => k)).toEqual([]);
   }, 30_000);
 
   test('a client certificate from another CA, and no certificate at all, are refused', async () => {
@@ -298,7 +301,7 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
       expect(minority.code).not.toBe(0);
       refused.push(minorityKey);
       for (let n = 0; n < WRITES_PER_PHASE; n++) expect(await put('switch', [majority[n % 2]], `/e2e/partition/majority/${n}`)).toBe(true);
-      await lbState(victim, /^DOWN/, 20_000);
+      await lbState(victim, /^DOWN/, 30_000);
       measured['partition → HAProxy marks the member DOWN'] = `${Date.now() - t0} ms`;
       expect(await writeThroughLb('partition-lb')).toEqual([]);
     } finally {
