@@ -103,8 +103,11 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
   }, 90_000);
 
   afterAll(async () => {
-    await killAll([...members, haproxy, otherDaemon]);
-    await lab?.destroy();
+    try {
+      await killAll([...members, haproxy, otherDaemon]);
+    } finally {
+      await lab?.destroy();
+    }
     console.log(`etcd HA e2e (${lab?.mode} mode${lab?.fallbackReason ? `: ${lab.fallbackReason}` : ''}):\n${
       Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
     if (tmp && process.env.HACP_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
