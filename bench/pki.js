@@ -6,7 +6,7 @@
  *
  *   npm run build && node bench/pki.js           # BENCH_RUNS=5 (after one warm-up run of each)
  *
- * Prints min / median / max wall-clock milliseconds and writes bench/out/pki.json.
+ * Runs the cases round robin, prints min / median / max wall-clock milliseconds and writes bench/out/pki.json.
  */
 'use strict';
 const { execFile, execFileSync } = require('child_process');
@@ -111,16 +111,18 @@ async function main() {
   } else {
     console.log('cfssl not found: comparison skipped');
   }
-  const results = [];
-  for (const [label, fn] of cases) {
-    await time('warmup', fn);
-    const samples = [];
-    for (let i = 0; i < RUNS; i++) samples.push(await time('run', fn));
-    samples.sort((a, b) => a - b);
-    const r = { label, runs: RUNS, min: samples[0], median: samples[Math.floor(samples.length / 2)], max: samples[samples.length - 1], samples };
-    results.push(r);
-    console.log(`${label.padEnd(56)} median ${r.median.toFixed(1).padStart(8)} ms  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`);
+  // Round robin (every case once per round) so that load from other processes hits all cases alike.
+  for (const [, fn] of cases) await time('warmup', fn);
+  const samples = cases.map(() => []);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [k, [, fn]] of cases.entries()) samples[k].push(await time('run', fn));
   }
+  const results = cases.map(([label], k) => {
+    const s = [...samples[k]].sort((a, b) => a - b);
+    const r = { label, runs: RUNS, min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1], samples: samples[k] };
+    console.log(`${label.padEnd(56)} median ${r.median.toFixed(1).padStart(8)} ms  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`);
+    return r;
+  });
   const hacp = results[0].median;
   for (const r of results.filter((x) => x.label.startsWith('cfssl'))) {
     console.log(`speed-up vs ${r.label}: ${(r.median / hacp).toFixed(2)}x`);

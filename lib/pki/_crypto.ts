@@ -99,19 +99,33 @@ export function issueCertificate(req: CertRequest, key: GeneratedKey, signer?: S
   cert.setExtensions(extensions);
   cert.siginfo.algorithmOid = oids.sha256WithRSAEncryption;
 
+  const signingKey = ca ? ca.key(signer!.keyPem) : crypto.createPrivateKey(key.keyPem);
+  const algorithm = signatureAlgorithm(signingKey);
   const tbs = forgeExtra.pki.getTBSCertificate(cert);
-  if (ca) (tbs.value as forge.asn1.Asn1[])[3] = ca.subject; // issuer = the CA's subject, byte for byte (Go matches issuers by raw bytes)
+  const fields = tbs.value as forge.asn1.Asn1[];
+  fields[2] = algorithm; // the signature algorithm of the signer's key (RSA, or ECDSA for a bring-your-own CA)
+  if (ca) fields[3] = ca.subject; // issuer = the CA's subject, byte for byte (Go matches issuers by raw bytes)
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
-  const signature = crypto.sign('sha256', tbsDer, ca ? ca.key(signer!.keyPem) : key.keyPem);
+  const signature = crypto.sign('sha256', tbsDer, signingKey);
   const certAsn1 = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
     tbs,
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(oids.sha256WithRSAEncryption).getBytes()),
-      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
-    ]),
+    signatureAlgorithm(signingKey),
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, '\0' + signature.toString('binary')),
   ]);
   return derToPem('CERTIFICATE', Buffer.from(asn1.toDer(certAsn1).getBytes(), 'binary'));
+}
+
+/** AlgorithmIdentifier for SHA-256 with the key's algorithm: sha256WithRSAEncryption (NULL parameters) or ecdsa-with-SHA256. */
+function signatureAlgorithm(key: crypto.KeyObject): forge.asn1.Asn1 {
+  const oid = (o: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(o).getBytes());
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oid(oids.sha256WithRSAEncryption), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]);
+    case 'ec':
+      return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [oid('1.2.840.10045.4.3.2')]);
+    default:
+      throw new Error(`cannot sign with a ${key.asymmetricKeyType} key (RSA or ECDSA CA keys only)`);
+  }
 }
 
 interface CaInfo {
@@ -120,18 +134,25 @@ interface CaInfo {
   readonly key: (pem: string) => crypto.KeyObject;
 }
 const CA_CACHE = new Map<string, CaInfo>();
+const SKI_OID = '2.5.29.14';
 
-/** The CA's raw subject and subject key identifier, parsed once per CA certificate. */
+/** The CA's raw subject and subject key identifier (read from the DER: works for any key type), once per CA. */
 function caInfo(certPem: string): CaInfo {
   let info = CA_CACHE.get(certPem);
   if (!info) {
-    const der = new crypto.X509Certificate(certPem).raw;
-    const parsed = asn1.fromDer(der.toString('binary'));
+    const parsed = asn1.fromDer(new crypto.X509Certificate(certPem).raw.toString('binary'));
     const tbs = (parsed.value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[];
-    const subject = tbs[tbs[0].tagClass === asn1.Class.CONTEXT_SPECIFIC ? 5 : 4];
-    const ski = (forge.pki.certificateFromAsn1(parsed).getExtension('subjectKeyIdentifier') as any)?.subjectKeyIdentifier;
+    const versioned = tbs[0].tagClass === asn1.Class.CONTEXT_SPECIFIC;
+    const extensions = tbs.find((f) => f.tagClass === asn1.Class.CONTEXT_SPECIFIC && f.type === 3);
+    let ski: string | undefined;
+    for (const ext of ((extensions?.value as forge.asn1.Asn1[] | undefined)?.[0]?.value ?? []) as forge.asn1.Asn1[]) {
+      const parts = ext.value as forge.asn1.Asn1[];
+      if (asn1.derToOid(parts[0].value as string) === SKI_OID) {
+        ski = asn1.fromDer(parts[parts.length - 1].value as string).value as string;
+      }
+    }
     let keyObject: crypto.KeyObject | undefined;
-    info = { subject, ski: ski ? forge.util.hexToBytes(ski) : undefined, key: (pem) => (keyObject ??= crypto.createPrivateKey(pem)) };
+    info = { subject: tbs[versioned ? 5 : 4], ski, key: (pem) => (keyObject ??= crypto.createPrivateKey(pem)) };
     CA_CACHE.set(certPem, info);
   }
   return info;

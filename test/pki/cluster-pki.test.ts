@@ -229,6 +229,19 @@ describe('bootkube assets', () => {
     expect(bootkube.bootkubeFiles().map((f) => `${f.path} 0${f.mode.toString(8)}`)).toMatchSnapshot();
   });
 
+  test('openssl verify: bootkube tls/* and the kubelet pairs chain to the cluster and etcd CAs', () => {
+    const dir = path.join(tmp, 'bootkube');
+    writeFilesAtomic(dir, [...bootkube.bootkubeFiles(), ...bootkube.kubeletFiles('worker01').map((f) => ({ ...f, path: f.path.replace('var/lib/kubelet/pki/', 'kubelet/') }))]);
+    const verify = (ca: string, purpose: string, ...certs: string[]) =>
+      execFileSync('openssl', ['verify', '-purpose', purpose, '-CAfile', path.join(dir, ca), ...certs.map((c) => path.join(dir, c))]).toString();
+    expect(verify('tls/ca.crt', 'sslserver', 'tls/apiserver.crt', 'kubelet/kubelet.crt')).toMatch(/apiserver.crt: OK\n.*kubelet.crt: OK/);
+    expect(verify('tls/ca.crt', 'sslclient', 'tls/kubelet.crt', 'tls/apiserver-kubelet-client.crt', 'kubelet/kubelet-client.crt')).toMatch(/(OK\n.*){2}OK/);
+    expect(verify('tls/etcd-client-ca.crt', 'sslclient', 'tls/etcd-client.crt')).toMatch(/OK/);
+    expect(verify('tls/front-proxy-ca.crt', 'sslclient', 'tls/front-proxy-client.crt')).toMatch(/OK/);
+    expect(fs.statSync(path.join(dir, 'tls')).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(dir, 'auth/kubeconfig')).mode & 0o777).toBe(0o600);
+  });
+
   test('one apiserver certificate for every master, the VIP and the service IP', () => {
     const a = bootkube.bootkubeAssets();
     const c = new X509Certificate(a.apiserverCrt);
