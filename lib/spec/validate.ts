@@ -195,8 +195,8 @@ export function validateSpec(input: unknown): SpecValidationResult {
   if (lbType === 'kube-vip' && (spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443) !== (spec.apiServerPort ?? 6443)) {
     errors.push(`apiEndpoint.port: ${spec.apiEndpoint?.port} must equal apiServerPort (${spec.apiServerPort ?? 6443}) with kube-vip, which moves the VIP without forwarding ports`);
   }
-  if (lbType === 'haproxy' && spec.apiEndpoint?.host && masters.some((m) => m.ip === spec.apiEndpoint!.host) && (spec.apiEndpoint.port ?? 6443) === (spec.apiServerPort ?? 6443)) {
-    errors.push(`apiEndpoint: HAProxy on ${show(spec.apiEndpoint.host)} would bind the API server's own port ${spec.apiServerPort ?? 6443}; use a VIP or another port`);
+  if (lbType === 'haproxy' && (spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443) === (spec.apiServerPort ?? 6443)) {
+    errors.push(`apiEndpoint.port: ${spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443} must differ from apiServerPort with loadBalancer.type "haproxy": HAProxy runs on the masters, where the API servers already listen on that port`);
   }
 
   const pki = spec.pki ?? {};

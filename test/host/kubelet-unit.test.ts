@@ -75,3 +75,12 @@ describe('kubelet.service', () => {
     expect(verifyUnits({ 'kubelet.service': good.replace('[Service]', '[Servic]') }, ['/usr/bin/kubelet']).status).not.toBe(0);
   });
 });
+
+describe('etcd data directory', () => {
+  test('masters create /var/lib/etcd 0700 before the kubelet starts (CIS 1.1.11); workers do not', () => {
+    const { renderKubeletUnit } = require('../../lib/host');
+    const { BOOTKUBE_EXAMPLE_CLUSTER } = require('../../lib/spec');
+    expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'master01')).toContain('ExecStartPre=/usr/bin/install -d -m 0700 /var/lib/etcd');
+    expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01')).not.toContain('/var/lib/etcd');
+  });
+});

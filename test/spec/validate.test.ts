@@ -68,6 +68,7 @@ describe('validation names the field and the value', () => {
     ['bad node name', { ...base, masters: [{ name: 'Master_0', ip: '10.180.0.10' }] }, 'masters[0].name: "Master_0" is not a DNS-1123 label'],
     ['bad SAN', { ...base, extraCertSans: ['not a name'] }, 'extraCertSans[0]: "not a name" is neither an IP address nor a DNS name'],
     ['octavia without settings', { ...base, loadBalancer: { type: 'octavia' } }, 'loadBalancer.octavia: required when loadBalancer.type is "octavia"'],
+    ['haproxy on the API port', { ...base, apiEndpoint: { host: '10.180.0.5', port: 6443 }, loadBalancer: { type: 'haproxy', haproxy: { vip: '10.180.0.5' } } }, 'apiEndpoint.port: 6443 must differ from apiServerPort with loadBalancer.type "haproxy"'],
     ['leaf outlives CA', { ...base, pki: { validityDays: 4000, caValidityDays: 3650 } }, 'pki.validityDays: 4000 exceeds pki.caValidityDays (3650)'],
   ])('%s', (_name, spec, message) => {
     expect(errorsOf(spec).some((e) => e.startsWith(message))).toBe(true);

@@ -59,6 +59,8 @@ export function renderKubeletUnit(cluster: ClusterSpec | ResolvedClusterSpec, no
     ],
     Service: [
       ['ExecStartPre', execLine(['/bin/mkdir', '-p', ...dirs])],
+      // The etcd data directory must be 0700 (CIS 1.1.11); a hostPath the kubelet creates would be 0755.
+      ...(role === 'master' ? [['ExecStartPre', execLine(['/usr/bin/install', '-d', '-m', '0700', HostPaths.etcdDataDir])] as [string, string]] : []),
       ['ExecStart', execLine(argv)],
       ['Restart', 'always'],
       ['RestartSec', '10'],
