@@ -59,7 +59,7 @@ describe(`etcd HA from the synthesized static pods, behind HAProxy (${choice.mod
       name: 'e2e',
       etcdVersion: '3.5.21',
       masters: lab.masterIps.map((ip, i) => ({ name: `master${i}`, ip })),
-      apiEndpoint: { host: lab.endpointHost, port: 6443 },
+      apiEndpoint: { host: lab.endpointHost, port: 8443 },
       loadBalancer: { type: 'haproxy' },
     };
     const spec = resolveSpec(specInput);
