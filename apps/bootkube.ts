@@ -15,7 +15,7 @@ import {
 } from '../lib/addons';
 import { renderEncryptionConfiguration } from '../lib/control-plane';
 import { PkiFile, writeFilesAtomic } from '../lib/pki';
-import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets } from '../lib/self-hosted';
+import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets, bootstrapAssetFiles } from '../lib/self-hosted';
 import { ResolvedClusterSpec } from '../lib/spec';
 
 /** What the app needs from the PKI (`ClusterPki` fits). */
@@ -88,7 +88,11 @@ export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAsset
   addAddons(manifests, spec, options);
 
   const bootstrap = new Chart(app, 'bootstrap-manifests');
-  const bcp = new BootstrapControlPlane(bootstrap, 'bootstrap', { cluster: spec, master: options.bootstrapMaster });
+  const bcp = new BootstrapControlPlane(bootstrap, 'bootstrap', {
+    cluster: spec,
+    master: options.bootstrapMaster,
+    encryptionConfiguration: options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined,
+  });
 
   const out: BootkubeManifests = {};
   for (const obj of manifests.toJson()) (out[`manifests/${manifestFileFor(obj)}.yaml`] ??= []).push(obj);
@@ -127,7 +131,8 @@ export function synthBootkube(spec: ResolvedClusterSpec, pki: BootkubePki, outdi
     content: Yaml.stringify(...objs),
     mode: objs.some((o) => o.kind === 'Secret' && (o.stringData || o.data)) || file.startsWith('bootstrap-') ? 0o600 : 0o644,
   }));
-  const all = [...files, ...pki.bootkubeFiles()];
+  const encryption = options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined;
+  const all = [...files, ...bootstrapAssetFiles(spec, encryption), ...pki.bootkubeFiles()];
   writeFilesAtomic(root, all);
   return all.map((f) => path.join('bootkube', f.path));
 }

@@ -1,9 +1,11 @@
 import { Construct } from 'constructs';
-import * as k8s from '../../imports/k8s';
 import {
   CONTROLLER_MANAGER_PORT, ControlPlanePod, ControlPlanePodProps, ETCD_CLIENT_PORT, SCHEDULER_PORT, StaticPodParts,
   apiServerFlags, controllerManagerFlags, etcdUrl, httpProbe, quantity, schedulerFlags,
 } from '../control-plane';
+import { stringify } from 'yaml';
+import { HostFile, auditPolicy, authenticationConfiguration } from '../control-plane';
+import { HostPaths } from '../pki/paths';
 import { ClusterSpec, NodeSpec, ResolvedClusterSpec, resolveSpec } from '../spec';
 import { BOOTSTRAP_SECRETS_DIR, apiServerPaths, controllerManagerPaths } from './tls';
 
@@ -19,6 +21,12 @@ export interface BootstrapControlPlaneProps {
    * @default - the last master (the seed ran bootkube on master03)
    */
   readonly master?: string;
+  /**
+   * The API server's encryption configuration (YAML, as `renderEncryptionConfiguration()` makes it), so that the
+   * Secrets created during the bootstrap are encrypted like later ones. Written to `tls/` by `assetFiles()`.
+   * @default - no encryption at rest during the bootstrap
+   */
+  readonly encryptionConfiguration?: string;
 }
 
 /** One temporary static pod: a control-plane pod named `bootstrap-<component>`, reading `/etc/kubernetes/bootstrap-secrets`. */
@@ -36,7 +44,8 @@ const caCerts = { name: 'ca-certs', hostPath: '/etc/ssl/certs' };
  * (`bootstrap-manifests/`): `bootstrap-kube-apiserver`, `bootstrap-kube-controller-manager` and
  * `bootstrap-kube-scheduler`. They read the asset dir's `tls/` and `auth/kubeconfig`, which bootkube copies to
  * `/etc/kubernetes/bootstrap-secrets` and deletes, with the pods, once the self-hosted control plane runs.
- * Same flags as the static and self-hosted pods (one source of truth), minus the audit log and encryption config.
+ * Same flags as the static and self-hosted pods (one source of truth); the configuration files the API server
+ * reads are returned by `assetFiles()`.
  */
 export class BootstrapControlPlane extends Construct {
   public readonly cluster: ResolvedClusterSpec;
@@ -44,6 +53,7 @@ export class BootstrapControlPlane extends Construct {
   public readonly apiServer: ControlPlanePod;
   public readonly controllerManager: ControlPlanePod;
   public readonly scheduler: ControlPlanePod;
+  private readonly encryptionConfiguration?: string;
 
   constructor(scope: Construct, id: string, props: BootstrapControlPlaneProps) {
     super(scope, id);
@@ -52,25 +62,34 @@ export class BootstrapControlPlane extends Construct {
     const master = spec.masters.find((m) => m.name === name);
     if (!master) throw new Error(`master: '${name}' is not one of the masters (${spec.masters.map((m) => m.name).join(', ')})`);
     this.master = master;
+    this.encryptionConfiguration = props.encryptionConfiguration;
     const podProps = { cluster: spec, master: master.name };
     const image = (component: string) => `${spec.imageRegistry}/${component}:${spec.kubernetesVersion}`;
     const port = spec.apiServerPort;
-    // Without the authentication configuration anonymous access is off altogether, so probe the port, not /livez.
-    const tcp = (p: number): k8s.Probe => ({ tcpSocket: { host: master.ip, port: k8s.IntOrString.fromNumber(p) }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 8 });
 
     this.apiServer = new BootstrapPod(this, 'bootstrap-apiserver', podProps, () => ({
       component: 'bootstrap-kube-apiserver',
       image: image('kube-apiserver'),
       command: ['kube-apiserver'],
+      // The audit policy and the authentication configuration come from the asset dir's tls/ (see assetFiles()),
+      // which bootkube copies to the bootstrap secrets dir: audited like the permanent API servers, and /livez,
+      // /readyz answer the kubelet's probes anonymously.
       defaultFlags: apiServerFlags(spec, {
         advertiseAddress: master.ip,
         etcdServers: spec.masters.map((m) => etcdUrl(m.ip, ETCD_CLIENT_PORT)),
-        paths: apiServerPaths(BOOTSTRAP_SECRETS_DIR),
+        paths: {
+          ...apiServerPaths(BOOTSTRAP_SECRETS_DIR, BOOTSTRAP_SECRETS_DIR),
+          ...(props.encryptionConfiguration ? { encryptionConfig: `${BOOTSTRAP_SECRETS_DIR}/encryption-config.yaml` } : {}),
+        },
       }),
-      volumes: [secrets, caCerts],
+      volumes: [secrets, caCerts, { name: 'audit-log', hostPath: HostPaths.auditLogDir, readOnly: false }],
       resources: { requests: { cpu: quantity('250m') } },
       ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }],
-      probes: { liveness: tcp(port), startup: { ...tcp(port), failureThreshold: 24 } },
+      probes: {
+        liveness: httpProbe('liveness', master.ip, '/livez', port, 'HTTPS'),
+        readiness: httpProbe('readiness', master.ip, '/readyz', port, 'HTTPS'),
+        startup: httpProbe('startup', master.ip, '/livez', port, 'HTTPS'),
+      },
       addCapabilities: port < 1024 ? ['NET_BIND_SERVICE'] : [],
     }));
     this.controllerManager = new BootstrapPod(this, 'bootstrap-controller-manager', podProps, () => ({
@@ -98,4 +117,22 @@ export class BootstrapControlPlane extends Construct {
       },
     }));
   }
+
+  /** The files the bootstrap API server reads besides the PKI: `bootstrapAssetFiles()`. */
+  public assetFiles(): HostFile[] {
+    return bootstrapAssetFiles(this.cluster, this.encryptionConfiguration);
+  }
+}
+
+/**
+ * Files the bootstrap API server reads besides the PKI, relative to the asset dir (bootkube copies `tls/` to the
+ * bootstrap secrets dir): `tls/audit-policy.yaml`, `tls/authentication-config.yaml` and, with an encryption
+ * configuration, `tls/encryption-config.yaml`.
+ */
+export function bootstrapAssetFiles(spec: ResolvedClusterSpec, encryptionConfiguration?: string): HostFile[] {
+  return [
+    { path: 'tls/audit-policy.yaml', content: stringify(auditPolicy()), mode: 0o600 },
+    { path: 'tls/authentication-config.yaml', content: stringify(authenticationConfiguration(spec)), mode: 0o600 },
+    ...(encryptionConfiguration ? [{ path: 'tls/encryption-config.yaml', content: encryptionConfiguration, mode: 0o600 }] : []),
+  ];
 }

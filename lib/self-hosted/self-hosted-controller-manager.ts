@@ -44,8 +44,9 @@ export class SelfHostedControllerManager extends Construct {
     this.replicas = checkPositive('replicas', props.replicas ?? 2);
     this.image = props.image ?? `${spec.imageRegistry}/kube-controller-manager:${spec.kubernetesVersion}`;
     const flags = controllerManagerFlags(spec, controllerManagerPaths(SECRETS_DIR, ''));
-    // Not on the host network: 127.0.0.1 would be the pod's own loopback, out of the kubelet probe's reach.
-    flags['bind-address'] = '0.0.0.0';
+    // Not on the host network: 127.0.0.1 would be the pod's own loopback, out of the kubelet probe's reach; bind
+    // the pod IP only (the probe's default host), never 0.0.0.0.
+    flags['bind-address'] = '$(POD_IP)';
     this.args = renderFlags(flags, props.extraArgs, [...IN_CLUSTER_DROPPED_FLAGS, ...(props.removeArgs ?? [])]);
 
     const sa = { name: 'kube-controller-manager', namespace: KUBE_SYSTEM };
@@ -79,6 +80,7 @@ export class SelfHostedControllerManager extends Construct {
               imagePullPolicy: 'IfNotPresent',
               command: ['kube-controller-manager'],
               args: this.args,
+              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
               ports: [{ name: 'https', containerPort: CONTROLLER_MANAGER_PORT, protocol: 'TCP' }],
               livenessProbe: httpsProbe('/healthz', CONTROLLER_MANAGER_PORT, { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 8 }),
               resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('200m') } },

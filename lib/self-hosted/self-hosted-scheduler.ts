@@ -37,7 +37,7 @@ export class SelfHostedScheduler extends Construct {
     this.replicas = checkPositive('replicas', props.replicas ?? 2);
     this.image = props.image ?? `${spec.imageRegistry}/kube-scheduler:${spec.kubernetesVersion}`;
     const flags = schedulerFlags(spec, '');
-    flags['bind-address'] = '0.0.0.0'; // pod network: see SelfHostedControllerManager
+    flags['bind-address'] = '$(POD_IP)'; // pod network: see SelfHostedControllerManager
     this.args = renderFlags(flags, props.extraArgs, [...IN_CLUSTER_DROPPED_FLAGS, ...(props.removeArgs ?? [])]);
 
     const sa = { name: 'kube-scheduler', namespace: KUBE_SYSTEM };
@@ -67,6 +67,7 @@ export class SelfHostedScheduler extends Construct {
               imagePullPolicy: 'IfNotPresent',
               command: ['kube-scheduler'],
               args: this.args,
+              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
               ports: [{ name: 'https', containerPort: SCHEDULER_PORT, protocol: 'TCP' }],
               livenessProbe: httpsProbe('/healthz', SCHEDULER_PORT, { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 8 }),
               resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('100m') } },

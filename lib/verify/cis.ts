@@ -115,10 +115,10 @@ const HEALTH_PATHS = new Set(['/livez', '/readyz', '/healthz']);
 
 class Collector {
   readonly findings: Finding[] = [];
-  fail(id: string, file: string, message: string): void {
+  fail(id: string, file: string, message: string, severity?: Finding['severity']): void {
     const check = BY_ID.get(id);
     if (!check) throw new Error(`unknown CIS id ${id}`);
-    this.findings.push({ severity: check.severity, check: 'security', id, file, message: `CIS ${id} (${check.title}): ${message}` });
+    this.findings.push({ severity: severity ?? check.severity, check: 'security', id, file, message: `CIS ${id} (${check.title}): ${message}` });
   }
 }
 
@@ -139,6 +139,14 @@ export function cisFindings(tree: AssetTree, containers: readonly ComponentConta
     const requireValue = (id: string, name: string, want: string, unsetOk = false) => {
       const v = flag(name);
       if (v === undefined ? !unsetOk : v !== want) out.fail(id, file, `${who}: --${name} is ${v === undefined ? 'not set' : `"${v}"`}, want ${want}`);
+    };
+    // 1.3.7 / 1.4.2: loopback only. A pod-network (self-hosted) pod binding its own pod IP listens on no other
+    // interface, and its loopback is out of the kubelet probe's reach: a warning, not an error.
+    const loopbackBind = (id: string) => {
+      const v = flag('bind-address');
+      if (v === '$(POD_IP)' && !c.pod.spec?.hostNetwork) {
+        out.fail(id, file, `${who}: --bind-address is the pod IP (pod network, not the host's interfaces)`, 'warning');
+      } else requireValue(id, 'bind-address', '127.0.0.1', true);
     };
     const atLeast = (id: string, name: string, min: number) => {
       const v = Number(flag(name));
@@ -184,11 +192,11 @@ export function cisFindings(tree: AssetTree, containers: readonly ComponentConta
         requireFlags('1.3.4', 'service-account-private-key-file');
         requireFlags('1.3.5', 'root-ca-file');
         if (/RotateKubeletServerCertificate=false/.test(flag('feature-gates') ?? '')) out.fail('1.3.6', file, `${who}: --feature-gates disables RotateKubeletServerCertificate`);
-        requireValue('1.3.7', 'bind-address', '127.0.0.1', true);
+        loopbackBind('1.3.7');
         break;
       case 'kube-scheduler':
         requireValue('1.4.1', 'profiling', 'false');
-        requireValue('1.4.2', 'bind-address', '127.0.0.1', true);
+        loopbackBind('1.4.2');
         break;
       case 'etcd':
         etcd(tree, c, containers, out, who);

@@ -83,6 +83,12 @@ describe('bootkube app', () => {
       const written = synthBootkube(spec, pki, out, { encryptionKey: Buffer.alloc(32, 7).toString('base64') });
       expect(written).toEqual(expect.arrayContaining(['bootkube/auth/kubeconfig', 'bootkube/tls/ca.crt', 'bootkube/manifests/kube-apiserver.yaml', 'bootkube/bootstrap-manifests/bootstrap-apiserver.yaml']));
       expect(fs.existsSync(path.join(out, 'bootkube', 'manifests', 'stale.yaml'))).toBe(false);
+      // What the bootstrap API server reads besides the PKI (bootkube copies tls/ to the bootstrap secrets dir).
+      expect(written).toEqual(expect.arrayContaining(['bootkube/tls/audit-policy.yaml', 'bootkube/tls/authentication-config.yaml', 'bootkube/tls/encryption-config.yaml']));
+      const bootstrapArgs = argMap(parseAllDocuments(fs.readFileSync(path.join(out, 'bootkube/bootstrap-manifests/bootstrap-apiserver.yaml'), 'utf8'))[0].toJS().spec.containers[0].args);
+      for (const flag of ['audit-policy-file', 'authentication-config', 'encryption-provider-config']) {
+        expect(fs.existsSync(path.join(out, 'bootkube/tls', path.basename(bootstrapArgs[flag])))).toBe(true);
+      }
       const mode = (f: string) => fs.statSync(path.join(out, f)).mode & 0o777;
       expect(mode('bootkube/manifests/kube-apiserver-secret.yaml')).toBe(0o600);
       expect(mode('bootkube/manifests/kube-controller-manager-secret.yaml')).toBe(0o600);
@@ -92,7 +98,7 @@ describe('bootkube app', () => {
       expect(docs[0].stringData['apiserver.crt']).toBe(pki.bootkubeAssets().apiserverCrt);
       expect(docs[0].stringData['encryption-config.yaml']).toContain('EncryptionConfiguration');
       // Every manifest file parses and its objects pass the checks.
-      const files = written.filter((f) => f.endsWith('.yaml'));
+      const files = written.filter((f) => /^bootkube\/(bootstrap-)?manifests\/.*\.yaml$/.test(f));
       const parsed = files.flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(out, f), 'utf8')).map((d) => d.toJS()));
       expect(allProblems(parsed)).toEqual([]);
     } finally {
