@@ -28,7 +28,8 @@ function runPki() {
   if (!fs.existsSync(script)) throw new Error('bench/pki.js is missing');
   const r = timed(process.execPath, [script], { cwd: ROOT, env: { BENCH_RUNS: String(RUNS) }, rss: false });
   const data = JSON.parse(fs.readFileSync(path.join(OUT, 'pki.json'), 'utf8'));
-  return { ...data, stdout: r.stdout, wallMs: r.ms };
+  log('pki: one RSA-2048 key, three ways (bench/rsa-keygen.js)');
+  return { ...data, stdout: r.stdout, wallMs: r.ms, keygen: require('./rsa-keygen').main(RUNS * 2) };
 }
 
 function main() {
@@ -143,9 +144,13 @@ function report(r) {
   if (pki) {
     const hacp = pki.results[0];
     lines.push('', `## 2. PKI alone: hacp vs cfssl (bench/pki.js, ${pki.keys} RSA keys: the built-in 3-master cluster's full set)`, '',
-      table(['how', 'wall time', 'vs hacp cold'], pki.results.map((x) => [x.label, fmtStats(x),
-        x === hacp ? '1.00x' : `${x2(x.median / hacp.median)}${x.median >= hacp.median ? ' slower' : ''}`])), '',
+      table(['how', 'wall time', 'time / hacp cold'], pki.results.map((x) => [x.label, fmtStats(x), x2(x.median / hacp.median)])), '',
       'Each case runs its samples back to back (warm-up first); cfssl is Debian `golang-cfssl` (`cfssl gencert`, one process per certificate).');
+    if (pki.keygen) {
+      const [base] = pki.keygen.results;
+      lines.push('', `One RSA-2048 key, single-threaded, ${pki.keygen.runs} interleaved samples (bench/rsa-keygen.js; the prototype is not used by the library):`, '',
+        table(['how', 'wall time', 'speed-up over node generateKeyPair'], pki.keygen.results.map((x) => [x.label, fmtStats(x), x2(base.median / x.median)])));
+    }
   }
   if (scale) {
     const row = (x, n) => [String(n), fmtStats(x.wallMs), fmtMs(x.cpuMs.median), x.totalMs ? fmtMs(x.totalMs.median) : '', x.requireMs ? fmtMs(x.requireMs.median) : '',
