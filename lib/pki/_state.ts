@@ -74,7 +74,7 @@ export function applyJournal(dir: string, writes: Record<string, StateWrite>): v
   const dirs = new Set<string>([dir]);
   for (const [rel, w] of Object.entries(writes)) {
     const file = path.join(dir, rel);
-    ensureDir(path.dirname(file), true); // everything in the state dir is private
+    ensureDir(path.dirname(file), true, true); // everything in the state dir is private
     writeFileAtomic(file, w.content, w.mode, { noClobber: w.noClobber, fsync: true });
     dirs.add(path.dirname(file));
   }

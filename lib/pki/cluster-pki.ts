@@ -142,7 +142,7 @@ export class ClusterPki {
     const first = attempt(false);
     if (first.clean && dirIsPrivate(dir)) return new ClusterPki(spec, first.files);
 
-    ensureDir(dir, true);
+    ensureDir(dir, true, true);
     return withLock(dir, async () => {
       const state = attempt(true); // again: another process may have changed the state meanwhile
       if (state.view.journal) {

@@ -77,9 +77,12 @@ export function writeFileAtomic(file: string, content: string, mode: number, opt
   return true;
 }
 
-/** Creates a directory (and its parents) if needed; `private` makes it 0700 (parents that are created: 0755). */
-export function ensureDir(dir: string, isPrivate: boolean): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+/**
+ * Creates a directory (and its parents) if needed. `isPrivate` makes it 0700; parents it creates are 0755, or 0700
+ * with `privateParents` (inside the PKI state directory everything is private).
+ */
+export function ensureDir(dir: string, isPrivate: boolean, privateParents = false): void {
+  fs.mkdirSync(dir, { recursive: true, mode: privateParents ? 0o700 : 0o755 });
   if (isPrivate && (fs.statSync(dir).mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
 }
 

@@ -284,7 +284,7 @@ describe('catalog', () => {
       name: 'prod',
       masters: [{ name: 'cp1', ip: '192.168.1.10' }, { name: 'cp2', ip: 'fd00::10' }],
       workers: [{ name: 'w1', ip: '192.168.1.20' }],
-      apiEndpoint: { host: 'api.prod.example.com', port: 6443 },
+      apiEndpoint: { host: 'api.prod.example.com', port: 8443 },
       networking: { clusterDomain: 'prod.local' },
       extraCertSans: ['k8s.example.com', '203.0.113.7', '192.168.1.10'],
       loadBalancer: { type: 'haproxy', haproxy: { vip: '192.168.1.5' } },

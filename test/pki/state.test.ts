@@ -72,7 +72,7 @@ describe('cold start, idempotence, modes, locking', () => {
 
     // Modes: state dir and subdirs 0700, keys 0600, certificates 0644; no journal, lock or temp file left.
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
-    expect(fs.statSync(path.join(dir, 'nodes/m1')).mode & 0o777).toBe(0o700);
+    for (const d of ['nodes', 'nodes/m1', 'etcd', 'kubeconfig', 'bootkube']) expect([d, fs.statSync(path.join(dir, d)).mode & 0o777]).toEqual([d, 0o700]);
     for (const [file, desc] of Object.entries(before)) {
       expect([file, desc.split(' ')[1]]).toEqual([file, file.endsWith('.key') ? '0600' : '0644']);
     }
