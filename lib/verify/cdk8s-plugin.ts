@@ -9,10 +9,12 @@
  *     properties: {}        # optional: dir, cluster, example, strict, checks
  * ```
  */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
-import { CheckClass, Finding } from './finding';
-import { TreeSpecOptions, treeSpecResolver } from './spec-resolver';
-import { verifyTree } from './verify';
+import type { CheckClass, Finding } from './finding';
+import type { TreeSpecOptions } from './spec-resolver';
+import type { VerifyReport } from './verify';
 
 /** `properties` of the plugin entry in `cdk8s.yaml`. */
 export interface HacpVerifyValidationProps extends TreeSpecOptions {
@@ -22,6 +24,13 @@ export interface HacpVerifyValidationProps extends TreeSpecOptions {
   readonly strict?: boolean;
   /** Check classes to run. @default all */
   readonly checks?: CheckClass[];
+  /**
+   * Directory where reports are cached, keyed by a hash of every file of the tree, the spec file, the properties,
+   * the package version and the date: re-synthesizing an unchanged tree (the common case) reuses the report instead
+   * of checking again. Set to `false` to always check.
+   * @default node_modules/.cache/hacp-verify
+   */
+  readonly cacheDir?: string | false;
 }
 
 /**
@@ -57,10 +66,32 @@ export function commonDir(paths: readonly string[]): string {
 export class HacpVerifyValidation {
   constructor(private readonly props: HacpVerifyValidationProps = {}) {}
 
+  /** The report of `dir`: from the cache when the same tree was checked today, else a fresh `verifyTree()`. */
+  private cachedReport(dir: string): VerifyReport {
+    // Loaded lazily: a cache hit needs neither ajv nor the schemas.
+    const run = (): VerifyReport => {
+      const { verifyTree } = require('./verify') as typeof import('./verify');
+      const { treeSpecResolver } = require('./spec-resolver') as typeof import('./spec-resolver');
+      return verifyTree(dir, { spec: treeSpecResolver(this.props), checks: this.props.checks });
+    };
+    if (this.props.cacheDir === false) return run();
+    const cacheDir = path.resolve(this.props.cacheDir ?? path.join('node_modules', '.cache', 'hacp-verify'));
+    const file = path.join(cacheDir, `${treeKey(dir, this.props)}.json`);
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      const report = run();
+      fs.mkdirSync(cacheDir, { recursive: true });
+      fs.writeFileSync(`${file}.${process.pid}`, JSON.stringify(report));
+      fs.renameSync(`${file}.${process.pid}`, file);
+      return report;
+    }
+  }
+
   public async validate(context: ValidationContextLike): Promise<void> {
     const dir = this.props.dir ?? commonDir(context.manifests);
     try {
-      const report = verifyTree(dir, { spec: treeSpecResolver(this.props), checks: this.props.checks });
+      const report = this.cachedReport(dir);
       const failing = report.findings.filter((f) => f.severity === 'error' || this.props.strict);
       const byRule = new Map<string, Finding[]>();
       for (const f of failing) byRule.set(`${f.check}/${f.id}`, [...(byRule.get(`${f.check}/${f.id}`) ?? []), f]);
@@ -76,7 +107,9 @@ export class HacpVerifyValidation {
           })),
         });
       }
-      for (const f of report.findings.filter((x) => !failing.includes(x))) context.logger.log(`warning ${f.check}/${f.id} ${f.file}: ${f.message}`);
+      const warnings = report.findings.filter((x) => !failing.includes(x)).length;
+      // One line, not one per warning: synth runs many times a day. `hacp verify` lists them.
+      if (warnings) context.logger.log(`hacp verify: ${warnings} warning(s) (Manual CIS checks, deprecations); run \`npx hacp verify ${path.relative(process.cwd(), dir) || '.'}\` to list them`);
       context.report.submit(failing.length ? 'failure' : 'success', {
         files: String(report.files), objects: String(report.objects), errors: String(report.errors), warnings: String(report.warnings),
       });
@@ -88,4 +121,24 @@ export class HacpVerifyValidation {
       context.report.submit('failure', { error: String(e?.message ?? e) });
     }
   }
+}
+
+/** Hash of everything a report depends on: the tree's files (paths, modes, bytes), the spec, the options, the day. */
+function treeKey(dir: string, props: HacpVerifyValidationProps): string {
+  const hash = createHash('sha256');
+  // The package's version, from the package.json next to its schemas/ folder (sources and compiled code alike).
+  const { schemasDir } = require('./_data') as typeof import('./_data');
+  const pkg = JSON.parse(fs.readFileSync(path.join(schemasDir(), '..', 'package.json'), 'utf8')).version;
+  hash.update(JSON.stringify({ pkg, day: new Date().toISOString().slice(0, 10), props, cluster: process.env.HACP_CLUSTER ?? '' }));
+  const specFile = props.cluster ?? process.env.HACP_CLUSTER ?? 'cluster.yaml';
+  if (fs.existsSync(specFile)) hash.update(fs.readFileSync(specFile));
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) hash.update(`${path.relative(dir, p)}\0${fs.statSync(p).mode}\0`).update(fs.readFileSync(p));
+    }
+  };
+  walk(dir);
+  return hash.digest('hex');
 }

@@ -1,4 +1,6 @@
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Finding, HacpVerifyValidation, VerifyReport, exitCodeOf, formatReport, verifyTree } from '../../lib/verify';
 import { SPEC, editYaml, issue, loadIssued, writeTree } from './_fixture';
 
@@ -147,17 +149,40 @@ describe('HacpVerifyValidation (cdk8s plugin)', () => {
     const clean = writeTree();
     dirs.push(clean);
     const ok = fakeContext(clean);
-    await new HacpVerifyValidation({ example: 'static' }).validate(ok.context);
+    await new HacpVerifyValidation({ example: 'static', cacheDir: false }).validate(ok.context);
     expect(ok.status()).toBe('success');
     expect(ok.violations).toEqual([]);
-    expect(ok.logs.length).toBe(5);
+    expect(ok.logs).toEqual([expect.stringMatching(/^hacp verify: 5 warning\(s\)/)]);
 
     const bad = writeTree((files) => editYaml(files, `${M}/kube-scheduler.yaml`, (pod) => { container(pod).args.push('--profiling=true'); }));
     dirs.push(bad);
     const ko = fakeContext(bad);
-    await new HacpVerifyValidation({ example: 'static' }).validate(ko.context);
+    await new HacpVerifyValidation({ example: 'static', cacheDir: false }).validate(ko.context);
     expect(ko.status()).toBe('failure');
     expect(ko.violations.map((v) => v.ruleName)).toEqual(['flags/flag-duplicate', 'security/1.4.1']);
     expect(ko.violations[1].violatingResources[0].manifestPath).toBe(`${bad}/${M}/kube-scheduler.yaml`);
+  });
+
+  test('reports are cached by tree content: an unchanged tree reuses its report, any change is checked again', async () => {
+    const tree = writeTree();
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-verify-cache-'));
+    dirs.push(tree, cacheDir);
+    const plugin = new HacpVerifyValidation({ example: 'static', cacheDir });
+    await plugin.validate(fakeContext(tree).context);
+    expect(fs.readdirSync(cacheDir)).toHaveLength(1);
+    // Poison the cached report: a second run over the same bytes must come from the cache.
+    const [entry] = fs.readdirSync(cacheDir);
+    const cached = JSON.parse(fs.readFileSync(path.join(cacheDir, entry), 'utf8'));
+    cached.findings.push({ severity: 'error', check: 'schema', id: 'from-cache', message: 'cached', file: 'x' });
+    fs.writeFileSync(path.join(cacheDir, entry), JSON.stringify(cached));
+    const again = fakeContext(tree);
+    await plugin.validate(again.context);
+    expect(again.violations.map((v) => v.ruleName)).toEqual(['schema/from-cache']);
+    // A changed file changes the key: checked afresh (clean again), a second cache entry.
+    fs.appendFileSync(path.join(tree, M, 'kube-scheduler.yaml'), '\n');
+    const changed = fakeContext(tree);
+    await plugin.validate(changed.context);
+    expect(changed.violations).toEqual([]);
+    expect(fs.readdirSync(cacheDir)).toHaveLength(2);
   });
 });
