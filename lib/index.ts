@@ -7,4 +7,5 @@ export * from './self-hosted';
 export * from './addons';
 export * from './host';
 export * from './verify';
+export * from './static-pods-tree';
 export * from './testing';

@@ -4,30 +4,11 @@
  */
 import { App, Chart } from 'cdk8s';
 import { parse } from 'yaml';
-import { ControlPlaneRbac, StaticControlPlane, StaticControlPlaneProps } from './control-plane';
-import { KubeVipPod } from './host';
-import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from './spec';
+import { ClusterSpec, ResolvedClusterSpec } from './spec';
+import { StaticPodsTreeOptions, buildStaticPodsTree } from './static-pods-tree';
 
-/** Options of `synthControlPlane()`. */
-export interface SynthControlPlaneOptions {
-  /**
-   * The masters to synthesize.
-   * @default - every master of the spec
-   */
-  readonly masters?: string[];
-  /**
-   * Per-component options given to every master's `StaticControlPlane` (`etcd`, `apiServer`, `controllerManager`,
-   * `scheduler`), as your app passes them.
-   * @default {}
-   */
-  readonly controlPlane?: Omit<StaticControlPlaneProps, 'cluster' | 'master'>;
-  /**
-   * Adds your own static pods (or other constructs) to each master's chart, beside the control plane; their objects
-   * are returned as `<master>/<metadata.name>.yaml`, like the control-plane pods. Use `synthManifests()` for add-ons.
-   * @default - nothing is added
-   */
-  readonly extend?: (chart: Chart, controlPlane: StaticControlPlane) => void;
-}
+/** Options of `synthControlPlane()` (see `buildStaticPodsTree()`). */
+export interface SynthControlPlaneOptions extends StaticPodsTreeOptions {}
 
 /**
  * Synthesizes the static-pod control plane of a cluster in memory and returns what `npm run synth` writes under
@@ -45,20 +26,13 @@ export interface SynthControlPlaneOptions {
  * expect(synthControlPlane(cluster, { controlPlane: { apiServer: { extraArgs: { v: '2' } } } })).toMatchSnapshot();
  */
 export function synthControlPlane(cluster: ClusterSpec | ResolvedClusterSpec, options: SynthControlPlaneOptions = {}): Record<string, any> {
-  const spec = resolveSpec(cluster);
-  const app = new App({ outdir: '.' });
+  const tree = buildStaticPodsTree(cluster, options);
   const files: Record<string, any> = {};
-  for (const name of options.masters ?? spec.masters.map((m) => m.name)) {
-    const chart = new Chart(app, name);
-    const cp = new StaticControlPlane(chart, 'control-plane', { ...options.controlPlane, cluster: spec, master: name });
-    if (spec.loadBalancer.type === 'kube-vip') new KubeVipPod(chart, 'kube-vip', { cluster: spec, master: name });
-    options.extend?.(chart, cp);
-    for (const obj of chart.toJson()) addOnce(files, `${name}/${obj.metadata.name}.yaml`, obj);
-    for (const file of cp.hostFiles()) addOnce(files, `${name}/${file.path}`, parse(file.content));
+  for (const { master, objects, hostFiles } of tree.masters) {
+    for (const obj of objects) addOnce(files, `${master}/${obj.metadata.name}.yaml`, obj);
+    for (const file of hostFiles) addOnce(files, `${master}/${file.path}`, parse(file.content));
   }
-  const rbac = new Chart(app, 'cluster');
-  new ControlPlaneRbac(rbac, 'rbac');
-  files['cluster/rbac.yaml'] = rbac.toJson();
+  files['cluster/rbac.yaml'] = tree.cluster;
   return files;
 }
 
