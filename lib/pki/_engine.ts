@@ -29,9 +29,45 @@ const DAY = 86_400_000;
 /** Certificates start 5 minutes in the past, for clock skew (kubeadm's CertificateBackdate). */
 const BACKDATE = 5 * 60_000;
 
-/** The state-relative paths the catalog uses. */
+/**
+ * Digests of pairs that passed the full check (key pairing, signature), kept in the state directory. A warm run
+ * skips those two checks (the expensive part: parsing every private key) for a pair whose bytes, and whose CA
+ * certificate's bytes, are unchanged since; subject, SANs, usages and expiry are always compared.
+ */
+export const VERIFIED_FILE = '.verified.json';
+
+/** The state-relative paths the catalog uses (and the verified-digest file). */
 export function statePaths(spec: ResolvedClusterSpec): string[] {
-  return [...certCatalog(spec).flatMap((e) => [`${e.id}.crt`, `${e.id}.key`]), `${SA_ID}.key`, `${SA_ID}.pub`];
+  return [...certCatalog(spec).flatMap((e) => [`${e.id}.crt`, `${e.id}.key`]), `${SA_ID}.key`, `${SA_ID}.pub`, VERIFIED_FILE];
+}
+
+function digest(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  const hash = (...parts: (string | undefined)[]) =>
+    parts.some((p) => p === undefined) ? undefined : crypto.createHash('sha256').update(parts.join('\0')).digest('hex');
+  for (const e of certCatalog(spec)) {
+    const d = hash(e.signer ? files.get(`${e.signer}.crt`) : '', files.get(`${e.id}.crt`), files.get(`${e.id}.key`));
+    if (d) out.set(e.id, d);
+  }
+  const sa = hash(files.get(`${SA_ID}.key`), files.get(`${SA_ID}.pub`));
+  if (sa) out.set(SA_ID, sa);
+  return out;
+}
+
+/** The content of `VERIFIED_FILE` for a state in which every pair has been checked. */
+export function verifiedFile(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): string {
+  return `${JSON.stringify({ version: 1, sha256: Object.fromEntries([...digest(spec, files)].sort()) }, null, 1)}\n`;
+}
+
+/** The pairs whose digest matches `VERIFIED_FILE`. */
+export function trustedPairs(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): Set<string> {
+  let recorded: Record<string, string> = {};
+  try {
+    recorded = JSON.parse(files.get(VERIFIED_FILE) ?? '{}').sha256 ?? {};
+  } catch {
+    // unreadable: check everything
+  }
+  return new Set([...digest(spec, files)].filter(([id, d]) => recorded[id] === d).map(([id]) => id));
 }
 
 /** Private key paths (mode 0600). */
@@ -40,20 +76,22 @@ export function isKeyPath(rel: string): boolean {
 }
 
 /** Compares every certificate in `files` with the spec. */
-export function assess(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>, now: Date): Assessment[] {
+export function assess(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>, now: Date,
+  trusted: ReadonlySet<string> = new Set()): Assessment[] {
   const catalog = certCatalog(spec);
   const cas = new Map<string, Assessment>();
   const out: Assessment[] = [];
   for (const entry of catalog) {
-    const a = assessCert(spec, entry, files, now, entry.signer ? cas.get(entry.signer) : undefined);
+    const a = assessCert(spec, entry, files, now, entry.signer ? cas.get(entry.signer) : undefined, trusted.has(entry.id));
     if (entry.profile === 'ca') cas.set(entry.id, a);
     out.push(a);
   }
-  out.push(assessSa(files));
+  out.push(trusted.has(SA_ID) ? { id: SA_ID, name: SA_NAME, kind: 'key', state: 'ok' } : assessSa(files));
   return out;
 }
 
-function assessCert(spec: ResolvedClusterSpec, entry: CertEntry, files: ReadonlyMap<string, string>, now: Date, ca?: Assessment): Assessment {
+function assessCert(spec: ResolvedClusterSpec, entry: CertEntry, files: ReadonlyMap<string, string>, now: Date, ca: Assessment | undefined,
+  trusted: boolean): Assessment {
   const kind = entry.profile === 'ca' ? 'ca' : 'leaf';
   const base = { id: entry.id, name: entry.name, kind, entry } as const;
   const crt = files.get(`${entry.id}.crt`);
@@ -70,18 +108,20 @@ function assessCert(spec: ResolvedClusterSpec, entry: CertEntry, files: Readonly
     return { ...base, state: 'invalid', reason: `${entry.id}.crt is not a readable certificate (${(e as Error).message})` };
   }
   const withInfo = { ...base, info, daysLeft: Math.floor((info.notAfter.getTime() - now.getTime()) / DAY) };
-  try {
-    if (!info.x509.checkPrivateKey(inspectPrivateKey(key))) {
-      return { ...withInfo, state: 'invalid', reason: `${entry.id}.key does not match ${entry.id}.crt` };
+  if (!trusted) {
+    try {
+      if (!info.x509.checkPrivateKey(inspectPrivateKey(key))) {
+        return { ...withInfo, state: 'invalid', reason: `${entry.id}.key does not match ${entry.id}.crt` };
+      }
+    } catch (e) {
+      return { ...withInfo, state: 'invalid', reason: `${entry.id}.key is not a readable private key (${(e as Error).message})` };
     }
-  } catch (e) {
-    return { ...withInfo, state: 'invalid', reason: `${entry.id}.key is not a readable private key (${(e as Error).message})` };
   }
   if (kind === 'ca') {
     if (!info.isCa) return { ...withInfo, state: 'invalid', reason: `${entry.id}.crt is not a CA certificate (basicConstraints CA:FALSE)` };
   } else if (!ca?.info || ca.state === 'invalid') {
     return { ...withInfo, state: 'invalid', reason: `cannot be checked: its CA ${entry.signer} is ${ca?.state ?? 'missing'}` };
-  } else if (!info.x509.checkIssued(ca.info.x509) || !info.x509.verify(ca.info.x509.publicKey)) {
+  } else if (!trusted && (!info.x509.checkIssued(ca.info.x509) || !info.x509.verify(ca.info.x509.publicKey))) {
     return { ...withInfo, state: 'invalid', reason: `not signed by ${entry.signer}.crt` };
   }
   if (info.notAfter.getTime() <= now.getTime()) return { ...withInfo, state: 'expired', reason: `expired ${day(info.notAfter)}` };
@@ -97,8 +137,10 @@ function assessCert(spec: ResolvedClusterSpec, entry: CertEntry, files: Readonly
   return { ...withInfo, state: 'ok' };
 }
 
+const SA_NAME = 'sa.key/sa.pub';
+
 function assessSa(files: ReadonlyMap<string, string>): Assessment {
-  const base = { id: SA_ID, name: 'sa.key/sa.pub', kind: 'key' } as const;
+  const base = { id: SA_ID, name: SA_NAME, kind: 'key' } as const;
   const key = files.get(`${SA_ID}.key`);
   const pub = files.get(`${SA_ID}.pub`);
   if (key === undefined) {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSpec, ResolvedClusterSpec, findMaster, resolveSpec, urlHost } from '../spec';
 import { CA_IDS, SA_ID } from './_catalog';
-import { Action, Assessment, PkiError, assess, execute, isKeyPath, plan, statePaths } from './_engine';
+import { Action, Assessment, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, plan, statePaths, trustedPairs, verifiedFile } from './_engine';
 import { inspectCertificate, inspectPrivateKey } from './_crypto';
 import { StateWrite, commit, applyJournal, readState, withLock } from './_state';
 import { KubeconfigCredentials, renderKubeconfig } from './kubeconfig';
@@ -126,7 +126,7 @@ export class ClusterPki {
       const imported = options.byoCaDir ? importByoCa(options.byoCaDir, view.files) : {};
       const files = new Map(view.files);
       Object.entries(imported).forEach(([p, w]) => files.set(p, w.content));
-      const assessments = assess(spec, files, now);
+      const assessments = assess(spec, files, now, trustedPairs(spec, files));
       let actions: Action[];
       try {
         actions = plan(assessments, options.force);
@@ -151,7 +151,10 @@ export class ClusterPki {
       }
       for (const p of Object.keys(state.imported)) log(`imported ${p} from ${options.byoCaDir}`);
       const result = await execute(spec, state.files, state.actions, now, log);
-      commit(dir, { ...state.imported, ...result.writes });
+      const writes = { ...state.imported, ...result.writes };
+      const verified = verifiedFile(spec, result.files); // every pair is checked (or unchanged since) by now
+      if (result.files.get(VERIFIED_FILE) !== verified) writes[VERIFIED_FILE] = { content: verified, mode: SECRET };
+      commit(dir, writes);
       for (const [p, mode] of state.badModes) {
         const want = isKeyPath(p) ? SECRET : mode & ~0o022;
         fs.chmodSync(path.join(dir, p), want);
@@ -174,10 +177,14 @@ export class ClusterPki {
   static status(input: ClusterSpec | ResolvedClusterSpec, options: PkiStatusOptions): CertStatus[] {
     const spec = resolveSpec(input);
     const view = readState(path.resolve(options.dir), statePaths(spec));
-    return toStatus(assess(spec, view.files, options.now ?? new Date()));
+    return toStatus(assess(spec, view.files, options.now ?? new Date(), trustedPairs(spec, view.files)));
   }
 
-  private constructor(readonly spec: ResolvedClusterSpec, private readonly files: ReadonlyMap<string, string>) {}
+  private readonly files: ReadonlyMap<string, string>;
+
+  private constructor(readonly spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>) {
+    this.files = new Map([...files].filter(([p]) => !path.basename(p).startsWith('.'))); // no bookkeeping files
+  }
 
   /** The state files (state-relative path → PEM), e.g. to cache or to start another `inMemory()` from. */
   snapshot(): Record<string, string> {

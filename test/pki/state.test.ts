@@ -3,6 +3,7 @@ import { X509Certificate, createHash } from 'crypto';
 import * as fs from 'fs';
 // Spies go on the real module object (the `import * as` namespace only has getters).
 const nodeFs: typeof import('fs') = require('fs');
+const nodeCrypto: typeof import('crypto') = require('crypto');
 import * as os from 'os';
 import * as path from 'path';
 import { ClusterPki, PkiError } from '../../lib/pki';
@@ -74,10 +75,19 @@ describe('cold start, idempotence, modes, locking', () => {
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     for (const d of ['nodes', 'nodes/m1', 'etcd', 'kubeconfig', 'bootkube']) expect([d, fs.statSync(path.join(dir, d)).mode & 0o777]).toEqual([d, 0o700]);
     for (const [file, desc] of Object.entries(before)) {
-      expect([file, desc.split(' ')[1]]).toEqual([file, file.endsWith('.key') ? '0600' : '0644']);
+      expect([file, desc.split(' ')[1]]).toEqual([file, file.endsWith('.key') || file === '.verified.json' ? '0600' : '0644']);
     }
-    expect(Object.keys(before).filter((f) => /(^|\/)\./.test(f))).toEqual([]);
-    expect(Object.keys(before)).toHaveLength(2 * 17 + 2); // 17 certificates and keys, sa.key, sa.pub
+    expect(Object.keys(before).filter((f) => /(^|\/)\./.test(f))).toEqual(['.verified.json']); // no journal, lock or temp file
+    expect(Object.keys(before)).toHaveLength(2 * 17 + 2 + 1); // 17 certificates and keys, sa.key, sa.pub, .verified.json
+
+    // Pairs checked once are not parsed again while their bytes are unchanged...
+    const parse = jest.spyOn(nodeCrypto, 'createPrivateKey');
+    expect((await ensure(dir, small)).lines).toEqual([]);
+    expect(parse).not.toHaveBeenCalled();
+    // ...and a changed file is checked in full again.
+    fs.copyFileSync(path.join(dir, 'nodes/m1/scheduler.key'), path.join(dir, 'nodes/m1/controller-manager.key'));
+    await expect(ensure(dir, small)).rejects.toThrow('nodes/m1/controller-manager.key does not match nodes/m1/controller-manager.crt');
+    expect(parse).toHaveBeenCalled();
   }, 120_000);
 
   test('a warm run reads and checks everything without writing', async () => {
@@ -114,7 +124,7 @@ describe('re-issue only what changed', () => {
     ]);
     const after = tree(dir);
     const changed = Object.keys(after).filter((f) => after[f] !== before[f]).sort();
-    expect(changed).toEqual(['bootkube/apiserver.crt', 'bootkube/apiserver.key',
+    expect(changed).toEqual(['.verified.json', 'bootkube/apiserver.crt', 'bootkube/apiserver.key',
       ...['master0', 'master1', 'master2'].flatMap((m) => [`nodes/${m}/apiserver.crt`, `nodes/${m}/apiserver.key`])]);
     expect(new X509Certificate(pki.bootkubeAssets().apiserverCrt).checkHost('api.example.com')).toBe('api.example.com');
   });
@@ -234,7 +244,7 @@ describe('interrupted writes', () => {
     expect(ClusterPki.status(changed, { dir }).every((r) => r.state === 'ok')).toBe(true); // journal overlaid
 
     const { lines, pki } = await ensure(dir, changed);
-    expect(lines).toEqual([`completed an interrupted update of ${dir} (8 files)`]);
+    expect(lines).toEqual([`completed an interrupted update of ${dir} (9 files)`]); // 4 pairs + .verified.json
     expect(fs.existsSync(path.join(dir, JOURNAL_FILE))).toBe(false);
     for (const m of ['master0', 'master1', 'master2']) {
       const crt = new X509Certificate(fs.readFileSync(path.join(dir, `nodes/${m}/apiserver.crt`)));
