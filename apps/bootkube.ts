@@ -41,7 +41,7 @@ export interface BootkubeOptions {
   readonly legacyKubeSystemDefaultAdmin?: boolean;
   /** Encryption-at-rest key (base64, 32 bytes) for the API server. @default - no encryption at rest */
   readonly encryptionKey?: string;
-  /** Master `bootkube start` runs on. @default - the last master */
+  /** Master `bootkube start` runs on. @default - the first master (where `hacp kubelet-unit --bootkube` puts bootkube.service) */
   readonly bootstrapMaster?: string;
 }
 

@@ -18,7 +18,8 @@ export interface BootstrapControlPlaneProps {
   readonly cluster: ClusterSpec | ResolvedClusterSpec;
   /**
    * The master `bootkube start` runs on.
-   * @default - the last master (the seed ran bootkube on master03)
+   * @default - the first master, where `hacp kubelet-unit --bootkube` installs bootkube.service (the seed repo used its
+   *   last master, master03; the issue and seed 004 run it once on the first)
    */
   readonly master?: string;
   /**
@@ -58,7 +59,7 @@ export class BootstrapControlPlane extends Construct {
   constructor(scope: Construct, id: string, props: BootstrapControlPlaneProps) {
     super(scope, id);
     const spec = this.cluster = resolveSpec(props.cluster);
-    const name = props.master ?? spec.masters[spec.masters.length - 1].name;
+    const name = props.master ?? spec.masters[0].name;
     const master = spec.masters.find((m) => m.name === name);
     if (!master) throw new Error(`master: '${name}' is not one of the masters (${spec.masters.map((m) => m.name).join(', ')})`);
     this.master = master;

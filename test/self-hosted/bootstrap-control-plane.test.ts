@@ -3,18 +3,18 @@ import { argMap, schemaErrors, synth } from '../addons/_checks';
 import { flagErrors, spec } from './_shared';
 
 describe('BootstrapControlPlane', () => {
-  test('defaults: three static pods on the last master reading bootstrap-secrets', () => {
+  test('defaults: three static pods on the first master reading bootstrap-secrets', () => {
     let b!: BootstrapControlPlane;
     const objs = synth((c) => { b = new BootstrapControlPlane(c, 'b', { cluster: spec }); });
     expect(objs).toMatchSnapshot();
     expect(schemaErrors(objs)).toEqual([]);
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Pod/bootstrap-kube-apiserver', 'Pod/bootstrap-kube-controller-manager', 'Pod/bootstrap-kube-scheduler']);
-    expect(b.master.name).toBe('master03');
+    expect(b.master.name).toBe('master01');
     expect(flagErrors('kube-apiserver', b.apiServer.args)).toEqual([]);
     expect(flagErrors('kube-controller-manager', b.controllerManager.args)).toEqual([]);
     expect(flagErrors('kube-scheduler', b.scheduler.args)).toEqual([]);
     const api = argMap(b.apiServer.args);
-    expect(api['advertise-address']).toBe('172.17.5.103');
+    expect(api['advertise-address']).toBe('172.17.5.101');
     expect(api['service-cluster-ip-range']).toBe('10.3.0.0/24'); // the seed had /24 here and /16 in the DaemonSet
     expect(b.controllerManager.flag('kubeconfig')).toBe('/etc/kubernetes/bootstrap-secrets/kubeconfig');
     for (const o of objs) {
