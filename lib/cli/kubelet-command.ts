@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { renderBootkubeUnit, renderKubeletConfig, renderKubeletSysctl, renderKubeletUnit } from '../host';
 import { unknownNodeMessage } from '../host/_nodes';
 import { writeFileAtomic } from '../host/_write';
-import { HostPaths } from '../pki/paths';
+import { ClusterPki, PkiFile, defaultPkiDir, writeFilesAtomic } from '../pki';
+import { HostPaths, KubeconfigPaths, PkiPaths } from '../pki/paths';
 import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
 
 interface KubeletUnitOptions extends SpecOptions {
@@ -12,6 +13,9 @@ interface KubeletUnitOptions extends SpecOptions {
   readonly bootkube?: boolean;
   readonly kubeletPath?: string;
   readonly bootkubeDir?: string;
+  /** `--no-pki` sets this to false. */
+  readonly pki?: boolean;
+  readonly pkiDir?: string;
 }
 
 /**
@@ -28,9 +32,11 @@ export function registerKubeletCommands(program: Command): void {
     .option('--bootkube', 'self-hosted control plane: also write bootkube.service (first master only) and the pod-checkpointer directories')
     .option('--kubelet-path <path>', 'kubelet binary on the host', '/usr/bin/kubelet')
     .option('--bootkube-dir <dir>', 'bootkube directory on the host (binary, assets/, done-marker)', '/opt/bootkube')
+    .option('--no-pki', 'do not write the kubelet\'s certificates and kubeconfig (only the units and the configuration)')
+    .option('--pki-dir <dir>', 'PKI state directory (default: $HACP_PKI_DIR/<cluster name>, else pki/<cluster name>)')
     .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example)')
     .option('--example <name>', 'built-in example when there is no cluster file: static | bootkube', 'static')
-    .action((opts: KubeletUnitOptions) => runCli(() => {
+    .action((opts: KubeletUnitOptions) => runCli(async () => {
       const spec = loadSpecForCli(opts);
       const role = spec.masters.some((m) => m.name === opts.node) ? 'master' : spec.workers.some((w) => w.name === opts.node) ? 'worker' : undefined;
       if (!role) throw new CliError(`--node: ${unknownNodeMessage(spec, opts.node)}`);
@@ -45,9 +51,23 @@ export function registerKubeletCommands(program: Command): void {
         ['90-kubelet.conf', renderKubeletSysctl(), '/etc/sysctl.d/90-kubelet.conf'],
       ];
       if (opts.bootkube) files.push(['bootkube.service', renderBootkubeUnit(spec, { directory: opts.bootkubeDir }), '/etc/systemd/system/bootkube.service']);
+      // The kubelet's identity from the PKI state (made on first use, like synth does): kubelet.conf, the cluster CA,
+      // and its client and serving pairs, laid out under `out/` as they go on the host (`etc/...`, `var/...`).
+      const pkiFiles: PkiFile[] = [];
+      if (opts.pki !== false) {
+        const pki = await ClusterPki.ensure(spec, { dir: opts.pkiDir ?? defaultPkiDir(spec), log: (l) => process.stderr.write(`${l}\n`) });
+        const ca = pki.masterFiles(first).find((f) => f.path === 'pki/ca.crt')!;
+        pkiFiles.push(
+          { ...ca, path: PkiPaths.caCert.slice(1) },
+          { path: KubeconfigPaths.kubelet.slice(1), content: pki.kubeconfig('kubelet', opts.node), mode: 0o600 },
+          ...pki.kubeletFiles(opts.node),
+        );
+      }
       for (const [name, text] of files) writeFileAtomic(path.join(out, name), text);
-      process.stdout.write(`wrote ${files.length} files for ${opts.node} (${role}) to ${out}\ninstall them on ${opts.node}:\n`);
+      writeFilesAtomic(out, pkiFiles);
+      process.stdout.write(`wrote ${files.length + pkiFiles.length} files for ${opts.node} (${role}) to ${out}\ninstall them on ${opts.node}:\n`);
       for (const [name, , dest] of files) process.stdout.write(`  install -D -m 0600 ${name} ${dest}\n`);
+      if (pkiFiles.length) process.stdout.write(`  cp -a ${['etc', 'var'].map((d) => path.join(out, d)).join(' ')} /    (kubelet.conf, the CA, the kubelet's certificates: modes kept)\n`);
       process.stdout.write(`  sysctl --system && systemctl daemon-reload && systemctl enable --now kubelet${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
       if (role === 'master') {
         process.stdout.write(`then, once the API answers: kubectl label node ${opts.node} node-role.kubernetes.io/control-plane=  (a kubelet may not set node-role labels itself)\n`);

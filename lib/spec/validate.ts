@@ -1,6 +1,6 @@
-import Ajv, { ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { validate as validateShape } from './_spec-validator';
 import { ClusterSpec, ResolvedClusterSpec } from './cluster-spec';
-import { CLUSTER_SPEC_SCHEMA } from './schema';
 import {
   Cidr, cidrContains, cidrSize, cidrsOverlap, cidrToString, isIp, isNetworkAddress, nthAddress, parseCidr, urlHost,
 } from './network';
@@ -28,13 +28,6 @@ export class SpecValidationError extends Error {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
-let compiled: ReturnType<Ajv['compile']> | undefined;
-function schemaValidator() {
-  if (!compiled) {
-    compiled = new Ajv({ allErrors: true, strict: true, verbose: true }).compile(CLUSTER_SPEC_SCHEMA);
-  }
-  return compiled;
-}
 
 /** `/masters/1/ip` → `masters[1].ip` */
 function fieldPath(instancePath: string, extra?: string): string {
@@ -77,9 +70,9 @@ function schemaMessage(e: ErrorObject, input: unknown): string {
 export function validateSpec(input: unknown): SpecValidationResult {
   const errors: string[] = [];
   const warnings: string[] = [];
-  const validate = schemaValidator();
-  if (!validate(input)) {
-    for (const e of validate.errors ?? []) errors.push(schemaMessage(e, input));
+  // The JSON schema of schema.ts, precompiled by scripts/compile-spec-schema.js (no ajv compile at start-up).
+  if (!validateShape(input)) {
+    for (const e of (validateShape as any).errors as ErrorObject[]) errors.push(schemaMessage(e, input));
     // Shape errors make the semantic checks below unreliable; stop at what the schema found.
     if (errors.length) return { errors: dedupe(errors), warnings };
   }

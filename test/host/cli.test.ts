@@ -4,7 +4,9 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 import { buildProgram } from '../../lib/cli/hacp';
 import { renderBootkubeUnit, renderHaproxyConfig, renderKeepalivedConfig, renderKubeletConfig, renderKubeletUnit, renderOctaviaPlan } from '../../lib/host';
-import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, STATIC_EXAMPLE_CLUSTER } from '../../lib/spec';
+import * as crypto from 'crypto';
+import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
+import { fixturePki, seedPkiState } from '../support/fixture-pki';
 
 /** Runs hacp in-process; returns exit code, stdout and stderr. */
 async function hacp(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
@@ -32,7 +34,7 @@ describe('hacp kubelet-unit', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('writes the unit, the KubeletConfiguration and the sysctl file, 0600', async () => {
-    const r = await hacp(['kubelet-unit', '--node', 'master1', '--out', dir, '--example', 'static']);
+    const r = await hacp(['kubelet-unit', '--node', 'master1', '--out', dir, '--example', 'static', '--no-pki']);
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(fs.readdirSync(dir).sort()).toEqual(['90-kubelet.conf', 'kubelet-config.yaml', 'kubelet.service']);
     expect(fs.readFileSync(path.join(dir, 'kubelet.service'), 'utf8')).toBe(renderKubeletUnit(STATIC_EXAMPLE_CLUSTER, 'master1'));
@@ -43,7 +45,7 @@ describe('hacp kubelet-unit', () => {
   });
 
   test('--bootkube adds bootkube.service on the first master only', async () => {
-    const ok = await hacp(['kubelet-unit', '--node', 'master01', '--out', dir, '--bootkube', '--example', 'bootkube']);
+    const ok = await hacp(['kubelet-unit', '--node', 'master01', '--out', dir, '--bootkube', '--example', 'bootkube', '--no-pki']);
     expect(ok.code).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'bootkube.service'), 'utf8')).toBe(renderBootkubeUnit(BOOTKUBE_EXAMPLE_CLUSTER));
     expect(fs.readFileSync(path.join(dir, 'kubelet.service'), 'utf8')).toContain('/etc/kubernetes/checkpoint-secrets');
@@ -51,6 +53,24 @@ describe('hacp kubelet-unit', () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toBe("error: --bootkube: bootkube runs once, on the first master (master01), not on master02; write master02's units without --bootkube\n");
     expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
+  });
+
+  test('writes the kubelet\'s kubeconfig, the CA and its certificate pairs from the PKI state', async () => {
+    const spec = resolveSpec(BOOTKUBE_EXAMPLE_CLUSTER);
+    const pki = await fixturePki(spec);
+    const state = path.join(dir, 'state');
+    seedPkiState(state, pki);
+    const out = path.join(dir, 'out');
+    const r = await hacp(['kubelet-unit', '--node', 'worker01', '--out', out, '--example', 'bootkube', '--pki-dir', state]);
+    expect(r.code).toBe(0);
+    const kubeconfig = fs.readFileSync(path.join(out, 'etc/kubernetes/kubelet.conf'), 'utf8');
+    expect(kubeconfig).toBe(pki.kubeconfig('kubelet', 'worker01'));
+    expect(kubeconfig).toContain('/var/lib/kubelet/pki/kubelet-client.crt');
+    const client = new crypto.X509Certificate(fs.readFileSync(path.join(out, 'var/lib/kubelet/pki/kubelet-client.crt')));
+    expect(client.subject).toContain('CN=system:node:worker01');
+    expect(client.verify(new crypto.X509Certificate(fs.readFileSync(path.join(out, 'etc/kubernetes/pki/ca.crt'))).publicKey)).toBe(true);
+    expect(fs.statSync(path.join(out, 'var/lib/kubelet/pki/kubelet-client.key')).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(path.join(out, 'etc/kubernetes/pki'))).toEqual(['ca.crt']);
   });
 
   test('an unknown node is named, with the valid ones', async () => {
