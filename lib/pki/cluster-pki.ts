@@ -308,7 +308,13 @@ export class ClusterPki {
     };
   }
 
-  /** bootkube's asset layout: `tls/*` and `auth/kubeconfig`. Keys and the kubeconfig 0600. */
+  /**
+   * bootkube's asset layout: `tls/*`, `auth/kubeconfig` and `auth/admin.conf`. Keys and kubeconfigs 0600.
+   * `auth/kubeconfig` is what `bootkube start` and the temporary bootstrap controller manager and scheduler use before
+   * any RBAC binding exists (they create them), so it is the break-glass `system:masters` identity, as bootkube's own
+   * render made it; the bootstrap secrets dir holding it is deleted at the end of the bootstrap. `auth/admin.conf`
+   * (group `kubeadm:cluster-admins`, bound to cluster-admin by the manifests) is for everyday use afterwards.
+   */
   bootkubeFiles(): PkiFile[] {
     const a = this.bootkubeAssets();
     const f = (p: string, content: string, mode = CERT): PkiFile => ({ path: p, content, mode });
@@ -322,7 +328,8 @@ export class ClusterPki {
       f('tls/front-proxy-ca.crt', a.frontProxyCaCrt),
       f('tls/front-proxy-client.crt', a.frontProxyClientCrt), f('tls/front-proxy-client.key', a.frontProxyClientKey, SECRET),
       f('tls/apiserver-kubelet-client.crt', a.apiserverKubeletClientCrt), f('tls/apiserver-kubelet-client.key', a.apiserverKubeletClientKey, SECRET),
-      f('auth/kubeconfig', a.kubeconfig, SECRET),
+      f('auth/kubeconfig', a.superAdminKubeconfig, SECRET),
+      f('auth/admin.conf', a.kubeconfig, SECRET),
     ];
   }
 

@@ -240,6 +240,13 @@ describe('bootkube assets', () => {
     expect(verify('tls/front-proxy-ca.crt', 'sslclient', 'tls/front-proxy-client.crt')).toMatch(/OK/);
     expect(fs.statSync(path.join(dir, 'tls')).mode & 0o777).toBe(0o700);
     expect(fs.statSync(path.join(dir, 'auth/kubeconfig')).mode & 0o777).toBe(0o600);
+    // bootkube start runs before any RBAC binding exists: system:masters; admin.conf is the everyday identity.
+    const subjectOf = (file: string) => {
+      const conf = parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+      return new X509Certificate(Buffer.from(conf.users[0].user['client-certificate-data'], 'base64')).subject;
+    };
+    expect(subjectOf('auth/kubeconfig')).toMatch(/O=system:masters/);
+    expect(subjectOf('auth/admin.conf')).toMatch(/O=kubeadm:cluster-admins/);
   });
 
   test('one apiserver certificate for every master, the VIP and the service IP', () => {
