@@ -1,8 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { CLUSTER_ADMINS_GROUP } from '../pki/_catalog';
 
-/** The group of `admin.conf`'s user, bound to `cluster-admin` (as kubeadm's `kubeadm:cluster-admins`). */
-export const CLUSTER_ADMINS_GROUP_NAME = 'kubeadm:cluster-admins';
 /** The user of the API server's kubelet client certificate. */
 export const API_SERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 
@@ -17,14 +16,15 @@ export interface ControlPlaneRbacProps {
 }
 
 /**
- * Cluster-scoped RBAC the static-pod control plane needs once the API is up (apply with super-admin.conf):
- * the cluster admins group bound to `cluster-admin`, and the API server's kubelet client bound to
- * `system:kubelet-api-admin` (logs, exec, port-forward on kubelets), which is all it needs.
+ * Cluster-scoped RBAC the control plane needs once the API is up (apply with super-admin.conf): the cluster admins
+ * group bound to `cluster-admin`; the API server's kubelet client bound to `system:kubelet-api-admin` (logs, exec,
+ * port-forward on kubelets), which is all it needs; and nodes allowed to renew their own client certificate
+ * (`selfnodeclient`), which the controller manager then approves, so the kubelets' certificates rotate.
  */
 export class ControlPlaneRbac extends Construct {
   constructor(scope: Construct, id: string, props: ControlPlaneRbacProps = {}) {
     super(scope, id);
-    const group = props.clusterAdminsGroup ?? CLUSTER_ADMINS_GROUP_NAME;
+    const group = props.clusterAdminsGroup ?? CLUSTER_ADMINS_GROUP;
     new k8s.KubeClusterRoleBinding(this, 'cluster-admins', {
       metadata: { name: group.replace(/[^a-z0-9.-]/g, '-'), labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
@@ -34,6 +34,11 @@ export class ControlPlaneRbac extends Construct {
       metadata: { name: 'kube-apiserver-kubelet-api-admin', labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kubelet-api-admin' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: API_SERVER_KUBELET_CLIENT_USER }],
+    });
+    new k8s.KubeClusterRoleBinding(this, 'node-client-cert-renewal', {
+      metadata: { name: 'kubelet-client-cert-renewal', labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
     });
   }
 }

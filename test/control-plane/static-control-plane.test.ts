@@ -26,13 +26,14 @@ describe('StaticControlPlane', () => {
     expect(cp.hostFiles().map((f) => f.path)).toEqual(['apiserver/audit-policy.yaml', 'apiserver/authentication-config.yaml']);
   });
 
-  test('ControlPlaneRbac binds the admins group to cluster-admin and the kubelet client to kubelet-api-admin only', () => {
+  test('ControlPlaneRbac binds the admins group to cluster-admin, the kubelet client to kubelet-api-admin only, and lets nodes renew their client certificates', () => {
     const rbac = synthObjects((chart) => new ControlPlaneRbac(chart, 'rbac'));
     expect(rbac).toMatchSnapshot();
     expect(rbac.flatMap(schemaErrors)).toEqual([]);
     expect(rbac.map((b) => [b.roleRef.name, b.subjects[0].kind, b.subjects[0].name])).toEqual([
       ['cluster-admin', 'Group', 'kubeadm:cluster-admins'],
       ['system:kubelet-api-admin', 'User', 'kube-apiserver-kubelet-client'],
+      ['system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', 'Group', 'system:nodes'],
     ]);
     expect(rbac.some((b) => b.subjects.some((s: any) => s.name === 'system:masters'))).toBe(false);
   });
