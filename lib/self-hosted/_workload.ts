@@ -1,7 +1,7 @@
 // Private helpers of the self-hosted control-plane workloads (L1 objects, like the static pods they replace).
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP } from '../addons/_common';
+import { CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP, spreadOverNodes } from '../addons/_common';
 import { ClusterSpec, ResolvedClusterSpec } from '../spec';
 
 /** Properties every self-hosted component accepts. */
@@ -65,3 +65,59 @@ export function minAvailableOne(scope: Construct, name: string, labels: Record<s
 
 /** Required anti-affinity would leave a rollout stuck with 2 replicas on 2 masters; prefer spreading instead. */
 export { spreadOverNodes } from '../addons/_common';
+
+/** What differs between the self-hosted controller manager and scheduler Deployments. */
+export interface LeaderElectedDeploymentOptions {
+  readonly component: 'kube-controller-manager' | 'kube-scheduler';
+  readonly labels: Record<string, string>;
+  readonly replicas: number;
+  readonly image: string;
+  readonly args: string[];
+  readonly port: number;
+  readonly resources: k8s.ResourceRequirements;
+  /** Volumes besides `/tmp`, with their mounts. */
+  readonly volumes?: Array<{ volume: k8s.Volume; mount: k8s.VolumeMount }>;
+  readonly podSecurityContext?: k8s.PodSecurityContext;
+}
+
+/**
+ * A leader-elected control-plane Deployment on the masters (controller manager, scheduler): spread over the masters,
+ * one unavailable at a time, its own ServiceAccount's token, non-root with a read-only root filesystem, bound to the
+ * pod IP (`$(POD_IP)`) and probed there over HTTPS.
+ */
+export function leaderElectedDeployment(scope: Construct, opts: LeaderElectedDeploymentOptions): k8s.KubeDeployment {
+  const { component, labels } = opts;
+  const extra = opts.volumes ?? [];
+  return new k8s.KubeDeployment(scope, 'deployment', {
+    metadata: { name: component, namespace: 'kube-system', labels },
+    spec: {
+      replicas: opts.replicas,
+      selector: { matchLabels: labels },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(0) } },
+      template: {
+        metadata: { labels },
+        spec: {
+          ...controlPlanePodSpec(),
+          affinity: spreadOverNodes(labels),
+          serviceAccountName: component,
+          automountServiceAccountToken: true,
+          containers: [{
+            name: component,
+            image: opts.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: [component],
+            args: opts.args,
+            env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+            ports: [{ name: 'https', containerPort: opts.port, protocol: 'TCP' }],
+            livenessProbe: httpsProbe('/healthz', opts.port, { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 8 }),
+            resources: opts.resources,
+            securityContext: { ...containerSecurity(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+            volumeMounts: [...extra.map((v) => v.mount), { name: 'tmp', mountPath: '/tmp' }],
+          }],
+          ...(opts.podSecurityContext ? { securityContext: opts.podSecurityContext } : {}),
+          volumes: [...extra.map((v) => v.volume), { name: 'tmp', emptyDir: {} }],
+        },
+      },
+    },
+  });
+}

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount, spreadOverNodes } from '../addons/_common';
+import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount } from '../addons/_common';
 import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, renderFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
-import { SelfHostedComponentProps, containerSecurity, controlPlaneLabels, controlPlanePodSpec, httpsProbe, minAvailableOne } from './_workload';
+import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment, minAvailableOne } from './_workload';
 import { flagValue } from './self-hosted-api-server';
 import { CONTROLLER_MANAGER_SECRET_KEYS, SECRETS_DIR, SelfHostedTlsAssets, controllerManagerPaths, secretData } from './tls';
 
@@ -61,46 +61,16 @@ export class SelfHostedControllerManager extends Construct {
     });
     this.disruptionBudget = minAvailableOne(this, 'kube-controller-manager', labels);
 
-    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name: 'kube-controller-manager', namespace: KUBE_SYSTEM, labels },
-      spec: {
-        replicas: this.replicas,
-        selector: { matchLabels: labels },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(0) } },
-        template: {
-          metadata: { labels },
-          spec: {
-            ...controlPlanePodSpec(),
-            affinity: spreadOverNodes(labels),
-            serviceAccountName: sa.name,
-            automountServiceAccountToken: true,
-            containers: [{
-              name: 'kube-controller-manager',
-              image: this.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['kube-controller-manager'],
-              args: this.args,
-              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-              ports: [{ name: 'https', containerPort: CONTROLLER_MANAGER_PORT, protocol: 'TCP' }],
-              livenessProbe: httpsProbe('/healthz', CONTROLLER_MANAGER_PORT, { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 8 }),
-              resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('200m') } },
-              securityContext: { ...containerSecurity(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
-              volumeMounts: [
-                { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true },
-                { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            }],
-            // fsGroup lets the non-root user read the 0440 Secret files.
-            securityContext: { seccompProfile: { type: 'RuntimeDefault' }, fsGroup: 65534 },
-            volumes: [
-              { name: 'secrets', secret: { secretName: 'kube-controller-manager', defaultMode: 0o440 } },
-              { name: 'ca-certs', hostPath: { path: '/etc/ssl/certs', type: 'DirectoryOrCreate' } },
-              { name: 'tmp', emptyDir: {} },
-            ],
-          },
-        },
-      },
+    this.deployment = leaderElectedDeployment(this, {
+      component: 'kube-controller-manager', labels, replicas: this.replicas, image: this.image, args: this.args,
+      port: CONTROLLER_MANAGER_PORT,
+      resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('200m') } },
+      volumes: [
+        { volume: { name: 'secrets', secret: { secretName: 'kube-controller-manager', defaultMode: 0o440 } }, mount: { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true } },
+        { volume: { name: 'ca-certs', hostPath: { path: '/etc/ssl/certs', type: 'DirectoryOrCreate' } }, mount: { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true } },
+      ],
+      // fsGroup lets the non-root user read the 0440 Secret files.
+      podSecurityContext: { seccompProfile: { type: 'RuntimeDefault' }, fsGroup: 65534 },
     });
   }
 

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount, spreadOverNodes } from '../addons/_common';
+import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount } from '../addons/_common';
 import { SCHEDULER_PORT, renderFlags, schedulerFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
-import { SelfHostedComponentProps, containerSecurity, controlPlaneLabels, controlPlanePodSpec, httpsProbe, minAvailableOne } from './_workload';
+import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment, minAvailableOne } from './_workload';
 import { flagValue } from './self-hosted-api-server';
 import { IN_CLUSTER_DROPPED_FLAGS } from './self-hosted-controller-manager';
 
@@ -48,36 +48,9 @@ export class SelfHostedScheduler extends Construct {
       { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, sa, labels);
     this.disruptionBudget = minAvailableOne(this, 'kube-scheduler', labels);
 
-    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name: 'kube-scheduler', namespace: KUBE_SYSTEM, labels },
-      spec: {
-        replicas: this.replicas,
-        selector: { matchLabels: labels },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(0) } },
-        template: {
-          metadata: { labels },
-          spec: {
-            ...controlPlanePodSpec(),
-            affinity: spreadOverNodes(labels),
-            serviceAccountName: sa.name,
-            automountServiceAccountToken: true,
-            containers: [{
-              name: 'kube-scheduler',
-              image: this.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['kube-scheduler'],
-              args: this.args,
-              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-              ports: [{ name: 'https', containerPort: SCHEDULER_PORT, protocol: 'TCP' }],
-              livenessProbe: httpsProbe('/healthz', SCHEDULER_PORT, { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 8 }),
-              resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('100m') } },
-              securityContext: { ...containerSecurity(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-            }],
-            volumes: [{ name: 'tmp', emptyDir: {} }],
-          },
-        },
-      },
+    this.deployment = leaderElectedDeployment(this, {
+      component: 'kube-scheduler', labels, replicas: this.replicas, image: this.image, args: this.args, port: SCHEDULER_PORT,
+      resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('100m') } },
     });
   }
 
