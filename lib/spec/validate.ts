@@ -72,9 +72,11 @@ export function validateSpec(input: unknown): SpecValidationResult {
   const warnings: string[] = [];
   // The JSON schema of schema.ts, precompiled by scripts/compile-spec-schema.js (no ajv compile at start-up).
   if (!validateShape(input)) {
-    for (const e of (validateShape as any).errors as ErrorObject[]) errors.push(schemaMessage(e, input));
-    // Shape errors make the semantic checks below unreliable; stop at what the schema found.
-    if (errors.length) return { errors: dedupe(errors), warnings };
+    const shapeErrors = (validateShape as any).errors as ErrorObject[];
+    for (const e of shapeErrors) errors.push(schemaMessage(e, input));
+    // Wrong types make the semantic checks below unreliable: stop there. Unknown keys alone don't: go on, so that
+    // every problem is reported at once.
+    if (shapeErrors.some((e) => e.keyword !== 'additionalProperties')) return { errors: dedupe(errors), warnings };
   }
   const spec = input as ClusterSpec;
 

@@ -85,6 +85,15 @@ describe('validation names the field and the value', () => {
     expect(errors.some((e) => e.startsWith('kubernetesVersion'))).toBe(true);
   });
 
+  test('unknown keys do not hide the other problems', () => {
+    const errors = errorsOf({ ...base, foo: 1, masters: [{ name: 'm0', ip: '10.0.0.300' }, { name: 'm0', ip: '10.0.0.2' }, { name: 'm2', ip: '10.0.0.3' }] });
+    expect(errors).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^foo: unknown key/),
+      'masters[0].ip: "10.0.0.300" is not a valid IPv4 or IPv6 address',
+      'masters[1].name: "m0" is already used by masters[0]',
+    ]));
+  });
+
   test('an even number of masters is a warning, not an error', () => {
     const result = validateSpec({ ...base, masters: base.masters.slice(0, 2) });
     expect(result.errors).toEqual([]);
