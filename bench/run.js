@@ -149,8 +149,8 @@ function report(r) {
       (synth.cpuRatios.warmOverHello ? ` By CPU time: warm / hello **${x2(synth.cpuRatios.warmOverHello.median)}**, cold / hello` +
         ` ${x2(synth.cpuRatios.coldOverHello.median)}, cold / warm ${x2(synth.cpuRatios.coldOverWarm.median)}.` : ''), '',
       synth.build.error
-        ? `\`npm run synth\` also runs \`npm run build\` first; timing it failed: ${synth.build.error}`
-        : `\`npm run synth\` also runs \`npm run build\` (incremental \`tsc\`) first: ${fmtStats(synth.build)} when nothing changed` +
+        ? `\`npm run synth\` also runs its build step first; timing it failed: ${synth.build.error}`
+        : `\`npm run synth\` also runs its build step (scripts/build-if-stale.js: \`tsc\` only when a source changed) first: ${fmtStats(synth.build)} when nothing changed` +
           ' (not in the ratios above: the hello-world floor is precompiled; use `npx cdk8s synth` after a build to skip it).');
   }
   if (pki) {
