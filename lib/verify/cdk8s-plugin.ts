@@ -109,7 +109,7 @@ export class HacpVerifyValidation {
       }
       const warnings = report.findings.filter((x) => !failing.includes(x)).length;
       // One line, not one per warning: synth runs many times a day. `hacp verify` lists them.
-      if (warnings) context.logger.log(`hacp verify: ${warnings} warning(s) (Manual CIS checks, deprecations); run \`npx hacp verify ${path.relative(process.cwd(), dir) || '.'}\` to list them`);
+      if (warnings) context.logger.log(`hacp verify: ${warnings} warning(s) (Manual CIS checks, deprecations); run \`hacp verify ${path.relative(process.cwd(), dir) || '.'}\` to list them`);
       context.report.submit(failing.length ? 'failure' : 'success', {
         files: String(report.files), objects: String(report.objects), errors: String(report.errors), warnings: String(report.warnings),
       });
