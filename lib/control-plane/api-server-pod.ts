@@ -1,5 +1,6 @@
+// YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
+import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
-import { stringify } from 'yaml';
 import { HostPaths, PKI_DIR } from '../pki/paths';
 import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
 import { apiServerFlags } from './flags';
@@ -74,8 +75,8 @@ export class ApiServerPod extends ControlPlanePod {
   public hostFiles(): HostFile[] {
     const rel = (p: string) => p.slice('/etc/kubernetes/'.length);
     return [
-      { path: rel(HostPaths.auditPolicy), content: stringify(auditPolicy()), mode: 0o600 },
-      { path: rel(HostPaths.authenticationConfig), content: stringify(authenticationConfiguration(this.cluster)), mode: 0o600 },
+      { path: rel(HostPaths.auditPolicy), content: Yaml.stringify(auditPolicy()), mode: 0o600 },
+      { path: rel(HostPaths.authenticationConfig), content: Yaml.stringify(authenticationConfiguration(this.cluster)), mode: 0o600 },
     ];
   }
 }

@@ -1,7 +1,8 @@
+// YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
+import { Yaml } from 'cdk8s';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { stringify } from 'yaml';
 
 /** File name of the encryption key in the PKI state directory. */
 export const ENCRYPTION_KEY_FILE = 'encryption-key';
@@ -22,7 +23,7 @@ export function encryptionConfiguration(key: string): Record<string, unknown> {
 
 /** `encryptionConfiguration()` as the YAML file the API server reads. */
 export function renderEncryptionConfiguration(key: string): string {
-  return stringify(encryptionConfiguration(key));
+  return Yaml.stringify(encryptionConfiguration(key));
 }
 
 /**

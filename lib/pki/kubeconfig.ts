@@ -1,4 +1,5 @@
-import { stringify } from 'yaml';
+// YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
+import { Yaml } from 'cdk8s';
 
 /** Client credentials of a kubeconfig: embedded PEM data, or paths of files on the host. */
 export type KubeconfigCredentials =
@@ -26,7 +27,7 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
     ? { 'client-certificate-data': b64(c.certPem), 'client-key-data': b64(c.keyPem) }
     : { 'client-certificate': c.certFile, 'client-key': c.keyFile };
   const context = `${options.user}@${options.clusterName}`;
-  return stringify({
+  return Yaml.stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: options.clusterName, cluster: { 'certificate-authority-data': b64(options.caPem), 'server': options.server } }],
@@ -34,5 +35,5 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
     'current-context': context,
     'preferences': {},
     'users': [{ name: options.user, user }],
-  }, { lineWidth: 0 });
+  });
 }

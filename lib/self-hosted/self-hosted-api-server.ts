@@ -1,5 +1,6 @@
+// YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
+import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
-import { stringify } from 'yaml';
 import * as k8s from '../../imports/k8s';
 import { CHECKPOINT_ANNOTATION, KUBE_SYSTEM, serviceAccount } from '../addons/_common';
 import { ETCD_CLIENT_PORT, apiServerFlags, auditPolicy, authenticationConfiguration, etcdUrl, renderFlags } from '../control-plane';
@@ -69,8 +70,8 @@ export class SelfHostedApiServer extends Construct {
     new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: 'kube-apiserver-config', namespace: KUBE_SYSTEM, labels },
       data: {
-        'audit-policy.yaml': stringify(auditPolicy()),
-        'authentication-config.yaml': stringify(authenticationConfiguration(spec)),
+        'audit-policy.yaml': Yaml.stringify(auditPolicy()),
+        'authentication-config.yaml': Yaml.stringify(authenticationConfiguration(spec)),
       },
     });
 

@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseDocument } from 'yaml';
 import { ClusterSpec, ResolvedClusterSpec } from './cluster-spec';
 import { ResolveOptions, SpecValidationError, resolveSpec } from './validate';
 
@@ -11,6 +10,8 @@ export const DEFAULT_CLUSTER_FILE = 'cluster.yaml';
 
 /** Parses `cluster.yaml` text. Throws `SpecValidationError` for YAML syntax errors (with line and column). */
 export function parseSpecYaml(text: string, source = DEFAULT_CLUSTER_FILE): ClusterSpec {
+  // Loaded only when there is a file to read: synth of the built-in examples never needs it.
+  const { parseDocument } = require('yaml') as typeof import('yaml');
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new SpecValidationError(doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`), source);
