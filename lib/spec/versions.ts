@@ -1,4 +1,8 @@
-import * as semver from 'semver';
+// The three semver functions used, not the whole package (its index loads ~45 modules on every synth).
+import type { SemVer } from 'semver';
+import coerce = require('semver/functions/coerce');
+import gte = require('semver/functions/gte');
+import parse = require('semver/functions/parse');
 
 /** Oldest Kubernetes minor this library generates manifests for. */
 export const MIN_KUBERNETES_MINOR = '1.33';
@@ -15,19 +19,19 @@ export const SUPPORTED_ETCD_MINORS = ['3.5', '3.6'];
 export const SUPPORTED_KUBERNETES_MINORS = ['1.33', '1.34', '1.35', '1.36'];
 
 /** Parses `v1.35.4` or `1.35.4`; undefined when it is not a full semantic version. */
-export function parseKubernetesVersion(version: string): semver.SemVer | undefined {
+export function parseKubernetesVersion(version: string): SemVer | undefined {
   if (typeof version !== 'string' || !/^v?\d+\.\d+\.\d+$/.test(version)) return undefined;
-  return semver.parse(version.replace(/^v/, '')) ?? undefined;
+  return parse(version.replace(/^v/, '')) ?? undefined;
 }
 
 /** `1.35` for `v1.35.4`. */
 export function minorOf(version: string): string {
-  const v = semver.coerce(version);
+  const v = coerce(version);
   if (!v) throw new Error(`not a version: '${version}'`);
   return `${v.major}.${v.minor}`;
 }
 
 /** True when `version` (e.g. etcd 3.6.6) is at least `minor` (e.g. `3.6`). */
 export function atLeast(version: string, minor: string): boolean {
-  return semver.gte(semver.coerce(version)!, semver.coerce(minor)!);
+  return gte(coerce(version)!, coerce(minor)!);
 }
