@@ -113,6 +113,9 @@ function resolveInside(root: string, rel: string): string {
 
 /** The file's text, or undefined when it does not exist. */
 export function readIfExists(file: string): string | undefined {
+  // No ENOENT exception for the common case (synth writes into a dist/ the CLI just deleted): creating one per
+  // missing file costs about a millisecond.
+  if (!fs.statSync(file, { throwIfNoEntry: false })) return undefined;
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e: any) {
