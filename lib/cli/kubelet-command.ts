@@ -4,7 +4,7 @@ import { renderBootkubeUnit, renderKubeletConfig, renderKubeletSysctl, renderKub
 import { unknownNodeMessage } from '../host/_nodes';
 import { writeFileAtomic } from '../host/_write';
 import { ClusterPki, PkiFile, defaultPkiDir, writeFilesAtomic } from '../pki';
-import { HostPaths, KubeconfigPaths, PkiPaths } from '../pki/paths';
+import { HostPaths, KubeconfigPaths, KubeletPkiPaths, PkiPaths } from '../pki/paths';
 import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
 
 interface KubeletUnitOptions extends SpecOptions {
@@ -72,6 +72,6 @@ export function registerKubeletCommands(program: Command): void {
       if (role === 'master') {
         process.stdout.write(`then, once the API answers: kubectl label node ${opts.node} node-role.kubernetes.io/control-plane=  (a kubelet may not set node-role labels itself)\n`);
       }
-      process.stdout.write('the kubelet requests a CA-signed serving certificate (serverTLSBootstrap): approve it with kubectl get csr / kubectl certificate approve <name>\n');
+      if (opts.pki === false) process.stdout.write(`--no-pki: install the kubelet's serving pair ${KubeletPkiPaths.servingCert} / .key yourself (hacp pki: ClusterPki.kubeletFiles)\n`);
     }));
 }

@@ -6,7 +6,7 @@ import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, STATIC_EXAMPLE_CLUSTER } from '.
 const V1BETA1_FIELDS = new Set([
   'apiVersion', 'kind', 'address', 'port', 'readOnlyPort', 'healthzBindAddress', 'healthzPort', 'staticPodPath',
   'containerRuntimeEndpoint', 'cgroupDriver', 'clusterDNS', 'clusterDomain', 'authentication', 'authorization',
-  'rotateCertificates', 'serverTLSBootstrap', 'tlsMinVersion', 'tlsCipherSuites', 'protectKernelDefaults',
+  'rotateCertificates', 'tlsCertFile', 'tlsPrivateKeyFile', 'tlsMinVersion', 'tlsCipherSuites', 'protectKernelDefaults',
   'makeIPTablesUtilChains', 'eventRecordQPS', 'streamingConnectionIdleTimeout', 'podPidsLimit', 'maxPods',
   'seccompDefault', 'failSwapOn', 'shutdownGracePeriod', 'shutdownGracePeriodCriticalPods', 'registerNode',
   'registerWithTaints',
@@ -33,7 +33,11 @@ describe('KubeletConfiguration', () => {
     expect(c.makeIPTablesUtilChains).toBe(true); // 4.2.6
     expect(c.eventRecordQPS).toBeGreaterThan(0); // 4.2.8
     expect(c.rotateCertificates).toBe(true); // 4.2.10
-    expect(c.serverTLSBootstrap).toBe(true); // 4.2.11 (RotateKubeletServerCertificate)
+    // 4.2.9: a CA-signed serving pair from the PKI (the API servers verify kubelets against the cluster CA).
+    expect([c.tlsCertFile, c.tlsPrivateKeyFile]).toEqual(['/var/lib/kubelet/pki/kubelet.crt', '/var/lib/kubelet/pki/kubelet.key']);
+    expect(c.serverTLSBootstrap).toBeUndefined();
+    const bootstrap = kubeletConfiguration(STATIC_EXAMPLE_CLUSTER, 'master0', { servingCertificate: 'bootstrap' }) as any;
+    expect([bootstrap.serverTLSBootstrap, bootstrap.tlsCertFile]).toEqual([true, undefined]);
     expect(c.tlsCipherSuites.every((s: string) => /^TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305)$/.test(s))).toBe(true); // 4.2.12
     expect(c.podPidsLimit).toBeGreaterThan(0); // 4.2.13
   });

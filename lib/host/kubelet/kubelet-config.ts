@@ -1,6 +1,6 @@
 // YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
 import { Yaml } from 'cdk8s';
-import { PkiPaths, MANIFESTS_DIR } from '../../pki/paths';
+import { KubeletPkiPaths, PkiPaths, MANIFESTS_DIR } from '../../pki/paths';
 import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../../spec';
 import { findNode } from '../_nodes';
 
@@ -46,13 +46,22 @@ export interface KubeletConfigOptions {
    * @default 110
    */
   readonly maxPods?: number;
+  /**
+   * Where the kubelet's serving certificate comes from. `pki`: the CA-signed pair `hacp kubelet-unit` writes from the
+   * PKI state (`/var/lib/kubelet/pki/kubelet.{crt,key}`), valid at once, renewed with `hacp pki renew`. `bootstrap`:
+   * `serverTLSBootstrap`, the kubelet asks for one through a CSR and rotates it, but every CSR must be approved
+   * (there is no approver by default) and until then `kubectl logs/exec` to the node fail, since the API servers
+   * verify kubelets against the cluster CA (`--kubelet-certificate-authority`).
+   * @default pki
+   */
+  readonly servingCertificate?: 'pki' | 'bootstrap';
 }
 
 /**
  * The `KubeletConfiguration` (kubelet.config.k8s.io/v1beta1) of one node, as a plain object. Every field is a field
  * of v1beta1 (v1.33 to v1.36) and secure: anonymous auth off, webhook authentication and authorization, the
- * read-only port off, client certificate rotation, a CA-signed serving certificate (serverTLSBootstrap), strong
- * ciphers only. Masters register with the control-plane taint.
+ * read-only port off, client certificate rotation, a CA-signed serving certificate (from the PKI, or through
+ * `serverTLSBootstrap`), strong ciphers only. Masters register with the control-plane taint.
  */
 export function kubeletConfiguration(cluster: ClusterSpec | ResolvedClusterSpec, nodeName: string, options: KubeletConfigOptions = {}): Record<string, unknown> {
   const spec = resolveSpec(cluster);
@@ -85,7 +94,9 @@ export function kubeletConfiguration(cluster: ClusterSpec | ResolvedClusterSpec,
       webhook: { cacheAuthorizedTTL: '5m0s', cacheUnauthorizedTTL: '30s' },
     },
     rotateCertificates: true,
-    serverTLSBootstrap: true,
+    ...(options.servingCertificate === 'bootstrap'
+      ? { serverTLSBootstrap: true }
+      : { tlsCertFile: KubeletPkiPaths.servingCert, tlsPrivateKeyFile: KubeletPkiPaths.servingKey }),
     tlsMinVersion: 'VersionTLS12',
     tlsCipherSuites: [...KUBELET_TLS_CIPHER_SUITES],
     protectKernelDefaults: true,
