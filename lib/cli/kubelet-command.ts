@@ -2,7 +2,6 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { renderBootkubeUnit, renderKubeletConfig, renderKubeletSysctl, renderKubeletUnit } from '../host';
 import { unknownNodeMessage } from '../host/_nodes';
-import { writeFileAtomic } from '../host/_write';
 import { ClusterPki, PkiFile, defaultPkiDir, writeFilesAtomic } from '../pki';
 import { HostPaths, KubeconfigPaths, KubeletPkiPaths, PkiPaths } from '../pki/paths';
 import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
@@ -63,8 +62,7 @@ export function registerKubeletCommands(program: Command): void {
           ...pki.kubeletFiles(opts.node),
         );
       }
-      for (const [name, text] of files) writeFileAtomic(path.join(out, name), text);
-      writeFilesAtomic(out, pkiFiles);
+      writeFilesAtomic(out, [...files.map(([name, content]) => ({ path: name, content, mode: 0o600 })), ...pkiFiles]);
       process.stdout.write(`wrote ${files.length + pkiFiles.length} files for ${opts.node} (${role}) to ${out}\ninstall them on ${opts.node}:\n`);
       for (const [name, , dest] of files) process.stdout.write(`  install -D -m 0600 ${name} ${dest}\n`);
       if (pkiFiles.length) process.stdout.write(`  cp -a ${['etc', 'var'].map((d) => path.join(out, d)).join(' ')} /    (kubelet.conf, the CA, the kubelet's certificates: modes kept)\n`);

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { Command } from 'commander';
 import { OctaviaDriver, OctaviaError, renderHaproxyConfig, renderKeepalivedConfig, renderOctaviaPlan } from '../host';
-import { writeFileAtomic } from '../host/_write';
+import { writeFilesAtomic } from '../pki/write-files';
 import { ResolvedClusterSpec } from '../spec';
 import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
 
@@ -89,7 +89,7 @@ export function registerLbCommands(program: Command): void {
       if (spec.loadBalancer.type === 'octavia') return void await octaviaErrors(() => driver(spec, opts).apply());
       const out = path.resolve(opts.out!);
       const files = haproxyFiles(spec);
-      for (const [file, text] of files) writeFileAtomic(path.join(out, file), text);
+      writeFilesAtomic(out, files.map(([file, content]) => ({ path: file, content, mode: 0o600 })));
       process.stdout.write(`wrote ${files.length} files to ${out}; on each master: install -m 0600 <master>/haproxy.cfg /etc/haproxy/haproxy.cfg, <master>/keepalived.conf /etc/keepalived/keepalived.conf; haproxy -c -f /etc/haproxy/haproxy.cfg; systemctl restart haproxy keepalived\n`);
     }));
 

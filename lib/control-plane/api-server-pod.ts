@@ -1,7 +1,7 @@
 // YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
 import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
-import { HostPaths, PKI_DIR } from '../pki/paths';
+import { HostPaths, PKI_DIR, hostPathToAssetPath } from '../pki/paths';
 import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
 import { apiServerFlags } from './flags';
 import { auditPolicy, authenticationConfiguration } from './api-server-config';
@@ -73,7 +73,7 @@ export class ApiServerPod extends ControlPlanePod {
 
   /** The audit policy and the authentication configuration this API server reads (0600). */
   public hostFiles(): HostFile[] {
-    const rel = (p: string) => p.slice('/etc/kubernetes/'.length);
+    const rel = (p: string) => hostPathToAssetPath(p)!;
     return [
       { path: rel(HostPaths.auditPolicy), content: Yaml.stringify(auditPolicy()), mode: 0o600 },
       { path: rel(HostPaths.authenticationConfig), content: Yaml.stringify(authenticationConfiguration(this.cluster)), mode: 0o600 },

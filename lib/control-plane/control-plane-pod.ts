@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { ClusterSpec, NodeSpec, ResolvedClusterSpec, findMaster, resolveSpec } from '../spec';
-import { Flags, renderFlags } from './flags';
+import { Flags, flagValue, renderFlags } from './flags';
 
 /** A hostPath volume mounted into a control-plane container. */
 export interface HostPathMount {
@@ -149,8 +149,7 @@ export abstract class ControlPlanePod extends Construct {
 
   /** The value of a flag (`--name=value`), or undefined. */
   public flag(name: string): string | undefined {
-    const prefix = `--${name}=`;
-    return this.args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+    return flagValue(this.args, name);
   }
 }
 

@@ -3,6 +3,7 @@ import { Yaml } from 'cdk8s';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ensureDir, writeFileAtomic } from '../pki/write-files';
 
 /** File name of the encryption key in the PKI state directory. */
 export const ENCRYPTION_KEY_FILE = 'encryption-key';
@@ -39,10 +40,9 @@ export function loadOrCreateEncryptionKey(stateDir: string): string {
     }
     return key;
   }
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensureDir(stateDir, true, true);
   const key = randomBytes(32).toString('base64');
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, key + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  // noClobber: a concurrent run that created the key first wins; this one then fails instead of replacing it.
+  writeFileAtomic(file, key + '\n', 0o600, { noClobber: true });
   return key;
 }

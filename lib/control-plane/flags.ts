@@ -275,6 +275,12 @@ export function etcdEnvironment(spec: ResolvedClusterSpec, member: NodeSpec, pat
   return env;
 }
 
+/** The value of `--name=value` in rendered args, or undefined. */
+export function flagValue(args: readonly string[], name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}
+
 /**
  * Merges user flags over defaults and renders `--name=value`, sorted by name (as kubeadm does). To drop a default
  * flag, name it in `remove`.

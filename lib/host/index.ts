@@ -8,4 +8,3 @@ export * from './lb/keepalived';
 export * from './lb/kube-vip-pod';
 export * from './lb/octavia';
 export { findNode, HostNode } from './_nodes';
-export { writeFileAtomic } from './_write';

@@ -3,7 +3,7 @@ import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { CHECKPOINT_ANNOTATION, KUBE_SYSTEM, serviceAccount } from '../addons/_common';
-import { ETCD_CLIENT_PORT, apiServerFlags, auditPolicy, authenticationConfiguration, etcdUrl, renderFlags } from '../control-plane';
+import { ETCD_CLIENT_PORT, apiServerFlags, auditPolicy, authenticationConfiguration, etcdUrl, flagValue, renderFlags } from '../control-plane';
 import { HostPaths } from '../pki/paths';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, containerSecurity, controlPlaneLabels, controlPlanePodSpec, httpsProbe } from './_workload';
@@ -126,8 +126,3 @@ export class SelfHostedApiServer extends Construct {
   }
 }
 
-/** The value of `--name=value` in `args`. */
-export function flagValue(args: readonly string[], name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
-}

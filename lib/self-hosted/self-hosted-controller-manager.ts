@@ -1,10 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount } from '../addons/_common';
-import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, renderFlags } from '../control-plane';
+import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, flagValue, renderFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment, minAvailableOne } from './_workload';
-import { flagValue } from './self-hosted-api-server';
 import { CONTROLLER_MANAGER_SECRET_KEYS, SECRETS_DIR, SelfHostedTlsAssets, controllerManagerPaths, secretData } from './tls';
 
 /** Properties of `SelfHostedControllerManager`. */

@@ -1,10 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount } from '../addons/_common';
-import { SCHEDULER_PORT, renderFlags, schedulerFlags } from '../control-plane';
+import { SCHEDULER_PORT, flagValue, renderFlags, schedulerFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment, minAvailableOne } from './_workload';
-import { flagValue } from './self-hosted-api-server';
 import { IN_CLUSTER_DROPPED_FLAGS } from './self-hosted-controller-manager';
 
 /** Properties of `SelfHostedScheduler`. */

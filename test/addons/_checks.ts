@@ -92,7 +92,4 @@ export function allProblems(objs: any[]): string[] {
   return [...schemaErrors(objs), ...selectorProblems(objs), ...missingNamespaces(objs), ...clusterAdminGrants(objs), ...unpinnedImages(objs), ...mastersWithoutToleration(objs)];
 }
 
-/** `--name=value` args as a map. */
-export function argMap(args: string[]): Record<string, string> {
-  return Object.fromEntries(args.filter((a) => a.startsWith('--')).map((a) => { const i = a.indexOf('='); return i < 0 ? [a.slice(2), ''] : [a.slice(2, i), a.slice(i + 1)]; }));
-}
+export { argMap } from '../support/synth';

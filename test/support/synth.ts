@@ -13,9 +13,9 @@ export function container(pod: any): any {
   return pod.spec.containers[0];
 }
 
-/** `--name=value` args as a map. */
+/** `--name=value` args as a map (`--flag` alone maps to ''; tokens that are not flags are left out). */
 export function argMap(args: string[]): Record<string, string> {
-  return Object.fromEntries(args.map((a) => { const i = a.indexOf('='); return [a.slice(2, i), a.slice(i + 1)]; }));
+  return Object.fromEntries(args.filter((a) => a.startsWith('--')).map((a) => { const i = a.indexOf('='); return i < 0 ? [a.slice(2), ''] : [a.slice(2, i), a.slice(i + 1)]; }));
 }
 
 /** Snapshot serializer masking PEM blocks, so generated keys and certificates don't break snapshots. */
