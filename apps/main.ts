@@ -2,14 +2,12 @@
  * The synth entry point (`app:` in cdk8s.yaml): loads the cluster spec (`$HACP_CLUSTER`, `./cluster.yaml`, or the
  * built-in examples), makes or reuses the PKI in the state directory (`$HACP_PKI_DIR`, default `pki/`, outside
  * dist/ because `cdk8s synth` deletes dist/), and writes both apps' trees into the output directory.
+ *
+ * When nothing it reads has changed since the last synth, the previous output is written again from the synth cache
+ * (`_synth-cache.ts`) and the rendering code is not even loaded.
  */
 import * as path from 'path';
-import { reportError } from '../lib/cli/_common';
-import { loadOrCreateEncryptionKey } from '../lib/control-plane';
-import { ClusterPki } from '../lib/pki';
-import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec } from '../lib/spec';
-import { synthBootkube } from './bootkube';
-import { synthStaticPods } from './static-pods';
+import { SynthCache, isEmptyDir, synthCacheEnabled } from './_synth-cache';
 
 /** Options of `synthAll()`. */
 export interface SynthAllOptions {
@@ -21,6 +19,13 @@ export interface SynthAllOptions {
   readonly cwd?: string;
   /** Progress lines. @default - stderr */
   readonly log?: (line: string) => void;
+  /** The current time (certificate issuing and renewal windows). @default - now */
+  readonly now?: Date;
+  /**
+   * Reuse the previous output when no input changed (`<stateRoot>/.synth-cache.json`, see `_synth-cache.ts`).
+   * @default - on, unless `$HACP_SYNTH_CACHE` is `off`
+   */
+  readonly cache?: boolean;
 }
 
 /** Synthesizes the static-pod and the bootkube trees. */
@@ -29,22 +34,31 @@ export async function synthAll(options: SynthAllOptions = {}): Promise<void> {
   const outdir = path.resolve(cwd, options.outdir ?? process.env.CDK8S_OUTDIR ?? 'dist');
   const stateRoot = path.resolve(cwd, options.stateRoot ?? process.env.HACP_PKI_DIR ?? 'pki');
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const load = (example: ClusterSpec): ResolvedClusterSpec =>
-    loadClusterSpec({ example, cwd, onWarning: (w) => log(`warning: ${w}`) }).spec;
-  const staticSpec = load(STATIC_EXAMPLE_CLUSTER);
-  const bootkubeSpec = load(BOOTKUBE_EXAMPLE_CLUSTER);
-  const ensure = (spec: ResolvedClusterSpec) => ClusterPki.ensure(spec, { dir: path.join(stateRoot, spec.name), log });
-  // Both apps read the same cluster.yaml when there is one: then they share one spec and one PKI.
-  const [staticPki, bootkubePki] = staticSpec.name === bootkubeSpec.name
-    ? await ensure(staticSpec).then((p) => [p, p])
-    : await Promise.all([ensure(staticSpec), ensure(bootkubeSpec)]);
-  const encryptionKey = (spec: ResolvedClusterSpec) => loadOrCreateEncryptionKey(path.join(stateRoot, spec.name));
-  synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: encryptionKey(staticSpec) });
-  synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: encryptionKey(bootkubeSpec) });
+  const now = options.now ?? new Date();
+  const cache = (options.cache ?? synthCacheEnabled()) ? new SynthCache({ cwd, outdir, stateRoot }) : undefined;
+  if (cache?.restore(now, log)) return;
+
+  const cacheable = cache && isEmptyDir(outdir);
+  const warnings: string[] = [];
+  const { renderAll } = require('./_render-all') as typeof import('./_render-all');
+  const { stableUntil } = await renderAll({
+    cwd,
+    outdir,
+    stateRoot,
+    now,
+    log: (line) => {
+      if (line.startsWith('warning:')) warnings.push(line);
+      log(line);
+    },
+    onInputsRead: cacheable ? () => cache.inputsRead() : undefined,
+  });
+  if (cacheable) cache.store(now, stableUntil, warnings);
 }
 
 if (require.main === module) {
   synthAll().catch((e) => {
+    // Loaded here only: the cache hit path does not need it.
+    const { reportError } = require('../lib/cli/_common') as typeof import('../lib/cli/_common');
     process.exitCode = reportError(e);
   });
 }

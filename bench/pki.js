@@ -2,7 +2,8 @@
 /**
  * Benchmark: the full cold PKI of the built-in 3-master example, made by hacp (node-forge keys on the thread pool,
  * native signatures) and, in the same run, the same certificate set made by cfssl (one `cfssl gencert` per
- * certificate, as the usual shell scripts do, and the same with one job per CPU).
+ * certificate, as the usual shell scripts do, and the same with one job per CPU) and by an openssl script (one
+ * `openssl req -x509` per certificate, sequential and one job per CPU).
  *
  *   npm run build && node bench/pki.js           # BENCH_RUNS=5 (after one warm-up run of each)
  *
@@ -66,6 +67,66 @@ function cfsslJobs(dir) {
   return { cas, leaves, save };
 }
 
+function hasOpenssl() {
+  try {
+    // `req -x509 -CA` (sign with a CA in the same command) is OpenSSL 3.0+.
+    return /^OpenSSL [3-9]\./.test(execFileSync('openssl', ['version'], { encoding: 'utf8' }));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The same set as an `openssl` script would make it: one `openssl req -x509` per certificate (key, certificate and
+ * signature in one process, OpenSSL 3's `-CA`/`-CAkey`), `genrsa` + `rsa -pubout` for the service-account key. The
+ * key generation is the very OpenSSL code hacp runs (through Node), so this comparison isolates everything else.
+ */
+function opensslJobs(dir) {
+  const cnf = path.join(dir, 'min.cnf');
+  fs.writeFileSync(cnf, '[req]\ndistinguished_name = dn\n[dn]\n');
+  const file = (id) => path.join(dir, id.replace(/\//g, '_'));
+  const subj = (e) => `/${[...e.o.map((o) => `O=${o}`), `CN=${e.cn}`].join('/')}`;
+  const sans = (e) => [...e.dns.map((d) => `DNS:${d}`), ...e.ips.map((i) => `IP:${i}`)];
+  const job = (e) => {
+    const args = ['req', '-config', cnf, '-x509', '-newkey', `rsa:${spec.pki.keySize}`, '-nodes', '-keyout', `${file(e.id)}.key`,
+      '-out', `${file(e.id)}.crt`, '-subj', subj(e)];
+    if (e.profile === 'ca') {
+      args.push('-days', String(spec.pki.caValidityDays), '-addext', 'basicConstraints=critical,CA:TRUE',
+        '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign');
+    } else {
+      const eku = { server: 'serverAuth', client: 'clientAuth', peer: 'serverAuth,clientAuth' }[e.profile];
+      args.push('-days', String(spec.pki.validityDays), '-CA', `${file(e.signer)}.crt`, '-CAkey', `${file(e.signer)}.key`,
+        '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment',
+        '-addext', `extendedKeyUsage=${eku}`);
+    }
+    if (sans(e).length) args.push('-addext', `subjectAltName=${sans(e).join(',')}`);
+    return [args];
+  };
+  const cas = catalog.filter((e) => e.profile === 'ca').map(job);
+  const leaves = catalog.filter((e) => e.profile !== 'ca').map(job);
+  leaves.push([['genrsa', '-out', `${file('sa')}.key`, String(spec.pki.keySize)], ['rsa', '-in', `${file('sa')}.key`, '-pubout', '-out', `${file('sa')}.pub`]]);
+  return { cas, leaves };
+}
+
+function opensslSequential(dir) {
+  const { cas, leaves } = opensslJobs(dir);
+  for (const steps of [...cas, ...leaves]) for (const args of steps) execFileSync('openssl', args, { stdio: 'ignore' });
+}
+
+async function opensslParallel(dir) {
+  const { cas, leaves } = opensslJobs(dir);
+  const run = (steps) => steps.reduce((p, args) => p.then(() => new Promise((resolve, reject) =>
+    execFile('openssl', args, (err) => (err ? reject(err) : resolve())))), Promise.resolve());
+  const pool = async (jobs) => {
+    const queue = [...jobs];
+    await Promise.all(Array.from({ length: cpus }, async () => {
+      while (queue.length) await run(queue.shift());
+    }));
+  };
+  await pool(cas);
+  await pool(leaves);
+}
+
 function cfsslSequential(dir) {
   const { cas, leaves, save } = cfsslJobs(dir);
   for (const job of [...cas, ...leaves]) save(job, execFileSync('cfssl', job.args, { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 }));
@@ -111,6 +172,12 @@ async function main() {
   } else {
     console.log('cfssl not found: comparison skipped');
   }
+  if (hasOpenssl()) {
+    cases.push(['openssl script, one `req -x509` per certificate (sequential)', opensslSequential]);
+    cases.push([`openssl script, one \`req -x509\` per certificate (${cpus} parallel)`, opensslParallel]);
+  } else {
+    console.log('OpenSSL 3 not found: comparison skipped');
+  }
   // Round robin (every case once per round) so that load from other processes hits all cases alike.
   for (const [, fn] of cases) await time('warmup', fn);
   const samples = cases.map(() => []);
@@ -142,7 +209,7 @@ async function main() {
     results.push({ label: 'one key, one thread', node: one.node, cfssl: one.cfssl });
   }
   const hacp = results[0].median;
-  for (const r of results.filter((x) => x.label.startsWith('cfssl,'))) {
+  for (const r of results.filter((x) => /^(cfssl|openssl script),/.test(x.label))) {
     console.log(`speed-up vs ${r.label}: ${(r.median / hacp).toFixed(2)}x`);
   }
   const outDir = path.join(__dirname, 'out');

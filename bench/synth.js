@@ -4,7 +4,9 @@
  * cdk8s.yaml (CDK8S_CHECK_UPGRADE=false, as `npm run synth` documents). Each app runs in its own temp dir (so the
  * repo's dist/ and pki/ are left alone) with symlinks to the real files, so module resolution is the repo's:
  *   hello  bench/hello (one Deployment, plain JS, no cdk8s-plus): the floor of any cdk8s synth;
- *   warm   this project's cdk8s.yaml (`node build/apps/main.js`, both apps, built-in clusters), PKI state complete;
+ *   warm   this project's cdk8s.yaml (`node build/apps/main.js`, both apps, built-in clusters), PKI state complete
+ *          and nothing changed since the last synth: served by the synth cache (apps/_synth-cache.ts);
+ *   render the same with HACP_SYNTH_CACHE=off: the full render, what a synth after a code or spec change costs;
  *   cold   the same with an empty PKI state root (every key and certificate made).
  * Rounds are interleaved (hello, warm, cold, hello, ...) so drift of a noisy machine hits every case alike; ratios
  * are computed per round, then the median taken.
@@ -55,9 +57,10 @@ function runSynth({ runs }) {
   const cases = {
     hello: () => timed(CDK8S, ['synth'], { cwd: hello, env }),
     warm: () => timed(CDK8S, ['synth'], { cwd: project, env: { ...env, HACP_PKI_DIR: warmPki } }),
+    render: () => timed(CDK8S, ['synth'], { cwd: project, env: { ...env, HACP_PKI_DIR: warmPki, HACP_SYNTH_CACHE: 'off' } }),
     cold: () => timed(CDK8S, ['synth'], { cwd: project, env: { ...env, HACP_PKI_DIR: path.join(coldRoot, `run${coldN++}`) } }),
   };
-  const samples = { hello: [], warm: [], cold: [] };
+  const samples = { hello: [], warm: [], render: [], cold: [] };
   const files = {};
   for (let round = -1; round < runs; round++) {
     log(`synth round ${round < 0 ? 'warm-up' : `${round + 1}/${runs}`}`);
@@ -65,8 +68,11 @@ function runSynth({ runs }) {
     for (const [name, fn] of Object.entries(cases)) {
       if (round < 0 && name === 'cold') continue; // nothing for a cold run to warm up; it is the slowest case
       const r = fn();
-      if (round >= 0 && name === 'warm' && /\b(issued|created|renewed)\b/.test(r.stderr)) {
-        throw new Error(`the warm synth changed the PKI state: ${r.stderr.slice(0, 400)}`);
+      if (round >= 0 && (name === 'warm' || name === 'render') && /\b(issued|created|renewed)\b/.test(r.stderr)) {
+        throw new Error(`the ${name} synth changed the PKI state: ${r.stderr.slice(0, 400)}`);
+      }
+      if (round >= 0 && name === 'warm' && !/reused the previous synth output/.test(r.stderr)) {
+        throw new Error(`the warm synth was not served by the synth cache: ${r.stderr.slice(0, 400)}`);
       }
       if (round >= 0) samples[name].push(r);
       files[name] = check(name === 'hello' ? hello : project, name === 'hello' ? ['hello.k8s.yaml'] : expectProject);
@@ -92,8 +98,9 @@ function runSynth({ runs }) {
     cases: Object.fromEntries(Object.keys(samples).map((n) => [n, {
       ms: stats(col(n, 'ms')), cpuMs: opt(col(n, 'cpuMs')), maxRssKb: opt(col(n, 'maxRssKb')), files: files[n], samples: col(n, 'ms'), cpuSamples: col(n, 'cpuMs'),
     }])),
-    ratios: { warmOverHello: ratio('warm', 'hello'), coldOverHello: ratio('cold', 'hello'), coldOverWarm: ratio('cold', 'warm') },
-    cpuRatios: { warmOverHello: ratio('warm', 'hello', 'cpuMs'), coldOverHello: ratio('cold', 'hello', 'cpuMs'), coldOverWarm: ratio('cold', 'warm', 'cpuMs') },
+    ratios: { warmOverHello: ratio('warm', 'hello'), renderOverHello: ratio('render', 'hello'), coldOverHello: ratio('cold', 'hello'), coldOverWarm: ratio('cold', 'warm') },
+    cpuRatios: { warmOverHello: ratio('warm', 'hello', 'cpuMs'), renderOverHello: ratio('render', 'hello', 'cpuMs'), coldOverHello: ratio('cold', 'hello', 'cpuMs'),
+      coldOverWarm: ratio('cold', 'warm', 'cpuMs') },
     build,
   };
 }

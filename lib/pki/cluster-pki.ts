@@ -7,7 +7,7 @@ import { inspectCertificate, inspectPrivateKey } from './_crypto';
 import { StateWrite, commit, applyJournal, readState, withLock } from './_state';
 import { KubeconfigCredentials, renderKubeconfig } from './kubeconfig';
 import { KubeconfigPaths, KubeletPkiPaths, PkiPaths, hostPathToAssetPath } from './paths';
-import { PkiFile, ensureDir, readIfExists } from './write-files';
+import { PkiFile, ensureDir, readIfExists, writeFileAtomic } from './write-files';
 
 /** Options for `ClusterPki.ensure()`. */
 export interface EnsurePkiOptions {
@@ -140,7 +140,10 @@ export class ClusterPki {
     };
 
     const first = attempt(false);
-    if (first.clean && dirIsPrivate(dir)) return new ClusterPki(spec, first.files);
+    if (first.clean && dirIsPrivate(dir)) {
+      rememberVerified(dir, spec, first.files);
+      return new ClusterPki(spec, first.files);
+    }
 
     ensureDir(dir, true, true);
     return withLock(dir, async () => {
@@ -397,6 +400,21 @@ function importByoCa(byoDir: string, state: ReadonlyMap<string, string>): Record
   }
   if (problems.length) throw new PkiError(problems);
   return out;
+}
+
+/**
+ * Records the digests of a state that has just passed every check, when `VERIFIED_FILE` lacks some (a state made by
+ * a version without it, or a pair restored by hand): the next warm run then skips the key checks. Best effort: a
+ * read-only state directory only costs that speed-up.
+ */
+function rememberVerified(dir: string, spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): void {
+  const verified = verifiedFile(spec, files);
+  if (files.get(VERIFIED_FILE) === verified) return;
+  try {
+    writeFileAtomic(path.join(dir, VERIFIED_FILE), verified, SECRET);
+  } catch {
+    // not writable: every warm run checks every pair, as before
+  }
 }
 
 function warnCas(assessments: Assessment[], log: (line: string) => void): void {

@@ -93,12 +93,24 @@ describe('cold start, idempotence, modes, locking', () => {
   test('a warm run reads and checks everything without writing', async () => {
     const dir = seeded();
     fs.chmodSync(dir, 0o700);
+    // A state without .verified.json (made by an older version, or restored by hand): the first warm run checks
+    // every pair and records the digests, and writes nothing else.
+    expect(fs.existsSync(path.join(dir, '.verified.json'))).toBe(false);
     const before = tree(dir);
+    const first = await ensure(dir);
+    expect(first.lines).toEqual([]);
+    const { '.verified.json': verified, ...rest } = tree(dir);
+    expect(verified).toMatch(/ 0600$/);
+    expect(rest).toEqual(before);
+
+    const recorded = tree(dir);
     const writes = jest.spyOn(nodeFs, 'writeSync');
+    const parse = jest.spyOn(nodeCrypto, 'createPrivateKey');
     const { lines, pki } = await ensure(dir);
     expect(lines).toEqual([]);
     expect(writes).not.toHaveBeenCalled();
-    expect(tree(dir)).toEqual(before);
+    expect(parse).not.toHaveBeenCalled(); // the recorded pairs are trusted
+    expect(tree(dir)).toEqual(recorded);
     expect(pki.snapshot()).toEqual(fixture.snapshot());
   });
 

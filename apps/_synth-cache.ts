@@ -1,0 +1,201 @@
+/**
+ * The synth cache: a warm `cdk8s synth` whose inputs have not changed writes the previous output again instead of
+ * rendering it, without loading cdk8s, the constructs or the PKI code (a few milliseconds instead of ~300 ms).
+ *
+ * The output is a pure function of these inputs, and the key covers all of them:
+ * - the code: path, size, mtime, ctime and inode of every source file of `apps/` and `lib/` (so any build changes it)
+ *   and of the `package.json` of each dependency that renders or parses (their versions), and the Node version;
+ * - the cluster spec: the bytes of `$HACP_CLUSTER` or `./cluster.yaml` (or their absence: the built-in examples);
+ * - the PKI state: the bytes of every file under the state root (certificates, keys, encryption keys, journal), taken
+ *   right after synth has read them, so a change made meanwhile is never hidden;
+ * - the environment: every `HACP_*` and `CDK8S_*` variable, the working, output and state directories;
+ * - the clock: an entry serves only until the first certificate enters its renewal window (from then on synth has to
+ *   renew it or warn), and never when the clock has gone back behind the time it was made.
+ *
+ * One entry, `<state root>/.synth-cache.json`, mode 0600 (it holds the same keys as the state directory it sits in),
+ * written atomically. It is only written when synth wrote into an empty output directory (what `cdk8s synth` does:
+ * it deletes the directory first), and only read back into an empty one; the directory and file modes are restored
+ * exactly. Disabled with `HACP_SYNTH_CACHE=off` (or `synthAll({ cache: false })`).
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic } from '../lib/pki/write-files';
+
+/** The entry file, in the state root. */
+export const SYNTH_CACHE_FILE = '.synth-cache.json';
+/** Environment variable: `off` (or `0`, `false`, `no`) disables the cache. */
+export const SYNTH_CACHE_ENV = 'HACP_SYNTH_CACHE';
+
+const FORMAT = 1;
+/** Packages whose code shapes the output (rendering, YAML, certificate parsing and issuing). */
+const DEPENDENCIES = ['cdk8s', 'cdk8s-plus-25', 'constructs', 'yaml', 'node-forge', 'ipaddr.js', 'semver', 'ajv'];
+/** The package root (`build/` when compiled, the repository under ts-node or ts-jest). */
+const PACKAGE_ROOT = path.resolve(__dirname, '..');
+
+/** Where and from what a synth runs. */
+export interface SynthCacheScope {
+  readonly cwd: string;
+  readonly outdir: string;
+  readonly stateRoot: string;
+}
+
+/** A cached synth: the output tree and the warnings it printed. */
+interface Entry {
+  readonly format: number;
+  readonly key: string;
+  /** Epoch ms: the entry serves in [createdAt, stableUntil). */
+  readonly createdAt: number;
+  readonly stableUntil: number;
+  readonly warnings: string[];
+  /** Output-relative directories (parents first) and their modes. */
+  readonly dirs: Array<[string, number]>;
+  /** Output-relative files, mode and content. */
+  readonly files: Array<[string, number, string]>;
+}
+
+/** True when `HACP_SYNTH_CACHE` does not turn the cache off. */
+export function synthCacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !/^(0|off|false|no)$/i.test(env[SYNTH_CACHE_ENV]?.trim() ?? '');
+}
+
+/** True when `dir` does not exist or is empty. */
+export function isEmptyDir(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).length === 0;
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return true;
+    throw e;
+  }
+}
+
+/** The cache of one synth scope. */
+export class SynthCache {
+  private readonly file: string;
+  /** The key taken by `inputsRead()`. */
+  private pendingKey?: string;
+
+  constructor(private readonly scope: SynthCacheScope, private readonly env: NodeJS.ProcessEnv = process.env) {
+    this.file = path.join(scope.stateRoot, SYNTH_CACHE_FILE);
+  }
+
+  /**
+   * Writes the cached output into the (empty) output directory when the inputs are unchanged. Returns false, having
+   * written nothing, when there is no usable entry.
+   */
+  restore(now: Date, log: (line: string) => void): boolean {
+    if (!isEmptyDir(this.scope.outdir)) return false;
+    let entry: Entry;
+    try {
+      entry = JSON.parse(fs.readFileSync(this.file, 'utf8'));
+    } catch {
+      return false; // none yet, or unreadable: synth afresh and replace it
+    }
+    const t = now.getTime();
+    if (entry.format !== FORMAT || t < entry.createdAt || t >= entry.stableUntil || entry.key !== this.key()) return false;
+    const out = this.scope.outdir;
+    for (const [dir, mode] of entry.dirs) {
+      fs.mkdirSync(path.join(out, dir), { recursive: true, mode });
+      fs.chmodSync(path.join(out, dir), mode); // the umask may have masked bits off
+    }
+    for (const [file, mode, content] of entry.files) writeFileAtomic(path.join(out, file), content, mode);
+    for (const w of entry.warnings) log(w);
+    log(`reused the previous synth output: its inputs are unchanged (${SYNTH_CACHE_ENV}=off renders afresh)`);
+    return true;
+  }
+
+  /**
+   * Takes the key now: call it once synth has read its inputs, before it renders. `store()` then files the output
+   * under this key, so that inputs changed while synth ran are never taken for the ones it rendered from.
+   */
+  inputsRead(): void {
+    this.pendingKey = this.key();
+  }
+
+  /** Records the output directory as the result of the inputs seen by `inputsRead()`. */
+  store(now: Date, stableUntil: Date, warnings: string[]): void {
+    const key = this.pendingKey;
+    if (key === undefined || stableUntil.getTime() <= now.getTime()) return; // something is already due: no entry
+    const dirs: Entry['dirs'] = [];
+    const files: Entry['files'] = [];
+    const walk = (rel: string) => {
+      for (const d of fs.readdirSync(path.join(this.scope.outdir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const child = rel ? `${rel}/${d.name}` : d.name;
+        const abs = path.join(this.scope.outdir, child);
+        const mode = fs.statSync(abs).mode & 0o777;
+        if (d.isDirectory()) {
+          dirs.push([child, mode]);
+          walk(child);
+        } else if (d.isFile()) {
+          files.push([child, mode, fs.readFileSync(abs, 'utf8')]);
+        } else {
+          throw new Error(`synth cache: unexpected ${abs} (not a file or directory)`);
+        }
+      }
+    };
+    walk('');
+    const entry: Entry = { format: FORMAT, key, createdAt: now.getTime(), stableUntil: stableUntil.getTime(), warnings, dirs, files };
+    fs.mkdirSync(this.scope.stateRoot, { recursive: true, mode: 0o700 });
+    writeFileAtomic(this.file, JSON.stringify(entry), 0o600);
+  }
+
+  /** The digest of every input (see the file comment). */
+  key(): string {
+    const hash = crypto.createHash('sha256');
+    const add = (...parts: (string | number | bigint)[]) => hash.update(`${parts.join('\0')}\n`);
+    const { cwd, outdir, stateRoot } = this.scope;
+    add('scope', FORMAT, process.version, cwd, outdir, stateRoot);
+    for (const name of Object.keys(this.env).filter((n) => /^(HACP|CDK8S)_/.test(n)).sort()) add('env', name, this.env[name]!);
+
+    for (const dir of ['apps', 'lib']) {
+      for (const file of listFiles(path.join(PACKAGE_ROOT, dir))) {
+        if (/\.(js|ts|json)$/.test(file) && !file.endsWith('.d.ts')) add('code', file, ...statStamp(file));
+      }
+    }
+    for (const dep of DEPENDENCIES) {
+      let file: string;
+      try {
+        file = require.resolve(`${dep}/package.json`, { paths: [PACKAGE_ROOT] });
+      } catch {
+        file = require.resolve(dep, { paths: [PACKAGE_ROOT] }); // a package.json its exports hide
+      }
+      add('dep', dep, file, ...statStamp(file));
+    }
+
+    // loadClusterSpec()'s rule (CLUSTER_FILE_ENV, DEFAULT_CLUSTER_FILE; lib/spec is not loaded here: it is heavy).
+    const explicit = this.env.HACP_CLUSTER;
+    const specFile = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'cluster.yaml');
+    add('spec', specFile, readOrAbsent(specFile));
+
+    for (const file of listFiles(stateRoot)) {
+      if (file !== this.file) add('state', path.relative(stateRoot, file), readOrAbsent(file));
+    }
+    return hash.digest('hex');
+  }
+}
+
+/** Every file under `dir`, sorted (none when it does not exist). */
+function listFiles(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true, recursive: true });
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name)).sort();
+}
+
+function statStamp(file: string): bigint[] {
+  const st = fs.statSync(file, { bigint: true });
+  return [st.size, st.mtimeNs, st.ctimeNs, st.ino];
+}
+
+function readOrAbsent(file: string): string {
+  try {
+    return `=${fs.readFileSync(file, 'utf8')}`;
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return '(absent)';
+    throw e;
+  }
+}
