@@ -3,8 +3,9 @@
  * rendering it, without loading cdk8s, the constructs or the PKI code (a few milliseconds instead of ~300 ms).
  *
  * The output is a pure function of these inputs, and the key covers all of them:
- * - the code: path, size, mtime, ctime and inode of every source file of `apps/` and `lib/` (so any build changes it)
- *   and of the `package.json` of each dependency that renders or parses (their versions), and the Node version;
+ * - the code: path, size, mtime, ctime and inode of every source file of `apps/`, `lib/` and `imports/` (so any
+ *   build changes it), of the `package.json` of each dependency that renders or parses (their versions) and of npm's
+ *   hidden lockfile (any install or update), and the Node version;
  * - the cluster spec: the bytes of `$HACP_CLUSTER` or `./cluster.yaml` (or their absence: the built-in examples);
  * - the PKI state: the bytes of every file under the state root (certificates, keys, encryption keys, journal), taken
  *   right after synth has read them, so a change made meanwhile is never hidden;
@@ -147,7 +148,7 @@ export class SynthCache {
     add('scope', FORMAT, process.version, cwd, outdir, stateRoot);
     for (const name of Object.keys(this.env).filter((n) => /^(HACP|CDK8S)_/.test(n)).sort()) add('env', name, this.env[name]!);
 
-    for (const dir of ['apps', 'lib']) {
+    for (const dir of ['apps', 'lib', 'imports']) {
       for (const file of listFiles(path.join(PACKAGE_ROOT, dir))) {
         if (/\.(js|ts|json)$/.test(file) && !file.endsWith('.d.ts')) add('code', file, ...statStamp(file));
       }
@@ -161,6 +162,10 @@ export class SynthCache {
       }
       add('dep', dep, file, ...statStamp(file));
     }
+    // npm rewrites its hidden lockfile on every install or update, transitive packages included.
+    const cdk8s = require.resolve('cdk8s/package.json', { paths: [PACKAGE_ROOT] });
+    const lock = path.join(cdk8s, '..', '..', '.package-lock.json');
+    add('lock', lock, ...(fs.existsSync(lock) ? statStamp(lock) : ['(absent)']));
 
     // loadClusterSpec()'s rule (CLUSTER_FILE_ENV, DEFAULT_CLUSTER_FILE; lib/spec is not loaded here: it is heavy).
     const explicit = this.env.HACP_CLUSTER;
