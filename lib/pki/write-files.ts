@@ -1,4 +1,3 @@
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -30,6 +29,9 @@ export function isPrivateMode(mode: number): boolean {
   return (mode & 0o077) === 0;
 }
 
+/** Numbers the temp files of this process. */
+let tmpCounter = 0;
+
 /**
  * Writes one file atomically: a temp file in the same directory, then rename (or, with `noClobber`, a hard link
  * that fails if the target appeared meanwhile). A reader sees the old content or the new, never a partial file.
@@ -44,7 +46,9 @@ export function writeFileAtomic(file: string, content: string, mode: number, opt
     }
     if (options.noClobber) throw new Error(`${file} exists with different content; refusing to overwrite it`);
   }
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  // pid + counter: unique within this run; the random part keeps a stale file of a crashed run with a reused pid from
+  // colliding ('wx' would refuse it). Not a secret: no CSPRNG call needed.
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${++tmpCounter}-${Math.random().toString(36).slice(2, 8)}`);
   try {
     const fd = fs.openSync(tmp, 'wx', mode);
     try {
@@ -95,10 +99,14 @@ export function writeFilesAtomic(root: string, files: PkiFile[]): void {
   const rootAbs = path.resolve(root);
   fs.mkdirSync(rootAbs, { recursive: true, mode: 0o755 });
   const privateDirs = new Set(files.filter((f) => isPrivateMode(f.mode)).map((f) => path.dirname(resolveInside(rootAbs, f.path))));
+  const ready = new Set<string>();
   for (const f of files) {
     const file = resolveInside(rootAbs, f.path);
     const dir = path.dirname(file);
-    ensureDir(dir, dir !== rootAbs && privateDirs.has(dir));
+    if (!ready.has(dir)) {
+      ensureDir(dir, dir !== rootAbs && privateDirs.has(dir));
+      ready.add(dir);
+    }
     writeFileAtomic(file, f.content, f.mode);
   }
 }

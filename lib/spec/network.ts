@@ -9,8 +9,14 @@ export interface Cidr {
 
 /** True when `value` is a plain IPv4 or IPv6 address (no prefix, IPv4 in dotted-quad form). */
 export function isIp(value: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(value) || (value.includes(':') && ipaddr.IPv6.isValid(value));
+  let known = IS_IP.get(value);
+  if (known === undefined) {
+    known = ipaddr.IPv4.isValidFourPartDecimal(value) || (value.includes(':') && ipaddr.IPv6.isValid(value));
+    if (IS_IP.size < 10_000) IS_IP.set(value, known); // the same few names and addresses, asked for every certificate
+  }
+  return known;
 }
+const IS_IP = new Map<string, boolean>();
 
 /** Parses `a.b.c.d/n` or `x::/n`; returns undefined for anything else. */
 export function parseCidr(value: string): Cidr | undefined {
