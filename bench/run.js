@@ -192,7 +192,7 @@ function report(r) {
     };
     e2eSection('### Warm `cdk8s synth`, both apps, generated cluster.yaml with N masters (what a user runs; synth cache)', scale.e2e);
     e2eSection('### The same with the synth cache off (`HACP_SYNTH_CACHE=off`: the full render, after a code or spec change)', scale.e2eRender);
-    lines.push('Through the CLI one sample varies by ±100–300 ms on this machine, more than 6 extra masters add: the library-API' +
+    lines.push('Through the CLI one sample varies by ±100–300 ms on this machine (sizes are interleaved round by round): the library-API' +
       ' series below measures the growth per master far more precisely.', '');
     lines.push('### Static-pod app through the library API, warm PKI (`ClusterPki.ensure` + `synthStaticPods`, writes every file)', '',
       table(head('masters'), scale.static.results.map((x) => row(x, x.masters))), '',

@@ -73,9 +73,10 @@ function runScale({ runs, masters = [1, 3, 5, 7], clusters = [1, 10, 50], e2e = 
   if (e2e) {
     // Twice: with the synth cache (nothing changed since the last synth: what a user runs most) and without it (the
     // full render, what a synth after a code or spec change costs: the series that shows the growth per master).
+    // Sizes interleaved round by round (1, 3, 5, 7, 1, 3, ...): through the CLI one sample varies by 100-300 ms, and
+    // load drifting during a size-by-size run would show up as a slope.
     for (const [key, cache] of [['e2e', true], ['e2eRender', false]]) {
-      const res = masters.map((n) => {
-        log(`scale: cdk8s synth (both apps), ${n} masters, synth cache ${cache ? 'on' : 'off'}`);
+      const setups = masters.map((n) => {
         const dir = tmpdir(`scale-${key}-m${n}`);
         fs.symlinkSync(path.join(ROOT, 'cdk8s.yaml'), path.join(dir, 'cdk8s.yaml'));
         fs.symlinkSync(path.join(ROOT, 'build'), path.join(dir, 'build'));
@@ -84,15 +85,24 @@ function runScale({ runs, masters = [1, 3, 5, 7], clusters = [1, 10, 50], e2e = 
         const clusterFile = path.join(dir, 'cluster.yaml');
         fs.writeFileSync(clusterFile, JSON.stringify(spec, null, 2));
         const env = { CDK8S_CHECK_UPGRADE: 'false', HACP_SYNTH_CACHE: cache ? 'on' : 'off', HACP_CLUSTER: clusterFile, HACP_PKI_DIR: path.join(state, `m${n}`) };
-        let first = true;
-        return { masters: n, ...sample(runs, () => {
-          const r = timed(CDK8S, ['synth'], { cwd: dir, env });
-          if (/\b(issued|created|generated)\b/i.test(r.stderr)) throw new Error(`e2e ${n} masters: PKI not warm: ${r.stderr.slice(0, 500)}`);
-          const reused = /reused the previous synth output/.test(r.stderr);
-          if (!first && reused !== cache) throw new Error(`e2e ${n} masters: synth cache ${cache ? 'missed' : 'used'}: ${r.stderr.slice(0, 500)}`);
-          first = false; // the warm-up run of the cached series is the one that fills the cache
-          return { wallMs: r.ms, cpuMs: r.cpuMs, maxRssKb: r.maxRssKb };
-        }) };
+        return { n, dir, env, xs: [] };
+      });
+      for (let round = -1; round < runs; round++) {
+        log(`scale: cdk8s synth (both apps), ${masters.join('/')} masters, synth cache ${cache ? 'on' : 'off'}, ` +
+          `round ${round < 0 ? 'warm-up' : `${round + 1}/${runs}`}`);
+        for (const u of setups) {
+          const r = timed(CDK8S, ['synth'], { cwd: u.dir, env: u.env });
+          if (/\b(issued|created|generated)\b/i.test(r.stderr)) throw new Error(`e2e ${u.n} masters: PKI not warm: ${r.stderr.slice(0, 500)}`);
+          // the warm-up run of the cached series is the one that fills the cache
+          if (round >= 0 && /reused the previous synth output/.test(r.stderr) !== cache) {
+            throw new Error(`e2e ${u.n} masters: synth cache ${cache ? 'missed' : 'used'}: ${r.stderr.slice(0, 500)}`);
+          }
+          if (round >= 0) u.xs.push({ wallMs: r.ms, cpuMs: r.cpuMs, maxRssKb: r.maxRssKb });
+        }
+      }
+      const res = setups.map((u) => {
+        const pick = (k) => (u.xs.every((x) => typeof x[k] === 'number') ? stats(u.xs.map((x) => x[k])) : undefined);
+        return { masters: u.n, wallMs: pick('wallMs'), cpuMs: pick('cpuMs'), maxRssKb: pick('maxRssKb'), samples: u.xs };
       });
       out[key] = { results: res, fitWall: series(masters, res, 'wallMs'), fitRss: series(masters, res, 'maxRssKb'),
         fitCpu: res.every((x) => x.cpuMs) ? series(masters, res, 'cpuMs') : undefined };
