@@ -2,6 +2,7 @@
 import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HostPaths, PKI_DIR, hostPathToAssetPath } from '../pki/paths';
+import { ResolvedClusterSpec } from '../spec';
 import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
 import { apiServerFlags } from './flags';
 import { auditPolicy, authenticationConfiguration } from './api-server-config';
@@ -75,8 +76,18 @@ export class ApiServerPod extends ControlPlanePod {
   public hostFiles(): HostFile[] {
     const rel = (p: string) => hostPathToAssetPath(p)!;
     return [
-      { path: rel(HostPaths.auditPolicy), content: Yaml.stringify(auditPolicy()), mode: 0o600 },
-      { path: rel(HostPaths.authenticationConfig), content: Yaml.stringify(authenticationConfiguration(this.cluster)), mode: 0o600 },
+      { path: rel(HostPaths.auditPolicy), content: AUDIT_POLICY_YAML(), mode: 0o600 },
+      { path: rel(HostPaths.authenticationConfig), content: authenticationYaml(this.cluster), mode: 0o600 },
     ];
   }
+}
+
+/** The same two files for every master of a cluster: rendered once (YAML stringify is most of a master's cost). */
+let auditPolicyYaml: string | undefined;
+const AUDIT_POLICY_YAML = () => (auditPolicyYaml ??= Yaml.stringify(auditPolicy()));
+const AUTHENTICATION_YAML = new WeakMap<ResolvedClusterSpec, string>();
+function authenticationYaml(spec: ResolvedClusterSpec): string {
+  let text = AUTHENTICATION_YAML.get(spec);
+  if (text === undefined) AUTHENTICATION_YAML.set(spec, (text = Yaml.stringify(authenticationConfiguration(spec))));
+  return text;
 }
