@@ -94,6 +94,8 @@ export class SynthCache {
     }
     const t = now.getTime();
     if (entry.format !== FORMAT || t < entry.createdAt || t >= entry.stableUntil || entry.key !== this.key()) return false;
+    const inside = (rel: string) => typeof rel === 'string' && rel !== '' && !path.isAbsolute(rel) && !rel.split(/[\\/]/).includes('..');
+    if (![...entry.dirs, ...entry.files].every(([rel]) => inside(rel))) return false; // not written by store(): ignore it
     const out = this.scope.outdir;
     for (const [dir, mode] of entry.dirs) {
       fs.mkdirSync(path.join(out, dir), { recursive: true, mode });

@@ -168,6 +168,16 @@ describe('SynthCache', () => {
     expect(cache.restore(new Date(now.getTime() + 29 * day), () => {})).toBe(true);
   });
 
+  test('an entry naming a path outside the output directory is ignored', () => {
+    stored();
+    const file = path.join(scope.stateRoot, SYNTH_CACHE_FILE);
+    const entry = JSON.parse(fs.readFileSync(file, 'utf8'));
+    entry.files.push(['../escaped.txt', 0o644, 'x']);
+    fs.writeFileSync(file, JSON.stringify(entry), { mode: 0o600 });
+    expect(new SynthCache(scope, {}).restore(now, () => {})).toBe(false);
+    expect(fs.existsSync(path.join(root, 'escaped.txt'))).toBe(false);
+  });
+
   test('stores nothing when a certificate is already inside its window', () => {
     stored(now);
     expect(fs.existsSync(path.join(scope.stateRoot, SYNTH_CACHE_FILE))).toBe(false);
