@@ -29,6 +29,11 @@ export const SYNTH_CACHE_FILE = '.synth-cache.json';
 export const SYNTH_CACHE_ENV = 'HACP_SYNTH_CACHE';
 
 const FORMAT = 1;
+/**
+ * More files than this under the state root (a PKI state has ~70 per cluster) means `HACP_PKI_DIR` points at some
+ * larger tree: reading all of it on every synth would cost more than it saves, so there is no cache then.
+ */
+export const SYNTH_CACHE_MAX_STATE_FILES = 5_000;
 /** Packages whose code shapes the output (rendering, YAML, certificate parsing and issuing). */
 const DEPENDENCIES = ['cdk8s', 'cdk8s-plus-25', 'constructs', 'yaml', 'node-forge', 'ipaddr.js', 'semver', 'ajv'];
 /** The package root (`build/` when compiled, the repository under ts-node or ts-jest). */
@@ -73,7 +78,7 @@ export function isEmptyDir(dir: string): boolean {
 /** The cache of one synth scope. */
 export class SynthCache {
   private readonly file: string;
-  /** The key taken by `inputsRead()`. */
+  /** The key taken by `inputsRead()` (undefined: nothing to store). */
   private pendingKey?: string;
 
   constructor(private readonly scope: SynthCacheScope, private readonly env: NodeJS.ProcessEnv = process.env) {
@@ -93,7 +98,9 @@ export class SynthCache {
       return false; // none yet, or unreadable: synth afresh and replace it
     }
     const t = now.getTime();
-    if (entry.format !== FORMAT || t < entry.createdAt || t >= entry.stableUntil || entry.key !== this.key()) return false;
+    if (entry.format !== FORMAT || t < entry.createdAt || t >= entry.stableUntil) return false;
+    const key = this.key();
+    if (key === undefined || entry.key !== key) return false;
     const inside = (rel: string) => typeof rel === 'string' && rel !== '' && !path.isAbsolute(rel) && !rel.split(/[\\/]/).includes('..');
     if (![...entry.dirs, ...entry.files].every(([rel]) => inside(rel))) return false; // not written by store(): ignore it
     const out = this.scope.outdir;
@@ -142,8 +149,10 @@ export class SynthCache {
     writeFileAtomic(this.file, JSON.stringify(entry), 0o600);
   }
 
-  /** The digest of every input (see the file comment). */
-  key(): string {
+  /** The digest of every input (see the file comment); undefined when the state root is too large to cache for. */
+  key(): string | undefined {
+    const stateFiles = listFiles(this.scope.stateRoot).filter((f) => f !== this.file);
+    if (stateFiles.length > SYNTH_CACHE_MAX_STATE_FILES) return undefined;
     const hash = crypto.createHash('sha256');
     const add = (...parts: (string | number | bigint)[]) => hash.update(`${parts.join('\0')}\n`);
     const { cwd, outdir, stateRoot } = this.scope;
@@ -174,9 +183,7 @@ export class SynthCache {
     const specFile = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'cluster.yaml');
     add('spec', specFile, readOrAbsent(specFile));
 
-    for (const file of listFiles(stateRoot)) {
-      if (file !== this.file) add('state', path.relative(stateRoot, file), readOrAbsent(file));
-    }
+    for (const file of stateFiles) add('state', path.relative(stateRoot, file), readOrAbsent(file));
     return hash.digest('hex');
   }
 }

@@ -6,7 +6,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SYNTH_CACHE_FILE, SynthCache, synthCacheEnabled } from '../../apps/_synth-cache';
+import { SYNTH_CACHE_FILE, SYNTH_CACHE_MAX_STATE_FILES, SynthCache, synthCacheEnabled } from '../../apps/_synth-cache';
 import { synthAll } from '../../apps/main';
 import { BOOTKUBE_EXAMPLE_CLUSTER, CLUSTER_FILE_ENV, DEFAULT_CLUSTER_FILE, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki, seedPkiState } from '../support/fixture-pki';
@@ -176,6 +176,18 @@ describe('SynthCache', () => {
     fs.writeFileSync(file, JSON.stringify(entry), { mode: 0o600 });
     expect(new SynthCache(scope, {}).restore(now, () => {})).toBe(false);
     expect(fs.existsSync(path.join(root, 'escaped.txt'))).toBe(false);
+  });
+
+  test('a state root holding far more than PKI states is not cached for (reading it all would cost more)', () => {
+    const cache = stored();
+    const bulk = path.join(scope.stateRoot, 'unrelated');
+    fs.mkdirSync(bulk);
+    for (let i = 0; i <= SYNTH_CACHE_MAX_STATE_FILES; i++) fs.writeFileSync(path.join(bulk, String(i)), '');
+    expect(cache.key()).toBeUndefined();
+    expect(cache.restore(now, () => {})).toBe(false);
+    fs.rmSync(path.join(scope.stateRoot, SYNTH_CACHE_FILE));
+    stored();
+    expect(fs.existsSync(path.join(scope.stateRoot, SYNTH_CACHE_FILE))).toBe(false);
   });
 
   test('stores nothing when a certificate is already inside its window', () => {
