@@ -117,14 +117,16 @@ async function opensslParallel(dir) {
   const { cas, leaves } = opensslJobs(dir);
   const run = (steps) => steps.reduce((p, args) => p.then(() => new Promise((resolve, reject) =>
     execFile('openssl', args, (err) => (err ? reject(err) : resolve())))), Promise.resolve());
-  const pool = async (jobs) => {
-    const queue = [...jobs];
-    await Promise.all(Array.from({ length: cpus }, async () => {
-      while (queue.length) await run(queue.shift());
-    }));
-  };
-  await pool(cas);
-  await pool(leaves);
+  await pool(cas, run);
+  await pool(leaves, run);
+}
+
+/** Runs `run(job)` for every job, one job per CPU at a time. */
+async function pool(jobs, run) {
+  const queue = [...jobs];
+  await Promise.all(Array.from({ length: cpus }, async () => {
+    while (queue.length) await run(queue.shift());
+  }));
 }
 
 function cfsslSequential(dir) {
@@ -138,14 +140,8 @@ async function cfsslParallel(dir) {
     if (err) reject(err);
     else resolve(save(job, stdout));
   }));
-  const pool = async (jobs) => {
-    const queue = [...jobs];
-    await Promise.all(Array.from({ length: cpus }, async () => {
-      while (queue.length) await run(queue.shift());
-    }));
-  };
-  await pool(cas);
-  await pool(leaves);
+  await pool(cas, run);
+  await pool(leaves, run);
 }
 
 async function time(label, fn) {

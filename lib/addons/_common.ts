@@ -153,6 +153,12 @@ export function checkImage(prop: string, value: string): string {
   return value;
 }
 
+/** Throws naming the prop when `value` is not an `https://` URL. */
+export function checkHttpsUrl(prop: string, value: string): string {
+  if (!/^https:\/\//.test(value)) throw new Error(`${prop}: '${value}' must be an https:// URL`);
+  return value;
+}
+
 /** Throws naming the prop when `value` is not a positive integer. */
 export function checkPositive(prop: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${prop}: ${value} must be a positive integer`);

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { parseCidr } from '../spec/network';
 import {
-  KUBE_SYSTEM, RUNTIME_DEFAULT_SECCOMP, TOLERATE_EVERYTHING, bindClusterRole, checkImage, finishWorkload,
+  KUBE_SYSTEM, RUNTIME_DEFAULT_SECCOMP, TOLERATE_EVERYTHING, bindClusterRole, checkHttpsUrl, checkImage, finishWorkload,
   inClusterKubeconfig, rollingUpdateOneAtATime, serviceAccount, serviceAccountRef,
 } from './_common';
 import { kubernetesImage } from './images';
@@ -67,7 +67,7 @@ export class KubeProxy extends Construct {
   constructor(scope: Construct, id: string, props: KubeProxyProps) {
     super(scope, id);
     if (!parseCidr(props.podCidr)) throw new Error(`podCidr: '${props.podCidr}' is not a valid CIDR`);
-    if (!/^https:\/\//.test(props.apiServerUrl)) throw new Error(`apiServerUrl: '${props.apiServerUrl}' must be an https:// URL`);
+    checkHttpsUrl('apiServerUrl', props.apiServerUrl);
     this.podCidr = props.podCidr;
     this.namespace = props.namespace ?? KUBE_SYSTEM;
     this.mode = props.mode ?? ProxyMode.IPTABLES;

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
   CHECKPOINT_ANNOTATION, CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP,
-  bindRole, checkImage, finishWorkload, inClusterKubeconfig, rollingUpdateOneAtATime, serviceAccount, serviceAccountRef,
+  bindRole, checkHttpsUrl, checkImage, finishWorkload, inClusterKubeconfig, rollingUpdateOneAtATime, serviceAccount, serviceAccountRef,
 } from './_common';
 import { AddonImages } from './images';
 
@@ -55,7 +55,7 @@ export class PodCheckpointer extends Construct {
 
   constructor(scope: Construct, id: string, props: PodCheckpointerProps) {
     super(scope, id);
-    if (!/^https:\/\//.test(props.apiServerUrl)) throw new Error(`apiServerUrl: '${props.apiServerUrl}' must be an https:// URL`);
+    checkHttpsUrl('apiServerUrl', props.apiServerUrl);
     const grace = props.checkpointGracePeriod ?? '5m';
     if (!/^\d+(s|m|h)$/.test(grace)) throw new Error(`checkpointGracePeriod: '${grace}' must be a duration like '5m'`);
     this.namespace = props.namespace ?? KUBE_SYSTEM;

@@ -122,7 +122,8 @@ export async function withLock<T>(dir: string, body: () => Promise<T>, timeoutMs
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True when process `pid` exists (EPERM: it exists, owned by someone else). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -10,6 +10,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import { isAlive } from '../../lib/pki/_state';
 import { run, runOk } from './_proc';
 
 export type LabMode = 'netns' | 'loopback';
@@ -149,11 +150,3 @@ async function removeStaleNamespaces(ip: string): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
-  }
-}
