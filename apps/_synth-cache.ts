@@ -21,7 +21,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic } from '../lib/pki/write-files';
+import { readIfExists, walkTree, writeFileAtomic } from '../lib/pki/write-files';
 
 /** The entry file, in the state root. */
 export const SYNTH_CACHE_FILE = '.synth-cache.json';
@@ -128,22 +128,12 @@ export class SynthCache {
     if (key === undefined || stableUntil.getTime() <= now.getTime()) return; // something is already due: no entry
     const dirs: Entry['dirs'] = [];
     const files: Entry['files'] = [];
-    const walk = (rel: string) => {
-      for (const d of fs.readdirSync(path.join(this.scope.outdir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        const child = rel ? `${rel}/${d.name}` : d.name;
-        const abs = path.join(this.scope.outdir, child);
-        const mode = fs.statSync(abs).mode & 0o777;
-        if (d.isDirectory()) {
-          dirs.push([child, mode]);
-          walk(child);
-        } else if (d.isFile()) {
-          files.push([child, mode, fs.readFileSync(abs, 'utf8')]);
-        } else {
-          throw new Error(`synth cache: unexpected ${abs} (not a file or directory)`);
-        }
-      }
-    };
-    walk('');
+    for (const { rel, abs, kind } of walkTree(this.scope.outdir)) {
+      if (kind === 'other') throw new Error(`synth cache: unexpected ${abs} (not a file or directory)`);
+      const mode = fs.statSync(abs).mode & 0o777;
+      if (kind === 'directory') dirs.push([rel, mode]);
+      else files.push([rel, mode, fs.readFileSync(abs, 'utf8')]);
+    }
     const entry: Entry = { format: FORMAT, key, createdAt: now.getTime(), stableUntil: stableUntil.getTime(), warnings, dirs, files };
     fs.mkdirSync(this.scope.stateRoot, { recursive: true, mode: 0o700 });
     writeFileAtomic(this.file, JSON.stringify(entry), 0o600);
@@ -188,16 +178,9 @@ export class SynthCache {
   }
 }
 
-/** Every file under `dir`, sorted (none when it does not exist). */
+/** Every file under `dir` (none when it does not exist). */
 function listFiles(dir: string): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true, recursive: true });
-  } catch (e: any) {
-    if (e.code === 'ENOENT') return [];
-    throw e;
-  }
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name)).sort();
+  return walkTree(dir).filter((e) => e.kind === 'file').map((e) => e.abs);
 }
 
 function statStamp(file: string): bigint[] {
@@ -206,10 +189,6 @@ function statStamp(file: string): bigint[] {
 }
 
 function readOrAbsent(file: string): string {
-  try {
-    return `=${fs.readFileSync(file, 'utf8')}`;
-  } catch (e: any) {
-    if (e.code === 'ENOENT') return '(absent)';
-    throw e;
-  }
+  const text = readIfExists(file);
+  return text === undefined ? '(absent)' : `=${text}`;
 }

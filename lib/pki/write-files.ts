@@ -119,6 +119,44 @@ function resolveInside(root: string, rel: string): string {
   return file;
 }
 
+/** One entry of `walkTree()`. */
+export interface TreeEntry {
+  /** Path relative to the root, with `/` separators. */
+  readonly rel: string;
+  readonly abs: string;
+  /** `other`: a symlink, socket, device... (never followed). */
+  readonly kind: 'directory' | 'file' | 'other';
+}
+
+/**
+ * Every entry under `root`, depth first, each directory's entries sorted by name (a directory before its contents;
+ * symlinks are listed as `other`, not followed). None when `root` does not exist.
+ */
+export function walkTree(root: string): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  const walk = (dir: string, prefix: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e: any) {
+      if (e.code === 'ENOENT' && dir === root) return;
+      throw e;
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const rel = prefix + entry.name;
+      const abs = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        out.push({ rel, abs, kind: 'directory' });
+        walk(abs, `${rel}/`);
+      } else {
+        out.push({ rel, abs, kind: entry.isFile() ? 'file' : 'other' });
+      }
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
 /** The file's text, or undefined when it does not exist. */
 export function readIfExists(file: string): string | undefined {
   // No ENOENT exception for the common case (synth writes into a dist/ the CLI just deleted): creating one per

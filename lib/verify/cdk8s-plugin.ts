@@ -12,6 +12,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { walkTree } from '../pki/write-files';
 import type { CheckClass, Finding } from './finding';
 import type { TreeSpecOptions } from './spec-resolver';
 import type { VerifyReport } from './verify';
@@ -132,13 +133,8 @@ function treeKey(dir: string, props: HacpVerifyValidationProps): string {
   hash.update(JSON.stringify({ pkg, day: new Date().toISOString().slice(0, 10), props, cluster: process.env.HACP_CLUSTER ?? '' }));
   const specFile = props.cluster ?? process.env.HACP_CLUSTER ?? 'cluster.yaml';
   if (fs.existsSync(specFile)) hash.update(fs.readFileSync(specFile));
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) hash.update(`${path.relative(dir, p)}\0${fs.statSync(p).mode}\0`).update(fs.readFileSync(p));
-    }
-  };
-  walk(dir);
+  for (const e of walkTree(dir)) {
+    if (e.kind === 'file') hash.update(`${e.rel}\0${fs.statSync(e.abs).mode}\0`).update(fs.readFileSync(e.abs));
+  }
   return hash.digest('hex');
 }

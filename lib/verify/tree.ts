@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
+import { walkTree } from '../pki/write-files';
 
 /** One file of a synthesized tree. */
 export interface AssetFile {
@@ -39,19 +40,10 @@ export function loadTree(root: string): AssetTree {
   if (!stat.isDirectory()) throw new Error(`${root} is not a directory`);
   const files: AssetFile[] = [];
   const dirs = new Set<string>(['.']);
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const abs = path.join(dir, entry.name);
-      const rel = path.relative(root, abs).split(path.sep).join('/');
-      if (entry.isDirectory()) {
-        dirs.add(rel);
-        walk(abs);
-      } else if (entry.isFile()) {
-        files.push(readAsset(abs, rel));
-      }
-    }
-  };
-  walk(root);
+  for (const entry of walkTree(root)) {
+    if (entry.kind === 'directory') dirs.add(entry.rel);
+    else if (entry.kind === 'file') files.push(readAsset(entry.abs, entry.rel));
+  }
   return { root, files, dirs };
 }
 
