@@ -1,3 +1,4 @@
+import { Yaml } from 'cdk8s';
 import { ResolvedClusterSpec, atLeast } from '../spec';
 
 /**
@@ -30,7 +31,29 @@ export function auditPolicy(): Record<string, unknown> {
  * version is v1 from Kubernetes 1.34, v1beta1 before.
  */
 export function authenticationConfiguration(spec: ResolvedClusterSpec): Record<string, unknown> {
-  const version = atLeast(spec.kubernetesVersion.replace(/^v/, ''), '1.34') ? 'v1' : 'v1beta1';
+  return authenticationConfigurationFor(authenticationVersion(spec));
+}
+
+/** `auditPolicy()` as the file the API server reads; rendered once (every master, both topologies, same bytes). */
+export function auditPolicyYaml(): string {
+  return (auditPolicyText ??= Yaml.stringify(auditPolicy()));
+}
+let auditPolicyText: string | undefined;
+
+/** `authenticationConfiguration(spec)` as the file the API server reads; rendered once per apiVersion. */
+export function authenticationConfigurationYaml(spec: ResolvedClusterSpec): string {
+  const version = authenticationVersion(spec);
+  let text = authenticationText.get(version);
+  if (text === undefined) authenticationText.set(version, (text = Yaml.stringify(authenticationConfigurationFor(version))));
+  return text;
+}
+const authenticationText = new Map<string, string>();
+
+function authenticationVersion(spec: ResolvedClusterSpec): 'v1' | 'v1beta1' {
+  return atLeast(spec.kubernetesVersion.replace(/^v/, ''), '1.34') ? 'v1' : 'v1beta1';
+}
+
+function authenticationConfigurationFor(version: 'v1' | 'v1beta1'): Record<string, unknown> {
   return {
     apiVersion: `apiserver.config.k8s.io/${version}`,
     kind: 'AuthenticationConfiguration',

@@ -1,11 +1,9 @@
 // YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
-import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HostPaths, PKI_DIR, hostPathToAssetPath } from '../pki/paths';
-import { ResolvedClusterSpec } from '../spec';
 import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
 import { apiServerFlags } from './flags';
-import { auditPolicy, authenticationConfiguration } from './api-server-config';
+import { auditPolicyYaml, authenticationConfigurationYaml } from './api-server-config';
 
 /** A file the pod needs on its host, relative to `/etc/kubernetes`. */
 export interface HostFile {
@@ -76,18 +74,8 @@ export class ApiServerPod extends ControlPlanePod {
   public hostFiles(): HostFile[] {
     const rel = (p: string) => hostPathToAssetPath(p)!;
     return [
-      { path: rel(HostPaths.auditPolicy), content: AUDIT_POLICY_YAML(), mode: 0o600 },
-      { path: rel(HostPaths.authenticationConfig), content: authenticationYaml(this.cluster), mode: 0o600 },
+      { path: rel(HostPaths.auditPolicy), content: auditPolicyYaml(), mode: 0o600 },
+      { path: rel(HostPaths.authenticationConfig), content: authenticationConfigurationYaml(this.cluster), mode: 0o600 },
     ];
   }
-}
-
-/** The same two files for every master of a cluster: rendered once (YAML stringify is most of a master's cost). */
-let auditPolicyYaml: string | undefined;
-const AUDIT_POLICY_YAML = () => (auditPolicyYaml ??= Yaml.stringify(auditPolicy()));
-const AUTHENTICATION_YAML = new WeakMap<ResolvedClusterSpec, string>();
-function authenticationYaml(spec: ResolvedClusterSpec): string {
-  let text = AUTHENTICATION_YAML.get(spec);
-  if (text === undefined) AUTHENTICATION_YAML.set(spec, (text = Yaml.stringify(authenticationConfiguration(spec))));
-  return text;
 }

@@ -1,11 +1,10 @@
 // YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
-import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   CONTROLLER_MANAGER_PORT, ControlPlanePod, ControlPlanePodProps, ETCD_CLIENT_PORT, SCHEDULER_PORT, StaticPodParts,
   apiServerFlags, controllerManagerFlags, etcdUrl, httpProbe, quantity, schedulerFlags,
 } from '../control-plane';
-import { HostFile, auditPolicy, authenticationConfiguration } from '../control-plane';
+import { HostFile, auditPolicyYaml, authenticationConfigurationYaml } from '../control-plane';
 import { HostPaths } from '../pki/paths';
 import { ClusterSpec, NodeSpec, ResolvedClusterSpec, resolveSpec } from '../spec';
 import { BOOTSTRAP_SECRETS_DIR, apiServerPaths, controllerManagerPaths } from './tls';
@@ -133,8 +132,8 @@ export class BootstrapControlPlane extends Construct {
  */
 export function bootstrapAssetFiles(spec: ResolvedClusterSpec, encryptionConfiguration?: string): HostFile[] {
   return [
-    { path: 'tls/audit-policy.yaml', content: Yaml.stringify(auditPolicy()), mode: 0o600 },
-    { path: 'tls/authentication-config.yaml', content: Yaml.stringify(authenticationConfiguration(spec)), mode: 0o600 },
+    { path: 'tls/audit-policy.yaml', content: auditPolicyYaml(), mode: 0o600 },
+    { path: 'tls/authentication-config.yaml', content: authenticationConfigurationYaml(spec), mode: 0o600 },
     ...(encryptionConfiguration ? [{ path: 'tls/encryption-config.yaml', content: encryptionConfiguration, mode: 0o600 }] : []),
   ];
 }

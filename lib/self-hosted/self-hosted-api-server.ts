@@ -1,9 +1,8 @@
 // YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
-import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { CHECKPOINT_ANNOTATION, KUBE_SYSTEM, serviceAccount } from '../addons/_common';
-import { ETCD_CLIENT_PORT, apiServerFlags, auditPolicy, authenticationConfiguration, etcdUrl, flagValue, renderFlags } from '../control-plane';
+import { ETCD_CLIENT_PORT, apiServerFlags, auditPolicyYaml, authenticationConfigurationYaml, etcdUrl, flagValue, renderFlags } from '../control-plane';
 import { HostPaths } from '../pki/paths';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, containerSecurity, controlPlaneLabels, controlPlanePodSpec, httpsProbe } from './_workload';
@@ -70,8 +69,8 @@ export class SelfHostedApiServer extends Construct {
     new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: 'kube-apiserver-config', namespace: KUBE_SYSTEM, labels },
       data: {
-        'audit-policy.yaml': Yaml.stringify(auditPolicy()),
-        'authentication-config.yaml': Yaml.stringify(authenticationConfiguration(spec)),
+        'audit-policy.yaml': auditPolicyYaml(),
+        'authentication-config.yaml': authenticationConfigurationYaml(spec),
       },
     });
 
