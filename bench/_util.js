@@ -11,6 +11,32 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 const GNU_TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
+/**
+ * The environment of a measured child: this process's, minus every HACP_* and CDK8S_* variable (a user's own
+ * HACP_CLUSTER, HACP_PKI_DIR or HACP_SYNTH_CACHE must not leak into the numbers), plus the case's explicit `env`.
+ */
+function childEnv(env) {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(HACP|CDK8S)_/.test(k)));
+  return { ...base, ...env };
+}
+
+/**
+ * The lines of a synth's stderr that say the PKI state changed: lib/pki logs each change on its own line starting
+ * with one of these verbs (lib/pki/_engine.ts, lib/pki/cluster-pki.ts; apps/main.ts writes them to stderr unchanged).
+ * Empty when the PKI was warm.
+ */
+function pkiChanges(stderr) {
+  return stderr.match(/^(created|repaired|issued|renewed|completed|imported|changed) .*$/gm) ?? [];
+}
+
+/** Spec of cluster `c` with `n` masters on 10.<c>.0.10+i (IPv4, defaults elsewhere): the scale benchmark's clusters. */
+function specFor(n, c = 0) {
+  return {
+    name: `bench${c}`,
+    masters: Array.from({ length: n }, (_, i) => ({ name: `master${i}`, ip: `10.${c % 250}.${Math.floor(c / 250)}.${10 + i}` })),
+  };
+}
+
 /** Median, min, max of a list of numbers. */
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,14 +62,14 @@ function fit(points) {
  * wrapped in `/usr/bin/time` to read the CPU time (user + system, ms) of the whole process tree and the peak RSS (KiB)
  * of its largest process (the CLI waits for the app, so its rusage covers it); the wrapper's own cost is the same for
  * every command measured. CPU time is the number to trust when the machine is loaded: wall time then includes waiting
- * for a core.
+ * for a core. The child's environment is childEnv(env): no inherited HACP_* / CDK8S_* variables.
  */
 function timed(cmd, args, { cwd, env, rss = true } = {}) {
   const wrap = rss && GNU_TIME;
   const marker = '@@bench-maxrss=';
   const [file, argv] = wrap ? [GNU_TIME, ['-f', `${marker}%M %U %S`, cmd, ...args]] : [cmd, args];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(file, argv, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(file, argv, { cwd, env: childEnv(env), encoding: 'utf8', maxBuffer: 64 << 20 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   let stderr = r.stderr ?? '';
   let maxRssKb;
@@ -91,4 +117,4 @@ const fmtStats = (s) => `${fmtMs(s.median)} (${fmtMs(s.min)} – ${fmtMs(s.max)}
 /** Progress to stderr, so stdout stays clean. */
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 
-module.exports = { ROOT, GNU_TIME, stats, fit, timed, tmpdir, cleanup, machine, fmtMs, fmtMb, fmtStats, log };
+module.exports = { ROOT, stats, fit, timed, tmpdir, cleanup, machine, fmtMs, fmtMb, fmtStats, log, pkiChanges, specFor };

@@ -14,6 +14,7 @@ const { execFile, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { stats } = require('./_util');
 
 const build = path.join(__dirname, '..', 'build', 'lib');
 if (!fs.existsSync(path.join(build, 'pki', 'index.js'))) {
@@ -181,29 +182,11 @@ async function main() {
     for (const [k, [, fn]] of cases.entries()) samples[k].push(await time('run', fn));
   }
   const results = cases.map(([label], k) => {
-    const s = [...samples[k]].sort((a, b) => a - b);
-    const r = { label, runs: RUNS, min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1], samples: samples[k] };
+    const { median, min, max } = stats(samples[k]);
+    const r = { label, runs: RUNS, min, median, max, samples: samples[k] };
     console.log(`${label.padEnd(56)} median ${r.median.toFixed(1).padStart(8)} ms  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`);
     return r;
   });
-  if (hasCfssl()) {
-    // Why the ratio is what it is: RSA key generation dominates every case. One key, one thread, round robin.
-    const csr = path.join(tmpRoot, 'genkey.json');
-    fs.writeFileSync(csr, JSON.stringify({ CN: 'k', key: { algo: 'rsa', size: spec.pki.keySize } }));
-    const one = { node: [], cfssl: [] };
-    for (let i = 0; i < 8; i++) {
-      let t = process.hrtime.bigint();
-      require('crypto').generateKeyPairSync('rsa', { modulusLength: spec.pki.keySize });
-      one.node.push(Number(process.hrtime.bigint() - t) / 1e6);
-      t = process.hrtime.bigint();
-      execFileSync('cfssl', ['genkey', csr], { stdio: 'ignore' });
-      one.cfssl.push(Number(process.hrtime.bigint() - t) / 1e6);
-    }
-    const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-    console.log(`one RSA-${spec.pki.keySize} key, one thread: Node/OpenSSL ${process.versions.openssl} median ${med(one.node).toFixed(1)} ms, ` +
-      `cfssl genkey (Go, incl. process start) median ${med(one.cfssl).toFixed(1)} ms`);
-    results.push({ label: 'one key, one thread', node: one.node, cfssl: one.cfssl });
-  }
   const hacp = results[0].median;
   for (const r of results.filter((x) => /^(cfssl|openssl script),/.test(x.label))) {
     console.log(`speed-up vs ${r.label}: ${(r.median / hacp).toFixed(2)}x`);

@@ -75,4 +75,4 @@ function main(runs = Number(process.env.BENCH_RUNS || 5) * 2) {
 if (require.main === module) {
   for (const r of main().results) console.log(`${r.label.padEnd(60)} median ${r.median.toFixed(1)} ms (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`);
 }
-module.exports = { main, rsaFromPrimes };
+module.exports = { main };

@@ -14,7 +14,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { ROOT, stats, timed, cleanup, machine, fmtMs, fmtMb, fmtStats, log } = require('./_util');
+const { ROOT, timed, cleanup, machine, fmtMs, fmtMb, fmtStats, log } = require('./_util');
 const { runSynth } = require('./synth');
 const { runScale } = require('./scale');
 
@@ -29,10 +29,8 @@ function runPki() {
   if (!fs.existsSync(script)) throw new Error('bench/pki.js is missing');
   const r = timed(process.execPath, [script], { cwd: ROOT, env: { BENCH_RUNS: String(RUNS) }, rss: false });
   const data = JSON.parse(fs.readFileSync(path.join(OUT, 'pki.json'), 'utf8'));
-  // pki.js also records raw per-key samples without a median: the table takes only the summarised cases
-  const results = data.results.filter((x) => typeof x.median === 'number');
   log('pki: one RSA-2048 key, three ways (bench/rsa-keygen.js)');
-  return { ...data, results, stdout: r.stdout, wallMs: r.ms, keygen: require('./rsa-keygen').main(RUNS * 2) };
+  return { ...data, stdout: r.stdout, wallMs: r.ms, keygen: require('./rsa-keygen').main(RUNS * 2) };
 }
 
 /** `--report`: RESULTS.md from the JSON of the last run (e.g. after changing the report's layout). */
@@ -170,7 +168,8 @@ function report(r) {
     const hacp = pki.results[0];
     lines.push('', `## 2. PKI alone: hacp vs cfssl (bench/pki.js, ${pki.keys} RSA keys: the built-in 3-master cluster's full set)`, '',
       table(['how', 'wall time', 'time / hacp cold'], pki.results.map((x) => [x.label, fmtStats(x), x2(x.median / hacp.median)])), '',
-      'Each case runs its samples back to back (warm-up first); cfssl is Debian `golang-cfssl` (`cfssl gencert`, one process per certificate).');
+      'One warm-up round, then the cases run round robin (every case once per round, so load from other processes hits them alike);' +
+        ' cfssl is Debian `golang-cfssl` (`cfssl gencert`, one process per certificate).');
     if (pki.keygen) {
       const [base] = pki.keygen.results;
       lines.push('', `One RSA-2048 key, single-threaded, ${pki.keygen.runs} interleaved samples (bench/rsa-keygen.js; the prototype is not used by the library):`, '',

@@ -12,18 +12,11 @@
  */
 const fs = require('fs');
 const path = require('path');
+const { specFor } = require('./_util');
 
 const BUILD = path.resolve(__dirname, '..', 'build');
 const t0 = process.hrtime.bigint();
 const since = (t) => Number(process.hrtime.bigint() - t) / 1e6;
-
-/** Spec of cluster `c` with `n` masters on 10.<c>.0.10+i (IPv4, defaults elsewhere). */
-function specFor(n, c = 0) {
-  return {
-    name: `bench${c}`,
-    masters: Array.from({ length: n }, (_, i) => ({ name: `master${i}`, ip: `10.${c % 250}.${Math.floor(c / 250)}.${10 + i}` })),
-  };
-}
 
 async function main() {
   const [mode, ...args] = process.argv.slice(2);
@@ -42,7 +35,6 @@ async function main() {
       loadOrCreateEncryptionKey(dir);
       previous = dir;
     }
-    result.sizes = sizes;
   } else if (mode === 'static') {
     const [n, stateRoot, outdir] = [Number(args[0]), args[1], args[2]];
     const { resolveSpec } = require(`${BUILD}/lib/spec`);
@@ -59,7 +51,7 @@ async function main() {
     if (logged.length) throw new Error(`the PKI state was not warm: ${logged.join('; ')}`);
     const encryptionKey = loadOrCreateEncryptionKey(dir);
     t = process.hrtime.bigint();
-    result.files = synthStaticPods({ spec, pki, encryptionKey, outdir }).length;
+    synthStaticPods({ spec, pki, encryptionKey, outdir });
     result.synthMs = since(t);
     result.masters = n;
   } else if (mode === 'constructs') {
@@ -77,7 +69,6 @@ async function main() {
     }
     app.synth();
     result.synthMs = since(t);
-    result.charts = app.charts.length;
     Object.assign(result, { clusters, masters: n });
   } else {
     throw new Error(`unknown mode '${mode}' (prepare, static, constructs)`);
