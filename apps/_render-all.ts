@@ -3,7 +3,6 @@
  * `./cluster.yaml`, or the built-in examples), makes or reuses the PKI in the state directory, and writes both trees.
  * Kept apart from `main.ts` so that a synth served from the cache never loads the constructs.
  */
-import { X509Certificate } from 'crypto';
 import * as path from 'path';
 import { loadOrCreateEncryptionKey } from '../lib/control-plane';
 import { ClusterPki } from '../lib/pki';
@@ -25,13 +24,11 @@ export interface RenderAllOptions {
 /** What the render depended on beyond its inputs' bytes. */
 export interface RenderAllResult {
   /**
-   * The earliest moment at which a certificate enters its renewal window (`pki.renewBeforeDays`; for a CA,
-   * `pki.validityDays`): from then on the same inputs would give a different synth (a renewal, or a warning).
+   * The earliest `ClusterPki.renewalDueAt()` of the clusters: from then on the same inputs would give a different
+   * synth (a renewal, or a warning).
    */
   readonly stableUntil: Date;
 }
-
-const DAY = 86_400_000;
 
 /** Synthesizes the static-pod and the bootkube trees into `outdir`. */
 export async function renderAll(options: RenderAllOptions): Promise<RenderAllResult> {
@@ -40,25 +37,17 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
     loadClusterSpec({ example, cwd, onWarning: (w) => log(`warning: ${w}`) }).spec;
   const staticSpec = load(STATIC_EXAMPLE_CLUSTER);
   const bootkubeSpec = load(BOOTKUBE_EXAMPLE_CLUSTER);
-  const ensure = (spec: ResolvedClusterSpec) => ClusterPki.ensure(spec, { dir: path.join(stateRoot, spec.name), log, now });
-  // Both apps read the same cluster.yaml when there is one: then they share one spec and one PKI.
-  const [staticPki, bootkubePki] = staticSpec.name === bootkubeSpec.name
-    ? await ensure(staticSpec).then((p) => [p, p])
-    : await Promise.all([ensure(staticSpec), ensure(bootkubeSpec)]);
-  const encryptionKey = (spec: ResolvedClusterSpec) => loadOrCreateEncryptionKey(path.join(stateRoot, spec.name));
-  const staticKey = encryptionKey(staticSpec);
-  const bootkubeKey = encryptionKey(bootkubeSpec);
+  // Both apps read the same cluster.yaml when there is one: then they share one spec, one PKI, one encryption key.
+  const clusters = new Map([staticSpec, bootkubeSpec].map((spec) => [spec.name, spec]));
+  const state = new Map(await Promise.all([...clusters.values()].map(async (spec) => {
+    const dir = path.join(stateRoot, spec.name);
+    const pki = await ClusterPki.ensure(spec, { dir, log, now });
+    return [spec.name, { pki, encryptionKey: loadOrCreateEncryptionKey(dir) }] as const;
+  })));
+  const { pki: staticPki, encryptionKey: staticKey } = state.get(staticSpec.name)!;
+  const { pki: bootkubePki, encryptionKey: bootkubeKey } = state.get(bootkubeSpec.name)!;
   options.onInputsRead?.();
   synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: staticKey });
   synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey });
-  return { stableUntil: new Date(Math.min(stableUntil(staticPki), stableUntil(bootkubePki))) };
-}
-
-/** When the first certificate of `pki` enters its window (the same rule as `ClusterPki.ensure()`'s). */
-function stableUntil(pki: ClusterPki): number {
-  const { renewBeforeDays, validityDays } = pki.spec.pki;
-  return Math.min(...Object.entries(pki.snapshot())
-    .filter(([file]) => file.endsWith('.crt'))
-    .map(([, pem]) => new X509Certificate(pem))
-    .map((x509) => Date.parse(x509.validTo) - (x509.ca ? validityDays : renewBeforeDays) * DAY));
+  return { stableUntil: new Date(Math.min(...[...state.values()].map(({ pki }) => pki.renewalDueAt().getTime()))) };
 }

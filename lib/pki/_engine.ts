@@ -25,7 +25,7 @@ export interface Assessment {
   readonly daysLeft?: number;
 }
 
-const DAY = 86_400_000;
+export const DAY = 86_400_000;
 /** Certificates start 5 minutes in the past, for clock skew (kubeadm's CertificateBackdate). */
 const BACKDATE = 5 * 60_000;
 
@@ -129,12 +129,19 @@ function assessCert(spec: ResolvedClusterSpec, entry: CertEntry, files: Readonly
     const diff = describeDiff(entry, info);
     if (diff) return { ...withInfo, state: 'mismatch', reason: diff };
   }
-  // A CA is "expiring" once a fresh leaf would be cut short by it.
-  const window = kind === 'ca' ? spec.pki.validityDays : spec.pki.renewBeforeDays;
+  const window = renewalWindowDays(spec, kind);
   if (withInfo.daysLeft < window) {
     return { ...withInfo, state: 'expiring', reason: `expires ${day(info.notAfter)} (${withInfo.daysLeft} days left, ${kind === 'ca' ? 'pki.validityDays' : 'pki.renewBeforeDays'} ${window})` };
   }
   return { ...withInfo, state: 'ok' };
+}
+
+/**
+ * How many days before its expiry a certificate turns `expiring`: a leaf is then renewed, a CA warned about (a CA
+ * is "expiring" once a fresh leaf would be cut short by it).
+ */
+export function renewalWindowDays(spec: ResolvedClusterSpec, kind: 'ca' | 'leaf'): number {
+  return kind === 'ca' ? spec.pki.validityDays : spec.pki.renewBeforeDays;
 }
 
 const SA_NAME = 'sa.key/sa.pub';

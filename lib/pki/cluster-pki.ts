@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSpec, ResolvedClusterSpec, findMaster, resolveSpec, urlHost } from '../spec';
 import { CA_IDS, SA_ID } from './_catalog';
-import { Action, Assessment, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, plan, statePaths, trustedPairs, verifiedFile } from './_engine';
+import { Action, Assessment, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, plan, renewalWindowDays, statePaths, trustedPairs, verifiedFile } from './_engine';
 import { inspectCertificate, inspectPrivateKey } from './_crypto';
 import { StateWrite, commit, applyJournal, readState, withLock } from './_state';
 import { KubeconfigCredentials, renderKubeconfig } from './kubeconfig';
@@ -192,6 +192,20 @@ export class ClusterPki {
   /** The state files (state-relative path → PEM), e.g. to cache or to start another `inMemory()` from. */
   snapshot(): Record<string, string> {
     return Object.fromEntries([...this.files].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /**
+   * The first moment at which a certificate of this PKI enters its renewal window: from then on `ensure()` renews a
+   * leaf or warns about a CA (`pki.renewBeforeDays`, `pki.validityDays`), so what was made from it is due again.
+   */
+  renewalDueAt(): Date {
+    let first = Infinity;
+    for (const [file, pem] of this.files) {
+      if (!file.endsWith('.crt')) continue;
+      const info = inspectCertificate(pem);
+      first = Math.min(first, info.notAfter.getTime() - renewalWindowDays(this.spec, info.isCa ? 'ca' : 'leaf') * DAY);
+    }
+    return new Date(first);
   }
 
   /** Rows for `hacp pki status` of this (in-memory) PKI. */
