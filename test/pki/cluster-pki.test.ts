@@ -34,6 +34,15 @@ const certUser = (pem: string) => {
   return { cn: subject.find((s) => s.startsWith('CN='))!.slice(3), o: subject.filter((s) => s.startsWith('O=')).map((s) => s.slice(2)) };
 };
 const b64 = (s: string) => Buffer.from(s, 'base64').toString();
+const haveKubectl = (() => {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const itKubectl = haveKubectl ? test : test.skip;
 
 describe('master files', () => {
   test('the file set of the first and of another master (snapshot), with modes', () => {
@@ -181,14 +190,7 @@ describe('kubeconfigs', () => {
       user: { 'client-certificate': '/var/lib/kubelet/pki/kubelet-client.crt', 'client-key': '/var/lib/kubelet/pki/kubelet-client.key' } }]);
   });
 
-  test('kubectl reads them (when kubectl is installed)', () => {
-    let kubectl = true;
-    try {
-      execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    } catch {
-      kubectl = false;
-    }
-    if (!kubectl) return;
+  itKubectl('kubectl reads them (when kubectl is installed)', () => {
     const dir = path.join(tmp, 'kubectl');
     writeFilesAtomic(dir, pki.masterFiles('master0'));
     const view = (f: string) => execFileSync('kubectl', ['config', 'view', '--kubeconfig', path.join(dir, f), '-o', 'jsonpath={.users[0].name} {.clusters[0].cluster.server}']).toString();
