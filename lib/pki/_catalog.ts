@@ -38,9 +38,13 @@ export const SA_ID = 'sa';
 export function certCatalog(spec: ResolvedClusterSpec): CertEntry[] {
   const entry = (id: string, name: string, profile: CertProfile, signer: CaId | undefined, cn: string,
     o: string[] = [], sans: string[] = []): CertEntry => {
-    const dns = unique(sans.filter((s) => !isIp(s)));
-    const ips = unique(sans.filter(isIp).map(canonicalIp));
-    return { id, name, profile, signer, cn, o, dns, ips };
+    const dns: string[] = [];
+    const ips: string[] = [];
+    for (const san of sans) {
+      if (isIp(san)) ips.push(canonicalIp(san));
+      else dns.push(san);
+    }
+    return { id, name, profile, signer, cn, o, dns: unique(dns), ips: unique(ips) };
   };
   const domain = spec.networking.clusterDomain;
   const endpoint = spec.apiEndpoint.host;

@@ -238,14 +238,8 @@ export function inspectPrivateKey(pem: string): crypto.KeyObject {
 
 /** Canonical text of an IP address (`::1`, `10.0.0.1`) for comparisons. */
 export function canonicalIp(ip: string): string {
-  let text = CANONICAL_IP.get(ip);
-  if (text === undefined) {
-    text = ipaddr.parse(ip).toString();
-    if (CANONICAL_IP.size < 10_000) CANONICAL_IP.set(ip, text);
-  }
-  return text;
+  return ipaddr.parse(ip).toString();
 }
-const CANONICAL_IP = new Map<string, string>();
 
 function parseDn(text: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
