@@ -24,7 +24,5 @@ export const AddonImages = {
   podCheckpointer: 'quay.io/coreos/pod-checkpointer:83e25e5968391b9eb342042c435d1b3eeddb2be1',
 } as const;
 
-/** `<registry>/kube-proxy:<version>` and friends. */
-export function kubernetesImage(registry: string, component: string, version: string): string {
-  return `${registry.replace(/\/+$/, '')}/${component}:${version}`;
-}
+/** `<registry>/kube-proxy:<version>` and friends (defined with the control-plane pods, which use it too). */
+export { kubernetesImage } from '../control-plane/image';

@@ -1,8 +1,10 @@
 // YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
 import { Construct } from 'constructs';
 import { HostPaths, PKI_DIR, hostPathToAssetPath } from '../pki/paths';
-import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
+import { urlHost } from '../spec';
+import { ControlPlanePod, ControlPlanePodProps, StaticPodParts, httpProbe, quantity } from './control-plane-pod';
 import { apiServerFlags } from './flags';
+import { kubernetesImage } from './image';
 import { auditPolicyYaml, authenticationConfigurationYaml } from './api-server-config';
 
 /** A file the pod needs on its host, relative to `/etc/kubernetes`. */
@@ -22,6 +24,24 @@ export interface ApiServerPodProps extends ControlPlanePodProps {
    * @default []
    */
   readonly extraAdmissionPlugins?: string[];
+}
+
+/**
+ * What every kube-apiserver container has (static, bootstrap and self-hosted): 250m CPU requested, the `https` port,
+ * kubeadm's probes of `/livez` and `/readyz` on `host` (undefined: the pod's IP), and `NET_BIND_SERVICE` when the port
+ * is privileged.
+ */
+export function apiServerContainerParts(host: string | undefined, port: number): Pick<StaticPodParts, 'resources' | 'ports' | 'probes' | 'addCapabilities'> {
+  return {
+    resources: { requests: { cpu: quantity('250m') } },
+    ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }],
+    probes: {
+      liveness: httpProbe('liveness', host, '/livez', port, 'HTTPS'),
+      readiness: httpProbe('readiness', host, '/readyz', port, 'HTTPS'),
+      startup: httpProbe('startup', host, '/livez', port, 'HTTPS'),
+    },
+    addCapabilities: port < 1024 ? ['NET_BIND_SERVICE'] : [],
+  };
 }
 
 /**
@@ -48,7 +68,7 @@ export class ApiServerPod extends ControlPlanePod {
       const port = spec.apiServerPort;
       return {
         component: 'kube-apiserver',
-        image: `${spec.imageRegistry}/kube-apiserver:${spec.kubernetesVersion}`,
+        image: kubernetesImage(spec.imageRegistry, 'kube-apiserver', spec.kubernetesVersion),
         command: ['kube-apiserver'],
         defaultFlags: flags,
         volumes: [
@@ -57,15 +77,8 @@ export class ApiServerPod extends ControlPlanePod {
           { name: 'apiserver-config', hostPath: HostPaths.apiServerConfigDir },
           { name: 'audit-log', hostPath: HostPaths.auditLogDir, readOnly: false },
         ],
-        resources: { requests: { cpu: quantity('250m') } },
-        ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }],
-        annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': `${master.ip.includes(':') ? `[${master.ip}]` : master.ip}:${port}` },
-        probes: {
-          liveness: httpProbe('liveness', master.ip, '/livez', port, 'HTTPS'),
-          readiness: httpProbe('readiness', master.ip, '/readyz', port, 'HTTPS'),
-          startup: httpProbe('startup', master.ip, '/livez', port, 'HTTPS'),
-        },
-        addCapabilities: port < 1024 ? ['NET_BIND_SERVICE'] : [],
+        annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': `${urlHost(master.ip)}:${port}` },
+        ...apiServerContainerParts(master.ip, port),
       };
     });
   }

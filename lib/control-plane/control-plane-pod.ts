@@ -66,14 +66,27 @@ export function resolveMaster(props: ControlPlanePodProps): { spec: ResolvedClus
   return { spec, master: findMaster(spec, props.master) };
 }
 
-/** An HTTP(S) GET probe with kubeadm's timings for its kind.*/
-export function httpProbe(kind: 'liveness' | 'readiness' | 'startup', host: string, path: string, port: number, scheme: 'HTTP' | 'HTTPS'): k8s.Probe {
+/** An HTTP(S) GET probe with kubeadm's timings for its kind; on `host`, or on the pod's IP when `host` is undefined.*/
+export function httpProbe(kind: 'liveness' | 'readiness' | 'startup', host: string | undefined, path: string, port: number, scheme: 'HTTP' | 'HTTPS'): k8s.Probe {
   const timings = {
     liveness: { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 8 },
     readiness: { periodSeconds: 1, timeoutSeconds: 15, failureThreshold: 3 },
     startup: { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 24 },
   }[kind];
   return { httpGet: { host, path, port: k8s.IntOrString.fromNumber(port), scheme }, ...timings };
+}
+
+/** Liveness and startup probes of a component serving `/healthz` over HTTPS on 127.0.0.1 (controller manager, scheduler). */
+export function localHealthzProbes(port: number): { liveness: k8s.Probe; startup: k8s.Probe } {
+  return {
+    liveness: httpProbe('liveness', '127.0.0.1', '/healthz', port, 'HTTPS'),
+    startup: httpProbe('startup', '127.0.0.1', '/healthz', port, 'HTTPS'),
+  };
+}
+
+/** A control-plane container's securityContext: no privilege escalation, every capability dropped (plus `add`). */
+export function containerSecurityContext(add: string[] = []): k8s.SecurityContext {
+  return { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], ...(add.length ? { add } : {}) } };
 }
 
 /**
@@ -136,10 +149,7 @@ export abstract class ControlPlanePod extends Construct {
           readinessProbe: parts.probes.readiness,
           startupProbe: parts.probes.startup,
           resources: props.resources ?? parts.resources,
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ['ALL'], ...(parts.addCapabilities?.length ? { add: parts.addCapabilities } : {}) },
-          },
+          securityContext: containerSecurityContext(parts.addCapabilities),
           volumeMounts: this.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath ?? v.hostPath, readOnly: v.readOnly ?? true })),
         }],
         volumes: this.volumes.map((v) => ({ name: v.name, hostPath: { path: v.hostPath, type: v.type ?? 'DirectoryOrCreate' } })),

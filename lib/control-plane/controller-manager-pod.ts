@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
 import { KubeconfigPaths, PKI_DIR } from '../pki/paths';
-import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
+import { ControlPlanePod, ControlPlanePodProps, localHealthzProbes, quantity } from './control-plane-pod';
 import { CONTROLLER_MANAGER_PORT, controllerManagerFlags } from './flags';
+import { kubernetesImage } from './image';
 
 /** Properties of `ControllerManagerPod`. */
 export interface ControllerManagerPodProps extends ControlPlanePodProps {}
@@ -18,7 +19,7 @@ export class ControllerManagerPod extends ControlPlanePod {
   constructor(scope: Construct, id: string, props: ControllerManagerPodProps) {
     super(scope, id, props, (spec) => ({
       component: 'kube-controller-manager',
-      image: `${spec.imageRegistry}/kube-controller-manager:${spec.kubernetesVersion}`,
+      image: kubernetesImage(spec.imageRegistry, 'kube-controller-manager', spec.kubernetesVersion),
       command: ['kube-controller-manager'],
       defaultFlags: controllerManagerFlags(spec),
       volumes: [
@@ -27,10 +28,7 @@ export class ControllerManagerPod extends ControlPlanePod {
         { name: 'kubeconfig', hostPath: KubeconfigPaths.controllerManager, type: 'FileOrCreate' },
       ],
       resources: { requests: { cpu: quantity('200m') } },
-      probes: {
-        liveness: httpProbe('liveness', '127.0.0.1', '/healthz', CONTROLLER_MANAGER_PORT, 'HTTPS'),
-        startup: httpProbe('startup', '127.0.0.1', '/healthz', CONTROLLER_MANAGER_PORT, 'HTTPS'),
-      },
+      probes: localHealthzProbes(CONTROLLER_MANAGER_PORT),
     }));
   }
 }

@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
 import { ETCD_PKI_DIR, HostPaths } from '../pki/paths';
 import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
-import { ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT, etcdEnvironment } from './flags';
+import { ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT, etcdEnvironment, loopbackAddress } from './flags';
+import { kubernetesImage } from './image';
 
 /** Properties of `EtcdStaticPod`. */
 export interface EtcdStaticPodProps extends ControlPlanePodProps {}
@@ -23,10 +24,10 @@ export class EtcdStaticPod extends ControlPlanePod {
       if (!/^ETCD_[A-Z0-9_]+$/.test(name)) throw new Error(`extraEnv: '${name}' is not an etcd setting (ETCD_* in upper case)`);
     }
     super(scope, id, props, (spec, master) => {
-      const loopback = master.ip.includes(':') ? '::1' : '127.0.0.1';
+      const loopback = loopbackAddress(master.ip);
       return {
         component: 'etcd',
-        image: `${spec.imageRegistry}/etcd:${spec.etcdVersion}-0`,
+        image: kubernetesImage(spec.imageRegistry, 'etcd', `${spec.etcdVersion}-0`),
         command: ['etcd'],
         defaultFlags: {},
         env: etcdEnvironment(spec, master),

@@ -224,6 +224,11 @@ export const KUBEADM_ETCD_PATHS: EtcdPaths = {
   peerKey: PkiPaths.etcdPeerKey,
 };
 
+/** The loopback address of `ip`'s family: `::1` for IPv6, `127.0.0.1` otherwise. */
+export function loopbackAddress(ip: string): string {
+  return ip.includes(':') ? '::1' : '127.0.0.1';
+}
+
 /** etcd URL of a member on a port. */
 export function etcdUrl(ip: string, port: number, scheme = 'https'): string {
   return `${scheme}://${urlHost(ip)}:${port}`;
@@ -240,7 +245,7 @@ export function etcdInitialCluster(spec: ResolvedClusterSpec): string {
  * peers (CIS 2.1-2.6), metrics and health on plain HTTP bound to loopback only.
  */
 export function etcdEnvironment(spec: ResolvedClusterSpec, member: NodeSpec, paths: EtcdPaths = KUBEADM_ETCD_PATHS): Flags {
-  const loopback = member.ip.includes(':') ? '::1' : '127.0.0.1';
+  const loopback = loopbackAddress(member.ip);
   const env: Flags = {
     ETCD_NAME: member.name,
     ETCD_DATA_DIR: paths.dataDir,

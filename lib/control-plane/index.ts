@@ -1,5 +1,6 @@
 export * from './flags';
 export * from './control-plane-pod';
+export * from './image';
 export * from './etcd-static-pod';
 export * from './api-server-pod';
 export * from './api-server-config';

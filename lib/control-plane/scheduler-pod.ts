@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
 import { KubeconfigPaths } from '../pki/paths';
-import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
+import { ControlPlanePod, ControlPlanePodProps, localHealthzProbes, quantity } from './control-plane-pod';
 import { SCHEDULER_PORT, schedulerFlags } from './flags';
+import { kubernetesImage } from './image';
 
 /** Properties of `SchedulerPod`. */
 export interface SchedulerPodProps extends ControlPlanePodProps {}
@@ -14,15 +15,12 @@ export class SchedulerPod extends ControlPlanePod {
   constructor(scope: Construct, id: string, props: SchedulerPodProps) {
     super(scope, id, props, (spec) => ({
       component: 'kube-scheduler',
-      image: `${spec.imageRegistry}/kube-scheduler:${spec.kubernetesVersion}`,
+      image: kubernetesImage(spec.imageRegistry, 'kube-scheduler', spec.kubernetesVersion),
       command: ['kube-scheduler'],
       defaultFlags: schedulerFlags(spec),
       volumes: [{ name: 'kubeconfig', hostPath: KubeconfigPaths.scheduler, type: 'FileOrCreate' }],
       resources: { requests: { cpu: quantity('100m') } },
-      probes: {
-        liveness: httpProbe('liveness', '127.0.0.1', '/healthz', SCHEDULER_PORT, 'HTTPS'),
-        startup: httpProbe('startup', '127.0.0.1', '/healthz', SCHEDULER_PORT, 'HTTPS'),
-      },
+      probes: localHealthzProbes(SCHEDULER_PORT),
     }));
   }
 }

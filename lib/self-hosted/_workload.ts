@@ -2,6 +2,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP, spreadOverNodes } from '../addons/_common';
+import { containerSecurityContext, httpProbe } from '../control-plane';
 import { ClusterSpec, ResolvedClusterSpec } from '../spec';
 
 /** Properties every self-hosted component accepts. */
@@ -43,16 +44,6 @@ export function controlPlanePodSpec(): Pick<k8s.PodSpec, 'nodeSelector' | 'toler
     priorityClassName: 'system-cluster-critical',
     securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
   };
-}
-
-/** No privilege escalation, every capability dropped (plus `add`). */
-export function containerSecurity(add: string[] = []): k8s.SecurityContext {
-  return { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], ...(add.length ? { add } : {}) } };
-}
-
-/** An HTTPS GET probe on the pod's IP. */
-export function httpsProbe(path: string, port: number, timing: Partial<k8s.Probe>): k8s.Probe {
-  return { httpGet: { path, port: k8s.IntOrString.fromNumber(port), scheme: 'HTTPS' }, timeoutSeconds: 15, ...timing };
 }
 
 /** A PodDisruptionBudget keeping at least one replica of `labels`' pods. */
@@ -109,9 +100,9 @@ export function leaderElectedDeployment(scope: Construct, opts: LeaderElectedDep
             args: opts.args,
             env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
             ports: [{ name: 'https', containerPort: opts.port, protocol: 'TCP' }],
-            livenessProbe: httpsProbe('/healthz', opts.port, { initialDelaySeconds: 15, periodSeconds: 10, failureThreshold: 8 }),
+            livenessProbe: { ...httpProbe('liveness', undefined, '/healthz', opts.port, 'HTTPS'), initialDelaySeconds: 15 },
             resources: opts.resources,
-            securityContext: { ...containerSecurity(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+            securityContext: { ...containerSecurityContext(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
             volumeMounts: [...extra.map((v) => v.mount), { name: 'tmp', mountPath: '/tmp' }],
           }],
           ...(opts.podSecurityContext ? { securityContext: opts.podSecurityContext } : {}),

@@ -2,7 +2,8 @@
 import { Construct } from 'constructs';
 import {
   CONTROLLER_MANAGER_PORT, ControlPlanePod, ControlPlanePodProps, ETCD_CLIENT_PORT, SCHEDULER_PORT, StaticPodParts,
-  apiServerFlags, controllerManagerFlags, etcdUrl, httpProbe, quantity, schedulerFlags,
+  apiServerContainerParts, apiServerFlags, controllerManagerFlags, etcdUrl, kubernetesImage, localHealthzProbes, quantity,
+  schedulerFlags,
 } from '../control-plane';
 import { HostFile, auditPolicyYaml, authenticationConfigurationYaml } from '../control-plane';
 import { HostPaths } from '../pki/paths';
@@ -65,8 +66,7 @@ export class BootstrapControlPlane extends Construct {
     this.master = master;
     this.encryptionConfiguration = props.encryptionConfiguration;
     const podProps = { cluster: spec, master: master.name };
-    const image = (component: string) => `${spec.imageRegistry}/${component}:${spec.kubernetesVersion}`;
-    const port = spec.apiServerPort;
+    const image = (component: string) => kubernetesImage(spec.imageRegistry, component, spec.kubernetesVersion);
 
     this.apiServer = new BootstrapPod(this, 'bootstrap-apiserver', podProps, () => ({
       component: 'bootstrap-kube-apiserver',
@@ -78,20 +78,10 @@ export class BootstrapControlPlane extends Construct {
       defaultFlags: apiServerFlags(spec, {
         advertiseAddress: master.ip,
         etcdServers: spec.masters.map((m) => etcdUrl(m.ip, ETCD_CLIENT_PORT)),
-        paths: {
-          ...apiServerPaths(BOOTSTRAP_SECRETS_DIR, BOOTSTRAP_SECRETS_DIR),
-          ...(props.encryptionConfiguration ? { encryptionConfig: `${BOOTSTRAP_SECRETS_DIR}/encryption-config.yaml` } : {}),
-        },
+        paths: apiServerPaths(BOOTSTRAP_SECRETS_DIR, BOOTSTRAP_SECRETS_DIR, !!props.encryptionConfiguration),
       }),
       volumes: [secrets, caCerts, { name: 'audit-log', hostPath: HostPaths.auditLogDir, readOnly: false }],
-      resources: { requests: { cpu: quantity('250m') } },
-      ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }],
-      probes: {
-        liveness: httpProbe('liveness', master.ip, '/livez', port, 'HTTPS'),
-        readiness: httpProbe('readiness', master.ip, '/readyz', port, 'HTTPS'),
-        startup: httpProbe('startup', master.ip, '/livez', port, 'HTTPS'),
-      },
-      addCapabilities: port < 1024 ? ['NET_BIND_SERVICE'] : [],
+      ...apiServerContainerParts(master.ip, spec.apiServerPort),
     }));
     this.controllerManager = new BootstrapPod(this, 'bootstrap-controller-manager', podProps, () => ({
       component: 'bootstrap-kube-controller-manager',
@@ -100,10 +90,7 @@ export class BootstrapControlPlane extends Construct {
       defaultFlags: controllerManagerFlags(spec, controllerManagerPaths(BOOTSTRAP_SECRETS_DIR, BOOTSTRAP_KUBECONFIG)),
       volumes: [secrets, caCerts],
       resources: { requests: { cpu: quantity('200m') } },
-      probes: {
-        liveness: httpProbe('liveness', '127.0.0.1', '/healthz', CONTROLLER_MANAGER_PORT, 'HTTPS'),
-        startup: httpProbe('startup', '127.0.0.1', '/healthz', CONTROLLER_MANAGER_PORT, 'HTTPS'),
-      },
+      probes: localHealthzProbes(CONTROLLER_MANAGER_PORT),
     }));
     this.scheduler = new BootstrapPod(this, 'bootstrap-scheduler', podProps, () => ({
       component: 'bootstrap-kube-scheduler',
@@ -112,10 +99,7 @@ export class BootstrapControlPlane extends Construct {
       defaultFlags: schedulerFlags(spec, BOOTSTRAP_KUBECONFIG),
       volumes: [secrets],
       resources: { requests: { cpu: quantity('100m') } },
-      probes: {
-        liveness: httpProbe('liveness', '127.0.0.1', '/healthz', SCHEDULER_PORT, 'HTTPS'),
-        startup: httpProbe('startup', '127.0.0.1', '/healthz', SCHEDULER_PORT, 'HTTPS'),
-      },
+      probes: localHealthzProbes(SCHEDULER_PORT),
     }));
   }
 

@@ -2,10 +2,13 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { CHECKPOINT_ANNOTATION, KUBE_SYSTEM, serviceAccount } from '../addons/_common';
-import { ETCD_CLIENT_PORT, apiServerFlags, auditPolicyYaml, authenticationConfigurationYaml, etcdUrl, flagValue, renderFlags } from '../control-plane';
+import {
+  ETCD_CLIENT_PORT, apiServerContainerParts, apiServerFlags, auditPolicyYaml, authenticationConfigurationYaml, containerSecurityContext,
+  etcdUrl, flagValue, kubernetesImage, renderFlags,
+} from '../control-plane';
 import { HostPaths } from '../pki/paths';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
-import { SelfHostedComponentProps, containerSecurity, controlPlaneLabels, controlPlanePodSpec, httpsProbe } from './_workload';
+import { SelfHostedComponentProps, controlPlaneLabels, controlPlanePodSpec } from './_workload';
 import { API_SERVER_SECRET_KEYS, CONFIG_DIR, SECRETS_DIR, SelfHostedTlsAssets, apiServerPaths, secretData } from './tls';
 
 /** Properties of `SelfHostedApiServer`. */
@@ -42,22 +45,22 @@ export class SelfHostedApiServer extends Construct {
     const spec = this.cluster = resolveSpec(props.cluster);
     const labels = this.labels;
     const port = spec.apiServerPort;
-    this.image = props.image ?? `${spec.imageRegistry}/kube-apiserver:${spec.kubernetesVersion}`;
+    this.image = props.image ?? kubernetesImage(spec.imageRegistry, 'kube-apiserver', spec.kubernetesVersion);
 
     const data = secretData(props.tls, API_SERVER_SECRET_KEYS);
-    const paths = { ...apiServerPaths(SECRETS_DIR, CONFIG_DIR) };
-    if (props.encryptionConfiguration !== undefined) {
+    const encrypted = props.encryptionConfiguration !== undefined;
+    if (encrypted) {
       if (!/kind:\s*EncryptionConfiguration/.test(props.encryptionConfiguration)) {
         throw new Error('encryptionConfiguration: not an EncryptionConfiguration document');
       }
       data['encryption-config.yaml'] = props.encryptionConfiguration;
-      Object.assign(paths, { encryptionConfig: `${SECRETS_DIR}/encryption-config.yaml` });
     }
     const flags = apiServerFlags(spec, {
       advertiseAddress: '$(POD_IP)',
       etcdServers: spec.masters.map((m) => etcdUrl(m.ip, ETCD_CLIENT_PORT)),
-      paths,
+      paths: apiServerPaths(SECRETS_DIR, CONFIG_DIR, encrypted),
     });
+    const container = apiServerContainerParts(undefined, port);
     this.args = renderFlags(flags, props.extraArgs, props.removeArgs);
 
     serviceAccount(this, 'kube-apiserver', KUBE_SYSTEM, labels);
@@ -94,12 +97,12 @@ export class SelfHostedApiServer extends Construct {
               command: ['kube-apiserver'],
               args: this.args,
               env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-              ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }],
-              livenessProbe: httpsProbe('/livez', port, { initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 8 }),
-              readinessProbe: httpsProbe('/readyz', port, { periodSeconds: 1, failureThreshold: 3 }),
-              startupProbe: httpsProbe('/livez', port, { initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 24 }),
-              resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('250m') } },
-              securityContext: containerSecurity(port < 1024 ? ['NET_BIND_SERVICE'] : []),
+              ports: container.ports,
+              livenessProbe: container.probes.liveness,
+              readinessProbe: container.probes.readiness,
+              startupProbe: container.probes.startup,
+              resources: props.resources ?? container.resources,
+              securityContext: containerSecurityContext(container.addCapabilities),
               volumeMounts: [
                 { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true },
                 { name: 'config', mountPath: CONFIG_DIR, readOnly: true },

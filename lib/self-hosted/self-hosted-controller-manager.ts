@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount } from '../addons/_common';
-import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, flagValue, renderFlags } from '../control-plane';
+import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, flagValue, kubernetesImage, renderFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment, minAvailableOne } from './_workload';
 import { CONTROLLER_MANAGER_SECRET_KEYS, SECRETS_DIR, SelfHostedTlsAssets, controllerManagerPaths, secretData } from './tls';
@@ -41,7 +41,7 @@ export class SelfHostedControllerManager extends Construct {
     const spec = this.cluster = resolveSpec(props.cluster);
     const labels = this.labels;
     this.replicas = checkPositive('replicas', props.replicas ?? 2);
-    this.image = props.image ?? `${spec.imageRegistry}/kube-controller-manager:${spec.kubernetesVersion}`;
+    this.image = props.image ?? kubernetesImage(spec.imageRegistry, 'kube-controller-manager', spec.kubernetesVersion);
     const flags = controllerManagerFlags(spec, controllerManagerPaths(SECRETS_DIR, ''));
     // Not on the host network: 127.0.0.1 would be the pod's own loopback, out of the kubelet probe's reach; bind
     // the pod IP only (the probe's default host), never 0.0.0.0.

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount } from '../addons/_common';
-import { SCHEDULER_PORT, flagValue, renderFlags, schedulerFlags } from '../control-plane';
+import { SCHEDULER_PORT, flagValue, kubernetesImage, renderFlags, schedulerFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment, minAvailableOne } from './_workload';
 import { IN_CLUSTER_DROPPED_FLAGS } from './self-hosted-controller-manager';
@@ -34,7 +34,7 @@ export class SelfHostedScheduler extends Construct {
     const spec = this.cluster = resolveSpec(props.cluster);
     const labels = this.labels;
     this.replicas = checkPositive('replicas', props.replicas ?? 2);
-    this.image = props.image ?? `${spec.imageRegistry}/kube-scheduler:${spec.kubernetesVersion}`;
+    this.image = props.image ?? kubernetesImage(spec.imageRegistry, 'kube-scheduler', spec.kubernetesVersion);
     const flags = schedulerFlags(spec, '');
     flags['bind-address'] = '$(POD_IP)'; // pod network: see SelfHostedControllerManager
     this.args = renderFlags(flags, props.extraArgs, [...IN_CLUSTER_DROPPED_FLAGS, ...(props.removeArgs ?? [])]);

@@ -73,8 +73,11 @@ export function secretData(tls: SelfHostedTlsAssets, keys: readonly (keyof SelfH
   }));
 }
 
-/** The API server's file paths in a directory of bootkube-named files (`dir`) plus its configuration directory. */
-export function apiServerPaths(dir: string, configDir?: string): ApiServerPaths {
+/**
+ * The API server's file paths in a directory of bootkube-named files (`dir`) plus its configuration directory and,
+ * with `encryptionConfig`, the encryption configuration `encryption-config.yaml` in `dir`.
+ */
+export function apiServerPaths(dir: string, configDir?: string, encryptionConfig = false): ApiServerPaths {
   const f = (name: string) => `${dir}/${name}`;
   return {
     caCert: f(TlsFiles.caCrt),
@@ -95,6 +98,7 @@ export function apiServerPaths(dir: string, configDir?: string): ApiServerPaths 
       auditLogDir: HostPaths.auditLogDir,
       authenticationConfig: `${configDir}/authentication-config.yaml`,
     } : {}),
+    ...(encryptionConfig ? { encryptionConfig: f('encryption-config.yaml') } : {}),
   };
 }
 
