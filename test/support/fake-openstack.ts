@@ -49,11 +49,6 @@ export class FakeOpenStack {
     this.put('floatingips', { id: 'fip-4444', floating_ip_address: '10.47.40.33', floating_network_id: 'ext-0000', port_id: null, fixed_ip_address: null, status: 'DOWN', router_id: null, description: '' });
   }
 
-  /** `http://127.0.0.1:<port>` once started. */
-  get url(): string {
-    return this.base;
-  }
-
   async start(): Promise<string> {
     this.server = http.createServer((req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -85,11 +80,6 @@ export class FakeOpenStack {
   put(coll: string, obj: Obj): Obj {
     (this.store[coll] ??= new Map()).set(obj.id, obj);
     return obj;
-  }
-
-  /** Sets the provisioning status of every load balancer. */
-  setLbStatus(status: string): void {
-    for (const lb of this.list('loadbalancers')) lb.provisioning_status = status;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
