@@ -87,6 +87,19 @@ export function spreadOverNodes(labels: Record<string, string>): k8s.Affinity {
   };
 }
 
+/** A PodDisruptionBudget keeping at least one of `labels`' pods. */
+export function minAvailableOne(scope: Construct, id: string, name: string, namespace: string, labels: Record<string, string>): k8s.KubePodDisruptionBudget {
+  return new k8s.KubePodDisruptionBudget(scope, id, {
+    metadata: { name, namespace, labels },
+    spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: labels } },
+  });
+}
+
+/** The Pod Security admission labels (enforce, audit and warn) of a namespace at `level`. */
+export function podSecurityLabels(level: string): Record<string, string> {
+  return Object.fromEntries(['enforce', 'audit', 'warn'].map((mode) => [`pod-security.kubernetes.io/${mode}`, level]));
+}
+
 /** A reference to a ServiceAccount by name, for cdk8s-plus workloads (creates no object). */
 export function serviceAccountRef(scope: Construct, name: string): kplus.IServiceAccount {
   return kplus.ServiceAccount.fromServiceAccountName(scope, `${name}-ref`, name);

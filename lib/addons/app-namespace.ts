@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { DNS_LABEL } from '../spec/validate';
+import { podSecurityLabels } from './_common';
 
 /** Pod Security Standards levels. */
 export enum PodSecurityLevel {
@@ -23,7 +25,6 @@ export interface AppNamespaceProps {
   readonly labels?: Record<string, string>;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const RESERVED = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /** A namespace for the user's applications, with Pod Security admission labels (enforce, audit and warn). */
@@ -38,9 +39,8 @@ export class AppNamespace extends Construct {
     if (RESERVED.includes(props.name)) throw new Error(`name: '${props.name}' is a built-in namespace`);
     this.name = props.name;
     this.podSecurity = props.podSecurity ?? PodSecurityLevel.RESTRICTED;
-    const pss = Object.fromEntries(['enforce', 'audit', 'warn'].map((m) => [`pod-security.kubernetes.io/${m}`, this.podSecurity]));
     this.namespace = new k8s.KubeNamespace(this, 'namespace', {
-      metadata: { name: this.name, labels: { ...props.labels, ...pss } },
+      metadata: { name: this.name, labels: { ...props.labels, ...podSecurityLabels(this.podSecurity) } },
     });
   }
 }

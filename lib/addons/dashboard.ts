@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
   CONTROL_PLANE_TOLERATION, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_SECCOMP, bindClusterRole, bindRole, checkImage,
-  finishWorkload, serviceAccount, serviceAccountRef,
+  finishWorkload, podSecurityLabels, serviceAccount, serviceAccountRef,
 } from './_common';
 import { PodSecurityLevel } from './app-namespace';
 import { RETIRED_ANNOTATION } from './heapster';
@@ -55,9 +55,8 @@ export class Dashboard extends Construct {
     const labels = this.labels;
     const annotations = { [RETIRED_ANNOTATION]: 'Kubernetes Dashboard was archived on 2026-01-21; use Headlamp' };
     const sa = { name: 'kubernetes-dashboard', namespace: ns };
-    const pss = Object.fromEntries(['enforce', 'audit', 'warn'].map((m) => [`pod-security.kubernetes.io/${m}`, PodSecurityLevel.RESTRICTED]));
 
-    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: ns, labels: { ...labels, ...pss }, annotations } });
+    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: ns, labels: { ...labels, ...podSecurityLabels(PodSecurityLevel.RESTRICTED) }, annotations } });
     serviceAccount(this, 'kubernetes-dashboard', ns, labels);
     new k8s.KubeService(this, 'service', {
       metadata: { name: 'kubernetes-dashboard', namespace: ns, labels },

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
   KUBE_SYSTEM, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_SECCOMP, bindClusterRole, bindRole, checkImage, checkPositive,
-  finishWorkload, serviceAccount, serviceAccountRef, spreadOverNodes,
+  finishWorkload, minAvailableOne, serviceAccount, serviceAccountRef, spreadOverNodes,
 } from './_common';
 import { AddonImages } from './images';
 
@@ -126,11 +126,6 @@ export class MetricsServer extends Construct {
       securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
       containerSecurityContexts: [{ ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 1000 }],
     });
-    if (replicas > 1) {
-      new k8s.KubePodDisruptionBudget(this, 'pdb', {
-        metadata: { name: 'metrics-server', namespace: ns, labels },
-        spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: labels } },
-      });
-    }
+    if (replicas > 1) minAvailableOne(this, 'pdb', 'metrics-server', ns, labels);
   }
 }

@@ -1,7 +1,7 @@
 // Private helpers of the self-hosted control-plane workloads (L1 objects, like the static pods they replace).
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP, spreadOverNodes } from '../addons/_common';
+import { CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP, spreadOverNodes } from '../addons/_common';
 import { containerSecurityContext, httpProbe } from '../control-plane';
 import { ClusterSpec, ResolvedClusterSpec } from '../spec';
 
@@ -45,17 +45,6 @@ export function controlPlanePodSpec(): Pick<k8s.PodSpec, 'nodeSelector' | 'toler
     securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
   };
 }
-
-/** A PodDisruptionBudget keeping at least one replica of `labels`' pods. */
-export function minAvailableOne(scope: Construct, name: string, labels: Record<string, string>): k8s.KubePodDisruptionBudget {
-  return new k8s.KubePodDisruptionBudget(scope, 'disruption-budget', {
-    metadata: { name, namespace: KUBE_SYSTEM, labels },
-    spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: labels } },
-  });
-}
-
-/** Required anti-affinity would leave a rollout stuck with 2 replicas on 2 masters; prefer spreading instead. */
-export { spreadOverNodes } from '../addons/_common';
 
 /** What differs between the self-hosted controller manager and scheduler Deployments. */
 export interface LeaderElectedDeploymentOptions {

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount } from '../addons/_common';
+import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, minAvailableOne, serviceAccount } from '../addons/_common';
 import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, flagValue, kubernetesImage, renderFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
-import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment, minAvailableOne } from './_workload';
+import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment } from './_workload';
 import { CONTROLLER_MANAGER_SECRET_KEYS, SECRETS_DIR, SelfHostedTlsAssets, controllerManagerPaths, secretData } from './tls';
 
 /** Properties of `SelfHostedControllerManager`. */
@@ -58,7 +58,7 @@ export class SelfHostedControllerManager extends Construct {
       type: 'Opaque',
       stringData: secretData(props.tls, CONTROLLER_MANAGER_SECRET_KEYS),
     });
-    this.disruptionBudget = minAvailableOne(this, 'kube-controller-manager', labels);
+    this.disruptionBudget = minAvailableOne(this, 'disruption-budget', 'kube-controller-manager', KUBE_SYSTEM, labels);
 
     this.deployment = leaderElectedDeployment(this, {
       component: 'kube-controller-manager', labels, replicas: this.replicas, image: this.image, args: this.args,

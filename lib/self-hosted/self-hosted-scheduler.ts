@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, serviceAccount } from '../addons/_common';
+import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, minAvailableOne, serviceAccount } from '../addons/_common';
 import { SCHEDULER_PORT, flagValue, kubernetesImage, renderFlags, schedulerFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
-import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment, minAvailableOne } from './_workload';
+import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment } from './_workload';
 import { IN_CLUSTER_DROPPED_FLAGS } from './self-hosted-controller-manager';
 
 /** Properties of `SelfHostedScheduler`. */
@@ -45,7 +45,7 @@ export class SelfHostedScheduler extends Construct {
     bindClusterRole(this, 'volume-scheduler', 'kube-scheduler:volume-scheduler', 'system:volume-scheduler', sa, labels);
     bindRole(this, 'auth-reader', 'kube-scheduler:extension-apiserver-authentication-reader', KUBE_SYSTEM,
       { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, sa, labels);
-    this.disruptionBudget = minAvailableOne(this, 'kube-scheduler', labels);
+    this.disruptionBudget = minAvailableOne(this, 'disruption-budget', 'kube-scheduler', KUBE_SYSTEM, labels);
 
     this.deployment = leaderElectedDeployment(this, {
       component: 'kube-scheduler', labels, replicas: this.replicas, image: this.image, args: this.args, port: SCHEDULER_PORT,
