@@ -2,31 +2,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { buildProgram } from '../../lib/cli/hacp';
 import { renderBootkubeUnit, renderHaproxyConfig, renderKeepalivedConfig, renderKubeletConfig, renderKubeletUnit, renderOctaviaPlan } from '../../lib/host';
 import * as crypto from 'crypto';
 import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki, seedPkiState } from '../support/fixture-pki';
-
-/** Runs hacp in-process; returns exit code, stdout and stderr. */
-async function hacp(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = { ...process.env };
-  const so = jest.spyOn(process.stdout, 'write').mockImplementation((s: any) => (out.push(String(s)), true));
-  const se = jest.spyOn(process.stderr, 'write').mockImplementation((s: any) => (err.push(String(s)), true));
-  process.exitCode = undefined;
-  try {
-    Object.assign(process.env, env);
-    await buildProgram().parseAsync(['node', 'hacp', ...args], { from: 'node' });
-    return { code: Number(process.exitCode ?? 0), out: out.join(''), err: err.join('') };
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-    process.env = saved;
-    process.exitCode = undefined;
-  }
-}
+import { hacp } from '../support/hacp';
 
 describe('hacp kubelet-unit', () => {
   let dir: string;

@@ -8,9 +8,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { OctaviaDriver, OctaviaError } from '../../lib/host';
-import { buildProgram } from '../../lib/cli/hacp';
 import { STATIC_EXAMPLE_CLUSTER } from '../../lib/spec';
 import { FakeOpenStack } from '../support/fake-openstack';
+import { hacp } from '../support/hacp';
 
 const haveCli = spawnSync('openstack', ['--version']).status === 0;
 const describeCli = haveCli ? describe : describe.skip;
@@ -69,20 +69,11 @@ describeCli('Octavia apply with the real openstack CLI', () => {
 
     // Second run, through the CLI: looks everything up, changes nothing.
     const before = fake.requests.length;
-    const out: string[] = [];
-    const saved = { ...process.env };
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((s: any) => (out.push(String(s)), true));
-    try {
-      Object.assign(process.env, fake.env(home));
-      await buildProgram().parseAsync(['node', 'hacp', 'lb', 'apply', '--example', 'static', '--poll-interval', '0'], { from: 'node' });
-    } finally {
-      write.mockRestore();
-      process.env = saved;
-    }
-    expect(process.exitCode ?? 0).toBe(0);
+    const { code, out } = await hacp(['lb', 'apply', '--example', 'static', '--poll-interval', '0'], fake.env(home));
+    expect(code).toBe(0);
     expect(fake.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
-    expect(out.join('')).toContain('[3/8] member master0 10.180.0.10:6443: exists (id ');
-    expect(out.join('')).toContain('done: nothing to create, everything exists');
+    expect(out).toContain('[3/8] member master0 10.180.0.10:6443: exists (id ');
+    expect(out).toContain('done: nothing to create, everything exists');
   }), 240_000);
 
   test('a load balancer that goes to ERROR fails with a clear message', () => withFake(async (fake) => {

@@ -1,36 +1,15 @@
-import { Command } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { registerPkiCommands } from '../../lib/cli/pki-command';
 import { STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki, seedPkiState } from '../support/fixture-pki';
+import { hacp } from '../support/hacp';
 
 let root: string;
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-pki-cli-'));
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-/** Runs `hacp <args>` in-process; returns stdout, stderr and the exit code. */
-async function hacp(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = new Command('hacp').exitOverride();
-  registerPkiCommands(program);
-  let out = '';
-  let err = '';
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += s), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += s), true));
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'hacp', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
-}
 
 async function seeded(name: string): Promise<string> {
   const dir = path.join(root, name);
@@ -40,7 +19,7 @@ async function seeded(name: string): Promise<string> {
 
 test('status: a table of every certificate, exit 0 when all are OK', async () => {
   const dir = await seeded('ok');
-  const { out, code } = await hacp('pki', 'status', '--example', 'static', '--dir', dir);
+  const { out, code } = await hacp(['pki', 'status', '--example', 'static', '--dir', dir]);
   expect(code).toBe(0);
   const lines = out.split('\n');
   expect(lines[0]).toBe(`PKI state: ${dir}`);
@@ -57,7 +36,7 @@ test('status --json, and a non-zero exit with the reason when something is wrong
   fs.unlinkSync(path.join(dir, 'nodes/master2/etcd-peer.crt'));
   fs.unlinkSync(path.join(dir, 'nodes/master2/etcd-peer.key'));
   fs.writeFileSync(path.join(dir, 'front-proxy-client.crt'), 'not a certificate');
-  const { out, code } = await hacp('pki', 'status', '--dir', dir, '--json');
+  const { out, code } = await hacp(['pki', 'status', '--dir', dir, '--json']);
   expect(code).toBe(1);
   const rows = JSON.parse(out).certificates;
   expect(rows.find((r: any) => r.name === 'etcd/peer (master2)')).toMatchObject({ state: 'missing', file: 'nodes/master2/etcd-peer.crt' });
@@ -65,13 +44,13 @@ test('status --json, and a non-zero exit with the reason when something is wrong
   expect(rows.find((r: any) => r.name === 'apiserver (master0)')).toMatchObject({
     state: 'ok', subject: 'CN=kube-apiserver', issuer: 'CN=kubernetes', keyBits: 2048, sans: expect.arrayContaining(['IP:10.180.1.1']),
   });
-  const table = await hacp('pki', 'status', '--dir', dir);
+  const table = await hacp(['pki', 'status', '--dir', dir]);
   expect(table.code).toBe(1);
   expect(table.out).toMatch(/etcd\/peer \(master2\)\s+-\s+-\s+-\s+-\s+-\s+missing: not in the state directory/);
   expect(table.out).toMatch(/2 of 32 need attention/);
 
   // renew refuses to paper over the corrupt file, and says which and why.
-  const renew = await hacp('pki', 'renew', '--dir', dir);
+  const renew = await hacp(['pki', 'renew', '--dir', dir]);
   expect(renew.code).toBe(1);
   expect(renew.err).toMatch(/front-proxy-client: front-proxy-client.crt is not a readable certificate/);
 });
@@ -87,7 +66,7 @@ test('renew re-issues what the spec changed, then reports nothing to do', async 
     'pki: {validityDays: 200}', // not a reason to re-issue by itself
     'extraCertSans: [10.47.40.34]',
   ].join('\n'));
-  const first = await hacp('pki', 'renew', '--cluster', cluster, '--dir', dir);
+  const first = await hacp(['pki', 'renew', '--cluster', cluster, '--dir', dir]);
   expect(first.code).toBe(0);
   expect(first.out.trim().split('\n').sort()).toEqual([
     'issued apiserver (master0): SANs changed: +IP:10.47.40.34',
@@ -95,19 +74,14 @@ test('renew re-issues what the spec changed, then reports nothing to do', async 
     'issued apiserver (master2): SANs changed: +IP:10.47.40.34',
     'issued bootkube tls/apiserver: SANs changed: +IP:10.47.40.34',
   ]);
-  const second = await hacp('pki', 'renew', '--cluster', cluster, '--dir', dir);
+  const second = await hacp(['pki', 'renew', '--cluster', cluster, '--dir', dir]);
   expect(second.out).toBe(`${dir}: nothing to do, every certificate is valid\n`);
-  expect((await hacp('pki', 'status', '--cluster', cluster, '--dir', dir)).code).toBe(0);
+  expect((await hacp(['pki', 'status', '--cluster', cluster, '--dir', dir])).code).toBe(0);
 }, 60_000);
 
 test('the state directory defaults to $HACP_PKI_DIR/<cluster name>', async () => {
   await seeded('env/kubernetes');
-  process.env.HACP_PKI_DIR = path.join(root, 'env');
-  try {
-    const { out, code } = await hacp('pki', 'status');
-    expect(out.split('\n')[0]).toBe(`PKI state: ${path.join(root, 'env', 'kubernetes')}`);
-    expect(code).toBe(0);
-  } finally {
-    delete process.env.HACP_PKI_DIR;
-  }
+  const { out, code } = await hacp(['pki', 'status'], { HACP_PKI_DIR: path.join(root, 'env') });
+  expect(out.split('\n')[0]).toBe(`PKI state: ${path.join(root, 'env', 'kubernetes')}`);
+  expect(code).toBe(0);
 });

@@ -1,25 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildProgram } from '../../lib/cli/hacp';
+import { hacp } from '../support/hacp';
 import { editYaml, writeTree } from './_fixture';
-
-async function hacp(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: any) => { out += s; return true; });
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: any) => { err += s; return true; });
-  process.exitCode = 0;
-  try {
-    await buildProgram().parseAsync(['node', 'hacp', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
-}
 
 describe('hacp verify', () => {
   const dirs: string[] = [];
@@ -28,11 +11,11 @@ describe('hacp verify', () => {
   test('exit 0 on a clean tree, report grouped by file', async () => {
     const dir = writeTree();
     dirs.push(dir);
-    const r = await hacp('verify', dir, '--example', 'static');
+    const r = await hacp(['verify', dir, '--example', 'static']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^static-pods\/master0\/kube-apiserver\.yaml\n {2}warning security\/1\.2\.3: /);
     expect(r.out).toMatch(/0 errors, 5 warnings\n$/);
-    expect((await hacp('verify', dir, '--example', 'static', '--strict')).code).toBe(1);
+    expect((await hacp(['verify', dir, '--example', 'static', '--strict'])).code).toBe(1);
   });
 
   test('exit 1 with findings; --json for machines', async () => {
@@ -40,7 +23,7 @@ describe('hacp verify', () => {
       pod.spec.containers[0].args.push('--insecure-port=0');
     }));
     dirs.push(dir);
-    const r = await hacp('verify', dir, '--example', 'static', '--json');
+    const r = await hacp(['verify', dir, '--example', 'static', '--json']);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.out);
     expect(report.errors).toBe(1);
@@ -51,12 +34,12 @@ describe('hacp verify', () => {
 
   test('exit 2 when it cannot run', async () => {
     const missing = path.join(os.tmpdir(), 'hacp-verify-does-not-exist');
-    const r = await hacp('verify', missing);
+    const r = await hacp(['verify', missing]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('no such directory');
     const dir = writeTree();
     dirs.push(dir);
-    expect((await hacp('verify', dir, '--checks', 'schema,style')).code).toBe(2);
-    expect((await hacp('verify', dir, '--cluster', path.join(dir, 'nope.yaml'))).code).not.toBe(0);
+    expect((await hacp(['verify', dir, '--checks', 'schema,style'])).code).toBe(2);
+    expect((await hacp(['verify', dir, '--cluster', path.join(dir, 'nope.yaml')])).code).not.toBe(0);
   });
 });
