@@ -80,10 +80,11 @@ export function manifestFileFor(obj: any): string {
 export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAssets, options: BootkubeOptions = {}): BootkubeManifests {
   const app = new App();
   const manifests = new Chart(app, 'manifests');
+  const encryptionConfiguration = options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined;
   new SelfHostedControlPlane(manifests, 'control-plane', {
     cluster: spec,
     tls,
-    apiServer: options.encryptionKey ? { encryptionConfiguration: renderEncryptionConfiguration(options.encryptionKey) } : undefined,
+    apiServer: encryptionConfiguration ? { encryptionConfiguration } : undefined,
   });
   addAddons(manifests, spec, options);
 
@@ -91,7 +92,7 @@ export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAsset
   const bcp = new BootstrapControlPlane(bootstrap, 'bootstrap', {
     cluster: spec,
     master: options.bootstrapMaster,
-    encryptionConfiguration: options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined,
+    encryptionConfiguration,
   });
 
   const out: BootkubeManifests = {};
