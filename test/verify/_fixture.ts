@@ -1,6 +1,7 @@
 /**
  * Test fixture: a clean static-pod tree for one master of the static example (the real control-plane constructs,
- * plus a PKI made here with throw-away keys), written into a temp dir.
+ * plus the shared test PKI of `fixturePki()`), written into a temp dir. Call `prepareCleanTree()` in `beforeAll`
+ * first. `issue()` makes deliberately defective certificates with throw-away keys.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -11,20 +12,18 @@ import * as forge from 'node-forge';
 import { parseAllDocuments } from 'yaml';
 import { ControlPlaneRbac, StaticControlPlane, renderEncryptionConfiguration } from '../../lib/control-plane';
 import { ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
+import { fixturePki } from '../support/fixture-pki';
 
 export const SPEC: ResolvedClusterSpec = resolveSpec(STATIC_EXAMPLE_CLUSTER);
 export const MASTER = SPEC.masters[0];
 
 interface Issued { certPem: string; keyPem: string; cert: forge.pki.Certificate; key: forge.pki.PrivateKey }
 
-const keys: forge.pki.rsa.KeyPair[] = [];
 /** RSA keys from node's fast generator, converted for forge. */
 function keyPair(): forge.pki.rsa.KeyPair {
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const priv = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
-  const pair = { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e) };
-  keys.push(pair);
-  return pair;
+  return { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e) };
 }
 
 export function issue(cn: string, opts: { ca?: Issued; isCa?: boolean; sans?: string[]; days?: number; org?: string; key?: forge.pki.rsa.KeyPair } = {}): Issued {
@@ -48,53 +47,32 @@ export function issue(cn: string, opts: { ca?: Issued; isCa?: boolean; sans?: st
   return { cert, key: kp.privateKey, certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(kp.privateKey) };
 }
 
-function kubeconfig(ca: Issued, user: Issued, name: string, server: string): string {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  return Yaml.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': `${name}@kubernetes`,
-    clusters: [{ name: 'kubernetes', cluster: { server, 'certificate-authority-data': b64(ca.certPem) } }],
-    contexts: [{ name: `${name}@kubernetes`, context: { cluster: 'kubernetes', user: name } }],
-    users: [{ name, user: { 'client-certificate-data': b64(user.certPem), 'client-key-data': b64(user.keyPem) } }],
-  });
-}
-
-/** The PKI and kubeconfigs of one master, as `relative path → [content, mode]`. */
-function pkiFiles(): Record<string, [string, number]> {
-  const d = SPEC.networking.clusterDomain;
-  const ca = issue('kubernetes', { isCa: true, days: 3650, sans: ['kubernetes'] });
-  const fp = issue('front-proxy-ca', { isCa: true, days: 3650 });
-  const etcdCa = issue('etcd-ca', { isCa: true, days: 3650 });
+/**
+ * The PKI and kubeconfigs of one master, as `relative path → [content, mode]`: its `masterFiles()` from the shared
+ * test PKI, plus the etcd and front-proxy CA keys (tests re-sign with them).
+ */
+async function pkiFiles(): Promise<Record<string, [string, number]>> {
+  const pki = await fixturePki(SPEC);
   const files: Record<string, [string, number]> = {};
-  const put = (name: string, i: Issued) => {
-    files[`pki/${name}.crt`] = [i.certPem, 0o644];
-    files[`pki/${name}.key`] = [i.keyPem, 0o600];
-  };
-  put('ca', ca);
-  put('front-proxy-ca', fp);
-  put('etcd/ca', etcdCa);
-  put('apiserver', issue('kube-apiserver', { ca, sans: [MASTER.name, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${d}`, SPEC.apiServiceIp, MASTER.ip, SPEC.apiEndpoint.host] }));
-  put('apiserver-kubelet-client', issue('kube-apiserver-kubelet-client', { ca, org: 'kubeadm:cluster-admins' }));
-  put('front-proxy-client', issue('front-proxy-client', { ca: fp }));
-  put('apiserver-etcd-client', issue('kube-apiserver-etcd-client', { ca: etcdCa }));
-  put('etcd/server', issue(MASTER.name, { ca: etcdCa, sans: [MASTER.name, 'localhost', MASTER.ip, '127.0.0.1'] }));
-  put('etcd/peer', issue(MASTER.name, { ca: etcdCa, sans: [MASTER.name, 'localhost', MASTER.ip, '127.0.0.1'] }));
-  put('etcd/healthcheck-client', issue('kube-etcd-healthcheck-client', { ca: etcdCa }));
-  const sa = keyPair();
-  files['pki/sa.key'] = [forge.pki.privateKeyToPem(sa.privateKey), 0o600];
-  files['pki/sa.pub'] = [forge.pki.publicKeyToPem(sa.publicKey), 0o644];
-  const local = `https://${MASTER.ip}:${SPEC.apiServerPort}`;
-  files['admin.conf'] = [kubeconfig(ca, issue('kubernetes-admin', { ca, org: 'kubeadm:cluster-admins' }), 'kubernetes-admin', SPEC.apiServerUrl), 0o600];
-  files['super-admin.conf'] = [kubeconfig(ca, issue('kubernetes-super-admin', { ca, org: 'system:masters' }), 'kubernetes-super-admin', SPEC.apiServerUrl), 0o600];
-  files['controller-manager.conf'] = [kubeconfig(ca, issue('system:kube-controller-manager', { ca }), 'system:kube-controller-manager', local), 0o600];
-  files['scheduler.conf'] = [kubeconfig(ca, issue('system:kube-scheduler', { ca }), 'system:kube-scheduler', local), 0o600];
+  for (const f of pki.masterFiles(MASTER.name)) files[f.path] = [f.content, f.mode];
+  const state = pki.snapshot();
+  files['pki/etcd/ca.key'] = [state['etcd/ca.key'], 0o600];
+  files['pki/front-proxy-ca.key'] = [state['front-proxy-ca.key'], 0o600];
   return files;
 }
 
+let masterPki: Record<string, [string, number]> | undefined;
 let cached: Record<string, [string, number]> | undefined;
+
+/** Loads the PKI of the clean tree; `await` it in `beforeAll` before `cleanTreeFiles()` or `writeTree()`. */
+export async function prepareCleanTree(): Promise<void> {
+  masterPki ??= await pkiFiles();
+}
 
 /** The clean tree's files (built once per test file): `static-pods/master0/...`, `static-pods/cluster/rbac.yaml`. */
 export function cleanTreeFiles(): Record<string, [string, number]> {
   if (cached) return cached;
+  if (!masterPki) throw new Error('call prepareCleanTree() in beforeAll first');
   const chart = new Chart(Testing.app(), 'master0');
   // CIS 1.2.30 (Automated) until the API server sets it by default.
   const apiServer = { extraArgs: { 'service-account-extend-token-expiration': 'false' } };
@@ -104,7 +82,7 @@ export function cleanTreeFiles(): Record<string, [string, number]> {
   for (const obj of chart.toJson()) files[`${m}/${obj.metadata.name}.yaml`] = [Yaml.stringify(obj), 0o600];
   for (const f of cp.hostFiles()) files[`${m}/${f.path}`] = [f.content, f.mode];
   files[`${m}/apiserver/encryption-config.yaml`] = [renderEncryptionConfiguration(crypto.randomBytes(32).toString('base64')), 0o600];
-  for (const [rel, v] of Object.entries(pkiFiles())) files[`${m}/${rel}`] = v;
+  for (const [rel, v] of Object.entries(masterPki)) files[`${m}/${rel}`] = v;
   const cluster = new Chart(Testing.app(), 'cluster');
   new ControlPlaneRbac(cluster, 'rbac');
   files['static-pods/cluster/rbac.yaml'] = [Yaml.stringify(...cluster.toJson()), 0o644];

@@ -2,7 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { hacp } from '../support/hacp';
-import { editYaml, writeTree } from './_fixture';
+import { editYaml, prepareCleanTree, writeTree } from './_fixture';
+
+beforeAll(prepareCleanTree);
 
 describe('hacp verify', () => {
   const dirs: string[] = [];

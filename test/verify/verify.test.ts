@@ -2,10 +2,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Finding, HacpVerifyValidation, VerifyReport, exitCodeOf, formatReport, verifyTree } from '../../lib/verify';
-import { SPEC, editYaml, issue, loadIssued, writeTree } from './_fixture';
+import { SPEC, editYaml, issue, loadIssued, prepareCleanTree, writeTree } from './_fixture';
 
 const M = 'static-pods/master0';
 const dirs: string[] = [];
+beforeAll(prepareCleanTree);
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 function verify(change?: Parameters<typeof writeTree>[0]): VerifyReport {
