@@ -34,8 +34,15 @@ export interface CertEntry {
 /** State path of the service-account key pair (`sa.key`, `sa.pub`). */
 export const SA_ID = 'sa';
 
-/** Every certificate the cluster needs, CAs first. */
-export function certCatalog(spec: ResolvedClusterSpec): CertEntry[] {
+/** Every certificate the cluster needs, CAs first. Computed once per (immutable) resolved spec. */
+export function certCatalog(spec: ResolvedClusterSpec): readonly CertEntry[] {
+  let catalog = CATALOGS.get(spec);
+  if (!catalog) CATALOGS.set(spec, (catalog = buildCatalog(spec)));
+  return catalog;
+}
+const CATALOGS = new WeakMap<ResolvedClusterSpec, readonly CertEntry[]>();
+
+function buildCatalog(spec: ResolvedClusterSpec): CertEntry[] {
   const entry = (id: string, name: string, profile: CertProfile, signer: CaId | undefined, cn: string,
     o: string[] = [], sans: string[] = []): CertEntry => {
     const dns: string[] = [];

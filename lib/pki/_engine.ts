@@ -41,7 +41,8 @@ export function statePaths(spec: ResolvedClusterSpec): string[] {
   return [...certCatalog(spec).flatMap((e) => [`${e.id}.crt`, `${e.id}.key`]), `${SA_ID}.key`, `${SA_ID}.pub`, VERIFIED_FILE];
 }
 
-function digest(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): Map<string, string> {
+/** Each pair's digest (its CA certificate, certificate and key; sa.key and sa.pub), by catalog id. */
+export function pairDigests(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): Map<string, string> {
   const out = new Map<string, string>();
   const hash = (...parts: (string | undefined)[]) =>
     parts.some((p) => p === undefined) ? undefined : crypto.createHash('sha256').update(parts.join('\0')).digest('hex');
@@ -54,20 +55,20 @@ function digest(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): 
   return out;
 }
 
-/** The content of `VERIFIED_FILE` for a state in which every pair has been checked. */
-export function verifiedFile(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): string {
-  return `${JSON.stringify({ version: 1, sha256: Object.fromEntries([...digest(spec, files)].sort()) }, null, 1)}\n`;
+/** The content of `VERIFIED_FILE` for a state in which every pair has been checked (`digests`: `pairDigests()`). */
+export function verifiedFile(digests: ReadonlyMap<string, string>): string {
+  return `${JSON.stringify({ version: 1, sha256: Object.fromEntries([...digests].sort()) }, null, 1)}\n`;
 }
 
-/** The pairs whose digest matches `VERIFIED_FILE`. */
-export function trustedPairs(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): Set<string> {
+/** The pairs whose digest (`pairDigests()` of `files`) matches the one `VERIFIED_FILE` in `files` records. */
+export function trustedPairs(digests: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): Set<string> {
   let recorded: Record<string, string> = {};
   try {
     recorded = JSON.parse(files.get(VERIFIED_FILE) ?? '{}').sha256 ?? {};
   } catch {
     // unreadable: check everything
   }
-  return new Set([...digest(spec, files)].filter(([id, d]) => recorded[id] === d).map(([id]) => id));
+  return new Set([...digests].filter(([id, d]) => recorded[id] === d).map(([id]) => id));
 }
 
 /** Private key paths (mode 0600). */

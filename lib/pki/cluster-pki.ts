@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSpec, ResolvedClusterSpec, findMaster, resolveSpec, urlHost } from '../spec';
 import { CA_IDS, SA_ID } from './_catalog';
-import { Action, Assessment, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, plan, renewalWindowDays, statePaths, trustedPairs, verifiedFile } from './_engine';
+import { Action, Assessment, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, pairDigests, plan, renewalWindowDays, statePaths, trustedPairs, verifiedFile } from './_engine';
 import { inspectCertificate, inspectPrivateKey } from './_crypto';
 import { StateWrite, commit, applyJournal, readState, withLock } from './_state';
 import { KubeconfigCredentials, renderKubeconfig } from './kubeconfig';
@@ -126,7 +126,8 @@ export class ClusterPki {
       const imported = options.byoCaDir ? importByoCa(options.byoCaDir, view.files) : {};
       const files = new Map(view.files);
       Object.entries(imported).forEach(([p, w]) => files.set(p, w.content));
-      const assessments = assess(spec, files, now, trustedPairs(spec, files));
+      const digests = pairDigests(spec, files);
+      const assessments = assess(spec, files, now, trustedPairs(digests, files));
       let actions: Action[];
       try {
         actions = plan(assessments, options.force);
@@ -136,12 +137,12 @@ export class ClusterPki {
       const badModes = [...view.modes].filter(([p, m]) => (isKeyPath(p) ? m !== SECRET : (m & 0o022) !== 0));
       const clean = !actions.length && !view.journal && !Object.keys(imported).length && !badModes.length;
       if (locked || clean) warnCas(assessments, log);
-      return { view, imported, files, actions, badModes, clean };
+      return { view, imported, files, digests, actions, badModes, clean };
     };
 
     const first = attempt(false);
     if (first.clean && dirIsPrivate(dir)) {
-      rememberVerified(dir, spec, first.files);
+      rememberVerified(dir, first.files, first.digests);
       return new ClusterPki(spec, first.files);
     }
 
@@ -155,7 +156,7 @@ export class ClusterPki {
       for (const p of Object.keys(state.imported)) log(`imported ${p} from ${options.byoCaDir}`);
       const result = await execute(spec, state.files, state.actions, now, log);
       const writes = { ...state.imported, ...result.writes };
-      const verified = verifiedFile(spec, result.files); // every pair is checked (or unchanged since) by now
+      const verified = verifiedFile(pairDigests(spec, result.files)); // every pair is checked (or unchanged since) by now
       if (result.files.get(VERIFIED_FILE) !== verified) writes[VERIFIED_FILE] = { content: verified, mode: SECRET };
       commit(dir, writes);
       for (const [p, mode] of state.badModes) {
@@ -180,7 +181,7 @@ export class ClusterPki {
   static status(input: ClusterSpec | ResolvedClusterSpec, options: PkiStatusOptions): CertStatus[] {
     const spec = resolveSpec(input);
     const view = readState(path.resolve(options.dir), statePaths(spec));
-    return toStatus(assess(spec, view.files, options.now ?? new Date(), trustedPairs(spec, view.files)));
+    return toStatus(assess(spec, view.files, options.now ?? new Date(), trustedPairs(pairDigests(spec, view.files), view.files)));
   }
 
   private readonly files: ReadonlyMap<string, string>;
@@ -421,8 +422,8 @@ function importByoCa(byoDir: string, state: ReadonlyMap<string, string>): Record
  * a version without it, or a pair restored by hand): the next warm run then skips the key checks. Best effort: a
  * read-only state directory only costs that speed-up.
  */
-function rememberVerified(dir: string, spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>): void {
-  const verified = verifiedFile(spec, files);
+function rememberVerified(dir: string, files: ReadonlyMap<string, string>, digests: ReadonlyMap<string, string>): void {
+  const verified = verifiedFile(digests);
   if (files.get(VERIFIED_FILE) === verified) return;
   try {
     writeFileAtomic(path.join(dir, VERIFIED_FILE), verified, SECRET);
