@@ -32,11 +32,18 @@ describe('haproxy.cfg', () => {
   });
 
   test('e2e options: other backends, TCP check, stats socket (snapshot)', () => {
-    expect(renderHaproxyConfig(HAPROXY_SPEC, {
+    const cfg = renderHaproxyConfig(HAPROXY_SPEC, {
       bindAddress: '127.0.0.1', bindPort: 16443, healthCheck: 'tcp', log: 'stderr format short local0 info',
       statsSocket: '/tmp/hacp-haproxy.sock', check: { interval: 1000, fall: 2, rise: 2 },
       backends: [1, 2, 3].map((n) => ({ name: `m${n}`, address: `127.0.0.${n}`, port: 2379 })),
-    })).toMatchSnapshot();
+    });
+    expect(cfg).toMatchSnapshot();
+    expect(cfg).toMatch(/^ {4}stats socket \/tmp\/hacp-haproxy\.sock mode 600 level admin$/m);
+    expect(cfg.split('\n').filter((l) => l.trim().startsWith('server '))).toEqual([
+      '    server m1 127.0.0.1:2379 check',
+      '    server m2 127.0.0.2:2379 check',
+      '    server m3 127.0.0.3:2379 check',
+    ]);
   });
 
   test('TCP frontend on the endpoint port, every master a health-checked backend on the API server port', () => {

@@ -1,11 +1,10 @@
 import { Chart, Testing } from 'cdk8s';
 import { KubeVipPod } from '../../lib/host';
 import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec } from '../../lib/spec';
+import { container, synthObjects } from '../support/synth';
 
 function synth(props: Partial<ConstructorParameters<typeof KubeVipPod>[2]> = {}): any {
-  const chart = new Chart(Testing.app(), 'test');
-  new KubeVipPod(chart, 'kube-vip', { cluster: BOOTKUBE_EXAMPLE_CLUSTER, master: 'master01', ...props });
-  const objs = Testing.synth(chart);
+  const objs = synthObjects((chart) => new KubeVipPod(chart, 'kube-vip', { cluster: BOOTKUBE_EXAMPLE_CLUSTER, master: 'master01', ...props }));
   expect(objs).toHaveLength(1);
   return objs[0];
 }
@@ -18,7 +17,10 @@ describe('KubeVipPod', () => {
   });
 
   test('customised (snapshot)', () => {
-    expect(synth({ image: 'registry.example/kube-vip:v1.0.0', interface: 'bond0', kubeconfigPath: '/etc/kubernetes/super-admin.conf' })).toMatchSnapshot();
+    const pod = synth({ image: 'registry.example/kube-vip:v1.0.0', interface: 'bond0', kubeconfigPath: '/etc/kubernetes/super-admin.conf' });
+    expect(pod).toMatchSnapshot();
+    expect(container(pod).image).toBe('registry.example/kube-vip:v1.0.0');
+    expect(env(pod).vip_interface).toBe('bond0');
   });
 
   test('ARP mode control-plane VIP with leader election, on the API server port', () => {

@@ -18,7 +18,9 @@ describe('KubeletConfiguration', () => {
   });
 
   test('worker of the bootkube example with options (snapshot)', () => {
-    expect(renderKubeletConfig(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01', { podPidsLimit: 8192, maxPods: 50 })).toMatchSnapshot();
+    const yaml = renderKubeletConfig(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01', { podPidsLimit: 8192, maxPods: 50 });
+    expect(yaml).toMatchSnapshot();
+    expect(parse(yaml)).toMatchObject({ maxPods: 50, podPidsLimit: 8192 });
   });
 
   test('passes the CIS Kubernetes Benchmark kubelet checks (4.2.x, numbering of benchmark v1.9)', () => {

@@ -16,7 +16,10 @@ describe('kubelet.service', () => {
   });
 
   test('self-hosted worker with a custom kubelet path (snapshot)', () => {
-    expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01', { kubeletPath: '/opt/bin/kubelet', selfHosted: true })).toMatchSnapshot();
+    const unit = renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01', { kubeletPath: '/opt/bin/kubelet', selfHosted: true });
+    expect(unit).toMatchSnapshot();
+    expect(unit).toMatch(/^ExecStart=\/opt\/bin\/kubelet \\$/m);
+    expect(execStart(unit)[0]).toBe('/opt/bin/kubelet');
   });
 
   test('current kubelet flags: config file, kubeconfig, node IP; nothing from 2017', () => {
@@ -78,8 +81,6 @@ describe('kubelet.service', () => {
 
 describe('etcd data directory', () => {
   test('masters create /var/lib/etcd 0700 before the kubelet starts (CIS 1.1.11); workers do not', () => {
-    const { renderKubeletUnit } = require('../../lib/host');
-    const { BOOTKUBE_EXAMPLE_CLUSTER } = require('../../lib/spec');
     expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'master01')).toContain('ExecStartPre=/usr/bin/install -d -m 0700 /var/lib/etcd');
     expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01')).not.toContain('/var/lib/etcd');
   });
