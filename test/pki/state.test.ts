@@ -1,12 +1,12 @@
 import { execFileSync } from 'child_process';
-import { X509Certificate, createHash } from 'crypto';
+import { X509Certificate, createHash, createPrivateKey } from 'crypto';
 import * as fs from 'fs';
 // Spies go on the real module object (the `import * as` namespace only has getters).
 const nodeFs: typeof import('fs') = require('fs');
 const nodeCrypto: typeof import('crypto') = require('crypto');
 import * as os from 'os';
 import * as path from 'path';
-import { ClusterPki, PkiError } from '../../lib/pki';
+import { ClusterPki, PkiError, writeFilesAtomic } from '../../lib/pki';
 import { JOURNAL_FILE } from '../../lib/pki/_state';
 import { writeFileAtomic } from '../../lib/pki/write-files';
 import { ClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
@@ -154,7 +154,7 @@ describe('re-issue only what changed', () => {
     ]);
     // The kubeconfig follows without a new certificate.
     expect(pki.kubeconfig('scheduler', 'master1')).toContain('server: https://10.180.0.21:6443');
-    expect(pki.masterFiles('master0')).toEqual(fixture.masterFiles('master0').map((f) => f));
+    expect(pki.masterFiles('master0')).toEqual(fixture.masterFiles('master0'));
   });
 
   test('leaves inside the renewal window are renewed, the CAs are kept (and warned about when they run short)', async () => {
@@ -260,7 +260,7 @@ describe('interrupted writes', () => {
     expect(fs.existsSync(path.join(dir, JOURNAL_FILE))).toBe(false);
     for (const m of ['master0', 'master1', 'master2']) {
       const crt = new X509Certificate(fs.readFileSync(path.join(dir, `nodes/${m}/apiserver.crt`)));
-      expect(crt.checkPrivateKey(require('crypto').createPrivateKey(fs.readFileSync(path.join(dir, `nodes/${m}/apiserver.key`))))).toBe(true);
+      expect(crt.checkPrivateKey(createPrivateKey(fs.readFileSync(path.join(dir, `nodes/${m}/apiserver.key`))))).toBe(true);
       expect(crt.checkHost('api.example.com')).toBe('api.example.com');
     }
     expect(pki.status().every((r) => r.state === 'ok')).toBe(true);
@@ -280,7 +280,7 @@ describe('bring your own CA', () => {
     expect(lines.some((l) => l.startsWith('created CA ca '))).toBe(false);
     expect(fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8')).toBe(fs.readFileSync(path.join(byo, 'ca.crt'), 'utf8'));
     const out = path.join(root, 'byo-out');
-    require('../../lib/pki').writeFilesAtomic(out, pki.masterFiles('m1'));
+    writeFilesAtomic(out, pki.masterFiles('m1'));
     expect(execFileSync('openssl', ['verify', '-CAfile', path.join(byo, 'ca.crt'), path.join(out, 'pki/apiserver.crt')]).toString()).toMatch(/OK/);
     expect(new X509Certificate(fs.readFileSync(path.join(out, 'pki/apiserver.crt'))).issuer).toBe('O=Example Corp\nCN=example-root');
 
