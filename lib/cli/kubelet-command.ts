@@ -1,7 +1,9 @@
 import * as path from 'path';
 import { Command } from 'commander';
-import { renderBootkubeUnit, renderKubeletConfig, renderKubeletSysctl, renderKubeletUnit } from '../host';
 import { unknownNodeMessage } from '../host/_nodes';
+import { renderBootkubeUnit } from '../host/kubelet/bootkube-unit';
+import { renderKubeletConfig, renderKubeletSysctl } from '../host/kubelet/kubelet-config';
+import { renderKubeletUnit } from '../host/kubelet/kubelet-unit';
 import { ClusterPki, PkiFile, defaultPkiDir, writeFilesAtomic } from '../pki';
 import { HostPaths, KubeconfigPaths, KubeletPkiPaths, PkiPaths } from '../pki/paths';
 import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';

@@ -1,6 +1,8 @@
 import * as path from 'path';
 import { Command } from 'commander';
-import { OctaviaDriver, OctaviaError, renderHaproxyConfig, renderKeepalivedConfig, renderOctaviaPlan } from '../host';
+import { renderHaproxyConfig } from '../host/lb/haproxy';
+import { renderKeepalivedConfig } from '../host/lb/keepalived';
+import { OctaviaDriver, OctaviaError, renderOctaviaPlan } from '../host/lb/octavia';
 import { writeFilesAtomic } from '../pki/write-files';
 import { ResolvedClusterSpec } from '../spec';
 import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';

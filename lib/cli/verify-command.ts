@@ -1,8 +1,6 @@
 import * as fs from 'fs';
 import { Command } from 'commander';
-import { CheckClass } from '../verify/finding';
-import { treeSpecResolver } from '../verify/spec-resolver';
-import { exitCodeOf, formatReport, verifyTree } from '../verify/verify';
+import type { CheckClass } from '../verify/finding';
 import { CliError, runCli } from './_common';
 
 const CHECKS: CheckClass[] = ['schema', 'flags', 'security', 'consistency'];
@@ -23,6 +21,9 @@ export function registerVerifyCommands(program: Command): void {
       const bad = checks?.find((c) => !CHECKS.includes(c));
       if (bad) throw new CliError(`--checks: '${bad}' is not one of ${CHECKS.join(', ')}`, 2);
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError(`${dir}: no such directory (run \`npm run synth\` first?)`, 2);
+      // Loaded here, not at the top: every other hacp command would pay for ajv, yaml, semver and ipaddr.js.
+      const { exitCodeOf, formatReport, verifyTree } = require('../verify/verify') as typeof import('../verify/verify');
+      const { treeSpecResolver } = require('../verify/spec-resolver') as typeof import('../verify/spec-resolver');
       let report;
       try {
         report = verifyTree(dir, { spec: treeSpecResolver({ cluster: opts.cluster, example: opts.example }), checks });
