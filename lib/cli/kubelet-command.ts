@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Command } from 'commander';
-import { unknownNodeMessage } from '../host/_nodes';
+import { HostNode, findNode } from '../host/_nodes';
 import { renderBootkubeUnit } from '../host/kubelet/bootkube-unit';
 import { renderKubeletConfig, renderKubeletSysctl } from '../host/kubelet/kubelet-config';
 import { renderKubeletUnit } from '../host/kubelet/kubelet-unit';
@@ -39,10 +39,15 @@ export function registerKubeletCommands(program: Command): void {
     .option('--example <name>', 'built-in example when there is no cluster file: static | bootkube', 'static')
     .action((opts: KubeletUnitOptions) => runCli(async () => {
       const spec = loadSpecForCli(opts);
-      const role = spec.masters.some((m) => m.name === opts.node) ? 'master' : spec.workers.some((w) => w.name === opts.node) ? 'worker' : undefined;
-      if (!role) throw new CliError(`--node: ${unknownNodeMessage(spec, opts.node)}`);
+      let host: HostNode;
+      try {
+        host = findNode(spec, opts.node);
+      } catch (e) {
+        throw new CliError(`--node: ${(e as Error).message}`);
+      }
+      const role = host.role;
       const first = spec.masters[0].name;
-      if (opts.bootkube && opts.node !== first) {
+      if (opts.bootkube && !host.first) {
         throw new CliError(`--bootkube: bootkube runs once, on the first master (${first}), not on ${opts.node}; write ${opts.node}'s units without --bootkube`);
       }
       const out = path.resolve(opts.out ?? path.join('host', opts.node));

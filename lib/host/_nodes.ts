@@ -9,7 +9,7 @@ export interface HostNode {
 }
 
 /** The message for a node name that is not in the spec, listing the valid names. */
-export function unknownNodeMessage(spec: ResolvedClusterSpec, name: string): string {
+function unknownNodeMessage(spec: ResolvedClusterSpec, name: string): string {
   const names = [...spec.masters, ...spec.workers].map((n) => n.name);
   return `unknown node ${JSON.stringify(name)}: the cluster spec has ${names.join(', ')}`;
 }
