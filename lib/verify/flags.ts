@@ -3,7 +3,8 @@
  * `schemas/flags/` (see /work/shared/reference/README.md for where each list comes from and which version it
  * describes). Older lists are corrected by the explicit `ADDED` / `REMOVED` tables below.
  */
-import * as semver from 'semver';
+import coerce = require('semver/functions/coerce');
+import { atLeast, minorOf } from '../spec/versions';
 import { readSchemaFile } from './_data';
 import { Finding } from './finding';
 
@@ -184,10 +185,6 @@ export const FLAG_REFERENCE_VERSIONS: Record<FlagComponent, string> = {
 
 const tableCache = new Map<string, Map<string, FlagInfo>>();
 
-function minorGte(version: string, release: string): boolean {
-  return semver.gte(semver.coerce(version)!, semver.coerce(release)!);
-}
-
 /**
  * The flags `component` accepts at `version` (Kubernetes `v1.35.4`/`1.35`, or etcd `3.6.6`/`3.5`), keyed by name.
  * @default version - the version the stored list describes
@@ -197,8 +194,8 @@ export function knownFlags(component: FlagComponent, version?: string): Map<stri
     throw new Error(`component: '${component}' is not one of ${FLAG_COMPONENTS.join(', ')}`);
   }
   const v = version ?? FLAG_REFERENCE_VERSIONS[component];
-  if (!semver.coerce(v)) throw new Error(`version: '${v}' is not a version`);
-  const key = `${component}@${semver.coerce(v)!.major}.${semver.coerce(v)!.minor}`;
+  if (!coerce(v)) throw new Error(`version: '${v}' is not a version`);
+  const key = `${component}@${minorOf(v)}`;
   const hit = tableCache.get(key);
   if (hit) return hit;
 
@@ -208,7 +205,7 @@ export function knownFlags(component: FlagComponent, version?: string): Map<stri
   for (const f of ref.flags) {
     add({ name: f.name, deprecated: !!f.deprecated, note: f.note ?? (f.replacement ? `use ${f.replacement}` : undefined), env: f.env });
   }
-  if (component === 'etcd' && !minorGte(v, '3.6')) {
+  if (component === 'etcd' && !atLeast(v, '3.6')) {
     // etcd 3.5: no 3.6-only flags; experimental-* flags are the current names (deprecated only from 3.6); v2 flags exist.
     for (const name of ref.v3_6_14_new_flags_vs_v3_5_33) table.delete(name);
     for (const [name, info] of table) {
@@ -219,14 +216,14 @@ export function knownFlags(component: FlagComponent, version?: string): Map<stri
     }
   }
   for (const [name, since] of Object.entries(ADDED[component] ?? {})) {
-    if (minorGte(v, since) && !table.has(name)) add({ name, deprecated: false });
+    if (atLeast(v, since) && !table.has(name)) add({ name, deprecated: false });
   }
   for (const [name, since] of Object.entries(DEPRECATED_SINCE[component] ?? {})) {
     const info = table.get(name);
-    if (info && minorGte(v, since.split(':')[0])) table.set(name, { ...info, deprecated: true, note: since });
+    if (info && atLeast(v, since.split(':')[0])) table.set(name, { ...info, deprecated: true, note: since });
   }
   for (const [name, removed] of Object.entries(REMOVED[component] ?? {})) {
-    if (!name.includes('=') && minorGte(v, removed.split(' ')[0])) table.delete(name);
+    if (!name.includes('=') && atLeast(v, removed.split(' ')[0])) table.delete(name);
   }
   tableCache.set(key, table);
   return table;
@@ -280,13 +277,13 @@ export function checkFlags(component: FlagComponent, args: readonly string[], ve
     }
     seen.set(f.name, f.raw);
     const removedValue = REMOVED[component]?.[`${f.name}=${f.value}`];
-    if (removedValue && minorGte(v, removedValue.split(' ')[0])) {
+    if (removedValue && atLeast(v, removedValue.split(' ')[0])) {
       flag('error', 'flag-removed', `"${f.raw}": value removed in ${removedValue}`);
     }
     const info = table.get(f.name);
     if (!info) {
       const removed = REMOVED[component]?.[f.name];
-      if (removed && minorGte(v, removed.split(' ')[0])) flag('error', 'flag-removed', `${f.name} was removed in ${removed}`);
+      if (removed && atLeast(v, removed.split(' ')[0])) flag('error', 'flag-removed', `${f.name} was removed in ${removed}`);
       else flag('error', 'flag-unknown', `unknown flag ${f.name} ("${f.raw}")`);
     } else if (info.deprecated) {
       flag('warning', 'flag-deprecated', `${f.name} is deprecated${info.note ? ` (${info.note})` : ''}`);

@@ -1,7 +1,8 @@
 /**
  * `verifyTree()`: every offline check of `hacp verify` over a synthesized tree, and the report.
  */
-import * as semver from 'semver';
+import coerce = require('semver/functions/coerce');
+import valid = require('semver/functions/valid');
 import { DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, ResolvedClusterSpec, minorOf } from '../spec';
 import { componentContainers } from './_workloads';
 import { cisFindings } from './cis';
@@ -54,7 +55,7 @@ export function verifyLoadedTree(tree: AssetTree, options: VerifyOptions = {}): 
   const k8sVersion = (rel: string): string => {
     const spec = specFor(rel);
     if (spec) return spec.kubernetesVersion;
-    const api = containers.find((c) => c.component === 'kube-apiserver' && semver.valid(semver.coerce(c.imageTag ?? '')));
+    const api = containers.find((c) => c.component === 'kube-apiserver' && valid(coerce(c.imageTag ?? '')));
     return api?.imageTag ?? DEFAULT_KUBERNETES_VERSION;
   };
 
@@ -74,7 +75,7 @@ export function verifyLoadedTree(tree: AssetTree, options: VerifyOptions = {}): 
   if (run('flags')) {
     for (const c of containers) {
       const spec = specFor(c.pod.file.rel);
-      const tag = semver.valid(semver.coerce(c.imageTag ?? '')) ? c.imageTag : undefined;
+      const tag = valid(coerce(c.imageTag ?? '')) ? c.imageTag : undefined;
       const own = c.component === 'etcd' ? (tag ?? spec?.etcdVersion ?? DEFAULT_ETCD_VERSION) : (tag ?? k8sVersion(c.pod.file.rel));
       const found = c.component === 'etcd' ? checkEtcdSettings(c.tokens, c.container.env ?? [], own) : checkFlags(c.component, c.tokens, own);
       const where = `${c.pod.object.kind} ${c.pod.object.metadata?.name}`;
