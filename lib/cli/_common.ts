@@ -1,4 +1,4 @@
-import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, SpecValidationError, loadClusterSpec } from '../spec';
+import { EXAMPLE_CLUSTERS, ResolvedClusterSpec, SpecValidationError, loadClusterSpec } from '../spec';
 
 /** Raised for user errors the CLI reports as a readable message with exit code 1 (no stack trace). */
 export class CliError extends Error {
@@ -18,9 +18,8 @@ export interface SpecOptions {
 
 /** Loads the spec the way the apps do; warnings go to stderr. */
 export function loadSpecForCli(options: SpecOptions): ResolvedClusterSpec {
-  const examples: Record<string, ClusterSpec> = { static: STATIC_EXAMPLE_CLUSTER, bootkube: BOOTKUBE_EXAMPLE_CLUSTER };
-  const example = examples[options.example ?? 'static'];
-  if (!example) throw new CliError(`--example: '${options.example}' is not one of ${Object.keys(examples).join(', ')}`);
+  const example = EXAMPLE_CLUSTERS[options.example ?? 'static'];
+  if (!example) throw new CliError(`--example: '${options.example}' is not one of ${Object.keys(EXAMPLE_CLUSTERS).join(', ')}`);
   return loadClusterSpec({ file: options.cluster, example, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) }).spec;
 }
 

@@ -38,3 +38,6 @@ export const BOOTKUBE_EXAMPLE_CLUSTER: ClusterSpec = {
   loadBalancer: { type: 'kube-vip', kubeVip: { vip: '172.17.5.100', interface: 'eth1' } },
   namespaces: ['tds-cloud'],
 };
+
+/** The built-in examples by the name `--example` takes (`static`, `bootkube`), for the CLI and `hacp verify`. */
+export const EXAMPLE_CLUSTERS: Readonly<Record<string, ClusterSpec>> = { static: STATIC_EXAMPLE_CLUSTER, bootkube: BOOTKUBE_EXAMPLE_CLUSTER };

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { hostPathToAssetPath } from '../pki/paths';
-import { FlagComponent, parseFlags } from './flags';
+import { FLAG_COMPONENTS, FlagComponent, etcdEnvName, parseFlags } from './flags';
 import { AssetFile, AssetTree, objectsOf } from './tree';
 
 /** A pod template found in a manifest. */
@@ -26,8 +26,6 @@ export interface ComponentContainer {
   readonly imageTag?: string;
 }
 
-const COMPONENTS: FlagComponent[] = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'etcd', 'kubelet'];
-
 /** Every pod template of the tree (Pods, workload templates, CronJob templates). */
 export function podTemplates(tree: AssetTree): PodTemplate[] {
   const out: PodTemplate[] = [];
@@ -47,10 +45,10 @@ export function podTemplates(tree: AssetTree): PodTemplate[] {
 /** The component a container runs, from its command or its image name. */
 export function componentOf(container: any): FlagComponent | undefined {
   const cmd = Array.isArray(container.command) && container.command.length ? path.posix.basename(String(container.command[0])) : undefined;
-  if (cmd && (COMPONENTS as string[]).includes(cmd)) return cmd as FlagComponent;
+  if (cmd && (FLAG_COMPONENTS as readonly string[]).includes(cmd)) return cmd as FlagComponent;
   const image = typeof container.image === 'string' ? container.image : '';
   const repo = path.posix.basename(image.split('@')[0].replace(/:[^/:]*$/, ''));
-  return (COMPONENTS as string[]).includes(repo) ? repo as FlagComponent : undefined;
+  return (FLAG_COMPONENTS as readonly string[]).includes(repo) ? repo as FlagComponent : undefined;
 }
 
 /** Every component container of the tree. */
@@ -73,7 +71,8 @@ export function componentContainers(tree: AssetTree): ComponentContainer[] {
 
 /** The value of an etcd setting, from its flag or its `ETCD_*` variable. */
 export function etcdSetting(c: ComponentContainer, flag: string): string | undefined {
-  return c.flags.get(`--${flag}`) ?? c.env[`ETCD_${flag.replace(/-/g, '_').toUpperCase()}`];
+  const name = `--${flag}`;
+  return c.flags.get(name) ?? c.env[etcdEnvName(name)];
 }
 
 /**

@@ -7,6 +7,7 @@
 import * as path from 'path';
 import { ComponentContainer, assetPathFor, etcdSetting, hostPathOf } from './_workloads';
 import { Finding, Severity } from './finding';
+import { describeObject } from './schema';
 import { AssetFile, AssetTree, fileAt, objectsOf } from './tree';
 
 /** One CIS check this tool decides. */
@@ -128,7 +129,7 @@ export function cisFindings(tree: AssetTree, containers: readonly ComponentConta
   filePermissions(tree, containers, out);
   for (const c of containers) {
     const file = c.pod.file.rel;
-    const who = `${c.component} in ${describe(c.pod.object)}`;
+    const who = `${c.component} in ${describeObject(c.pod.object)}`;
     const flag = (n: string) => c.flags.get(`--${n}`);
     const has = (n: string) => c.flags.has(`--${n}`);
     const list = (n: string) => (flag(n) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -214,10 +215,6 @@ export function cisFindings(tree: AssetTree, containers: readonly ComponentConta
     for (const obj of objectsOf(file)) if (obj.kind === 'KubeletConfiguration') kubeletConfig(obj, file.rel, out);
   }
   return out.findings;
-}
-
-function describe(obj: any): string {
-  return `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name ?? '(no name)'}`;
 }
 
 /** The tree file a path in a container maps to (through its hostPath mounts and the layout). */

@@ -212,7 +212,7 @@ export function knownFlags(component: FlagComponent, version?: string): Map<stri
       if (name.startsWith('--experimental-')) table.set(name, { ...info, deprecated: false, note: undefined });
     }
     for (const name of ref.v3_5_33_only_flags) {
-      add({ name, deprecated: ref.v3_5_33_deprecated.includes(name), env: envName(name) });
+      add({ name, deprecated: ref.v3_5_33_deprecated.includes(name), env: etcdEnvName(name) });
     }
   }
   for (const [name, since] of Object.entries(ADDED[component] ?? {})) {
@@ -229,7 +229,8 @@ export function knownFlags(component: FlagComponent, version?: string): Map<stri
   return table;
 }
 
-function envName(flag: string): string {
+/** The `ETCD_*` environment variable of an etcd flag: `--cert-file` → `ETCD_CERT_FILE`. */
+export function etcdEnvName(flag: string): string {
   return `ETCD_${flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
 }
 

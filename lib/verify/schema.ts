@@ -3,7 +3,7 @@
  * definitions cdk8s imports, vendored in `schemas/kubernetes/`), with unknown fields reported as errors.
  */
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { minorOf } from '../spec/versions';
+import { SUPPORTED_KUBERNETES_MINORS, minorOf } from '../spec/versions';
 import { hasSchemaFile, readSchemaFile } from './_data';
 
 /** Options for `validateObject()`. */
@@ -24,8 +24,8 @@ interface VersionSchemas {
 
 const cache = new Map<string, VersionSchemas>();
 
-/** The Kubernetes minors whose schemas ship with the package, e.g. `['1.33', '1.34', '1.35', '1.36']`. */
-export const SCHEMA_MINORS = ['1.33', '1.34', '1.35', '1.36'];
+/** The Kubernetes minors whose schemas ship with the package: one per supported minor (`SUPPORTED_KUBERNETES_MINORS`). */
+export const SCHEMA_MINORS = SUPPORTED_KUBERNETES_MINORS;
 
 /** `Pod kube-system/etcd`, `ClusterRoleBinding admin`, `(object without kind)`. */
 export function describeObject(obj: any): string {

@@ -1,4 +1,4 @@
-import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec } from '../spec';
+import { EXAMPLE_CLUSTERS, ResolvedClusterSpec, loadClusterSpec } from '../spec';
 
 /** Options of `treeSpecResolver()`: the same as the apps' and the CLI's spec options. */
 export interface TreeSpecOptions {
@@ -10,8 +10,6 @@ export interface TreeSpecOptions {
   readonly cwd?: string;
 }
 
-const EXAMPLES: Record<string, ClusterSpec> = { static: STATIC_EXAMPLE_CLUSTER, bootkube: BOOTKUBE_EXAMPLE_CLUSTER };
-
 /**
  * The spec each file of a tree was synthesized from, as the apps choose it: a spec file (explicit, `$HACP_CLUSTER`
  * or `./cluster.yaml`) for the whole tree; otherwise the built-in example of the folder: `bootkube/...` the bootkube
@@ -19,13 +17,13 @@ const EXAMPLES: Record<string, ClusterSpec> = { static: STATIC_EXAMPLE_CLUSTER, 
  * Throws `SpecValidationError` for a bad spec file and `Error` for an unknown example.
  */
 export function treeSpecResolver(options: TreeSpecOptions = {}): (rel: string) => ResolvedClusterSpec {
-  if (options.example !== undefined && !EXAMPLES[options.example]) {
-    throw new Error(`--example: '${options.example}' is not one of ${Object.keys(EXAMPLES).join(', ')}`);
+  if (options.example !== undefined && !EXAMPLE_CLUSTERS[options.example]) {
+    throw new Error(`--example: '${options.example}' is not one of ${Object.keys(EXAMPLE_CLUSTERS).join(', ')}`);
   }
   const cache = new Map<string, ResolvedClusterSpec>();
   const load = (name: string) => {
     if (!cache.has(name)) {
-      cache.set(name, loadClusterSpec({ file: options.cluster, example: EXAMPLES[name], cwd: options.cwd, onWarning: () => undefined }).spec);
+      cache.set(name, loadClusterSpec({ file: options.cluster, example: EXAMPLE_CLUSTERS[name], cwd: options.cwd, onWarning: () => undefined }).spec);
     }
     return cache.get(name)!;
   };
