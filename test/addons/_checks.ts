@@ -1,17 +1,8 @@
 // Semantic checks shared by the add-on, self-hosted and bootkube app tests.
-import { Chart, Testing } from 'cdk8s';
-import { validateObject } from '../../lib/verify';
+import { SCHEMA_MINORS, validateObject } from '../../lib/verify';
 
-export const MINORS = ['1.33', '1.34', '1.35', '1.36'];
 const BUILT_IN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const CONTROL_PLANE = 'node-role.kubernetes.io/control-plane';
-
-/** Synthesizes what `build` adds to a fresh chart. */
-export function synth(build: (chart: Chart) => void): any[] {
-  const chart = Testing.chart();
-  build(chart);
-  return Testing.synth(chart);
-}
 
 export function find(objs: any[], kind: string, name: string): any {
   const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
@@ -21,7 +12,7 @@ export function find(objs: any[], kind: string, name: string): any {
 
 /** Schema errors (unknown fields are errors) for every supported minor. */
 export function schemaErrors(objs: any[]): string[] {
-  return MINORS.flatMap((m) => objs.flatMap((o) => validateObject(o, m).map((e) => `v${m}: ${e}`)));
+  return SCHEMA_MINORS.flatMap((m) => objs.flatMap((o) => validateObject(o, m).map((e) => `v${m}: ${e}`)));
 }
 
 const subset = (sel: Record<string, string> = {}, labels: Record<string, string> = {}) =>
@@ -92,4 +83,5 @@ export function allProblems(objs: any[]): string[] {
   return [...schemaErrors(objs), ...selectorProblems(objs), ...missingNamespaces(objs), ...clusterAdminGrants(objs), ...unpinnedImages(objs), ...mastersWithoutToleration(objs)];
 }
 
-export { argMap } from '../support/synth';
+/** Synthesizes what `build` adds to a fresh chart (the shared helper, under the name these tests use). */
+export { argMap, synthObjects as synth } from '../support/synth';

@@ -1,6 +1,6 @@
 import { KubeProxy, ProxyMode } from '../../lib/addons';
-import { checkFlags } from '../../lib/verify';
-import { MINORS, allProblems, argMap, find, synth } from './_checks';
+import { SCHEMA_MINORS, checkFlags } from '../../lib/verify';
+import { allProblems, argMap, find, synth } from './_checks';
 
 const props = { podCidr: '10.2.0.0/16', apiServerUrl: 'https://172.17.5.100:443', kubernetesVersion: 'v1.35.4' };
 
@@ -13,7 +13,7 @@ describe('KubeProxy', () => {
     const c = pod.containers[0];
     expect(c.image).toBe('registry.k8s.io/kube-proxy:v1.35.4');
     expect(argMap(c.args)).toMatchObject({ 'cluster-cidr': '10.2.0.0/16', 'proxy-mode': 'iptables', 'hostname-override': '$(NODE_NAME)' });
-    expect(MINORS.flatMap((v) => checkFlags('kube-proxy', c.args, v)).filter((f) => f.severity === 'error')).toEqual([]);
+    expect(SCHEMA_MINORS.flatMap((v) => checkFlags('kube-proxy', c.args, v)).filter((f) => f.severity === 'error')).toEqual([]);
     expect(c.securityContext).toEqual({ privileged: true });
     expect(pod.serviceAccountName).toBe('kube-proxy');
     expect(find(objs, 'ClusterRoleBinding', 'kube-proxy:node-proxier').roleRef.name).toBe('system:node-proxier');

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Finding, HacpVerifyValidation, VerifyReport, exitCodeOf, formatReport, verifyTree } from '../../lib/verify';
+import { container } from '../support/synth';
 import { SPEC, editYaml, issue, loadIssued, prepareCleanTree, writeTree } from './_fixture';
 
 const M = 'static-pods/master0';
@@ -16,9 +17,6 @@ function verify(change?: Parameters<typeof writeTree>[0]): VerifyReport {
 }
 const errors = (r: VerifyReport) => r.findings.filter((f) => f.severity === 'error');
 const at = (r: VerifyReport, id: string): Finding[] => r.findings.filter((f) => f.id === id);
-function container(doc: any): any {
-  return doc.spec.containers[0];
-}
 
 describe('a clean tree', () => {
   test('has no errors; the warnings are the known Manual CIS checks and deprecated scheduler flags', () => {
