@@ -12,7 +12,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { walkTree } from '../pki/write-files';
+import { walkTree, writeFileAtomic } from '../pki/write-files';
 import type { CheckClass, Finding } from './finding';
 import type { TreeSpecOptions } from './spec-resolver';
 import type { VerifyReport } from './verify';
@@ -83,8 +83,7 @@ export class HacpVerifyValidation {
     } catch {
       const report = run();
       fs.mkdirSync(cacheDir, { recursive: true });
-      fs.writeFileSync(`${file}.${process.pid}`, JSON.stringify(report));
-      fs.renameSync(`${file}.${process.pid}`, file);
+      writeFileAtomic(file, JSON.stringify(report), 0o644);
       return report;
     }
   }
