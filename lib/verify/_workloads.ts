@@ -51,10 +51,10 @@ export function componentOf(container: any): FlagComponent | undefined {
   return (FLAG_COMPONENTS as readonly string[]).includes(repo) ? repo as FlagComponent : undefined;
 }
 
-/** Every component container of the tree. */
-export function componentContainers(tree: AssetTree): ComponentContainer[] {
+/** Every component container of the tree (of `pods`, its pod templates, when the caller has them already). */
+export function componentContainers(tree: AssetTree, pods: readonly PodTemplate[] = podTemplates(tree)): ComponentContainer[] {
   const out: ComponentContainer[] = [];
-  for (const pod of podTemplates(tree)) {
+  for (const pod of pods) {
     for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
       const component = componentOf(container);
       if (!component) continue;

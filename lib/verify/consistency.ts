@@ -22,11 +22,15 @@ export interface ConsistencyOptions {
 
 type Add = (severity: Finding['severity'], id: string, file: string, message: string) => void;
 
-/** Runs every consistency check. */
-export function consistencyFindings(tree: AssetTree, containers: readonly ComponentContainer[], options: ConsistencyOptions = {}): Finding[] {
+/** Runs every consistency check. `pods`: the tree's pod templates, when the caller has them already. */
+export function consistencyFindings(
+  tree: AssetTree,
+  containers: readonly ComponentContainer[],
+  options: ConsistencyOptions = {},
+  pods: readonly PodTemplate[] = podTemplates(tree),
+): Finding[] {
   const findings: Finding[] = [];
   const add: Add = (severity, id, file, message) => findings.push({ severity, check: 'consistency', id, file, message });
-  const pods = podTemplates(tree);
   referencedPaths(tree, pods, containers, add);
   certificates(tree, options, add);
   kubeconfigs(tree, options, add);
@@ -44,7 +48,7 @@ function pkiRoot(rel: string): string | undefined {
 const FILE_FLAG = /(file|cafile|certfile|keyfile|kubeconfig|-config|-certificate|-key|-authority|config-file|-dir)$/;
 const RUNTIME_PATHS = /^(--audit-log-path|--data-dir|--wal-dir|--cert-dir|--log-dir|--root-dir|--volume-plugin-dir|--flex-volume-plugin-dir)$/;
 
-function referencedPaths(tree: AssetTree, pods: PodTemplate[], containers: readonly ComponentContainer[], add: Add): void {
+function referencedPaths(tree: AssetTree, pods: readonly PodTemplate[], containers: readonly ComponentContainer[], add: Add): void {
   const pkiAbsent = new Set<string>();
   const missing = (file: string, rel: string, what: string) => {
     const pki = pkiRoot(rel);
@@ -203,7 +207,7 @@ function kubeconfigs(tree: AssetTree, options: ConsistencyOptions, add: Add): vo
   }
 }
 
-function selectors(tree: AssetTree, pods: PodTemplate[], add: Add): void {
+function selectors(tree: AssetTree, pods: readonly PodTemplate[], add: Add): void {
   const matches = (sel: Record<string, string>, labels: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels?.[k] === v);
   for (const pod of pods) {
     const sel = pod.object.kind !== 'Pod' && pod.object.kind !== 'CronJob' && pod.object.kind !== 'Job' ? pod.object.spec?.selector : undefined;

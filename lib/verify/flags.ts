@@ -184,6 +184,14 @@ export const FLAG_REFERENCE_VERSIONS: Record<FlagComponent, string> = {
 };
 
 const tableCache = new Map<string, Map<string, FlagInfo>>();
+const referenceCache = new Map<FlagComponent, any>();
+
+/** `schemas/flags/<component>.json`, read and parsed once. */
+function flagReference(component: FlagComponent): any {
+  let ref = referenceCache.get(component);
+  if (!ref) referenceCache.set(component, (ref = readSchemaFile(`flags/${component}.json`)));
+  return ref;
+}
 
 /**
  * The flags `component` accepts at `version` (Kubernetes `v1.35.4`/`1.35`, or etcd `3.6.6`/`3.5`), keyed by name.
@@ -199,7 +207,7 @@ export function knownFlags(component: FlagComponent, version?: string): Map<stri
   const hit = tableCache.get(key);
   if (hit) return hit;
 
-  const ref = readSchemaFile(`flags/${component}.json`);
+  const ref = flagReference(component);
   const table = new Map<string, FlagInfo>();
   const add = (f: FlagInfo) => table.set(normalise(component, f.name), { ...f, name: normalise(component, f.name) });
   for (const f of ref.flags) {
@@ -264,6 +272,11 @@ export function parseFlags(component: FlagComponent, args: readonly string[]): P
  * flags given more than once (error, `flag-duplicate`).
  */
 export function checkFlags(component: FlagComponent, args: readonly string[], version?: string): Finding[] {
+  return flagFindings(component, args, version);
+}
+
+/** `checkFlags()`, with the command line already parsed when `parsed` is given. */
+function flagFindings(component: FlagComponent, args: readonly string[], version: string | undefined, parsed?: readonly ParsedFlag[]): Finding[] {
   const table = knownFlags(component, version);
   const v = version ?? FLAG_REFERENCE_VERSIONS[component];
   const findings: Finding[] = [];
@@ -271,7 +284,7 @@ export function checkFlags(component: FlagComponent, args: readonly string[], ve
   const flag = (severity: Finding['severity'], id: string, message: string) =>
     findings.push({ severity, check: 'flags', id, message: `${component} ${v}: ${message}` });
 
-  for (const f of parseFlags(component, args)) {
+  for (const f of parsed ?? parseFlags(component, args)) {
     const first = seen.get(f.name);
     if (first !== undefined) {
       flag('error', 'flag-duplicate', `${f.name} is given twice ("${first}" and "${f.raw}"); only one takes effect`);
@@ -297,7 +310,7 @@ export function checkFlags(component: FlagComponent, args: readonly string[], ve
 
 let ignored: Set<string> | undefined;
 function etcdIgnored(): Set<string> {
-  return (ignored ??= new Set(readSchemaFile('flags/etcd.json').ignored_legacy_flags_accepted_and_ignored));
+  return (ignored ??= new Set(flagReference('etcd').ignored_legacy_flags_accepted_and_ignored));
 }
 
 /** A container's `env` list (`[{name, value}]`) or a plain map. */
@@ -313,11 +326,12 @@ const ETCD_NON_FLAG_ENV = new Set(['ETCD_UNSUPPORTED_ARCH']);
  * is shadowed by corresponding command-line flag"). Deprecated settings given as env are warnings too.
  */
 export function checkEtcdSettings(args: readonly string[], env: EnvInput = [], etcdVersion?: string): Finding[] {
-  const findings = checkFlags('etcd', args, etcdVersion);
+  const parsed = parseFlags('etcd', args);
+  const findings = flagFindings('etcd', args, etcdVersion, parsed);
   const v = etcdVersion ?? FLAG_REFERENCE_VERSIONS.etcd;
   const table = knownFlags('etcd', etcdVersion);
   const byEnv = new Map([...table.values()].filter((f) => f.env).map((f) => [f.env!, f]));
-  const flags = new Set(parseFlags('etcd', args).map((f) => f.name));
+  const flags = new Set(parsed.map((f) => f.name));
   const names = Array.isArray(env) ? env.map((e) => e.name) : Object.keys(env);
   for (const name of names) {
     if (!name.startsWith('ETCD_') || ETCD_NON_FLAG_ENV.has(name)) continue;

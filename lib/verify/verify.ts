@@ -4,7 +4,7 @@
 import coerce = require('semver/functions/coerce');
 import valid = require('semver/functions/valid');
 import { DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, ResolvedClusterSpec, minorOf } from '../spec';
-import { componentContainers } from './_workloads';
+import { componentContainers, podTemplates } from './_workloads';
 import { cisFindings } from './cis';
 import { ConsistencyOptions, consistencyFindings } from './consistency';
 import { CheckClass, Finding } from './finding';
@@ -50,7 +50,8 @@ export function verifyTree(dir: string, options: VerifyOptions = {}): VerifyRepo
 export function verifyLoadedTree(tree: AssetTree, options: VerifyOptions = {}): VerifyReport {
   const specFor = typeof options.spec === 'function' ? options.spec : () => options.spec as ResolvedClusterSpec | undefined;
   const run = (c: CheckClass) => !options.checks || options.checks.includes(c);
-  const containers = componentContainers(tree);
+  const pods = podTemplates(tree);
+  const containers = componentContainers(tree, pods);
   const findings: Finding[] = [];
   const k8sVersion = (rel: string): string => {
     const spec = specFor(rel);
@@ -83,7 +84,7 @@ export function verifyLoadedTree(tree: AssetTree, options: VerifyOptions = {}): 
     }
   }
   if (run('security')) findings.push(...cisFindings(tree, containers));
-  if (run('consistency')) findings.push(...consistencyFindings(tree, containers, { ...options, specFor }));
+  if (run('consistency')) findings.push(...consistencyFindings(tree, containers, { ...options, specFor }, pods));
 
   findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? ''));
   return {
