@@ -179,12 +179,16 @@ function describeDiff(entry: CertEntry, info: CertInfo): string | undefined {
   const want = subjectText(entry.cn, entry.o);
   const have = subjectText(info.cn, info.o);
   if (want !== have) parts.push(`subject changed: ${have} -> ${want}`);
-  const sans = setDiff([...entry.dns.map((d) => `DNS:${d}`), ...entry.ips.map((i) => `IP:${i}`)],
-    [...info.dns.map((d) => `DNS:${d}`), ...info.ips.map((i) => `IP:${i}`)]);
+  const sans = setDiff(sanList(entry), sanList(info));
   if (sans) parts.push(`SANs changed: ${sans}`);
   const ekus = setDiff(PROFILE_EKUS[entry.profile as keyof typeof PROFILE_EKUS], info.ekus);
   if (ekus) parts.push(`extended key usages changed: ${ekus}`);
   return parts.length ? parts.join('; ') : undefined;
+}
+
+/** SANs as `DNS:kubernetes`, `IP:10.96.0.1` (names first). */
+export function sanList(sans: { readonly dns: readonly string[]; readonly ips: readonly string[] }): string[] {
+  return [...sans.dns.map((d) => `DNS:${d}`), ...sans.ips.map((i) => `IP:${i}`)];
 }
 
 function subjectText(cn: string, o: readonly string[]): string {

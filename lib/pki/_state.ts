@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureDir, readIfExists, writeFileAtomic } from './write-files';
+import { ensureDir, readIfExists, readWithMode, writeFileAtomic } from './write-files';
 
 export const JOURNAL_FILE = '.pending.json';
 export const LOCK_FILE = '.lock';
@@ -37,11 +37,10 @@ export function readState(dir: string, paths: Iterable<string>): StateView {
   const files = new Map<string, string>();
   const modes = new Map<string, number>();
   for (const rel of paths) {
-    const file = path.join(dir, rel);
-    const content = readIfExists(file);
-    if (content === undefined) continue;
-    files.set(rel, content);
-    modes.set(rel, fs.statSync(file).mode & 0o777);
+    const read = readWithMode(path.join(dir, rel));
+    if (read === undefined) continue;
+    files.set(rel, read.content);
+    modes.set(rel, read.mode);
   }
   const journal = readJournal(dir);
   for (const [rel, w] of Object.entries(journal ?? {})) files.set(rel, w.content);

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSpec, ResolvedClusterSpec, findMaster, resolveSpec, urlHost } from '../spec';
 import { CA_IDS, SA_ID } from './_catalog';
-import { Action, Assessment, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, pairDigests, plan, renewalWindowDays, statePaths, trustedPairs, verifiedFile } from './_engine';
+import { Action, Assessment, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, pairDigests, plan, renewalWindowDays, sanList, statePaths, trustedPairs, verifiedFile } from './_engine';
 import { inspectCertificate, inspectPrivateKey } from './_crypto';
 import { StateWrite, commit, applyJournal, readState, withLock } from './_state';
 import { KubeconfigCredentials, renderKubeconfig } from './kubeconfig';
@@ -185,6 +185,8 @@ export class ClusterPki {
   }
 
   private readonly files: ReadonlyMap<string, string>;
+  /** `bootkubeAssets()`, rendered on first use (it renders two kubeconfigs; `bootkubeFiles()` needs it too). */
+  private bootkube?: BootkubeTlsAssets;
 
   private constructor(readonly spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>) {
     this.files = new Map([...files].filter(([p]) => !path.basename(p).startsWith('.'))); // no bookkeeping files
@@ -303,8 +305,11 @@ export class ClusterPki {
 
   /** PEM strings for the self-hosted control plane, issued by the same CAs. */
   bootkubeAssets(): BootkubeTlsAssets {
+    return (this.bootkube ??= this.renderBootkubeAssets());
+  }
+  private renderBootkubeAssets(): BootkubeTlsAssets {
     const first = `nodes/${this.spec.masters[0].name}`;
-    return {
+    return Object.freeze({
       caCrt: this.pem('ca.crt'),
       caKey: this.pem('ca.key'),
       apiserverCrt: this.pem('bootkube/apiserver.crt'),
@@ -323,7 +328,7 @@ export class ClusterPki {
       apiserverKubeletClientKey: this.pem('apiserver-kubelet-client.key'),
       kubeconfig: this.kubeconfig('admin'),
       superAdminKubeconfig: this.kubeconfig('super-admin'),
-    };
+    });
   }
 
   /**
@@ -452,7 +457,7 @@ function toStatus(assessments: Assessment[]): CertStatus[] {
     file: a.kind === 'key' ? `${SA_ID}.key` : `${a.id}.crt`,
     kind: a.kind,
     subject: a.info?.subject,
-    sans: a.info ? [...a.info.dns.map((d) => `DNS:${d}`), ...a.info.ips.map((i) => `IP:${i}`)] : [],
+    sans: a.info ? sanList(a.info) : [],
     issuer: a.info?.issuer,
     notAfter: a.info?.notAfter.toISOString(),
     daysLeft: a.daysLeft,

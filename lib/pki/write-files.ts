@@ -159,11 +159,17 @@ export function walkTree(root: string): TreeEntry[] {
 
 /** The file's text, or undefined when it does not exist. */
 export function readIfExists(file: string): string | undefined {
-  // No ENOENT exception for the common case (synth writes into a dist/ the CLI just deleted): creating one per
-  // missing file costs about a millisecond.
-  if (!fs.statSync(file, { throwIfNoEntry: false })) return undefined;
+  return readWithMode(file)?.content;
+}
+
+/** The file's text and permission bits, or undefined when it does not exist. */
+export function readWithMode(file: string): { content: string; mode: number } | undefined {
+  // One stat, no ENOENT exception for the common case (synth writes into a dist/ the CLI just deleted): creating one
+  // per missing file costs about a millisecond.
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (!st) return undefined;
   try {
-    return fs.readFileSync(file, 'utf8');
+    return { content: fs.readFileSync(file, 'utf8'), mode: st.mode & 0o777 };
   } catch (e: any) {
     if (e.code === 'ENOENT') return undefined;
     throw e;
