@@ -21,7 +21,7 @@ export function registerVerifyCommands(program: Command): void {
       const bad = checks?.find((c) => !CHECKS.includes(c));
       if (bad) throw new CliError(`--checks: '${bad}' is not one of ${CHECKS.join(', ')}`, 2);
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError(`${dir}: no such directory (run \`npm run synth\` first?)`, 2);
-      // Loaded here, not at the top: every other hacp command would pay for ajv, yaml, semver and ipaddr.js.
+      // Loaded here, not at the top: every other hacp command would pay for loading ajv, yaml and the checks.
       const { exitCodeOf, formatReport, verifyTree } = require('../verify/verify') as typeof import('../verify/verify');
       const { treeSpecResolver } = require('../verify/spec-resolver') as typeof import('../verify/spec-resolver');
       let report;
