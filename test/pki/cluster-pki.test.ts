@@ -152,6 +152,14 @@ describe('master files', () => {
     expect(new Set(certs.map(([, c]) => c.serialNumber)).size).toBe(certs.length);
   });
 
+  test('renewalDueAt: the first moment a certificate turns expiring, exactly where status() (and ensure()) flips', () => {
+    const due = pki.renewalDueAt().getTime();
+    const leaves = Object.entries(pki.snapshot()).filter(([p]) => p.endsWith('.crt')).map(([, pem]) => new X509Certificate(pem)).filter((c) => !c.ca);
+    expect(due).toBe(Math.min(...leaves.map((c) => Date.parse(c.validTo))) - staticSpec.pki.renewBeforeDays * DAY);
+    expect(pki.status(new Date(due - 1000)).filter((r) => r.state !== 'ok')).toEqual([]);
+    expect(pki.status(new Date(due + 1000)).some((r) => r.state === 'expiring')).toBe(true);
+  });
+
   test('unknown master or worker names are refused with the known names', () => {
     expect(() => pki.masterFiles('master9')).toThrow(/unknown master 'master9' \(masters: master0, master1, master2\)/);
     expect(() => pki.workerFiles('worker9')).toThrow(/unknown worker 'worker9' \(workers: none\)/);
