@@ -21,7 +21,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readIfExists, walkTree, writeFileAtomic } from '../lib/pki/write-files';
+import { fileStamp, readIfExists, walkTree, writeFileAtomic } from '../lib/pki/write-files';
 
 /** The entry file, in the state root. */
 export const SYNTH_CACHE_FILE = '.synth-cache.json';
@@ -151,7 +151,7 @@ export class SynthCache {
 
     for (const dir of ['apps', 'lib', 'imports']) {
       for (const file of listFiles(path.join(PACKAGE_ROOT, dir))) {
-        if (/\.(js|ts|json)$/.test(file) && !file.endsWith('.d.ts')) add('code', file, ...statStamp(file));
+        if (/\.(js|ts|json)$/.test(file) && !file.endsWith('.d.ts')) add('code', file, fileStamp(file));
       }
     }
     for (const dep of DEPENDENCIES) {
@@ -161,12 +161,12 @@ export class SynthCache {
       } catch {
         file = require.resolve(dep, { paths: [PACKAGE_ROOT] }); // a package.json its exports hide
       }
-      add('dep', dep, file, ...statStamp(file));
+      add('dep', dep, file, fileStamp(file));
     }
     // npm rewrites its hidden lockfile on every install or update, transitive packages included.
     const cdk8s = require.resolve('cdk8s/package.json', { paths: [PACKAGE_ROOT] });
     const lock = path.join(cdk8s, '..', '..', '.package-lock.json');
-    add('lock', lock, ...(fs.existsSync(lock) ? statStamp(lock) : ['(absent)']));
+    add('lock', lock, fs.existsSync(lock) ? fileStamp(lock) : '(absent)');
 
     // loadClusterSpec()'s rule (CLUSTER_FILE_ENV, DEFAULT_CLUSTER_FILE; lib/spec is not loaded here: it is heavy).
     const explicit = this.env.HACP_CLUSTER;
@@ -181,11 +181,6 @@ export class SynthCache {
 /** Every file under `dir` (none when it does not exist). */
 function listFiles(dir: string): string[] {
   return walkTree(dir).filter((e) => e.kind === 'file').map((e) => e.abs);
-}
-
-function statStamp(file: string): bigint[] {
-  const st = fs.statSync(file, { bigint: true });
-  return [st.size, st.mtimeNs, st.ctimeNs, st.ino];
 }
 
 function readOrAbsent(file: string): string {

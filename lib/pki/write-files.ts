@@ -157,6 +157,12 @@ export function walkTree(root: string): TreeEntry[] {
   return out;
 }
 
+/** Size, mtime, ctime and inode of a file: a rewrite (a build, an install) changes it without reading the bytes. */
+export function fileStamp(file: string): string {
+  const st = fs.statSync(file, { bigint: true });
+  return [st.size, st.mtimeNs, st.ctimeNs, st.ino].join('\0');
+}
+
 /** The file's text, or undefined when it does not exist. */
 export function readIfExists(file: string): string | undefined {
   return readWithMode(file)?.content;

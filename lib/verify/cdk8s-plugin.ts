@@ -12,7 +12,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { walkTree, writeFileAtomic } from '../pki/write-files';
+import { fileStamp, walkTree, writeFileAtomic } from '../pki/write-files';
 import type { CheckClass, Finding } from './finding';
 import type { TreeSpecOptions } from './spec-resolver';
 import type { VerifyReport } from './verify';
@@ -27,7 +27,7 @@ export interface HacpVerifyValidationProps extends TreeSpecOptions {
   readonly checks?: CheckClass[];
   /**
    * Directory where reports are cached, keyed by a hash of every file of the tree, the spec file, the properties,
-   * the package version and the date: re-synthesizing an unchanged tree (the common case) reuses the report instead
+   * the package version and code, and the date: re-synthesizing an unchanged tree (the common case) reuses the report instead
    * of checking again. Set to `false` to always check.
    * @default node_modules/.cache/hacp-verify
    */
@@ -77,7 +77,7 @@ export class HacpVerifyValidation {
     };
     if (this.props.cacheDir === false) return run();
     const cacheDir = path.resolve(this.props.cacheDir ?? path.join('node_modules', '.cache', 'hacp-verify'));
-    const file = path.join(cacheDir, `${treeKey(dir, this.props)}.json`);
+    const file = path.join(cacheDir, `${reportKey(dir, this.props)}.json`);
     try {
       return JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch {
@@ -123,9 +123,17 @@ export class HacpVerifyValidation {
   }
 }
 
-/** Hash of everything a report depends on: the tree's files (paths, modes, bytes), the spec, the options, the day. */
-function treeKey(dir: string, props: HacpVerifyValidationProps): string {
+/**
+ * Hash of everything a report depends on: the tree's files (paths, modes, bytes), the spec, the options, the day, and
+ * the checks' code (the package version, and a stamp of every file of the package's lib/, so that a rebuild without a
+ * version bump does not reuse a report the old checks wrote). The plugin's cache file name.
+ * @param codeRoot the code stamped @default - this package's lib/ (compiled or source)
+ */
+export function reportKey(dir: string, props: HacpVerifyValidationProps, codeRoot = path.resolve(__dirname, '..')): string {
   const hash = createHash('sha256');
+  for (const e of walkTree(codeRoot)) {
+    if (e.kind === 'file' && /\.(js|ts|json)$/.test(e.rel) && !e.rel.endsWith('.d.ts')) hash.update(`${e.rel}\0${fileStamp(e.abs)}\n`);
+  }
   // The package's version, from the package.json next to its schemas/ folder (sources and compiled code alike).
   const { schemasDir } = require('./_data') as typeof import('./_data');
   const pkg = JSON.parse(fs.readFileSync(path.join(schemasDir(), '..', 'package.json'), 'utf8')).version;

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Finding, HacpVerifyValidation, VerifyReport, exitCodeOf, formatReport, verifyTree } from '../../lib/verify';
+import { Finding, HacpVerifyValidation, VerifyReport, exitCodeOf, formatReport, reportKey, verifyTree } from '../../lib/verify';
 import { container } from '../support/synth';
 import { SPEC, editYaml, issue, loadIssued, prepareCleanTree, writeTree } from './_fixture';
 
@@ -183,5 +183,21 @@ describe('HacpVerifyValidation (cdk8s plugin)', () => {
     await plugin.validate(changed.context);
     expect(changed.violations).toEqual([]);
     expect(fs.readdirSync(cacheDir)).toHaveLength(2);
+  });
+
+  test('the report key covers the checks\' code: a rewritten file of lib/ means the old report is not reused', () => {
+    const tree = writeTree();
+    const codeRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-verify-code-'));
+    dirs.push(tree, codeRoot);
+    fs.mkdirSync(path.join(codeRoot, 'verify'));
+    fs.writeFileSync(path.join(codeRoot, 'verify', 'cis.js'), 'old');
+    const props = { example: 'static' as const };
+    const before = reportKey(tree, props, codeRoot);
+    expect(reportKey(tree, props, codeRoot)).toBe(before);
+    fs.writeFileSync(path.join(codeRoot, 'verify', 'README.md'), 'not code');
+    expect(reportKey(tree, props, codeRoot)).toBe(before);
+    fs.rmSync(path.join(codeRoot, 'verify', 'cis.js'));
+    fs.writeFileSync(path.join(codeRoot, 'verify', 'cis.js'), 'old'); // the same bytes, rewritten (a rebuild)
+    expect(reportKey(tree, props, codeRoot)).not.toBe(before);
   });
 });
