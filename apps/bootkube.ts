@@ -14,14 +14,14 @@ import {
   PodCheckpointer,
 } from '../lib/addons';
 import { renderEncryptionConfiguration } from '../lib/control-plane';
-import { PkiFile, writeFilesAtomic } from '../lib/pki';
+import { OutputFile, writeFilesAtomic } from '../lib/util';
 import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets, bootstrapAssetFiles } from '../lib/self-hosted';
 import { ResolvedClusterSpec } from '../lib/spec';
 
 /** What the app needs from the PKI (`ClusterPki` fits). */
 export interface BootkubePki {
   bootkubeAssets(): SelfHostedTlsAssets;
-  bootkubeFiles(): PkiFile[];
+  bootkubeFiles(): OutputFile[];
 }
 
 /** Options of the bootkube app. */
@@ -127,7 +127,7 @@ export function synthBootkube(spec: ResolvedClusterSpec, pki: BootkubePki, outdi
   const root = path.join(outdir, 'bootkube');
   const manifests = buildBootkube(spec, pki.bootkubeAssets(), options);
   for (const dir of ['manifests', 'bootstrap-manifests']) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
-  const files: PkiFile[] = Object.entries(manifests).map(([file, objs]) => ({
+  const files: OutputFile[] = Object.entries(manifests).map(([file, objs]) => ({
     path: file,
     content: Yaml.stringify(...objs),
     mode: objs.some((o) => o.kind === 'Secret' && (o.stringData || o.data)) || file.startsWith('bootstrap-') ? 0o600 : 0o644,

@@ -7,7 +7,8 @@
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { renderEncryptionConfiguration } from '../lib/control-plane';
-import { ClusterPki, PkiFile, writeFilesAtomic } from '../lib/pki';
+import { ClusterPki } from '../lib/pki';
+import { OutputFile, writeFilesAtomic } from '../lib/util';
 import { HostPaths, hostPathToAssetPath } from '../lib/pki/paths';
 import { ResolvedClusterSpec } from '../lib/spec';
 import { buildStaticPodsTree } from '../lib/static-pods-tree';
@@ -27,7 +28,7 @@ export function synthStaticPods(props: StaticPodsAppProps): string[] {
   const { spec, pki, outdir } = props;
   const root = path.join(outdir, 'static-pods');
   const written: string[] = [];
-  const encryption: PkiFile = {
+  const encryption: OutputFile = {
     path: hostPathToAssetPath(HostPaths.encryptionConfig)!,
     content: renderEncryptionConfiguration(props.encryptionKey),
     mode: 0o600,

@@ -1,6 +1,5 @@
 import { App, Chart } from 'cdk8s';
-import { HostFile, ControlPlaneRbac, StaticControlPlane, StaticControlPlaneProps } from './control-plane';
-import { KubeVipPod } from './host/lb/kube-vip-pod';
+import { HostFile, ControlPlaneRbac, KubeVipPod, StaticControlPlane, StaticControlPlaneProps } from './control-plane';
 import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from './spec';
 
 /** Options of `buildStaticPodsTree()`. */

@@ -1,10 +1,11 @@
 import * as path from 'path';
 import { Command } from 'commander';
-import { HostNode, findNode } from '../host/_nodes';
+import { HostNode, findNode } from '../spec';
 import { renderBootkubeUnit } from '../host/kubelet/bootkube-unit';
 import { renderKubeletConfig, renderKubeletSysctl } from '../host/kubelet/kubelet-config';
 import { renderKubeletUnit } from '../host/kubelet/kubelet-unit';
-import { ClusterPki, PkiFile, defaultPkiDir, writeFilesAtomic } from '../pki';
+import { ClusterPki, defaultPkiDir } from '../pki';
+import { OutputFile, writeFilesAtomic } from '../util';
 import { HostPaths, KubeconfigPaths, KubeletPkiPaths, PkiPaths } from '../pki/paths';
 import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
 
@@ -59,7 +60,7 @@ export function registerKubeletCommands(program: Command): void {
       if (opts.bootkube) files.push(['bootkube.service', renderBootkubeUnit(spec, { directory: opts.bootkubeDir }), '/etc/systemd/system/bootkube.service']);
       // The kubelet's identity from the PKI state (made on first use, like synth does): kubelet.conf, the cluster CA,
       // and its client and serving pairs, laid out under `out/` as they go on the host (`etc/...`, `var/...`).
-      const pkiFiles: PkiFile[] = [];
+      const pkiFiles: OutputFile[] = [];
       if (opts.pki !== false) {
         const pki = await ClusterPki.ensure(spec, { dir: opts.pkiDir ?? defaultPkiDir(spec), log: (l) => process.stderr.write(`${l}\n`) });
         const ca = pki.masterFiles(first).find((f) => f.path === 'pki/ca.crt')!;

@@ -1,10 +1,8 @@
 // Public API of lib/host: what runs on the hosts outside Kubernetes objects — the kubelet (and bootkube) systemd
-// units and the API load balancer (OpenStack Octavia, HAProxy + keepalived, kube-vip).
+// units and the API load balancer (OpenStack Octavia, HAProxy + keepalived; kube-vip is a static pod, in control-plane).
 export * from './kubelet/kubelet-config';
 export * from './kubelet/kubelet-unit';
 export * from './kubelet/bootkube-unit';
 export * from './lb/haproxy';
 export * from './lb/keepalived';
-export * from './lb/kube-vip-pod';
 export * from './lb/octavia';
-export { findNode, HostNode } from './_nodes';

@@ -1,11 +1,7 @@
 // YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
 import { Yaml } from 'cdk8s';
 import { KubeletPkiPaths, PkiPaths, MANIFESTS_DIR } from '../../pki/paths';
-import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../../spec';
-import { findNode } from '../_nodes';
-
-/** The taint every master registers with, so that only pods tolerating it run there. */
-export const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' } as const;
+import { CONTROL_PLANE_TAINT, ClusterSpec, ResolvedClusterSpec, findNode, resolveSpec } from '../../spec';
 
 /** The CRI endpoint of containerd (the only runtime the units are written for). */
 export const CONTAINERD_ENDPOINT = 'unix:///run/containerd/containerd.sock';

@@ -1,6 +1,5 @@
 import { HostPaths, KUBERNETES_DIR, KubeconfigPaths, MANIFESTS_DIR } from '../../pki/paths';
-import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../../spec';
-import { findNode } from '../_nodes';
+import { ClusterSpec, ResolvedClusterSpec, findNode, resolveSpec } from '../../spec';
 import { execLine, renderUnit } from '../_systemd';
 
 /** Label masters register with. NodeRestriction lets a kubelet set only `node.kubernetes.io/*` and `kubelet.kubernetes.io/*` labels on itself. */

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { KubePod } from '../../../imports/k8s';
-import { KubeconfigPaths } from '../../pki/paths';
-import { ClusterSpec, ResolvedClusterSpec, isIp, resolveSpec } from '../../spec';
+import { KubePod } from '../../imports/k8s';
+import { KubeconfigPaths } from '../pki/paths';
+import { ClusterSpec, ResolvedClusterSpec, isIp, resolveSpec } from '../spec';
 
 /** The kube-vip image used when `loadBalancer.kubeVip.image` is not set. */
 export const DEFAULT_KUBE_VIP_IMAGE = 'ghcr.io/kube-vip/kube-vip:v1.0.1';

@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { KubeVipPod } from '../../lib/host';
+import { KubeVipPod } from '../../lib/control-plane';
 import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec } from '../../lib/spec';
 import { container, synthObjects } from '../support/synth';
 

@@ -1,4 +1,4 @@
-import { NodeSpec, ResolvedClusterSpec } from '../spec';
+import { NodeSpec, ResolvedClusterSpec } from './cluster-spec';
 
 /** A node of the cluster and its role. */
 export interface HostNode {

@@ -1,8 +1,12 @@
+/**
+ * File helpers shared by every part that writes or reads trees on disk: the PKI state, the synthesized trees, the
+ * `hacp` host files, verify and the caches. Writes are atomic (temp file + rename) and keep exact modes.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** A file to write: a certificate, key or kubeconfig. */
-export interface PkiFile {
+/** A file to write: a manifest, certificate, key, kubeconfig or configuration file. */
+export interface OutputFile {
   /** POSIX path relative to the directory it is written under (e.g. `pki/ca.crt` under `/etc/kubernetes`). */
   readonly path: string;
   readonly content: string;
@@ -95,7 +99,7 @@ export function ensureDir(dir: string, isPrivate: boolean, privateParents = fals
  * that directly holds a private file (mode 0600: keys, kubeconfigs) is made 0700, other directories it creates are
  * 0755; `root` itself is left as it is when it exists. Paths must stay inside `root`.
  */
-export function writeFilesAtomic(root: string, files: PkiFile[]): void {
+export function writeFilesAtomic(root: string, files: OutputFile[]): void {
   const rootAbs = path.resolve(root);
   fs.mkdirSync(rootAbs, { recursive: true, mode: 0o755 });
   const privateDirs = new Set(files.filter((f) => isPrivateMode(f.mode)).map((f) => path.dirname(resolveInside(rootAbs, f.path))));
