@@ -7,4 +7,4 @@ export * from './spec';
 export * from './control-plane';
 export * from './self-hosted';
 export * from './addons';
-export * from './static-pods-tree';
+export * from './synth/static-pods-tree';

@@ -5,7 +5,7 @@
 import { App, Chart } from 'cdk8s';
 import { parse } from 'yaml';
 import { ClusterSpec, ResolvedClusterSpec } from './spec';
-import { StaticPodsTreeOptions, buildStaticPodsTree } from './static-pods-tree';
+import { StaticPodsTreeOptions, buildStaticPodsTree } from './synth/static-pods-tree';
 
 /** Options of `synthControlPlane()` (see `buildStaticPodsTree()`). */
 export interface SynthControlPlaneOptions extends StaticPodsTreeOptions {}

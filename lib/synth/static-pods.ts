@@ -1,17 +1,17 @@
 /**
- * The static-pod app: one folder per master under `<outdir>/static-pods/`, ready to copy to the host:
+ * The static-pod tree writer: one folder per master under `<outdir>/static-pods/`, ready to copy to the host:
  *   <master>/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler}.yaml  → /etc/kubernetes/manifests/
  *   <master>/pki/..., <master>/*.conf, <master>/apiserver/...                     → /etc/kubernetes/
  * and `cluster/` with the cluster-scoped objects to apply once the API answers (with super-admin.conf).
  */
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
-import { renderEncryptionConfiguration } from '../lib/control-plane';
-import { ClusterPki } from '../lib/pki';
-import { OutputFile, writeFilesAtomic } from '../lib/util';
-import { HostPaths, hostPathToAssetPath } from '../lib/pki/paths';
-import { ResolvedClusterSpec } from '../lib/spec';
-import { buildStaticPodsTree } from '../lib/static-pods-tree';
+import { renderEncryptionConfiguration } from '../control-plane';
+import type { ClusterPki } from '../pki';
+import { OutputFile, writeFilesAtomic } from '../util';
+import { HostPaths, hostPathToAssetPath } from '../pki/paths';
+import { ResolvedClusterSpec } from '../spec';
+import { buildStaticPodsTree } from './static-pods-tree';
 
 /** Inputs of the static-pod app. */
 export interface StaticPodsAppProps {

@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
-import { HostFile, ControlPlaneRbac, KubeVipPod, StaticControlPlane, StaticControlPlaneProps } from './control-plane';
-import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from './spec';
+import { HostFile, ControlPlaneRbac, KubeVipPod, StaticControlPlane, StaticControlPlaneProps } from '../control-plane';
+import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../spec';
 
 /** Options of `buildStaticPodsTree()`. */
 export interface StaticPodsTreeOptions {

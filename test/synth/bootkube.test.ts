@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { buildBootkube, manifestFileFor, synthBootkube } from '../../apps/bootkube';
+import { buildBootkube, manifestFileFor, synthBootkube } from '../../lib/synth';
 import { DnsProvider } from '../../lib/addons';
 import { BOOTKUBE_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki } from '../support/fixture-pki';

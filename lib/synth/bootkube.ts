@@ -1,5 +1,5 @@
 /**
- * The bootkube app: `<outdir>/bootkube/` in bootkube's asset layout, for `bootkube start --asset-dir=...`:
+ * The bootkube tree writer: `<outdir>/bootkube/` in bootkube's asset layout, for `bootkube start --asset-dir=...`:
  *   auth/kubeconfig, tls/*                       the PKI's files (`ClusterPki.bootkubeFiles()`)
  *   bootstrap-manifests/bootstrap-*.yaml         the temporary static pods (`BootstrapControlPlane`)
  *   manifests/*.yaml                             the self-hosted control plane and the add-ons
@@ -12,11 +12,11 @@ import { Construct } from 'constructs';
 import {
   AppNamespace, Dashboard, Dns, DnsProvider, Flannel, Heapster, KubeProxy, KubeSystemAdminBinding, MetricsServer,
   PodCheckpointer,
-} from '../lib/addons';
-import { renderEncryptionConfiguration } from '../lib/control-plane';
-import { OutputFile, writeFilesAtomic } from '../lib/util';
-import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets, bootstrapAssetFiles } from '../lib/self-hosted';
-import { ResolvedClusterSpec } from '../lib/spec';
+} from '../addons';
+import { renderEncryptionConfiguration } from '../control-plane';
+import { OutputFile, writeFilesAtomic } from '../util';
+import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets, bootstrapAssetFiles } from '../self-hosted';
+import { ResolvedClusterSpec } from '../spec';
 
 /** What the app needs from the PKI (`ClusterPki` fits). */
 export interface BootkubePki {
