@@ -1,5 +1,6 @@
 // Public API of lib/host: what runs on the hosts outside Kubernetes objects — the kubelet (and bootkube) systemd
-// units and the API load balancer (OpenStack Octavia, HAProxy + keepalived, kube-vip).
+// units, the API load balancer (OpenStack Octavia, HAProxy + keepalived, kube-vip) and the cloud-routes pod network
+// (containerd's CNI config template).
 export * from './kubelet/kubelet-config';
 export * from './kubelet/kubelet-unit';
 export * from './kubelet/bootkube-unit';
@@ -7,4 +8,6 @@ export * from './lb/haproxy';
 export * from './lb/keepalived';
 export * from './lb/kube-vip-pod';
 export * from './lb/octavia';
+export * from './cni/bridge-cni';
+export * from './cni/go-template';
 export { findNode, HostNode } from './_nodes';
