@@ -110,7 +110,11 @@ if (unavailable) {
     });
 
     afterAll(async () => {
-      for (const s of servers) s.kill();
+      await Promise.all(servers.map((s) => new Promise((resolve) => {
+        if (s.exitCode !== null || s.signalCode !== null) return resolve(undefined);
+        s.once('exit', resolve);
+        s.kill();
+      })));
       await cleanup();
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     });
