@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { Command } from 'commander';
 import { HostNode, findNode } from '../spec';
+import { CniPaths, cloudRoutesNodeFiles } from '../host/cni/bridge-cni';
 import { renderBootkubeUnit } from '../host/kubelet/bootkube-unit';
 import { renderKubeletConfig, renderKubeletSysctl } from '../host/kubelet/kubelet-config';
 import { renderKubeletUnit } from '../host/kubelet/kubelet-unit';
@@ -18,6 +19,9 @@ interface KubeletUnitOptions extends SpecOptions {
   /** `--no-pki` sets this to false. */
   readonly pki?: boolean;
   readonly pkiDir?: string;
+  /** `--cloud-routes`: the node's CNI config template, containerd drop-in and masquerade unit (pod network `cloud-routes`). */
+  readonly cloudRoutes?: boolean;
+  readonly podMtu?: string;
 }
 
 /**
@@ -35,6 +39,8 @@ export function registerKubeletCommands(program: Command): void {
     .option('--kubelet-path <path>', 'kubelet binary on the host', '/usr/bin/kubelet')
     .option('--bootkube-dir <dir>', 'bootkube directory on the host (binary, assets/, done-marker)', '/opt/bootkube')
     .option('--no-pki', 'do not write the kubelet\'s certificates and kubeconfig (only the units and the configuration)')
+    .option('--cloud-routes', 'pod network cloud-routes: also write the CNI config template containerd renders with the node\'s pod CIDR, its containerd drop-in and pod-masquerade.service')
+    .option('--pod-mtu <bytes>', 'with --cloud-routes: MTU of the pods\' interfaces (the node network\'s MTU)')
     .option('--pki-dir <dir>', 'PKI state directory (default: $HACP_PKI_DIR/<cluster name>, else pki/<cluster name>)')
     .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example)')
     .option('--example <name>', 'built-in example when there is no cluster file: static | bootkube', 'static')
@@ -58,6 +64,12 @@ export function registerKubeletCommands(program: Command): void {
         ['90-kubelet.conf', renderKubeletSysctl(), '/etc/sysctl.d/90-kubelet.conf'],
       ];
       if (opts.bootkube) files.push(['bootkube.service', renderBootkubeUnit(spec, { directory: opts.bootkubeDir }), '/etc/systemd/system/bootkube.service']);
+      if (opts.podMtu !== undefined && !opts.cloudRoutes) throw new CliError('--pod-mtu: only with --cloud-routes');
+      if (opts.cloudRoutes) {
+        const mtu = opts.podMtu === undefined ? undefined : Number(opts.podMtu);
+        if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 576 && mtu <= 9216)) throw new CliError(`--pod-mtu: '${opts.podMtu}' must be an integer from 576 to 9216`);
+        files.push(...cloudRoutesNodeFiles(spec, { mtu }).map((f): [string, string, string] => [f.name, f.content, f.dest]));
+      }
       // The kubelet's identity from the PKI state (made on first use, like synth does): kubelet.conf, the cluster CA,
       // and its client and serving pairs, laid out under `out/` as they go on the host (`etc/...`, `var/...`).
       const pkiFiles: OutputFile[] = [];
@@ -74,7 +86,13 @@ export function registerKubeletCommands(program: Command): void {
       process.stdout.write(`wrote ${files.length + pkiFiles.length} files for ${opts.node} (${role}) to ${out}\ninstall them on ${opts.node}:\n`);
       for (const [name, , dest] of files) process.stdout.write(`  install -D -m 0600 ${name} ${dest}\n`);
       if (pkiFiles.length) process.stdout.write(`  cp -a ${['etc', 'var'].map((d) => path.join(out, d)).join(' ')} /    (kubelet.conf, the CA, the kubelet's certificates: modes kept)\n`);
-      process.stdout.write(`  sysctl --system && systemctl daemon-reload && systemctl enable --now kubelet${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
+      if (opts.cloudRoutes) {
+        process.stdout.write(`  containerd ≥ 2.0: /etc/containerd/config.toml needs version = 3 and imports = ['${CniPaths.containerdImports}'];\n`
+          + `  the bridge, host-local, loopback and portmap plugins in ${CniPaths.binDir}; no other file in ${CniPaths.confDir}\n`
+          + `  (containerd renders ${CniPaths.renderedConf} from the template only while none exists)\n`);
+      }
+      const cni = opts.cloudRoutes ? ' && systemctl enable --now pod-masquerade && systemctl restart containerd' : '';
+      process.stdout.write(`  sysctl --system && systemctl daemon-reload${cni} && systemctl enable --now kubelet${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
       if (role === 'master') {
         process.stdout.write(`then, once the API answers: kubectl label node ${opts.node} node-role.kubernetes.io/control-plane=  (a kubelet may not set node-role labels itself)\n`);
       }

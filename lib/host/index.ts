@@ -1,8 +1,11 @@
 // Public API of lib/host: what runs on the hosts outside Kubernetes objects — the kubelet (and bootkube) systemd
-// units and the API load balancer (OpenStack Octavia, HAProxy + keepalived; kube-vip is a static pod, in control-plane).
+// units, the API load balancer (OpenStack Octavia, HAProxy + keepalived; kube-vip is a static pod, in control-plane)
+// and the cloud-routes pod network (containerd's CNI config template).
 export * from './kubelet/kubelet-config';
 export * from './kubelet/kubelet-unit';
 export * from './kubelet/bootkube-unit';
 export * from './lb/haproxy';
 export * from './lb/keepalived';
 export * from './lb/octavia';
+export * from './cni/bridge-cni';
+export * from './cni/go-template';
