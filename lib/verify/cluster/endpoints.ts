@@ -319,8 +319,44 @@ export function endpointFindings(model: ClusterModel): Finding[] {
   for (const g of groups.values()) {
     findings.push({ severity: 'error', check: 'cluster', id: g.id, file: g.file ?? model.root, message: g.text(listNames(g.clients)) });
   }
-  findings.push(...loadBalancerFindings(model));
+  findings.push(...loadBalancerFindings(model), ...portConflicts(model));
   return findings;
+}
+
+/**
+ * Two listeners on one node, port and address in the same phase: the second cannot bind. HAProxy binding `*` on the
+ * masters counts as a listener there. bootkube's bootstrap API server and the self-hosted one are meant to meet on the
+ * bootstrap master (the self-hosted one binds once the pivot removed the other) and are not reported.
+ */
+function portConflicts(model: ClusterModel): Finding[] {
+  const out: Finding[] = [];
+  type Listener = { name: string; file: string; node: string; binds: readonly string[]; port: number; phases: readonly Phase[]; bootstrapOnly: boolean; applied: boolean };
+  const listeners: Listener[] = model.servers.map((s) => ({
+    name: s.name, file: s.workload.obj.file.rel, node: s.node, binds: s.binds, port: s.port, phases: s.phases,
+    bootstrapOnly: s.phases.length === 1 && s.phases[0] === 'bootstrap', applied: s.workload.obj.delivery === 'apply',
+  }));
+  for (const lb of model.loadBalancers.filter((x) => x.type === 'haproxy')) {
+    for (const m of model.nodes.filter((n) => lb.alsoOn.includes(n.ip))) {
+      listeners.push({ name: `HAProxy on ${m.name} (bind *:${lb.port})`, file: model.root, node: m.name, binds: ['0.0.0.0'], port: lb.port, phases: model.phases, bootstrapOnly: false, applied: false });
+    }
+  }
+  const seen = new Set<string>();
+  for (let i = 0; i < listeners.length; i++) {
+    for (let j = i + 1; j < listeners.length; j++) {
+      const a = listeners[i];
+      const b = listeners[j];
+      if (a.node !== b.node || a.port !== b.port || a.name === b.name) continue;
+      if (!a.phases.some((p) => b.phases.includes(p))) continue;
+      if ((a.bootstrapOnly && b.applied) || (b.bootstrapOnly && a.applied)) continue;
+      const overlap = a.binds.some((x) => b.binds.some((y) => x === y || isUnspecified(x) || isUnspecified(y)));
+      if (!overlap) continue;
+      const key = [a.name, b.name].sort().join('|');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ severity: 'error', check: 'cluster', id: 'port-conflict', file: b.file === model.root ? a.file : b.file, message: `${a.name} and ${b.name} both listen on port ${b.port} of ${b.node} (${[...new Set([...a.binds, ...b.binds])].join(', ')}): the second cannot bind` });
+    }
+  }
+  return out;
 }
 
 /** Backends of Octavia/HAProxy nothing serves; kube-vip speakers that cannot hold the VIP or rely on admin rights. */
