@@ -67,7 +67,7 @@ export function resolve(model: ClusterModel, host: string, port: number, from: s
   }
   const node = model.nodes.find((n) => normaliseIp(n.ip) === h);
   for (const lb of model.loadBalancers) {
-    const addresses = [lb.address, ...lb.alsoOn].map(normaliseIp);
+    const addresses = [lb.address, ...lb.alsoOn, ...lb.names].map(normaliseIp);
     if (!addresses.includes(h)) continue;
     if (lb.port !== port) {
       if (!node) return unserved(`${lb.source} listens on ${lb.address}:${lb.port}, not port ${port}`);

@@ -23,7 +23,7 @@ import { renderHaproxyConfig } from '../../host/lb/haproxy';
 import { haproxyVip } from '../../host/lb/keepalived';
 import { octaviaSettings } from '../../host/lb/octavia';
 import { CLOUD_UNINITIALIZED_TAINT, CONTROL_PLANE_ROLE_LABEL, NodeTaint } from '../../spec/node-roles';
-import { ResolvedClusterSpec } from '../../spec';
+import { ResolvedClusterSpec, isIp } from '../../spec';
 import { assetPathFor, componentOf, etcdSetting, hostPathOf } from '../_workloads';
 import { FlagComponent, parseFlags } from '../flags';
 import { AssetFile, AssetTree, fileAt, objectsOf } from '../tree';
@@ -150,6 +150,8 @@ export interface LoadBalancer {
   readonly port: number;
   /** Further addresses it answers on (HAProxy binds `*` on every master). */
   readonly alsoOn: readonly string[];
+  /** DNS names that resolve to it (the spec's `apiEndpoint.host` when it is a name). */
+  readonly names: readonly string[];
   /** Backends (Octavia members, HAProxy servers). */
   readonly backends: ReadonlyArray<{ readonly name: string; readonly address: string; readonly port: number }>;
   /** kube-vip: its static pods. */
@@ -256,9 +258,10 @@ export function findClusterRoots(tree: AssetTree): ClusterRoot[] {
       roots.set(path.posix.dirname(dir), 'bootkube');
     }
   }
+  // Static pods: kube-system Pods at the top of a folder (a consumer's chart writing some Pod is not a master folder).
   const bootkube = [...roots.keys()];
   for (const file of tree.files) {
-    if (!file.docs.some((d) => d.kind === 'Pod' && d.apiVersion === 'v1')) continue;
+    if (!file.docs.some((d) => d.kind === 'Pod' && d.apiVersion === 'v1' && d.metadata?.namespace === 'kube-system')) continue;
     const folder = path.posix.dirname(file.rel);
     if (folder === '.' || bootkube.some((r) => isUnder(folder, r))) continue;
     if (['bootstrap-manifests', 'manifests', 'cluster'].includes(path.posix.basename(folder))) continue;
@@ -348,7 +351,7 @@ class ModelBuilder {
         phases = ['bootstrap'];
       } else if (isUnder(file.rel, this.applyDir)) {
         delivery = 'apply';
-      } else if (objs.some((o) => o.kind === 'Pod')) {
+      } else if (objs.some((o) => o.kind === 'Pod' && o.metadata?.namespace === 'kube-system')) {
         const name = path.posix.basename(folder);
         const isNodeFolder = this.flavor === 'static-pods' ? path.posix.dirname(folder) === this.root : nodeNames.has(name);
         if (!isNodeFolder) continue;
@@ -459,11 +462,13 @@ class ModelBuilder {
     const spec = this.spec;
     const lb = spec.loadBalancer;
     const out: LoadBalancer[] = [];
+    // A name as API endpoint is the operator's DNS record for the load balancer.
+    const names = isIp(spec.apiEndpoint.host) ? [] : [spec.apiEndpoint.host.toLowerCase()];
     if (lb.type === 'octavia' && lb.octavia) {
       try {
         const s = octaviaSettings(spec);
         out.push({
-          type: 'octavia', address: s.floatingIp ?? spec.apiEndpoint.host, port: s.listenerPort, alsoOn: [],
+          type: 'octavia', address: s.floatingIp ?? spec.apiEndpoint.host, port: s.listenerPort, alsoOn: [], names,
           backends: s.members.map((m) => ({ name: m.name, address: m.address, port: s.memberPort })), speakers: [],
           source: `Octavia load balancer ${s.loadBalancer} (spec loadBalancer.octavia, made by \`hacp lb apply\`)`,
         });
@@ -480,7 +485,7 @@ class ModelBuilder {
           return { name: m[1], address: p.host, port: p.port };
         });
         out.push({
-          type: 'haproxy', address: haproxyVip(spec), port, alsoOn: bind.startsWith('*') ? spec.masters.map((m) => m.ip) : [],
+          type: 'haproxy', address: haproxyVip(spec), port, alsoOn: bind.startsWith('*') ? spec.masters.map((m) => m.ip) : [], names,
           backends, speakers: [], source: 'HAProxy + keepalived on the masters (spec loadBalancer.haproxy, `hacp lb haproxy`)',
         });
       } catch {
@@ -492,7 +497,7 @@ class ModelBuilder {
       const address = env.address ?? env.vip_address ?? lb.kubeVip?.vip ?? spec.apiEndpoint.host;
       const port = Number(env.port ?? spec.apiServerPort);
       out.push({
-        type: 'kube-vip', address, port, alsoOn: [], backends: [], speakers,
+        type: 'kube-vip', address, port, alsoOn: [], names, backends: [], speakers,
         source: speakers.length ? `kube-vip VIP held by the kube-vip static pods (${speakers.map((w) => w.staticNode).join(', ')})` : 'kube-vip VIP (spec loadBalancer.type kube-vip)',
       });
     }

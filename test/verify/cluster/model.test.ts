@@ -110,12 +110,24 @@ describe('layouts', () => {
     ]);
   });
 
-  test('a tree with no cluster layout gets one warning', () => {
-    const dir = writeFiles({ 'x/cm.yaml': ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n', 0o644] });
+  test('a tree with no cluster layout gets one warning (a consumer\'s Pod is no static pod)', () => {
+    const dir = writeFiles({
+      'x/cm.yaml': ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n', 0o644],
+      'app/web/pod.yaml': ['apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n', 0o644],
+    });
     dirs.push(dir);
     expect(checkCluster(dir, staticSpec(1)).findings).toEqual([expect.objectContaining({ severity: 'warning', id: 'no-cluster' })]);
     expect(() => buildClusterModel(loadTree(dir), staticSpec(1))).toThrow(/no cluster tree/);
   });
+});
+
+test('an API endpoint given as a DNS name is the load balancer (the operator\'s DNS record)', async () => {
+  const spec = resolveSpec({ ...staticInput(1, 1), apiEndpoint: { host: 'api.kubernetes.example', port: 443 } });
+  const dir = writeFiles(goodStaticTree(spec, await pkiFor(spec)));
+  dirs.push(dir);
+  const r = checkCluster(dir, spec);
+  expect(errorLines(r)).toEqual([]);
+  expect(r.plans![0].plan.edges).toContainEqual(expect.objectContaining({ from: 'load-balancer', to: 'nodes-registered', reason: expect.stringContaining('https://api.kubernetes.example:443') }));
 });
 
 describe('HAProxy + keepalived in front of the API servers', () => {
