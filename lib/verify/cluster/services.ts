@@ -5,7 +5,8 @@
  * kubelets wait for one, and a pod template behind every Service selector.
  */
 import { Finding } from '../finding';
-import { ClusterModel, Workload } from './model';
+import { parseCidr } from '../../spec/network';
+import { ClusterModel, Workload, objectData } from './model';
 import { listNames, selectorMatches } from './placement';
 import { serviceProxies } from './endpoints';
 
@@ -46,6 +47,24 @@ export function serviceFindings(model: ClusterModel): Finding[] {
   } else {
     const missing = notCovering(cni);
     if (missing.length) add('error', 'pod-network-incomplete', cni[0].obj.file.rel, `the pod network (${listNames(cni.map((w) => w.id))}) does not run on ${listNames(missing)}, which stay NotReady: ${whyNot(cni, missing)}`);
+    // Its address range (flannel's net-conf.json) must be the spec's pod CIDR, which the controller manager allocates from.
+    for (const w of cni) {
+      for (const v of w.spec.volumes ?? []) {
+        const cm = v.configMap && model.objects.find((o) => o.kind === 'ConfigMap' && o.namespace === w.namespace && o.name === v.configMap.name);
+        const text = cm ? objectData(cm.object)['net-conf.json'] : undefined;
+        if (!text) continue;
+        let network: string | undefined;
+        try {
+          const conf = JSON.parse(text);
+          network = conf.Network ?? conf.IPv6Network;
+        } catch {
+          network = undefined;
+        }
+        if (network && sameCidr(network, podCidr) === false) {
+          add('error', 'pod-network-cidr', cm!.file.rel, `${w.id} hands out pod addresses from ${network} (ConfigMap ${cm!.namespace}/${cm!.name} net-conf.json), but the pod CIDR is ${podCidr}: node pod CIDRs allocated by the controller manager lie outside the pod network`);
+        }
+      }
+    }
   }
 
   // Service proxy.
@@ -95,4 +114,12 @@ export function serviceFindings(model: ClusterModel): Finding[] {
     }
   }
   return out;
+}
+
+/** True/false when both are CIDRs and (not) the same block; undefined when one is not a CIDR. */
+function sameCidr(a: string, b: string): boolean | undefined {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  if (!x || !y) return undefined;
+  return x.kind === y.kind && x.prefix === y.prefix && x.address.toNormalizedString() === y.address.toNormalizedString();
 }

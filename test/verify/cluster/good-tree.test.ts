@@ -132,6 +132,16 @@ describe('planted defects in a copy of the 3-master tree are each caught, the ob
     })]);
   });
 
+  test('a pod network for another range than the pod CIDR', () => {
+    const r = planted((f) => editDocs(f, 'static-pods/cluster/flannel.yaml', (docs) => {
+      const cm = docs.find((d) => d.kind === 'ConfigMap');
+      cm.data['net-conf.json'] = cm.data['net-conf.json'].replace('10.180.128.0/17', '10.244.0.0/16');
+    }));
+    expect(errors(r, 'pod-network-cidr')).toEqual([expect.objectContaining({
+      file: 'static-pods/cluster/flannel.yaml', message: expect.stringContaining('DaemonSet kube-system/kube-flannel hands out pod addresses from 10.244.0.0/16 (ConfigMap kube-system/kube-flannel-cfg net-conf.json), but the pod CIDR is 10.180.128.0/17'),
+    })]);
+  });
+
   test('a Service selector that matches nothing', () => {
     const r = planted((f) => editDocs(f, 'static-pods/cluster/metrics-server.yaml', (docs) => {
       docs.find((d) => d.kind === 'Service').spec.selector = { 'k8s-app': 'metrics-servr' };
