@@ -302,7 +302,7 @@ class ModelBuilder {
   private objects: ModelObject[] = [];
   private workloads: Workload[] = [];
   private bootstrapMaster?: string;
-  private model!: ClusterModel & { servers: Server[]; loadBalancers: LoadBalancer[]; dials: Dial[] };
+  private model!: { -readonly [K in keyof ClusterModel]: ClusterModel[K] } & { servers: Server[]; loadBalancers: LoadBalancer[]; dials: Dial[] };
 
   constructor(private readonly tree: AssetTree, private readonly spec: ResolvedClusterSpec, found: ClusterRoot) {
     this.root = found.root;
@@ -324,7 +324,7 @@ class ModelBuilder {
       objects: this.objects, workloads: this.workloads, servers: [], loadBalancers: [], dials: [], removedTaints,
     };
     placeWorkloads(this.model);
-    (this.model as any).clusterCa = this.findClusterCa();
+    this.model.clusterCa = this.findClusterCa();
     this.model.servers.push(...this.collectServers());
     this.model.loadBalancers.push(...this.collectLoadBalancers());
     this.model.dials.push(...this.collectDials());
