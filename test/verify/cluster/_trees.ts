@@ -16,7 +16,7 @@ import { parseAllDocuments } from 'yaml';
 import { Dashboard, Dns, Flannel, KubeProxy, MetricsServer } from '../../../lib/addons';
 import { ClusterPki } from '../../../lib/pki';
 import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../../../lib/spec';
-import { buildStaticPodsTree } from '../../../lib/static-pods-tree';
+import { buildStaticPodsTree } from '../../../lib/synth';
 import { VerifyReport, verifyTree } from '../../../lib/verify';
 import { fixturePki } from '../../support/fixture-pki';
 
