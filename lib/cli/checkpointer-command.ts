@@ -60,12 +60,12 @@ export function registerCheckpointerCommands(program: Command): void {
       '/etc/kubernetes/checkpoints (read with the kubelet\'s credentials while the API answers); when no API server answers',
       'and none runs here, start it as the static pod kube-apiserver-checkpoint; remove it once the DaemonSet\'s pod runs again',
     ].join(' '))
-    .option('--node <name>', 'this node\'s name (default: the host name)', os.hostname().toLowerCase())
+    .option('--node <name>', 'this node\'s name, as its kubelet registers it (the host name)', os.hostname().toLowerCase())
     .option('--node-ip <ip>', 'this node\'s IP: its API server is asked there too')
     .option('--port <port>', 'the API servers\' port (spec.apiServerPort)', '6443')
     .option('--peer <url>', 'another master\'s API server, https://<ip>:<port> (repeat for each)', collect, [])
     .option('--interval <seconds>', 'seconds between rounds', '10')
-    .option('--once', 'one round, then exit')
+    .option('--once', 'one round, then exit (1 if it had an error)')
     .option('--activate-after <seconds>', 'seconds without any API server answering before the checkpoint starts', '30')
     .option('--handover-after <seconds>', 'seconds the handover conditions must hold before the checkpoint stops', '30')
     .option('--handover-timeout <seconds>', 'seconds after a handover before the checkpoint may start again', '360')
@@ -109,7 +109,7 @@ export function registerCheckpointerCommands(program: Command): void {
       try {
         if (opts.once) {
           await checkpointer.tick();
-          return 0;
+          return checkpointer.lastRoundErrors ? 1 : 0;
         }
         process.stdout.write(`checkpointer for ${opts.node} (${checkpointer.namespace}/${checkpointer.daemonSet}): round every ${interval / 1000}s, ${opts.peer.length} peer(s)\n`);
         const stop = new AbortController();

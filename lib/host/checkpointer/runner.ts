@@ -77,6 +77,8 @@ export class Checkpointer {
   private readonly requestTimeoutMs: number;
   private readonly now: () => number;
   private readonly logLine: (level: CheckpointerLogLevel, message: string) => void;
+  /** How many errors the last round had (logged errors and failed actions). */
+  public lastRoundErrors = 0;
   /** Messages of the previous round: a condition that persists is logged once, not every round. */
   private lastMessages = new Set<string>();
 
@@ -106,7 +108,9 @@ export class Checkpointer {
     const state = this.state ?? initialCheckpointerState(obs.disk, now);
     const decision = decide(state, obs, now, this.timings);
     const messages = new Set<string>();
+    let errors = 0;
     const log = (level: CheckpointerLogLevel, message: string) => {
+      if (level === 'error') errors++;
       messages.add(message);
       if (!this.lastMessages.has(message)) this.logLine(level, message);
     };
@@ -144,6 +148,7 @@ export class Checkpointer {
       }
     }
     this.lastMessages = messages;
+    this.lastRoundErrors = errors;
     this.state = decision.next;
     return decision;
   }

@@ -203,6 +203,7 @@ export function decide(state: CheckpointerState, obs: CheckpointerObservations, 
   for (const c of corrupt) log('warning', `checkpoint ${c.generation} is corrupt (${c.reason}); discarding it${good ? `, ${good.generation} stays in use` : ''}`);
   if (corrupt.length) actions.push({ kind: 'discard', generations: corrupt.map((c) => c.generation) });
 
+  if (api.error) log('error', `cannot ask the API servers (${api.error}); nothing is started or changed until this is fixed`);
   if (parent.state === 'unknown' && anyReady) log('warning', `an API server answers, but this node's pods cannot be read: ${parent.reason}`);
 
   // 1. Refresh from a parent that runs here and serves.
@@ -230,10 +231,7 @@ export function decide(state: CheckpointerState, obs: CheckpointerObservations, 
       return false;
     }
     if (!apiDownLongEnough) return false;
-    if (api.error) {
-      log('error', `cannot ask the API servers (${api.error}); not starting the checkpoint`);
-      return false;
-    }
+    if (api.error) return false; // logged above
     if (!rt.ok) {
       log('warning', `no API server answers, but the container runtime cannot be asked (${rt.error}); not starting the checkpoint`);
       return false;

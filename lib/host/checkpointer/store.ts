@@ -282,26 +282,37 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** A lock file held while a checkpointer runs on this root; stale locks of dead processes are taken over. */
+/** This boot's ID (Linux): a lock written before a reboot is stale whatever its PID, which may belong to another process now. */
+function bootId(): string {
+  return readText('/proc/sys/kernel/random/boot_id')?.trim() ?? '';
+}
+
+/**
+ * A lock file held while a checkpointer runs on this root (`<pid> <boot id>`). A lock of a process that is gone, or of
+ * an earlier boot, is stale and taken over; a live holder is an error naming its PID.
+ */
 export function acquireCheckpointerLock(layout: HostLayout): () => void {
   const dir = layout.local(CHECKPOINTS_DIR);
   ensureDir(dir, true, true);
   const file = path.join(dir, '.lock');
+  const boot = bootId();
+  const mine = `${process.pid} ${boot}\n`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = fs.openSync(file, 'wx', 0o600);
-      fs.writeSync(fd, `${process.pid}\n`);
+      fs.writeSync(fd, mine);
       fs.closeSync(fd);
       return () => {
-        if (readText(file)?.trim() === String(process.pid)) fs.rmSync(file, { force: true });
+        if (readText(file) === mine) fs.rmSync(file, { force: true });
       };
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw e;
-      const pid = Number(readText(file)?.trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      const [pidText, lockBoot = ''] = (readText(file) ?? '').trim().split(/\s+/);
+      const pid = Number(pidText);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && lockBoot === boot && isAlive(pid)) {
         throw new Error(`another checkpointer (pid ${pid}) holds ${file}`);
       }
-      fs.rmSync(file, { force: true }); // stale: its process is gone
+      fs.rmSync(file, { force: true }); // stale: its process is gone, or it is from an earlier boot
     }
   }
   throw new Error(`cannot take ${file}`);

@@ -175,7 +175,7 @@ describe('checkpointer runner against FAKE API servers and a FAKE crictl', () =>
     await c.tick();
     await c.tick();
     expect(fs.existsSync(manifest())).toBe(false);
-    expect(logs).toContainEqual(expect.stringMatching(/^error: cannot ask the API servers \(.*ca.crt \(the cluster CA\): missing\); not starting the checkpoint$/));
+    expect(logs).toContainEqual(expect.stringMatching(/^error: cannot ask the API servers \(.*ca.crt \(the cluster CA\): missing\); nothing is started or changed until this is fixed$/));
   });
 
   test('the FAKE Node authorizer refuses what the checkpointer never needs', async () => {
@@ -198,6 +198,10 @@ describe('checkpointer runner against FAKE API servers and a FAKE crictl', () =>
     expect(status.out).toMatch(/^checkpoints of kube-system\/kube-apiserver in \/etc\/kubernetes\/checkpoints\/kube-system\/kube-apiserver:\n {2}gen-000001 {2}ok {2}\S+ {2}from kube-apiserver-p4r3n {2}\(newest good\)\nactive: no/);
     const json = JSON.parse((await hacp(['checkpointer', 'status', `--root=${root}`, '--json'])).out);
     expect(json.generations).toEqual([expect.objectContaining({ generation: 'gen-000001', ok: true })]);
+    // a round with an error (no cluster CA) exits 1
+    const noCa = path.join(root, 'no-ca');
+    const broken = await hacp(['checkpointer', 'run', '--once', `--root=${noCa}`, `--node=${NODE}`, `--port=${api.port}`, `--crictl=${crictl.bin}`]);
+    expect(broken).toEqual({ code: 1, out: '', err: `error: cannot ask the API servers (${path.join(noCa, 'etc/kubernetes/pki/ca.crt')} (the cluster CA): missing); nothing is started or changed until this is fixed\n` });
     const empty = await hacp(['checkpointer', 'status', `--root=${path.join(root, 'nothing')}`]);
     expect(empty).toMatchObject({ code: 1, out: expect.stringContaining('  none\n') });
   });
@@ -209,7 +213,7 @@ describe('checkpointer runner against FAKE API servers and a FAKE crictl', () =>
     expect(await hacp([...base, '--port=6443', '--peer=http://10.0.0.1:6443'])).toEqual({ code: 1, out: '', err: 'error: --peer: "http://10.0.0.1:6443" must be https://<host>:<port>\n' });
     expect(await hacp([...base, '--port=6443', '--node=Not_A_Node'])).toEqual({ code: 1, out: '', err: 'error: --node: "Not_A_Node" is not a node name\n' });
     fs.mkdirSync(path.join(root, 'etc/kubernetes/checkpoints'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'etc/kubernetes/checkpoints/.lock'), `${process.ppid}\n`);
+    fs.writeFileSync(path.join(root, 'etc/kubernetes/checkpoints/.lock'), `${process.ppid} ${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}\n`);
     const locked = await hacp([...base, `--port=${api.port}`]);
     expect(locked).toEqual({ code: 1, out: '', err: `error: another checkpointer (pid ${process.ppid}) holds ${path.join(root, 'etc/kubernetes/checkpoints/.lock')}\n` });
   });

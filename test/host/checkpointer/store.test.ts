@@ -129,14 +129,18 @@ describe('CheckpointStore', () => {
 
   test('one checkpointer per root: a live holder is refused, a stale lock (dead pid) taken over', () => {
     const layout = new HostLayout(root);
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const release = acquireCheckpointerLock(layout);
     const lock = path.join(root, 'etc/kubernetes/checkpoints/.lock');
-    expect(fs.readFileSync(lock, 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readFileSync(lock, 'utf8')).toBe(`${process.pid} ${boot}\n`);
     release();
     expect(fs.existsSync(lock)).toBe(false);
-    fs.writeFileSync(lock, `${process.ppid}\n`); // the jest worker's parent: alive
+    fs.writeFileSync(lock, `${process.ppid} ${boot}\n`); // the jest worker's parent: alive, this boot
     expect(() => acquireCheckpointerLock(layout)).toThrow(`another checkpointer (pid ${process.ppid}) holds ${lock}`);
-    fs.writeFileSync(lock, '2147483646\n'); // no such process
+    fs.writeFileSync(lock, `2147483646 ${boot}\n`); // no such process
+    acquireCheckpointerLock(layout)();
+    // after a reboot the old PID may belong to anything: a lock of another boot is stale even if that PID lives
+    fs.writeFileSync(lock, `${process.ppid} 00000000-0000-0000-0000-000000000000\n`);
     acquireCheckpointerLock(layout)();
   });
 });
