@@ -227,7 +227,7 @@ export function decide(state: CheckpointerState, obs: CheckpointerObservations, 
 
   const canActivate = (): boolean => {
     if (!good) {
-      if (apiDownLongEnough) log('warning', `no API server has answered for ${seconds(now - apiDownSince!)} and there is no good checkpoint to start`);
+      if (apiDownLongEnough) log('warning', 'no API server answers and there is no good checkpoint to start');
       return false;
     }
     if (!apiDownLongEnough) return false;
@@ -253,7 +253,7 @@ export function decide(state: CheckpointerState, obs: CheckpointerObservations, 
         log('warning', 'the API lists no parent pod for this node, but no other API server answers: keeping the active checkpoint');
       }
     } else {
-      if (disk.active && !disk.active.intact && good && good.generation !== activeGeneration && canActivate()) {
+      if (disk.active && !disk.active.intact && good && canActivate()) {
         log('warning', `the active checkpoint manifest (${activeGeneration ?? 'unreadable'}) is damaged; replacing it with ${good.generation}`);
         actions.push({ kind: 'activate', generation: good.generation });
       }

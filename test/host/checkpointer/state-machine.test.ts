@@ -219,7 +219,7 @@ describe('checkpointer state machine on a FAKE control plane (FAKE API, FAKE kub
     const state: CheckpointerState = { phase: 'inactive', since: 0, apiDownSince: 0 };
     const d = decide(state, { ...observation(), disk: m.disk.observe() }, T.activateAfterMs);
     expect(d.actions.map((a) => a.kind)).toEqual(['log', 'discard', 'log']);
-    expect(d.actions[2]).toEqual({ kind: 'log', level: 'warning', message: 'no API server has answered for 30s and there is no good checkpoint to start' });
+    expect(d.actions[2]).toEqual({ kind: 'log', level: 'warning', message: 'no API server answers and there is no good checkpoint to start' });
   });
 });
 
