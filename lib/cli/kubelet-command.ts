@@ -2,6 +2,7 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { HostNode, findNode } from '../spec';
 import { CniPaths, cloudRoutesNodeFiles } from '../host/cni/bridge-cni';
+import { renderCheckpointerUnit } from '../host/checkpointer/checkpointer-unit';
 import { renderBootkubeUnit } from '../host/kubelet/bootkube-unit';
 import { renderKubeletConfig, renderKubeletSysctl } from '../host/kubelet/kubelet-config';
 import { renderKubeletUnit } from '../host/kubelet/kubelet-unit';
@@ -14,6 +15,7 @@ interface KubeletUnitOptions extends SpecOptions {
   readonly node: string;
   readonly out?: string;
   readonly bootkube?: boolean;
+  readonly selfHosted?: boolean;
   readonly kubeletPath?: string;
   readonly bootkubeDir?: string;
   /** `--no-pki` sets this to false. */
@@ -25,9 +27,10 @@ interface KubeletUnitOptions extends SpecOptions {
 }
 
 /**
- * Registers `hacp kubelet-unit --node <name> [--out DIR] [--bootkube]`: writes the node's `kubelet.service`,
- * `kubelet-config.yaml` (its KubeletConfiguration) and `90-kubelet.conf` (sysctls), plus `bootkube.service` on the
- * first master with `--bootkube`.
+ * Registers `hacp kubelet-unit --node <name> [--out DIR] [--bootkube | --self-hosted]`: writes the node's
+ * `kubelet.service`, `kubelet-config.yaml` (its KubeletConfiguration) and `90-kubelet.conf` (sysctls), plus
+ * `bootkube.service` on the first master with `--bootkube`, and `hacp-checkpointer.service` on every master of a
+ * self-hosted control plane (`--self-hosted`; `--bootkube` implies it).
  */
 export function registerKubeletCommands(program: Command): void {
   program
@@ -35,7 +38,8 @@ export function registerKubeletCommands(program: Command): void {
     .description("write a node's kubelet.service, KubeletConfiguration and sysctl file (and bootkube.service with --bootkube)")
     .requiredOption('--node <name>', 'node (master or worker) from the cluster spec')
     .option('--out <dir>', 'output directory (default: host/<node>)')
-    .option('--bootkube', 'self-hosted control plane: also write bootkube.service (first master only) and the pod-checkpointer directories')
+    .option('--bootkube', 'self-hosted control plane, first master: also write bootkube.service (implies --self-hosted)')
+    .option('--self-hosted', 'self-hosted control plane, any master: also write hacp-checkpointer.service (full-reboot recovery of the API server)')
     .option('--kubelet-path <path>', 'kubelet binary on the host', '/usr/bin/kubelet')
     .option('--bootkube-dir <dir>', 'bootkube directory on the host (binary, assets/, done-marker)', '/opt/bootkube')
     .option('--no-pki', 'do not write the kubelet\'s certificates and kubeconfig (only the units and the configuration)')
@@ -55,11 +59,15 @@ export function registerKubeletCommands(program: Command): void {
       const role = host.role;
       const first = spec.masters[0].name;
       if (opts.bootkube && !host.first) {
-        throw new CliError(`--bootkube: bootkube runs once, on the first master (${first}), not on ${opts.node}; write ${opts.node}'s units without --bootkube`);
+        throw new CliError(`--bootkube: bootkube runs once, on the first master (${first}), not on ${opts.node}; write ${opts.node}'s units with --self-hosted instead`);
+      }
+      const selfHosted = Boolean(opts.bootkube || opts.selfHosted);
+      if (opts.selfHosted && role !== 'master') {
+        throw new CliError(`--self-hosted: ${opts.node} is a worker; the API server and its checkpointer run on masters only`);
       }
       const out = path.resolve(opts.out ?? path.join('host', opts.node));
       const files: Array<[string, string, string]> = [
-        ['kubelet.service', renderKubeletUnit(spec, opts.node, { kubeletPath: opts.kubeletPath, selfHosted: opts.bootkube }), '/etc/systemd/system/kubelet.service'],
+        ['kubelet.service', renderKubeletUnit(spec, opts.node, { kubeletPath: opts.kubeletPath, selfHosted }), '/etc/systemd/system/kubelet.service'],
         ['kubelet-config.yaml', renderKubeletConfig(spec, opts.node), HostPaths.kubeletConfig],
         ['90-kubelet.conf', renderKubeletSysctl(), '/etc/sysctl.d/90-kubelet.conf'],
       ];
@@ -70,6 +78,7 @@ export function registerKubeletCommands(program: Command): void {
         if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 576 && mtu <= 9216)) throw new CliError(`--pod-mtu: '${opts.podMtu}' must be an integer from 576 to 9216`);
         files.push(...cloudRoutesNodeFiles(spec, { mtu }).map((f): [string, string, string] => [f.name, f.content, f.dest]));
       }
+      if (selfHosted) files.push(['hacp-checkpointer.service', renderCheckpointerUnit(spec, opts.node), '/etc/systemd/system/hacp-checkpointer.service']);
       // The kubelet's identity from the PKI state (made on first use, like synth does): kubelet.conf, the cluster CA,
       // and its client and serving pairs, laid out under `out/` as they go on the host (`etc/...`, `var/...`).
       const pkiFiles: OutputFile[] = [];
@@ -92,7 +101,8 @@ export function registerKubeletCommands(program: Command): void {
           + `  (containerd renders ${CniPaths.renderedConf} from the template only while none exists)\n`);
       }
       const cni = opts.cloudRoutes ? ' && systemctl enable --now pod-masquerade && systemctl restart containerd' : '';
-      process.stdout.write(`  sysctl --system && systemctl daemon-reload${cni} && systemctl enable --now kubelet${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
+      process.stdout.write(`  sysctl --system && systemctl daemon-reload${cni} && systemctl enable --now kubelet${selfHosted ? ' hacp-checkpointer' : ''}${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
+      if (selfHosted) process.stdout.write(`hacp-checkpointer.service runs /usr/local/bin/hacp and /usr/bin/crictl: install both on ${opts.node} (docs/self-hosted.md, "Checkpointing")\n`);
       if (role === 'master') {
         process.stdout.write(`then, once the API answers: kubectl label node ${opts.node} node-role.kubernetes.io/control-plane=  (a kubelet may not set node-role labels itself)\n`);
       }

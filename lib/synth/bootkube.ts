@@ -32,7 +32,11 @@ export interface BootkubeOptions {
   readonly heapster?: boolean;
   /** Deploy the (archived) Kubernetes Dashboard, as the seed did. @default true */
   readonly dashboard?: boolean;
-  /** Deploy bootkube's pod-checkpointer (full-reboot recovery of the self-hosted API server). @default true */
+  /**
+   * Deploy bootkube's retired pod-checkpointer DaemonSet (`PodCheckpointer`). Its image speaks only CRI v1alpha2 and
+   * misbehaves on current nodes; full-reboot recovery comes from `hacp-checkpointer.service` on every master
+   * (`hacp kubelet-unit --self-hosted`) instead. Only for clusters that still run a ported image. @default false
+   */
   readonly podCheckpointer?: boolean;
   /**
    * Recreate the seed's `system:default-sa` binding (kube-system default ServiceAccount → cluster-admin). Nothing
@@ -108,7 +112,7 @@ function addAddons(scope: Construct, spec: ResolvedClusterSpec, options: Bootkub
   const net = spec.networking;
   new KubeProxy(scope, 'kube-proxy', { podCidr: net.podCidr, apiServerUrl: spec.apiServerUrl, kubernetesVersion: spec.kubernetesVersion, imageRegistry: spec.imageRegistry });
   new Flannel(scope, 'flannel', { podCidr: net.podCidr });
-  if (options.podCheckpointer ?? true) new PodCheckpointer(scope, 'pod-checkpointer', { apiServerUrl: spec.apiServerUrl });
+  if (options.podCheckpointer ?? false) new PodCheckpointer(scope, 'pod-checkpointer', { apiServerUrl: spec.apiServerUrl });
   new Dns(scope, 'dns', { clusterIp: spec.dnsServiceIp, clusterDomain: net.clusterDomain, provider: options.dns });
   if (options.heapster) new Heapster(scope, 'heapster');
   else new MetricsServer(scope, 'metrics-server');

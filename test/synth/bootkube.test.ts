@@ -24,7 +24,7 @@ describe('bootkube app', () => {
       'manifests/control-plane-rbac.yaml', 'manifests/coredns.yaml', 'manifests/kube-apiserver-secret.yaml', 'manifests/kube-apiserver.yaml',
       'manifests/kube-controller-manager-disruption.yaml', 'manifests/kube-controller-manager-secret.yaml', 'manifests/kube-controller-manager.yaml',
       'manifests/kube-dashboard.yaml', 'manifests/kube-dns-svc.yaml', 'manifests/kube-flannel-cfg.yaml', 'manifests/kube-flannel.yaml', 'manifests/kube-proxy.yaml',
-      'manifests/kube-scheduler-disruption.yaml', 'manifests/kube-scheduler.yaml', 'manifests/metrics-server.yaml', 'manifests/namespace.yaml', 'manifests/pod-checkpointer.yaml',
+      'manifests/kube-scheduler-disruption.yaml', 'manifests/kube-scheduler.yaml', 'manifests/metrics-server.yaml', 'manifests/namespace.yaml',
     ]);
     expect(manifests).toMatchSnapshot();
   });
@@ -36,9 +36,15 @@ describe('bootkube app', () => {
 
   test('DaemonSets meant for masters tolerate the control-plane taint', () => {
     expect(mastersWithoutToleration(objs)).toEqual([]);
-    for (const name of ['kube-apiserver', 'pod-checkpointer']) {
-      expect(find(objs, 'DaemonSet', name).spec.template.spec.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
-    }
+    expect(find(objs, 'DaemonSet', 'kube-apiserver').spec.template.spec.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
+  });
+
+  test('the retired pod-checkpointer is off by default (hacp-checkpointer.service replaces it); opt-in, it is marked retired', () => {
+    expect(objs.filter((o) => o.metadata.name === 'pod-checkpointer')).toEqual([]);
+    const m = buildBootkube(spec, dummyTls(), { podCheckpointer: true });
+    const ds = find(m['manifests/pod-checkpointer.yaml'], 'DaemonSet', 'pod-checkpointer');
+    expect(ds.spec.template.spec.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
+    expect(ds.metadata.annotations['hacp.io/retired']).toMatch(/CRI v1alpha2.*hacp-checkpointer.service/);
   });
 
   test('DNS IP, pod CIDR and service CIDR agree everywhere', () => {
