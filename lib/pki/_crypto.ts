@@ -64,8 +64,8 @@ export function publicKeyPem(keyPem: string): string {
 
 /** What to put in a certificate. */
 export interface CertRequest {
-  readonly cn: string;
-  readonly o: readonly string[];
+  readonly commonName: string;
+  readonly organizations: readonly string[];
   readonly dns: readonly string[];
   readonly ips: readonly string[];
   readonly profile: CertProfile;
@@ -87,7 +87,10 @@ export function issueCertificate(req: CertRequest, key: GeneratedKey, signer?: S
   cert.serialNumber = randomSerial();
   cert.validity.notBefore = req.notBefore;
   cert.validity.notAfter = req.notAfter;
-  const subject = [...req.o.map((value) => ({ shortName: 'O', value })), { shortName: 'CN', value: req.cn }];
+  const subject = [
+    ...req.organizations.map((value) => ({ shortName: 'O', value })),
+    { shortName: 'CN', value: req.commonName },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject); // replaced below by the CA's exact subject bytes
   const ca = signer ? caInfo(signer.certPem) : undefined;
@@ -190,8 +193,8 @@ function lf(pem: string): string {
 /** What the warm path reads from a certificate. */
 export interface CertInfo {
   readonly x509: crypto.X509Certificate;
-  readonly cn: string;
-  readonly o: string[];
+  readonly commonName: string;
+  readonly organizations: string[];
   readonly dns: string[];
   readonly ips: string[];
   readonly ekus: string[];
@@ -216,8 +219,8 @@ export function inspectCertificate(pem: string): CertInfo {
   }
   return {
     x509,
-    cn: subject.CN?.[0] ?? '',
-    o: subject.O ?? [],
+    commonName: subject.CN?.[0] ?? '',
+    organizations: subject.O ?? [],
     dns,
     ips,
     ekus: x509.keyUsage ?? [],

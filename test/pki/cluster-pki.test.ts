@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { CLUSTER_ADMINS_GROUP, ClusterPki, PkiFile, writeFilesAtomic } from '../../lib/pki';
-import { certCatalog } from '../../lib/pki/_catalog';
+import { certCatalog } from '../../lib/pki/catalog';
 import { BOOTKUBE_EXAMPLE_CLUSTER, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki } from '../support/fixture-pki';
 
@@ -289,7 +289,7 @@ describe('bootkube assets', () => {
 
 describe('catalog', () => {
   const summary = (spec = staticSpec) => certCatalog(spec).map((e) =>
-    `${e.name}: ${[...e.o.map((o) => `O=${o}`), `CN=${e.cn}`].join(',')} [${e.profile}${e.signer ? ` by ${e.signer}` : ''}] ${[...e.dns, ...e.ips].join(' ')}`);
+    `${e.name}: ${[...e.organizations.map((o) => `O=${o}`), `CN=${e.commonName}`].join(',')} [${e.profile}${e.signer ? ` by ${e.signer}` : ''}] ${[...e.dns, ...e.ips].join(' ')}`);
 
   test('default (static example): every certificate kubeadm makes (snapshot)', () => {
     expect(summary()).toMatchSnapshot();
