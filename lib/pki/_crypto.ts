@@ -57,6 +57,12 @@ export function generateRsaKey(bits: number): Promise<GeneratedKey> {
   });
 }
 
+/** A key pair from an RSA private key PEM (as `generateRsaKey()` returns it). */
+export function rsaKeyFromPem(keyPem: string): GeneratedKey {
+  const { forge } = loadForge();
+  return { keyPem, publicKey: forge.pki.publicKeyFromPem(publicKeyPem(keyPem)) as Forge.pki.rsa.PublicKey };
+}
+
 /** The PKIX (`PUBLIC KEY`) PEM of a private key: `sa.pub`. */
 export function publicKeyPem(keyPem: string): string {
   return crypto.createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }).toString();
@@ -66,6 +72,10 @@ export function publicKeyPem(keyPem: string): string {
 export interface CertRequest {
   readonly commonName: string;
   readonly organizations: readonly string[];
+  /** An OU value (the test PKI's marker). @default - none */
+  readonly organizationalUnit?: string;
+  /** Serial number (hex, positive, minimal DER). @default - random, 63 bits */
+  readonly serial?: string;
   readonly dns: readonly string[];
   readonly ips: readonly string[];
   readonly profile: CertProfile;
@@ -84,11 +94,12 @@ export function issueCertificate(req: CertRequest, key: GeneratedKey, signer?: S
   const { forge, asn1, extra } = loadForge();
   const cert = forge.pki.createCertificate();
   cert.publicKey = key.publicKey;
-  cert.serialNumber = randomSerial();
+  cert.serialNumber = req.serial ?? randomSerial();
   cert.validity.notBefore = req.notBefore;
   cert.validity.notAfter = req.notAfter;
   const subject = [
     ...req.organizations.map((value) => ({ shortName: 'O', value })),
+    ...(req.organizationalUnit ? [{ shortName: 'OU', value: req.organizationalUnit }] : []),
     { shortName: 'CN', value: req.commonName },
   ];
   cert.setSubject(subject);
@@ -177,9 +188,14 @@ function caInfo(certPem: string): CaInfo {
 
 /** A positive, 63-bit random serial number (hex), like kubeadm's. */
 function randomSerial(): string {
-  const bytes = crypto.randomBytes(8);
-  bytes[0] = (bytes[0] & 0x7f) | 0x40; // positive, and minimal DER (no leading zero byte)
-  return bytes.toString('hex');
+  return serialFrom(crypto.randomBytes(8));
+}
+
+/** A positive 63-bit serial number (hex) from the first 8 bytes of `bytes`. */
+export function serialFrom(bytes: Buffer): string {
+  const serial = Buffer.from(bytes.subarray(0, 8));
+  serial[0] = (serial[0] & 0x7f) | 0x40; // positive, and minimal DER (no leading zero byte)
+  return serial.toString('hex');
 }
 
 function derToPem(label: string, der: Buffer): string {

@@ -278,13 +278,18 @@ export function keysNeeded(files: ReadonlyMap<string, string>, actions: Action[]
   return actions.filter((a) => a.assessment.kind !== 'key' || !files.has(`${SA_ID}.key`));
 }
 
-
-/** When `issue()` issues (certificates start 5 minutes before `now`, for clock skew) and what it logs. */
+/** How `issue()` dates, numbers and marks certificates. */
 export interface IssueOptions {
-  /** The current time. */
+  /** The current time: certificates start 5 minutes before it (clock skew) and last the spec's validity. */
   readonly now: Date;
   /** Receives one line per certificate. @default - nothing is logged */
   readonly log?: (line: string) => void;
+  /** One validity for every certificate instead (the test PKI). @default - from `now` and the spec */
+  readonly validity?: { readonly notBefore: Date; readonly notAfter: Date };
+  /** Serial numbers. @default - random */
+  readonly serial?: (id: string) => string;
+  /** An OU added to every subject (the test PKI's marker). @default - none */
+  readonly organizationalUnit?: string;
 }
 
 /** Issues what the actions ask for with the given keys (by catalog id): CA certificates first, then leaves. */
@@ -316,13 +321,13 @@ export function issue(spec: ResolvedClusterSpec, files: ReadonlyMap<string, stri
     }
     const e = a.entry!;
     const days = e.profile === 'ca' ? spec.pki.caValidityDays : spec.pki.validityDays;
-    const notBefore = start;
-    let notAfter = start + BACKDATE + days * DAY;
+    const notBefore = options.validity?.notBefore.getTime() ?? start;
+    let notAfter = options.validity?.notAfter.getTime() ?? start + BACKDATE + days * DAY;
     const signer = e.signer as CaId | undefined;
     if (signer) notAfter = Math.min(notAfter, caNotAfter.get(signer)!);
     const pem = issueCertificate(
       {
-        commonName: e.commonName, organizations: e.organizations,
+        commonName: e.commonName, organizations: e.organizations, organizationalUnit: options.organizationalUnit, serial: options.serial?.(e.id),
         dns: e.dns, ips: e.ips, profile: e.profile, notBefore: new Date(notBefore), notAfter: new Date(notAfter),
       },
       key!,

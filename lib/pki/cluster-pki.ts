@@ -7,6 +7,7 @@ import {
 } from './_engine';
 import { inspectCertificate, inspectPrivateKey } from './_crypto';
 import { StateWrite, commit, applyJournal, readState, withLock } from './_state';
+import type * as TestPki from './_test-pki';
 import {
   BOOTKUBE_ASSET_PATHS, BootkubeTlsAssets, CA_IDS, CatalogEntry, CatalogFile, CertEntry, KubeconfigKind, SA_ID, pkiCatalog, receives,
 } from './catalog';
@@ -87,6 +88,12 @@ const SECRET = 0o600;
 const HOST_LAYOUT = new Map<string, number>([...Object.values(PkiPaths), ...Object.values(KubeconfigPaths), ...Object.values(KubeletPkiPaths)]
   .map((p, i) => [p, i]));
 
+let testPkiModule: typeof TestPki | undefined;
+/** The test PKI's module, loaded when first needed (a cluster's PKI only needs its marker checks). */
+function testPki(): typeof TestPki {
+  return (testPkiModule ??= require('./_test-pki') as typeof TestPki);
+}
+
 /**
  * The cluster's PKI: CAs, every leaf certificate, the service-account key and the kubeconfigs, kubeadm's set.
  *
@@ -108,6 +115,11 @@ export class ClusterPki {
       const imported = options.byoCaDir ? importByoCa(options.byoCaDir, view.files) : {};
       const files = new Map(view.files);
       Object.entries(imported).forEach(([p, w]) => files.set(p, w.content));
+      const insecure = testPki().testCaFiles(files);
+      if (insecure.length) {
+        throw new PkiError(insecure.map((p) => `${p}: a CA of the insecure test PKI (ClusterPki.forTesting(), OU=${testPki().TEST_PKI_MARKER}), `
+          + 'whose keys anyone can derive; a cluster\'s state never holds it: remove the state directory'), dir);
+      }
       const digests = pairDigests(spec, files);
       const assessments = assess(spec, files, now, trustedPairs(digests, files));
       let actions: Action[];
@@ -159,6 +171,29 @@ export class ClusterPki {
     return new ClusterPki(spec, result.files);
   }
 
+  /**
+   * A complete PKI for unit and snapshot tests, made in milliseconds: every certificate of the catalog, signed by
+   * three CAs, from five fixed test keys (one per CA, one shared by all leaves, one for service-account tokens).
+   * Byte for byte the same on every run and every machine (fixed serials, valid 2025-01-01 to 2125-01-01), so a
+   * snapshot of what is built from it never changes, masked (`pemSnapshotSerializer`) or not.
+   *
+   * INSECURE by design: the keys are derived from constants of this package, so anyone can compute them. Every
+   * certificate carries `OU=hacp-insecure-test-pki`; this method and the file accessors of such a PKI work only inside
+   * a test runner (jest, vitest, or `NODE_ENV=test`), and `ensure()` refuses a state directory holding one. Keys are
+   * RSA-2048 whatever `pki.keySize` says.
+   *
+   * @example
+   * const pki = ClusterPki.forTesting(cluster);
+   * new SelfHostedControlPlane(chart, 'control-plane', { cluster, tls: pki.bootkubeAssets() });
+   */
+  static forTesting(input: ClusterSpec | ResolvedClusterSpec): ClusterPki {
+    testPki().assertTestRun('ClusterPki.forTesting()');
+    const spec = resolveSpec(input);
+    let files = TEST_FILES.get(spec);
+    if (!files) TEST_FILES.set(spec, (files = testPki().testPkiFiles(spec)));
+    return new ClusterPki(spec, files);
+  }
+
   /** Inspects the state directory without changing anything: one row per certificate. */
   static status(input: ClusterSpec | ResolvedClusterSpec, options: PkiStatusOptions): CertStatus[] {
     const spec = resolveSpec(input);
@@ -169,6 +204,8 @@ export class ClusterPki {
   private readonly files: ReadonlyMap<string, string>;
   /** `bootkubeAssets()`, rendered on first use (it renders two kubeconfigs; `bootkubeFiles()` needs it too). */
   private bootkube?: BootkubeTlsAssets;
+  /** True for the insecure test PKI (`forTesting()`, or files taken from it): decided on first use. */
+  private testOnly?: boolean;
 
   private constructor(readonly spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>) {
     this.files = new Map([...files].filter(([p]) => !path.basename(p).startsWith('.'))); // no bookkeeping files
@@ -176,6 +213,7 @@ export class ClusterPki {
 
   /** The state files (state-relative path → PEM), e.g. to cache or to start another `inMemory()` from. */
   snapshot(): Record<string, string> {
+    this.guard('snapshot()');
     return Object.fromEntries([...this.files].sort(([a], [b]) => a.localeCompare(b)));
   }
 
@@ -242,6 +280,7 @@ export class ClusterPki {
 
   /** PEM strings for the self-hosted control plane, issued by the same CAs. */
   bootkubeAssets(): BootkubeTlsAssets {
+    this.guard('bootkubeAssets()');
     return (this.bootkube ??= this.renderBootkubeAssets());
   }
   private renderBootkubeAssets(): BootkubeTlsAssets {
@@ -277,6 +316,7 @@ export class ClusterPki {
 
   /** The files `host` receives under `root`, relative to it, in the host layout's order. */
   private hostFiles(host: string, root: string): PkiFile[] {
+    this.guard(`the files of ${host}`);
     const found: Array<{ entry: CatalogEntry; file: CatalogFile }> = [];
     for (const entry of this.catalog()) {
       for (const file of entry.files) {
@@ -306,6 +346,7 @@ export class ClusterPki {
 
   /** The kubeconfig of a client certificate, as its catalog entry describes it. */
   private renderKubeconfig(entry: CertEntry): string {
+    this.guard(`kubeconfig ${entry.name}`);
     const how = entry.kubeconfig;
     if (!how) throw new Error(`${entry.name}: not a kubeconfig certificate`);
     let server = this.spec.apiServerUrl;
@@ -333,7 +374,15 @@ export class ClusterPki {
     return v;
   }
 
+  /** Refuses key material of the test PKI outside a test runner. */
+  private guard(what: string): void {
+    this.testOnly ??= this.files.has('ca.crt') && testPki().isTestCertificate(this.files.get('ca.crt')!);
+    if (this.testOnly) testPki().assertTestRun(what);
+  }
 }
+
+/** Test PKI state files per spec: deterministic, so made once per process. */
+const TEST_FILES = new WeakMap<ResolvedClusterSpec, ReadonlyMap<string, string>>();
 
 /** Reads and checks a bring-your-own CA directory; returns the CA files the state lacks (to write, never over). */
 function importByoCa(byoDir: string, state: ReadonlyMap<string, string>): Record<string, StateWrite> {
@@ -353,6 +402,7 @@ function importByoCa(byoDir: string, state: ReadonlyMap<string, string>): Record
     }
     try {
       const info = inspectCertificate(crt);
+      if (testPki().isTestCertificate(crt)) throw new Error(`a CA of the insecure test PKI (OU=${testPki().TEST_PKI_MARKER}), whose keys anyone can derive`);
       if (!info.isCa) throw new Error('not a CA certificate (basicConstraints CA:FALSE)');
       if (!info.x509.checkPrivateKey(inspectPrivateKey(key))) throw new Error(`${id}.key does not match ${id}.crt`);
       if (info.notAfter.getTime() <= Date.now()) throw new Error(`expired ${info.notAfter.toISOString()}`);
