@@ -265,9 +265,13 @@ export interface Execution {
   readonly writes: Record<string, StateWrite>;
 }
 
-/** Carries out the actions: all keys at once on the thread pool, then CA certificates, then leaves. */
+/**
+ * Carries out the actions: checks first that every signer can sign (nothing is generated for a plan that would fail),
+ * then makes all keys at once on the thread pool, then the CA certificates, then the leaves.
+ */
 export async function execute(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>, actions: Action[], now: Date,
   log: (line: string) => void = () => {}): Promise<Execution> {
+  preflight(files, actions);
   const keys = new Map<string, GeneratedKey>();
   await Promise.all(keysNeeded(files, actions).map(async (a) => keys.set(a.assessment.id, await generateRsaKey(spec.pki.keySize))));
   return issue(spec, files, actions, keys, { now, log });
@@ -276,6 +280,28 @@ export async function execute(spec: ResolvedClusterSpec, files: ReadonlyMap<stri
 /** The actions that need a new key (all but the repair of `sa.pub` from an existing `sa.key`). */
 export function keysNeeded(files: ReadonlyMap<string, string>, actions: Action[]): Action[] {
   return actions.filter((a) => a.assessment.kind !== 'key' || !files.has(`${SA_ID}.key`));
+}
+
+/**
+ * Checks, before any key is generated, that the plan can be carried out: every CA that is to sign and is not made
+ * by the plan itself has a key this engine can sign with (RSA or ECDSA; a bring-your-own CA may hold another kind).
+ */
+export function preflight(files: ReadonlyMap<string, string>, actions: Action[]): void {
+  const made = new Set(actions.map((a) => a.assessment.id));
+  const problems = new Set<string>();
+  for (const { assessment: a } of actions) {
+    const signer = a.entry?.signer;
+    if (!signer || made.has(signer)) continue;
+    const keyPem = files.get(`${signer}.key`);
+    let type: string | undefined;
+    try {
+      type = keyPem === undefined ? 'missing' : crypto.createPrivateKey(keyPem).asymmetricKeyType;
+    } catch (e) {
+      type = `unreadable (${(e as Error).message})`;
+    }
+    if (type !== 'rsa' && type !== 'ec') problems.add(`${signer}.key: ${type === 'missing' || type?.startsWith('unreadable') ? type : `a ${type} key`}; the CA cannot sign ${a.name} (RSA or ECDSA CA keys only)`);
+  }
+  if (problems.size) throw new PkiError([...problems]);
 }
 
 /** How `issue()` dates, numbers and marks certificates. */

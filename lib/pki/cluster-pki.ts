@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSpec, ResolvedClusterSpec, findMaster, resolveSpec, urlHost } from '../spec';
 import {
-  Action, Assessment, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, pairDigests, plan, renewalWindowDays, sanList,
+  Action, Assessment, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, keysNeeded, pairDigests, plan, preflight, renewalWindowDays, sanList,
   statePaths, trustedPairs, verifiedFile,
 } from './_engine';
 import { inspectCertificate, inspectPrivateKey } from './_crypto';
@@ -35,6 +35,13 @@ export interface EnsurePkiOptions {
    * @default false
    */
   readonly force?: boolean;
+  /**
+   * Called once the state is checked and before the first key is generated, only when keys must be generated (never
+   * on a warm run). Throw from it to stop: nothing is then generated or written. Use it to validate what will be built
+   * from the PKI (the constructs), so that those errors come before seconds of key generation, not after.
+   * @default - nothing is called
+   */
+  readonly beforeKeyGeneration?: () => void | Promise<void>;
 }
 
 /** Options for `ClusterPki.inMemory()`. */
@@ -45,6 +52,8 @@ export interface InMemoryPkiOptions {
   readonly files?: Readonly<Record<string, string>>;
   /** Receives one line per certificate made. @default - nothing is logged */
   readonly log?: (line: string) => void;
+  /** As `EnsurePkiOptions.beforeKeyGeneration`. @default - nothing is called */
+  readonly beforeKeyGeneration?: () => void | Promise<void>;
 }
 
 /** Options for `ClusterPki.status()`. */
@@ -106,7 +115,7 @@ export class ClusterPki {
   static async ensure(input: ClusterSpec | ResolvedClusterSpec, options: EnsurePkiOptions): Promise<ClusterPki> {
     const spec = resolveSpec(input);
     const dir = path.resolve(options.dir);
-    const now = options.now ?? new Date();
+    const now = validNow(options.now);
     const log = options.log ?? (() => {});
     const paths = statePaths(spec);
 
@@ -139,6 +148,10 @@ export class ClusterPki {
       rememberVerified(dir, first.files, first.digests);
       return new ClusterPki(spec, first.files);
     }
+    if (keysNeeded(first.files, first.actions).length) {
+      preflight(first.files, first.actions);
+      await options.beforeKeyGeneration?.();
+    }
 
     ensureDir(dir, true, true);
     return withLock(dir, async () => {
@@ -165,9 +178,14 @@ export class ClusterPki {
   /** Makes (or completes) a PKI in memory: nothing is read from or written to disk. */
   static async inMemory(input: ClusterSpec | ResolvedClusterSpec, options: InMemoryPkiOptions = {}): Promise<ClusterPki> {
     const spec = resolveSpec(input);
-    const now = options.now ?? new Date();
+    const now = validNow(options.now);
     const files = new Map(Object.entries(options.files ?? {}));
-    const result = await execute(spec, files, plan(assess(spec, files, now)), now, options.log);
+    const actions = plan(assess(spec, files, now));
+    if (keysNeeded(files, actions).length) {
+      preflight(files, actions);
+      await options.beforeKeyGeneration?.();
+    }
+    const result = await execute(spec, files, actions, now, options.log);
     return new ClusterPki(spec, result.files);
   }
 
@@ -383,6 +401,13 @@ export class ClusterPki {
 
 /** Test PKI state files per spec: deterministic, so made once per process. */
 const TEST_FILES = new WeakMap<ResolvedClusterSpec, ReadonlyMap<string, string>>();
+
+/** `now`, checked: an invalid date would only fail once keys are made. */
+function validNow(now: Date | undefined): Date {
+  if (now === undefined) return new Date();
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new Error(`now: ${String(now)} is not a valid date`);
+  return now;
+}
 
 /** Reads and checks a bring-your-own CA directory; returns the CA files the state lacks (to write, never over). */
 function importByoCa(byoDir: string, state: ReadonlyMap<string, string>): Record<string, StateWrite> {
