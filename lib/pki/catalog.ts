@@ -30,8 +30,14 @@ export const CA_IDS: readonly CaId[] = ['ca', 'front-proxy-ca', 'etcd/ca'];
 /** State path of the service-account key pair (`sa.key`, `sa.pub`). */
 export const SA_ID = 'sa';
 
+/**
+ * The user of kube-vip's client certificate (`/etc/kubernetes/kube-vip.conf` on every master with
+ * `loadBalancer.type: kube-vip`). No group: RBAC grants it only what a RoleBinding names (its leader-election Lease).
+ */
+export const KUBE_VIP_USER = 'hacp:kube-vip';
+
 /** The kubeconfigs the PKI renders (`ClusterPki.kubeconfig()`). */
-export type KubeconfigKind = 'admin' | 'super-admin' | 'controller-manager' | 'scheduler' | 'kubelet';
+export type KubeconfigKind = 'admin' | 'super-admin' | 'controller-manager' | 'scheduler' | 'kubelet' | 'kube-vip';
 
 /** PEM strings for the self-hosted (bootkube) control plane's Secrets and `bootkube start`. */
 export interface BootkubeTlsAssets {
@@ -377,6 +383,15 @@ const TEMPLATES: readonly Template[] = [
     base: 'scheduler', name: 'scheduler.conf', scope: 'master', profile: 'client', signer: 'ca', commonName: 'system:kube-scheduler',
     kubeconfig: { kind: 'scheduler', server: 'own-master', credentials: 'embedded' },
     files: [conf('own-host', KubeconfigPaths.scheduler)],
+  },
+  {
+    // kube-vip's leader election (a Lease) through its own master's API server: it must work before the VIP does, and
+    // with its own narrow identity instead of admin.conf. Not in the bootkube asset dir: that goes to the first master
+    // only, this file to every master (with the kube-vip static pod).
+    base: 'kube-vip', name: 'kube-vip.conf', scope: 'master', profile: 'client', signer: 'ca', commonName: KUBE_VIP_USER,
+    when: (spec) => spec.loadBalancer.type === 'kube-vip',
+    kubeconfig: { kind: 'kube-vip', server: 'own-master', credentials: 'embedded' },
+    files: [conf('own-host', KubeconfigPaths.kubeVip)],
   },
 
   // Per node. kubelet.conf names the client pair by path: the kubelet rotates it, an embedded copy would go stale.

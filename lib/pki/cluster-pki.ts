@@ -256,7 +256,7 @@ export class ClusterPki {
 
   /**
    * What a master needs under `/etc/kubernetes`: every file the four static pods reference, admin.conf and
-   * kubelet.conf; super-admin.conf only on the first master. Of the CA keys only `pki/ca.key` (the controller
+   * kubelet.conf (and kube-vip.conf with `loadBalancer.type: kube-vip`); super-admin.conf only on the first master. Of the CA keys only `pki/ca.key` (the controller
    * manager's csrsigning controller signs kubelet certificates, on whichever master holds the leader lease).
    * Paths are relative to `/etc/kubernetes`; the catalog (`pkiCatalog()`) says which file goes where.
    */
@@ -272,6 +272,15 @@ export class ClusterPki {
   }
 
   /**
+   * kube-vip's kubeconfig on a master (`kube-vip.conf`, relative to `/etc/kubernetes`; user `hacp:kube-vip`, server
+   * the master's own API server), or nothing when `loadBalancer.type` is not `kube-vip`. Part of `masterFiles()`; on
+   * its own for the masters of a self-hosted cluster, which get no static control-plane files.
+   */
+  kubeVipFiles(master: string): PkiFile[] {
+    return this.hostFiles(findMaster(this.spec, master).name, KUBERNETES_DIR, (e) => e.kind === 'certificate' && e.kubeconfig?.kind === 'kube-vip');
+  }
+
+  /**
    * The kubelet's own pairs, paths relative to `/` (`var/lib/kubelet/pki/...`), for masters and workers: the
    * client pair kubelet.conf points at (the kubelet rotates it itself) and a CA-signed serving pair.
    */
@@ -280,11 +289,12 @@ export class ClusterPki {
   }
 
   /**
-   * A kubeconfig. `node` names the master (controller-manager, scheduler: they talk to their local API server) or
-   * node (kubelet). admin, super-admin and kubelet use the API endpoint (the load balancer).
+   * A kubeconfig. `node` names the master (controller-manager, scheduler, kube-vip: they talk to their local API
+   * server) or node (kubelet). admin, super-admin and kubelet use the API endpoint (the load balancer).
    */
   kubeconfig(kind: KubeconfigKind, node?: string): string {
     const entries = this.catalog().filter((e): e is CertEntry => e.kind === 'certificate' && e.kubeconfig?.kind === kind);
+    if (!entries.length) throw new Error(`the cluster has no ${kind} kubeconfig${kind === 'kube-vip' ? " (loadBalancer.type is not 'kube-vip')" : ''}`);
     const cluster = entries.find((e) => e.host === undefined);
     if (cluster) return this.renderKubeconfig(cluster);
     if (!node) throw new Error(`kubeconfig('${kind}') needs a node name`);
@@ -332,11 +342,11 @@ export class ClusterPki {
     return pkiCatalog(this.spec);
   }
 
-  /** The files `host` receives under `root`, relative to it, in the host layout's order. */
-  private hostFiles(host: string, root: string): PkiFile[] {
+  /** The files `host` receives under `root` (of the entries `only` accepts), relative to it, in the host layout's order. */
+  private hostFiles(host: string, root: string, only: (entry: CatalogEntry) => boolean = () => true): PkiFile[] {
     this.guard(`the files of ${host}`);
     const found: Array<{ entry: CatalogEntry; file: CatalogFile }> = [];
-    for (const entry of this.catalog()) {
+    for (const entry of this.catalog().filter(only)) {
       for (const file of entry.files) {
         if (file.to.kind !== 'bootkube' && file.path.startsWith(`${root}/`) && receives(this.spec, file, host)) found.push({ entry, file });
       }

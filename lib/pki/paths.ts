@@ -40,6 +40,8 @@ export const KubeconfigPaths = {
   controllerManager: `${KUBERNETES_DIR}/controller-manager.conf`,
   scheduler: `${KUBERNETES_DIR}/scheduler.conf`,
   kubelet: `${KUBERNETES_DIR}/kubelet.conf`,
+  /** kube-vip's own identity (`loadBalancer.type: kube-vip`): user `hacp:kube-vip`, its master's own API server. */
+  kubeVip: `${KUBERNETES_DIR}/kube-vip.conf`,
 } as const;
 
 /** Other host files the control plane reads or writes. */

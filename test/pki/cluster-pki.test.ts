@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { CLUSTER_ADMINS_GROUP, ClusterPki, PkiFile, writeFilesAtomic } from '../../lib/pki';
+import { CLUSTER_ADMINS_GROUP, ClusterPki, KUBE_VIP_USER, PkiFile, writeFilesAtomic } from '../../lib/pki';
 import { certCatalog } from '../../lib/pki/catalog';
 import { BOOTKUBE_EXAMPLE_CLUSTER, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki } from '../support/fixture-pki';
@@ -284,6 +284,46 @@ describe('bootkube assets', () => {
     expect(k.clusters[0]).toEqual({ name: 'vagrant', cluster: { 'certificate-authority-data': expect.any(String), 'server': 'https://172.17.5.100:443' } });
     expect(certUser(b64(k.users[0].user['client-certificate-data']))).toEqual({ cn: 'kubernetes-admin', o: [CLUSTER_ADMINS_GROUP] });
     expect(certUser(b64(parse(a.superAdminKubeconfig).users[0].user['client-certificate-data'])).o).toEqual(['system:masters']);
+  });
+});
+
+describe('kube-vip identity (loadBalancer.type: kube-vip)', () => {
+  test('every master gets kube-vip.conf (0600): user hacp:kube-vip without groups, its own API server, embedded pair', () => {
+    for (const [i, m] of bootkubeSpec.masters.entries()) {
+      const files = bootkube.masterFiles(m.name);
+      expect(files.map((f) => `${f.path} 0${f.mode.toString(8)}`).slice(-2)).toEqual(['kubelet.conf 0600', 'kube-vip.conf 0600']);
+      expect(bootkube.kubeVipFiles(m.name)).toEqual([files[files.length - 1]]);
+      const k = parse(files[files.length - 1].content);
+      expect(k.clusters[0].cluster.server).toBe(`https://${m.ip}:443`);
+      expect(k['current-context']).toBe(`${KUBE_VIP_USER}@vagrant`);
+      const certPem = b64(k.users[0].user['client-certificate-data']);
+      expect(certUser(certPem)).toEqual({ cn: 'hacp:kube-vip', o: [] });
+      const cert = new X509Certificate(certPem);
+      expect(cert.keyUsage).toEqual([CLIENT_AUTH]);
+      expect(cert.verify(x509(files, 'pki/ca.crt').publicKey)).toBe(true);
+      expect(cert.checkPrivateKey(createPrivateKey(b64(k.users[0].user['client-key-data'])))).toBe(true);
+      // The master's own apiserver certificate names the address kube-vip dials.
+      expect(x509(files, 'pki/apiserver.crt').checkIP(m.ip)).toBe(m.ip);
+      expect(bootkube.kubeconfig('kube-vip', m.name)).toBe(files[files.length - 1].content);
+      expect(bootkube.status().find((r) => r.name === `kube-vip.conf (${m.name})`)).toMatchObject({ state: 'ok' });
+      if (i > 0) expect(cert.serialNumber).not.toBe(new X509Certificate(b64(parse(bootkube.kubeVipFiles(bootkubeSpec.masters[0].name)[0].content).users[0].user['client-certificate-data'])).serialNumber);
+    }
+  });
+
+  test('nowhere else: not on workers, not in the bootkube asset dir, not in other clusters', () => {
+    expect(bootkube.workerFiles('worker01').map((f) => f.path)).toEqual(['pki/ca.crt', 'kubelet.conf']);
+    expect(bootkube.bootkubeFiles().map((f) => f.path).filter((p) => p.includes('vip'))).toEqual([]);
+    expect(pki.kubeVipFiles('master0')).toEqual([]);
+    expect(pki.masterFiles('master0').map((f) => f.path)).not.toContain('kube-vip.conf');
+    expect(() => pki.kubeconfig('kube-vip', 'master0')).toThrow(/no kube-vip kubeconfig \(loadBalancer.type is not 'kube-vip'\)/);
+    expect(() => bootkube.kubeconfig('kube-vip', 'worker01')).toThrow(/unknown master 'worker01'/);
+  });
+
+  itKubectl('kubectl reads it (when kubectl is installed)', () => {
+    const dir = path.join(tmp, 'kube-vip');
+    writeFilesAtomic(dir, bootkube.masterFiles('master03'));
+    expect(execFileSync('kubectl', ['config', 'view', '--kubeconfig', path.join(dir, 'kube-vip.conf'), '-o',
+      'jsonpath={.users[0].name} {.clusters[0].cluster.server}']).toString()).toBe('hacp:kube-vip https://172.17.5.103:443');
   });
 });
 
