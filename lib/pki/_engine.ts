@@ -216,7 +216,11 @@ export interface Action {
 
 /** A failure the user has to fix by hand (corrupt or mismatched files, an expired CA). */
 export class PkiError extends Error {
-  constructor(readonly problems: string[], dir?: string) {
+  constructor(
+    /** Every problem found, each naming its file. */
+    readonly problems: string[],
+    dir?: string,
+  ) {
     super(`PKI state${dir ? ` in ${dir}` : ''} needs attention:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'PkiError';
   }

@@ -115,14 +115,24 @@ export const BOOTKUBE_TLS_FILES = Object.freeze(Object.fromEntries(Object.entrie
 
 /** Who receives a file of the catalog. */
 export type FileReceiver =
-  /** Every master. */
-  | { readonly kind: 'masters' }
-  /** Every node, masters and workers. */
-  | { readonly kind: 'nodes' }
-  /** One host: the master or node a per-host certificate is for, or the first master (super-admin.conf). */
-  | { readonly kind: 'host'; readonly host: string }
-  /** The bootkube asset directory. */
-  | { readonly kind: 'bootkube' };
+  | {
+    /** Every master. */
+    readonly kind: 'masters';
+  }
+  | {
+    /** Every node, masters and workers. */
+    readonly kind: 'nodes';
+  }
+  | {
+    /** One host: the master or node a per-host certificate is for, or the first master (super-admin.conf). */
+    readonly kind: 'host';
+    /** Its name. */
+    readonly host: string;
+  }
+  | {
+    /** The bootkube asset directory. */
+    readonly kind: 'bootkube';
+  };
 
 /** What a file holds: the certificate, its private key, the public key (`sa.pub`), or a kubeconfig made from the pair. */
 export type FileContent = 'certificate' | 'private-key' | 'public-key' | 'kubeconfig';

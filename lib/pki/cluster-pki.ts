@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSpec, ResolvedClusterSpec, findMaster, resolveSpec, urlHost } from '../spec';
 import {
-  Action, Assessment, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, keysNeeded, pairDigests, plan, preflight, renewalWindowDays, sanList,
+  Action, Assessment, CertState, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, keysNeeded, pairDigests, plan, preflight, renewalWindowDays, sanList,
   statePaths, trustedPairs, verifiedFile,
 } from './_engine';
 import { inspectCertificate, inspectPrivateKey } from './_crypto';
@@ -58,6 +58,7 @@ export interface InMemoryPkiOptions {
 
 /** Options for `ClusterPki.status()`. */
 export interface PkiStatusOptions {
+  /** The state directory. */
   readonly dir: string;
   /** @default - now */
   readonly now?: Date;
@@ -69,16 +70,23 @@ export interface CertStatus {
   readonly name: string;
   /** State-relative certificate path (`nodes/master0/apiserver.crt`). */
   readonly file: string;
+  /** A CA, a leaf certificate, or the service-account key pair. */
   readonly kind: 'ca' | 'leaf' | 'key';
+  /** The certificate's subject (`O=system:nodes, CN=system:node:master0`), when readable. */
   readonly subject?: string;
   /** `DNS:kubernetes`, `IP:10.96.0.1`. */
   readonly sans: string[];
+  /** The issuer's subject, when readable. */
   readonly issuer?: string;
   /** ISO 8601. */
   readonly notAfter?: string;
+  /** Whole days until `notAfter`. */
   readonly daysLeft?: number;
+  /** RSA modulus length. */
   readonly keyBits?: number;
-  readonly state: Assessment['state'];
+  /** `ok`, `expiring`, `expired`, `mismatch` (with the spec), `missing` or `invalid`. */
+  readonly state: CertState;
+  /** Why the state is not `ok`. */
   readonly reason?: string;
 }
 
@@ -225,7 +233,11 @@ export class ClusterPki {
   /** True for the insecure test PKI (`forTesting()`, or files taken from it): decided on first use. */
   private testOnly?: boolean;
 
-  private constructor(readonly spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>) {
+  private constructor(
+    /** The cluster spec this PKI is for. */
+    readonly spec: ResolvedClusterSpec,
+    files: ReadonlyMap<string, string>,
+  ) {
     this.files = new Map([...files].filter(([p]) => !path.basename(p).startsWith('.'))); // no bookkeeping files
   }
 

@@ -6,3 +6,4 @@ export * from './status-table';
 export { writeFilesAtomic } from './write-files';
 export type { PkiFile } from './write-files';
 export { PkiError } from './_engine';
+export type { CertState } from './_engine';
