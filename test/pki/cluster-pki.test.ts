@@ -18,10 +18,11 @@ const bootkubeSpec = resolveSpec(BOOTKUBE_EXAMPLE_CLUSTER);
 let pki: ClusterPki;
 let bootkube: ClusterPki;
 let tmp: string;
+// Two real PKIs (~70 RSA keys) when this worker has none yet: minutes at load 10 on 2 cores, so no tight timeout.
 beforeAll(async () => {
   [pki, bootkube] = await Promise.all([fixturePki(staticSpec), fixturePki(bootkubeSpec)]);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-pki-test-'));
-});
+}, 600_000);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const byPath = (files: PkiFile[]) => new Map(files.map((f) => [f.path, f]));
