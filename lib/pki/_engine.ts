@@ -245,7 +245,7 @@ export function plan(assessments: Assessment[], force: boolean | ((a: Assessment
       case 'invalid':
         problems.push(a.kind === 'ca'
           ? `${a.name}: ${a.reason}; restore ${a.id}.crt and ${a.id}.key from your backup (deleting them makes a new CA, which every node, kubeconfig and certificate of the cluster would have to be given again)`
-          : `${a.name}: ${a.reason}; restore the file(s), or delete them to have them re-issued`);
+          : `${a.name}: ${a.reason}; restore the file(s) or delete them to have them re-issued`);
         break;
       case 'expired':
       case 'expiring':
