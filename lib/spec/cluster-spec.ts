@@ -304,7 +304,11 @@ export interface ClusterSpec {
    * @default registry.k8s.io
    */
   readonly imageRegistry?: string;
-  /** The control-plane hosts: one stacked etcd member, API server, controller manager and scheduler each. */
+  /**
+   * The control-plane hosts: one stacked etcd member, API server, controller manager and scheduler each. Use an odd
+   * number; more than 7 is a warning and more than 9 an error (etcd: every write waits for a majority), unless
+   * `etcd.external` is set.
+   */
   readonly masters: NodeSpec[];
   /**
    * Worker hosts (they get a kubelet unit and a kubelet kubeconfig).
@@ -371,6 +375,7 @@ export interface ResolvedClusterSpec {
   readonly cloudProvider: CloudProvider;
   /** The OpenStack cloud, when the spec names one. */
   readonly openstack?: OpenStackSpec;
+  /** The add-ons, every choice made. */
   readonly addons: Required<AddonsSpec>;
   /** `external` is undefined when etcd runs on the masters. */
   readonly etcd: { readonly external?: ExternalEtcdSpec };

@@ -192,6 +192,7 @@ export interface LoadClusterSpecOptions extends ResolveOptions {
 
 /** What `loadClusterSpec()` found. */
 export interface LoadedClusterSpec {
+  /** The validated spec, defaults filled in. */
   readonly spec: ResolvedClusterSpec;
   /** The file (relative to `cwd` when inside it), or `built-in example`. */
   readonly source: string;
