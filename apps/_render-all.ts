@@ -1,13 +1,15 @@
 /**
  * The full synth of both apps (`synthAll()` without its cache): loads the cluster spec (`$HACP_CLUSTER`,
- * `./cluster.yaml`, or the built-in examples), makes or reuses the PKI in the state directory, and writes both trees.
+ * `./cluster.yaml`, or the built-in examples, saying so), makes or reuses the PKI in the state directory, and writes
+ * both trees.
  * Kept apart from `main.ts` so that a synth served from the cache never loads the constructs.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { loadOrCreateEncryptionKey } from '../lib/control-plane';
-import { BOOTKUBE_ASSET_PATHS, BootkubeTlsAssets, ClusterPki } from '../lib/pki';
-import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec } from '../lib/spec';
+import { BOOTKUBE_ASSET_PATHS, BootkubeTlsAssets, ClusterPki, PkiError } from '../lib/pki';
 import { buildBootkube, buildStaticPodsTree, synthBootkube, synthStaticPods } from '../lib/synth';
+import { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot, loadSynthSpecs } from './_synth-inputs';
 
 /** Inputs of `renderAll()` (all resolved by `synthAll()`). */
 export interface RenderAllOptions {
@@ -32,14 +34,11 @@ export interface RenderAllResult {
 /** Synthesizes the static-pod and the bootkube trees into `outdir`. */
 export async function renderAll(options: RenderAllOptions): Promise<RenderAllResult> {
   const { cwd, outdir, stateRoot, log, now } = options;
-  const load = (example: ClusterSpec): ResolvedClusterSpec =>
-    loadClusterSpec({ example, cwd, onWarning: (w) => log(`warning: ${w}`) }).spec;
-  const staticSpec = load(STATIC_EXAMPLE_CLUSTER);
-  const bootkubeSpec = load(BOOTKUBE_EXAMPLE_CLUSTER);
   // Both apps read the same cluster.yaml when there is one: then they share one spec, one PKI, one encryption key.
-  const clusters = new Map([staticSpec, bootkubeSpec].map((spec) => [spec.name, spec]));
+  const { staticSpec, bootkubeSpec, clusters } = loadSynthSpecs(cwd, log);
+  checkStateRoot(stateRoot);
   // The encryption keys first, then the PKI: a bad key file, like a construct error, is reported before any key is made.
-  const encryptionKeys = new Map([...clusters.keys()].map((name) => [name, loadOrCreateEncryptionKey(path.join(stateRoot, name))]));
+  const encryptionKeys = new Map(clusters.map((spec) => [spec.name, encryptionKeyOf(path.join(stateRoot, spec.name), log)]));
   // Before keys are generated (a cold state), the constructs are built once with stand-in PEMs: their errors come first.
   let validated = false;
   const validate = () => {
@@ -48,7 +47,7 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
     buildStaticPodsTree(staticSpec);
     buildBootkube(bootkubeSpec, placeholderTls(), { encryptionKey: encryptionKeys.get(bootkubeSpec.name) });
   };
-  const state = new Map(await Promise.all([...clusters.values()].map(async (spec) => {
+  const state = new Map(await Promise.all(clusters.map(async (spec) => {
     const dir = path.join(stateRoot, spec.name);
     const pki = await ClusterPki.ensure(spec, { dir, log, now, beforeKeyGeneration: validate });
     return [spec.name, { pki, encryptionKey: encryptionKeys.get(spec.name)! }] as const;
@@ -65,4 +64,23 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
 function placeholderTls(): BootkubeTlsAssets {
   const pem = '-----BEGIN PLACEHOLDER-----\n-----END PLACEHOLDER-----\n';
   return Object.fromEntries(Object.keys(BOOTKUBE_ASSET_PATHS).map((k) => [k, pem])) as unknown as BootkubeTlsAssets;
+}
+
+/**
+ * The cluster's encryption key (made on first use): checked first, so that a damaged key is a `PkiError` naming the
+ * file, and made private (0600) if it was not, which is logged.
+ */
+function encryptionKeyOf(dir: string, log: (line: string) => void): string {
+  let mode: number | undefined;
+  try {
+    mode = checkEncryptionKey(dir);
+  } catch (e) {
+    throw e instanceof PkiError ? new PkiError(e.problems, dir) : e;
+  }
+  const key = loadOrCreateEncryptionKey(dir);
+  if (mode !== undefined && mode !== 0o600) {
+    fs.chmodSync(path.join(dir, ENCRYPTION_KEY_FILE), 0o600);
+    log(`changed the mode of ${path.join(dir, ENCRYPTION_KEY_FILE)} from 0${mode.toString(8)} to 0600 (it is a key)`);
+  }
+  return key;
 }

@@ -6,10 +6,12 @@
  * - the code: path, size, mtime, ctime and inode of every source file of `apps/`, `lib/` and `imports/` (so any
  *   build changes it), of the `package.json` of each dependency that renders or parses (their versions) and of npm's
  *   hidden lockfile (any install or update), and the Node version;
- * - the cluster spec: the bytes of `$HACP_CLUSTER` or `./cluster.yaml` (or their absence: the built-in examples);
+ * - the cluster spec: the bytes of `$HACP_CLUSTER` or `./cluster.yaml` (or their absence: the built-in examples); a
+ *   module spec (`cluster.js`, `.ts`) is never cached for, as what it imports is not covered;
  * - the PKI state: the bytes of every file under the state root (certificates, keys, encryption keys, journal), taken
  *   right after synth has read them, so a change made meanwhile is never hidden;
- * - the environment: every `HACP_*` and `CDK8S_*` variable, the working, output and state directories;
+ * - the environment: every `HACP_*` and `CDK8S_*` variable (but the per-run lock token, status file and debug
+ *   switch), the working, output and state directories;
  * - the clock: an entry serves only until the first certificate enters its renewal window (from then on synth has to
  *   renew it or warn), and never when the clock has gone back behind the time it was made.
  *
@@ -34,6 +36,11 @@ const FORMAT = 1;
  * larger tree: reading all of it on every synth would cost more than it saves, so there is no cache then.
  */
 export const SYNTH_CACHE_MAX_STATE_FILES = 5_000;
+/**
+ * Variables that do not shape the output: the lock token and status file scripts/synth.js hands to each run, and the
+ * debug switch.
+ */
+const NOT_INPUTS = ['HACP_SYNTH_LOCK', 'HACP_SYNTH_STATUS', 'HACP_DEBUG'];
 /** Packages whose code shapes the output (rendering, YAML, certificate parsing and issuing). */
 const DEPENDENCIES = ['cdk8s', 'cdk8s-plus-25', 'constructs', 'yaml', 'node-forge', 'ipaddr.js', 'semver', 'ajv'];
 /** The package root (`build/` when compiled, the repository under ts-node or ts-jest). */
@@ -122,32 +129,75 @@ export class SynthCache {
     this.pendingKey = this.key();
   }
 
-  /** Records the output directory as the result of the inputs seen by `inputsRead()`. */
-  store(now: Date, stableUntil: Date, warnings: string[]): void {
+  /**
+   * Records the output directory as the result of the inputs seen by `inputsRead()`. An output that changes while it
+   * is read (a file gone: someone deleted the directory) is not recorded, and `log` says so: the entry is only a
+   * shortcut, and a synth never fails for it.
+   */
+  store(now: Date, stableUntil: Date, warnings: string[], log: (line: string) => void = () => {}): void {
     const key = this.pendingKey;
     if (key === undefined || stableUntil.getTime() <= now.getTime()) return; // something is already due: no entry
     const dirs: Entry['dirs'] = [];
     const files: Entry['files'] = [];
-    for (const { rel, abs, kind } of walkTree(this.scope.outdir)) {
-      if (kind === 'other') throw new Error(`synth cache: unexpected ${abs} (not a file or directory)`);
-      const mode = fs.statSync(abs).mode & 0o777;
-      if (kind === 'directory') dirs.push([rel, mode]);
-      else files.push([rel, mode, fs.readFileSync(abs, 'utf8')]);
+    try {
+      for (const { rel, abs, kind } of walkTree(this.scope.outdir)) {
+        if (kind === 'other') throw Object.assign(new Error(`${abs} is not a file or directory`), { code: 'EFTYPE' });
+        const mode = fs.statSync(abs).mode & 0o777;
+        if (kind === 'directory') dirs.push([rel, mode]);
+        else files.push([rel, mode, fs.readFileSync(abs, 'utf8')]);
+      }
+    } catch (e: any) {
+      if (typeof e?.code !== 'string') throw e;
+      log(`synth cache: not stored, the output changed while it was read (${e.code} ${e.path ?? e.message}); the next synth renders afresh`);
+      return;
+    }
+    if (!files.length) {
+      log(`synth cache: not stored, ${this.scope.outdir} is empty now (deleted while it was read?); the next synth renders afresh`);
+      return;
     }
     const entry: Entry = { format: FORMAT, key, createdAt: now.getTime(), stableUntil: stableUntil.getTime(), warnings, dirs, files };
     fs.mkdirSync(this.scope.stateRoot, { recursive: true, mode: 0o700 });
     writeFileAtomic(this.file, JSON.stringify(entry), 0o600);
   }
 
-  /** The digest of every input (see the file comment); undefined when the state root is too large to cache for. */
+  /**
+   * True when `restore()` would serve the entry if the output directory were empty: the inputs are those of a synth
+   * that succeeded, so checking them again can be skipped (scripts/synth.js).
+   */
+  isFresh(now: Date): boolean {
+    let entry: Pick<Entry, 'format' | 'key' | 'createdAt' | 'stableUntil'>;
+    try {
+      entry = JSON.parse(fs.readFileSync(this.file, 'utf8'));
+    } catch {
+      return false;
+    }
+    const t = now.getTime();
+    if (entry.format !== FORMAT || t < entry.createdAt || t >= entry.stableUntil) return false;
+    const key = this.key();
+    return key !== undefined && entry.key === key;
+  }
+
+  /**
+   * The digest of every input (see the file comment); undefined when there is no usable key: the state root is too
+   * large to cache for, the spec is a module (`cluster.js`: what it imports is not covered), or an input cannot be read
+   * (synth then reports that properly).
+   */
   key(): string | undefined {
+    try {
+      return this.computeKey();
+    } catch {
+      return undefined;
+    }
+  }
+
+  private computeKey(): string | undefined {
     const stateFiles = listFiles(this.scope.stateRoot).filter((f) => f !== this.file);
     if (stateFiles.length > SYNTH_CACHE_MAX_STATE_FILES) return undefined;
     const hash = crypto.createHash('sha256');
     const add = (...parts: (string | number | bigint)[]) => hash.update(`${parts.join('\0')}\n`);
     const { cwd, outdir, stateRoot } = this.scope;
     add('scope', FORMAT, process.version, cwd, outdir, stateRoot);
-    for (const name of Object.keys(this.env).filter((n) => /^(HACP|CDK8S)_/.test(n)).sort()) add('env', name, this.env[name]!);
+    for (const name of Object.keys(this.env).filter((n) => /^(HACP|CDK8S)_/.test(n) && !NOT_INPUTS.includes(n)).sort()) add('env', name, this.env[name]!);
 
     for (const dir of ['apps', 'lib', 'imports']) {
       for (const file of listFiles(path.join(PACKAGE_ROOT, dir))) {
@@ -171,6 +221,7 @@ export class SynthCache {
     // loadClusterSpec()'s rule (CLUSTER_FILE_ENV, DEFAULT_CLUSTER_FILE; lib/spec is not loaded here: it is heavy).
     const explicit = this.env.HACP_CLUSTER;
     const specFile = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'cluster.yaml');
+    if (/\.[cm]?[jt]s$/i.test(specFile)) return undefined; // a module spec: its imports are not covered by the key
     add('spec', specFile, readOrAbsent(specFile));
 
     for (const file of stateFiles) add('state', path.relative(stateRoot, file), readOrAbsent(file));

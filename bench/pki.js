@@ -22,7 +22,7 @@ if (!fs.existsSync(path.join(build, 'pki', 'index.js'))) {
   process.exit(1);
 }
 const { ClusterPki } = require(path.join(build, 'pki'));
-const { certCatalog } = require(path.join(build, 'pki', '_catalog'));
+const { certCatalog } = require(path.join(build, 'pki', 'catalog'));
 const { STATIC_EXAMPLE_CLUSTER, resolveSpec } = require(path.join(build, 'spec'));
 
 const RUNS = Number(process.env.BENCH_RUNS || 5);
@@ -51,7 +51,7 @@ function cfsslJobs(dir) {
   const file = (id) => path.join(dir, id.replace(/\//g, '_'));
   const csr = (e) => {
     const p = `${file(e.id)}-csr.json`;
-    fs.writeFileSync(p, JSON.stringify({ CN: e.cn, names: e.o.map((O) => ({ O })), hosts: [...e.dns, ...e.ips], key,
+    fs.writeFileSync(p, JSON.stringify({ CN: e.commonName, names: e.organizations.map((O) => ({ O })), hosts: [...e.dns, ...e.ips], key,
       ...(e.profile === 'ca' ? { ca: { expiry: hours(spec.pki.caValidityDays) } } : {}) }));
     return p;
   };
@@ -86,7 +86,7 @@ function opensslJobs(dir) {
   const cnf = path.join(dir, 'min.cnf');
   fs.writeFileSync(cnf, '[req]\ndistinguished_name = dn\n[dn]\n');
   const file = (id) => path.join(dir, id.replace(/\//g, '_'));
-  const subj = (e) => `/${[...e.o.map((o) => `O=${o}`), `CN=${e.cn}`].join('/')}`;
+  const subj = (e) => `/${[...e.organizations.map((o) => `O=${o}`), `CN=${e.commonName}`].join('/')}`;
   const sans = (e) => [...e.dns.map((d) => `DNS:${d}`), ...e.ips.map((i) => `IP:${i}`)];
   const job = (e) => {
     const args = ['req', '-config', cnf, '-x509', '-newkey', `rsa:${spec.pki.keySize}`, '-nodes', '-keyout', `${file(e.id)}.key`,

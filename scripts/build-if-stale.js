@@ -9,7 +9,6 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
-const stamp = path.join(root, 'build', '.tsbuildinfo');
 
 function newest(p) {
   let st;
@@ -26,12 +25,16 @@ function isStale(dir = root) {
   return ['lib', 'apps', 'imports', 'tsconfig.json'].some((p) => newest(path.join(dir, p)) > at);
 }
 
-module.exports = { isStale };
-
-if (require.main === module && isStale()) {
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
+/** Compiles when stale; returns tsc's exit status (0 when nothing had to be done). */
+function buildIfStale(dir = root) {
+  if (!isStale(dir)) return 0;
+  const tsc = require.resolve('typescript/bin/tsc', { paths: [dir] });
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], { stdio: 'inherit' });
   // tsc leaves .tsbuildinfo alone when a touched file's content did not change: mark the build as current.
-  if (r.status === 0) fs.utimesSync(stamp, new Date(), new Date());
-  process.exit(r.status ?? 1);
+  if (r.status === 0) fs.utimesSync(path.join(dir, 'build', '.tsbuildinfo'), new Date(), new Date());
+  return r.status ?? 1;
 }
+
+module.exports = { isStale, buildIfStale };
+
+if (require.main === module) process.exit(buildIfStale());

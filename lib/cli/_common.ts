@@ -1,4 +1,7 @@
-import { EXAMPLE_CLUSTERS, ResolvedClusterSpec, SpecValidationError, loadClusterSpec } from '../spec';
+import * as fs from 'fs';
+import * as path from 'path';
+import { EXAMPLE_CLUSTERS, ResolvedClusterSpec, SpecValidationError, loadClusterSpec, resolveSpec } from '../spec';
+import { describeFsError, fileKind, firstLine, isFsError, isUserFsError } from '../spec/_files';
 
 /** Raised for user errors the CLI reports as a readable message with exit code 1 (no stack trace). */
 export class CliError extends Error {
@@ -8,19 +11,54 @@ export class CliError extends Error {
   }
 }
 
+/** Environment variable: `1` adds stack traces to error messages. */
+export const DEBUG_ENV = 'HACP_DEBUG';
+
 /** The options every command that reads the cluster spec accepts. */
 export interface SpecOptions {
   /** `--cluster FILE` */
   readonly cluster?: string;
-  /** `--example static|bootkube`: which built-in example to use when there is no cluster file. */
+  /** `--example static|bootkube`: use a built-in example instead of a spec file. */
   readonly example?: string;
 }
 
-/** Loads the spec the way the apps do; warnings go to stderr. */
+/** Help text of `--cluster`. */
+export const CLUSTER_OPTION_HELP = 'cluster spec: cluster.yaml, or a .js/.ts module exporting a ClusterSpec (default: $HACP_CLUSTER, else ./cluster.yaml)';
+/** Help text of `--example`. */
+export const EXAMPLE_OPTION_HELP = `use a built-in example cluster instead of a spec file: ${Object.keys(EXAMPLE_CLUSTERS).join(' | ')}`;
+/** What to do when there is no spec, for the not-found message. */
+const NOT_FOUND_HINT = `write ./cluster.yaml (examples/cluster.yaml is a start), pass --cluster FILE, or use a built-in example with --example ${Object.keys(EXAMPLE_CLUSTERS).join('|')}`;
+
+/**
+ * The spec of a command: `--example NAME` when given (and only then a built-in example), else `--cluster FILE`,
+ * `$HACP_CLUSTER` or `./cluster.yaml`; none of them is an error naming each place looked at. Warnings go to stderr.
+ */
 export function loadSpecForCli(options: SpecOptions): ResolvedClusterSpec {
-  const example = EXAMPLE_CLUSTERS[options.example ?? 'static'];
-  if (!example) throw new CliError(`--example: '${options.example}' is not one of ${Object.keys(EXAMPLE_CLUSTERS).join(', ')}`);
-  return loadClusterSpec({ file: options.cluster, example, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) }).spec;
+  const onWarning = (w: string) => process.stderr.write(`warning: ${w}\n`);
+  if (options.example !== undefined) {
+    const example = EXAMPLE_CLUSTERS[options.example];
+    if (!example) throw new CliError(`--example: ${JSON.stringify(options.example)} is not one of ${Object.keys(EXAMPLE_CLUSTERS).join(', ')}`);
+    if (options.cluster !== undefined) throw new CliError('--cluster and --example: give one of them (a spec file, or a built-in example)');
+    return resolveSpec(example, { source: `built-in example ${options.example}`, onWarning });
+  }
+  return loadClusterSpec({ file: options.cluster, onWarning, notFoundHint: NOT_FOUND_HINT }).spec;
+}
+
+/**
+ * Checks an output directory option: it may exist as a directory or not exist yet; anything else (a file, a FIFO)
+ * is an error naming the option.
+ */
+export function checkOutDir(option: string, dir: string): string {
+  const abs = path.resolve(dir);
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(abs, { throwIfNoEntry: false });
+  } catch (e) {
+    if (isFsError(e)) throw new CliError(`${option}: ${describeFsError(e, dir)}`);
+    throw e;
+  }
+  if (st && !st.isDirectory()) throw new CliError(`${option}: ${dir} is ${fileKind(st)}, not a directory; name a directory (it is created if missing)`);
+  return abs;
 }
 
 /** Runs a command body, turning user errors into a message on stderr and a non-zero exit code. */
@@ -33,16 +71,46 @@ export async function runCli(body: () => Promise<number | void> | number | void)
   }
 }
 
-/** Prints an error for a human; returns the exit code. Stack traces only for bugs (not user errors). */
-export function reportError(e: unknown): number {
+/**
+ * Prints an error for a human and returns the exit code: 1 for what the user has to fix (a bad spec, a damaged PKI
+ * state, a path that is wrong), 2 for "could not run" (a full disk, an I/O error, a bug). One message naming the file
+ * and what to do; stack traces only with `HACP_DEBUG=1`.
+ */
+export function reportError(e: unknown, env: NodeJS.ProcessEnv = process.env): number {
+  const debug = /^(1|true|yes|on)$/i.test(env[DEBUG_ENV] ?? '');
+  const print = (message: string) => {
+    process.stderr.write(`error: ${message}\n`);
+    if (debug) process.stderr.write(`${stackOf(e)}\n`);
+  };
   if (e instanceof SpecValidationError) {
-    process.stderr.write(`error: ${e.message}\n`);
+    print(e.message);
     return 1;
   }
   if (e instanceof CliError) {
-    process.stderr.write(`error: ${e.message}\n`);
+    print(e.message);
     return e.exitCode;
   }
-  process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
+  // Loaded by name, not imported: every hacp command would otherwise load the PKI code.
+  const name = (e as Error | undefined)?.name;
+  if (name === 'PkiError' || name === 'OctaviaError') {
+    print((e as Error).message);
+    return 1;
+  }
+  if (name === 'OutputLockBusyError') {
+    print((e as Error).message);
+    return 2;
+  }
+  if (isFsError(e)) {
+    print(describeFsError(e));
+    return isUserFsError(e) ? 1 : 2;
+  }
+  const message = typeof (e as Error | undefined)?.message === 'string' ? firstLine((e as Error).message) : firstLine(String(e));
+  print(debug ? message : `${message}\n(an internal error: ${DEBUG_ENV}=1 shows where; please report it)`);
   return 2;
+}
+
+function stackOf(e: unknown): string {
+  const parts: string[] = [];
+  for (let cur: any = e, depth = 0; cur && depth < 5; cur = cur.cause, depth++) parts.push(cur?.stack ?? String(cur));
+  return parts.join('\ncaused by: ');
 }

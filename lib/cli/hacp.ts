@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * `hacp`: the companion CLI. It reads the same cluster spec as the apps (`--cluster FILE`, `$HACP_CLUSTER`,
- * `./cluster.yaml`, or a built-in example) and does what does not belong in manifests: the PKI state, the kubelet
- * units, the API load balancer, the checkpointer of self-hosted masters and offline verification of a synthesized
- * tree.
+ * `hacp`: the companion CLI. It reads the same cluster spec as the apps (`--cluster FILE`, `$HACP_CLUSTER` or
+ * `./cluster.yaml`; a built-in example only with `--example`) and does what does not belong in manifests: the PKI
+ * state, the kubelet units, the API load balancer, the checkpointer of self-hosted masters and offline verification
+ * of a synthesized tree.
  */
 import { Command } from 'commander';
+import { reportError } from './_common';
 import { registerCheckpointerCommands } from './checkpointer-command';
 import { registerKubeletCommands } from './kubelet-command';
 import { registerLbCommands } from './lb-command';
@@ -30,7 +31,6 @@ export function buildProgram(): Command {
 
 if (require.main === module) {
   buildProgram().parseAsync(process.argv).catch((e) => {
-    process.stderr.write(`error: ${e?.message ?? e}\n`);
-    process.exit(1);
+    process.exitCode = reportError(e);
   });
 }

@@ -9,7 +9,7 @@ import { renderKubeletUnit } from '../host/kubelet/kubelet-unit';
 import { ClusterPki, defaultPkiDir } from '../pki';
 import { OutputFile, writeFilesAtomic } from '../util';
 import { HostPaths, KubeconfigPaths, KubeletPkiPaths, PkiPaths } from '../pki/paths';
-import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
+import { CLUSTER_OPTION_HELP, CliError, EXAMPLE_OPTION_HELP, SpecOptions, checkOutDir, loadSpecForCli, runCli } from './_common';
 
 interface KubeletUnitOptions extends SpecOptions {
   readonly node: string;
@@ -24,6 +24,7 @@ interface KubeletUnitOptions extends SpecOptions {
   /** `--cloud-routes`: the node's CNI config template, containerd drop-in and masquerade unit (pod network `cloud-routes`). */
   readonly cloudRoutes?: boolean;
   readonly podMtu?: string;
+  readonly initPki?: boolean;
 }
 
 /**
@@ -46,8 +47,9 @@ export function registerKubeletCommands(program: Command): void {
     .option('--cloud-routes', 'pod network cloud-routes: also write the CNI config template containerd renders with the node\'s pod CIDR, its containerd drop-in and pod-masquerade.service')
     .option('--pod-mtu <bytes>', 'with --cloud-routes: MTU of the pods\' interfaces (the node network\'s MTU)')
     .option('--pki-dir <dir>', 'PKI state directory (default: $HACP_PKI_DIR/<cluster name>, else pki/<cluster name>)')
-    .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example)')
-    .option('--example <name>', 'built-in example when there is no cluster file: static | bootkube', 'static')
+    .option('--init-pki', 'make a new CA and PKI state in the state directory when it has none (otherwise that is an error)')
+    .option('--cluster <file>', CLUSTER_OPTION_HELP)
+    .option('--example <name>', EXAMPLE_OPTION_HELP)
     .action((opts: KubeletUnitOptions) => runCli(async () => {
       const spec = loadSpecForCli(opts);
       let host: HostNode;
@@ -65,7 +67,7 @@ export function registerKubeletCommands(program: Command): void {
       if (opts.selfHosted && role !== 'master') {
         throw new CliError(`--self-hosted: ${opts.node} is a worker; the API server and its checkpointer run on masters only`);
       }
-      const out = path.resolve(opts.out ?? path.join('host', opts.node));
+      const out = checkOutDir('--out', opts.out ?? path.join('host', opts.node));
       const files: Array<[string, string, string]> = [
         ['kubelet.service', renderKubeletUnit(spec, opts.node, { kubeletPath: opts.kubeletPath, selfHosted }), '/etc/systemd/system/kubelet.service'],
         ['kubelet-config.yaml', renderKubeletConfig(spec, opts.node), HostPaths.kubeletConfig],
@@ -83,7 +85,11 @@ export function registerKubeletCommands(program: Command): void {
       // and its client and serving pairs, laid out under `out/` as they go on the host (`etc/...`, `var/...`).
       const pkiFiles: OutputFile[] = [];
       if (opts.pki !== false) {
-        const pki = await ClusterPki.ensure(spec, { dir: opts.pkiDir ?? defaultPkiDir(spec), log: (l) => process.stderr.write(`${l}\n`) });
+        const dir = opts.pkiDir ?? defaultPkiDir(spec);
+        if (!ClusterPki.hasState(dir) && !opts.initPki) {
+          throw new CliError(`${opts.pkiDir ? '--pki-dir: ' : ''}no PKI state in ${dir} (no ca.crt): the kubelet's identity comes from the cluster's state; run \`npm run synth\` first (it makes the state), point --pki-dir at the state, or pass --init-pki to make a new CA there (its nodes trust only that CA)`);
+        }
+        const pki = await ClusterPki.ensure(spec, { dir, log: (l) => process.stderr.write(`${l}\n`) });
         const ca = pki.masterFiles(first).find((f) => f.path === 'pki/ca.crt')!;
         pkiFiles.push(
           { ...ca, path: PkiPaths.caCert.slice(1) },

@@ -5,7 +5,7 @@ import { renderKeepalivedConfig } from '../host/lb/keepalived';
 import { OctaviaDriver, OctaviaError, renderOctaviaPlan } from '../host/lb/octavia';
 import { writeFilesAtomic } from '../util/files';
 import { ResolvedClusterSpec } from '../spec';
-import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
+import { CLUSTER_OPTION_HELP, CliError, EXAMPLE_OPTION_HELP, SpecOptions, checkOutDir, loadSpecForCli, runCli } from './_common';
 
 interface LbOptions extends SpecOptions {
   readonly out?: string;
@@ -66,8 +66,8 @@ function nothingToDo(spec: ResolvedClusterSpec, verb: string): string | undefine
 export function registerLbCommands(program: Command): void {
   const lb = program.command('lb').description('the load balancer in front of the API servers (loadBalancer in the spec)');
   const specOptions = (c: Command) => c
-    .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example)')
-    .option('--example <name>', 'built-in example when there is no cluster file: static | bootkube', 'static');
+    .option('--cluster <file>', CLUSTER_OPTION_HELP)
+    .option('--example <name>', EXAMPLE_OPTION_HELP);
 
   specOptions(lb.command('plan')
     .description('print what apply does: the exact openstack commands (octavia) or the files (haproxy); runs nothing'))
@@ -89,7 +89,7 @@ export function registerLbCommands(program: Command): void {
       const skip = nothingToDo(spec, 'apply');
       if (skip) return void process.stdout.write(`${skip}\n`);
       if (spec.loadBalancer.type === 'octavia') return void await octaviaErrors(() => driver(spec, opts).apply());
-      const out = path.resolve(opts.out!);
+      const out = checkOutDir('--out', opts.out!);
       const files = haproxyFiles(spec);
       writeFilesAtomic(out, files.map(([file, content]) => ({ path: file, content, mode: 0o600 })));
       process.stdout.write(`wrote ${files.length} files to ${out}; on each master: install -m 0600 <master>/haproxy.cfg /etc/haproxy/haproxy.cfg, <master>/keepalived.conf /etc/keepalived/keepalived.conf; haproxy -c -f /etc/haproxy/haproxy.cfg; systemctl restart haproxy keepalived\n`);

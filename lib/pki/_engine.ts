@@ -214,7 +214,10 @@ export interface Action {
   readonly reason: string;
 }
 
-/** A failure the user has to fix by hand (corrupt or mismatched files, an expired CA). */
+/**
+ * A failure the user has to fix by hand (corrupt or mismatched files, an expired CA, a state path that is a file or
+ * cannot be read). Each problem names the file and what to do.
+ */
 export class PkiError extends Error {
   constructor(
     /** Every problem found, each naming its file. */
@@ -228,14 +231,16 @@ export class PkiError extends Error {
 
 /**
  * Decides what to do. Creates missing CAs and the missing service-account key; re-issues leaves that are missing,
- * mismatched, expiring or expired (with `force`: every leaf, even an invalid one). Throws `PkiError` for anything it
- * must not repair silently: a corrupt or mismatched file, a leaf whose CA is gone, an expired CA.
+ * mismatched, expiring or expired (with `force`: every leaf, or those it returns true for, even an invalid one).
+ * Throws `PkiError` for anything it must not repair silently: a corrupt or mismatched file, a leaf whose CA is gone,
+ * an expired CA.
  */
-export function plan(assessments: Assessment[], force = false): Action[] {
+export function plan(assessments: Assessment[], force: boolean | ((a: Assessment) => boolean) = false): Action[] {
   const problems: string[] = [];
   const actions: Action[] = [];
+  const forced = typeof force === 'function' ? force : () => force;
   for (const a of assessments) {
-    if (a.kind === 'leaf' && force) {
+    if (a.kind === 'leaf' && forced(a)) {
       if (a.state === 'invalid' && a.reason?.startsWith('cannot be checked')) problems.push(`${a.name}: ${a.reason}`);
       else actions.push({ assessment: a, reason: a.state === 'ok' ? '--force' : `${a.reason} (--force)` });
       continue;
@@ -244,7 +249,9 @@ export function plan(assessments: Assessment[], force = false): Action[] {
       case 'ok':
         break;
       case 'invalid':
-        problems.push(`${a.name}: ${a.reason}; restore the file(s) or delete them to have them ${a.kind === 'ca' ? 'created' : 're-issued'}`);
+        problems.push(a.kind === 'ca'
+          ? `${a.name}: ${a.reason}; restore ${a.id}.crt and ${a.id}.key from your backup (deleting them makes a new CA, which every node, kubeconfig and certificate of the cluster would have to be given again)`
+          : `${a.name}: ${a.reason}; restore the file(s) or delete them to have them re-issued`);
         break;
       case 'expired':
       case 'expiring':

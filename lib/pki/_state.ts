@@ -9,7 +9,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { firstLine } from '../spec/_files';
 import { ensureDir, readIfExists, readWithMode, writeFileAtomic } from '../util/files';
+import { PkiError } from './_engine';
 
 export const JOURNAL_FILE = '.pending.json';
 export const LOCK_FILE = '.lock';
@@ -56,7 +58,7 @@ function readJournal(dir: string): Record<string, StateWrite> | undefined {
     return parsed.files;
   } catch (e) {
     // The journal is written atomically, so this is not an interrupted write: someone edited it.
-    throw new Error(`${path.join(dir, JOURNAL_FILE)} is corrupt (${(e as Error).message}); inspect it, then delete it`);
+    throw new PkiError([`${JOURNAL_FILE} is corrupt (${firstLine((e as Error).message)}): it is an unfinished update that hacp cannot complete; inspect it, then delete it (the state is then as before that update)`], dir);
   }
 }
 

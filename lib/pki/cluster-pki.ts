@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSpec, ResolvedClusterSpec, findMaster, resolveSpec, urlHost } from '../spec';
+import { describeFsError, fileKind, isFsError } from '../spec/_files';
 import {
   Action, Assessment, CertState, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, keysNeeded, pairDigests, plan, preflight, renewalWindowDays, sanList,
   statePaths, trustedPairs, verifiedFile,
@@ -42,6 +43,12 @@ export interface EnsurePkiOptions {
    * @default - nothing is called
    */
   readonly beforeKeyGeneration?: () => void | Promise<void>;
+  /**
+   * Re-issue these leaf certificates (state paths without extension, the `file` of `status()` rows without `.crt`),
+   * also valid ones: `force` for some leaves only.
+   * @default - none
+   */
+  readonly reissue?: readonly string[];
 }
 
 /** Options for `ClusterPki.inMemory()`. */
@@ -126,9 +133,12 @@ export class ClusterPki {
     const now = validNow(options.now);
     const log = options.log ?? (() => {});
     const paths = statePaths(spec);
+    const reissue = new Set(options.reissue ?? []);
+    const force = options.force ? true : (a: Assessment) => reissue.has(a.id);
+    checkStateDir(dir);
 
     const attempt = (locked: boolean) => {
-      const view = readState(dir, paths);
+      const view = readStateOf(dir, paths);
       const imported = options.byoCaDir ? importByoCa(options.byoCaDir, view.files) : {};
       const files = new Map(view.files);
       Object.entries(imported).forEach(([p, w]) => files.set(p, w.content));
@@ -141,13 +151,16 @@ export class ClusterPki {
       const assessments = assess(spec, files, now, trustedPairs(digests, files));
       let actions: Action[];
       try {
-        actions = plan(assessments, options.force);
+        actions = plan(assessments, force);
       } catch (e) {
         throw e instanceof PkiError ? new PkiError(e.problems, dir) : e;
       }
       const badModes = [...view.modes].filter(([p, m]) => (isKeyPath(p) ? m !== SECRET : (m & 0o022) !== 0));
       const clean = !actions.length && !view.journal && !Object.keys(imported).length && !badModes.length;
-      if (locked || clean) warnCas(assessments, log);
+      if (locked || clean) {
+        warnCas(assessments, log);
+        warnClock(assessments, now, log);
+      }
       return { view, imported, files, digests, actions, badModes, clean };
     };
 
@@ -161,7 +174,9 @@ export class ClusterPki {
       await options.beforeKeyGeneration?.();
     }
 
+    const dirMode = modeOf(dir);
     ensureDir(dir, true, true);
+    if (dirMode !== undefined && dirMode !== 0o700) log(`changed the mode of ${dir} from 0${dirMode.toString(8)} to 0700 (it holds private keys)`);
     return withLock(dir, async () => {
       const state = attempt(true); // again: another process may have changed the state meanwhile
       if (state.view.journal) {
@@ -220,10 +235,45 @@ export class ClusterPki {
     return new ClusterPki(spec, files);
   }
 
+  /**
+   * What `ensure()` would do, without doing anything: throws `PkiError` for what it would refuse (a corrupt,
+   * mismatched or unreadable file, an expired CA, a state path that is not a directory) and returns one line per
+   * change it would make (`apiserver (master0): SANs changed: +IP:10.0.0.5`). Warnings go to `log`.
+   */
+  static check(input: ClusterSpec | ResolvedClusterSpec, options: PkiStatusOptions & { readonly log?: (line: string) => void }): string[] {
+    const spec = resolveSpec(input);
+    const dir = path.resolve(options.dir);
+    const now = options.now ?? new Date();
+    checkStateDir(dir);
+    const view = readStateOf(dir, statePaths(spec));
+    const assessments = assess(spec, view.files, now, trustedPairs(pairDigests(spec, view.files), view.files));
+    let actions: Action[];
+    try {
+      actions = plan(assessments);
+    } catch (e) {
+      throw e instanceof PkiError ? new PkiError(e.problems, dir) : e;
+    }
+    if (options.log) {
+      warnCas(assessments, options.log);
+      warnClock(assessments, now, options.log);
+    }
+    return actions.map((a) => `${a.assessment.name}: ${a.reason}`);
+  }
+
+  /**
+   * True when `dir` holds a cluster CA (`ca.crt` or `ca.key`): a state to use. Without one, `ensure()` would make a
+   * new CA, which the CLI does only when asked to.
+   */
+  static hasState(dir: string): boolean {
+    checkStateDir(path.resolve(dir));
+    return ['ca.crt', 'ca.key'].some((f) => fs.existsSync(path.join(dir, f)));
+  }
+
   /** Inspects the state directory without changing anything: one row per certificate. */
   static status(input: ClusterSpec | ResolvedClusterSpec, options: PkiStatusOptions): CertStatus[] {
     const spec = resolveSpec(input);
-    const view = readState(path.resolve(options.dir), statePaths(spec));
+    checkStateDir(path.resolve(options.dir));
+    const view = readStateOf(path.resolve(options.dir), statePaths(spec));
     return toStatus(assess(spec, view.files, options.now ?? new Date(), trustedPairs(pairDigests(spec, view.files), view.files)));
   }
 
@@ -487,6 +537,56 @@ function rememberVerified(dir: string, files: ReadonlyMap<string, string>, diges
 function warnCas(assessments: Assessment[], log: (line: string) => void): void {
   for (const a of assessments) {
     if (a.kind === 'ca' && a.state === 'expiring') log(`warning: CA ${a.name} ${a.reason}; CAs are never regenerated automatically (docs/pki.md, "CA rotation")`);
+  }
+}
+
+/**
+ * Certificates not valid yet: the clock moved back behind their `notBefore` (they are backdated 5 minutes when
+ * issued), or they were made on a machine whose clock was ahead. TLS peers reject them until then.
+ */
+function warnClock(assessments: Assessment[], now: Date, log: (line: string) => void): void {
+  for (const a of assessments) {
+    if (!a.info || a.info.notBefore.getTime() <= now.getTime()) continue;
+    const fix = a.kind === 'ca'
+      ? 'fix the clock (NTP); a CA is never re-issued'
+      : `fix the clock (NTP), or re-issue it on this clock: hacp pki renew ${JSON.stringify(a.id)}`;
+    log(`warning: ${a.name}: ${a.id}.crt is not valid before ${a.info.notBefore.toISOString()}, but the clock says ${now.toISOString()}: the clock moved back (or it was issued on a machine whose clock was ahead); TLS peers reject it until then; ${fix}`);
+  }
+}
+
+/**
+ * The state directory must be a directory (or not exist yet): a file there, or a file in its path, is an error
+ * naming it instead of an `ENOTDIR` from deep inside a write.
+ */
+function checkStateDir(dir: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(dir, { throwIfNoEntry: false });
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    throw new PkiError([`${describeFsError(e, dir)}; the PKI state directory must be a directory (choose another with $HACP_PKI_DIR, --dir or --pki-dir)`]);
+  }
+  if (st && !st.isDirectory()) {
+    throw new PkiError([`${dir} is ${fileKind(st)}, not a directory: the PKI state directory must be a directory; move it away or choose another one ($HACP_PKI_DIR, --dir or --pki-dir)`]);
+  }
+}
+
+/** `readState()`, with file-system errors (a FIFO, a directory where a key goes, no permission) as a `PkiError`. */
+function readStateOf(dir: string, paths: Iterable<string>): ReturnType<typeof readState> {
+  try {
+    return readState(dir, paths);
+  } catch (e) {
+    if (e instanceof PkiError) throw new PkiError(e.problems, dir);
+    if (!isFsError(e)) throw e;
+    throw new PkiError([describeFsError(e)], dir);
+  }
+}
+
+function modeOf(dir: string): number | undefined {
+  try {
+    return fs.statSync(dir).mode & 0o777;
+  } catch {
+    return undefined;
   }
 }
 

@@ -24,6 +24,15 @@ export interface ApiEndpointSpec {
   readonly port?: number;
 }
 
+/**
+ * How pod traffic crosses nodes.
+ * - `flannel`: the flannel DaemonSet (VXLAN overlay) with the CNI bridge on each node.
+ * - `cloud-routes`: no overlay; the OpenStack cloud controller manager adds a route per node pod CIDR to the
+ *   Neutron router (`openstack.routerId`). Needs `openstack`; `cloudProvider` is then `external`.
+ * - `none`: nothing; bring your own CNI.
+ */
+export type PodNetwork = 'flannel' | 'cloud-routes' | 'none';
+
 /** Cluster networking. */
 export interface NetworkingSpec {
   /**
@@ -46,6 +55,12 @@ export interface NetworkingSpec {
    * @default 24 (IPv4), 64 (IPv6)
    */
   readonly nodeCidrMaskSize?: number;
+  /**
+   * How pod traffic crosses nodes: `flannel`, `cloud-routes` (Neutron router routes set by the OpenStack cloud
+   * controller manager; needs `openstack`) or `none` (bring your own CNI).
+   * @default flannel
+   */
+  readonly podNetwork?: PodNetwork;
 }
 
 /** Load balancer types the companion tool can set up in front of the API servers. */
@@ -95,6 +110,12 @@ export interface HaproxySpec {
    * @default 51
    */
   readonly virtualRouterId?: number;
+  /**
+   * The masters' subnet on `interface` (a CIDR). VRRP and the VIP's gratuitous ARP only reach one L2 segment, so
+   * the VIP and every master must lie in it; the spec is rejected otherwise.
+   * @default - the /24 (IPv4) or /64 (IPv6) around the first master
+   */
+  readonly subnet?: string;
 }
 
 /** kube-vip settings (ARP mode VIP run as a static pod on every master). */
@@ -114,6 +135,12 @@ export interface KubeVipSpec {
    * @default ghcr.io/kube-vip/kube-vip:v1.0.1
    */
   readonly image?: string;
+  /**
+   * The masters' subnet on `interface` (a CIDR). kube-vip announces the VIP with gratuitous ARP, which only reaches
+   * one L2 segment, so the VIP and every master must lie in it; the spec is rejected otherwise.
+   * @default - the /24 (IPv4) or /64 (IPv6) around the first master
+   */
+  readonly subnet?: string;
 }
 
 /** The API load balancer. */
@@ -158,6 +185,103 @@ export interface PkiSpec {
 /** Kubernetes cloud provider integration. */
 export type CloudProvider = 'none' | 'external';
 
+/**
+ * The OpenStack application credential the cloud controller manager authenticates with. The secret itself is never
+ * written in the spec: exactly one of `secretFile` and `secretEnv` says where it is read from
+ * (`readOpenStackCredential()`).
+ */
+export interface OpenStackApplicationCredentialSpec {
+  /** Application credential ID (`openstack application credential create` prints it). */
+  readonly id: string;
+  /** File holding the secret (its whole content, surrounding whitespace trimmed). Relative to the working directory. */
+  readonly secretFile?: string;
+  /** Environment variable holding the secret. */
+  readonly secretEnv?: string;
+}
+
+/** The OpenStack cloud the cluster runs in, for the cloud controller manager (and `podNetwork: cloud-routes`). */
+export interface OpenStackSpec {
+  /** Keystone URL (`https://...`, e.g. `https://keystone.example.com:5000/v3`). */
+  readonly authUrl: string;
+  /** Region name (e.g. `RegionOne`). */
+  readonly region: string;
+  /** ID of the Neutron network the nodes are on. */
+  readonly networkId: string;
+  /** ID of the nodes' subnet (also the subnet of Service load balancers). */
+  readonly subnetId: string;
+  /** ID of the Neutron router the nodes' subnet is attached to; `cloud-routes` adds the pod routes to it. */
+  readonly routerId: string;
+  /**
+   * ID of the external network floating IPs for Service load balancers come from.
+   * @default - no floating IPs for Services
+   */
+  readonly floatingNetworkId?: string;
+  /**
+   * CA bundle (PEM file) to verify Keystone and the OpenStack APIs with. Relative to the working directory.
+   * @default - the system trust store
+   */
+  readonly caFile?: string;
+  /** The application credential (ID, and where its secret is read from). */
+  readonly applicationCredential: OpenStackApplicationCredentialSpec;
+}
+
+/** The cluster DNS server. */
+export type DnsAddon = 'coredns' | 'kube-dns';
+/** The resource metrics server. */
+export type MetricsAddon = 'metrics-server' | 'heapster' | 'none';
+/** kube-proxy's mode. */
+export type KubeProxyMode = 'iptables' | 'nftables' | 'ipvs';
+
+/** The cluster add-ons. */
+export interface AddonsSpec {
+  /**
+   * Cluster DNS: `coredns`, or the retired `kube-dns` (a warning).
+   * @default coredns
+   */
+  readonly dns?: DnsAddon;
+  /**
+   * Resource metrics: `metrics-server`, the retired `heapster` (a warning), or `none`.
+   * @default metrics-server
+   */
+  readonly metrics?: MetricsAddon;
+  /**
+   * The Kubernetes Dashboard (archived upstream; Headlamp is its suggested successor).
+   * @default false
+   */
+  readonly dashboard?: boolean;
+  /**
+   * kube-proxy's mode: `iptables`, `nftables`, or `ipvs` (deprecated in Kubernetes v1.35: a warning).
+   * @default iptables
+   */
+  readonly kubeProxyMode?: KubeProxyMode;
+  /**
+   * bootkube's pod-checkpointer DaemonSet (its image is retired: a warning when on).
+   * @default false
+   */
+  readonly podCheckpointer?: boolean;
+}
+
+/** An etcd cluster outside the Kubernetes cluster (e.g. set up by an Ansible role), reached over mTLS. */
+export interface ExternalEtcdSpec {
+  /** Client URLs of the members (`https://host:2379`), at least one. */
+  readonly endpoints: string[];
+  /** CA certificate (PEM file) the members' serving certificates are checked against. Relative to the working directory. */
+  readonly caFile: string;
+  /** Client certificate (PEM file) the API server presents. Relative to the working directory. */
+  readonly certFile: string;
+  /** Client key (PEM file) of `certFile`. Relative to the working directory. */
+  readonly keyFile: string;
+}
+
+/** etcd settings. */
+export interface EtcdSpec {
+  /**
+   * Use this etcd instead of members on the masters (self-hosted clusters).
+   * @default - etcd runs on the masters
+   */
+  readonly external?: ExternalEtcdSpec;
+}
+
 /** The cluster spec a user writes. */
 export interface ClusterSpec {
   /**
@@ -180,7 +304,11 @@ export interface ClusterSpec {
    * @default registry.k8s.io
    */
   readonly imageRegistry?: string;
-  /** The control-plane hosts: one stacked etcd member, API server, controller manager and scheduler each. */
+  /**
+   * The control-plane hosts: one stacked etcd member, API server, controller manager and scheduler each. Use an odd
+   * number; more than 7 is a warning and more than 9 an error (etcd: every write waits for a majority), unless
+   * `etcd.external` is set.
+   */
   readonly masters: NodeSpec[];
   /**
    * Worker hosts (they get a kubelet unit and a kubelet kubeconfig).
@@ -207,9 +335,18 @@ export interface ClusterSpec {
   /**
    * `external` runs the kubelet and controller manager with `--cloud-provider=external` (for a cloud controller
    * manager such as openstack-cloud-controller-manager); `none` runs without cloud integration.
-   * @default none
+   * @default none (`external` with `networking.podNetwork: cloud-routes`)
    */
   readonly cloudProvider?: CloudProvider;
+  /**
+   * The OpenStack cloud (cloud controller manager settings). Required with `networking.podNetwork: cloud-routes`.
+   * @default - none
+   */
+  readonly openstack?: OpenStackSpec;
+  /** The cluster add-ons. */
+  readonly addons?: AddonsSpec;
+  /** etcd settings. */
+  readonly etcd?: EtcdSpec;
   /** The API load balancer. */
   readonly loadBalancer?: LoadBalancerSpec;
   /** PKI settings. */
@@ -236,6 +373,12 @@ export interface ResolvedClusterSpec {
   readonly networking: Required<NetworkingSpec>;
   readonly extraCertSans: string[];
   readonly cloudProvider: CloudProvider;
+  /** The OpenStack cloud, when the spec names one. */
+  readonly openstack?: OpenStackSpec;
+  /** The add-ons, every choice made. */
+  readonly addons: Required<AddonsSpec>;
+  /** `external` is undefined when etcd runs on the masters. */
+  readonly etcd: { readonly external?: ExternalEtcdSpec };
   readonly loadBalancer: {
     readonly type: LoadBalancerType;
     readonly octavia?: OctaviaSpec;

@@ -23,6 +23,7 @@ export const STATIC_EXAMPLE_CLUSTER: ClusterSpec = {
  * master01..master03 on 172.17.5.101-103, one worker on 172.17.5.201, service range 10.3.0.0/24 (the seed used /24 in
  * one place and /16 in another: /24 everywhere here), pod range 10.2.0.0/16, the `tds-cloud` application namespace.
  * The seed's kubeconfig pointed at master03 on 443; here kube-vip keeps a VIP (172.17.5.100) in front of all three.
+ * The seed deployed the Kubernetes Dashboard, so this example keeps it (`addons.dashboard`).
  */
 export const BOOTKUBE_EXAMPLE_CLUSTER: ClusterSpec = {
   name: 'vagrant',
@@ -37,6 +38,7 @@ export const BOOTKUBE_EXAMPLE_CLUSTER: ClusterSpec = {
   networking: { serviceCidr: '10.3.0.0/24', podCidr: '10.2.0.0/16', clusterDomain: 'cluster.local' },
   loadBalancer: { type: 'kube-vip', kubeVip: { vip: '172.17.5.100', interface: 'eth1' } },
   namespaces: ['tds-cloud'],
+  addons: { dashboard: true },
 };
 
 /** The built-in examples by the name `--example` takes (`static`, `bootkube`), for the CLI and `hacp verify`. */

@@ -1,8 +1,11 @@
 export * from './cluster-spec';
 export * from './examples';
+export * from './image-reference';
 export * from './load';
 export * from './network';
 export * from './node-roles';
 export * from './nodes';
+export * from './openstack-credential';
 export * from './validate';
 export * from './versions';
+export { NotARegularFileError } from './_files';

@@ -16,6 +16,28 @@ export function isIp(value: string): boolean {
 }
 const FOUR_PART_DECIMAL = /^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/;
 
+/** `ipv4` or `ipv6` for an address (`isIp()` must hold); an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is `ipv4`. */
+export function ipFamily(ip: string): 'ipv4' | 'ipv6' {
+  const addr = ipaddr.parse(ip);
+  return addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress() ? 'ipv4' : addr.kind();
+}
+
+/** True for an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, the IPv4 host 10.0.0.1 in IPv6 notation). */
+export function isIpv4Mapped(ip: string): boolean {
+  if (!isIp(ip) || !ip.includes(':')) return false;
+  return (ipaddr.parse(ip) as ipaddr.IPv6).isIPv4MappedAddress();
+}
+
+/**
+ * The one spelling of a host address, for comparing addresses: IPv6 compressed and lower-case, an IPv4-mapped IPv6
+ * address as its IPv4 address (`::ffff:10.180.0.10` and `10.180.0.10` are one host). `isIp()` must hold.
+ */
+export function canonicalHost(ip: string): string {
+  const addr = ipaddr.parse(ip);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) return (addr as ipaddr.IPv6).toIPv4Address().toString();
+  return addr.toString();
+}
+
 /** Parses `a.b.c.d/n` or `x::/n`; returns undefined for anything else. */
 export function parseCidr(value: string): Cidr | undefined {
   if (typeof value !== 'string' || !value.includes('/')) return undefined;
@@ -42,9 +64,9 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   return longer.address.match([shorter.address, shorter.prefix] as any);
 }
 
-/** True when `ip` lies inside `cidr`. */
+/** True when `ip` lies inside `cidr` (an IPv4-mapped IPv6 address counts as its IPv4 address). */
 export function cidrContains(cidr: Cidr, ip: string): boolean {
-  const addr = ipaddr.parse(ip);
+  const addr = ipaddr.parse(canonicalHost(ip));
   return addr.kind() === cidr.kind && addr.match([cidr.address, cidr.prefix] as any);
 }
 
@@ -61,6 +83,24 @@ export function nthAddress(cidr: Cidr, n: number): string {
   return fromBigInt(networkBase(cidr) + BigInt(n), cidr.kind);
 }
 
+/** The block of `prefix` bits that holds `ip` (`10.180.0.10`, 24 → `10.180.0.0/24`). `isIp()` must hold. */
+export function enclosingCidr(ip: string, prefix: number): Cidr {
+  const address = ipaddr.parse(canonicalHost(ip));
+  const kind = address.kind();
+  const hostBits = BigInt((kind === 'ipv4' ? 32 : 128) - prefix);
+  const base = (toBigInt(address) >> hostBits) << hostBits;
+  return { address: ipaddr.parse(fromBigInt(base, kind)), prefix, kind };
+}
+
+/** True when `ip` is the network address or (IPv4) the broadcast address of `cidr`: not usable for a host. */
+export function isNetworkOrBroadcast(cidr: Cidr, ip: string): boolean {
+  if (cidr.kind === 'ipv4' && cidr.prefix >= 31) return false; // /31, /32: no network or broadcast address
+  const value = toBigInt(ipaddr.parse(canonicalHost(ip)));
+  const base = networkBase(cidr);
+  return value === base || (cidr.kind === 'ipv4' && value === base + cidrSize(cidr) - 1n);
+}
+
+/** `10.0.0.0/24` */
 export function cidrToString(cidr: Cidr): string {
   return `${cidr.address.toString()}/${cidr.prefix}`;
 }

@@ -1,8 +1,10 @@
 import type { ErrorObject } from 'ajv';
 import { validate as validateShape } from './_spec-validator';
-import { ClusterSpec, ResolvedClusterSpec } from './cluster-spec';
+import { ClusterSpec, OpenStackSpec, ResolvedClusterSpec } from './cluster-spec';
+import { imageReferenceProblem, imageRegistryProblem } from './image-reference';
 import {
-  Cidr, cidrContains, cidrSize, cidrsOverlap, cidrToString, isIp, isNetworkAddress, nthAddress, parseCidr, urlHost,
+  Cidr, canonicalHost, cidrContains, cidrSize, cidrsOverlap, cidrToString, enclosingCidr, ipFamily, isIp, isIpv4Mapped,
+  isNetworkAddress, isNetworkOrBroadcast, nthAddress, parseCidr, urlHost,
 } from './network';
 import {
   DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, MAX_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR,
@@ -17,10 +19,29 @@ export interface SpecValidationResult {
   readonly warnings: string[];
 }
 
-/** Thrown by `resolveSpec()` when a spec has errors. `problems` lists every one. */
+/** A message lists at most this many problems (`problems` holds them all). */
+const MAX_LISTED_PROBLEMS = 40;
+
+/** Presentation of a `SpecValidationError`. */
+export interface SpecErrorOptions {
+  /** First line, before the source. @default invalid cluster spec */
+  readonly heading?: string;
+  /** A line after the list: what to do. */
+  readonly footer?: string;
+  /** The underlying error (shown with HACP_DEBUG=1). */
+  readonly cause?: unknown;
+}
+
+/**
+ * Thrown by `resolveSpec()` when a spec has errors (and by the loaders when the spec cannot be read). `problems`
+ * lists every one; the message lists the first 40.
+ */
 export class SpecValidationError extends Error {
-  constructor(public readonly problems: string[], public readonly source?: string) {
-    super(`invalid cluster spec${source ? ` (${source})` : ''}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(public readonly problems: string[], public readonly source?: string, options: SpecErrorOptions = {}) {
+    const shown = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => `  - ${p}`);
+    if (problems.length > MAX_LISTED_PROBLEMS) shown.push(`  ... and ${problems.length - MAX_LISTED_PROBLEMS} more`);
+    if (options.footer) shown.push(options.footer);
+    super(`${options.heading ?? 'invalid cluster spec'}${source ? ` (${source})` : ''}:\n${shown.join('\n')}`, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'SpecValidationError';
   }
 }
@@ -28,11 +49,28 @@ export class SpecValidationError extends Error {
 /** A DNS-1123 label (a namespace or node name): lower-case alphanumerics and `-`, at most 63 characters. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+/** A network interface name as the kernel accepts it (at most 15 characters). */
+const INTERFACE_NAME = /^[A-Za-z0-9._@-]{1,15}$/;
+/** An OpenStack resource ID (a UUID, as Neutron prints it). */
+const OPENSTACK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Control characters (a newline, a NUL) in a value that becomes a file path or a config line. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/**
+ * More masters than this is an error. Every master runs an etcd member (stacked etcd), and every write waits for a
+ * majority of the members: 9 members already survive 4 failures, and etcd's own guidance is at most 7 (more members
+ * add write latency and leader replication load, not useful fault tolerance). From 8 on it is a warning.
+ */
+export const MAX_MASTERS = 9;
+/** More masters than this is a warning (etcd's recommended largest cluster). */
+export const RECOMMENDED_MAX_MASTERS = 7;
+/** Values longer than this are shown cut, with their length (a 50 MB name is not echoed). */
+export const MAX_SHOWN_LENGTH = 80;
 
 /** `/masters/1/ip` → `masters[1].ip` */
 function fieldPath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').filter(Boolean);
+  const parts = instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (extra) parts.push(extra);
   let out = '';
   for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
@@ -43,30 +81,60 @@ function valueAt(obj: any, instancePath: string): unknown {
   return instancePath.split('/').filter(Boolean).reduce((o, k) => (o == null ? o : o[k]), obj);
 }
 
-function show(value: unknown): string {
-  return JSON.stringify(value);
+/**
+ * A value as messages show it: JSON, cut to a short prefix with its length when long (a 50 MB value is never
+ * echoed whole; newlines and other control characters are escaped).
+ */
+export function showValue(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  if (text.length <= MAX_SHOWN_LENGTH) return text;
+  const length = typeof value === 'string' ? `${value.length} characters` : `${text.length} characters of JSON`;
+  return `${text.slice(0, 40)}...${typeof value === 'string' ? '"' : ''} (${length})`;
 }
+const show = showValue;
+
+/** Fields whose values may be (or be mistaken for) the OpenStack secret: messages never show them. */
+const SECRET_FIELDS = /(^|\.)applicationCredential\.(secretFile|secretEnv|secret)$/;
 
 function schemaMessage(e: ErrorObject, input: unknown): string {
   const value = valueAt(input, e.instancePath);
+  const field = fieldPath(e.instancePath);
+  const shown = SECRET_FIELDS.test(field) ? '(value not shown)' : show(value);
   switch (e.keyword) {
     case 'additionalProperties': {
-      const key = (e.params as any).additionalProperty;
+      const key = String((e.params as any).additionalProperty);
+      const keyField = fieldPath(e.instancePath, key.length > MAX_SHOWN_LENGTH ? show(key) : key);
+      if (key === 'secret' && /applicationCredential$/.test(field)) {
+        return `${keyField}: the secret never goes in the spec (it would end up in your repository and in logs); put it in a file (secretFile) or an environment variable (secretEnv)`;
+      }
       const known = Object.keys((e.parentSchema as any)?.properties ?? {});
-      return `${fieldPath(e.instancePath, key)}: unknown key${known.length ? ` (known keys: ${known.join(', ')})` : ''}`;
+      return `${keyField}: unknown key${known.length ? ` (known keys: ${known.join(', ')})` : ''}`;
     }
     case 'required':
       return `${fieldPath(e.instancePath, (e.params as any).missingProperty)}: required`;
     case 'enum':
-      return `${fieldPath(e.instancePath)}: ${show(value)} is not one of ${(e.params as any).allowedValues.map(show).join(', ')}`;
+      return `${field}: ${shown} is not one of ${(e.params as any).allowedValues.map(show).join(', ')}`;
     default:
-      return `${fieldPath(e.instancePath)}: ${show(value)} ${e.message}`;
+      return `${field}: ${shown} ${e.message}`;
   }
+}
+
+/** A node (master or worker) and the field it was written at. */
+interface NodeAt {
+  readonly ip: string;
+  readonly name: string;
+  readonly field: string;
 }
 
 /**
  * Validates a spec as written (a `ClusterSpec` or the parsed `cluster.yaml`): shape, unknown keys, addresses,
- * networks, names and versions. Never throws; returns every problem found.
+ * networks, names, versions, images, address families, the load balancer's VIP, the OpenStack and etcd settings.
+ * Never throws; returns every problem found.
  */
 export function validateSpec(input: unknown): SpecValidationResult {
   const errors: string[] = [];
@@ -98,27 +166,44 @@ export function validateSpec(input: unknown): SpecValidationResult {
     errors.push(`etcdVersion: ${show(etcd)} is not supported (supported: ${SUPPORTED_ETCD_MINORS.map((m) => m + '.x').join(', ')})`);
   }
 
+  // Images.
+  if (spec.imageRegistry !== undefined) {
+    const problem = imageRegistryProblem(spec.imageRegistry);
+    if (problem) errors.push(`imageRegistry: ${show(spec.imageRegistry)} ${problem}`);
+  }
+  if (spec.loadBalancer?.kubeVip?.image !== undefined) {
+    const problem = imageReferenceProblem(spec.loadBalancer.kubeVip.image);
+    if (problem) errors.push(`loadBalancer.kubeVip.image: ${show(spec.loadBalancer.kubeVip.image)} ${problem}`);
+  }
+
   // Nodes.
   const masters = spec.masters ?? [];
+  const stackedEtcd = !spec.etcd?.external;
   if (masters.length === 0) errors.push('masters: [] must list at least one master');
-  else if (masters.length % 2 === 0) {
-    warnings.push(`masters: ${masters.length} masters tolerate no more failures than ${masters.length - 1} (etcd quorum); use an odd number`);
-  }
-  const nodes = [...masters.map((n, i) => ({ n, field: `masters[${i}]` })), ...(spec.workers ?? []).map((n, i) => ({ n, field: `workers[${i}]` }))];
-  const seenNames = new Map<string, string>();
-  const seenIps = new Map<string, string>();
-  for (const { n, field } of nodes) {
-    if (!DNS_LABEL.test(n.name)) errors.push(`${field}.name: ${show(n.name)} is not a DNS-1123 label (lower-case letters, digits, '-')`);
-    const dupName = seenNames.get(n.name);
-    if (dupName) errors.push(`${field}.name: ${show(n.name)} is already used by ${dupName}`);
-    else seenNames.set(n.name, field);
-    if (!isIp(n.ip)) {
-      errors.push(`${field}.ip: ${show(n.ip)} is not a valid IPv4 or IPv6 address`);
-      continue;
+  else if (stackedEtcd && masters.length > MAX_MASTERS) {
+    errors.push(`masters: ${masters.length} masters is more than ${MAX_MASTERS}: each master runs an etcd member and every write waits for a majority of them; ${MAX_MASTERS} already survive ${Math.floor((MAX_MASTERS - 1) / 2)} failures (etcd advises at most ${RECOMMENDED_MAX_MASTERS}); list 3, 5 or 7 masters and run the rest as workers`);
+  } else if (stackedEtcd) {
+    if (masters.length % 2 === 0) {
+      warnings.push(`masters: ${masters.length} masters tolerate no more failures than ${masters.length - 1} (etcd quorum); use an odd number`);
     }
-    const dupIp = seenIps.get(n.ip);
-    if (dupIp) errors.push(`${field}.ip: ${show(n.ip)} is already used by ${dupIp}`);
-    else seenIps.set(n.ip, field);
+    if (masters.length > RECOMMENDED_MAX_MASTERS) {
+      warnings.push(`masters: ${masters.length} etcd members (one per master) is more than the ${RECOMMENDED_MAX_MASTERS} etcd recommends: writes get slower without useful fault tolerance`);
+    }
+  }
+  const nodes: NodeAt[] = [...masters.map((n, i) => ({ ...n, field: `masters[${i}]` })), ...(spec.workers ?? []).map((n, i) => ({ ...n, field: `workers[${i}]` }))];
+  const seenNames = new Map<string, string>();
+  const seenIps = new Map<string, { field: string; ip: string }>();
+  for (const n of nodes) {
+    if (!DNS_LABEL.test(n.name)) errors.push(`${n.field}.name: ${show(n.name)} is not a DNS-1123 label (lower-case letters, digits, '-')`);
+    const dupName = seenNames.get(n.name);
+    if (dupName) errors.push(`${n.field}.name: ${show(n.name)} is already used by ${dupName}`);
+    else seenNames.set(n.name, n.field);
+    checkIp(errors, `${n.field}.ip`, n.ip);
+    if (!isIp(n.ip)) continue;
+    const host = canonicalHost(n.ip);
+    const dup = seenIps.get(host);
+    if (dup) errors.push(`${n.field}.ip: ${show(n.ip)} is already used by ${dup.field}${dup.ip === n.ip ? '' : ` (${show(dup.ip)}, the same host)`}`);
+    else seenIps.set(host, { field: n.field, ip: n.ip });
   }
 
   // Networks.
@@ -145,11 +230,11 @@ export function validateSpec(input: unknown): SpecValidationResult {
   if (service && pod && cidrsOverlap(service, pod)) {
     errors.push(`networking.serviceCidr: ${show(cidrToString(service))} overlaps networking.podCidr ${show(cidrToString(pod))}`);
   }
-  for (const { n, field } of nodes) {
+  for (const n of nodes) {
     if (!isIp(n.ip)) continue;
     for (const [cidr, cfield] of [[service, 'networking.serviceCidr'], [pod, 'networking.podCidr']] as const) {
       if (cidr && cidrContains(cidr, n.ip)) {
-        errors.push(`${field}.ip: ${show(n.ip)} lies inside ${cfield} ${show(cidrToString(cidr))}; host, service and pod networks must not overlap`);
+        errors.push(`${n.field}.ip: ${show(n.ip)} lies inside ${cfield} ${show(cidrToString(cidr))}; host, service and pod networks must not overlap`);
       }
     }
   }
@@ -164,7 +249,7 @@ export function validateSpec(input: unknown): SpecValidationResult {
   if (spec.apiEndpoint) {
     const host = spec.apiEndpoint.host;
     if (!isIp(host) && !DNS_NAME.test(host)) errors.push(`apiEndpoint.host: ${show(host)} is neither an IP address nor a DNS name`);
-    else if (isIp(host)) {
+    else if (isIp(host) && checkIp(errors, 'apiEndpoint.host', host)) {
       for (const [cidr, cfield] of [[service, 'networking.serviceCidr'], [pod, 'networking.podCidr']] as const) {
         if (cidr && cidrContains(cidr, host)) errors.push(`apiEndpoint.host: ${show(host)} lies inside ${cfield} ${show(cidrToString(cidr))}`);
       }
@@ -183,6 +268,12 @@ export function validateSpec(input: unknown): SpecValidationResult {
   if (lbType === 'octavia' && !lb?.octavia) errors.push('loadBalancer.octavia: required when loadBalancer.type is "octavia" (at least the subnet)');
   for (const [field, vip] of [['loadBalancer.haproxy.vip', lb?.haproxy?.vip], ['loadBalancer.kubeVip.vip', lb?.kubeVip?.vip]] as const) {
     if (vip !== undefined && !isIp(vip)) errors.push(`${field}: ${show(vip)} is not a valid IP address`);
+    else if (vip !== undefined) checkIp(errors, field, vip);
+  }
+  for (const [field, iface] of [['loadBalancer.haproxy.interface', lb?.haproxy?.interface], ['loadBalancer.kubeVip.interface', lb?.kubeVip?.interface]] as const) {
+    if (iface !== undefined && (!INTERFACE_NAME.test(iface) || iface === '.' || iface === '..')) {
+      errors.push(`${field}: ${show(iface)} is not a network interface name (at most 15 letters, digits, '.', '_', '-', '@')`);
+    }
   }
   if ((lbType === 'kube-vip' || lbType === 'haproxy') && spec.apiEndpoint && !isIp(spec.apiEndpoint.host)) {
     const vip = lbType === 'kube-vip' ? lb?.kubeVip?.vip : lb?.haproxy?.vip;
@@ -194,6 +285,13 @@ export function validateSpec(input: unknown): SpecValidationResult {
   if (lbType === 'haproxy' && (spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443) === (spec.apiServerPort ?? 6443)) {
     errors.push(`apiEndpoint.port: ${spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443} must differ from apiServerPort with loadBalancer.type "haproxy": HAProxy runs on the masters, where the API servers already listen on that port`);
   }
+  for (const [field, subnet] of [['loadBalancer.haproxy.subnet', lb?.haproxy?.subnet], ['loadBalancer.kubeVip.subnet', lb?.kubeVip?.subnet]] as const) {
+    if (subnet !== undefined && !parseCidr(subnet)) errors.push(`${field}: ${show(subnet)} is not a valid CIDR (like "10.180.0.0/24")`);
+  }
+  if (lbType === 'haproxy' || lbType === 'kube-vip') checkVip(errors, spec, lbType, nodes);
+
+  // Address families: one family everywhere (dual-stack is not supported: one serviceCidr, one podCidr).
+  checkFamilies(errors, spec, nodes);
 
   const pki = spec.pki ?? {};
   if (pki.validityDays !== undefined && pki.caValidityDays !== undefined && pki.validityDays > pki.caValidityDays) {
@@ -202,7 +300,189 @@ export function validateSpec(input: unknown): SpecValidationResult {
   if (pki.renewBeforeDays !== undefined && pki.renewBeforeDays >= (pki.validityDays ?? DEFAULTS.validityDays)) {
     errors.push(`pki.renewBeforeDays: ${pki.renewBeforeDays} must be smaller than pki.validityDays (${pki.validityDays ?? DEFAULTS.validityDays})`);
   }
+
+  checkCloud(errors, warnings, spec);
+  checkAddons(warnings, spec);
+  checkExternalEtcd(errors, spec);
   return { errors: dedupe(errors), warnings };
+}
+
+/** True when `value` is a usable host address; pushes why not (an IPv4-mapped IPv6 address is written as IPv4). */
+function checkIp(errors: string[], field: string, value: string): boolean {
+  if (!isIp(value)) {
+    errors.push(`${field}: ${show(value)} is not a valid IPv4 or IPv6 address`);
+    return false;
+  }
+  if (isIpv4Mapped(value)) {
+    errors.push(`${field}: ${show(value)} is an IPv4-mapped IPv6 address; write the IPv4 address ${show(canonicalHost(value))}`);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The VIP of keepalived or kube-vip must be a free address in the masters' subnet: VRRP adverts and the VIP's
+ * gratuitous ARP stay on one L2 segment (the `interface` named in the spec, eth0 by default).
+ */
+function checkVip(errors: string[], spec: ClusterSpec, lbType: 'haproxy' | 'kube-vip', nodes: NodeAt[]): void {
+  const settings = lbType === 'haproxy' ? spec.loadBalancer?.haproxy : spec.loadBalancer?.kubeVip;
+  const key = lbType === 'haproxy' ? 'haproxy' : 'kubeVip';
+  const field = `loadBalancer.${key}.vip`;
+  const vipField = settings?.vip !== undefined ? field : 'apiEndpoint.host';
+  const vip = settings?.vip ?? spec.apiEndpoint?.host;
+  const iface = settings?.interface ?? 'eth0';
+  const what = lbType === 'haproxy' ? `keepalived (VRRP and the VIP's ARP on interface ${iface})` : `kube-vip (gratuitous ARP on interface ${iface})`;
+  if (vip === undefined) {
+    errors.push(`${field}: required with loadBalancer.type ${show(lbType)}: set ${field} (or apiEndpoint.host) to a free address in the masters' subnet`);
+    return;
+  }
+  if (!isIp(vip) || isIpv4Mapped(vip)) return; // reported above
+  const host = canonicalHost(vip);
+  const owner = nodes.find((n) => isIp(n.ip) && canonicalHost(n.ip) === host);
+  if (owner) {
+    errors.push(`${vipField}: ${show(vip)} is ${owner.field}'s own address; the VIP must be a free address in the masters' subnet (it moves between masters)`);
+    return;
+  }
+  const first = nodes.find((n) => n.field === 'masters[0]');
+  if (!first || !isIp(first.ip) || isIpv4Mapped(first.ip) || ipFamily(first.ip) !== ipFamily(vip)) return; // reported elsewhere
+  const declared = settings?.subnet !== undefined ? parseCidr(settings.subnet) : undefined;
+  if (settings?.subnet !== undefined && !declared) return; // reported above
+  const subnet = declared ? enclosingCidr(nthAddress(declared, 0), declared.prefix) : enclosingCidr(first.ip, ipFamily(first.ip) === 'ipv4' ? 24 : 64);
+  const subnetText = declared
+    ? `loadBalancer.${key}.subnet ${show(settings!.subnet)}`
+    : `the masters' subnet ${cidrToString(subnet)} (the /${subnet.prefix} around masters[0].ip; set loadBalancer.${key}.subnet if theirs is larger)`;
+  if (subnet.kind !== ipFamily(vip)) return; // reported by the family check
+  if (!cidrContains(subnet, vip)) {
+    errors.push(`${vipField}: ${show(vip)} is not in ${subnetText}: ${what} works only within the masters' L2 segment`);
+  } else if (isNetworkOrBroadcast(subnet, vip)) {
+    errors.push(`${vipField}: ${show(vip)} is the network or broadcast address of ${cidrToString(subnet)}; use a free host address`);
+  }
+  for (const m of nodes.filter((n) => n.field.startsWith('masters['))) {
+    if (isIp(m.ip) && !isIpv4Mapped(m.ip) && ipFamily(m.ip) === subnet.kind && !cidrContains(subnet, m.ip)) {
+      errors.push(`${m.field}.ip: ${show(m.ip)} is not in ${subnetText}: ${what} needs every master on that L2 segment`);
+    }
+  }
+}
+
+/** Every address and range of the cluster is of masters[0].ip's family: dual-stack is not supported. */
+function checkFamilies(errors: string[], spec: ClusterSpec, nodes: NodeAt[]): void {
+  const first = nodes.find((n) => n.field === 'masters[0]');
+  if (!first || !isIp(first.ip) || isIpv4Mapped(first.ip)) return;
+  const family = ipFamily(first.ip);
+  const name = (f: string) => (f === 'ipv4' ? 'IPv4' : 'IPv6');
+  const mismatch = (field: string, value: string, kind: string, isDefault = false) => {
+    const fix = isDefault ? `; set networking.serviceCidr and networking.podCidr to ${name(family)} ranges` : '';
+    errors.push(`${field}: ${show(value)}${isDefault ? ' (the default)' : ''} is ${name(kind)}, but masters[0].ip ${show(first.ip)} is ${name(family)}: every node address, VIP, endpoint and range must be one family (dual-stack is not supported)${fix}`);
+  };
+  for (const n of nodes) {
+    if (n !== first && isIp(n.ip) && !isIpv4Mapped(n.ip) && ipFamily(n.ip) !== family) mismatch(`${n.field}.ip`, n.ip, ipFamily(n.ip));
+  }
+  const hosts: Array<[string, string | undefined]> = [
+    ['apiEndpoint.host', spec.apiEndpoint?.host],
+    ['loadBalancer.haproxy.vip', spec.loadBalancer?.haproxy?.vip],
+    ['loadBalancer.kubeVip.vip', spec.loadBalancer?.kubeVip?.vip],
+  ];
+  for (const [field, value] of hosts) {
+    if (value !== undefined && isIp(value) && !isIpv4Mapped(value) && ipFamily(value) !== family) mismatch(field, value, ipFamily(value));
+  }
+  const net = spec.networking ?? {};
+  const ranges: Array<[string, string | undefined, string]> = [
+    ['networking.serviceCidr', net.serviceCidr, DEFAULTS.serviceCidr],
+    ['networking.podCidr', net.podCidr, DEFAULTS.podCidr],
+    ['loadBalancer.haproxy.subnet', spec.loadBalancer?.haproxy?.subnet, ''],
+    ['loadBalancer.kubeVip.subnet', spec.loadBalancer?.kubeVip?.subnet, ''],
+  ];
+  for (const [field, value, fallback] of ranges) {
+    const cidr = parseCidr(value ?? fallback);
+    if (cidr && cidr.kind !== family) mismatch(field, value ?? fallback, cidr.kind, value === undefined);
+  }
+}
+
+/** `openstack` and `networking.podNetwork: cloud-routes`, and `cloudProvider` with them. */
+function checkCloud(errors: string[], warnings: string[], spec: ClusterSpec): void {
+  const podNetwork = spec.networking?.podNetwork ?? 'flannel';
+  const os = spec.openstack;
+  if (podNetwork === 'cloud-routes') {
+    if (!os) errors.push('openstack: required when networking.podNetwork is "cloud-routes" (the OpenStack cloud controller manager adds the pod routes to openstack.routerId)');
+    if (spec.cloudProvider === 'none') {
+      errors.push('cloudProvider: "none" contradicts networking.podNetwork "cloud-routes", which needs the OpenStack cloud controller manager (cloudProvider "external"); remove cloudProvider or set it to "external"');
+    }
+  } else if (os && (spec.cloudProvider ?? 'none') === 'none') {
+    warnings.push('openstack: set, but cloudProvider is "none", so no cloud controller manager uses it; set cloudProvider: external (or networking.podNetwork: cloud-routes)');
+  }
+  if (!os) return;
+  let url: URL | undefined;
+  try {
+    url = new URL(os.authUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'https:' || !url.hostname || CONTROL.test(os.authUrl)) {
+    errors.push(`openstack.authUrl: ${show(os.authUrl)} is not an https:// URL (like "https://keystone.example.com:5000/v3")`);
+  } else if (url.username || url.password) {
+    errors.push('openstack.authUrl: must not carry a user name or password (value not shown); the application credential authenticates');
+  }
+  if (!/^[^\s\u0000-\u001f\u007f]{1,255}$/.test(os.region)) errors.push(`openstack.region: ${show(os.region)} is not a region name (like "RegionOne")`);
+  for (const key of ['networkId', 'subnetId', 'routerId', 'floatingNetworkId'] as const) {
+    const value = os[key];
+    if (value !== undefined && !OPENSTACK_ID.test(value)) {
+      errors.push(`openstack.${key}: ${show(value)} is not an OpenStack ID (a UUID like "6e2b0c1a-4d3f-4c2e-9a7b-1f0e5d4c3b2a"; \`openstack ${key === 'routerId' ? 'router' : key === 'subnetId' ? 'subnet' : 'network'} show NAME -f value -c id\` prints it)`);
+    }
+  }
+  if (os.caFile !== undefined && CONTROL.test(os.caFile)) errors.push(`openstack.caFile: ${show(os.caFile)} is not a file path (it holds control characters)`);
+  const cred = os.applicationCredential;
+  if (!/^[A-Za-z0-9._-]{1,255}$/.test(cred.id)) errors.push(`openstack.applicationCredential.id: ${show(cred.id)} is not an application credential ID (letters, digits, '.', '_', '-')`);
+  const sources = [cred.secretFile, cred.secretEnv].filter((v) => v !== undefined).length;
+  if (sources !== 1) {
+    errors.push(`openstack.applicationCredential: set exactly one of secretFile and secretEnv (${sources ? 'both are set' : 'neither is set'}); the secret itself never goes in the spec`);
+  }
+  if (cred.secretEnv !== undefined && !ENV_NAME.test(cred.secretEnv)) {
+    errors.push('openstack.applicationCredential.secretEnv: is not an environment variable name (letters, digits, "_"; value not shown, in case it is the secret itself)');
+  }
+  if (cred.secretFile !== undefined && CONTROL.test(cred.secretFile)) {
+    errors.push('openstack.applicationCredential.secretFile: is not a file path (it holds control characters; value not shown, in case it is the secret itself)');
+  }
+}
+
+/** Retired and deprecated add-on choices are warnings: they still work, but not for long. */
+function checkAddons(warnings: string[], spec: ClusterSpec): void {
+  const a = spec.addons ?? {};
+  if (a.dns === 'kube-dns') warnings.push('addons.dns: "kube-dns" is retired (kubeadm dropped it in v1.21, its images are unmaintained); use "coredns"');
+  if (a.metrics === 'heapster') warnings.push('addons.metrics: "heapster" is retired (archived upstream, it does not serve the metrics API); use "metrics-server"');
+  if (a.kubeProxyMode === 'ipvs') warnings.push('addons.kubeProxyMode: "ipvs" is deprecated in Kubernetes v1.35; use "nftables" (or "iptables")');
+  if (a.podCheckpointer === true) warnings.push('addons.podCheckpointer: true deploys bootkube\'s retired pod-checkpointer image (unmaintained); hacp\'s checkpoint service on the masters replaces it');
+}
+
+/** `etcd.external`: https endpoints without duplicates, file paths. */
+function checkExternalEtcd(errors: string[], spec: ClusterSpec): void {
+  const ext = spec.etcd?.external;
+  if (!ext) return;
+  const seen = new Map<string, number>();
+  ext.endpoints.forEach((endpoint, i) => {
+    const field = `etcd.external.endpoints[${i}]`;
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== 'https:' || !url.hostname || CONTROL.test(endpoint) || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+      errors.push(`${field}: ${show(endpoint)} is not an https:// client URL (like "https://10.0.0.5:2379"; etcd is reached over mTLS only)`);
+      return;
+    }
+    if (url.username || url.password) {
+      errors.push(`${field}: must not carry a user name or password (value not shown); the client certificate authenticates`);
+      return;
+    }
+    const bare = url.hostname.replace(/^\[|\]$/g, '');
+    const key = `${isIp(bare) ? canonicalHost(bare) : bare.toLowerCase()}:${url.port || '2379'}`;
+    const dup = seen.get(key);
+    if (dup !== undefined) errors.push(`${field}: ${show(endpoint)} is the same member as etcd.external.endpoints[${dup}]`);
+    else seen.set(key, i);
+  });
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    if (CONTROL.test(ext[key])) errors.push(`etcd.external.${key}: ${show(ext[key])} is not a file path (it holds control characters)`);
+  }
 }
 
 function dedupe(list: string[]): string[] {
@@ -221,7 +501,15 @@ export const DEFAULTS = {
   caValidityDays: 3650,
   validityDays: 365,
   renewBeforeDays: 30,
+  podNetwork: 'flannel' as const,
+  dns: 'coredns' as const,
+  metrics: 'metrics-server' as const,
+  kubeProxyMode: 'iptables' as const,
 };
+
+function copyOpenStack(os: OpenStackSpec): OpenStackSpec {
+  return { ...os, applicationCredential: { ...os.applicationCredential } };
+}
 
 /** Options for `resolveSpec()`. */
 export interface ResolveOptions {
@@ -251,6 +539,7 @@ export function resolveSpec(spec: ClusterSpec | ResolvedClusterSpec, options: Re
     port: spec.apiEndpoint?.port ?? apiServerPort,
   };
   const kubernetesVersion = `v${(spec.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION).replace(/^v/, '')}`;
+  const podNetwork = net.podNetwork ?? DEFAULTS.podNetwork;
   const resolved: ResolvedClusterSpec = {
     name: spec.name ?? DEFAULTS.name,
     kubernetesVersion,
@@ -266,9 +555,19 @@ export function resolveSpec(spec: ClusterSpec | ResolvedClusterSpec, options: Re
       podCidr,
       clusterDomain: net.clusterDomain ?? DEFAULTS.clusterDomain,
       nodeCidrMaskSize: net.nodeCidrMaskSize ?? (parseCidr(podCidr)!.kind === 'ipv4' ? 24 : 64),
+      podNetwork,
     },
     extraCertSans: [...(spec.extraCertSans ?? [])],
-    cloudProvider: spec.cloudProvider ?? 'none',
+    cloudProvider: spec.cloudProvider ?? (podNetwork === 'cloud-routes' ? 'external' : 'none'),
+    openstack: spec.openstack ? copyOpenStack(spec.openstack) : undefined,
+    addons: {
+      dns: spec.addons?.dns ?? DEFAULTS.dns,
+      metrics: spec.addons?.metrics ?? DEFAULTS.metrics,
+      dashboard: spec.addons?.dashboard ?? false,
+      kubeProxyMode: spec.addons?.kubeProxyMode ?? DEFAULTS.kubeProxyMode,
+      podCheckpointer: spec.addons?.podCheckpointer ?? false,
+    },
+    etcd: { external: spec.etcd?.external ? { ...spec.etcd.external, endpoints: [...spec.etcd.external.endpoints] } : undefined },
     loadBalancer: { type: 'none', ...spec.loadBalancer },
     pki: {
       keySize: spec.pki?.keySize ?? DEFAULTS.keySize,

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { readRegularFile } from '../spec/_files';
 
 /** A file to write: a manifest, certificate, key, kubeconfig or configuration file. */
 export interface OutputFile {
@@ -172,14 +173,17 @@ export function readIfExists(file: string): string | undefined {
   return readWithMode(file)?.content;
 }
 
-/** The file's text and permission bits, or undefined when it does not exist. */
+/**
+ * The file's text and permission bits, or undefined when it does not exist. A directory, FIFO, socket or device at
+ * the path throws `NotARegularFileError` at once (a FIFO is never opened for a blocking read).
+ */
 export function readWithMode(file: string): { content: string; mode: number } | undefined {
   // One stat, no ENOENT exception for the common case (synth writes into a dist/ the CLI just deleted): creating one
   // per missing file costs about a millisecond.
   const st = fs.statSync(file, { throwIfNoEntry: false });
   if (!st) return undefined;
   try {
-    return { content: fs.readFileSync(file, 'utf8'), mode: st.mode & 0o777 };
+    return readRegularFile(file);
   } catch (e: any) {
     if (e.code === 'ENOENT') return undefined;
     throw e;

@@ -31,7 +31,7 @@ describe('keepalived.conf', () => {
   test('VIP: loadBalancer.haproxy.vip wins over the endpoint host; a master address or a DNS name is refused', () => {
     expect(haproxyVip(resolveSpec({ ...SPEC, loadBalancer: { type: 'haproxy', haproxy: { vip: '10.180.0.200' } } }))).toBe('10.180.0.200');
     expect(haproxyVip(resolveSpec(SPEC))).toBe('10.180.0.100');
-    expect(() => haproxyVip(resolveSpec({ ...SPEC, apiEndpoint: { host: '10.180.0.10', port: 443 } }))).toThrow('loadBalancer.haproxy.vip: "10.180.0.10" is a master\'s own address');
+    expect(() => haproxyVip(resolveSpec({ ...SPEC, apiEndpoint: { host: '10.180.0.10', port: 443 } }))).toThrow('apiEndpoint.host: "10.180.0.10" is masters[0]\'s own address'); // the spec check says it first
   });
 
   test('workers and unknown nodes are refused', () => {

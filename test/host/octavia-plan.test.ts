@@ -41,7 +41,7 @@ describe('Octavia plan', () => {
   });
 
   test('settings refuse what cannot work, naming the field', () => {
-    expect(() => octaviaSettings({ ...STATIC_EXAMPLE_CLUSTER, loadBalancer: { type: 'haproxy' } })).toThrow('loadBalancer.type: "haproxy" is not "octavia"');
+    expect(() => octaviaSettings({ ...STATIC_EXAMPLE_CLUSTER, loadBalancer: { type: 'haproxy', haproxy: { vip: '10.180.0.100' } } })).toThrow('loadBalancer.type: "haproxy" is not "octavia"');
     expect(() => octaviaSettings({ ...STATIC_EXAMPLE_CLUSTER, apiEndpoint: undefined, loadBalancer: { type: 'octavia', octavia: { subnet: 's' } } }))
       .toThrow('apiEndpoint.host: "10.180.0.10" is the address of master0, not a floating IP');
     expect(() => octaviaSettings({ ...STATIC_EXAMPLE_CLUSTER, loadBalancer: { type: 'octavia', octavia: { subnet: 's', namePrefix: 'a b' } } })).toThrow('loadBalancer.octavia.namePrefix: "a b"');

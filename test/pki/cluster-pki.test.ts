@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { CLUSTER_ADMINS_GROUP, ClusterPki, KUBE_VIP_USER } from '../../lib/pki';
 import { OutputFile, writeFilesAtomic } from '../../lib/util';
 import { certCatalog } from '../../lib/pki/catalog';
-import { BOOTKUBE_EXAMPLE_CLUSTER, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
+import { BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki } from '../support/fixture-pki';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
@@ -339,15 +339,20 @@ describe('catalog', () => {
   });
 
   test('customised: extra SANs, VIPs, DNS endpoint, other domain, workers, IPv6 master', () => {
-    const spec = resolveSpec({
-      name: 'prod',
+    // A spec mixing address families is rejected now (dual-stack is not supported); the catalog's handling of an IPv6
+    // master beside an IPv4 one is still checked, on a resolved spec whose second master is swapped in afterwards.
+    const spec: ResolvedClusterSpec = {
+      ...resolveSpec({
+        name: 'prod',
+        masters: [{ name: 'cp1', ip: '192.168.1.10' }, { name: 'cp2', ip: '192.168.1.11' }],
+        workers: [{ name: 'w1', ip: '192.168.1.20' }],
+        apiEndpoint: { host: 'api.prod.example.com', port: 8443 },
+        networking: { clusterDomain: 'prod.local' },
+        extraCertSans: ['k8s.example.com', '203.0.113.7', '192.168.1.10'],
+        loadBalancer: { type: 'haproxy', haproxy: { vip: '192.168.1.5' } },
+      }),
       masters: [{ name: 'cp1', ip: '192.168.1.10' }, { name: 'cp2', ip: 'fd00::10' }],
-      workers: [{ name: 'w1', ip: '192.168.1.20' }],
-      apiEndpoint: { host: 'api.prod.example.com', port: 8443 },
-      networking: { clusterDomain: 'prod.local' },
-      extraCertSans: ['k8s.example.com', '203.0.113.7', '192.168.1.10'],
-      loadBalancer: { type: 'haproxy', haproxy: { vip: '192.168.1.5' } },
-    });
+    };
     const s = summary(spec);
     expect(s).toMatchSnapshot();
     const apiserver = certCatalog(spec).find((e) => e.id === 'nodes/cp1/apiserver')!;

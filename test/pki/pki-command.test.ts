@@ -36,7 +36,7 @@ test('status --json, and a non-zero exit with the reason when something is wrong
   fs.unlinkSync(path.join(dir, 'nodes/master2/etcd-peer.crt'));
   fs.unlinkSync(path.join(dir, 'nodes/master2/etcd-peer.key'));
   fs.writeFileSync(path.join(dir, 'front-proxy-client.crt'), 'not a certificate');
-  const { out, code } = await hacp(['pki', 'status', '--dir', dir, '--json']);
+  const { out, code } = await hacp(['pki', 'status', '--example', 'static', '--dir', dir, '--json']);
   expect(code).toBe(1);
   const rows = JSON.parse(out).certificates;
   expect(rows.find((r: any) => r.name === 'etcd/peer (master2)')).toMatchObject({ state: 'missing', file: 'nodes/master2/etcd-peer.crt' });
@@ -44,13 +44,13 @@ test('status --json, and a non-zero exit with the reason when something is wrong
   expect(rows.find((r: any) => r.name === 'apiserver (master0)')).toMatchObject({
     state: 'ok', subject: 'CN=kube-apiserver', issuer: 'CN=kubernetes', keyBits: 2048, sans: expect.arrayContaining(['IP:10.180.1.1']),
   });
-  const table = await hacp(['pki', 'status', '--dir', dir]);
+  const table = await hacp(['pki', 'status', '--example', 'static', '--dir', dir]);
   expect(table.code).toBe(1);
   expect(table.out).toMatch(/etcd\/peer \(master2\)\s+-\s+-\s+-\s+-\s+-\s+missing: not in the state directory/);
   expect(table.out).toMatch(/2 of 32 need attention/);
 
   // renew refuses to paper over the corrupt file, and says which and why.
-  const renew = await hacp(['pki', 'renew', '--dir', dir]);
+  const renew = await hacp(['pki', 'renew', '--example', 'static', '--dir', dir]);
   expect(renew.code).toBe(1);
   expect(renew.err).toMatch(/front-proxy-client: front-proxy-client.crt is not a readable certificate/);
 });
@@ -81,7 +81,7 @@ test('renew re-issues what the spec changed, then reports nothing to do', async 
 
 test('the state directory defaults to $HACP_PKI_DIR/<cluster name>', async () => {
   await seeded('env/kubernetes');
-  const { out, code } = await hacp(['pki', 'status'], { HACP_PKI_DIR: path.join(root, 'env') });
+  const { out, code } = await hacp(['pki', 'status', '--example', 'static'], { HACP_PKI_DIR: path.join(root, 'env') });
   expect(out.split('\n')[0]).toBe(`PKI state: ${path.join(root, 'env', 'kubernetes')}`);
   expect(code).toBe(0);
 });

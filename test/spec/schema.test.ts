@@ -12,7 +12,7 @@ test('the precompiled spec validator is up to date with schema.ts (run scripts/c
 
 test('the schema knows every ClusterSpec key (the unknown-key check relies on it)', () => {
   expect(Object.keys(CLUSTER_SPEC_SCHEMA.properties).sort()).toEqual([
-    'apiEndpoint', 'apiServerPort', 'cloudProvider', 'etcdVersion', 'extraCertSans', 'imageRegistry', 'kubernetesVersion',
-    'loadBalancer', 'masters', 'name', 'namespaces', 'networking', 'pki', 'workers',
+    'addons', 'apiEndpoint', 'apiServerPort', 'cloudProvider', 'etcd', 'etcdVersion', 'extraCertSans', 'imageRegistry',
+    'kubernetesVersion', 'loadBalancer', 'masters', 'name', 'namespaces', 'networking', 'openstack', 'pki', 'workers',
   ]);
 });

@@ -7,6 +7,7 @@
  * global symbol. Only strings cross test files; each caller gets its own `ClusterPki` built from them (~30 ms).
  */
 import * as crypto from 'crypto';
+import * as fs from 'fs';
 import * as os from 'os';
 import { ClusterPki } from '../../lib/pki';
 import { writeFilesAtomic } from '../../lib/util';
@@ -29,7 +30,8 @@ export async function fixturePki(spec: ResolvedClusterSpec = resolveSpec(STATIC_
   return ClusterPki.inMemory(spec, { files: await files });
 }
 
-/** Writes a PKI's state files into `dir` (keys 0600), as `ClusterPki.ensure()` would have left them. */
+/** Writes a PKI's state files into `dir` (keys 0600, the directory 0700), as `ClusterPki.ensure()` would have left them. */
 export function seedPkiState(dir: string, pki: ClusterPki): void {
   writeFilesAtomic(dir, Object.entries(pki.snapshot()).map(([path, content]) => ({ path, content, mode: path.endsWith('.key') ? 0o600 : 0o644 })));
+  fs.chmodSync(dir, 0o700); // ensure() makes (and keeps) it private; a looser one is fixed and logged
 }

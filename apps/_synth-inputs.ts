@@ -1,0 +1,112 @@
+/**
+ * The inputs of a synth, read and checked: the cluster spec(s) and, per cluster, the PKI state and the
+ * encryption-at-rest key. `renderAll()` reads them this way, and so does the check `npm run synth` runs before
+ * `cdk8s synth` deletes the output directory (`checkSynthInputs()`, scripts/synth.js): a rejected spec or a damaged
+ * state then leaves the previous output in place.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { PkiError } from '../lib/pki/_engine';
+import { BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec } from '../lib/spec';
+import { describeFsError, isFsError, readRegularFile } from '../lib/spec/_files';
+
+/**
+ * The encryption key's file name in each cluster's state directory (`ENCRYPTION_KEY_FILE` of
+ * lib/control-plane/encryption-config.ts, repeated here so that the check does not load cdk8s; a test compares them).
+ */
+export const ENCRYPTION_KEY_FILE = 'encryption-key';
+
+/** The specs of the two apps. */
+export interface SynthSpecs {
+  readonly staticSpec: ResolvedClusterSpec;
+  readonly bootkubeSpec: ResolvedClusterSpec;
+  /** True when there is no spec file and the built-in examples are synthesized. */
+  readonly fromExamples: boolean;
+  /** Each cluster once (both apps share one spec when there is a spec file). */
+  readonly clusters: ResolvedClusterSpec[];
+}
+
+/** The line synth prints when it falls back to the built-in examples. */
+export const EXAMPLES_NOTE = 'note: no cluster spec ($HACP_CLUSTER unset, no ./cluster.yaml): synthesizing the built-in examples (static-pods/ from the static example, bootkube/ from the bootkube example)';
+
+/**
+ * Loads the spec of each app: `$HACP_CLUSTER` or `./cluster.yaml` for both, else the built-in examples (then
+ * `log` gets `EXAMPLES_NOTE`, one line). Warnings go to `log` as `warning: ...`.
+ */
+export function loadSynthSpecs(cwd: string, log: (line: string) => void): SynthSpecs {
+  const onWarning = (w: string) => log(`warning: ${w}`);
+  const first = loadClusterSpec({ example: STATIC_EXAMPLE_CLUSTER, cwd, onWarning });
+  if (!first.fromExample) return { staticSpec: first.spec, bootkubeSpec: first.spec, fromExamples: false, clusters: [first.spec] };
+  log(EXAMPLES_NOTE);
+  const bootkubeSpec = loadClusterSpec({ example: BOOTKUBE_EXAMPLE_CLUSTER, cwd, onWarning }).spec;
+  const clusters = new Map([first.spec, bootkubeSpec].map((s) => [s.name, s]));
+  return { staticSpec: first.spec, bootkubeSpec, fromExamples: true, clusters: [...clusters.values()] };
+}
+
+/**
+ * Checks a cluster's encryption key without changing it: absent (it is made on first use), or a regular file holding
+ * a base64-encoded 32-byte key. Returns its mode (undefined when absent). Throws `PkiError` naming the file.
+ */
+export function checkEncryptionKey(stateDir: string): number | undefined {
+  const file = path.join(stateDir, ENCRYPTION_KEY_FILE);
+  let read: { content: string; mode: number };
+  try {
+    if (!fs.statSync(file, { throwIfNoEntry: false })) return undefined;
+    read = readRegularFile(file);
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    throw new PkiError([describeFsError(e, file)]);
+  }
+  const key = read.content.trim();
+  const bytes = Buffer.from(key, 'base64');
+  if (bytes.length !== 32 || bytes.toString('base64') !== key) {
+    throw new PkiError([`${file} is not a base64-encoded 32-byte key (${key.length} characters); restore it from your backup: a new key would make every Secret the API servers encrypted unreadable, so it is never replaced`]);
+  }
+  return read.mode;
+}
+
+/** Options of `checkSynthInputs()`. */
+export interface CheckSynthInputsOptions {
+  readonly cwd: string;
+  readonly stateRoot: string;
+  readonly now?: Date;
+  /** Warnings and notes. @default - dropped (the app prints them when it runs) */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Everything synth would refuse, found without writing anything: the spec (file, YAML, validation), the state root
+ * and each cluster's PKI state and encryption key. Throws `SpecValidationError` or `PkiError` (with the state
+ * directory) for the first cluster with a problem.
+ */
+export function checkSynthInputs(options: CheckSynthInputsOptions): SynthSpecs {
+  const log = options.log ?? (() => {});
+  const specs = loadSynthSpecs(options.cwd, log);
+  checkStateRoot(options.stateRoot);
+  // Loaded here: the spec check above must not pay for the PKI code when the spec is rejected.
+  const { ClusterPki } = require('../lib/pki') as typeof import('../lib/pki');
+  for (const spec of specs.clusters) {
+    const dir = path.join(options.stateRoot, spec.name);
+    ClusterPki.check(spec, { dir, now: options.now, log });
+    try {
+      checkEncryptionKey(dir);
+    } catch (e) {
+      throw e instanceof PkiError ? new PkiError(e.problems, dir) : e;
+    }
+  }
+  return specs;
+}
+
+/** The state root must be a directory or not exist yet (a file there is named, with what to do). */
+export function checkStateRoot(stateRoot: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(stateRoot, { throwIfNoEntry: false });
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    throw new PkiError([`${describeFsError(e, stateRoot)}; the PKI state root ($HACP_PKI_DIR, default pki) must be a directory`]);
+  }
+  if (st && !st.isDirectory()) {
+    throw new PkiError([`${stateRoot} is not a directory: the PKI state root ($HACP_PKI_DIR, default ./pki) holds one directory per cluster; move the file away or set $HACP_PKI_DIR to a directory`]);
+  }
+}
