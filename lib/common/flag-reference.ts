@@ -253,6 +253,9 @@ export function removedIn(component: FlagComponent, flagOrValue: string, version
   return removed && atLeast(version, removed.split(' ')[0]) ? removed : undefined;
 }
 
+/** `ETCD_*` variables etcd reads that are not flags. */
+export const ETCD_NON_FLAG_ENV: ReadonlySet<string> = new Set(['ETCD_UNSUPPORTED_ARCH']);
+
 let ignored: Set<string> | undefined;
 /** Legacy etcd flags (names without dashes) that etcd accepts and ignores. */
 export function etcdIgnoredFlags(): ReadonlySet<string> {

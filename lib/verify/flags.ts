@@ -3,7 +3,7 @@
  * `schemas/flags/`, as corrected for each release by `lib/common/flag-reference` (`knownFlags()`).
  */
 import {
-  FLAG_REFERENCE_VERSIONS, FlagComponent, etcdIgnoredFlags, knownFlags, normaliseFlagName as normalise, removedIn,
+  ETCD_NON_FLAG_ENV, FLAG_REFERENCE_VERSIONS, FlagComponent, etcdIgnoredFlags, knownFlags, normaliseFlagName as normalise, removedIn,
 } from '../common/flag-reference';
 import { Finding } from './finding';
 
@@ -80,9 +80,6 @@ function flagFindings(component: FlagComponent, args: readonly string[], version
 
 /** A container's `env` list (`[{name, value}]`) or a plain map. */
 export type EnvInput = ReadonlyArray<{ readonly name: string; readonly value?: string }> | Readonly<Record<string, string | undefined>>;
-
-/** `ETCD_*` variables etcd reads that are not flags. */
-const ETCD_NON_FLAG_ENV = new Set(['ETCD_UNSUPPORTED_ARCH']);
 
 /**
  * Checks an etcd container: its flags (`checkFlags('etcd', ...)`), unknown `ETCD_*` environment variables (error,
