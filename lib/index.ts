@@ -1,6 +1,7 @@
 // Public API of cdk8s-ha-control-plane. Folders follow the architecture:
-// spec -> pki -> control-plane pods -> self-hosted / add-ons -> host (kubelet, load balancer) -> verify.
+// spec -> common (shared building blocks) -> pki -> control-plane pods -> self-hosted / add-ons -> host (kubelet, load balancer) -> verify.
 export * from './spec';
+export * from './common';
 export * from './pki';
 export * from './control-plane';
 export * from './self-hosted';
