@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, componentArgs, flagValue, hostPathVolume, minAvailableOne, serviceAccount,
+  KUBE_SYSTEM, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole, checkPositive, componentArgs, flagValue, hostPathVolume, minAvailableOne, serviceAccount,
 } from '../common';
 import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, kubernetesImage } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
@@ -78,7 +78,7 @@ export class SelfHostedControllerManager extends Construct {
         { volume: hostPathVolume('ca-certs', '/etc/ssl/certs', 'DirectoryOrCreate'), mount: { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true } },
       ],
       // fsGroup lets the non-root user read the 0440 Secret files.
-      podSecurityContext: { seccompProfile: { type: 'RuntimeDefault' }, fsGroup: 65534 },
+      podSecurityContext: { ...RUNTIME_DEFAULT_POD_SECURITY, fsGroup: 65534 },
     });
   }
 
