@@ -132,7 +132,12 @@ function flagProblems(o: ComponentArgsOptions, merged: Flags): { errors: string[
   const errors: string[] = [];
   const warnings: string[] = [];
   const at = `${o.component} ${o.version}`;
-  const table = ref.knownFlags(o.component, o.version);
+  let table: Map<string, import('./flag-reference').FlagInfo>;
+  try {
+    table = ref.knownFlags(o.component, o.version);
+  } catch (e) {
+    return { errors: [`extraArgs cannot be checked: ${(e as Error).message}`], warnings: [] };
+  }
   for (const [name, value] of Object.entries(o.extraArgs ?? {})) {
     const flag = ref.normaliseFlagName(o.component, `--${name}`);
     const removedValue = ref.removedIn(o.component, `${flag}=${value}`, o.version);
