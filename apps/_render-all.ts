@@ -7,8 +7,7 @@ import * as path from 'path';
 import { loadOrCreateEncryptionKey } from '../lib/control-plane';
 import { ClusterPki } from '../lib/pki';
 import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec } from '../lib/spec';
-import { synthBootkube } from './bootkube';
-import { synthStaticPods } from './static-pods';
+import { synthBootkube, synthStaticPods } from '../lib/synth';
 
 /** Inputs of `renderAll()` (all resolved by `synthAll()`). */
 export interface RenderAllOptions {

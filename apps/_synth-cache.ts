@@ -21,7 +21,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { fileStamp, readIfExists, walkTree, writeFileAtomic } from '../lib/pki/write-files';
+import { fileStamp, readIfExists, walkTree, writeFileAtomic } from '../lib/util/files';
 
 /** The entry file, in the state root. */
 export const SYNTH_CACHE_FILE = '.synth-cache.json';

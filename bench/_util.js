@@ -62,9 +62,10 @@ function fit(points) {
  * wrapped in `/usr/bin/time` to read the CPU time (user + system, ms) of the whole process tree and the peak RSS (KiB)
  * of its largest process (the CLI waits for the app, so its rusage covers it); the wrapper's own cost is the same for
  * every command measured. CPU time is the number to trust when the machine is loaded: wall time then includes waiting
- * for a core. The child's environment is childEnv(env): no inherited HACP_* / CDK8S_* variables.
+ * for a core. The child's environment is childEnv(env): no inherited HACP_* / CDK8S_* variables. An exit code outside
+ * `okCodes` (default: 0 only) throws.
  */
-function timed(cmd, args, { cwd, env, rss = true } = {}) {
+function timed(cmd, args, { cwd, env, rss = true, okCodes = [0] } = {}) {
   const wrap = rss && GNU_TIME;
   const marker = '@@bench-maxrss=';
   const [file, argv] = wrap ? [GNU_TIME, ['-f', `${marker}%M %U %S`, cmd, ...args]] : [cmd, args];
@@ -80,7 +81,7 @@ function timed(cmd, args, { cwd, env, rss = true } = {}) {
     cpuMs = (Number(m[2]) + Number(m[3])) * 1000;
     stderr = stderr.slice(0, m.index);
   }
-  if (r.error || r.status !== 0) {
+  if (r.error || !okCodes.includes(r.status)) {
     const why = r.error ? r.error.message : `exit ${r.status}`;
     throw new Error(`${[cmd, ...args].join(' ')} (in ${cwd}) failed: ${why}\n${stderr.slice(-4000)}${(r.stdout ?? '').slice(-2000)}`);
   }

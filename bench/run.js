@@ -19,9 +19,9 @@ const { runSynth } = require('./synth');
 const { runScale } = require('./scale');
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 5));
-const ONLY = (process.env.BENCH_ONLY || 'synth,pki,scale').split(',').map((s) => s.trim());
+const ONLY = (process.env.BENCH_ONLY || 'synth,pki,scale,verify').split(',').map((s) => s.trim());
 const OUT = path.join(__dirname, 'out');
-const TARGETS = { warmOverHello: 1.3, pkiSpeedup: 2, msPerMaster: 30 };
+const TARGETS = { warmOverHello: 1.3, pkiSpeedup: 2, msPerMaster: 30, clusterCheckMs: 200 };
 
 /** The PKI section is helper "pki"'s bench/pki.js (hacp vs cfssl in one run); it writes bench/out/pki.json. */
 function runPki() {
@@ -31,6 +31,12 @@ function runPki() {
   const data = JSON.parse(fs.readFileSync(path.join(OUT, 'pki.json'), 'utf8'));
   log('pki: one RSA-2048 key, three ways (bench/rsa-keygen.js)');
   return { ...data, stdout: r.stdout, wallMs: r.ms, keygen: require('./rsa-keygen').main(RUNS * 2) };
+}
+
+/** The verify section is bench/verify.js, run as a child (it synthesizes the trees itself); it writes bench/out/verify.json. */
+function runVerifySection() {
+  timed(process.execPath, [path.join(__dirname, 'verify.js'), '--json'], { cwd: ROOT, env: { BENCH_RUNS: String(RUNS) }, rss: false });
+  return JSON.parse(fs.readFileSync(path.join(OUT, 'verify.json'), 'utf8'));
 }
 
 /** `--report`: RESULTS.md from the JSON of the last run (e.g. after changing the report's layout). */
@@ -66,6 +72,7 @@ function main() {
   section('synth', () => runSynth({ runs: RUNS }));
   section('pki', () => runPki());
   section('scale', () => runScale({ runs: RUNS }));
+  section('verify', () => runVerifySection());
   result.loadavgAtEnd = os.loadavg().map((x) => +x.toFixed(2));
   result.totalMs = Number(process.hrtime.bigint() - started) / 1e6;
   fs.writeFileSync(path.join(OUT, 'summary.json'), JSON.stringify({ ...result, sections: Object.keys(result.sections) }, null, 2));
@@ -86,7 +93,7 @@ const rssFit = (f, unit) => `${(f.slope / 1024).toFixed(1)} MB per ${unit}`;
 
 function targets(r) {
   const rows = [];
-  const { synth, pki, scale } = r.sections;
+  const { synth, pki, scale, verify } = r.sections;
   const both = (wall, cpu, fmt, ok) => `wall ${fmt(wall)} (${verdict(ok(wall))})${cpu === undefined ? '' : `; CPU ${fmt(cpu)} (${verdict(ok(cpu))})`}`;
   if (synth) {
     rows.push([`warm \`cdk8s synth\` of both apps ≤ ${TARGETS.warmOverHello}x hello world (nothing changed: synth cache)`,
@@ -115,6 +122,11 @@ function targets(r) {
     const c = scale.constructsClusters.fitSynth;
     rows.push(['linear in clusters (construct synth, 3 masters each; r² ≥ 0.98)', `${c.slope.toFixed(1)} ms per cluster, r² ${c.r2.toFixed(3)} (${verdict(c.r2 >= 0.98)})`]);
   }
+  if (verify) {
+    const c = verify.inProcess.cluster.median;
+    rows.push([`\`cluster\` check on the built-in trees ≤ ${TARGETS.clusterCheckMs} ms (in process, both clusters)`,
+      `${fmtMs(c)}, ${(verify.inProcess.shareOfVerify * 100).toFixed(0)} % of \`hacp verify\`'s load + checks (${verdict(c <= TARGETS.clusterCheckMs)})`]);
+  }
   return rows;
 }
 
@@ -141,7 +153,7 @@ function report(r) {
   ];
   for (const [name, msg] of Object.entries(r.errors)) lines.push('', `**Section ${name} failed:** \`${msg.split('\n')[0]}\``);
 
-  const { synth, pki, scale } = r.sections;
+  const { synth, pki, scale, verify } = r.sections;
   if (synth) {
     const c = synth.cases;
     lines.push('', '## 1. Synth through the CLI (`node_modules/.bin/cdk8s synth`, CDK8S_CHECK_UPGRADE=false)', '',
@@ -204,6 +216,22 @@ function report(r) {
       table(head('clusters (3 masters each)'), scale.constructsClusters.results.map((x) => row(x, x.clusters))), '',
       `Growth: **${fitText(scale.constructsClusters.fitSynth, 'extra cluster')}** (${(scale.constructsClusters.fitSynth.slope / 3).toFixed(1)} ms per master);` +
       ` CPU ${fitText(scale.constructsClusters.fitCpu, 'extra cluster')}; memory ${rssFit(scale.constructsClusters.fitRss, 'cluster')}.`);
+  }
+  if (verify) {
+    const p = verify.inProcess;
+    const v = verify.process;
+    lines.push('', '## 4. `hacp verify` on the built-in trees, and the `cluster` check\'s share (bench/verify.js)', '',
+      table(['what', 'time'], [
+        [`\`loadTree()\` (${p.files} files)`, fmtStats(p.load)],
+        ['every check, `verifyLoadedTree()` (cluster included)', fmtStats(p.all)],
+        [`\`clusterCheck()\` alone: both clusters' models, findings (${p.findings}) and plans`, fmtStats(p.cluster)],
+        ...Object.entries(p.perFolder).map(([k, x]) => [`\`clusterCheck()\`, ${k} alone`, fmtStats(x)]),
+        ['`hacp verify dist` (fresh process), wall / CPU', `${fmtStats(v.all.wall)} / ${v.all.cpu ? fmtStats(v.all.cpu) : 'n/a'}`],
+        ['the same with `--checks schema,flags,security,consistency`, wall / CPU', `${fmtStats(v.withoutCluster.wall)} / ${v.withoutCluster.cpu ? fmtStats(v.withoutCluster.cpu) : 'n/a'}`],
+        ['difference per round (the cluster check with loading its code), wall / CPU', `${fmtStats(v.diffWall)} / ${v.diffCpu ? fmtStats(v.diffCpu) : 'n/a'}`],
+      ]), '',
+      `In process the cluster check takes **${(p.shareOfVerify * 100).toFixed(0)} %** of \`hacp verify\`'s tree loading and checks (medians, after one warm-up round).` +
+      ' The process rows include Node start-up and module loading; under load prefer the CPU column.');
   }
   lines.push('');
   return lines.join('\n');

@@ -40,7 +40,7 @@ async function main() {
     const { resolveSpec } = require(`${BUILD}/lib/spec`);
     const { ClusterPki } = require(`${BUILD}/lib/pki`);
     const { loadOrCreateEncryptionKey } = require(`${BUILD}/lib/control-plane`);
-    const { synthStaticPods } = require(`${BUILD}/apps/static-pods`);
+    const { synthStaticPods } = require(`${BUILD}/lib/synth`);
     result.requireMs = since(t0);
     const spec = resolveSpec(specFor(n));
     const dir = path.join(stateRoot, `m${n}`, spec.name);

@@ -5,7 +5,7 @@
 import { App, Chart } from 'cdk8s';
 import { parse } from 'yaml';
 import { ClusterSpec, ResolvedClusterSpec } from './spec';
-import { StaticPodsTreeOptions, buildStaticPodsTree } from './static-pods-tree';
+import { StaticPodsTreeOptions, buildStaticPodsTree } from './synth/static-pods-tree';
 
 /** Options of `synthControlPlane()` (see `buildStaticPodsTree()`). */
 export interface SynthControlPlaneOptions extends StaticPodsTreeOptions {}
@@ -82,10 +82,20 @@ export function maskPems(s: string): string {
  * @example
  * expect.addSnapshotSerializer(pemSnapshotSerializer);
  */
-export const pemSnapshotSerializer = {
+export const pemSnapshotSerializer: PemSnapshotSerializer = {
   test: (value: unknown): boolean => typeof value === 'string' && maskPems(value) !== value,
   // jest's `printer` formats the masked string as it formats any string (the masked one no longer matches `test`).
-  serialize: (value: string, config: unknown, indentation: string, depth: number, refs: unknown,
-    printer: (value: unknown, config: unknown, indentation: string, depth: number, refs: unknown) => string): string =>
-    printer(maskPems(value), config, indentation, depth, refs),
+  serialize: (value, config, indentation, depth, refs, printer) => printer(maskPems(value), config, indentation, depth, refs),
 };
+
+/**
+ * The shape of `pemSnapshotSerializer`: jest's `NewPlugin` without a dependency on jest's types (generic in jest's
+ * `Config` and `Refs`, so that `expect.addSnapshotSerializer(pemSnapshotSerializer)` type-checks).
+ */
+export interface PemSnapshotSerializer {
+  /** True for strings that hold a PEM block. */
+  test(value: unknown): boolean;
+  /** The string with its PEM blocks masked, printed by jest's own printer. */
+  serialize<C, R>(value: string, config: C, indentation: string, depth: number, refs: R,
+    printer: (value: unknown, config: C, indentation: string, depth: number, refs: R) => string): string;
+}

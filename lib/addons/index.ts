@@ -9,3 +9,4 @@ export * from './heapster';
 export * from './dashboard';
 export * from './kube-system-admin-binding';
 export * from './app-namespace';
+export * from './openstack-cloud-controller-manager';

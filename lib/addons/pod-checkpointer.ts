@@ -6,8 +6,10 @@ import {
   serviceAccount,
 } from '../common';
 import { checkHttpsUrl, checkImage, inClusterKubeconfig } from './_helpers';
+import { RETIRED_ANNOTATION } from './heapster';
 import { AddonImages } from './images';
 
+/** Properties of the retired `PodCheckpointer`. */
 export interface PodCheckpointerProps {
   /**
    * URL of the API (load balancer or VIP); the checkpointer notices from it that the API is gone.
@@ -41,14 +43,20 @@ export interface PodCheckpointerProps {
  * `checkpointer.alpha.coreos.com/checkpoint: "true"` (the self-hosted API server and itself), so that a cluster whose
  * masters all rebooted gets its API server back before the API can schedule anything.
  *
- * Status: dead with bootkube (archived 2021); its last build speaks only the CRI v1alpha2 API, which kubelets and
- * containerd 2 dropped, so it needs porting to run on current nodes. Static control-plane pods (kubeadm, Typhoon since
- * 2019, this library's static-pod topology) replaced it. Kept so the self-hosted topology stays complete.
+ * **Retired**: dead with bootkube (archived 2021). Its last build speaks only the CRI v1alpha1/v1alpha2 APIs, which
+ * current kubelets and containerd 2 no longer serve: it sees no running pods and starts checkpoints while the real
+ * API server runs. Use the host service `hacp checkpointer run` (`hacp-checkpointer.service`, written by
+ * `hacp kubelet-unit --self-hosted`; see docs/self-hosted.md), which keeps the same promise on current nodes. Kept
+ * as an explicit opt-in for clusters that still run a ported image (the bootkube app's `podCheckpointer: true`);
+ * every object carries the `hacp.io/retired` annotation. Do not run both: they would fight over the same API server.
  *
  * Least privilege: its own ServiceAccount with a Role reading pods, Secrets and ConfigMaps in its namespace only (the
  * seed used the node's `system:masters` kubeconfig).
  */
 export class PodCheckpointer extends Construct {
+  /** The `hacp.io/retired` annotation on every object: why, and what to use instead. */
+  public static readonly RETIRED_REASON = 'pod-checkpointer speaks only CRI v1alpha2 (dead with bootkube, archived 2021); use hacp-checkpointer.service (hacp checkpointer run)';
+
   public readonly namespace: string;
   public readonly image: string;
   public readonly labels = { 'k8s-app': 'pod-checkpointer', 'tier': 'control-plane' };
@@ -66,18 +74,20 @@ export class PodCheckpointer extends Construct {
     this.image = checkImage('image', props.image ?? AddonImages.podCheckpointer);
     const ns = this.namespace;
     const labels = this.labels;
+    const annotations = { [RETIRED_ANNOTATION]: PodCheckpointer.RETIRED_REASON };
 
-    serviceAccount(this, 'pod-checkpointer', ns, labels);
+    serviceAccount(this, 'pod-checkpointer', ns, labels).metadata.addAnnotation(RETIRED_ANNOTATION, PodCheckpointer.RETIRED_REASON);
     new k8s.KubeRole(this, 'role', {
-      metadata: { name: 'pod-checkpointer', namespace: ns, labels },
+      metadata: { name: 'pod-checkpointer', namespace: ns, labels, annotations },
       rules: [
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get'] },
       ],
     });
-    bindRole(this, 'role-binding', 'pod-checkpointer', ns, { kind: 'Role', name: 'pod-checkpointer' }, { name: 'pod-checkpointer', namespace: ns }, labels);
+    bindRole(this, 'role-binding', 'pod-checkpointer', ns, { kind: 'Role', name: 'pod-checkpointer' }, { name: 'pod-checkpointer', namespace: ns }, labels)
+      .metadata.addAnnotation(RETIRED_ANNOTATION, PodCheckpointer.RETIRED_REASON);
     new k8s.KubeConfigMap(this, 'kubeconfig', {
-      metadata: { name: 'pod-checkpointer-kubeconfig', namespace: ns, labels },
+      metadata: { name: 'pod-checkpointer-kubeconfig', namespace: ns, labels, annotations },
       data: { kubeconfig: inClusterKubeconfig(props.apiServerUrl) },
     });
 
@@ -91,6 +101,7 @@ export class PodCheckpointer extends Construct {
       name: 'pod-checkpointer',
       namespace: ns,
       labels,
+      annotations,
       podAnnotations: { [CHECKPOINT_ANNOTATION]: 'true' },
       apiDefaults: true,
       podSpec: {

@@ -1,10 +1,13 @@
 import * as path from 'path';
 import { Command } from 'commander';
-import { HostNode, findNode } from '../host/_nodes';
+import { HostNode, findNode } from '../spec';
+import { CniPaths, cloudRoutesNodeFiles } from '../host/cni/bridge-cni';
+import { renderCheckpointerUnit } from '../host/checkpointer/checkpointer-unit';
 import { renderBootkubeUnit } from '../host/kubelet/bootkube-unit';
 import { renderKubeletConfig, renderKubeletSysctl } from '../host/kubelet/kubelet-config';
 import { renderKubeletUnit } from '../host/kubelet/kubelet-unit';
-import { ClusterPki, PkiFile, defaultPkiDir, writeFilesAtomic } from '../pki';
+import { ClusterPki, defaultPkiDir } from '../pki';
+import { OutputFile, writeFilesAtomic } from '../util';
 import { HostPaths, KubeconfigPaths, KubeletPkiPaths, PkiPaths } from '../pki/paths';
 import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
 
@@ -12,17 +15,22 @@ interface KubeletUnitOptions extends SpecOptions {
   readonly node: string;
   readonly out?: string;
   readonly bootkube?: boolean;
+  readonly selfHosted?: boolean;
   readonly kubeletPath?: string;
   readonly bootkubeDir?: string;
   /** `--no-pki` sets this to false. */
   readonly pki?: boolean;
   readonly pkiDir?: string;
+  /** `--cloud-routes`: the node's CNI config template, containerd drop-in and masquerade unit (pod network `cloud-routes`). */
+  readonly cloudRoutes?: boolean;
+  readonly podMtu?: string;
 }
 
 /**
- * Registers `hacp kubelet-unit --node <name> [--out DIR] [--bootkube]`: writes the node's `kubelet.service`,
- * `kubelet-config.yaml` (its KubeletConfiguration) and `90-kubelet.conf` (sysctls), plus `bootkube.service` on the
- * first master with `--bootkube`.
+ * Registers `hacp kubelet-unit --node <name> [--out DIR] [--bootkube | --self-hosted]`: writes the node's
+ * `kubelet.service`, `kubelet-config.yaml` (its KubeletConfiguration) and `90-kubelet.conf` (sysctls), plus
+ * `bootkube.service` on the first master with `--bootkube`, and `hacp-checkpointer.service` on every master of a
+ * self-hosted control plane (`--self-hosted`; `--bootkube` implies it).
  */
 export function registerKubeletCommands(program: Command): void {
   program
@@ -30,10 +38,13 @@ export function registerKubeletCommands(program: Command): void {
     .description("write a node's kubelet.service, KubeletConfiguration and sysctl file (and bootkube.service with --bootkube)")
     .requiredOption('--node <name>', 'node (master or worker) from the cluster spec')
     .option('--out <dir>', 'output directory (default: host/<node>)')
-    .option('--bootkube', 'self-hosted control plane: also write bootkube.service (first master only) and the pod-checkpointer directories')
+    .option('--bootkube', 'self-hosted control plane, first master: also write bootkube.service (implies --self-hosted)')
+    .option('--self-hosted', 'self-hosted control plane, any master: also write hacp-checkpointer.service (full-reboot recovery of the API server)')
     .option('--kubelet-path <path>', 'kubelet binary on the host', '/usr/bin/kubelet')
     .option('--bootkube-dir <dir>', 'bootkube directory on the host (binary, assets/, done-marker)', '/opt/bootkube')
     .option('--no-pki', 'do not write the kubelet\'s certificates and kubeconfig (only the units and the configuration)')
+    .option('--cloud-routes', 'pod network cloud-routes: also write the CNI config template containerd renders with the node\'s pod CIDR, its containerd drop-in and pod-masquerade.service')
+    .option('--pod-mtu <bytes>', 'with --cloud-routes: MTU of the pods\' interfaces (the node network\'s MTU)')
     .option('--pki-dir <dir>', 'PKI state directory (default: $HACP_PKI_DIR/<cluster name>, else pki/<cluster name>)')
     .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example)')
     .option('--example <name>', 'built-in example when there is no cluster file: static | bootkube', 'static')
@@ -48,18 +59,29 @@ export function registerKubeletCommands(program: Command): void {
       const role = host.role;
       const first = spec.masters[0].name;
       if (opts.bootkube && !host.first) {
-        throw new CliError(`--bootkube: bootkube runs once, on the first master (${first}), not on ${opts.node}; write ${opts.node}'s units without --bootkube`);
+        throw new CliError(`--bootkube: bootkube runs once, on the first master (${first}), not on ${opts.node}; write ${opts.node}'s units with --self-hosted instead`);
+      }
+      const selfHosted = Boolean(opts.bootkube || opts.selfHosted);
+      if (opts.selfHosted && role !== 'master') {
+        throw new CliError(`--self-hosted: ${opts.node} is a worker; the API server and its checkpointer run on masters only`);
       }
       const out = path.resolve(opts.out ?? path.join('host', opts.node));
       const files: Array<[string, string, string]> = [
-        ['kubelet.service', renderKubeletUnit(spec, opts.node, { kubeletPath: opts.kubeletPath, selfHosted: opts.bootkube }), '/etc/systemd/system/kubelet.service'],
+        ['kubelet.service', renderKubeletUnit(spec, opts.node, { kubeletPath: opts.kubeletPath, selfHosted }), '/etc/systemd/system/kubelet.service'],
         ['kubelet-config.yaml', renderKubeletConfig(spec, opts.node), HostPaths.kubeletConfig],
         ['90-kubelet.conf', renderKubeletSysctl(), '/etc/sysctl.d/90-kubelet.conf'],
       ];
       if (opts.bootkube) files.push(['bootkube.service', renderBootkubeUnit(spec, { directory: opts.bootkubeDir }), '/etc/systemd/system/bootkube.service']);
+      if (opts.podMtu !== undefined && !opts.cloudRoutes) throw new CliError('--pod-mtu: only with --cloud-routes');
+      if (opts.cloudRoutes) {
+        const mtu = opts.podMtu === undefined ? undefined : Number(opts.podMtu);
+        if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 576 && mtu <= 9216)) throw new CliError(`--pod-mtu: '${opts.podMtu}' must be an integer from 576 to 9216`);
+        files.push(...cloudRoutesNodeFiles(spec, { mtu }).map((f): [string, string, string] => [f.name, f.content, f.dest]));
+      }
+      if (selfHosted) files.push(['hacp-checkpointer.service', renderCheckpointerUnit(spec, opts.node), '/etc/systemd/system/hacp-checkpointer.service']);
       // The kubelet's identity from the PKI state (made on first use, like synth does): kubelet.conf, the cluster CA,
       // and its client and serving pairs, laid out under `out/` as they go on the host (`etc/...`, `var/...`).
-      const pkiFiles: PkiFile[] = [];
+      const pkiFiles: OutputFile[] = [];
       if (opts.pki !== false) {
         const pki = await ClusterPki.ensure(spec, { dir: opts.pkiDir ?? defaultPkiDir(spec), log: (l) => process.stderr.write(`${l}\n`) });
         const ca = pki.masterFiles(first).find((f) => f.path === 'pki/ca.crt')!;
@@ -73,7 +95,14 @@ export function registerKubeletCommands(program: Command): void {
       process.stdout.write(`wrote ${files.length + pkiFiles.length} files for ${opts.node} (${role}) to ${out}\ninstall them on ${opts.node}:\n`);
       for (const [name, , dest] of files) process.stdout.write(`  install -D -m 0600 ${name} ${dest}\n`);
       if (pkiFiles.length) process.stdout.write(`  cp -a ${['etc', 'var'].map((d) => path.join(out, d)).join(' ')} /    (kubelet.conf, the CA, the kubelet's certificates: modes kept)\n`);
-      process.stdout.write(`  sysctl --system && systemctl daemon-reload && systemctl enable --now kubelet${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
+      if (opts.cloudRoutes) {
+        process.stdout.write(`  containerd ≥ 2.0: /etc/containerd/config.toml needs version = 3 and imports = ['${CniPaths.containerdImports}'];\n`
+          + `  the bridge, host-local, loopback and portmap plugins in ${CniPaths.binDir}; no other file in ${CniPaths.confDir}\n`
+          + `  (containerd renders ${CniPaths.renderedConf} from the template only while none exists)\n`);
+      }
+      const cni = opts.cloudRoutes ? ' && systemctl enable --now pod-masquerade && systemctl restart containerd' : '';
+      process.stdout.write(`  sysctl --system && systemctl daemon-reload${cni} && systemctl enable --now kubelet${selfHosted ? ' hacp-checkpointer' : ''}${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
+      if (selfHosted) process.stdout.write(`hacp-checkpointer.service runs /usr/local/bin/hacp and /usr/bin/crictl: install both on ${opts.node} (docs/self-hosted.md, "Checkpointing")\n`);
       if (role === 'master') {
         process.stdout.write(`then, once the API answers: kubectl label node ${opts.node} node-role.kubernetes.io/control-plane=  (a kubelet may not set node-role labels itself)\n`);
       }

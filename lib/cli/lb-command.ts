@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { renderHaproxyConfig } from '../host/lb/haproxy';
 import { renderKeepalivedConfig } from '../host/lb/keepalived';
 import { OctaviaDriver, OctaviaError, renderOctaviaPlan } from '../host/lb/octavia';
-import { writeFilesAtomic } from '../pki/write-files';
+import { writeFilesAtomic } from '../util/files';
 import { ResolvedClusterSpec } from '../spec';
 import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
 

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { CLUSTER_ADMINS_GROUP } from '../pki/_catalog';
+import { CLUSTER_ADMINS_GROUP } from '../pki/groups';
 
 /** The user of the API server's kubelet client certificate. */
 export const API_SERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';

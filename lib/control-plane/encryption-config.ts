@@ -3,7 +3,7 @@ import { Yaml } from 'cdk8s';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureDir, writeFileAtomic } from '../pki/write-files';
+import { ensureDir, writeFileAtomic } from '../util/files';
 
 /** File name of the encryption key in the PKI state directory. */
 export const ENCRYPTION_KEY_FILE = 'encryption-key';

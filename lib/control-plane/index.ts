@@ -9,3 +9,4 @@ export * from './scheduler-pod';
 export * from './static-control-plane';
 export * from './control-plane-rbac';
 export * from './encryption-config';
+export * from './kube-vip-pod';

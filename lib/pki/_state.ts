@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureDir, readIfExists, readWithMode, writeFileAtomic } from './write-files';
+import { ensureDir, readIfExists, readWithMode, writeFileAtomic } from '../util/files';
 
 export const JOURNAL_FILE = '.pending.json';
 export const LOCK_FILE = '.lock';

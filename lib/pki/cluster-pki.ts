@@ -7,7 +7,7 @@ import { inspectCertificate, inspectPrivateKey } from './_crypto';
 import { StateWrite, commit, applyJournal, readState, withLock } from './_state';
 import { KubeconfigCredentials, renderKubeconfig } from './kubeconfig';
 import { KubeconfigPaths, KubeletPkiPaths, PkiPaths, hostPathToAssetPath } from './paths';
-import { PkiFile, ensureDir, readIfExists, writeFileAtomic } from './write-files';
+import { OutputFile, ensureDir, readIfExists, writeFileAtomic } from '../util/files';
 
 /** Options for `ClusterPki.ensure()`. */
 export interface EnsurePkiOptions {
@@ -221,7 +221,7 @@ export class ClusterPki {
    * kubelet.conf; super-admin.conf only on the first master. Of the CA keys only `pki/ca.key` (the controller
    * manager's csrsigning controller signs kubelet certificates, on whichever master holds the leader lease).
    */
-  masterFiles(master: string): PkiFile[] {
+  masterFiles(master: string): OutputFile[] {
     const m = findMaster(this.spec, master);
     const node = `nodes/${m.name}`;
     return [
@@ -254,7 +254,7 @@ export class ClusterPki {
   }
 
   /** What a worker needs under `/etc/kubernetes`: the cluster CA (the kubelet's client CA) and kubelet.conf. */
-  workerFiles(worker: string): PkiFile[] {
+  workerFiles(worker: string): OutputFile[] {
     const w = this.spec.workers.find((x) => x.name === worker);
     if (!w) throw new Error(`unknown worker '${worker}' (workers: ${this.spec.workers.map((x) => x.name).join(', ') || 'none'})`);
     return [this.cert(PkiPaths.caCert, 'ca'), this.conf(KubeconfigPaths.kubelet, this.kubeconfig('kubelet', w.name))];
@@ -264,7 +264,7 @@ export class ClusterPki {
    * The kubelet's own pairs, paths relative to `/` (`var/lib/kubelet/pki/...`), for masters and workers: the
    * client pair kubelet.conf points at (the kubelet rotates it itself) and a CA-signed serving pair.
    */
-  kubeletFiles(node: string): PkiFile[] {
+  kubeletFiles(node: string): OutputFile[] {
     const id = `nodes/${this.node(node).name}`;
     const abs = (p: string) => p.replace(/^\//, '');
     return [
@@ -338,9 +338,9 @@ export class ClusterPki {
    * render made it; the bootstrap secrets dir holding it is deleted at the end of the bootstrap. `auth/admin.conf`
    * (group `kubeadm:cluster-admins`, bound to cluster-admin by the manifests) is for everyday use afterwards.
    */
-  bootkubeFiles(): PkiFile[] {
+  bootkubeFiles(): OutputFile[] {
     const a = this.bootkubeAssets();
-    const f = (p: string, content: string, mode = CERT): PkiFile => ({ path: p, content, mode });
+    const f = (p: string, content: string, mode = CERT): OutputFile => ({ path: p, content, mode });
     return [
       f('tls/ca.crt', a.caCrt), f('tls/ca.key', a.caKey, SECRET),
       f('tls/apiserver.crt', a.apiserverCrt), f('tls/apiserver.key', a.apiserverKey, SECRET),
@@ -372,15 +372,15 @@ export class ClusterPki {
     return v;
   }
 
-  private cert(hostPath: string, id: string): PkiFile {
+  private cert(hostPath: string, id: string): OutputFile {
     return { path: rel(hostPath), content: this.pem(`${id}.crt`), mode: CERT };
   }
 
-  private key(hostPath: string, id: string): PkiFile {
+  private key(hostPath: string, id: string): OutputFile {
     return { path: rel(hostPath), content: this.pem(`${id}.key`), mode: SECRET };
   }
 
-  private conf(hostPath: string, content: string): PkiFile {
+  private conf(hostPath: string, content: string): OutputFile {
     return { path: rel(hostPath), content, mode: SECRET };
   }
 }

@@ -12,7 +12,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { fileStamp, walkTree, writeFileAtomic } from '../pki/write-files';
+import { fileStamp, walkTree, writeFileAtomic } from '../util/files';
 import type { CheckClass, Finding } from './finding';
 import type { TreeSpecOptions } from './spec-resolver';
 import type { VerifyReport } from './verify';

@@ -2,7 +2,7 @@
 export type Severity = 'error' | 'warning';
 
 /** The check classes of `hacp verify`. */
-export type CheckClass = 'schema' | 'flags' | 'security' | 'consistency';
+export type CheckClass = 'schema' | 'flags' | 'security' | 'consistency' | 'cluster';
 
 /** One problem found in a synthesized tree. */
 export interface Finding {
@@ -11,7 +11,7 @@ export interface Finding {
   readonly check: CheckClass;
   /**
    * Stable id: a CIS Kubernetes Benchmark v1.12 id for security checks (`1.2.16`), else a short name
-   * (`flag-unknown`, `flag-duplicate`, `schema`, `hostpath-missing`, ...).
+   * (`flag-unknown`, `flag-duplicate`, `schema`, `hostpath-missing`, `endpoint-unserved`, ...).
    */
   readonly id: string;
   /** Human-readable message; names the object, flag or path and the bad value. */

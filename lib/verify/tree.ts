@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { walkTree } from '../pki/write-files';
+import { walkTree } from '../util/files';
 
 /** One file of a synthesized tree. */
 export interface AssetFile {

@@ -7,6 +7,7 @@ import { DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, ResolvedClusterSpec, 
 import { componentContainers, podTemplates } from './_workloads';
 import { cisFindings } from './cis';
 import { ConsistencyOptions, consistencyFindings } from './consistency';
+import type { BringUpPlan } from './cluster/plan';
 import { CheckClass, Finding } from './finding';
 import { checkEtcdSettings, checkFlags } from './flags';
 import { SCHEMA_MINORS, validateObject } from './schema';
@@ -22,6 +23,8 @@ export interface VerifyOptions extends ConsistencyOptions {
   readonly spec?: ResolvedClusterSpec | ((rel: string) => ResolvedClusterSpec | undefined);
   /** Which check classes to run. @default all */
   readonly checks?: readonly CheckClass[];
+  /** Put each cluster's bring-up plan (the `cluster` check's) into the report. @default false */
+  readonly plan?: boolean;
 }
 
 /** The outcome of `verifyTree()`. */
@@ -36,6 +39,8 @@ export interface VerifyReport {
   readonly findings: Finding[];
   readonly errors: number;
   readonly warnings: number;
+  /** With `plan: true`: the bring-up plan of each cluster of the tree (by its folder). */
+  readonly plans?: Array<{ readonly root: string; readonly plan: BringUpPlan }>;
 }
 
 /** API groups of component configuration files (not served by the API server: no schema check). */
@@ -85,6 +90,14 @@ export function verifyLoadedTree(tree: AssetTree, options: VerifyOptions = {}): 
   }
   if (run('security')) findings.push(...cisFindings(tree, containers));
   if (run('consistency')) findings.push(...consistencyFindings(tree, containers, { ...options, specFor }, pods));
+  let plans: VerifyReport['plans'];
+  if (run('cluster') || options.plan) {
+    // Loaded here: the other checks do not need the cluster model's code.
+    const { clusterCheck } = require('./cluster') as typeof import('./cluster');
+    const result = clusterCheck(tree, { specFor });
+    if (run('cluster')) findings.push(...result.findings);
+    if (options.plan) plans = result.plans;
+  }
 
   findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? ''));
   return {
@@ -94,6 +107,7 @@ export function verifyLoadedTree(tree: AssetTree, options: VerifyOptions = {}): 
     findings,
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
+    ...(plans ? { plans } : {}),
   };
 }
 

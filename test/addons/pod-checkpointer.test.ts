@@ -15,6 +15,9 @@ describe('PodCheckpointer', () => {
     // A namespaced Role reading pods, Secrets and ConfigMaps: no cluster-wide rights.
     expect(find(objs, 'Role', 'pod-checkpointer').rules.flatMap((r: any) => r.verbs)).not.toContain('create');
     expect(objs.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+    // retired: every object says so and names the replacement
+    for (const o of objs) expect({ obj: `${o.kind}/${o.metadata.name}`, retired: o.metadata.annotations?.['hacp.io/retired'] }).toEqual({ obj: `${o.kind}/${o.metadata.name}`, retired: PodCheckpointer.RETIRED_REASON });
+    expect(PodCheckpointer.RETIRED_REASON).toContain('hacp checkpointer run');
   });
 
   test('custom', () => {

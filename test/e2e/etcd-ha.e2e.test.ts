@@ -11,7 +11,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { synthStaticPods } from '../../apps/static-pods';
+import { synthStaticPods } from '../../lib/synth';
 import { ETCD_CLIENT_PORT, EtcdStaticPod } from '../../lib/control-plane';
 import { renderHaproxyConfig } from '../../lib/host/lb/haproxy';
 import { PkiPaths, hostPathToAssetPath } from '../../lib/pki/paths';

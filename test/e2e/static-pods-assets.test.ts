@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { synthStaticPods } from '../../apps/static-pods';
+import { synthStaticPods } from '../../lib/synth';
 import { ClusterPki } from '../../lib/pki';
 import { KubeletPkiPaths, hostPathToAssetPath } from '../../lib/pki/paths';
 import { ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';

@@ -28,10 +28,11 @@ describe('hacp kubelet-unit', () => {
     const ok = await hacp(['kubelet-unit', '--node', 'master01', '--out', dir, '--bootkube', '--example', 'bootkube', '--no-pki']);
     expect(ok.code).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'bootkube.service'), 'utf8')).toBe(renderBootkubeUnit(BOOTKUBE_EXAMPLE_CLUSTER));
-    expect(fs.readFileSync(path.join(dir, 'kubelet.service'), 'utf8')).toContain('/etc/kubernetes/checkpoint-secrets');
+    expect(fs.readFileSync(path.join(dir, 'kubelet.service'), 'utf8')).toContain('/etc/kubernetes/checkpoints');
+    expect(fs.existsSync(path.join(dir, 'hacp-checkpointer.service'))).toBe(true);
     const bad = await hacp(['kubelet-unit', '--node', 'master02', '--out', path.join(dir, 'x'), '--bootkube', '--example', 'bootkube']);
     expect(bad.code).toBe(1);
-    expect(bad.err).toBe("error: --bootkube: bootkube runs once, on the first master (master01), not on master02; write master02's units without --bootkube\n");
+    expect(bad.err).toBe("error: --bootkube: bootkube runs once, on the first master (master01), not on master02; write master02's units with --self-hosted instead\n");
     expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
   });
 

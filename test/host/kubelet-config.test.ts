@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
-import { CONTROL_PLANE_TAINT, KUBELET_SYSCTLS, kubeletConfiguration, renderKubeletConfig, renderKubeletSysctl } from '../../lib/host';
+import { KUBELET_SYSCTLS, kubeletConfiguration, renderKubeletConfig, renderKubeletSysctl } from '../../lib/host';
+import { CONTROL_PLANE_TAINT } from '../../lib/spec';
 import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, STATIC_EXAMPLE_CLUSTER } from '../../lib/spec';
 
 // The fields of KubeletConfiguration (kubelet.config.k8s.io/v1beta1) this project may emit; all exist in v1.33-v1.36.

@@ -48,10 +48,12 @@ describe('kubelet.service', () => {
     expect(execStart(renderKubeletUnit(spec, 'worker0')).join(' ')).not.toContain('--node-labels');
   });
 
-  test('self-hosted masters create the pod-checkpointer directories', () => {
+  test('self-hosted masters create the checkpointer\'s directory, 0700 (it holds the API server\'s keys)', () => {
     const unit = renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'master01', { selfHosted: true });
-    expect(unit).toContain('/etc/kubernetes/checkpoint-secrets');
-    expect(unit).toContain('/etc/kubernetes/inactive-manifests');
+    expect(unit).toMatch(/^ExecStartPre=\/usr\/bin\/install -d -m 0700 \/var\/lib\/etcd \/etc\/kubernetes\/checkpoints$/m);
+    expect(unit).not.toContain('/etc/kubernetes/checkpoint-secrets');
+    expect(unit).not.toContain('/etc/kubernetes/inactive-manifests');
+    expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'master01')).not.toContain('/etc/kubernetes/checkpoints');
   });
 
   test('unknown node and a relative kubelet path are refused', () => {

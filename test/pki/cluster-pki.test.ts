@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { CLUSTER_ADMINS_GROUP, ClusterPki, PkiFile, writeFilesAtomic } from '../../lib/pki';
+import { CLUSTER_ADMINS_GROUP, ClusterPki } from '../../lib/pki';
+import { OutputFile, writeFilesAtomic } from '../../lib/util';
 import { certCatalog } from '../../lib/pki/_catalog';
 import { BOOTKUBE_EXAMPLE_CLUSTER, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki } from '../support/fixture-pki';
@@ -24,8 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const byPath = (files: PkiFile[]) => new Map(files.map((f) => [f.path, f]));
-const x509 = (files: PkiFile[], p: string) => new X509Certificate(byPath(files).get(p)!.content);
+const byPath = (files: OutputFile[]) => new Map(files.map((f) => [f.path, f]));
+const x509 = (files: OutputFile[], p: string) => new X509Certificate(byPath(files).get(p)!.content);
 const sans = (c: X509Certificate) => (c.subjectAltName ?? '').split(', ').filter(Boolean).sort();
 /** The CA a master file must chain to. */
 const caOf = (p: string) => (p.startsWith('pki/etcd/') || p === 'pki/apiserver-etcd-client.crt' ? 'pki/etcd/ca.crt' : p.startsWith('pki/front-proxy') ? 'pki/front-proxy-ca.crt' : 'pki/ca.crt');
@@ -168,7 +169,7 @@ describe('master files', () => {
 });
 
 describe('kubeconfigs', () => {
-  const conf = (files: PkiFile[], p: string) => parse(byPath(files).get(p)!.content);
+  const conf = (files: OutputFile[], p: string) => parse(byPath(files).get(p)!.content);
 
   test.each([
     ['admin.conf', 'kubernetes-admin', [CLUSTER_ADMINS_GROUP], 'https://10.47.40.33:443'],

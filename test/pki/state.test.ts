@@ -6,9 +6,10 @@ const nodeFs: typeof import('fs') = require('fs');
 const nodeCrypto: typeof import('crypto') = require('crypto');
 import * as os from 'os';
 import * as path from 'path';
-import { ClusterPki, PkiError, writeFilesAtomic } from '../../lib/pki';
+import { ClusterPki, PkiError } from '../../lib/pki';
+import { writeFilesAtomic } from '../../lib/util';
 import { JOURNAL_FILE } from '../../lib/pki/_state';
-import { writeFileAtomic } from '../../lib/pki/write-files';
+import { writeFileAtomic } from '../../lib/util/files';
 import { ClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki, seedPkiState } from '../support/fixture-pki';
 

@@ -8,7 +8,8 @@
  */
 import * as crypto from 'crypto';
 import * as os from 'os';
-import { ClusterPki, writeFilesAtomic } from '../../lib/pki';
+import { ClusterPki } from '../../lib/pki';
+import { writeFilesAtomic } from '../../lib/util';
 import { ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 
 type Cache = Map<string, Promise<Record<string, string>>>;

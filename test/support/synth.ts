@@ -41,19 +41,3 @@ export function synthWithWarnings(build: (chart: Chart) => Construct | void): { 
     spy.mockRestore();
   }
 }
-
-/**
- * Type errors TypeScript reports in `file` (strict, as the library is compiled): lets a test file prove that its
- * `// @ts-expect-error` lines are still errors (an unused one is itself an error), which jest (transpile only) cannot.
- * Slow (it type-checks everything the file imports): one call per test file.
- */
-export function typeErrorsIn(file: string): string[] {
-  const ts = require('typescript') as typeof import('typescript');
-  const program = ts.createProgram([file], {
-    strict: true, noEmit: true, skipLibCheck: true, esModuleInterop: true, resolveJsonModule: true, types: ['node', 'jest'],
-    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10,
-  });
-  return ts.getPreEmitDiagnostics(program)
-    .filter((d) => d.file?.fileName === file)
-    .map((d) => `${d.file!.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
-}

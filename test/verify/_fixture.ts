@@ -12,10 +12,17 @@ import * as forge from 'node-forge';
 import { parseAllDocuments } from 'yaml';
 import { ControlPlaneRbac, StaticControlPlane, renderEncryptionConfiguration } from '../../lib/control-plane';
 import { ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
+import { CheckClass } from '../../lib/verify';
 import { fixturePki } from '../support/fixture-pki';
 
 export const SPEC: ResolvedClusterSpec = resolveSpec(STATIC_EXAMPLE_CLUSTER);
 export const MASTER = SPEC.masters[0];
+
+/**
+ * The checks of single files and pairs. The clean tree is one master of a three-master cluster: complete for these,
+ * not a cluster that comes up (the `cluster` check has its own trees, test/verify/cluster).
+ */
+export const FILE_CHECKS: CheckClass[] = ['schema', 'flags', 'security', 'consistency'];
 
 interface Issued { certPem: string; keyPem: string; cert: forge.pki.Certificate; key: forge.pki.PrivateKey }
 

@@ -2,7 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { hacp } from '../support/hacp';
-import { editYaml, prepareCleanTree, writeTree } from './_fixture';
+import { FILE_CHECKS, editYaml, prepareCleanTree, writeTree } from './_fixture';
+
+const checks = ['--checks', FILE_CHECKS.join(',')];
 
 beforeAll(prepareCleanTree);
 
@@ -13,11 +15,11 @@ describe('hacp verify', () => {
   test('exit 0 on a clean tree, report grouped by file', async () => {
     const dir = writeTree();
     dirs.push(dir);
-    const r = await hacp(['verify', dir, '--example', 'static']);
+    const r = await hacp(['verify', dir, '--example', 'static', ...checks]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^static-pods\/master0\/kube-apiserver\.yaml\n {2}warning security\/1\.2\.3: /);
     expect(r.out).toMatch(/0 errors, 5 warnings\n$/);
-    expect((await hacp(['verify', dir, '--example', 'static', '--strict'])).code).toBe(1);
+    expect((await hacp(['verify', dir, '--example', 'static', '--strict', ...checks])).code).toBe(1);
   });
 
   test('exit 1 with findings; --json for machines', async () => {
@@ -25,7 +27,7 @@ describe('hacp verify', () => {
       pod.spec.containers[0].args.push('--insecure-port=0');
     }));
     dirs.push(dir);
-    const r = await hacp(['verify', dir, '--example', 'static', '--json']);
+    const r = await hacp(['verify', dir, '--example', 'static', '--json', ...checks]);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.out);
     expect(report.errors).toBe(1);

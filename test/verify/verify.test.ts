@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Finding, HacpVerifyValidation, VerifyReport, exitCodeOf, formatReport, reportKey, verifyTree } from '../../lib/verify';
 import { container } from '../support/synth';
-import { SPEC, editYaml, issue, loadIssued, prepareCleanTree, writeTree } from './_fixture';
+import { FILE_CHECKS, SPEC, editYaml, issue, loadIssued, prepareCleanTree, writeTree } from './_fixture';
 
 const M = 'static-pods/master0';
 const dirs: string[] = [];
@@ -13,7 +13,7 @@ afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }
 function verify(change?: Parameters<typeof writeTree>[0]): VerifyReport {
   const dir = writeTree(change);
   dirs.push(dir);
-  return verifyTree(dir, { spec: SPEC });
+  return verifyTree(dir, { spec: SPEC, checks: FILE_CHECKS });
 }
 const errors = (r: VerifyReport) => r.findings.filter((f) => f.severity === 'error');
 const at = (r: VerifyReport, id: string): Finding[] => r.findings.filter((f) => f.id === id);
@@ -148,7 +148,7 @@ describe('HacpVerifyValidation (cdk8s plugin)', () => {
     const clean = writeTree();
     dirs.push(clean);
     const ok = fakeContext(clean);
-    await new HacpVerifyValidation({ example: 'static', cacheDir: false }).validate(ok.context);
+    await new HacpVerifyValidation({ example: 'static', cacheDir: false, checks: FILE_CHECKS }).validate(ok.context);
     expect(ok.status()).toBe('success');
     expect(ok.violations).toEqual([]);
     expect(ok.logs).toEqual([expect.stringMatching(/^hacp verify: 5 warning\(s\)/)]);
@@ -156,7 +156,7 @@ describe('HacpVerifyValidation (cdk8s plugin)', () => {
     const bad = writeTree((files) => editYaml(files, `${M}/kube-scheduler.yaml`, (pod) => { container(pod).args.push('--profiling=true'); }));
     dirs.push(bad);
     const ko = fakeContext(bad);
-    await new HacpVerifyValidation({ example: 'static', cacheDir: false }).validate(ko.context);
+    await new HacpVerifyValidation({ example: 'static', cacheDir: false, checks: FILE_CHECKS }).validate(ko.context);
     expect(ko.status()).toBe('failure');
     expect(ko.violations.map((v) => v.ruleName)).toEqual(['flags/flag-duplicate', 'security/1.4.1']);
     expect(ko.violations[1].violatingResources[0].manifestPath).toBe(`${bad}/${M}/kube-scheduler.yaml`);
@@ -166,7 +166,7 @@ describe('HacpVerifyValidation (cdk8s plugin)', () => {
     const tree = writeTree();
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-verify-cache-'));
     dirs.push(tree, cacheDir);
-    const plugin = new HacpVerifyValidation({ example: 'static', cacheDir });
+    const plugin = new HacpVerifyValidation({ example: 'static', cacheDir, checks: FILE_CHECKS });
     await plugin.validate(fakeContext(tree).context);
     expect(fs.readdirSync(cacheDir)).toHaveLength(1);
     // Poison the cached report: a second run over the same bytes must come from the cache.

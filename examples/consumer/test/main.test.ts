@@ -1,5 +1,6 @@
 import { App } from 'cdk8s';
-import { synthControlPlane, synthManifests, validateObjects } from 'cdk8s-ha-control-plane';
+import { synthControlPlane, synthManifests } from 'cdk8s-ha-control-plane/testing';
+import { validateObjects } from 'cdk8s-ha-control-plane/verify';
 import { addons, buildApp, cluster, controlPlaneOptions } from '../main';
 
 const args = (pod: any): string[] => pod.spec.containers[0].args;

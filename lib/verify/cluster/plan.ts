@@ -1,8 +1,17 @@
 /**
  * The bring-up plan: the order in which the parts of a synthesized tree can start, derived by the `cluster` check
  * from the dependencies it models (who dials which address, what each pod needs), and executed by
- * `hacp cluster apply` (static pods) and `hacp bootstrap` (self-hosted). Pure data.
+ * `hacp cluster apply` (static pods) and `hacp bootstrap` (self-hosted). The types are pure data; `bringUpPlan()`
+ * (below) derives a plan from a tree and its spec.
  */
+
+import * as path from 'path';
+import { ResolvedClusterSpec } from '../../spec';
+import { Finding } from '../finding';
+import { AssetTree } from '../tree';
+import { leaseAuthorization, resolve, resolveDial } from './endpoints';
+import { ClusterModel, ModelObject, Workload, buildClusterModel, parseAddress } from './model';
+import { listNames, selectorMatches, tolerates } from './placement';
 
 /** What a step does. */
 export type BringUpStepKind =
@@ -53,9 +62,616 @@ export interface BringUpStep {
   readonly via?: 'master' | 'endpoint';
   readonly waits?: readonly BringUpWait[];
   readonly labels?: readonly NodeLabelChange[];
+  /**
+   * Tree-relative static-pod files the executor takes out of the kubelets' manifest directory once the step's waits
+   * pass (bootkube's `pivot`: the bootstrap control plane, after the self-hosted one runs).
+   */
+  readonly removes?: readonly string[];
+  /** `static-pods` steps: the files of each node (node name → tree-relative files). */
+  readonly filesByNode?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The plan: phases in order; the steps of one phase can run together. */
 export interface BringUpPlan {
   readonly phases: ReadonlyArray<{ readonly index: number; readonly steps: readonly BringUpStep[] }>;
+  /** Tree-relative folder of the cluster the plan is for (`static-pods`, `bootkube`). */
+  readonly root?: string;
+  /** `static-pods` or `bootkube`. */
+  readonly flavor?: 'static-pods' | 'bootkube';
+  /** True when the order could not be fully derived (a dependency cycle was cut; the `cluster` findings say where). */
+  readonly partial?: boolean;
+  /** Every dependency the order was derived from: `to` runs after `from`, because of `reason`. */
+  readonly edges?: ReadonlyArray<{ readonly from: string; readonly to: string; readonly reason: string }>;
+}
+
+// =================================================================================================================
+// Deriving the plan from the model
+
+/** What `bringUpPlan()` accepts: a model, or a loaded tree with its spec (and the cluster's folder if it holds several). */
+export type BringUpPlanInput = ClusterModel | { readonly tree: AssetTree; readonly spec: ResolvedClusterSpec; readonly root?: string };
+
+interface Unit {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: BringUpStepKind;
+  readonly rank: number;
+  readonly files: string[];
+  readonly filesByNode?: Record<string, string[]>;
+  readonly workloads: Workload[];
+  readonly objects: ModelObject[];
+  readonly waits: BringUpWait[];
+  readonly labels?: NodeLabelChange[];
+  readonly removes?: string[];
+  via?: 'master' | 'endpoint';
+}
+
+interface Edge {
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+}
+
+/** The derived plan with the dependency cycles that had to be cut. */
+export interface DerivedPlan {
+  readonly plan: BringUpPlan;
+  /** Each cycle as the list of its edges. */
+  readonly cycles: ReadonlyArray<readonly Edge[]>;
+}
+
+/** Order of the well-known steps within a phase. */
+const RANK = ['bootstrap-control-plane', 'etcd', 'api-servers', 'kube-vip', 'load-balancer', 'controller-manager', 'scheduler', 'nodes-registered', 'node-roles'];
+const rankOf = (id: string) => (RANK.includes(id) ? RANK.indexOf(id) : RANK.length);
+
+/**
+ * The bring-up plan of a cluster tree: the order in which its parts can start, phase by phase, derived from the
+ * dependencies the `cluster` check models (who dials which address and what serves it, what each pod needs: nodes,
+ * scheduling, the pod network, the Service proxy, the objects it references, its RBAC). `hacp cluster apply` (static
+ * pods) and `hacp bootstrap` (self-hosted) execute it:
+ * - `static-pods` steps are started by the kubelets themselves (`filesByNode`: which files go to which master's
+ *   manifest directory); `external` steps are load balancers made by `hacp lb apply`;
+ * - `apply` steps list tree-relative files in apply order (`kubectl apply --server-side`), through a master's own API
+ *   server (`via: master`, for what the API endpoint itself needs, e.g. kube-vip's RBAC) or the API endpoint;
+ * - `label` steps label Nodes through the API; `wait` steps only wait; every step's `waits` name the workloads to wait
+ *   for; `removes` lists static-pod files to take out once its waits pass (bootkube's pivot).
+ * A tree that is incomplete still gets a plan (of what is there); the `cluster` findings say what is missing, and
+ * `partial` is set when a dependency cycle had to be cut.
+ */
+export function bringUpPlan(input: BringUpPlanInput): BringUpPlan {
+  return derivePlan(toModel(input)).plan;
+}
+
+function toModel(input: BringUpPlanInput): ClusterModel {
+  return 'workloads' in input ? input : buildClusterModel(input.tree, input.spec, { root: input.root });
+}
+
+const derived = new WeakMap<ClusterModel, DerivedPlan>();
+
+/** The plan of a model and the cycles cut to derive it (computed once per model). */
+export function derivePlan(model: ClusterModel): DerivedPlan {
+  const hit = derived.get(model);
+  if (hit) return hit;
+  const result = new PlanBuilder(model).build();
+  derived.set(model, result);
+  return result;
+}
+
+/** `plan-cycle` findings: each dependency cycle, naming every edge. */
+export function planFindings(model: ClusterModel): Finding[] {
+  return derivePlan(model).cycles.map((cycle) => ({
+    severity: 'error' as const, check: 'cluster' as const, id: 'plan-cycle', file: model.applyDir,
+    message: `bring-up cycle: nothing in it can start first: ${cycle.map((e) => `${e.to} waits for ${e.from} (${e.reason})`).join('; ')}`,
+  }));
+}
+
+class PlanBuilder {
+  private readonly units = new Map<string, Unit>();
+  private readonly unitOfWorkload = new Map<Workload, string>();
+  private readonly unitOfObject = new Map<ModelObject, string>();
+  private readonly edges = new Map<string, Edge>();
+  private lbUnits: string[] = [];
+  /** Dials a workload can only make once it runs itself (kube-proxy reaching the API through a ClusterIP). */
+  private readonly selfCycles: Edge[][] = [];
+  private masterApiUnits: string[] = [];
+
+  constructor(private readonly model: ClusterModel) {}
+
+  build(): DerivedPlan {
+    this.staticUnits();
+    this.externalUnits();
+    this.applyUnits();
+    this.dialEdges();
+    this.workloadEdges();
+    this.referenceEdges();
+    this.apiAccessEdges();
+    this.pivot();
+    const cycles = [...this.selfCycles, ...this.cutCycles()];
+    return { plan: this.toPlan(cycles.length > 0), cycles };
+  }
+
+  private addUnit(u: Unit): void {
+    this.units.set(u.id, u);
+    for (const w of u.workloads) this.unitOfWorkload.set(w, u.id);
+    for (const o of u.objects) this.unitOfObject.set(o, u.id);
+  }
+
+  private edge(from: string | undefined, to: string | undefined, reason: string): void {
+    if (!from || !to || from === to) return;
+    const key = `${from}>${to}`;
+    if (!this.edges.has(key)) this.edges.set(key, { from, to, reason });
+  }
+
+  // -- units --------------------------------------------------------------------------------------------------------
+
+  private staticUnits(): void {
+    const m = this.model;
+    const groups = new Map<string, Workload[]>();
+    for (const w of m.workloads.filter((x) => x.obj.delivery === 'static')) {
+      const bootstrap = w.phases.length === 1 && w.phases[0] === 'bootstrap';
+      const role = bootstrap ? 'bootstrap-control-plane'
+        : w.components.has('etcd') ? 'etcd'
+          : w.components.has('kube-apiserver') ? 'api-servers'
+            : w.components.has('kube-vip') ? 'kube-vip'
+              : w.components.has('kube-controller-manager') ? 'controller-manager'
+                : w.components.has('kube-scheduler') ? 'scheduler'
+                  : `static-${w.name}`;
+      groups.set(role, [...(groups.get(role) ?? []), w]);
+    }
+    const titles: Record<string, string> = {
+      'bootstrap-control-plane': `bootstrap control plane on ${m.bootstrapMaster} (bootstrap-manifests/ in its kubelet's manifest directory, until the pivot)`,
+      'etcd': 'etcd members (static pods)',
+      'api-servers': 'API servers (static pods)',
+      'kube-vip': 'kube-vip, holding the API VIP (static pods)',
+      'controller-manager': 'controller managers (static pods)',
+      'scheduler': 'schedulers (static pods)',
+    };
+    for (const [id, ws] of groups) {
+      const filesByNode: Record<string, string[]> = {};
+      for (const w of ws) {
+        const node = w.staticNode ?? '?';
+        (filesByNode[node] ??= []).includes(w.obj.file.rel) || filesByNode[node].push(w.obj.file.rel);
+      }
+      const files = [...new Set(ws.map((w) => w.obj.file.rel))].sort();
+      const objects = m.objects.filter((o) => o.delivery === 'static' && files.includes(o.file.rel));
+      const waits: BringUpWait[] = id === 'api-servers' || id === 'bootstrap-control-plane' ? [{ for: 'readyz' }] : [];
+      this.addUnit({ id, title: titles[id] ?? `static pod ${ws[0].name}`, kind: 'static-pods', rank: rankOf(id), files, filesByNode, workloads: ws, objects, waits });
+    }
+    this.masterApiUnits = ['bootstrap-control-plane', 'api-servers'].filter((id) => this.units.has(id));
+  }
+
+  private externalUnits(): void {
+    const m = this.model;
+    for (const lb of m.loadBalancers) {
+      if (lb.type === 'kube-vip') {
+        if (this.units.has('kube-vip')) this.lbUnits.push('kube-vip');
+        continue;
+      }
+      this.addUnit({ id: 'load-balancer', title: `${lb.source}: ${lb.address}:${lb.port} → ${lb.backends.map((b) => `${b.address}:${b.port}`).join(', ')}`, kind: 'external', rank: rankOf('load-balancer'), files: [], workloads: [], objects: [], waits: [] });
+      this.lbUnits.push('load-balancer');
+      for (const phase of m.phases.slice(0, 1)) {
+        for (const b of lb.backends) {
+          const r = resolve(m, b.address, b.port, undefined, phase, ['kube-apiserver']);
+          for (const s of r.servers) this.edge(this.unitOfWorkload.get(s.workload), 'load-balancer', `the load balancer forwards to ${s.name}`);
+        }
+      }
+    }
+    this.addUnit({ id: 'nodes-registered', title: `every kubelet registers its Node (${m.nodes.length}: ${listNames(m.nodes.map((n) => n.name))})`, kind: 'wait', rank: rankOf('nodes-registered'), files: [], workloads: [], objects: [], waits: [{ for: 'nodes-registered' }] });
+    const byStep = new Map<string, NodeLabelChange[]>();
+    for (const n of m.nodes) {
+      for (const l of n.appliedLabels) {
+        const list = byStep.get(l.step) ?? [];
+        const entry = list.find((c) => c.node === n.name);
+        if (entry) (entry.labels as Record<string, string>)[l.key] = l.value;
+        else list.push({ node: n.name, labels: { [l.key]: l.value } });
+        byStep.set(l.step, list);
+      }
+    }
+    for (const [id, labels] of byStep) {
+      this.addUnit({ id, title: `label the Nodes (${[...new Set(labels.flatMap((l) => Object.keys(l.labels ?? {})))].join(', ')}: kubelets may not set these themselves)`, kind: 'label', rank: rankOf(id), files: [], workloads: [], objects: [], waits: [], labels });
+      this.edge('nodes-registered', id, 'the Nodes must exist to be labeled');
+    }
+  }
+
+  /** One unit per file of the apply folder; files that only serve one other file's workloads join that file's unit. */
+  private applyUnits(): void {
+    const m = this.model;
+    const applied = m.objects.filter((o) => o.delivery === 'apply');
+    const files = [...new Set(applied.map((o) => o.file.rel))].sort();
+    const objectsOf = (f: string) => applied.filter((o) => o.file.rel === f);
+    const workloadsOf = (f: string) => m.workloads.filter((w) => w.obj.file.rel === f && w.obj.delivery === 'apply');
+    // Which files' workloads use each file's objects.
+    const consumers = new Map<string, Set<string>>();
+    const use = (o: ModelObject, consumerFile: string) => {
+      if (o.file.rel === consumerFile) return;
+      const set = consumers.get(o.file.rel) ?? new Set<string>();
+      set.add(consumerFile);
+      consumers.set(o.file.rel, set);
+    };
+    const used = new Set<ModelObject>();
+    for (const [o, w] of this.references()) {
+      if (w.obj.delivery !== 'apply') {
+        consumers.set(o.file.rel, new Set([...(consumers.get(o.file.rel) ?? []), `static:${w.id}`]));
+        used.add(o);
+        continue;
+      }
+      use(o, w.obj.file.rel);
+      used.add(o);
+    }
+    const mergeInto = new Map<string, string>();
+    for (const f of files) {
+      if (workloadsOf(f).length) continue;
+      const objs = objectsOf(f);
+      const c = consumers.get(f);
+      if (!c || c.size !== 1 || !objs.every((o) => used.has(o))) continue;
+      const target = [...c][0];
+      if (!target.startsWith('static:') && workloadsOf(target).length) mergeInto.set(f, target);
+    }
+    const taken = new Set(this.units.keys());
+    for (const f of files.filter((x) => !mergeInto.has(x))) {
+      const group = [...files.filter((x) => mergeInto.get(x) === f), f];
+      const objects = group.flatMap(objectsOf);
+      const workloads = group.flatMap(workloadsOf);
+      const has = (c: string) => workloads.some((w) => w.components.has(c));
+      let id = has('cni') ? 'pod-network' : has('kube-proxy') || has('service-proxy') ? 'kube-proxy' : has('dns') ? 'dns' : has('ccm') ? 'cloud-controller-manager'
+        : path.posix.basename(f).replace(/\.(ya?ml|json)$/, '');
+      if (this.kubeVipNeeds(objects)) id = 'kube-vip-rbac';
+      let unique = id;
+      for (let i = 2; taken.has(unique); i++) unique = `${id}-${i}`;
+      taken.add(unique);
+      const waits: BringUpWait[] = [
+        ...objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => ({ for: 'established' as const, kind: o.kind, name: o.name })),
+        ...workloads.filter((w) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind)).map((w) => ({ for: 'rollout' as const, kind: w.kind, namespace: w.namespace, name: w.name })),
+      ];
+      const what = workloads.length ? listNames([...new Set(workloads.map((w) => `${w.kind} ${w.name}`))]) : listNames([...new Set(objects.map((o) => o.kind))].map((k) => `${k}s`));
+      this.addUnit({ id: unique, title: what, kind: 'apply', rank: rankOf(unique), files: group, workloads, objects, waits });
+    }
+  }
+
+  /** True when these objects hold a binding kube-vip needs for its Lease. */
+  private kubeVipNeeds(objects: ModelObject[]): boolean {
+    for (const d of this.model.dials.filter((x) => x.kind === 'kube-vip')) {
+      const auth = leaseAuthorization(this.model, d);
+      if (auth.binding && objects.includes(auth.binding)) return true;
+    }
+    return false;
+  }
+
+  // -- references (shared by unit merging and edges) ------------------------------------------------------------------
+
+  private refCache?: Array<[ModelObject, Workload, string]>;
+
+  /** Every object a workload needs, with why. */
+  private references(): Array<[ModelObject, Workload, string]> {
+    if (this.refCache) return this.refCache;
+    const m = this.model;
+    const out: Array<[ModelObject, Workload, string]> = [];
+    const find = (kind: string, name: string, ns?: string) => m.objects.find((o) => o.kind === kind && o.name === name && (ns === undefined || o.namespace === ns));
+    const push = (o: ModelObject | undefined, w: Workload, why: string) => {
+      if (o) out.push([o, w, why]);
+    };
+    for (const w of m.workloads) {
+      const s = w.spec;
+      if (w.obj.delivery === 'apply') {
+        const sa = s.serviceAccountName ?? 'default';
+        push(find('ServiceAccount', sa, w.namespace), w, `runs as ServiceAccount ${w.namespace}/${sa}`);
+        for (const b of m.objects.filter((o) => (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && (o.object.subjects ?? []).some((x: any) => x.kind === 'ServiceAccount' && x.name === sa && (x.namespace ?? o.namespace) === w.namespace))) {
+          push(b, w, `its ServiceAccount ${sa} gets its rights from ${b.kind} ${b.name}`);
+        }
+        push(find('Namespace', w.namespace), w, `lives in namespace ${w.namespace}`);
+      }
+      if (s.priorityClassName) push(find('PriorityClass', s.priorityClassName), w, `uses PriorityClass ${s.priorityClassName}`);
+      for (const v of s.volumes ?? []) {
+        if (v.secret) push(find('Secret', v.secret.secretName, w.namespace), w, `mounts Secret ${v.secret.secretName}`);
+        if (v.configMap) push(find('ConfigMap', v.configMap.name, w.namespace), w, `mounts ConfigMap ${v.configMap.name}`);
+        for (const src of v.projected?.sources ?? []) {
+          if (src.secret) push(find('Secret', src.secret.name, w.namespace), w, `mounts Secret ${src.secret.name}`);
+          if (src.configMap) push(find('ConfigMap', src.configMap.name, w.namespace), w, `mounts ConfigMap ${src.configMap.name}`);
+        }
+      }
+      for (const c of [...(s.initContainers ?? []), ...s.containers]) {
+        for (const e of c.env ?? []) {
+          if (e.valueFrom?.secretKeyRef) push(find('Secret', e.valueFrom.secretKeyRef.name, w.namespace), w, `reads Secret ${e.valueFrom.secretKeyRef.name}`);
+          if (e.valueFrom?.configMapKeyRef) push(find('ConfigMap', e.valueFrom.configMapKeyRef.name, w.namespace), w, `reads ConfigMap ${e.valueFrom.configMapKeyRef.name}`);
+        }
+        for (const ef of c.envFrom ?? []) {
+          if (ef.secretRef) push(find('Secret', ef.secretRef.name, w.namespace), w, `reads Secret ${ef.secretRef.name}`);
+          if (ef.configMapRef) push(find('ConfigMap', ef.configMapRef.name, w.namespace), w, `reads ConfigMap ${ef.configMapRef.name}`);
+        }
+      }
+      // Services and disruption budgets that select its pods belong with it.
+      for (const o of m.objects.filter((x) => x.namespace === w.namespace && ((x.kind === 'Service' && x.object.spec?.selector && selectorMatches({ matchLabels: x.object.spec.selector }, w.labels))
+        || (x.kind === 'PodDisruptionBudget' && selectorMatches(x.object.spec?.selector, w.labels))))) {
+        push(o, w, `${o.kind} ${o.name} selects its pods`);
+      }
+    }
+    return (this.refCache = out);
+  }
+
+  // -- edges --------------------------------------------------------------------------------------------------------
+
+  /**
+   * The units that provide what a resolution found: the earliest of the alternative servers (static pods before
+   * applied workloads: bootkube's bootstrap API server before the self-hosted one), every load balancer on the way,
+   * and everything a Service needs (its proxy, its endpoints).
+   */
+  private providers(r: ReturnType<typeof resolve>): string[] {
+    const out = new Set<string>();
+    for (const lb of r.loadBalancers) {
+      if (lb.type === 'kube-vip') {
+        if (this.units.has('kube-vip')) out.add('kube-vip');
+      } else if (this.units.has('load-balancer')) out.add('load-balancer');
+    }
+    if (!r.loadBalancers.length) {
+      const servers = [...new Set(r.servers.map((s) => this.unitOfWorkload.get(s.workload)).filter(Boolean) as string[])];
+      const early = servers.filter((u) => this.units.get(u)!.kind !== 'apply');
+      for (const u of early.length ? early : servers) out.add(u);
+    }
+    for (const w of r.workloads) {
+      const u = this.unitOfWorkload.get(w);
+      if (u) out.add(u);
+    }
+    return [...out];
+  }
+
+  private clientUnits(d: (typeof this.model.dials)[number]): string[] {
+    if (d.workload) return [this.unitOfWorkload.get(d.workload)].filter(Boolean) as string[];
+    if (d.users?.length) return [...new Set(d.users.map((w) => this.unitOfWorkload.get(w)).filter(Boolean) as string[])];
+    if (d.kind === 'kubelet' || (d.kind === 'kubeconfig' && d.file && path.posix.basename(d.file) === 'kubelet.conf')) return ['nodes-registered'];
+    return [];
+  }
+
+  private dialEdges(): void {
+    const m = this.model;
+    for (const d of m.dials) {
+      const clients = this.clientUnits(d);
+      if (!clients.length) continue;
+      for (const phase of d.phases) {
+        const results = resolveDial(m, d, phase);
+        if (!results.every((x) => x.resolution.served)) continue;
+        for (const { resolution } of results) {
+          const reason = `${d.client} dials ${d.address}${resolution.service ? ` (Service ${resolution.service})` : ''}`;
+          const own = d.workload && (resolution.workloads.includes(d.workload) || resolution.servers.some((s) => s.workload === d.workload));
+          for (const p of this.providers(resolution)) {
+            for (const c of clients) {
+              if (p === c && own && !this.selfCycles.some((x) => x[0].to === c)) this.selfCycles.push([{ from: p, to: c, reason: `${reason}, which only it makes reachable` }]);
+              else this.edge(p, c, reason);
+            }
+          }
+        }
+        break; // the earliest phase that serves it decides when it can start
+      }
+    }
+    // kube-vip holds the VIP only once it may take its Lease.
+    for (const lb of m.loadBalancers.filter((x) => x.type === 'kube-vip')) {
+      for (const d of m.dials.filter((x) => x.kind === 'kube-vip')) {
+        const auth = leaseAuthorization(m, d);
+        if (auth.binding) this.edge(this.unitOfObject.get(auth.binding), 'kube-vip', `kube-vip takes its Lease for ${lb.address} with the rights of ${auth.binding.kind} ${auth.binding.name}`);
+      }
+    }
+  }
+
+  private workloadEdges(): void {
+    const m = this.model;
+    const first = m.phases[0];
+    const providersOf = (component: string) => {
+      const ws = m.workloads.filter((w) => w.components.has(component) && w.phases.includes(first) && w.nodes.length);
+      const early = ws.filter((w) => w.obj.delivery === 'static');
+      return (early.length ? early : ws).map((w) => this.unitOfWorkload.get(w)).filter(Boolean) as string[];
+    };
+    const schedulers = providersOf('kube-scheduler');
+    const controllers = providersOf('kube-controller-manager');
+    const network = m.workloads.filter((w) => w.components.has('cni')).map((w) => this.unitOfWorkload.get(w)).filter(Boolean) as string[];
+    const notReady = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' as const };
+    const removers = [...m.removedTaints.values()];
+    for (const w of m.workloads.filter((x) => x.obj.delivery === 'apply')) {
+      const u = this.unitOfWorkload.get(w);
+      this.edge('nodes-registered', u, `${w.id} needs Nodes to run on`);
+      for (const s of schedulers) this.edge(s, u, `${w.id} is placed by the scheduler`);
+      for (const c of controllers) this.edge(c, u, `the controller manager creates the pods of ${w.id}`);
+      if (!w.components.has('cni') && (!w.hostNetwork || !tolerates(w.spec.tolerations ?? [], notReady))) {
+        for (const n of network) this.edge(n, u, `${w.id} ${w.hostNetwork ? 'does not tolerate NotReady nodes' : 'needs pod IPs'}: nodes are Ready only once the pod network runs`);
+      }
+      for (const r of removers) if (r !== w) this.edge(this.unitOfWorkload.get(r), u, `${r.id} removes the taint ${[...m.removedTaints.keys()].join(', ')} that ${w.id} does not tolerate`);
+    }
+  }
+
+  private referenceEdges(): void {
+    const m = this.model;
+    for (const [o, w, why] of this.references()) this.edge(this.unitOfObject.get(o), this.unitOfWorkload.get(w), `${w.id} ${why}`);
+    const find = (kind: string, name: string, ns?: string) => m.objects.find((x) => x.kind === kind && x.name === name && (ns === undefined || x.namespace === ns));
+    for (const o of m.objects.filter((x) => x.delivery === 'apply')) {
+      const u = this.unitOfObject.get(o);
+      if (o.namespace) this.edge(this.unitOfObject.get(find('Namespace', o.namespace)!), u, `${o.kind} ${o.name} lives in namespace ${o.namespace}`);
+      if (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') {
+        const ref = o.object.roleRef ?? {};
+        this.edge(this.unitOfObject.get(find(ref.kind, ref.name, ref.kind === 'Role' ? o.namespace : undefined)!), u, `${o.kind} ${o.name} binds ${ref.kind} ${ref.name}`);
+      }
+      const group = String(o.object.apiVersion ?? '').split('/');
+      if (group.length === 2) {
+        const crd = m.objects.find((x) => x.kind === 'CustomResourceDefinition' && x.object.spec?.group === group[0] && x.object.spec?.names?.kind === o.kind);
+        if (crd) this.edge(this.unitOfObject.get(crd), u, `${o.kind} ${o.name} is a ${crd.name} resource`);
+      }
+      if (o.kind === 'APIService' && o.object.spec?.service) {
+        const svc = find('Service', o.object.spec.service.name, o.object.spec.service.namespace);
+        if (svc) this.edge(this.unitOfObject.get(svc), u, `APIService ${o.name} is served by Service ${svc.namespace}/${svc.name}`);
+      }
+    }
+  }
+
+  /** Apply and label steps need an API: a master's own (for what the endpoint needs) or the endpoint. */
+  private apiAccessEdges(): void {
+    const m = this.model;
+    const needsApi = [...this.units.values()].filter((u) => u.kind === 'apply' || u.kind === 'label');
+    const beforeEndpoint = this.ancestors(this.lbUnits);
+    const endpoint = parseAddress(m.spec.apiServerUrl)!;
+    let endpointProviders: string[] = [];
+    for (const phase of m.phases) {
+      const r = resolve(m, endpoint.host, endpoint.port, undefined, phase, ['kube-apiserver']);
+      if (r.served) {
+        endpointProviders = this.providers(r);
+        break;
+      }
+    }
+    for (const u of needsApi) {
+      if (beforeEndpoint.has(u.id) && this.masterApiUnits.length) {
+        u.via = 'master';
+        for (const p of this.masterApiUnits) this.edge(p, u.id, `applied through a master's own API server: the API endpoint ${m.spec.apiServerUrl} needs it first`);
+      } else {
+        u.via = 'endpoint';
+        for (const p of endpointProviders) this.edge(p, u.id, `applied through the API endpoint ${m.spec.apiServerUrl}`);
+        // The endpoint is not served (the findings say why): still no earlier than the API servers.
+        if (!endpointProviders.length) for (const p of this.masterApiUnits) this.edge(p, u.id, `needs an API server (the API endpoint ${m.spec.apiServerUrl} is not served)`);
+      }
+    }
+  }
+
+  /** bootkube: once the self-hosted control plane runs, the bootstrap one goes. */
+  private pivot(): void {
+    const boot = this.units.get('bootstrap-control-plane');
+    if (!boot) return;
+    const selfHosted = this.model.workloads.filter((w) => w.obj.delivery === 'apply' && ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].some((c) => w.components.has(c)));
+    this.addUnit({
+      id: 'pivot', title: 'the self-hosted control plane takes over: remove the bootstrap control plane', kind: 'wait', rank: RANK.length + 1,
+      files: [], workloads: [], objects: [], removes: [...boot.files],
+      waits: selfHosted.filter((w) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind)).map((w) => ({ for: 'rollout' as const, kind: w.kind, namespace: w.namespace, name: w.name })),
+    });
+    for (const w of selfHosted) this.edge(this.unitOfWorkload.get(w), 'pivot', `${w.id} must run before the bootstrap control plane goes`);
+    this.edge('bootstrap-control-plane', 'pivot', 'the pivot removes the bootstrap control plane');
+  }
+
+  // -- graph --------------------------------------------------------------------------------------------------------
+
+  private ancestors(ids: string[]): Set<string> {
+    const seen = new Set<string>();
+    const stack = [...ids];
+    while (stack.length) {
+      const id = stack.pop()!;
+      for (const e of this.edges.values()) {
+        if (e.to === id && !seen.has(e.from)) {
+          seen.add(e.from);
+          stack.push(e.from);
+        }
+      }
+    }
+    return seen;
+  }
+
+  /** Finds strongly connected components (Tarjan); removes the edges inside each and returns them. */
+  private cutCycles(): Edge[][] {
+    const ids = [...this.units.keys()];
+    const out = new Map<string, string[]>(ids.map((id) => [id, []]));
+    for (const e of this.edges.values()) out.get(e.from)?.push(e.to);
+    let index = 0;
+    const idx = new Map<string, number>();
+    const low = new Map<string, number>();
+    const onStack = new Set<string>();
+    const stack: string[] = [];
+    const sccs: string[][] = [];
+    const strong = (v: string) => {
+      idx.set(v, index);
+      low.set(v, index++);
+      stack.push(v);
+      onStack.add(v);
+      for (const w of out.get(v) ?? []) {
+        if (!idx.has(w)) {
+          strong(w);
+          low.set(v, Math.min(low.get(v)!, low.get(w)!));
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+      }
+      if (low.get(v) === idx.get(v)) {
+        const scc: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          scc.push(w);
+        } while (w !== v);
+        if (scc.length > 1) sccs.push(scc);
+      }
+    };
+    for (const id of ids) if (!idx.has(id)) strong(id);
+    const cycles: Edge[][] = [];
+    for (const scc of sccs) {
+      const members = new Set(scc);
+      const inside = [...this.edges.entries()].filter(([, e]) => members.has(e.from) && members.has(e.to));
+      cycles.push(inside.map(([, e]) => e));
+      for (const [k] of inside) this.edges.delete(k);
+    }
+    return cycles;
+  }
+
+  private toPlan(partial: boolean): BringUpPlan {
+    const ids = [...this.units.keys()];
+    const preds = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]));
+    for (const e of this.edges.values()) preds.get(e.to)?.add(e.from);
+    const level = new Map<string, number>();
+    const depth = (id: string, trail = new Set<string>()): number => {
+      if (level.has(id)) return level.get(id)!;
+      trail.add(id);
+      let d = 1;
+      for (const p of preds.get(id) ?? []) if (!trail.has(p)) d = Math.max(d, depth(p, trail) + 1);
+      trail.delete(id);
+      level.set(id, d);
+      return d;
+    };
+    ids.forEach((id) => depth(id));
+    // Transitive reduction of `after`: drop a predecessor reachable through another one.
+    const reach = (from: string, to: string, skipDirect: boolean): boolean => {
+      const stack = [...(preds.get(to) ?? [])].filter((p) => !(skipDirect && p === from));
+      const seen = new Set<string>();
+      while (stack.length) {
+        const x = stack.pop()!;
+        if (x === from) return true;
+        if (seen.has(x)) continue;
+        seen.add(x);
+        stack.push(...(preds.get(x) ?? []));
+      }
+      return false;
+    };
+    const phases = new Map<number, BringUpStep[]>();
+    for (const id of ids) {
+      const u = this.units.get(id)!;
+      const after = [...(preds.get(id) ?? [])].filter((p) => !reach(p, id, true)).sort();
+      const step: BringUpStep = {
+        id, title: u.title, kind: u.kind, after,
+        ...(u.files.length ? { files: u.files } : {}),
+        ...(u.filesByNode ? { nodes: Object.keys(u.filesByNode), filesByNode: u.filesByNode } : {}),
+        ...(u.via ? { via: u.via } : {}),
+        ...(u.waits.length ? { waits: u.waits } : {}),
+        ...(u.labels ? { labels: u.labels } : {}),
+        ...(u.removes ? { removes: u.removes } : {}),
+      };
+      const l = level.get(id)!;
+      phases.set(l, [...(phases.get(l) ?? []), step]);
+    }
+    return {
+      root: this.model.root, flavor: this.model.flavor, ...(partial ? { partial } : {}),
+      phases: [...phases.keys()].sort((a, b) => a - b).map((l, i) => ({
+        index: i + 1,
+        steps: phases.get(l)!.sort((a, b) => rankOf(a.id) - rankOf(b.id) || a.id.localeCompare(b.id)),
+      })),
+      edges: [...this.edges.values()].sort((a, b) => a.to.localeCompare(b.to) || a.from.localeCompare(b.from)),
+    };
+  }
+}
+
+/** The plan for a human: phase by phase, step by step, node by node. */
+export function formatPlan(plan: BringUpPlan): string {
+  const lines: string[] = [];
+  lines.push(`bring-up plan of ${plan.root ?? 'the tree'}${plan.flavor ? ` (${plan.flavor})` : ''}${plan.partial ? ' — partial: a dependency cycle was cut, see the cluster findings' : ''}`);
+  for (const phase of plan.phases) {
+    lines.push(`phase ${phase.index}`);
+    for (const s of phase.steps) {
+      const how = s.kind === 'apply' || s.kind === 'label' ? `${s.kind} via ${s.via ?? 'endpoint'}` : s.kind;
+      lines.push(`  ${s.id} [${how}]: ${s.title}${s.after.length ? ` (after ${s.after.join(', ')})` : ''}`);
+      if (s.filesByNode) {
+        for (const [node, files] of Object.entries(s.filesByNode)) lines.push(`    ${node}: ${files.join(', ')}`);
+      } else {
+        for (const f of s.files ?? []) lines.push(`    ${f}`);
+      }
+      for (const l of s.labels ?? []) lines.push(`    ${l.node}: ${Object.entries(l.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+      for (const w of s.waits ?? []) lines.push(`    wait: ${w.for}${w.kind ? ` ${w.kind}` : ''}${w.name ? ` ${w.namespace ? `${w.namespace}/` : ''}${w.name}` : ''}`);
+      for (const f of s.removes ?? []) lines.push(`    then remove: ${f}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,143 @@
+/**
+ * The bootkube tree writer: `<outdir>/bootkube/` in bootkube's asset layout, for `bootkube start --asset-dir=...`:
+ *   auth/kubeconfig, tls/*                       the PKI's files (`ClusterPki.bootkubeFiles()`)
+ *   bootstrap-manifests/bootstrap-*.yaml         the temporary static pods (`BootstrapControlPlane`)
+ *   manifests/*.yaml                             the self-hosted control plane and the add-ons
+ * Files holding Secrets or keys are written 0600, the rest 0644.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Chart, Yaml } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  AppNamespace, Dashboard, Dns, DnsProvider, Flannel, Heapster, KubeProxy, KubeSystemAdminBinding, MetricsServer,
+  PodCheckpointer,
+} from '../addons';
+import { renderEncryptionConfiguration } from '../control-plane';
+import { OutputFile, writeFilesAtomic } from '../util';
+import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets, bootstrapAssetFiles } from '../self-hosted';
+import { ResolvedClusterSpec } from '../spec';
+
+/** What the app needs from the PKI (`ClusterPki` fits). */
+export interface BootkubePki {
+  bootkubeAssets(): SelfHostedTlsAssets;
+  bootkubeFiles(): OutputFile[];
+}
+
+/** Options of the bootkube app. */
+export interface BootkubeOptions {
+  /** Cluster DNS server. @default DnsProvider.COREDNS */
+  readonly dns?: DnsProvider;
+  /** Deploy the retired heapster instead of metrics-server. @default false */
+  readonly heapster?: boolean;
+  /** Deploy the (archived) Kubernetes Dashboard, as the seed did. @default true */
+  readonly dashboard?: boolean;
+  /**
+   * Deploy bootkube's retired pod-checkpointer DaemonSet (`PodCheckpointer`). Its image speaks only CRI v1alpha2 and
+   * misbehaves on current nodes; full-reboot recovery comes from `hacp-checkpointer.service` on every master
+   * (`hacp kubelet-unit --self-hosted`) instead. Only for clusters that still run a ported image. @default false
+   */
+  readonly podCheckpointer?: boolean;
+  /**
+   * Recreate the seed's `system:default-sa` binding (kube-system default ServiceAccount → cluster-admin). Nothing
+   * generated here needs it; see `KubeSystemAdminBinding`. @default false
+   */
+  readonly legacyKubeSystemDefaultAdmin?: boolean;
+  /** Encryption-at-rest key (base64, 32 bytes) for the API server. @default - no encryption at rest */
+  readonly encryptionKey?: string;
+  /** Master `bootkube start` runs on. @default - the first master (where `hacp kubelet-unit --bootkube` puts bootkube.service) */
+  readonly bootstrapMaster?: string;
+}
+
+/** The synthesized objects of the bootkube tree, by file (relative to `bootkube/`). */
+export type BootkubeManifests = Record<string, any[]>;
+
+/** Which manifest file each object goes to: the first rule that matches. Every object must match one. */
+const MANIFEST_RULES: Array<[file: string, match: (o: any) => boolean]> = [
+  ['kube-apiserver-secret', (o) => o.kind === 'Secret' && o.metadata.name === 'kube-apiserver'],
+  ['kube-controller-manager-secret', (o) => o.kind === 'Secret' && o.metadata.name === 'kube-controller-manager'],
+  ['kube-controller-manager-disruption', (o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'kube-controller-manager'],
+  ['kube-scheduler-disruption', (o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'kube-scheduler'],
+  ['kube-flannel-cfg', (o) => o.kind === 'ConfigMap' && o.metadata.name === 'kube-flannel-cfg'],
+  ['kube-dns-svc', (o) => o.kind === 'Service' && o.metadata.name === 'kube-dns'],
+  ['kube-system-rbac-role-binding', (o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'system:default-sa'],
+  ['namespace', (o) => o.kind === 'Namespace' && o.metadata.labels?.['app.kubernetes.io/part-of'] === 'user-applications'],
+  ['control-plane-rbac', (o) => o.kind === 'ClusterRoleBinding' && o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'cdk8s-ha-control-plane'],
+];
+/** The rest goes by its `k8s-app` label: `kube-proxy.yaml`, `coredns.yaml` (DNS: the provider's name), ... */
+const APP_FILES: Record<string, (o: any) => string> = {
+  'kube-dns': (o) => (o.metadata.name.includes('coredns') ? 'coredns' : 'kube-dns'),
+  'flannel': () => 'kube-flannel',
+  'kubernetes-dashboard': () => 'kube-dashboard',
+  'dashboard-metrics-scraper': () => 'kube-dashboard',
+};
+
+/** The file (without `.yaml`) an object of `manifests/` goes to. Throws for an object no rule places. */
+export function manifestFileFor(obj: any): string {
+  for (const [file, match] of MANIFEST_RULES) if (match(obj)) return file;
+  const app = obj.metadata?.labels?.['k8s-app'];
+  if (app) return APP_FILES[app]?.(obj) ?? app;
+  throw new Error(`no bootkube manifest file for ${obj.kind} ${obj.metadata?.name}`);
+}
+
+/** Builds every construct of the bootkube tree and returns the objects by file. No file is written. */
+export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAssets, options: BootkubeOptions = {}): BootkubeManifests {
+  const app = new App();
+  const manifests = new Chart(app, 'manifests');
+  const encryptionConfiguration = options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined;
+  new SelfHostedControlPlane(manifests, 'control-plane', {
+    cluster: spec,
+    tls,
+    apiServer: encryptionConfiguration ? { encryptionConfiguration } : undefined,
+  });
+  addAddons(manifests, spec, options);
+
+  const bootstrap = new Chart(app, 'bootstrap-manifests');
+  const bcp = new BootstrapControlPlane(bootstrap, 'bootstrap', {
+    cluster: spec,
+    master: options.bootstrapMaster,
+    encryptionConfiguration,
+  });
+
+  const out: BootkubeManifests = {};
+  for (const obj of manifests.toJson()) (out[`manifests/${manifestFileFor(obj)}.yaml`] ??= []).push(obj);
+  for (const [file, pod] of [['bootstrap-apiserver', bcp.apiServer], ['bootstrap-controller-manager', bcp.controllerManager], ['bootstrap-scheduler', bcp.scheduler]] as const) {
+    out[`bootstrap-manifests/${file}.yaml`] = [pod.apiObject.toJson()];
+  }
+  return out;
+}
+
+/** The add-ons of the seed, modernised (see docs/self-hosted.md). */
+function addAddons(scope: Construct, spec: ResolvedClusterSpec, options: BootkubeOptions): void {
+  const net = spec.networking;
+  new KubeProxy(scope, 'kube-proxy', { podCidr: net.podCidr, apiServerUrl: spec.apiServerUrl, kubernetesVersion: spec.kubernetesVersion, imageRegistry: spec.imageRegistry });
+  new Flannel(scope, 'flannel', { podCidr: net.podCidr });
+  if (options.podCheckpointer ?? false) new PodCheckpointer(scope, 'pod-checkpointer', { apiServerUrl: spec.apiServerUrl });
+  new Dns(scope, 'dns', { clusterIp: spec.dnsServiceIp, clusterDomain: net.clusterDomain, provider: options.dns });
+  if (options.heapster) new Heapster(scope, 'heapster');
+  else new MetricsServer(scope, 'metrics-server');
+  if (options.dashboard ?? true) new Dashboard(scope, 'dashboard');
+  if (options.legacyKubeSystemDefaultAdmin) new KubeSystemAdminBinding(scope, 'kube-system-admin', { acknowledgeClusterAdmin: true });
+  for (const ns of spec.namespaces) {
+    new AppNamespace(scope, `namespace-${ns}`, { name: ns, labels: { 'app.kubernetes.io/part-of': 'user-applications' } });
+  }
+}
+
+/**
+ * Synthesizes `<outdir>/bootkube/`: manifests and bootstrap manifests (regenerated: stale files are removed) and the
+ * PKI's `tls/` and `auth/kubeconfig`. Returns the files written, relative to `outdir`.
+ */
+export function synthBootkube(spec: ResolvedClusterSpec, pki: BootkubePki, outdir: string, options: BootkubeOptions = {}): string[] {
+  const root = path.join(outdir, 'bootkube');
+  const manifests = buildBootkube(spec, pki.bootkubeAssets(), options);
+  for (const dir of ['manifests', 'bootstrap-manifests']) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
+  const files: OutputFile[] = Object.entries(manifests).map(([file, objs]) => ({
+    path: file,
+    content: Yaml.stringify(...objs),
+    mode: objs.some((o) => o.kind === 'Secret' && (o.stringData || o.data)) || file.startsWith('bootstrap-') ? 0o600 : 0o644,
+  }));
+  const encryption = options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined;
+  const all = [...files, ...bootstrapAssetFiles(spec, encryption), ...pki.bootkubeFiles()];
+  writeFilesAtomic(root, all);
+  return all.map((f) => path.join('bootkube', f.path));
+}

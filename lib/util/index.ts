@@ -1,0 +1,2 @@
+// Shared helpers with no Kubernetes or PKI knowledge: atomic file writes, tree walks, file stamps.
+export * from './files';
