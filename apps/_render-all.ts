@@ -5,9 +5,9 @@
  */
 import * as path from 'path';
 import { loadOrCreateEncryptionKey } from '../lib/control-plane';
-import { ClusterPki } from '../lib/pki';
+import { BOOTKUBE_ASSET_PATHS, BootkubeTlsAssets, ClusterPki } from '../lib/pki';
 import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec } from '../lib/spec';
-import { synthBootkube, synthStaticPods } from '../lib/synth';
+import { buildBootkube, buildStaticPodsTree, synthBootkube, synthStaticPods } from '../lib/synth';
 
 /** Inputs of `renderAll()` (all resolved by `synthAll()`). */
 export interface RenderAllOptions {
@@ -38,10 +38,20 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   const bootkubeSpec = load(BOOTKUBE_EXAMPLE_CLUSTER);
   // Both apps read the same cluster.yaml when there is one: then they share one spec, one PKI, one encryption key.
   const clusters = new Map([staticSpec, bootkubeSpec].map((spec) => [spec.name, spec]));
+  // The encryption keys first, then the PKI: a bad key file, like a construct error, is reported before any key is made.
+  const encryptionKeys = new Map([...clusters.keys()].map((name) => [name, loadOrCreateEncryptionKey(path.join(stateRoot, name))]));
+  // Before keys are generated (a cold state), the constructs are built once with stand-in PEMs: their errors come first.
+  let validated = false;
+  const validate = () => {
+    if (validated) return;
+    validated = true;
+    buildStaticPodsTree(staticSpec);
+    buildBootkube(bootkubeSpec, placeholderTls(), { encryptionKey: encryptionKeys.get(bootkubeSpec.name) });
+  };
   const state = new Map(await Promise.all([...clusters.values()].map(async (spec) => {
     const dir = path.join(stateRoot, spec.name);
-    const pki = await ClusterPki.ensure(spec, { dir, log, now });
-    return [spec.name, { pki, encryptionKey: loadOrCreateEncryptionKey(dir) }] as const;
+    const pki = await ClusterPki.ensure(spec, { dir, log, now, beforeKeyGeneration: validate });
+    return [spec.name, { pki, encryptionKey: encryptionKeys.get(spec.name)! }] as const;
   })));
   const { pki: staticPki, encryptionKey: staticKey } = state.get(staticSpec.name)!;
   const { pki: bootkubePki, encryptionKey: bootkubeKey } = state.get(bootkubeSpec.name)!;
@@ -49,4 +59,10 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: staticKey });
   synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey });
   return { stableUntil: new Date(Math.min(...[...state.values()].map(({ pki }) => pki.renewalDueAt().getTime()))) };
+}
+
+/** Stand-ins for the PEMs (the constructs only copy them), to build the constructs before the PKI exists. */
+function placeholderTls(): BootkubeTlsAssets {
+  const pem = '-----BEGIN PLACEHOLDER-----\n-----END PLACEHOLDER-----\n';
+  return Object.fromEntries(Object.keys(BOOTKUBE_ASSET_PATHS).map((k) => [k, pem])) as unknown as BootkubeTlsAssets;
 }

@@ -4,6 +4,7 @@
  */
 import { App, Chart } from 'cdk8s';
 import { parse } from 'yaml';
+import { ClusterPki } from './pki/cluster-pki';
 import { ClusterSpec, ResolvedClusterSpec } from './spec';
 import { StaticPodsTreeOptions, buildStaticPodsTree } from './synth/static-pods-tree';
 
@@ -58,6 +59,22 @@ export function synthManifests(build: (chart: Chart) => void): Record<string, an
 function addOnce(into: Record<string, any>, key: string, value: unknown): void {
   if (key in into) throw new Error(`two objects synthesize to '${key}': give them different names`);
   into[key] = value;
+}
+
+/**
+ * The cluster's insecure test PKI (`ClusterPki.forTesting()`), for snapshot tests of what embeds PEMs: the self-hosted
+ * control plane's Secrets (`bootkubeAssets()`), kubeconfigs, host files. Every certificate of the catalog in
+ * milliseconds instead of the seconds real RSA key generation takes, and byte for byte the same on every run and
+ * machine. Its keys are public: it works only inside a test runner (jest, vitest, `NODE_ENV=test`), carries
+ * `OU=hacp-insecure-test-pki` in every certificate, and `ClusterPki.ensure()` refuses it.
+ *
+ * @example
+ * expect.addSnapshotSerializer(pemSnapshotSerializer); // optional: the PEMs are stable, masking only shortens them
+ * new SelfHostedControlPlane(chart, 'control-plane', { cluster, tls: testClusterPki(cluster).bootkubeAssets() });
+ * expect(chart.toJson()).toMatchSnapshot();
+ */
+export function testClusterPki(cluster: ClusterSpec | ResolvedClusterSpec): ClusterPki {
+  return ClusterPki.forTesting(cluster);
 }
 
 const PEM = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----\n?/g;

@@ -57,6 +57,12 @@ export function generateRsaKey(bits: number): Promise<GeneratedKey> {
   });
 }
 
+/** A key pair from an RSA private key PEM (as `generateRsaKey()` returns it). */
+export function rsaKeyFromPem(keyPem: string): GeneratedKey {
+  const { forge } = loadForge();
+  return { keyPem, publicKey: forge.pki.publicKeyFromPem(publicKeyPem(keyPem)) as Forge.pki.rsa.PublicKey };
+}
+
 /** The PKIX (`PUBLIC KEY`) PEM of a private key: `sa.pub`. */
 export function publicKeyPem(keyPem: string): string {
   return crypto.createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }).toString();
@@ -64,8 +70,12 @@ export function publicKeyPem(keyPem: string): string {
 
 /** What to put in a certificate. */
 export interface CertRequest {
-  readonly cn: string;
-  readonly o: readonly string[];
+  readonly commonName: string;
+  readonly organizations: readonly string[];
+  /** An OU value (the test PKI's marker). @default - none */
+  readonly organizationalUnit?: string;
+  /** Serial number (hex, positive, minimal DER). @default - random, 63 bits */
+  readonly serial?: string;
   readonly dns: readonly string[];
   readonly ips: readonly string[];
   readonly profile: CertProfile;
@@ -84,10 +94,14 @@ export function issueCertificate(req: CertRequest, key: GeneratedKey, signer?: S
   const { forge, asn1, extra } = loadForge();
   const cert = forge.pki.createCertificate();
   cert.publicKey = key.publicKey;
-  cert.serialNumber = randomSerial();
+  cert.serialNumber = req.serial ?? randomSerial();
   cert.validity.notBefore = req.notBefore;
   cert.validity.notAfter = req.notAfter;
-  const subject = [...req.o.map((value) => ({ shortName: 'O', value })), { shortName: 'CN', value: req.cn }];
+  const subject = [
+    ...req.organizations.map((value) => ({ shortName: 'O', value })),
+    ...(req.organizationalUnit ? [{ shortName: 'OU', value: req.organizationalUnit }] : []),
+    { shortName: 'CN', value: req.commonName },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject); // replaced below by the CA's exact subject bytes
   const ca = signer ? caInfo(signer.certPem) : undefined;
@@ -174,9 +188,14 @@ function caInfo(certPem: string): CaInfo {
 
 /** A positive, 63-bit random serial number (hex), like kubeadm's. */
 function randomSerial(): string {
-  const bytes = crypto.randomBytes(8);
-  bytes[0] = (bytes[0] & 0x7f) | 0x40; // positive, and minimal DER (no leading zero byte)
-  return bytes.toString('hex');
+  return serialFrom(crypto.randomBytes(8));
+}
+
+/** A positive 63-bit serial number (hex) from the first 8 bytes of `bytes`. */
+export function serialFrom(bytes: Buffer): string {
+  const serial = Buffer.from(bytes.subarray(0, 8));
+  serial[0] = (serial[0] & 0x7f) | 0x40; // positive, and minimal DER (no leading zero byte)
+  return serial.toString('hex');
 }
 
 function derToPem(label: string, der: Buffer): string {
@@ -190,8 +209,8 @@ function lf(pem: string): string {
 /** What the warm path reads from a certificate. */
 export interface CertInfo {
   readonly x509: crypto.X509Certificate;
-  readonly cn: string;
-  readonly o: string[];
+  readonly commonName: string;
+  readonly organizations: string[];
   readonly dns: string[];
   readonly ips: string[];
   readonly ekus: string[];
@@ -216,8 +235,8 @@ export function inspectCertificate(pem: string): CertInfo {
   }
   return {
     x509,
-    cn: subject.CN?.[0] ?? '',
-    o: subject.O ?? [],
+    commonName: subject.CN?.[0] ?? '',
+    organizations: subject.O ?? [],
     dns,
     ips,
     ekus: x509.keyUsage ?? [],

@@ -5,7 +5,7 @@
  */
 import * as crypto from 'crypto';
 import { ResolvedClusterSpec } from '../spec';
-import { CA_IDS, CaId, CertEntry, SA_ID, certCatalog } from './_catalog';
+import { CA_IDS, CaId, CertEntry, SA_ID, certCatalog, pkiCatalog } from './catalog';
 import { CertInfo, GeneratedKey, PROFILE_EKUS, generateRsaKey, inspectCertificate, inspectPrivateKey, issueCertificate, publicKeyPem } from './_crypto';
 import { StateWrite } from './_state';
 
@@ -38,7 +38,10 @@ export const VERIFIED_FILE = '.verified.json';
 
 /** The state-relative paths the catalog uses (and the verified-digest file). */
 export function statePaths(spec: ResolvedClusterSpec): string[] {
-  return [...certCatalog(spec).flatMap((e) => [`${e.id}.crt`, `${e.id}.key`]), `${SA_ID}.key`, `${SA_ID}.pub`, VERIFIED_FILE];
+  return [
+    ...pkiCatalog(spec).flatMap((e) => (e.kind === 'certificate' ? [`${e.id}.crt`, `${e.id}.key`] : [`${e.id}.key`, `${e.id}.pub`])),
+    VERIFIED_FILE,
+  ];
 }
 
 /** Each pair's digest (its CA certificate, certificate and key; sa.key and sa.pub), by catalog id. */
@@ -87,7 +90,8 @@ export function assess(spec: ResolvedClusterSpec, files: ReadonlyMap<string, str
     if (entry.profile === 'ca') cas.set(entry.id, a);
     out.push(a);
   }
-  out.push(trusted.has(SA_ID) ? { id: SA_ID, name: SA_NAME, kind: 'key', state: 'ok' } : assessSa(files));
+  const sa = pkiCatalog(spec).find((e) => e.kind === 'key-pair')!;
+  out.push(trusted.has(sa.id) ? { id: sa.id, name: sa.name, kind: 'key', state: 'ok' } : assessSa(sa.name, files));
   return out;
 }
 
@@ -145,10 +149,8 @@ export function renewalWindowDays(spec: ResolvedClusterSpec, kind: 'ca' | 'leaf'
   return kind === 'ca' ? spec.pki.validityDays : spec.pki.renewBeforeDays;
 }
 
-const SA_NAME = 'sa.key/sa.pub';
-
-function assessSa(files: ReadonlyMap<string, string>): Assessment {
-  const base = { id: SA_ID, name: SA_NAME, kind: 'key' } as const;
+function assessSa(name: string, files: ReadonlyMap<string, string>): Assessment {
+  const base = { id: SA_ID, name, kind: 'key' } as const;
   const key = files.get(`${SA_ID}.key`);
   const pub = files.get(`${SA_ID}.pub`);
   if (key === undefined) {
@@ -176,8 +178,8 @@ function assessSa(files: ReadonlyMap<string, string>): Assessment {
 /** What a leaf differs in from its catalog entry, or undefined. */
 function describeDiff(entry: CertEntry, info: CertInfo): string | undefined {
   const parts: string[] = [];
-  const want = subjectText(entry.cn, entry.o);
-  const have = subjectText(info.cn, info.o);
+  const want = subjectText(entry.commonName, entry.organizations);
+  const have = subjectText(info.commonName, info.organizations);
   if (want !== have) parts.push(`subject changed: ${have} -> ${want}`);
   const sans = setDiff(sanList(entry), sanList(info));
   if (sans) parts.push(`SANs changed: ${sans}`);
@@ -191,8 +193,8 @@ export function sanList(sans: { readonly dns: readonly string[]; readonly ips: r
   return [...sans.dns.map((d) => `DNS:${d}`), ...sans.ips.map((i) => `IP:${i}`)];
 }
 
-function subjectText(cn: string, o: readonly string[]): string {
-  return [...[...o].sort().map((x) => `O=${x}`), `CN=${cn}`].join(', ');
+function subjectText(commonName: string, organizations: readonly string[]): string {
+  return [...[...organizations].sort().map((x) => `O=${x}`), `CN=${commonName}`].join(', ');
 }
 
 function setDiff(want: readonly string[], have: readonly string[]): string | undefined {
@@ -214,7 +216,11 @@ export interface Action {
 
 /** A failure the user has to fix by hand (corrupt or mismatched files, an expired CA). */
 export class PkiError extends Error {
-  constructor(readonly problems: string[], dir?: string) {
+  constructor(
+    /** Every problem found, each naming its file. */
+    readonly problems: string[],
+    dir?: string,
+  ) {
     super(`PKI state${dir ? ` in ${dir}` : ''} needs attention:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'PkiError';
   }
@@ -263,20 +269,71 @@ export interface Execution {
   readonly writes: Record<string, StateWrite>;
 }
 
-/** Carries out the actions: all keys at once on the thread pool, then CA certificates, then leaves. */
+/**
+ * Carries out the actions: checks first that every signer can sign (nothing is generated for a plan that would fail),
+ * then makes all keys at once on the thread pool, then the CA certificates, then the leaves.
+ */
 export async function execute(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>, actions: Action[], now: Date,
   log: (line: string) => void = () => {}): Promise<Execution> {
+  preflight(files, actions);
+  const keys = new Map<string, GeneratedKey>();
+  await Promise.all(keysNeeded(files, actions).map(async (a) => keys.set(a.assessment.id, await generateRsaKey(spec.pki.keySize))));
+  return issue(spec, files, actions, keys, { now, log });
+}
+
+/** The actions that need a new key (all but the repair of `sa.pub` from an existing `sa.key`). */
+export function keysNeeded(files: ReadonlyMap<string, string>, actions: Action[]): Action[] {
+  return actions.filter((a) => a.assessment.kind !== 'key' || !files.has(`${SA_ID}.key`));
+}
+
+/**
+ * Checks, before any key is generated, that the plan can be carried out: every CA that is to sign and is not made
+ * by the plan itself has a key this engine can sign with (RSA or ECDSA; a bring-your-own CA may hold another kind).
+ */
+export function preflight(files: ReadonlyMap<string, string>, actions: Action[]): void {
+  const made = new Set(actions.map((a) => a.assessment.id));
+  const problems = new Set<string>();
+  for (const { assessment: a } of actions) {
+    const signer = a.entry?.signer;
+    if (!signer || made.has(signer)) continue;
+    const keyPem = files.get(`${signer}.key`);
+    let type: string | undefined;
+    try {
+      type = keyPem === undefined ? 'missing' : crypto.createPrivateKey(keyPem).asymmetricKeyType;
+    } catch (e) {
+      type = `unreadable (${(e as Error).message})`;
+    }
+    if (type !== 'rsa' && type !== 'ec') problems.add(`${signer}.key: ${type === 'missing' || type?.startsWith('unreadable') ? type : `a ${type} key`}; the CA cannot sign ${a.name} (RSA or ECDSA CA keys only)`);
+  }
+  if (problems.size) throw new PkiError([...problems]);
+}
+
+/** How `issue()` dates, numbers and marks certificates. */
+export interface IssueOptions {
+  /** The current time: certificates start 5 minutes before it (clock skew) and last the spec's validity. */
+  readonly now: Date;
+  /** Receives one line per certificate. @default - nothing is logged */
+  readonly log?: (line: string) => void;
+  /** One validity for every certificate instead (the test PKI). @default - from `now` and the spec */
+  readonly validity?: { readonly notBefore: Date; readonly notAfter: Date };
+  /** Serial numbers. @default - random */
+  readonly serial?: (id: string) => string;
+  /** An OU added to every subject (the test PKI's marker). @default - none */
+  readonly organizationalUnit?: string;
+}
+
+/** Issues what the actions ask for with the given keys (by catalog id): CA certificates first, then leaves. */
+export function issue(spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>, actions: Action[], keys: ReadonlyMap<string, GeneratedKey>,
+  options: IssueOptions): Execution {
+  const log = options.log ?? (() => {});
   const out = new Map(files);
   const writes: Record<string, StateWrite> = {};
   const put = (rel: string, content: string, noClobber = false) => {
     out.set(rel, content);
     writes[rel] = { content, mode: isKeyPath(rel) ? 0o600 : 0o644, noClobber: noClobber || undefined };
   };
-  const needsKey = actions.filter((a) => a.assessment.kind !== 'key' || !files.has(`${SA_ID}.key`));
-  const keys = new Map<string, GeneratedKey>();
-  await Promise.all(needsKey.map(async (a) => keys.set(a.assessment.id, await generateRsaKey(spec.pki.keySize))));
 
-  const start = Math.floor(now.getTime() / 1000) * 1000 - BACKDATE;
+  const start = Math.floor(options.now.getTime() / 1000) * 1000 - BACKDATE;
   const caNotAfter = new Map<string, number>();
   for (const id of CA_IDS) {
     const info = actions.find((a) => a.assessment.id === id) ? undefined : inspectIfPresent(files.get(`${id}.crt`));
@@ -294,11 +351,15 @@ export async function execute(spec: ResolvedClusterSpec, files: ReadonlyMap<stri
     }
     const e = a.entry!;
     const days = e.profile === 'ca' ? spec.pki.caValidityDays : spec.pki.validityDays;
-    let notAfter = start + BACKDATE + days * DAY;
+    const notBefore = options.validity?.notBefore.getTime() ?? start;
+    let notAfter = options.validity?.notAfter.getTime() ?? start + BACKDATE + days * DAY;
     const signer = e.signer as CaId | undefined;
     if (signer) notAfter = Math.min(notAfter, caNotAfter.get(signer)!);
     const pem = issueCertificate(
-      { cn: e.cn, o: e.o, dns: e.dns, ips: e.ips, profile: e.profile, notBefore: new Date(start), notAfter: new Date(notAfter) },
+      {
+        commonName: e.commonName, organizations: e.organizations, organizationalUnit: options.organizationalUnit, serial: options.serial?.(e.id),
+        dns: e.dns, ips: e.ips, profile: e.profile, notBefore: new Date(notBefore), notAfter: new Date(notAfter),
+      },
       key!,
       signer ? { certPem: out.get(`${signer}.crt`)!, keyPem: out.get(`${signer}.key`)! } : undefined,
     );
@@ -306,7 +367,7 @@ export async function execute(spec: ResolvedClusterSpec, files: ReadonlyMap<stri
     put(`${e.id}.crt`, pem, e.profile === 'ca');
     if (e.profile === 'ca') {
       caNotAfter.set(e.id, notAfter);
-      log(`created CA ${e.name} (CN=${e.cn}, ${days} days): ${reason}`);
+      log(`created CA ${e.name} (CN=${e.commonName}, ${days} days): ${reason}`);
     } else {
       log(`${a.state === 'expiring' || a.state === 'expired' ? 'renewed' : 'issued'} ${e.name}: ${reason}`);
     }

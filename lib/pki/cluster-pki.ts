@@ -1,12 +1,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSpec, ResolvedClusterSpec, findMaster, resolveSpec, urlHost } from '../spec';
-import { CA_IDS, SA_ID } from './_catalog';
-import { Action, Assessment, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, pairDigests, plan, renewalWindowDays, sanList, statePaths, trustedPairs, verifiedFile } from './_engine';
+import {
+  Action, Assessment, CertState, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, keysNeeded, pairDigests, plan, preflight, renewalWindowDays, sanList,
+  statePaths, trustedPairs, verifiedFile,
+} from './_engine';
 import { inspectCertificate, inspectPrivateKey } from './_crypto';
 import { StateWrite, commit, applyJournal, readState, withLock } from './_state';
+import type * as TestPki from './_test-pki';
+import {
+  BOOTKUBE_ASSET_PATHS, BootkubeTlsAssets, CA_IDS, CatalogEntry, CatalogFile, CertEntry, KubeconfigKind, SA_ID, pkiCatalog, receives,
+} from './catalog';
 import { KubeconfigCredentials, renderKubeconfig } from './kubeconfig';
-import { KubeconfigPaths, KubeletPkiPaths, PkiPaths, hostPathToAssetPath } from './paths';
+import { HostPaths, KUBERNETES_DIR, KubeconfigPaths, KubeletPkiPaths, PkiPaths, hostPathToAssetPath } from './paths';
 import { OutputFile, ensureDir, readIfExists, writeFileAtomic } from '../util/files';
 
 /** Options for `ClusterPki.ensure()`. */
@@ -29,6 +35,13 @@ export interface EnsurePkiOptions {
    * @default false
    */
   readonly force?: boolean;
+  /**
+   * Called once the state is checked and before the first key is generated, only when keys must be generated (never
+   * on a warm run). Throw from it to stop: nothing is then generated or written. Use it to validate what will be built
+   * from the PKI (the constructs), so that those errors come before seconds of key generation, not after.
+   * @default - nothing is called
+   */
+  readonly beforeKeyGeneration?: () => void | Promise<void>;
 }
 
 /** Options for `ClusterPki.inMemory()`. */
@@ -37,11 +50,15 @@ export interface InMemoryPkiOptions {
   readonly now?: Date;
   /** Start from these state files (`snapshot()` of another instance): only what is missing or stale is made. */
   readonly files?: Readonly<Record<string, string>>;
+  /** Receives one line per certificate made. @default - nothing is logged */
   readonly log?: (line: string) => void;
+  /** As `EnsurePkiOptions.beforeKeyGeneration`. @default - nothing is called */
+  readonly beforeKeyGeneration?: () => void | Promise<void>;
 }
 
 /** Options for `ClusterPki.status()`. */
 export interface PkiStatusOptions {
+  /** The state directory. */
   readonly dir: string;
   /** @default - now */
   readonly now?: Date;
@@ -53,57 +70,46 @@ export interface CertStatus {
   readonly name: string;
   /** State-relative certificate path (`nodes/master0/apiserver.crt`). */
   readonly file: string;
+  /** A CA, a leaf certificate, or the service-account key pair. */
   readonly kind: 'ca' | 'leaf' | 'key';
+  /** The certificate's subject (`O=system:nodes, CN=system:node:master0`), when readable. */
   readonly subject?: string;
   /** `DNS:kubernetes`, `IP:10.96.0.1`. */
   readonly sans: string[];
+  /** The issuer's subject, when readable. */
   readonly issuer?: string;
   /** ISO 8601. */
   readonly notAfter?: string;
+  /** Whole days until `notAfter`. */
   readonly daysLeft?: number;
+  /** RSA modulus length. */
   readonly keyBits?: number;
-  readonly state: Assessment['state'];
+  /** `ok`, `expiring`, `expired`, `mismatch` (with the spec), `missing` or `invalid`. */
+  readonly state: CertState;
+  /** Why the state is not `ok`. */
   readonly reason?: string;
 }
-
-/** PEM strings for the self-hosted (bootkube) control plane's Secrets and `bootkube start`. */
-export interface BootkubeTlsAssets {
-  readonly caCrt: string;
-  /** The cluster CA key: only because the self-hosted controller manager's Secret needs it (csrsigning). */
-  readonly caKey: string;
-  readonly apiserverCrt: string;
-  readonly apiserverKey: string;
-  readonly serviceAccountKey: string;
-  readonly serviceAccountPub: string;
-  readonly etcdClientCaCrt: string;
-  readonly etcdClientCrt: string;
-  readonly etcdClientKey: string;
-  /** Kubelet client identity of the first master (where `bootkube start` runs): `system:node:<master>`. */
-  readonly kubeletCrt: string;
-  readonly kubeletKey: string;
-  readonly frontProxyCaCrt: string;
-  readonly frontProxyClientCrt: string;
-  readonly frontProxyClientKey: string;
-  /** The API server's client identity towards kubelets (`kube-apiserver-kubelet-client`, no group). */
-  readonly apiserverKubeletClientCrt: string;
-  readonly apiserverKubeletClientKey: string;
-  /** `auth/kubeconfig`: the admin identity (group `kubeadm:cluster-admins`), server = the API endpoint. */
-  readonly kubeconfig: string;
-  /** Break-glass kubeconfig (`system:masters`): needed to create the cluster-admins binding itself. */
-  readonly superAdminKubeconfig: string;
-}
-
-/** The kubeconfigs this PKI renders. */
-export type KubeconfigKind = 'admin' | 'super-admin' | 'controller-manager' | 'scheduler' | 'kubelet';
 
 /** Default state directory: `$HACP_PKI_DIR/<cluster-name>` (`pki/<cluster-name>` when unset). */
 export function defaultPkiDir(spec: ResolvedClusterSpec, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.HACP_PKI_DIR || 'pki', spec.name);
 }
 
-const rel = (hostPath: string) => hostPathToAssetPath(hostPath)!;
 const CERT = 0o644;
 const SECRET = 0o600;
+
+/**
+ * Each host's files in the order of its layout (`paths.ts`: certificates and keys in kubeadm's order, then the
+ * kubeconfigs, then the kubelet's pairs).
+ */
+const HOST_LAYOUT = new Map<string, number>([...Object.values(PkiPaths), ...Object.values(KubeconfigPaths), ...Object.values(KubeletPkiPaths)]
+  .map((p, i) => [p, i]));
+
+let testPkiModule: typeof TestPki | undefined;
+/** The test PKI's module, loaded when first needed (a cluster's PKI only needs its marker checks). */
+function testPki(): typeof TestPki {
+  return (testPkiModule ??= require('./_test-pki') as typeof TestPki);
+}
 
 /**
  * The cluster's PKI: CAs, every leaf certificate, the service-account key and the kubeconfigs, kubeadm's set.
@@ -117,7 +123,7 @@ export class ClusterPki {
   static async ensure(input: ClusterSpec | ResolvedClusterSpec, options: EnsurePkiOptions): Promise<ClusterPki> {
     const spec = resolveSpec(input);
     const dir = path.resolve(options.dir);
-    const now = options.now ?? new Date();
+    const now = validNow(options.now);
     const log = options.log ?? (() => {});
     const paths = statePaths(spec);
 
@@ -126,6 +132,11 @@ export class ClusterPki {
       const imported = options.byoCaDir ? importByoCa(options.byoCaDir, view.files) : {};
       const files = new Map(view.files);
       Object.entries(imported).forEach(([p, w]) => files.set(p, w.content));
+      const insecure = testPki().testCaFiles(files);
+      if (insecure.length) {
+        throw new PkiError(insecure.map((p) => `${p}: a CA of the insecure test PKI (ClusterPki.forTesting(), OU=${testPki().TEST_PKI_MARKER}), `
+          + 'whose keys anyone can derive; a cluster\'s state never holds it: remove the state directory'), dir);
+      }
       const digests = pairDigests(spec, files);
       const assessments = assess(spec, files, now, trustedPairs(digests, files));
       let actions: Action[];
@@ -144,6 +155,10 @@ export class ClusterPki {
     if (first.clean && dirIsPrivate(dir)) {
       rememberVerified(dir, first.files, first.digests);
       return new ClusterPki(spec, first.files);
+    }
+    if (keysNeeded(first.files, first.actions).length) {
+      preflight(first.files, first.actions);
+      await options.beforeKeyGeneration?.();
     }
 
     ensureDir(dir, true, true);
@@ -171,10 +186,38 @@ export class ClusterPki {
   /** Makes (or completes) a PKI in memory: nothing is read from or written to disk. */
   static async inMemory(input: ClusterSpec | ResolvedClusterSpec, options: InMemoryPkiOptions = {}): Promise<ClusterPki> {
     const spec = resolveSpec(input);
-    const now = options.now ?? new Date();
+    const now = validNow(options.now);
     const files = new Map(Object.entries(options.files ?? {}));
-    const result = await execute(spec, files, plan(assess(spec, files, now)), now, options.log);
+    const actions = plan(assess(spec, files, now));
+    if (keysNeeded(files, actions).length) {
+      preflight(files, actions);
+      await options.beforeKeyGeneration?.();
+    }
+    const result = await execute(spec, files, actions, now, options.log);
     return new ClusterPki(spec, result.files);
+  }
+
+  /**
+   * A complete PKI for unit and snapshot tests, made in milliseconds: every certificate of the catalog, signed by
+   * three CAs, from five fixed test keys (one per CA, one shared by all leaves, one for service-account tokens).
+   * Byte for byte the same on every run and every machine (fixed serials, valid 2025-01-01 to 2125-01-01), so a
+   * snapshot of what is built from it never changes, masked (`pemSnapshotSerializer`) or not.
+   *
+   * INSECURE by design: the keys are derived from constants of this package, so anyone can compute them. Every
+   * certificate carries `OU=hacp-insecure-test-pki`; this method and the file accessors of such a PKI work only inside
+   * a test runner (jest, vitest, or `NODE_ENV=test`), and `ensure()` refuses a state directory holding one. Keys are
+   * RSA-2048 whatever `pki.keySize` says.
+   *
+   * @example
+   * const pki = ClusterPki.forTesting(cluster);
+   * new SelfHostedControlPlane(chart, 'control-plane', { cluster, tls: pki.bootkubeAssets() });
+   */
+  static forTesting(input: ClusterSpec | ResolvedClusterSpec): ClusterPki {
+    testPki().assertTestRun('ClusterPki.forTesting()');
+    const spec = resolveSpec(input);
+    let files = TEST_FILES.get(spec);
+    if (!files) TEST_FILES.set(spec, (files = testPki().testPkiFiles(spec)));
+    return new ClusterPki(spec, files);
   }
 
   /** Inspects the state directory without changing anything: one row per certificate. */
@@ -187,13 +230,20 @@ export class ClusterPki {
   private readonly files: ReadonlyMap<string, string>;
   /** `bootkubeAssets()`, rendered on first use (it renders two kubeconfigs; `bootkubeFiles()` needs it too). */
   private bootkube?: BootkubeTlsAssets;
+  /** True for the insecure test PKI (`forTesting()`, or files taken from it): decided on first use. */
+  private testOnly?: boolean;
 
-  private constructor(readonly spec: ResolvedClusterSpec, files: ReadonlyMap<string, string>) {
+  private constructor(
+    /** The cluster spec this PKI is for. */
+    readonly spec: ResolvedClusterSpec,
+    files: ReadonlyMap<string, string>,
+  ) {
     this.files = new Map([...files].filter(([p]) => !path.basename(p).startsWith('.'))); // no bookkeeping files
   }
 
   /** The state files (state-relative path → PEM), e.g. to cache or to start another `inMemory()` from. */
   snapshot(): Record<string, string> {
+    this.guard('snapshot()');
     return Object.fromEntries([...this.files].sort(([a], [b]) => a.localeCompare(b)));
   }
 
@@ -218,46 +268,28 @@ export class ClusterPki {
 
   /**
    * What a master needs under `/etc/kubernetes`: every file the four static pods reference, admin.conf and
-   * kubelet.conf; super-admin.conf only on the first master. Of the CA keys only `pki/ca.key` (the controller
+   * kubelet.conf (and kube-vip.conf with `loadBalancer.type: kube-vip`); super-admin.conf only on the first master. Of the CA keys only `pki/ca.key` (the controller
    * manager's csrsigning controller signs kubelet certificates, on whichever master holds the leader lease).
+   * Paths are relative to `/etc/kubernetes`; the catalog (`pkiCatalog()`) says which file goes where.
    */
   masterFiles(master: string): OutputFile[] {
-    const m = findMaster(this.spec, master);
-    const node = `nodes/${m.name}`;
-    return [
-      this.cert(PkiPaths.caCert, 'ca'),
-      this.key(PkiPaths.caKey, 'ca'),
-      this.cert(PkiPaths.apiServerCert, `${node}/apiserver`),
-      this.key(PkiPaths.apiServerKey, `${node}/apiserver`),
-      this.cert(PkiPaths.apiServerKubeletClientCert, 'apiserver-kubelet-client'),
-      this.key(PkiPaths.apiServerKubeletClientKey, 'apiserver-kubelet-client'),
-      this.cert(PkiPaths.apiServerEtcdClientCert, 'apiserver-etcd-client'),
-      this.key(PkiPaths.apiServerEtcdClientKey, 'apiserver-etcd-client'),
-      this.cert(PkiPaths.frontProxyCaCert, 'front-proxy-ca'),
-      this.cert(PkiPaths.frontProxyClientCert, 'front-proxy-client'),
-      this.key(PkiPaths.frontProxyClientKey, 'front-proxy-client'),
-      { path: rel(PkiPaths.serviceAccountKey), content: this.pem(`${SA_ID}.key`), mode: SECRET },
-      { path: rel(PkiPaths.serviceAccountPub), content: this.pem(`${SA_ID}.pub`), mode: CERT },
-      this.cert(PkiPaths.etcdCaCert, 'etcd/ca'),
-      this.cert(PkiPaths.etcdServerCert, `${node}/etcd-server`),
-      this.key(PkiPaths.etcdServerKey, `${node}/etcd-server`),
-      this.cert(PkiPaths.etcdPeerCert, `${node}/etcd-peer`),
-      this.key(PkiPaths.etcdPeerKey, `${node}/etcd-peer`),
-      this.cert(PkiPaths.etcdHealthcheckClientCert, 'etcd/healthcheck-client'),
-      this.key(PkiPaths.etcdHealthcheckClientKey, 'etcd/healthcheck-client'),
-      this.conf(KubeconfigPaths.admin, this.kubeconfig('admin')),
-      ...(this.spec.masters[0].name === m.name ? [this.conf(KubeconfigPaths.superAdmin, this.kubeconfig('super-admin'))] : []),
-      this.conf(KubeconfigPaths.controllerManager, this.kubeconfig('controller-manager', m.name)),
-      this.conf(KubeconfigPaths.scheduler, this.kubeconfig('scheduler', m.name)),
-      this.conf(KubeconfigPaths.kubelet, this.kubeconfig('kubelet', m.name)),
-    ];
+    return this.hostFiles(findMaster(this.spec, master).name, KUBERNETES_DIR);
   }
 
   /** What a worker needs under `/etc/kubernetes`: the cluster CA (the kubelet's client CA) and kubelet.conf. */
   workerFiles(worker: string): OutputFile[] {
     const w = this.spec.workers.find((x) => x.name === worker);
     if (!w) throw new Error(`unknown worker '${worker}' (workers: ${this.spec.workers.map((x) => x.name).join(', ') || 'none'})`);
-    return [this.cert(PkiPaths.caCert, 'ca'), this.conf(KubeconfigPaths.kubelet, this.kubeconfig('kubelet', w.name))];
+    return this.hostFiles(w.name, KUBERNETES_DIR);
+  }
+
+  /**
+   * kube-vip's kubeconfig on a master (`kube-vip.conf`, relative to `/etc/kubernetes`; user `hacp:kube-vip`, server
+   * the master's own API server), or nothing when `loadBalancer.type` is not `kube-vip`. Part of `masterFiles()`; on
+   * its own for the masters of a self-hosted cluster, which get no static control-plane files.
+   */
+  kubeVipFiles(master: string): OutputFile[] {
+    return this.hostFiles(findMaster(this.spec, master).name, KUBERNETES_DIR, (e) => e.kind === 'certificate' && e.kubeconfig?.kind === 'kube-vip');
   }
 
   /**
@@ -265,70 +297,40 @@ export class ClusterPki {
    * client pair kubelet.conf points at (the kubelet rotates it itself) and a CA-signed serving pair.
    */
   kubeletFiles(node: string): OutputFile[] {
-    const id = `nodes/${this.node(node).name}`;
-    const abs = (p: string) => p.replace(/^\//, '');
-    return [
-      { path: abs(KubeletPkiPaths.clientCert), content: this.pem(`${id}/kubelet-client.crt`), mode: CERT },
-      { path: abs(KubeletPkiPaths.clientKey), content: this.pem(`${id}/kubelet-client.key`), mode: SECRET },
-      { path: abs(KubeletPkiPaths.servingCert), content: this.pem(`${id}/kubelet-serving.crt`), mode: CERT },
-      { path: abs(KubeletPkiPaths.servingKey), content: this.pem(`${id}/kubelet-serving.key`), mode: SECRET },
-    ];
+    return this.hostFiles(this.node(node).name, HostPaths.kubeletPkiDir).map((f) => ({ ...f, path: `${HostPaths.kubeletPkiDir.slice(1)}/${f.path}` }));
   }
 
   /**
-   * A kubeconfig. `node` names the master (controller-manager, scheduler: they talk to their local API server) or
-   * node (kubelet). admin, super-admin and kubelet use the API endpoint (the load balancer).
+   * A kubeconfig. `node` names the master (controller-manager, scheduler, kube-vip: they talk to their local API
+   * server) or node (kubelet). admin, super-admin and kubelet use the API endpoint (the load balancer).
    */
   kubeconfig(kind: KubeconfigKind, node?: string): string {
-    const need = () => {
-      if (!node) throw new Error(`kubeconfig('${kind}') needs a node name`);
-      return node;
-    };
-    const embed = (id: string): KubeconfigCredentials => ({ certPem: this.pem(`${id}.crt`), keyPem: this.pem(`${id}.key`) });
-    const local = () => `https://${urlHost(findMaster(this.spec, need()).ip)}:${this.spec.apiServerPort}`;
-    switch (kind) {
-      case 'admin':
-        return this.render('kubernetes-admin', this.spec.apiServerUrl, embed('kubeconfig/admin'));
-      case 'super-admin':
-        return this.render('kubernetes-super-admin', this.spec.apiServerUrl, embed('kubeconfig/super-admin'));
-      case 'controller-manager':
-        return this.render('system:kube-controller-manager', local(), embed(`nodes/${need()}/controller-manager`));
-      case 'scheduler':
-        return this.render('system:kube-scheduler', local(), embed(`nodes/${need()}/scheduler`));
-      case 'kubelet': {
-        const n = this.node(need());
-        this.pem(`nodes/${n.name}/kubelet-client.crt`); // fail early for an unknown node
-        return this.render(`system:node:${n.name}`, this.spec.apiServerUrl, { certFile: KubeletPkiPaths.clientCert, keyFile: KubeletPkiPaths.clientKey });
-      }
-    }
+    const entries = this.catalog().filter((e): e is CertEntry => e.kind === 'certificate' && e.kubeconfig?.kind === kind);
+    if (!entries.length) throw new Error(`the cluster has no ${kind} kubeconfig${kind === 'kube-vip' ? " (loadBalancer.type is not 'kube-vip')" : ''}`);
+    const cluster = entries.find((e) => e.host === undefined);
+    if (cluster) return this.renderKubeconfig(cluster);
+    if (!node) throw new Error(`kubeconfig('${kind}') needs a node name`);
+    const own = entries.find((e) => e.host === node);
+    if (own) return this.renderKubeconfig(own);
+    // Name the hosts this kind exists for.
+    if (entries.some((e) => this.spec.workers.some((w) => w.name === e.host))) this.node(node);
+    findMaster(this.spec, node);
+    throw new Error(`the PKI has no ${kind} kubeconfig for '${node}'`);
   }
 
   /** PEM strings for the self-hosted control plane, issued by the same CAs. */
   bootkubeAssets(): BootkubeTlsAssets {
+    this.guard('bootkubeAssets()');
     return (this.bootkube ??= this.renderBootkubeAssets());
   }
   private renderBootkubeAssets(): BootkubeTlsAssets {
-    const first = `nodes/${this.spec.masters[0].name}`;
-    return Object.freeze({
-      caCrt: this.pem('ca.crt'),
-      caKey: this.pem('ca.key'),
-      apiserverCrt: this.pem('bootkube/apiserver.crt'),
-      apiserverKey: this.pem('bootkube/apiserver.key'),
-      serviceAccountKey: this.pem(`${SA_ID}.key`),
-      serviceAccountPub: this.pem(`${SA_ID}.pub`),
-      etcdClientCaCrt: this.pem('etcd/ca.crt'),
-      etcdClientCrt: this.pem('apiserver-etcd-client.crt'),
-      etcdClientKey: this.pem('apiserver-etcd-client.key'),
-      kubeletCrt: this.pem(`${first}/kubelet-client.crt`),
-      kubeletKey: this.pem(`${first}/kubelet-client.key`),
-      frontProxyCaCrt: this.pem('front-proxy-ca.crt'),
-      frontProxyClientCrt: this.pem('front-proxy-client.crt'),
-      frontProxyClientKey: this.pem('front-proxy-client.key'),
-      apiserverKubeletClientCrt: this.pem('apiserver-kubelet-client.crt'),
-      apiserverKubeletClientKey: this.pem('apiserver-kubelet-client.key'),
-      kubeconfig: this.kubeconfig('admin'),
-      superAdminKubeconfig: this.kubeconfig('super-admin'),
-    });
+    const assets: Record<string, string> = {};
+    for (const e of this.catalog()) {
+      for (const f of e.files) if (f.asset) assets[f.asset] = this.content(e, f);
+    }
+    const missing = Object.keys(BOOTKUBE_ASSET_PATHS).filter((k) => !(k in assets));
+    if (missing.length) throw new Error(`the certificate catalog has no bootkube asset ${missing.join(', ')}`);
+    return Object.freeze(assets) as unknown as BootkubeTlsAssets;
   }
 
   /**
@@ -339,21 +341,65 @@ export class ClusterPki {
    * (group `kubeadm:cluster-admins`, bound to cluster-admin by the manifests) is for everyday use afterwards.
    */
   bootkubeFiles(): OutputFile[] {
-    const a = this.bootkubeAssets();
-    const f = (p: string, content: string, mode = CERT): OutputFile => ({ path: p, content, mode });
-    return [
-      f('tls/ca.crt', a.caCrt), f('tls/ca.key', a.caKey, SECRET),
-      f('tls/apiserver.crt', a.apiserverCrt), f('tls/apiserver.key', a.apiserverKey, SECRET),
-      f('tls/service-account.key', a.serviceAccountKey, SECRET), f('tls/service-account.pub', a.serviceAccountPub),
-      f('tls/etcd-client-ca.crt', a.etcdClientCaCrt),
-      f('tls/etcd-client.crt', a.etcdClientCrt), f('tls/etcd-client.key', a.etcdClientKey, SECRET),
-      f('tls/kubelet.crt', a.kubeletCrt), f('tls/kubelet.key', a.kubeletKey, SECRET),
-      f('tls/front-proxy-ca.crt', a.frontProxyCaCrt),
-      f('tls/front-proxy-client.crt', a.frontProxyClientCrt), f('tls/front-proxy-client.key', a.frontProxyClientKey, SECRET),
-      f('tls/apiserver-kubelet-client.crt', a.apiserverKubeletClientCrt), f('tls/apiserver-kubelet-client.key', a.apiserverKubeletClientKey, SECRET),
-      f('auth/kubeconfig', a.superAdminKubeconfig, SECRET),
-      f('auth/admin.conf', a.kubeconfig, SECRET),
-    ];
+    const assets = this.bootkubeAssets();
+    const modes = new Map(this.catalog().flatMap((e) => e.files).filter((f) => f.asset).map((f) => [f.asset!, f.mode]));
+    return Object.entries(BOOTKUBE_ASSET_PATHS).map(([asset, p]) => {
+      const name = asset as keyof BootkubeTlsAssets;
+      return { path: p, content: assets[name], mode: modes.get(name) ?? SECRET };
+    });
+  }
+
+  /** The catalog of this PKI's spec. */
+  private catalog(): readonly CatalogEntry[] {
+    return pkiCatalog(this.spec);
+  }
+
+  /** The files `host` receives under `root` (of the entries `only` accepts), relative to it, in the host layout's order. */
+  private hostFiles(host: string, root: string, only: (entry: CatalogEntry) => boolean = () => true): OutputFile[] {
+    this.guard(`the files of ${host}`);
+    const found: Array<{ entry: CatalogEntry; file: CatalogFile }> = [];
+    for (const entry of this.catalog().filter(only)) {
+      for (const file of entry.files) {
+        if (file.to.kind !== 'bootkube' && file.path.startsWith(`${root}/`) && receives(this.spec, file, host)) found.push({ entry, file });
+      }
+    }
+    const rank = (p: string) => HOST_LAYOUT.get(p) ?? HOST_LAYOUT.size;
+    found.sort((a, b) => rank(a.file.path) - rank(b.file.path));
+    const relative = (p: string) => (root === KUBERNETES_DIR ? hostPathToAssetPath(p)! : p.slice(root.length + 1));
+    return found.map(({ entry, file }) => ({ path: relative(file.path), content: this.content(entry, file), mode: file.mode }));
+  }
+
+  /** What a catalog file holds. */
+  private content(entry: CatalogEntry, file: CatalogFile): string {
+    switch (file.content) {
+      case 'certificate':
+        return this.pem(`${entry.id}.crt`);
+      case 'private-key':
+        return this.pem(`${entry.id}.key`);
+      case 'public-key':
+        return this.pem(`${entry.id}.pub`);
+      case 'kubeconfig':
+        if (entry.kind !== 'certificate') throw new Error(`${entry.name}: a key pair has no kubeconfig`);
+        return this.renderKubeconfig(entry);
+    }
+  }
+
+  /** The kubeconfig of a client certificate, as its catalog entry describes it. */
+  private renderKubeconfig(entry: CertEntry): string {
+    this.guard(`kubeconfig ${entry.name}`);
+    const how = entry.kubeconfig;
+    if (!how) throw new Error(`${entry.name}: not a kubeconfig certificate`);
+    let server = this.spec.apiServerUrl;
+    if (how.server === 'own-master') server = `https://${urlHost(findMaster(this.spec, entry.host!).ip)}:${this.spec.apiServerPort}`;
+    let credentials: KubeconfigCredentials;
+    if (how.credentials === 'embedded') {
+      credentials = { certPem: this.pem(`${entry.id}.crt`), keyPem: this.pem(`${entry.id}.key`) };
+    } else {
+      const pathOf = (content: CatalogFile['content']) => entry.files.find((f) => f.to.kind === 'host' && f.content === content)!.path;
+      this.pem(`${entry.id}.crt`); // a PKI without this node's pair has nothing for this kubeconfig to point at
+      credentials = { certFile: pathOf('certificate'), keyFile: pathOf('private-key') };
+    }
+    return renderKubeconfig({ clusterName: this.spec.name, server, caPem: this.pem('ca.crt'), user: entry.commonName, credentials });
   }
 
   private node(name: string) {
@@ -362,27 +408,27 @@ export class ClusterPki {
     return n;
   }
 
-  private render(user: string, server: string, credentials: KubeconfigCredentials): string {
-    return renderKubeconfig({ clusterName: this.spec.name, server, caPem: this.pem('ca.crt'), user, credentials });
-  }
-
   private pem(p: string): string {
     const v = this.files.get(p);
     if (v === undefined) throw new Error(`the PKI has no ${p}`);
     return v;
   }
 
-  private cert(hostPath: string, id: string): OutputFile {
-    return { path: rel(hostPath), content: this.pem(`${id}.crt`), mode: CERT };
+  /** Refuses key material of the test PKI outside a test runner. */
+  private guard(what: string): void {
+    this.testOnly ??= this.files.has('ca.crt') && testPki().isTestCertificate(this.files.get('ca.crt')!);
+    if (this.testOnly) testPki().assertTestRun(what);
   }
+}
 
-  private key(hostPath: string, id: string): OutputFile {
-    return { path: rel(hostPath), content: this.pem(`${id}.key`), mode: SECRET };
-  }
+/** Test PKI state files per spec: deterministic, so made once per process. */
+const TEST_FILES = new WeakMap<ResolvedClusterSpec, ReadonlyMap<string, string>>();
 
-  private conf(hostPath: string, content: string): OutputFile {
-    return { path: rel(hostPath), content, mode: SECRET };
-  }
+/** `now`, checked: an invalid date would only fail once keys are made. */
+function validNow(now: Date | undefined): Date {
+  if (now === undefined) return new Date();
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new Error(`now: ${String(now)} is not a valid date`);
+  return now;
 }
 
 /** Reads and checks a bring-your-own CA directory; returns the CA files the state lacks (to write, never over). */
@@ -403,6 +449,7 @@ function importByoCa(byoDir: string, state: ReadonlyMap<string, string>): Record
     }
     try {
       const info = inspectCertificate(crt);
+      if (testPki().isTestCertificate(crt)) throw new Error(`a CA of the insecure test PKI (OU=${testPki().TEST_PKI_MARKER}), whose keys anyone can derive`);
       if (!info.isCa) throw new Error('not a CA certificate (basicConstraints CA:FALSE)');
       if (!info.x509.checkPrivateKey(inspectPrivateKey(key))) throw new Error(`${id}.key does not match ${id}.crt`);
       if (info.notAfter.getTime() <= Date.now()) throw new Error(`expired ${info.notAfter.toISOString()}`);

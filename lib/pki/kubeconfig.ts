@@ -3,8 +3,18 @@ import { Yaml } from 'cdk8s';
 
 /** Client credentials of a kubeconfig: embedded PEM data, or paths of files on the host. */
 export type KubeconfigCredentials =
-  | { readonly certPem: string; readonly keyPem: string }
-  | { readonly certFile: string; readonly keyFile: string };
+  | {
+    /** Client certificate (PEM), embedded as `client-certificate-data`. */
+    readonly certPem: string;
+    /** Its key (PEM), embedded as `client-key-data`. */
+    readonly keyPem: string;
+  }
+  | {
+    /** Host path of the client certificate (`client-certificate`). */
+    readonly certFile: string;
+    /** Host path of its key (`client-key`). */
+    readonly keyFile: string;
+  };
 
 /** Options for `renderKubeconfig()`. */
 export interface KubeconfigOptions {
@@ -16,6 +26,7 @@ export interface KubeconfigOptions {
   readonly caPem: string;
   /** User name (the client certificate's CN, by convention). The context is `<user>@<cluster>`. */
   readonly user: string;
+  /** The user's client credentials. */
   readonly credentials: KubeconfigCredentials;
 }
 

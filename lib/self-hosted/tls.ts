@@ -1,4 +1,5 @@
 import { ApiServerPaths, ControllerManagerPaths } from '../control-plane/flags';
+import { BOOTKUBE_TLS_FILES, BootkubeTlsFile } from '../pki/bootkube-assets';
 import { HostPaths } from '../pki/paths';
 
 /**
@@ -36,23 +37,11 @@ export const CONFIG_DIR = '/etc/kubernetes/config';
 /** Where `bootkube start` copies the asset dir's `tls/` (and `auth/kubeconfig`) for the bootstrap pods. */
 export const BOOTSTRAP_SECRETS_DIR = '/etc/kubernetes/bootstrap-secrets';
 
-/** File names in `tls/` and in the Secrets: bootkube's names. */
-export const TlsFiles = {
-  caCrt: 'ca.crt',
-  caKey: 'ca.key',
-  apiserverCrt: 'apiserver.crt',
-  apiserverKey: 'apiserver.key',
-  apiserverKubeletClientCrt: 'apiserver-kubelet-client.crt',
-  apiserverKubeletClientKey: 'apiserver-kubelet-client.key',
-  serviceAccountKey: 'service-account.key',
-  serviceAccountPub: 'service-account.pub',
-  etcdClientCaCrt: 'etcd-client-ca.crt',
-  etcdClientCrt: 'etcd-client.crt',
-  etcdClientKey: 'etcd-client.key',
-  frontProxyCaCrt: 'front-proxy-ca.crt',
-  frontProxyClientCrt: 'front-proxy-client.crt',
-  frontProxyClientKey: 'front-proxy-client.key',
-} as const;
+/**
+ * File names in `tls/` and in the Secrets: bootkube's names, from the PKI's certificate catalog (`BOOTKUBE_TLS_FILES`).
+ * Also names `tls/kubelet.crt`/`.key`, which no Secret holds.
+ */
+export const TlsFiles: { readonly [K in BootkubeTlsFile]: string } = BOOTKUBE_TLS_FILES;
 
 /** The keys of each Secret: what each component reads, nothing more. */
 export const API_SERVER_SECRET_KEYS = [

@@ -4,9 +4,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { CLUSTER_ADMINS_GROUP, ClusterPki } from '../../lib/pki';
+import { CLUSTER_ADMINS_GROUP, ClusterPki, KUBE_VIP_USER } from '../../lib/pki';
 import { OutputFile, writeFilesAtomic } from '../../lib/util';
-import { certCatalog } from '../../lib/pki/_catalog';
+import { certCatalog } from '../../lib/pki/catalog';
 import { BOOTKUBE_EXAMPLE_CLUSTER, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki } from '../support/fixture-pki';
 
@@ -19,10 +19,11 @@ const bootkubeSpec = resolveSpec(BOOTKUBE_EXAMPLE_CLUSTER);
 let pki: ClusterPki;
 let bootkube: ClusterPki;
 let tmp: string;
+// Two real PKIs (~70 RSA keys) when this worker has none yet: minutes at load 10 on 2 cores, so no tight timeout.
 beforeAll(async () => {
   [pki, bootkube] = await Promise.all([fixturePki(staticSpec), fixturePki(bootkubeSpec)]);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-pki-test-'));
-});
+}, 600_000);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const byPath = (files: OutputFile[]) => new Map(files.map((f) => [f.path, f]));
@@ -288,9 +289,49 @@ describe('bootkube assets', () => {
   });
 });
 
+describe('kube-vip identity (loadBalancer.type: kube-vip)', () => {
+  test('every master gets kube-vip.conf (0600): user hacp:kube-vip without groups, its own API server, embedded pair', () => {
+    for (const [i, m] of bootkubeSpec.masters.entries()) {
+      const files = bootkube.masterFiles(m.name);
+      expect(files.map((f) => `${f.path} 0${f.mode.toString(8)}`).slice(-2)).toEqual(['kubelet.conf 0600', 'kube-vip.conf 0600']);
+      expect(bootkube.kubeVipFiles(m.name)).toEqual([files[files.length - 1]]);
+      const k = parse(files[files.length - 1].content);
+      expect(k.clusters[0].cluster.server).toBe(`https://${m.ip}:443`);
+      expect(k['current-context']).toBe(`${KUBE_VIP_USER}@vagrant`);
+      const certPem = b64(k.users[0].user['client-certificate-data']);
+      expect(certUser(certPem)).toEqual({ cn: 'hacp:kube-vip', o: [] });
+      const cert = new X509Certificate(certPem);
+      expect(cert.keyUsage).toEqual([CLIENT_AUTH]);
+      expect(cert.verify(x509(files, 'pki/ca.crt').publicKey)).toBe(true);
+      expect(cert.checkPrivateKey(createPrivateKey(b64(k.users[0].user['client-key-data'])))).toBe(true);
+      // The master's own apiserver certificate names the address kube-vip dials.
+      expect(x509(files, 'pki/apiserver.crt').checkIP(m.ip)).toBe(m.ip);
+      expect(bootkube.kubeconfig('kube-vip', m.name)).toBe(files[files.length - 1].content);
+      expect(bootkube.status().find((r) => r.name === `kube-vip.conf (${m.name})`)).toMatchObject({ state: 'ok' });
+      if (i > 0) expect(cert.serialNumber).not.toBe(new X509Certificate(b64(parse(bootkube.kubeVipFiles(bootkubeSpec.masters[0].name)[0].content).users[0].user['client-certificate-data'])).serialNumber);
+    }
+  });
+
+  test('nowhere else: not on workers, not in the bootkube asset dir, not in other clusters', () => {
+    expect(bootkube.workerFiles('worker01').map((f) => f.path)).toEqual(['pki/ca.crt', 'kubelet.conf']);
+    expect(bootkube.bootkubeFiles().map((f) => f.path).filter((p) => p.includes('vip'))).toEqual([]);
+    expect(pki.kubeVipFiles('master0')).toEqual([]);
+    expect(pki.masterFiles('master0').map((f) => f.path)).not.toContain('kube-vip.conf');
+    expect(() => pki.kubeconfig('kube-vip', 'master0')).toThrow(/no kube-vip kubeconfig \(loadBalancer.type is not 'kube-vip'\)/);
+    expect(() => bootkube.kubeconfig('kube-vip', 'worker01')).toThrow(/unknown master 'worker01'/);
+  });
+
+  itKubectl('kubectl reads it (when kubectl is installed)', () => {
+    const dir = path.join(tmp, 'kube-vip');
+    writeFilesAtomic(dir, bootkube.masterFiles('master03'));
+    expect(execFileSync('kubectl', ['config', 'view', '--kubeconfig', path.join(dir, 'kube-vip.conf'), '-o',
+      'jsonpath={.users[0].name} {.clusters[0].cluster.server}']).toString()).toBe('hacp:kube-vip https://172.17.5.103:443');
+  });
+});
+
 describe('catalog', () => {
   const summary = (spec = staticSpec) => certCatalog(spec).map((e) =>
-    `${e.name}: ${[...e.o.map((o) => `O=${o}`), `CN=${e.cn}`].join(',')} [${e.profile}${e.signer ? ` by ${e.signer}` : ''}] ${[...e.dns, ...e.ips].join(' ')}`);
+    `${e.name}: ${[...e.organizations.map((o) => `O=${o}`), `CN=${e.commonName}`].join(',')} [${e.profile}${e.signer ? ` by ${e.signer}` : ''}] ${[...e.dns, ...e.ips].join(' ')}`);
 
   test('default (static example): every certificate kubeadm makes (snapshot)', () => {
     expect(summary()).toMatchSnapshot();

@@ -43,7 +43,7 @@ test('a bring-your-own ECDSA CA signs RSA leaves with ecdsa-with-SHA256; issuer 
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/C=DE/O=Example/CN=ec-root',
     '-days', '30', '-keyout', caKey, '-out', caCrt], { stdio: 'ignore' });
   const key = await generateRsaKey(2048);
-  const pem = issueCertificate({ cn: 'kube-apiserver', o: [], dns: ['kubernetes'], ips: ['10.96.0.1', 'fd00::1'], profile: 'server', ...when }, key,
+  const pem = issueCertificate({ commonName: 'kube-apiserver', organizations: [], dns: ['kubernetes'], ips: ['10.96.0.1', 'fd00::1'], profile: 'server', ...when }, key,
     { certPem: fs.readFileSync(caCrt, 'utf8'), keyPem: fs.readFileSync(caKey, 'utf8') });
   fs.writeFileSync(path.join(tmp, 'leaf.crt'), pem);
   const text = execFileSync('openssl', ['x509', '-noout', '-text', '-in', path.join(tmp, 'leaf.crt')]).toString();
@@ -60,5 +60,5 @@ test('a bring-your-own ECDSA CA signs RSA leaves with ecdsa-with-SHA256; issuer 
     return forge.asn1.toDer(tbs[field === 'issuer' ? 3 + i : 5 + i]).toHex();
   };
   expect(rawName(leaf.raw, 'issuer')).toBe(rawName(ca.raw, 'subject'));
-  expect(inspectCertificate(pem)).toMatchObject({ cn: 'kube-apiserver', dns: ['kubernetes'], ips: ['10.96.0.1', 'fd00::1'], isCa: false });
+  expect(inspectCertificate(pem)).toMatchObject({ commonName: 'kube-apiserver', dns: ['kubernetes'], ips: ['10.96.0.1', 'fd00::1'], isCa: false });
 });
