@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { DNS_LABEL } from '../spec/validate';
-import { podSecurityLabels } from './_common';
+import { podSecurityLabels } from './_helpers';
 
 /** Pod Security Standards levels. */
 export enum PodSecurityLevel {
@@ -31,6 +31,9 @@ const RESERVED = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 export class AppNamespace extends Construct {
   public readonly name: string;
   public readonly podSecurity: PodSecurityLevel;
+  /** The Namespace (escape hatch). */
+  public readonly apiObject: k8s.KubeNamespace;
+  /** The Namespace; the same object as `apiObject`. */
   public readonly namespace: k8s.KubeNamespace;
 
   constructor(scope: Construct, id: string, props: AppNamespaceProps) {
@@ -39,7 +42,7 @@ export class AppNamespace extends Construct {
     if (RESERVED.includes(props.name)) throw new Error(`name: '${props.name}' is a built-in namespace`);
     this.name = props.name;
     this.podSecurity = props.podSecurity ?? PodSecurityLevel.RESTRICTED;
-    this.namespace = new k8s.KubeNamespace(this, 'namespace', {
+    this.apiObject = this.namespace = new k8s.KubeNamespace(this, 'namespace', {
       metadata: { name: this.name, labels: { ...props.labels, ...podSecurityLabels(this.podSecurity) } },
     });
   }

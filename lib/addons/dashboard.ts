@@ -1,11 +1,10 @@
-import { Duration, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CONTROL_PLANE_TOLERATION, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_SECCOMP, bindClusterRole, bindRole, checkImage,
-  finishWorkload, podSecurityLabels, serviceAccount, serviceAccountRef,
-} from './_common';
+  CONTROL_PLANE_TOLERATION, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole,
+  createDeployment, emptyDirVolume, httpGetProbe, quantity, secretVolume, serviceAccount,
+} from '../common';
+import { checkImage, podSecurityLabels } from './_helpers';
 import { PodSecurityLevel } from './app-namespace';
 import { RETIRED_ANNOTATION } from './heapster';
 import { AddonImages } from './images';
@@ -43,8 +42,12 @@ export class Dashboard extends Construct {
   public readonly metricsScraperImage: string;
   public readonly labels = { 'k8s-app': 'kubernetes-dashboard' };
   public readonly scraperLabels = { 'k8s-app': 'dashboard-metrics-scraper' };
-  public readonly deployment: kplus.Deployment;
-  public readonly metricsScraper: kplus.Deployment;
+  /** The dashboard's Deployment (escape hatch). */
+  public readonly apiObject: k8s.KubeDeployment;
+  /** The dashboard's Deployment; the same object as `apiObject`. */
+  public readonly deployment: k8s.KubeDeployment;
+  /** The metrics scraper's Deployment. */
+  public readonly metricsScraper: k8s.KubeDeployment;
 
   constructor(scope: Construct, id: string, props: DashboardProps = {}) {
     super(scope, id);
@@ -84,58 +87,63 @@ export class Dashboard extends Construct {
     bindClusterRole(this, 'cluster-role-binding', 'kubernetes-dashboard', 'kubernetes-dashboard', sa, labels);
 
     const restricted: k8s.SecurityContext = { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 1001, runAsGroup: 2001 };
-    const overrides = {
-      nodeSelector: { 'kubernetes.io/os': 'linux' },
+    const podSpec = (spec: Pick<k8s.PodSpec, 'containers' | 'volumes'>): k8s.PodSpec => ({
+      nodeSelector: LINUX_NODE_SELECTOR,
       tolerations: [CONTROL_PLANE_TOLERATION],
-      securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
-      containerSecurityContexts: [restricted],
-    };
-    const saRef = serviceAccountRef(this, 'kubernetes-dashboard');
-    const certs = kplus.Volume.fromSecret(this, 'certs-volume', kplus.Secret.fromSecretName(this, 'certs-ref', 'kubernetes-dashboard-certs'), { name: 'kubernetes-dashboard-certs' });
-    this.deployment = new kplus.Deployment(this, 'deployment', {
-      metadata: { name: 'kubernetes-dashboard', namespace: ns, labels, annotations },
-      replicas: 1,
-      select: false,
-      podMetadata: { labels },
-      serviceAccount: saRef,
+      serviceAccountName: 'kubernetes-dashboard',
       automountServiceAccountToken: true,
-      containers: [{
-        name: 'kubernetes-dashboard',
-        image: this.image,
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        args: ['--auto-generate-certificates', `--namespace=${ns}`],
-        ports: [{ number: 8443, name: 'https', protocol: kplus.Protocol.TCP }],
-        liveness: kplus.Probe.fromHttpGet('/', { port: 8443, scheme: kplus.ConnectionScheme.HTTPS, initialDelaySeconds: Duration.seconds(30), timeoutSeconds: Duration.seconds(30) }),
-        resources: { cpu: { request: kplus.Cpu.millis(50) }, memory: { request: Size.mebibytes(64) } },
-        volumeMounts: [
-          { path: '/certs', volume: certs },
-          { path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp-volume') },
-        ],
-      }],
+      securityContext: RUNTIME_DEFAULT_POD_SECURITY,
+      ...spec,
     });
-    finishWorkload(this.deployment, labels, overrides);
+    const certs = secretVolume('kubernetes-dashboard-certs', 'kubernetes-dashboard-certs');
+    const tmp = emptyDirVolume('tmp-volume');
+    this.apiObject = this.deployment = createDeployment(this, 'deployment', {
+      name: 'kubernetes-dashboard',
+      namespace: ns,
+      labels,
+      annotations,
+      replicas: 1,
+      apiDefaults: true,
+      podSpec: podSpec({
+        containers: [{
+          name: 'kubernetes-dashboard',
+          image: this.image,
+          imagePullPolicy: 'IfNotPresent',
+          args: ['--auto-generate-certificates', `--namespace=${ns}`],
+          ports: [{ containerPort: 8443, name: 'https', protocol: 'TCP' }],
+          livenessProbe: httpGetProbe('/', 8443, { scheme: 'HTTPS', initialDelaySeconds: 30, timeoutSeconds: 30 }),
+          resources: { requests: { cpu: quantity('50m'), memory: quantity('64Mi') } },
+          securityContext: restricted,
+          volumeMounts: [{ name: certs.name, mountPath: '/certs' }, { name: tmp.name, mountPath: '/tmp' }],
+        }],
+        volumes: [certs, tmp],
+      }),
+    });
 
     new k8s.KubeService(this, 'scraper-service', {
       metadata: { name: 'dashboard-metrics-scraper', namespace: ns, labels: this.scraperLabels },
       spec: { selector: this.scraperLabels, ports: [{ port: 8000, protocol: 'TCP', targetPort: k8s.IntOrString.fromNumber(8000) }] },
     });
-    this.metricsScraper = new kplus.Deployment(this, 'scraper', {
-      metadata: { name: 'dashboard-metrics-scraper', namespace: ns, labels: this.scraperLabels, annotations },
+    this.metricsScraper = createDeployment(this, 'scraper', {
+      name: 'dashboard-metrics-scraper',
+      namespace: ns,
+      labels: this.scraperLabels,
+      annotations,
       replicas: 1,
-      select: false,
-      podMetadata: { labels: this.scraperLabels },
-      serviceAccount: saRef,
-      automountServiceAccountToken: true,
-      containers: [{
-        name: 'dashboard-metrics-scraper',
-        image: this.metricsScraperImage,
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        ports: [{ number: 8000, protocol: kplus.Protocol.TCP }],
-        liveness: kplus.Probe.fromHttpGet('/', { port: 8000, initialDelaySeconds: Duration.seconds(30), timeoutSeconds: Duration.seconds(30) }),
-        resources: { cpu: { request: kplus.Cpu.millis(10) }, memory: { request: Size.mebibytes(32) } },
-        volumeMounts: [{ path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'scraper-tmp', 'tmp-volume') }],
-      }],
+      apiDefaults: true,
+      podSpec: podSpec({
+        containers: [{
+          name: 'dashboard-metrics-scraper',
+          image: this.metricsScraperImage,
+          imagePullPolicy: 'IfNotPresent',
+          ports: [{ containerPort: 8000, protocol: 'TCP' }],
+          livenessProbe: httpGetProbe('/', 8000, { initialDelaySeconds: 30, timeoutSeconds: 30 }),
+          resources: { requests: { cpu: quantity('10m'), memory: quantity('32Mi') } },
+          securityContext: restricted,
+          volumeMounts: [{ name: tmp.name, mountPath: '/tmp' }],
+        }],
+        volumes: [tmp],
+      }),
     });
-    finishWorkload(this.metricsScraper, this.scraperLabels, overrides);
   }
 }

@@ -1,10 +1,11 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { isIp } from '../spec/network';
 import {
-  CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_SECCOMP,
-  bindClusterRole, checkImage, checkPositive, serviceAccount, spreadOverNodes,
-} from './_common';
+  CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER,
+  RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, checkPositive, createDeployment, serviceAccount, spreadOverNodes,
+} from '../common';
+import { isIp } from '../spec/network';
+import { checkImage } from './_helpers';
 import { AddonImages } from './images';
 
 /** Cluster DNS servers. */
@@ -72,8 +73,6 @@ const DNS_PORTS = [
  * Cluster DNS: a Deployment (CoreDNS by default, kube-dns selectable) behind the Service `kube-dns` at `clusterIp`, with
  * its own ServiceAccount and read-only RBAC. Pods carry `k8s-app: kube-dns` whichever server runs, so tooling that
  * looks for that label keeps working.
- *
- * Written with the L1 classes: cdk8s-plus-25 refuses a container port number declared for both UDP and TCP (DNS 53).
  */
 export class Dns extends Construct {
   public readonly provider: DnsProvider;
@@ -82,6 +81,9 @@ export class Dns extends Construct {
   public readonly namespace: string;
   public readonly replicas: number;
   public readonly labels = { 'k8s-app': 'kube-dns' };
+  /** The Deployment (escape hatch). */
+  public readonly apiObject: k8s.KubeDeployment;
+  /** The Deployment; the same object as `apiObject`. */
   public readonly deployment: k8s.KubeDeployment;
   public readonly service: k8s.KubeService;
 
@@ -103,26 +105,22 @@ export class Dns extends Construct {
     serviceAccount(this, name, ns, labels);
     const pod = this.provider === DnsProvider.COREDNS ? this.coreDns(props, labels) : this.kubeDns(props, labels);
 
-    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name, namespace: ns, labels },
-      spec: {
-        replicas: this.replicas,
-        selector: { matchLabels: labels },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromString('10%') } },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: true,
-            priorityClassName: 'system-cluster-critical',
-            dnsPolicy: 'Default',
-            nodeSelector: { 'kubernetes.io/os': 'linux' },
-            tolerations: [CRITICAL_ADDONS_TOLERATION, CONTROL_PLANE_TOLERATION],
-            affinity: spreadOverNodes(labels),
-            securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
-            ...pod,
-          },
-        },
+    this.apiObject = this.deployment = createDeployment(this, 'deployment', {
+      name,
+      namespace: ns,
+      labels,
+      replicas: this.replicas,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromString('10%') } },
+      podSpec: {
+        serviceAccountName: name,
+        automountServiceAccountToken: true,
+        priorityClassName: 'system-cluster-critical',
+        dnsPolicy: 'Default',
+        nodeSelector: LINUX_NODE_SELECTOR,
+        tolerations: [CRITICAL_ADDONS_TOLERATION, CONTROL_PLANE_TOLERATION],
+        affinity: spreadOverNodes(labels),
+        securityContext: RUNTIME_DEFAULT_POD_SECURITY,
+        ...pod,
       },
     });
     this.service = new k8s.KubeService(this, 'service', {

@@ -1,12 +1,11 @@
-import { Duration, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { parseCidr } from '../spec/network';
 import {
-  KUBE_SYSTEM, RUNTIME_DEFAULT_SECCOMP, TOLERATE_EVERYTHING, bindClusterRole, checkImage, finishWorkload,
-  rollingUpdateOneAtATime, serviceAccount, serviceAccountRef,
-} from './_common';
+  KUBE_SYSTEM, LINUX_NODE_SELECTOR, RUNTIME_DEFAULT_POD_SECURITY, TOLERATE_EVERYTHING, bindClusterRole, configMapVolume,
+  createDaemonSet, envVars, fieldRef, hostPathVolume, httpGetProbe, quantity, serviceAccount,
+} from '../common';
+import { parseCidr } from '../spec/network';
+import { checkImage } from './_helpers';
 import { AddonImages } from './images';
 
 /** flannel backends this construct configures. */
@@ -60,7 +59,10 @@ export class Flannel extends Construct {
   public readonly cniPluginImage: string;
   public readonly labels = { 'k8s-app': 'flannel', 'tier': 'node' };
   public readonly configMap: k8s.KubeConfigMap;
-  public readonly daemonSet: kplus.DaemonSet;
+  /** The DaemonSet (escape hatch). */
+  public readonly apiObject: k8s.KubeDaemonSet;
+  /** The DaemonSet; the same object as `apiObject`. */
+  public readonly daemonSet: k8s.KubeDaemonSet;
 
   constructor(scope: Construct, id: string, props: FlannelProps) {
     super(scope, id);
@@ -106,69 +108,68 @@ export class Flannel extends Construct {
       },
     });
 
-    const hostPath = (name: string, path: string, type: kplus.HostPathVolumeType) => kplus.Volume.fromHostPath(this, name, name, { path, type });
-    const run = hostPath('run', '/run/flannel', kplus.HostPathVolumeType.DIRECTORY_OR_CREATE);
-    const cniBin = hostPath('cni-plugin', '/opt/cni/bin', kplus.HostPathVolumeType.DIRECTORY_OR_CREATE);
-    const cniConf = hostPath('cni', '/etc/cni/net.d', kplus.HostPathVolumeType.DIRECTORY_OR_CREATE);
-    const xtables = hostPath('xtables-lock', '/run/xtables.lock', kplus.HostPathVolumeType.FILE_OR_CREATE);
-    const cfg = kplus.Volume.fromConfigMap(this, 'flannel-cfg', kplus.ConfigMap.fromConfigMapName(this, 'cfg-ref', 'kube-flannel-cfg'), { name: 'flannel-cfg' });
-    const common = { imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT, securityContext: { ensureNonRoot: false } };
+    const volumes = {
+      run: hostPathVolume('run', '/run/flannel', 'DirectoryOrCreate'),
+      cfg: configMapVolume('flannel-cfg', 'kube-flannel-cfg'),
+      xtables: hostPathVolume('xtables-lock', '/run/xtables.lock', 'FileOrCreate'),
+      cniBin: hostPathVolume('cni-plugin', '/opt/cni/bin', 'DirectoryOrCreate'),
+      cniConf: hostPathVolume('cni', '/etc/cni/net.d', 'DirectoryOrCreate'),
+    };
+    const cfgMount: k8s.VolumeMount = { name: volumes.cfg.name, mountPath: '/etc/kube-flannel/', readOnly: true };
+    // The init containers only copy files: no privilege escalation.
+    const copyOnly: k8s.SecurityContext = { allowPrivilegeEscalation: false };
 
-    this.daemonSet = new kplus.DaemonSet(this, 'daemon-set', {
-      metadata: { name: 'kube-flannel', namespace: ns, labels },
-      select: false,
-      podMetadata: { labels },
-      hostNetwork: true,
-      serviceAccount: serviceAccountRef(this, 'flannel'),
-      automountServiceAccountToken: true,
-      initContainers: [
-        {
-          ...common,
-          name: 'install-cni-plugin',
-          image: this.cniPluginImage,
-          command: ['cp', '-f', '/flannel', '/opt/cni/bin/flannel'],
-          resources: {},
-          volumeMounts: [{ path: '/opt/cni/bin', volume: cniBin }],
-        },
-        {
-          ...common,
-          name: 'install-cni',
-          image: this.image,
-          command: ['cp', '-f', '/etc/kube-flannel/cni-conf.json', '/etc/cni/net.d/10-flannel.conflist'],
-          resources: {},
-          volumeMounts: [{ path: '/etc/cni/net.d', volume: cniConf }, { path: '/etc/kube-flannel/', volume: cfg, readOnly: true }],
-        },
-      ],
-      containers: [{
-        ...common,
-        name: 'kube-flannel',
-        image: this.image,
-        command: ['/opt/bin/flanneld'],
-        args: ['--ip-masq', '--kube-subnet-mgr', '--healthz-port=8081'],
-        ports: [{ number: 8081, name: 'healthz' }],
-        liveness: kplus.Probe.fromHttpGet('/healthz', { port: 8081, initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(30) }),
-        envVariables: {
-          POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
-          POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
-          EVENT_QUEUE_DEPTH: kplus.EnvValue.fromValue('5000'),
-        },
-        resources: { cpu: { request: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(50) } },
-        volumeMounts: [
-          { path: '/run/flannel', volume: run },
-          { path: '/etc/kube-flannel/', volume: cfg, readOnly: true },
-          { path: '/run/xtables.lock', volume: xtables },
+    this.apiObject = this.daemonSet = createDaemonSet(this, 'daemon-set', {
+      name: 'kube-flannel',
+      namespace: ns,
+      labels,
+      apiDefaults: true,
+      podSpec: {
+        hostNetwork: true,
+        priorityClassName: 'system-node-critical',
+        nodeSelector: LINUX_NODE_SELECTOR,
+        tolerations: [...TOLERATE_EVERYTHING],
+        serviceAccountName: 'flannel',
+        automountServiceAccountToken: true,
+        securityContext: RUNTIME_DEFAULT_POD_SECURITY,
+        initContainers: [
+          {
+            name: 'install-cni-plugin',
+            image: this.cniPluginImage,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['cp', '-f', '/flannel', '/opt/cni/bin/flannel'],
+            securityContext: copyOnly,
+            volumeMounts: [{ name: volumes.cniBin.name, mountPath: '/opt/cni/bin' }],
+          },
+          {
+            name: 'install-cni',
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['cp', '-f', '/etc/kube-flannel/cni-conf.json', '/etc/cni/net.d/10-flannel.conflist'],
+            securityContext: copyOnly,
+            volumeMounts: [{ name: volumes.cniConf.name, mountPath: '/etc/cni/net.d' }, cfgMount],
+          },
         ],
-      }],
+        containers: [{
+          name: 'kube-flannel',
+          image: this.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['/opt/bin/flanneld'],
+          args: ['--ip-masq', '--kube-subnet-mgr', '--healthz-port=8081'],
+          ports: [{ containerPort: 8081, name: 'healthz' }],
+          livenessProbe: httpGetProbe('/healthz', 8081, { initialDelaySeconds: 10, periodSeconds: 30 }),
+          env: envVars({ POD_NAME: fieldRef('metadata.name'), POD_NAMESPACE: fieldRef('metadata.namespace'), EVENT_QUEUE_DEPTH: '5000' }),
+          resources: { requests: { cpu: quantity('100m'), memory: quantity('50Mi') } },
+          // flanneld programs routes, iptables and VXLAN devices: root with NET_ADMIN/NET_RAW, nothing more.
+          securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
+          volumeMounts: [
+            { name: volumes.run.name, mountPath: '/run/flannel' },
+            cfgMount,
+            { name: volumes.xtables.name, mountPath: '/run/xtables.lock' },
+          ],
+        }],
+        volumes: [volumes.run, volumes.cfg, volumes.xtables, volumes.cniBin, volumes.cniConf],
+      },
     });
-    // flanneld programs routes, iptables and VXLAN devices: root with NET_ADMIN/NET_RAW, nothing more.
-    finishWorkload(this.daemonSet, labels, {
-      priorityClassName: 'system-node-critical',
-      tolerations: TOLERATE_EVERYTHING,
-      nodeSelector: { 'kubernetes.io/os': 'linux' },
-      securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
-      initContainerSecurityContexts: [{ allowPrivilegeEscalation: false }, { allowPrivilegeEscalation: false }],
-      containerSecurityContexts: [{ privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } }],
-    });
-    rollingUpdateOneAtATime(this.daemonSet);
   }
 }

@@ -1,11 +1,10 @@
-import { Duration, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  KUBE_SYSTEM, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_SECCOMP, bindClusterRole, checkImage, finishWorkload,
-  serviceAccount, serviceAccountRef,
-} from './_common';
+  KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, createDeployment,
+  httpGetProbe, quantity, serviceAccount,
+} from '../common';
+import { checkImage } from './_helpers';
 import { AddonImages } from './images';
 
 /** Annotation put on every retired or archived add-on's objects, with the successor to use. */
@@ -36,7 +35,10 @@ export class Heapster extends Construct {
   public readonly namespace: string;
   public readonly image: string;
   public readonly labels = { 'k8s-app': 'heapster', 'task': 'monitoring' };
-  public readonly deployment: kplus.Deployment;
+  /** The Deployment (escape hatch). */
+  public readonly apiObject: k8s.KubeDeployment;
+  /** The Deployment; the same object as `apiObject`. */
+  public readonly deployment: k8s.KubeDeployment;
 
   constructor(scope: Construct, id: string, props: HeapsterProps = {}) {
     super(scope, id);
@@ -61,27 +63,29 @@ export class Heapster extends Construct {
       spec: { selector: labels, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: k8s.IntOrString.fromNumber(8082) }] },
     });
 
-    this.deployment = new kplus.Deployment(this, 'deployment', {
-      metadata: { name: 'heapster', namespace: ns, labels, annotations },
+    this.apiObject = this.deployment = createDeployment(this, 'deployment', {
+      name: 'heapster',
+      namespace: ns,
+      labels,
+      annotations,
       replicas: 1,
-      select: false,
-      podMetadata: { labels },
-      serviceAccount: serviceAccountRef(this, 'heapster'),
-      automountServiceAccountToken: true,
-      containers: [{
-        name: 'heapster',
-        image: this.image,
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: ['/heapster', "--source=kubernetes.summary_api:''?kubeletHttps=true&kubeletPort=10250&useServiceAccount=true"],
-        ports: [{ number: 8082, name: 'http' }],
-        liveness: kplus.Probe.fromHttpGet('/healthz', { port: 8082, initialDelaySeconds: Duration.seconds(180), timeoutSeconds: Duration.seconds(5) }),
-        resources: { cpu: { request: kplus.Cpu.millis(80) }, memory: { request: Size.mebibytes(140) } },
-      }],
-    });
-    finishWorkload(this.deployment, labels, {
-      nodeSelector: { 'kubernetes.io/os': 'linux' },
-      securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
-      containerSecurityContexts: [{ ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 65534 }],
+      apiDefaults: true,
+      podSpec: {
+        nodeSelector: LINUX_NODE_SELECTOR,
+        serviceAccountName: 'heapster',
+        automountServiceAccountToken: true,
+        securityContext: RUNTIME_DEFAULT_POD_SECURITY,
+        containers: [{
+          name: 'heapster',
+          image: this.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['/heapster', "--source=kubernetes.summary_api:''?kubeletHttps=true&kubeletPort=10250&useServiceAccount=true"],
+          ports: [{ containerPort: 8082, name: 'http' }],
+          livenessProbe: httpGetProbe('/healthz', 8082, { initialDelaySeconds: 180, timeoutSeconds: 5 }),
+          resources: { requests: { cpu: quantity('80m'), memory: quantity('140Mi') } },
+          securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 65534 },
+        }],
+      },
     });
   }
 }

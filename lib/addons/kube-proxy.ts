@@ -1,12 +1,11 @@
-import { Duration } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { parseCidr } from '../spec/network';
 import {
-  KUBE_SYSTEM, RUNTIME_DEFAULT_SECCOMP, TOLERATE_EVERYTHING, bindClusterRole, checkHttpsUrl, checkImage, finishWorkload,
-  inClusterKubeconfig, rollingUpdateOneAtATime, serviceAccount, serviceAccountRef,
-} from './_common';
+  FlagOverrides, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RUNTIME_DEFAULT_POD_SECURITY, TOLERATE_EVERYTHING, bindClusterRole,
+  componentArgs, configMapVolume, createDaemonSet, envVars, fieldRef, hostPathVolume, httpGetProbe, quantity, serviceAccount,
+} from '../common';
+import { parseCidr } from '../spec/network';
+import { checkHttpsUrl, checkImage, inClusterKubeconfig } from './_helpers';
 import { kubernetesImage } from './images';
 
 /** kube-proxy modes. */
@@ -19,7 +18,12 @@ export enum ProxyMode {
   IPVS = 'ipvs',
 }
 
-export interface KubeProxyProps {
+/**
+ * Properties of `KubeProxy`. `removeArgs` and then `extraArgs` apply over its default flags (`--cluster-cidr`,
+ * `--hostname-override`, `--kubeconfig`, `--proxy-mode`); a flag kube-proxy does not know at `kubernetesVersion` fails
+ * validation.
+ */
+export interface KubeProxyProps extends FlagOverrides {
   /** The cluster's pod CIDR (`--cluster-cidr`): traffic from outside it to Service IPs is masqueraded. */
   readonly podCidr: string;
   /**
@@ -62,7 +66,12 @@ export class KubeProxy extends Construct {
   public readonly mode: ProxyMode;
   public readonly podCidr: string;
   public readonly labels = { 'k8s-app': 'kube-proxy', 'tier': 'node' };
-  public readonly daemonSet: kplus.DaemonSet;
+  /** The container's arguments (`--flag=value`, sorted). */
+  public readonly args: string[];
+  /** The DaemonSet (escape hatch). */
+  public readonly apiObject: k8s.KubeDaemonSet;
+  /** The DaemonSet; the same object as `apiObject`. */
+  public readonly daemonSet: k8s.KubeDaemonSet;
 
   constructor(scope: Construct, id: string, props: KubeProxyProps) {
     super(scope, id);
@@ -83,48 +92,58 @@ export class KubeProxy extends Construct {
       data: { kubeconfig: inClusterKubeconfig(props.apiServerUrl) },
     });
 
-    const kubeconfig = kplus.Volume.fromConfigMap(this, 'kubeconfig-volume',
-      kplus.ConfigMap.fromConfigMapName(this, 'kubeconfig-ref', 'kube-proxy-kubeconfig'), { name: 'kubeconfig' });
-    const xtables = kplus.Volume.fromHostPath(this, 'xtables', 'xtables-lock', { path: '/run/xtables.lock', type: kplus.HostPathVolumeType.FILE_OR_CREATE });
-    const modules = kplus.Volume.fromHostPath(this, 'modules', 'lib-modules', { path: '/lib/modules', type: kplus.HostPathVolumeType.DIRECTORY });
-
-    this.daemonSet = new kplus.DaemonSet(this, 'daemon-set', {
-      metadata: { name: 'kube-proxy', namespace: ns, labels },
-      select: false,
-      podMetadata: { labels },
+    this.args = componentArgs(this, {
+      component: 'kube-proxy',
+      version: props.kubernetesVersion,
+      defaults: {
+        'cluster-cidr': this.podCidr,
+        'hostname-override': '$(NODE_NAME)',
+        'kubeconfig': '/var/lib/kube-proxy/kubeconfig',
+        'proxy-mode': this.mode,
+      },
+      extraArgs: props.extraArgs,
+      removeArgs: props.removeArgs,
       hostNetwork: true,
-      serviceAccount: serviceAccountRef(this, 'kube-proxy'),
-      automountServiceAccountToken: true,
-      containers: [{
-        name: 'kube-proxy',
-        image: this.image,
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: ['kube-proxy'],
-        args: [
-          `--cluster-cidr=${this.podCidr}`,
-          '--hostname-override=$(NODE_NAME)',
-          '--kubeconfig=/var/lib/kube-proxy/kubeconfig',
-          `--proxy-mode=${this.mode}`,
-        ],
-        envVariables: { NODE_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.NODE_NAME) },
-        ports: [{ number: 10256, name: 'health' }],
-        liveness: kplus.Probe.fromHttpGet('/healthz', { port: 10256, initialDelaySeconds: Duration.seconds(15), timeoutSeconds: Duration.seconds(15) }),
-        resources: { cpu: { request: kplus.Cpu.millis(50) } },
-        securityContext: { ensureNonRoot: false, privileged: true, allowPrivilegeEscalation: true, readOnlyRootFilesystem: false },
-        volumeMounts: [
-          { path: '/var/lib/kube-proxy', volume: kubeconfig, readOnly: true },
-          { path: '/run/xtables.lock', volume: xtables },
-          { path: '/lib/modules', volume: modules, readOnly: true },
-        ],
-      }],
     });
-    finishWorkload(this.daemonSet, labels, {
-      priorityClassName: 'system-node-critical',
-      tolerations: TOLERATE_EVERYTHING,
-      nodeSelector: { 'kubernetes.io/os': 'linux' },
-      securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
-      containerSecurityContexts: [{ privileged: true }],
+    const volumes = {
+      kubeconfig: configMapVolume('kubeconfig', 'kube-proxy-kubeconfig'),
+      xtables: hostPathVolume('xtables-lock', '/run/xtables.lock', 'FileOrCreate'),
+      modules: hostPathVolume('lib-modules', '/lib/modules', 'Directory'),
+    };
+
+    this.apiObject = this.daemonSet = createDaemonSet(this, 'daemon-set', {
+      name: 'kube-proxy',
+      namespace: ns,
+      labels,
+      apiDefaults: true,
+      podSpec: {
+        hostNetwork: true,
+        priorityClassName: 'system-node-critical',
+        nodeSelector: LINUX_NODE_SELECTOR,
+        tolerations: [...TOLERATE_EVERYTHING],
+        serviceAccountName: 'kube-proxy',
+        automountServiceAccountToken: true,
+        securityContext: RUNTIME_DEFAULT_POD_SECURITY,
+        containers: [{
+          name: 'kube-proxy',
+          image: this.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['kube-proxy'],
+          args: this.args,
+          env: envVars({ NODE_NAME: fieldRef('spec.nodeName') }),
+          ports: [{ containerPort: 10256, name: 'health' }],
+          livenessProbe: httpGetProbe('/healthz', 10256, { initialDelaySeconds: 15, timeoutSeconds: 15 }),
+          resources: { requests: { cpu: quantity('50m') } },
+          // It programs the host's packet filter.
+          securityContext: { privileged: true },
+          volumeMounts: [
+            { name: volumes.kubeconfig.name, mountPath: '/var/lib/kube-proxy', readOnly: true },
+            { name: volumes.xtables.name, mountPath: '/run/xtables.lock' },
+            { name: volumes.modules.name, mountPath: '/lib/modules', readOnly: true },
+          ],
+        }],
+        volumes: [volumes.kubeconfig, volumes.xtables, volumes.modules],
+      },
     });
-    rollingUpdateOneAtATime(this.daemonSet);
   }
 }

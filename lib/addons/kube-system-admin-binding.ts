@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { KUBE_SYSTEM } from './_common';
+import { KUBE_SYSTEM } from '../common';
 
 export interface KubeSystemAdminBindingProps {
   /**
@@ -20,6 +20,9 @@ export interface KubeSystemAdminBindingProps {
  * only to run legacy kube-system manifests that rely on it, and remove it afterwards.
  */
 export class KubeSystemAdminBinding extends Construct {
+  /** The ClusterRoleBinding (escape hatch). */
+  public readonly apiObject: k8s.KubeClusterRoleBinding;
+  /** The ClusterRoleBinding; the same object as `apiObject`. */
   public readonly binding: k8s.KubeClusterRoleBinding;
 
   constructor(scope: Construct, id: string, props: KubeSystemAdminBindingProps) {
@@ -27,7 +30,7 @@ export class KubeSystemAdminBinding extends Construct {
     if (props.acknowledgeClusterAdmin !== true) {
       throw new Error(`acknowledgeClusterAdmin: ${props.acknowledgeClusterAdmin} must be true to bind kube-system:default to cluster-admin`);
     }
-    this.binding = new k8s.KubeClusterRoleBinding(this, 'binding', {
+    this.apiObject = this.binding = new k8s.KubeClusterRoleBinding(this, 'binding', {
       metadata: {
         name: 'system:default-sa',
         annotations: { 'hacp.io/warning': 'grants cluster-admin to the kube-system default ServiceAccount (legacy bootkube opt-in)' },

@@ -1,11 +1,10 @@
-import { Duration, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  KUBE_SYSTEM, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_SECCOMP, bindClusterRole, bindRole, checkImage, checkPositive,
-  finishWorkload, minAvailableOne, serviceAccount, serviceAccountRef, spreadOverNodes,
-} from './_common';
+  KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole, checkPositive,
+  createDeployment, emptyDirVolume, httpGetProbe, minAvailableOne, quantity, serviceAccount, spreadOverNodes,
+} from '../common';
+import { checkImage } from './_helpers';
 import { AddonImages } from './images';
 
 export interface MetricsServerProps {
@@ -39,7 +38,10 @@ export class MetricsServer extends Construct {
   public readonly namespace: string;
   public readonly image: string;
   public readonly labels = { 'k8s-app': 'metrics-server' };
-  public readonly deployment: kplus.Deployment;
+  /** The Deployment (escape hatch). */
+  public readonly apiObject: k8s.KubeDeployment;
+  /** The Deployment; the same object as `apiObject`. */
+  public readonly deployment: k8s.KubeDeployment;
 
   constructor(scope: Construct, id: string, props: MetricsServerProps = {}) {
     super(scope, id);
@@ -91,40 +93,45 @@ export class MetricsServer extends Construct {
       },
     });
 
-    const tmp = kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp-dir');
-    this.deployment = new kplus.Deployment(this, 'deployment', {
-      metadata: { name: 'metrics-server', namespace: ns, labels },
+    const tmp = emptyDirVolume('tmp-dir');
+    this.apiObject = this.deployment = createDeployment(this, 'deployment', {
+      name: 'metrics-server',
+      namespace: ns,
+      labels,
       replicas,
-      strategy: kplus.DeploymentStrategy.rollingUpdate({ maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
-      select: false,
-      podMetadata: { labels },
-      serviceAccount: serviceAccountRef(this, 'metrics-server'),
-      automountServiceAccountToken: true,
-      containers: [{
-        name: 'metrics-server',
-        image: this.image,
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        args: [
-          '--cert-dir=/tmp',
-          '--secure-port=10250',
-          '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
-          '--kubelet-use-node-status-port',
-          '--metric-resolution=15s',
-          ...(props.kubeletInsecureTls ? ['--kubelet-insecure-tls'] : []),
-        ],
-        ports: [{ number: 10250, name: 'https', protocol: kplus.Protocol.TCP }],
-        liveness: kplus.Probe.fromHttpGet('/livez', { port: 10250, scheme: kplus.ConnectionScheme.HTTPS, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
-        readiness: kplus.Probe.fromHttpGet('/readyz', { port: 10250, scheme: kplus.ConnectionScheme.HTTPS, initialDelaySeconds: Duration.seconds(20), periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
-        resources: { cpu: { request: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(200) } },
-        volumeMounts: [{ path: '/tmp', volume: tmp }],
-      }],
-    });
-    finishWorkload(this.deployment, labels, {
-      priorityClassName: 'system-cluster-critical',
-      nodeSelector: { 'kubernetes.io/os': 'linux' },
-      affinity: replicas > 1 ? spreadOverNodes(labels) : undefined,
-      securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
-      containerSecurityContexts: [{ ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 1000 }],
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: k8s.IntOrString.fromString('25%'), maxUnavailable: k8s.IntOrString.fromNumber(0) },
+      },
+      apiDefaults: true,
+      podSpec: {
+        priorityClassName: 'system-cluster-critical',
+        nodeSelector: LINUX_NODE_SELECTOR,
+        affinity: replicas > 1 ? spreadOverNodes(labels) : undefined,
+        serviceAccountName: 'metrics-server',
+        automountServiceAccountToken: true,
+        securityContext: RUNTIME_DEFAULT_POD_SECURITY,
+        containers: [{
+          name: 'metrics-server',
+          image: this.image,
+          imagePullPolicy: 'IfNotPresent',
+          args: [
+            '--cert-dir=/tmp',
+            '--secure-port=10250',
+            '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
+            '--kubelet-use-node-status-port',
+            '--metric-resolution=15s',
+            ...(props.kubeletInsecureTls ? ['--kubelet-insecure-tls'] : []),
+          ],
+          ports: [{ containerPort: 10250, name: 'https', protocol: 'TCP' }],
+          livenessProbe: httpGetProbe('/livez', 10250, { scheme: 'HTTPS', periodSeconds: 10 }),
+          readinessProbe: httpGetProbe('/readyz', 10250, { scheme: 'HTTPS', initialDelaySeconds: 20, periodSeconds: 10 }),
+          resources: { requests: { cpu: quantity('100m'), memory: quantity('200Mi') } },
+          securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 1000 },
+          volumeMounts: [{ name: tmp.name, mountPath: '/tmp' }],
+        }],
+        volumes: [tmp],
+      },
     });
     if (replicas > 1) minAvailableOne(this, 'pdb', 'metrics-server', ns, labels);
   }

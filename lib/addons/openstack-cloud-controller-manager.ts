@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { KUBE_SYSTEM, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_SECCOMP } from '../common';
 import { CLOUD_UNINITIALIZED_TAINT, CONTROLLER_NODE_SELECTOR, CONTROL_PLANE_TAINT } from '../spec/node-roles';
 import { parseCidr } from '../spec/network';
 import { minorOf } from '../spec/versions';
-import { KUBE_SYSTEM, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_SECCOMP, checkImage } from './_common';
+import { checkImage } from './_helpers';
 
 /**
  * openstack-cloud-controller-manager image per Kubernetes minor: the tag cloud-provider-openstack's DaemonSet manifest

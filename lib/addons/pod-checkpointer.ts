@@ -1,10 +1,11 @@
-import * as kplus from 'cdk8s-plus-25';
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CHECKPOINT_ANNOTATION, CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP,
-  bindRole, checkHttpsUrl, checkImage, finishWorkload, inClusterKubeconfig, rollingUpdateOneAtATime, serviceAccount, serviceAccountRef,
-} from './_common';
+  CHECKPOINT_ANNOTATION, CONTROL_PLANE_ROLE_LABEL_SELECTOR, CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM,
+  RUNTIME_DEFAULT_POD_SECURITY, bindRole, configMapVolume, createDaemonSet, envVars, fieldRef, hostPathVolume, quantity,
+  serviceAccount,
+} from '../common';
+import { checkHttpsUrl, checkImage, inClusterKubeconfig } from './_helpers';
 import { RETIRED_ANNOTATION } from './heapster';
 import { AddonImages } from './images';
 
@@ -59,7 +60,10 @@ export class PodCheckpointer extends Construct {
   public readonly namespace: string;
   public readonly image: string;
   public readonly labels = { 'k8s-app': 'pod-checkpointer', 'tier': 'control-plane' };
-  public readonly daemonSet: kplus.DaemonSet;
+  /** The DaemonSet (escape hatch). */
+  public readonly apiObject: k8s.KubeDaemonSet;
+  /** The DaemonSet; the same object as `apiObject`. */
+  public readonly daemonSet: k8s.KubeDaemonSet;
 
   constructor(scope: Construct, id: string, props: PodCheckpointerProps) {
     super(scope, id);
@@ -87,50 +91,50 @@ export class PodCheckpointer extends Construct {
       data: { kubeconfig: inClusterKubeconfig(props.apiServerUrl) },
     });
 
-    const hostPath = (name: string, path: string) => kplus.Volume.fromHostPath(this, name, name, { path, type: kplus.HostPathVolumeType.DIRECTORY });
-    const kubeconfig = kplus.Volume.fromConfigMap(this, 'kubeconfig-volume',
-      kplus.ConfigMap.fromConfigMapName(this, 'kubeconfig-ref', 'pod-checkpointer-kubeconfig'), { name: 'kubeconfig' });
+    const volumes = {
+      kubeconfig: configMapVolume('kubeconfig', 'pod-checkpointer-kubeconfig'),
+      etcKubernetes: hostPathVolume('etc-kubernetes', '/etc/kubernetes', 'Directory'),
+      varRun: hostPathVolume('var-run', '/var/run', 'Directory'),
+    };
 
-    this.daemonSet = new kplus.DaemonSet(this, 'daemon-set', {
-      metadata: { name: 'pod-checkpointer', namespace: ns, labels, annotations },
-      select: false,
-      podMetadata: { labels, annotations: { [CHECKPOINT_ANNOTATION]: 'true' } },
-      hostNetwork: true,
-      serviceAccount: serviceAccountRef(this, 'pod-checkpointer'),
-      automountServiceAccountToken: true,
-      containers: [{
-        name: 'pod-checkpointer',
-        image: this.image,
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: [
-          '/checkpoint',
-          '--lock-file=/var/run/lock/pod-checkpointer.lock',
-          '--kubeconfig=/etc/checkpointer/kubeconfig',
-          `--checkpoint-grace-period=${grace}`,
-          `--container-runtime-endpoint=${props.containerRuntimeEndpoint ?? 'unix:///run/containerd/containerd.sock'}`,
-        ],
-        envVariables: {
-          NODE_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.NODE_NAME),
-          POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
-          POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
-        },
-        resources: { cpu: { request: kplus.Cpu.millis(10) } },
-        securityContext: { ensureNonRoot: false, readOnlyRootFilesystem: false },
-        volumeMounts: [
-          { path: '/etc/checkpointer', volume: kubeconfig, readOnly: true },
-          { path: '/etc/kubernetes', volume: hostPath('etc-kubernetes', '/etc/kubernetes') },
-          { path: '/var/run', volume: hostPath('var-run', '/var/run') },
-        ],
-      }],
+    this.apiObject = this.daemonSet = createDaemonSet(this, 'daemon-set', {
+      name: 'pod-checkpointer',
+      namespace: ns,
+      labels,
+      annotations,
+      podAnnotations: { [CHECKPOINT_ANNOTATION]: 'true' },
+      apiDefaults: true,
+      podSpec: {
+        hostNetwork: true,
+        priorityClassName: 'system-node-critical',
+        nodeSelector: CONTROL_PLANE_ROLE_LABEL_SELECTOR,
+        tolerations: [CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION],
+        serviceAccountName: 'pod-checkpointer',
+        automountServiceAccountToken: true,
+        securityContext: RUNTIME_DEFAULT_POD_SECURITY,
+        containers: [{
+          name: 'pod-checkpointer',
+          image: this.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: [
+            '/checkpoint',
+            '--lock-file=/var/run/lock/pod-checkpointer.lock',
+            '--kubeconfig=/etc/checkpointer/kubeconfig',
+            `--checkpoint-grace-period=${grace}`,
+            `--container-runtime-endpoint=${props.containerRuntimeEndpoint ?? 'unix:///run/containerd/containerd.sock'}`,
+          ],
+          env: envVars({ NODE_NAME: fieldRef('spec.nodeName'), POD_NAME: fieldRef('metadata.name'), POD_NAMESPACE: fieldRef('metadata.namespace') }),
+          resources: { requests: { cpu: quantity('10m') } },
+          // It writes static pod manifests and talks to the CRI socket: root, but no privilege escalation.
+          securityContext: { allowPrivilegeEscalation: false },
+          volumeMounts: [
+            { name: volumes.kubeconfig.name, mountPath: '/etc/checkpointer', readOnly: true },
+            { name: volumes.etcKubernetes.name, mountPath: '/etc/kubernetes' },
+            { name: volumes.varRun.name, mountPath: '/var/run' },
+          ],
+        }],
+        volumes: [volumes.kubeconfig, volumes.etcKubernetes, volumes.varRun],
+      },
     });
-    // It writes static pod manifests and talks to the CRI socket: root, but no privilege escalation.
-    finishWorkload(this.daemonSet, labels, {
-      priorityClassName: 'system-node-critical',
-      nodeSelector: MASTERS_ONLY,
-      tolerations: [CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION],
-      securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
-      containerSecurityContexts: [{ allowPrivilegeEscalation: false }],
-    });
-    rollingUpdateOneAtATime(this.daemonSet);
   }
 }

@@ -1,7 +1,10 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
+import { FlagOverrides, Flags, RUNTIME_DEFAULT_POD_SECURITY, componentArgs, flagValue } from '../common';
+import type { FlagComponent } from '../common/flag-reference';
 import { ClusterSpec, NodeSpec, ResolvedClusterSpec, findMaster, resolveSpec } from '../spec';
-import { Flags, flagValue, renderFlags } from './flags';
+
+export { quantity } from '../common';
 
 /** A hostPath volume mounted into a control-plane container. */
 export interface HostPathMount {
@@ -17,25 +20,28 @@ export interface HostPathMount {
   readonly type?: 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
 }
 
-/** Properties every control-plane static pod accepts. */
-export interface ControlPlanePodProps {
+/** Properties every static pod of the control plane accepts, etcd's included. */
+export interface StaticPodProps {
   /** The cluster. A plain `ClusterSpec` is validated and resolved. */
   readonly cluster: ClusterSpec | ResolvedClusterSpec;
   /** Name of the master this pod runs on (one of `cluster.masters`). */
   readonly master: string;
   /** Container image. @default - the component's image in `cluster.imageRegistry` at the cluster's version */
   readonly image?: string;
-  /** Flags to add or override, without the leading dashes (`{ 'v': '2' }` → `--v=2`). @default {} */
-  readonly extraArgs?: Record<string, string>;
-  /** Default flags to drop, without dashes. @default [] */
-  readonly removeArgs?: string[];
   /** Extra hostPath volumes. @default [] */
   readonly extraVolumes?: HostPathMount[];
-  /** Extra environment variables. @default {} */
+  /** Extra environment variables, applied over the component's own. @default {} */
   readonly extraEnv?: Record<string, string>;
   /** Resource requests and limits. @default - requests as kubeadm sets them, no limits */
   readonly resources?: k8s.ResourceRequirements;
 }
+
+/**
+ * Properties of the static pods configured by flags (kube-apiserver, kube-controller-manager, kube-scheduler): the
+ * user's `removeArgs`, then `extraArgs`, are applied after every default; flags are checked when the app is
+ * synthesized (`componentArgs()`).
+ */
+export interface ControlPlanePodProps extends StaticPodProps, FlagOverrides {}
 
 /** What a component contributes to its pod; everything else is common. */
 export interface StaticPodParts {
@@ -52,13 +58,8 @@ export interface StaticPodParts {
   readonly addCapabilities?: string[];
 }
 
-/** A resource quantity (`100m`, `128Mi`). */
-export function quantity(value: string): k8s.Quantity {
-  return k8s.Quantity.fromString(value);
-}
-
 /** Resolves the cluster and the master of a pod's props; throws naming the bad master.*/
-export function resolveMaster(props: ControlPlanePodProps): { spec: ResolvedClusterSpec; master: NodeSpec } {
+export function resolveMaster(props: StaticPodProps): { spec: ResolvedClusterSpec; master: NodeSpec } {
   const spec = resolveSpec(props.cluster);
   if (typeof props.master !== 'string' || !props.master) {
     throw new Error(`master: '${props.master}' must name one of the masters (${spec.masters.map((m) => m.name).join(', ')})`);
@@ -91,7 +92,7 @@ export function containerSecurityContext(add: string[] = []): k8s.SecurityContex
 
 /**
  * Base of the four control-plane pods: a kube-system Pod for the kubelet's static pod directory, built with the L1
- * `KubePod` so that the output is exactly what is written here (no cdk8s-plus defaults): host network,
+ * `KubePod` so that the output is exactly what is written here: host network,
  * `system-node-critical`, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped, typed hostPath
  * volumes sorted by name, `component`/`tier` labels.
  */
@@ -110,7 +111,7 @@ export abstract class ControlPlanePod extends Construct {
   public readonly env: Record<string, string>;
   /** The hostPath volumes. */
   public readonly volumes: HostPathMount[];
-  /** The underlying `KubePod` (escape hatch). */
+  /** The pod (escape hatch: `apiObject.addJsonPatch(...)`, `apiObject.metadata`). */
   public readonly apiObject: k8s.KubePod;
 
   protected constructor(scope: Construct, id: string, props: ControlPlanePodProps, build: (spec: ResolvedClusterSpec, master: NodeSpec) => StaticPodParts) {
@@ -121,7 +122,15 @@ export abstract class ControlPlanePod extends Construct {
     this.master = master;
     this.component = parts.component;
     this.image = props.image ?? parts.image;
-    this.args = renderFlags(parts.defaultFlags, props.extraArgs, props.removeArgs);
+    const component = parts.command[0] as FlagComponent;
+    this.args = componentArgs(this, {
+      component,
+      version: component === 'etcd' ? spec.etcdVersion : spec.kubernetesVersion,
+      defaults: parts.defaultFlags,
+      extraArgs: props.extraArgs,
+      removeArgs: props.removeArgs,
+      hostNetwork: true,
+    });
     this.env = { ...parts.env, ...props.extraEnv };
     this.volumes = mergeVolumes(parts.volumes, props.extraVolumes ?? []);
 
@@ -136,7 +145,7 @@ export abstract class ControlPlanePod extends Construct {
       spec: {
         hostNetwork: true,
         priorityClassName: 'system-node-critical',
-        securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: RUNTIME_DEFAULT_POD_SECURITY,
         containers: [{
           name: parts.component,
           image: this.image,

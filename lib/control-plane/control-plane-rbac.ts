@@ -22,23 +22,27 @@ export interface ControlPlaneRbacProps {
  * (`selfnodeclient`), which the controller manager then approves, so the kubelets' certificates rotate.
  */
 export class ControlPlaneRbac extends Construct {
+  /** The three ClusterRoleBindings (escape hatches): cluster admins, kubelet API admin, node client-certificate renewal. */
+  public readonly apiObjects: k8s.KubeClusterRoleBinding[];
+
   constructor(scope: Construct, id: string, props: ControlPlaneRbacProps = {}) {
     super(scope, id);
     const group = props.clusterAdminsGroup ?? CLUSTER_ADMINS_GROUP;
-    new k8s.KubeClusterRoleBinding(this, 'cluster-admins', {
+    const clusterAdmins = new k8s.KubeClusterRoleBinding(this, 'cluster-admins', {
       metadata: { name: group.replace(/[^a-z0-9.-]/g, '-'), labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
     });
-    new k8s.KubeClusterRoleBinding(this, 'kubelet-api-admin', {
+    const kubeletApiAdmin = new k8s.KubeClusterRoleBinding(this, 'kubelet-api-admin', {
       metadata: { name: 'kube-apiserver-kubelet-api-admin', labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kubelet-api-admin' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: API_SERVER_KUBELET_CLIENT_USER }],
     });
-    new k8s.KubeClusterRoleBinding(this, 'node-client-cert-renewal', {
+    const nodeClientCertRenewal = new k8s.KubeClusterRoleBinding(this, 'node-client-cert-renewal', {
       metadata: { name: 'kubelet-client-cert-renewal', labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
     });
+    this.apiObjects = [clusterAdmins, kubeletApiAdmin, nodeClientCertRenewal];
   }
 }

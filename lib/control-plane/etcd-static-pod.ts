@@ -1,24 +1,31 @@
 import { Construct } from 'constructs';
+import { checkEtcdEnvironment } from '../common';
 import { ETCD_PKI_DIR, HostPaths } from '../pki/paths';
-import { ControlPlanePod, ControlPlanePodProps, httpProbe, quantity } from './control-plane-pod';
+import { ControlPlanePod, StaticPodProps, httpProbe, quantity } from './control-plane-pod';
 import { ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT, etcdEnvironment, loopbackAddress } from './flags';
 import { kubernetesImage } from './image';
 
-/** Properties of `EtcdStaticPod`. */
-export interface EtcdStaticPodProps extends ControlPlanePodProps {}
+/**
+ * Properties of `EtcdStaticPod`: no `extraArgs` / `removeArgs`, since etcd is configured through `ETCD_*` variables
+ * (`extraEnv`, applied over the defaults).
+ */
+export interface EtcdStaticPodProps extends StaticPodProps {}
 
 /**
  * One member of the stacked etcd cluster (one per master), as a static pod.
  *
- * Configured entirely through `ETCD_*` environment variables, as in the seed; the container gets no flags because
- * etcd exits when a setting is given both ways (so `extraArgs` is refused: use `extraEnv`). Clients and peers use
+ * Configured entirely through `ETCD_*` environment variables; the container gets no flags because etcd exits when a
+ * setting is given both ways (so the props have no `extraArgs`: use `extraEnv`, checked against etcd's settings of the
+ * cluster's etcd version when the app is synthesized). Clients and peers use
  * mutual TLS with the etcd CA; health and metrics are served on plain HTTP bound to loopback only, where the
  * probes (`/livez`, `/readyz`) reach them. The data directory is the host's `/var/lib/etcd`.
  */
 export class EtcdStaticPod extends ControlPlanePod {
   constructor(scope: Construct, id: string, props: EtcdStaticPodProps) {
-    if (props.extraArgs && Object.keys(props.extraArgs).length) {
-      throw new Error(`extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of ${JSON.stringify(props.extraArgs)}`);
+    // The type has no extraArgs; JavaScript callers still get a clear message.
+    const extraArgs = (props as { extraArgs?: Record<string, string> }).extraArgs;
+    if (extraArgs && Object.keys(extraArgs).length) {
+      throw new Error(`extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of ${JSON.stringify(extraArgs)}`);
     }
     for (const name of Object.keys(props.extraEnv ?? {})) {
       if (!/^ETCD_[A-Z0-9_]+$/.test(name)) throw new Error(`extraEnv: '${name}' is not an etcd setting (ETCD_* in upper case)`);
@@ -48,6 +55,7 @@ export class EtcdStaticPod extends ControlPlanePod {
         },
       };
     });
+    checkEtcdEnvironment(this, { version: this.cluster.etcdVersion, defaults: etcdEnvironment(this.cluster, this.master), extraEnv: props.extraEnv });
   }
 }
 

@@ -1,12 +1,11 @@
+// Command-line flags of the control-plane components, as `name → value` maps (names without `--`). One source of
+// truth for both topologies: the static pods use them with kubeadm's paths, the self-hosted control plane with the
+// paths of its Secrets. Every flag here exists in the component's reference for the supported versions (tested).
+import { Flags } from '../common/component-flags';
 import { HostPaths, KubeconfigPaths, PkiPaths } from '../pki/paths';
 import { NodeSpec, ResolvedClusterSpec, atLeast, urlHost } from '../spec';
 
-/**
- * Command-line flags of the control-plane components, as `name → value` maps (names without `--`). One source of
- * truth for both topologies: the static pods use them with kubeadm's paths, the self-hosted control plane with the
- * paths of its Secrets. Every flag here exists in the component's reference for the supported versions (tested).
- */
-export type Flags = Record<string, string>;
+export { Flags, flagValue, renderFlags } from '../common/component-flags';
 
 /** TLS settings shared by every serving component (CIS 1.2.30 / 4.2.12: strong ciphers only). */
 export const TLS_CIPHER_SUITES = [
@@ -143,6 +142,7 @@ export function apiServerFlags(spec: ResolvedClusterSpec, options: ApiServerFlag
 
 /** Paths the controller manager reads. */
 export interface ControllerManagerPaths {
+  /** Its kubeconfig; empty for in-cluster credentials (its ServiceAccount's token, as the self-hosted pods use). */
   readonly kubeconfig: string;
   readonly caCert: string;
   /** CA key for the csrsigning controller (kubelet certificate rotation). */
@@ -163,8 +163,7 @@ export const KUBEADM_CONTROLLER_MANAGER_PATHS: ControllerManagerPaths = {
 export function controllerManagerFlags(spec: ResolvedClusterSpec, paths: ControllerManagerPaths = KUBEADM_CONTROLLER_MANAGER_PATHS): Flags {
   const flags: Flags = {
     'allocate-node-cidrs': 'true',
-    'authentication-kubeconfig': paths.kubeconfig,
-    'authorization-kubeconfig': paths.kubeconfig,
+    ...kubeconfigFlags(paths.kubeconfig),
     'bind-address': '127.0.0.1',
     'client-ca-file': paths.caCert,
     'cluster-cidr': spec.networking.podCidr,
@@ -172,7 +171,6 @@ export function controllerManagerFlags(spec: ResolvedClusterSpec, paths: Control
     'cluster-signing-cert-file': paths.caCert,
     'cluster-signing-key-file': paths.caKey,
     'controllers': '*,bootstrapsigner,tokencleaner',
-    'kubeconfig': paths.kubeconfig,
     'leader-elect': 'true',
     'node-cidr-mask-size': String(spec.networking.nodeCidrMaskSize),
     'profiling': 'false',
@@ -190,19 +188,28 @@ export function controllerManagerFlags(spec: ResolvedClusterSpec, paths: Control
   return flags;
 }
 
-/** kube-scheduler flags: kubeadm's set plus CIS section 1.4. */
+/**
+ * kube-scheduler flags: kubeadm's set plus CIS section 1.4. An empty `kubeconfig` means in-cluster credentials (no
+ * kubeconfig flags).
+ */
 export function schedulerFlags(_spec: ResolvedClusterSpec, kubeconfig: string = KubeconfigPaths.scheduler): Flags {
   return {
-    'authentication-kubeconfig': kubeconfig,
-    'authorization-kubeconfig': kubeconfig,
+    ...kubeconfigFlags(kubeconfig),
     'bind-address': '127.0.0.1',
-    'kubeconfig': kubeconfig,
     'leader-elect': 'true',
     'profiling': 'false',
     'secure-port': String(SCHEDULER_PORT),
     'tls-cipher-suites': TLS_CIPHER_SUITES,
     'tls-min-version': 'VersionTLS12',
   };
+}
+
+/**
+ * `--kubeconfig`, `--authentication-kubeconfig` and `--authorization-kubeconfig` pointing at `kubeconfig`; none for an
+ * empty path (in-cluster credentials: the self-hosted pods use their ServiceAccount).
+ */
+function kubeconfigFlags(kubeconfig: string): Flags {
+  return kubeconfig ? { 'authentication-kubeconfig': kubeconfig, 'authorization-kubeconfig': kubeconfig, 'kubeconfig': kubeconfig } : {};
 }
 
 /** Paths etcd reads. */
@@ -278,24 +285,4 @@ export function etcdEnvironment(spec: ResolvedClusterSpec, member: NodeSpec, pat
     env.ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL = '5s';
   }
   return env;
-}
-
-/** The value of `--name=value` in rendered args, or undefined. */
-export function flagValue(args: readonly string[], name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
-}
-
-/**
- * Merges user flags over defaults and renders `--name=value`, sorted by name (as kubeadm does). To drop a default
- * flag, name it in `remove`.
- */
-export function renderFlags(defaults: Flags, extra: Flags = {}, remove: readonly string[] = []): string[] {
-  const merged: Flags = { ...defaults };
-  for (const [k, v] of Object.entries(extra)) {
-    if (k.startsWith('-')) throw new Error(`extraArgs: flag names are given without dashes: '${k}'`);
-    merged[k] = v;
-  }
-  for (const k of remove) delete merged[k];
-  return Object.keys(merged).sort().map((k) => `--${k}=${merged[k]}`);
 }

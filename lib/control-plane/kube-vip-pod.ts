@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { KubePod } from '../../imports/k8s';
+import { RUNTIME_DEFAULT_POD_SECURITY } from '../common';
 import { KubeconfigPaths } from '../pki/paths';
 import { ClusterSpec, ResolvedClusterSpec, isIp, resolveSpec } from '../spec';
 
@@ -85,7 +86,7 @@ export class KubeVipPod extends KubePod {
         priorityClassName: 'system-node-critical',
         // kube-vip reaches the API server as https://kubernetes:<port> (a SAN of the apiserver certificate).
         hostAliases: [{ ip: '127.0.0.1', hostnames: ['kubernetes'] }],
-        securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: RUNTIME_DEFAULT_POD_SECURITY,
         containers: [{
           name: 'kube-vip',
           image,
@@ -106,5 +107,10 @@ export class KubeVipPod extends KubePod {
       },
     });
     this.vip = vip;
+  }
+
+  /** The pod itself (the escape hatch every construct of this library has; a `KubeVipPod` is its own `KubePod`). */
+  public get apiObject(): KubePod {
+    return this;
   }
 }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
 import { ClusterSpec, NodeSpec, ResolvedClusterSpec } from '../spec';
 import { ApiServerPod, ApiServerPodProps, HostFile } from './api-server-pod';
 import { ControlPlanePod, resolveMaster } from './control-plane-pod';
@@ -52,6 +53,11 @@ export class StaticControlPlane extends Construct {
   /** The four pods, in start order. */
   public get pods(): ControlPlanePod[] {
     return [this.etcd, this.apiServer, this.controllerManager, this.scheduler];
+  }
+
+  /** The four pods (escape hatches), in start order. */
+  public get apiObjects(): k8s.KubePod[] {
+    return this.pods.map((p) => p.apiObject);
   }
 
   /** Host files the pods read that are not PKI (the API server's audit policy and authentication configuration). */

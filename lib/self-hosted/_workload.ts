@@ -1,12 +1,15 @@
 // Private helpers of the self-hosted control-plane workloads (L1 objects, like the static pods they replace).
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, MASTERS_ONLY, RUNTIME_DEFAULT_SECCOMP, spreadOverNodes } from '../addons/_common';
+import {
+  CONTROL_PLANE_ROLE_LABEL_SELECTOR, CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, FlagOverrides, KUBE_SYSTEM,
+  RUNTIME_DEFAULT_POD_SECURITY, createDeployment, envVars, fieldRef, spreadOverNodes,
+} from '../common';
 import { containerSecurityContext, httpProbe } from '../control-plane';
 import { ClusterSpec, ResolvedClusterSpec } from '../spec';
 
 /** Properties every self-hosted component accepts. */
-export interface SelfHostedComponentProps {
+export interface SelfHostedComponentProps extends FlagOverrides {
   /** The cluster. A plain `ClusterSpec` is validated and resolved. */
   readonly cluster: ClusterSpec | ResolvedClusterSpec;
   /**
@@ -14,16 +17,6 @@ export interface SelfHostedComponentProps {
    * @default - `<cluster.imageRegistry>/<component>:<cluster.kubernetesVersion>`
    */
   readonly image?: string;
-  /**
-   * Flags to add or override, without the leading dashes.
-   * @default {}
-   */
-  readonly extraArgs?: Record<string, string>;
-  /**
-   * Default flags to drop, without dashes.
-   * @default []
-   */
-  readonly removeArgs?: string[];
   /**
    * Resource requests and limits.
    * @default - CPU requests as kubeadm sets them, no limits
@@ -39,12 +32,15 @@ export function controlPlaneLabels(component: string): Record<string, string> {
 /** Pod-spec fields shared by the self-hosted control-plane workloads: masters only, critical, seccomp. */
 export function controlPlanePodSpec(): Pick<k8s.PodSpec, 'nodeSelector' | 'tolerations' | 'priorityClassName' | 'securityContext'> {
   return {
-    nodeSelector: MASTERS_ONLY,
+    nodeSelector: CONTROL_PLANE_ROLE_LABEL_SELECTOR,
     tolerations: [CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION],
     priorityClassName: 'system-cluster-critical',
-    securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
+    securityContext: RUNTIME_DEFAULT_POD_SECURITY,
   };
 }
+
+/** The pod's own IP as `$(POD_IP)` (the self-hosted components bind and advertise it). */
+export const POD_IP_ENV = envVars({ POD_IP: fieldRef('status.podIP') });
 
 /** What differs between the self-hosted controller manager and scheduler Deployments. */
 export interface LeaderElectedDeploymentOptions {
@@ -68,36 +64,32 @@ export interface LeaderElectedDeploymentOptions {
 export function leaderElectedDeployment(scope: Construct, opts: LeaderElectedDeploymentOptions): k8s.KubeDeployment {
   const { component, labels } = opts;
   const extra = opts.volumes ?? [];
-  return new k8s.KubeDeployment(scope, 'deployment', {
-    metadata: { name: component, namespace: 'kube-system', labels },
-    spec: {
-      replicas: opts.replicas,
-      selector: { matchLabels: labels },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(0) } },
-      template: {
-        metadata: { labels },
-        spec: {
-          ...controlPlanePodSpec(),
-          affinity: spreadOverNodes(labels),
-          serviceAccountName: component,
-          automountServiceAccountToken: true,
-          containers: [{
-            name: component,
-            image: opts.image,
-            imagePullPolicy: 'IfNotPresent',
-            command: [component],
-            args: opts.args,
-            env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-            ports: [{ name: 'https', containerPort: opts.port, protocol: 'TCP' }],
-            livenessProbe: { ...httpProbe('liveness', undefined, '/healthz', opts.port, 'HTTPS'), initialDelaySeconds: 15 },
-            resources: opts.resources,
-            securityContext: { ...containerSecurityContext(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
-            volumeMounts: [...extra.map((v) => v.mount), { name: 'tmp', mountPath: '/tmp' }],
-          }],
-          ...(opts.podSecurityContext ? { securityContext: opts.podSecurityContext } : {}),
-          volumes: [...extra.map((v) => v.volume), { name: 'tmp', emptyDir: {} }],
-        },
-      },
+  return createDeployment(scope, 'deployment', {
+    name: component,
+    namespace: KUBE_SYSTEM,
+    labels,
+    replicas: opts.replicas,
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(0) } },
+    podSpec: {
+      ...controlPlanePodSpec(),
+      affinity: spreadOverNodes(labels),
+      serviceAccountName: component,
+      automountServiceAccountToken: true,
+      containers: [{
+        name: component,
+        image: opts.image,
+        imagePullPolicy: 'IfNotPresent',
+        command: [component],
+        args: opts.args,
+        env: POD_IP_ENV,
+        ports: [{ name: 'https', containerPort: opts.port, protocol: 'TCP' }],
+        livenessProbe: { ...httpProbe('liveness', undefined, '/healthz', opts.port, 'HTTPS'), initialDelaySeconds: 15 },
+        resources: opts.resources,
+        securityContext: { ...containerSecurityContext(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+        volumeMounts: [...extra.map((v) => v.mount), { name: 'tmp', mountPath: '/tmp' }],
+      }],
+      ...(opts.podSecurityContext ? { securityContext: opts.podSecurityContext } : {}),
+      volumes: [...extra.map((v) => v.volume), { name: 'tmp', emptyDir: {} }],
     },
   });
 }

@@ -1,5 +1,7 @@
 // YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
 import { Construct } from 'constructs';
+import * as k8s from '../../imports/k8s';
+import { FlagOverrides } from '../common';
 import {
   CONTROLLER_MANAGER_PORT, ControlPlanePod, ControlPlanePodProps, ETCD_CLIENT_PORT, SCHEDULER_PORT, StaticPodParts,
   apiServerContainerParts, apiServerFlags, controllerManagerFlags, etcdUrl, kubernetesImage, localHealthzProbes, quantity,
@@ -29,6 +31,21 @@ export interface BootstrapControlPlaneProps {
    * @default - no encryption at rest during the bootstrap
    */
   readonly encryptionConfiguration?: string;
+  /**
+   * Flag overrides of the bootstrap API server (usually the same as the self-hosted one's).
+   * @default {}
+   */
+  readonly apiServer?: FlagOverrides;
+  /**
+   * Flag overrides of the bootstrap controller manager.
+   * @default {}
+   */
+  readonly controllerManager?: FlagOverrides;
+  /**
+   * Flag overrides of the bootstrap scheduler.
+   * @default {}
+   */
+  readonly scheduler?: FlagOverrides;
 }
 
 /** One temporary static pod: a control-plane pod named `bootstrap-<component>`, reading `/etc/kubernetes/bootstrap-secrets`. */
@@ -65,10 +82,10 @@ export class BootstrapControlPlane extends Construct {
     if (!master) throw new Error(`master: '${name}' is not one of the masters (${spec.masters.map((m) => m.name).join(', ')})`);
     this.master = master;
     this.encryptionConfiguration = props.encryptionConfiguration;
-    const podProps = { cluster: spec, master: master.name };
+    const podProps = (overrides: FlagOverrides = {}) => ({ extraArgs: overrides.extraArgs, removeArgs: overrides.removeArgs, cluster: spec, master: master.name });
     const image = (component: string) => kubernetesImage(spec.imageRegistry, component, spec.kubernetesVersion);
 
-    this.apiServer = new BootstrapPod(this, 'bootstrap-apiserver', podProps, () => ({
+    this.apiServer = new BootstrapPod(this, 'bootstrap-apiserver', podProps(props.apiServer), () => ({
       component: 'bootstrap-kube-apiserver',
       image: image('kube-apiserver'),
       command: ['kube-apiserver'],
@@ -83,7 +100,7 @@ export class BootstrapControlPlane extends Construct {
       volumes: [secrets, caCerts, { name: 'audit-log', hostPath: HostPaths.auditLogDir, readOnly: false }],
       ...apiServerContainerParts(master.ip, spec.apiServerPort),
     }));
-    this.controllerManager = new BootstrapPod(this, 'bootstrap-controller-manager', podProps, () => ({
+    this.controllerManager = new BootstrapPod(this, 'bootstrap-controller-manager', podProps(props.controllerManager), () => ({
       component: 'bootstrap-kube-controller-manager',
       image: image('kube-controller-manager'),
       command: ['kube-controller-manager'],
@@ -92,7 +109,7 @@ export class BootstrapControlPlane extends Construct {
       resources: { requests: { cpu: quantity('200m') } },
       probes: localHealthzProbes(CONTROLLER_MANAGER_PORT),
     }));
-    this.scheduler = new BootstrapPod(this, 'bootstrap-scheduler', podProps, () => ({
+    this.scheduler = new BootstrapPod(this, 'bootstrap-scheduler', podProps(props.scheduler), () => ({
       component: 'bootstrap-kube-scheduler',
       image: image('kube-scheduler'),
       command: ['kube-scheduler'],
@@ -101,6 +118,11 @@ export class BootstrapControlPlane extends Construct {
       resources: { requests: { cpu: quantity('100m') } },
       probes: localHealthzProbes(SCHEDULER_PORT),
     }));
+  }
+
+  /** The three pods (escape hatches), in start order: API server, controller manager, scheduler. */
+  public get apiObjects(): k8s.KubePod[] {
+    return [this.apiServer.apiObject, this.controllerManager.apiObject, this.scheduler.apiObject];
   }
 
   /** The files the bootstrap API server reads besides the PKI: `bootstrapAssetFiles()`. */

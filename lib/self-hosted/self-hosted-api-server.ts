@@ -1,14 +1,14 @@
 // YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { CHECKPOINT_ANNOTATION, KUBE_SYSTEM, serviceAccount } from '../addons/_common';
+import { CHECKPOINT_ANNOTATION, KUBE_SYSTEM, componentArgs, createDaemonSet, flagValue, hostPathVolume, serviceAccount } from '../common';
 import {
   ETCD_CLIENT_PORT, apiServerContainerParts, apiServerFlags, auditPolicyYaml, authenticationConfigurationYaml, containerSecurityContext,
-  etcdUrl, flagValue, kubernetesImage, renderFlags,
+  etcdUrl, kubernetesImage,
 } from '../control-plane';
 import { HostPaths } from '../pki/paths';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
-import { SelfHostedComponentProps, controlPlaneLabels, controlPlanePodSpec } from './_workload';
+import { POD_IP_ENV, SelfHostedComponentProps, controlPlaneLabels, controlPlanePodSpec } from './_workload';
 import { API_SERVER_SECRET_KEYS, CONFIG_DIR, SECRETS_DIR, SelfHostedTlsAssets, apiServerPaths, secretData } from './tls';
 
 /** Properties of `SelfHostedApiServer`. */
@@ -37,7 +37,11 @@ export class SelfHostedApiServer extends Construct {
   public readonly image: string;
   /** The container's arguments (`--flag=value`, sorted). */
   public readonly args: string[];
+  /** The DaemonSet (escape hatch). */
+  public readonly apiObject: k8s.KubeDaemonSet;
+  /** The DaemonSet; the same object as `apiObject`. */
   public readonly daemonSet: k8s.KubeDaemonSet;
+  /** The Secret with the PEMs (and the encryption configuration) the API server reads. */
   public readonly secret: k8s.KubeSecret;
 
   constructor(scope: Construct, id: string, props: SelfHostedApiServerProps) {
@@ -61,7 +65,10 @@ export class SelfHostedApiServer extends Construct {
       paths: apiServerPaths(SECRETS_DIR, CONFIG_DIR, encrypted),
     });
     const container = apiServerContainerParts(undefined, port);
-    this.args = renderFlags(flags, props.extraArgs, props.removeArgs);
+    this.args = componentArgs(this, {
+      component: 'kube-apiserver', version: spec.kubernetesVersion, defaults: flags,
+      extraArgs: props.extraArgs, removeArgs: props.removeArgs, hostNetwork: true,
+    });
 
     serviceAccount(this, 'kube-apiserver', KUBE_SYSTEM, labels);
     this.secret = new k8s.KubeSecret(this, 'secret', {
@@ -77,47 +84,43 @@ export class SelfHostedApiServer extends Construct {
       },
     });
 
-    this.daemonSet = new k8s.KubeDaemonSet(this, 'daemon-set', {
-      metadata: { name: 'kube-apiserver', namespace: KUBE_SYSTEM, labels },
-      spec: {
-        selector: { matchLabels: labels },
-        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) } },
-        template: {
-          metadata: { labels, annotations: { [CHECKPOINT_ANNOTATION]: 'true' } },
-          spec: {
-            ...controlPlanePodSpec(),
-            priorityClassName: 'system-node-critical',
-            hostNetwork: true,
-            serviceAccountName: 'kube-apiserver',
-            automountServiceAccountToken: false,
-            containers: [{
-              name: 'kube-apiserver',
-              image: this.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['kube-apiserver'],
-              args: this.args,
-              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-              ports: container.ports,
-              livenessProbe: container.probes.liveness,
-              readinessProbe: container.probes.readiness,
-              startupProbe: container.probes.startup,
-              resources: props.resources ?? container.resources,
-              securityContext: containerSecurityContext(container.addCapabilities),
-              volumeMounts: [
-                { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true },
-                { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-                { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true },
-                { name: 'audit-log', mountPath: HostPaths.auditLogDir },
-              ],
-            }],
-            volumes: [
-              { name: 'secrets', secret: { secretName: 'kube-apiserver', defaultMode: 0o400 } },
-              { name: 'config', configMap: { name: 'kube-apiserver-config', defaultMode: 0o400 } },
-              { name: 'ca-certs', hostPath: { path: '/etc/ssl/certs', type: 'DirectoryOrCreate' } },
-              { name: 'audit-log', hostPath: { path: HostPaths.auditLogDir, type: 'DirectoryOrCreate' } },
-            ],
-          },
-        },
+    this.apiObject = this.daemonSet = createDaemonSet(this, 'daemon-set', {
+      name: 'kube-apiserver',
+      namespace: KUBE_SYSTEM,
+      labels,
+      podAnnotations: { [CHECKPOINT_ANNOTATION]: 'true' },
+      podSpec: {
+        ...controlPlanePodSpec(),
+        priorityClassName: 'system-node-critical',
+        hostNetwork: true,
+        serviceAccountName: 'kube-apiserver',
+        automountServiceAccountToken: false,
+        containers: [{
+          name: 'kube-apiserver',
+          image: this.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['kube-apiserver'],
+          args: this.args,
+          env: POD_IP_ENV,
+          ports: container.ports,
+          livenessProbe: container.probes.liveness,
+          readinessProbe: container.probes.readiness,
+          startupProbe: container.probes.startup,
+          resources: props.resources ?? container.resources,
+          securityContext: containerSecurityContext(container.addCapabilities),
+          volumeMounts: [
+            { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true },
+            { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+            { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true },
+            { name: 'audit-log', mountPath: HostPaths.auditLogDir },
+          ],
+        }],
+        volumes: [
+          { name: 'secrets', secret: { secretName: 'kube-apiserver', defaultMode: 0o400 } },
+          { name: 'config', configMap: { name: 'kube-apiserver-config', defaultMode: 0o400 } },
+          hostPathVolume('ca-certs', '/etc/ssl/certs', 'DirectoryOrCreate'),
+          hostPathVolume('audit-log', HostPaths.auditLogDir, 'DirectoryOrCreate'),
+        ],
       },
     });
   }

@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ControlPlaneRbac, ControlPlaneRbacProps } from '../control-plane';
 import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../spec';
@@ -49,5 +50,10 @@ export class SelfHostedControlPlane extends Construct {
     this.controllerManager = new SelfHostedControllerManager(this, 'kube-controller-manager', { ...props.controllerManager, ...common });
     this.scheduler = new SelfHostedScheduler(this, 'kube-scheduler', { ...props.scheduler, cluster: this.cluster });
     this.rbac = new ControlPlaneRbac(this, 'rbac', props.rbac);
+  }
+
+  /** The workloads of the three components (escape hatches): the API server's DaemonSet, then the two Deployments. */
+  public get apiObjects(): ApiObject[] {
+    return [this.apiServer.apiObject, this.controllerManager.apiObject, this.scheduler.apiObject];
   }
 }

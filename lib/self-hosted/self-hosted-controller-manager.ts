@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, minAvailableOne, serviceAccount } from '../addons/_common';
-import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, flagValue, kubernetesImage, renderFlags } from '../control-plane';
+import {
+  KUBE_SYSTEM, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole, checkPositive, componentArgs, flagValue, hostPathVolume, minAvailableOne, serviceAccount,
+} from '../common';
+import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, kubernetesImage } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment } from './_workload';
 import { CONTROLLER_MANAGER_SECRET_KEYS, SECRETS_DIR, SelfHostedTlsAssets, controllerManagerPaths, secretData } from './tls';
@@ -17,13 +19,10 @@ export interface SelfHostedControllerManagerProps extends SelfHostedComponentPro
   readonly replicas?: number;
 }
 
-/** Flags that point at a kubeconfig file: dropped, the self-hosted pods use their ServiceAccount (in-cluster config). */
-export const IN_CLUSTER_DROPPED_FLAGS = ['kubeconfig', 'authentication-kubeconfig', 'authorization-kubeconfig'];
-
 /**
  * The self-hosted kube-controller-manager: a Deployment of 2 replicas on the masters, spread over them, with a
  * PodDisruptionBudget keeping one; the static pod's flags (`controllerManagerFlags()`) with in-cluster credentials of
- * its own ServiceAccount (bound to the built-in `system:kube-controller-manager` role, not cluster-admin) and
+ * its own ServiceAccount (no kubeconfig flags, unless the user gives them) (bound to the built-in `system:kube-controller-manager` role, not cluster-admin) and
  * `--use-service-account-credentials`. Its Secret is the only place the CA key goes (CSR signing).
  */
 export class SelfHostedControllerManager extends Construct {
@@ -31,9 +30,15 @@ export class SelfHostedControllerManager extends Construct {
   public readonly labels = controlPlaneLabels('kube-controller-manager');
   public readonly image: string;
   public readonly replicas: number;
+  /** The container's arguments (`--flag=value`, sorted). */
   public readonly args: string[];
+  /** The Deployment (escape hatch). */
+  public readonly apiObject: k8s.KubeDeployment;
+  /** The Deployment; the same object as `apiObject`. */
   public readonly deployment: k8s.KubeDeployment;
+  /** The Secret with the PEMs the controller manager reads (the only place of the CA key). */
   public readonly secret: k8s.KubeSecret;
+  /** Keeps one replica through voluntary disruptions. */
   public readonly disruptionBudget: k8s.KubePodDisruptionBudget;
 
   constructor(scope: Construct, id: string, props: SelfHostedControllerManagerProps) {
@@ -42,11 +47,15 @@ export class SelfHostedControllerManager extends Construct {
     const labels = this.labels;
     this.replicas = checkPositive('replicas', props.replicas ?? 2);
     this.image = props.image ?? kubernetesImage(spec.imageRegistry, 'kube-controller-manager', spec.kubernetesVersion);
+    // In-cluster credentials: an empty kubeconfig path leaves out the kubeconfig flags.
     const flags = controllerManagerFlags(spec, controllerManagerPaths(SECRETS_DIR, ''));
     // Not on the host network: 127.0.0.1 would be the pod's own loopback, out of the kubelet probe's reach; bind
     // the pod IP only (the probe's default host), never 0.0.0.0.
     flags['bind-address'] = '$(POD_IP)';
-    this.args = renderFlags(flags, props.extraArgs, [...IN_CLUSTER_DROPPED_FLAGS, ...(props.removeArgs ?? [])]);
+    this.args = componentArgs(this, {
+      component: 'kube-controller-manager', version: spec.kubernetesVersion, defaults: flags,
+      extraArgs: props.extraArgs, removeArgs: props.removeArgs, hostNetwork: false,
+    });
 
     const sa = { name: 'kube-controller-manager', namespace: KUBE_SYSTEM };
     serviceAccount(this, sa.name, KUBE_SYSTEM, labels);
@@ -60,19 +69,20 @@ export class SelfHostedControllerManager extends Construct {
     });
     this.disruptionBudget = minAvailableOne(this, 'disruption-budget', 'kube-controller-manager', KUBE_SYSTEM, labels);
 
-    this.deployment = leaderElectedDeployment(this, {
+    this.apiObject = this.deployment = leaderElectedDeployment(this, {
       component: 'kube-controller-manager', labels, replicas: this.replicas, image: this.image, args: this.args,
       port: CONTROLLER_MANAGER_PORT,
       resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('200m') } },
       volumes: [
         { volume: { name: 'secrets', secret: { secretName: 'kube-controller-manager', defaultMode: 0o440 } }, mount: { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true } },
-        { volume: { name: 'ca-certs', hostPath: { path: '/etc/ssl/certs', type: 'DirectoryOrCreate' } }, mount: { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true } },
+        { volume: hostPathVolume('ca-certs', '/etc/ssl/certs', 'DirectoryOrCreate'), mount: { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true } },
       ],
       // fsGroup lets the non-root user read the 0440 Secret files.
-      podSecurityContext: { seccompProfile: { type: 'RuntimeDefault' }, fsGroup: 65534 },
+      podSecurityContext: { ...RUNTIME_DEFAULT_POD_SECURITY, fsGroup: 65534 },
     });
   }
 
+  /** The value of a flag, or undefined. */
   public flag(name: string): string | undefined {
     return flagValue(this.args, name);
   }

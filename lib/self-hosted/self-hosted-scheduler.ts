@@ -1,10 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, minAvailableOne, serviceAccount } from '../addons/_common';
-import { SCHEDULER_PORT, flagValue, kubernetesImage, renderFlags, schedulerFlags } from '../control-plane';
+import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, componentArgs, flagValue, minAvailableOne, serviceAccount } from '../common';
+import { SCHEDULER_PORT, kubernetesImage, schedulerFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment } from './_workload';
-import { IN_CLUSTER_DROPPED_FLAGS } from './self-hosted-controller-manager';
 
 /** Properties of `SelfHostedScheduler`. */
 export interface SelfHostedSchedulerProps extends SelfHostedComponentProps {
@@ -25,8 +24,13 @@ export class SelfHostedScheduler extends Construct {
   public readonly labels = controlPlaneLabels('kube-scheduler');
   public readonly image: string;
   public readonly replicas: number;
+  /** The container's arguments (`--flag=value`, sorted). */
   public readonly args: string[];
+  /** The Deployment (escape hatch). */
+  public readonly apiObject: k8s.KubeDeployment;
+  /** The Deployment; the same object as `apiObject`. */
   public readonly deployment: k8s.KubeDeployment;
+  /** Keeps one replica through voluntary disruptions. */
   public readonly disruptionBudget: k8s.KubePodDisruptionBudget;
 
   constructor(scope: Construct, id: string, props: SelfHostedSchedulerProps) {
@@ -35,9 +39,12 @@ export class SelfHostedScheduler extends Construct {
     const labels = this.labels;
     this.replicas = checkPositive('replicas', props.replicas ?? 2);
     this.image = props.image ?? kubernetesImage(spec.imageRegistry, 'kube-scheduler', spec.kubernetesVersion);
-    const flags = schedulerFlags(spec, '');
+    const flags = schedulerFlags(spec, ''); // in-cluster credentials: no kubeconfig flags
     flags['bind-address'] = '$(POD_IP)'; // pod network: see SelfHostedControllerManager
-    this.args = renderFlags(flags, props.extraArgs, [...IN_CLUSTER_DROPPED_FLAGS, ...(props.removeArgs ?? [])]);
+    this.args = componentArgs(this, {
+      component: 'kube-scheduler', version: spec.kubernetesVersion, defaults: flags,
+      extraArgs: props.extraArgs, removeArgs: props.removeArgs, hostNetwork: false,
+    });
 
     const sa = { name: 'kube-scheduler', namespace: KUBE_SYSTEM };
     serviceAccount(this, sa.name, KUBE_SYSTEM, labels);
@@ -47,12 +54,13 @@ export class SelfHostedScheduler extends Construct {
       { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, sa, labels);
     this.disruptionBudget = minAvailableOne(this, 'disruption-budget', 'kube-scheduler', KUBE_SYSTEM, labels);
 
-    this.deployment = leaderElectedDeployment(this, {
+    this.apiObject = this.deployment = leaderElectedDeployment(this, {
       component: 'kube-scheduler', labels, replicas: this.replicas, image: this.image, args: this.args, port: SCHEDULER_PORT,
       resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('100m') } },
     });
   }
 
+  /** The value of a flag, or undefined. */
   public flag(name: string): string | undefined {
     return flagValue(this.args, name);
   }

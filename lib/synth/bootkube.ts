@@ -13,6 +13,7 @@ import {
   AppNamespace, Dashboard, Dns, DnsProvider, Flannel, Heapster, KubeProxy, KubeSystemAdminBinding, MetricsServer,
   PodCheckpointer,
 } from '../addons';
+import { validateTree } from '../common';
 import { renderEncryptionConfiguration } from '../control-plane';
 import { OutputFile, writeFilesAtomic } from '../util';
 import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets, bootstrapAssetFiles } from '../self-hosted';
@@ -80,7 +81,10 @@ export function manifestFileFor(obj: any): string {
   throw new Error(`no bootkube manifest file for ${obj.kind} ${obj.metadata?.name}`);
 }
 
-/** Builds every construct of the bootkube tree and returns the objects by file. No file is written. */
+/**
+ * Builds every construct of the bootkube tree, validates it as `App.synth()` does, and returns the objects by file.
+ * No file is written.
+ */
 export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAssets, options: BootkubeOptions = {}): BootkubeManifests {
   const app = new App();
   const manifests = new Chart(app, 'manifests');
@@ -99,6 +103,7 @@ export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAsset
     encryptionConfiguration,
   });
 
+  validateTree(app); // what App.synth() does first: the constructs' checks (a user's flags) run
   const out: BootkubeManifests = {};
   for (const obj of manifests.toJson()) (out[`manifests/${manifestFileFor(obj)}.yaml`] ??= []).push(obj);
   for (const [file, pod] of [['bootstrap-apiserver', bcp.apiServer], ['bootstrap-controller-manager', bcp.controllerManager], ['bootstrap-scheduler', bcp.scheduler]] as const) {

@@ -1,4 +1,5 @@
 import { App, Chart } from 'cdk8s';
+import { validateTree } from '../common';
 import { HostFile, ControlPlaneRbac, KubeVipPod, StaticControlPlane, StaticControlPlaneProps } from '../control-plane';
 import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../spec';
 
@@ -24,19 +25,22 @@ export interface MasterTree {
 /**
  * The static-pod control plane of a cluster, composed once for the synth app and the testing helpers: per master a
  * `StaticControlPlane` (plus a `KubeVipPod` when `loadBalancer.type` is `kube-vip`), and the cluster-scoped
- * `ControlPlaneRbac`. Nothing is written and no key is made.
+ * `ControlPlaneRbac`. The constructs are validated as `App.synth()` does (a flag the component does not know throws,
+ * naming the construct path; weakening overrides print warnings). Nothing is written and no key is made.
  */
 export function buildStaticPodsTree(cluster: ClusterSpec | ResolvedClusterSpec, options: StaticPodsTreeOptions = {}): { masters: MasterTree[]; cluster: any[] } {
   const spec = resolveSpec(cluster);
   const app = new App({ outdir: '.' });
-  const masters = (options.masters ?? spec.masters.map((m) => m.name)).map((name) => {
+  const built = (options.masters ?? spec.masters.map((m) => m.name)).map((name) => {
     const chart = new Chart(app, name);
     const cp = new StaticControlPlane(chart, 'control-plane', { ...options.controlPlane, cluster: spec, master: name });
     if (spec.loadBalancer.type === 'kube-vip') new KubeVipPod(chart, 'kube-vip', { cluster: spec, master: name });
     options.extend?.(chart, cp);
-    return { master: name, objects: chart.toJson(), hostFiles: cp.hostFiles() };
+    return { name, chart, cp };
   });
   const rbac = new Chart(app, 'cluster');
   new ControlPlaneRbac(rbac, 'rbac');
+  validateTree(app); // what App.synth() does first: the user's flags are checked (lib/common/component-flags)
+  const masters = built.map(({ name, chart, cp }) => ({ master: name, objects: chart.toJson(), hostFiles: cp.hostFiles() }));
   return { masters, cluster: rbac.toJson() };
 }

@@ -1,3 +1,4 @@
+import * as k8s from '../../imports/k8s';
 import { AppNamespace, PodSecurityLevel } from '../../lib/addons';
 import { schemaErrors, synth } from './_checks';
 
@@ -17,5 +18,12 @@ describe('AppNamespace', () => {
   test('bad names', () => {
     expect(() => synth((c) => new AppNamespace(c, 'ns', { name: 'Tds_Cloud' }))).toThrow("name: 'Tds_Cloud' is not a DNS-1123 label");
     expect(() => synth((c) => new AppNamespace(c, 'ns', { name: 'kube-system' }))).toThrow("name: 'kube-system' is a built-in namespace");
+  });
+
+  test('apiObject is the Namespace (namespace the same object)', () => {
+    let n!: AppNamespace;
+    synth((c) => { n = new AppNamespace(c, 'ns', { name: 'apps' }); });
+    expect(n.apiObject).toBeInstanceOf(k8s.KubeNamespace);
+    expect(n.namespace).toBe(n.apiObject);
   });
 });

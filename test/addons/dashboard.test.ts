@@ -1,3 +1,4 @@
+import * as k8s from '../../imports/k8s';
 import { Dashboard } from '../../lib/addons';
 import { allProblems, find, synth } from './_checks';
 
@@ -21,5 +22,15 @@ describe('Dashboard (archived upstream)', () => {
     expect(objs).toMatchSnapshot();
     expect(allProblems(objs)).toEqual([]);
     expect(find(objs, 'Deployment', 'kubernetes-dashboard').spec.template.spec.containers[0].args).toContain('--namespace=ui');
+  });
+
+  test("apiObject is the dashboard's Deployment; the scraper's is metricsScraper", () => {
+    let d!: Dashboard;
+    synth((c) => { d = new Dashboard(c, 'd'); });
+    expect(d.apiObject).toBeInstanceOf(k8s.KubeDeployment);
+    expect(d.deployment).toBe(d.apiObject);
+    expect(d.apiObject.name).toBe('kubernetes-dashboard');
+    expect(d.metricsScraper).toBeInstanceOf(k8s.KubeDeployment);
+    expect(d.metricsScraper.name).toBe('dashboard-metrics-scraper');
   });
 });

@@ -1,3 +1,4 @@
+import * as k8s from '../../imports/k8s';
 import { Dns, DnsProvider } from '../../lib/addons';
 import { allProblems, find, synth } from './_checks';
 
@@ -31,5 +32,12 @@ describe('Dns', () => {
   test('bad props', () => {
     expect(() => synth((c) => new Dns(c, 'dns', { clusterIp: '10.3.0.0/24' }))).toThrow("clusterIp: '10.3.0.0/24' is not an IP address");
     expect(() => synth((c) => new Dns(c, 'dns', { clusterIp: '10.3.0.10', replicas: 0 }))).toThrow('replicas: 0 must be a positive integer');
+  });
+
+  test('apiObject is the Deployment (deployment the same object)', () => {
+    let d!: Dns;
+    synth((c) => { d = new Dns(c, 'dns', { clusterIp: '10.3.0.10' }); });
+    expect(d.apiObject).toBeInstanceOf(k8s.KubeDeployment);
+    expect(d.deployment).toBe(d.apiObject);
   });
 });

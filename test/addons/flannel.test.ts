@@ -1,3 +1,5 @@
+import { JsonPatch } from 'cdk8s';
+import * as k8s from '../../imports/k8s';
 import { Flannel, FlannelBackend } from '../../lib/addons';
 import { allProblems, find, synth } from './_checks';
 
@@ -31,5 +33,16 @@ describe('Flannel', () => {
     expect(() => synth((c) => new Flannel(c, 'f', { podCidr: '10.2.0.0' }))).toThrow("podCidr: '10.2.0.0' is not a valid CIDR");
     expect(() => synth((c) => new Flannel(c, 'f', { podCidr: '10.2.0.0/16', image: 'flannel:latest' }))).toThrow("image: 'flannel:latest' must be an image pinned");
     expect(() => synth((c) => new Flannel(c, 'f', { podCidr: '10.2.0.0/16', backend: 'udp' as FlannelBackend }))).toThrow("backend: 'udp' is not one of");
+  });
+
+  test('apiObject is the DaemonSet (daemonSet the same object); it is the escape hatch', () => {
+    let f!: Flannel;
+    const objs = synth((c) => {
+      f = new Flannel(c, 'flannel', { podCidr: '10.2.0.0/16' });
+      f.apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/args/-', '--iface=eth1'));
+    });
+    expect(f.apiObject).toBeInstanceOf(k8s.KubeDaemonSet);
+    expect(f.daemonSet).toBe(f.apiObject);
+    expect(find(objs, 'DaemonSet', 'kube-flannel').spec.template.spec.containers[0].args).toContain('--iface=eth1');
   });
 });

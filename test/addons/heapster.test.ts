@@ -1,3 +1,4 @@
+import * as k8s from '../../imports/k8s';
 import { Heapster, RETIRED_ANNOTATION } from '../../lib/addons';
 import { allProblems, find, synth } from './_checks';
 
@@ -18,5 +19,12 @@ describe('Heapster (retired, opt-in)', () => {
     const objs = synth((c) => new Heapster(c, 'heapster', { image: 'k8s.gcr.io/heapster-amd64:v1.6.0-beta.1', namespace: 'monitoring' }));
     expect(objs).toMatchSnapshot();
     expect(find(objs, 'Deployment', 'heapster').metadata.namespace).toBe('monitoring');
+  });
+
+  test('apiObject is the Deployment (deployment the same object)', () => {
+    let h!: Heapster;
+    synth((c) => { h = new Heapster(c, 'h'); });
+    expect(h.apiObject).toBeInstanceOf(k8s.KubeDeployment);
+    expect(h.deployment).toBe(h.apiObject);
   });
 });

@@ -1,4 +1,5 @@
-import { MetricsServer } from '../../lib/addons';
+import * as k8s from '../../imports/k8s';
+import { Dns, MetricsServer } from '../../lib/addons';
 import { allProblems, find, synth } from './_checks';
 
 describe('MetricsServer', () => {
@@ -20,5 +21,14 @@ describe('MetricsServer', () => {
     expect(allProblems(objs)).toEqual([]);
     expect(find(objs, 'PodDisruptionBudget', 'metrics-server').spec.minAvailable).toBe(1);
     expect(find(objs, 'Deployment', 'metrics-server').spec.template.spec.containers[0].args).toContain('--kubelet-insecure-tls');
+  });
+
+  test('apiObject is the Deployment; deployment is the same L1 object, typed as Dns.deployment is', () => {
+    let ms!: MetricsServer;
+    let dns!: Dns;
+    synth((c) => { ms = new MetricsServer(c, 'ms'); dns = new Dns(c, 'dns', { clusterIp: '10.3.0.10' }); });
+    const deployments: k8s.KubeDeployment[] = [ms.deployment, dns.deployment];
+    expect(deployments.every((d) => d instanceof k8s.KubeDeployment)).toBe(true);
+    expect(ms.deployment).toBe(ms.apiObject);
   });
 });

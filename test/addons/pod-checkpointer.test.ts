@@ -1,3 +1,4 @@
+import * as k8s from '../../imports/k8s';
 import { PodCheckpointer } from '../../lib/addons';
 import { allProblems, find, synth } from './_checks';
 
@@ -27,5 +28,12 @@ describe('PodCheckpointer', () => {
 
   test('bad props', () => {
     expect(() => synth((c) => new PodCheckpointer(c, 'pc', { apiServerUrl: 'https://x:1', checkpointGracePeriod: 'soon' }))).toThrow("checkpointGracePeriod: 'soon' must be a duration");
+  });
+
+  test('apiObject is the DaemonSet (daemonSet the same object)', () => {
+    let p!: PodCheckpointer;
+    synth((c) => { p = new PodCheckpointer(c, 'pc', { apiServerUrl: 'https://172.17.5.100:443' }); });
+    expect(p.apiObject).toBeInstanceOf(k8s.KubeDaemonSet);
+    expect(p.daemonSet).toBe(p.apiObject);
   });
 });

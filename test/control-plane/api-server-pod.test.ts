@@ -1,8 +1,9 @@
 import { parse } from 'yaml';
+import * as k8s from '../../imports/k8s';
 import { ApiServerPod } from '../../lib/control-plane';
 import { BOOTKUBE_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { validateObject } from '../../lib/verify';
-import { argMap, container, synthObjects } from '../support/synth';
+import { argMap, container, synthObjects, synthWithWarnings } from '../support/synth';
 import { flagErrors, schemaErrors, spec } from './_shared';
 
 describe('ApiServerPod', () => {
@@ -118,7 +119,7 @@ describe('ApiServerPod', () => {
   });
 
   test('customised: extra args override defaults, removed args vanish, extra volumes and admission plugins', () => {
-    const [p] = synthObjects((chart) => new ApiServerPod(chart, 'a', {
+    const { objects: [p], warnings } = synthWithWarnings((chart) => new ApiServerPod(chart, 'a', {
       cluster: spec, master: 'master2',
       extraArgs: { 'v': '2', 'audit-log-maxage': '90' },
       removeArgs: ['kubelet-certificate-authority'],
@@ -132,6 +133,59 @@ describe('ApiServerPod', () => {
     expect(container(p).args).toEqual([...container(p).args].sort());
     expect(p.spec.volumes.map((v: any) => v.name)).toEqual(['apiserver-config', 'audit-log', 'ca-certs', 'k8s-certs', 'oidc-ca']);
     expect(validateObject(p, spec.kubernetesMinor)).toEqual([]);
+    // Removing the kubelet CA is allowed, but weakens CIS 1.2.5.
+    expect(warnings).toEqual(['[test/a] weakens CIS 1.2.5 (--kubelet-certificate-authority is set): kube-apiserver: --kubelet-certificate-authority not set']);
+  });
+
+  test("the user's flags are applied last: over every default, after the user's removals", () => {
+    const [p] = synthObjects((chart) => new ApiServerPod(chart, 'a', {
+      cluster: spec, master: 'master0',
+      extraArgs: { 'tls-min-version': 'VersionTLS13', 'etcd-servers': 'https://10.0.0.1:2379' },
+      removeArgs: ['enable-bootstrap-token-auth'],
+      extraAdmissionPlugins: ['EventRateLimit'],
+    }));
+    const a = argMap(container(p).args);
+    expect(a['tls-min-version']).toBe('VersionTLS13');
+    expect(a['etcd-servers']).toBe('https://10.0.0.1:2379');
+    expect(a['enable-bootstrap-token-auth']).toBeUndefined();
+    // extraArgs also wins over a default another prop computed (extraAdmissionPlugins).
+    const { objects: [q], warnings } = synthWithWarnings((chart) => new ApiServerPod(chart, 'a', {
+      cluster: spec, master: 'master0', extraAdmissionPlugins: ['EventRateLimit'], extraArgs: { 'enable-admission-plugins': 'NodeRestriction,AlwaysPullImages' },
+    }));
+    expect(argMap(container(q).args)['enable-admission-plugins']).toBe('NodeRestriction,AlwaysPullImages');
+    expect(warnings).toEqual(['[test/a] weakens CIS 1.2.9 (EventRateLimit admission plugin is set): kube-apiserver: EventRateLimit not in --enable-admission-plugins']);
+    expect(() => synthObjects((c) => new ApiServerPod(c, 'a', { cluster: spec, master: 'master0', extraArgs: { profiling: 'true' }, removeArgs: ['profiling'] })))
+      .toThrow("removeArgs: 'profiling' is also set in extraArgs; name it in one of them");
+  });
+
+  test('a flag unknown to (or removed from) kube-apiserver at the cluster version fails the synth, naming the construct path', () => {
+    expect(() => synthObjects((c) => new ApiServerPod(c, 'a', { cluster: spec, master: 'master0', extraArgs: { 'no-such-flag': 'x' } })))
+      .toThrow('[test/a] extraArgs: --no-such-flag is not a flag of kube-apiserver v1.35.4');
+    expect(() => synthObjects((c) => new ApiServerPod(c, 'a', { cluster: spec, master: 'master0', extraArgs: { 'insecure-port': '0' } })))
+      .toThrow('[test/a] extraArgs: --insecure-port was removed from kube-apiserver in 1.24 (insecure serving; use --secure-port)');
+    // Known flags pass (and the construct is built without loading anything else).
+    expect(synthWithWarnings((c) => new ApiServerPod(c, 'a', { cluster: spec, master: 'master0', extraArgs: { 'event-ttl': '4h', 'v': '2' } })).warnings).toEqual([]);
+  });
+
+  test('an override that weakens a CIS check is a warning with the construct path, printed at synth', () => {
+    const { warnings, printed } = synthWithWarnings((c) => new ApiServerPod(c, 'weak', {
+      cluster: spec, master: 'master0',
+      extraArgs: { 'anonymous-auth': 'true', 'profiling': 'true', 'authorization-mode': 'AlwaysAllow' },
+    }));
+    expect(warnings).toEqual([
+      '[test/weak] weakens CIS 1.2.1 (--anonymous-auth is set to false): kube-apiserver: --anonymous-auth is "true"',
+      '[test/weak] weakens CIS 1.2.6 (--authorization-mode is not AlwaysAllow): kube-apiserver: authorization modes AlwaysAllow include AlwaysAllow',
+      '[test/weak] weakens CIS 1.2.7 (--authorization-mode includes Node): kube-apiserver: authorization modes AlwaysAllow lack Node',
+      '[test/weak] weakens CIS 1.2.8 (--authorization-mode includes RBAC): kube-apiserver: authorization modes AlwaysAllow lack RBAC',
+      '[test/weak] weakens CIS 1.2.15 (--profiling is set to false): kube-apiserver: --profiling is "true", want false',
+    ]);
+    expect(printed).toEqual(warnings.map((w) => `warning: ${w}\n`));
+  });
+
+  test('apiObject is the KubePod', () => {
+    expect(construct.apiObject).toBeInstanceOf(k8s.KubePod);
+    expect(construct.apiObject.kind).toBe('Pod');
+    expect(construct.apiObject.name).toBe('kube-apiserver');
   });
 
   test('bad props are refused with the bad value', () => {

@@ -1,6 +1,7 @@
+import * as k8s from '../../imports/k8s';
 import { ControllerManagerPod } from '../../lib/control-plane';
 import { STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
-import { argMap, container, synthObjects } from '../support/synth';
+import { argMap, container, synthObjects, synthWithWarnings } from '../support/synth';
 import { flagErrors, schemaErrors, spec } from './_shared';
 
 describe('ControllerManagerPod', () => {
@@ -55,5 +56,17 @@ describe('ControllerManagerPod', () => {
     const [p] = synthObjects((chart) => new ControllerManagerPod(chart, 'kcm', { cluster: external, master: 'master0', extraArgs: { 'cluster-signing-duration': '720h' } }));
     expect(p).toMatchSnapshot();
     expect(argMap(container(p).args)).toMatchObject({ 'cloud-provider': 'external', 'cluster-signing-duration': '720h' });
+  });
+
+  test("the user's flags win; unknown ones fail and weakening ones warn at synth, with the construct path", () => {
+    let kcm!: ControllerManagerPod;
+    const { objects: [p], warnings } = synthWithWarnings((chart) => {
+      kcm = new ControllerManagerPod(chart, 'kcm', { cluster: spec, master: 'master0', extraArgs: { 'bind-address': '0.0.0.0', 'kubeconfig': '/etc/kubernetes/other.conf' } });
+    });
+    expect(argMap(container(p).args)).toMatchObject({ 'bind-address': '0.0.0.0', 'kubeconfig': '/etc/kubernetes/other.conf' });
+    expect(warnings).toEqual(['[test/kcm] weakens CIS 1.3.7 (controller manager --bind-address is 127.0.0.1): kube-controller-manager: --bind-address is "0.0.0.0", want 127.0.0.1']);
+    expect(kcm.apiObject).toBeInstanceOf(k8s.KubePod);
+    expect(() => synthObjects((c) => new ControllerManagerPod(c, 'kcm', { cluster: spec, master: 'master0', extraArgs: { 'pod-eviction-timeout': '5m' } })))
+      .toThrow('[test/kcm] extraArgs: --pod-eviction-timeout was removed from kube-controller-manager in 1.27');
   });
 });

@@ -1,6 +1,7 @@
-import { EtcdStaticPod } from '../../lib/control-plane';
+import * as k8s from '../../imports/k8s';
+import { EtcdStaticPod, EtcdStaticPodProps } from '../../lib/control-plane';
 import { STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
-import { container, synthObjects } from '../support/synth';
+import { container, synthObjects, synthWithWarnings } from '../support/synth';
 import { etcdErrors, schemaErrors, spec } from './_shared';
 
 const envOf = (pod: any): Record<string, string> => Object.fromEntries(container(pod).env.map((e: any) => [e.name, e.value]));
@@ -86,7 +87,36 @@ describe('EtcdStaticPod', () => {
     expect(container(p).image).toBe('mirror.example/etcd:3.6.6-0');
   });
 
+  test('its props type has no extraArgs (`npm run typecheck` fails if the @ts-expect-error lines stop being errors)', () => {
+    const props: EtcdStaticPodProps = {
+      cluster: spec, master: 'master0',
+      // @ts-expect-error etcd takes ETCD_* variables (extraEnv), not flags
+      extraArgs: { 'snapshot-count': '5' },
+    };
+    expect(props.cluster).toBe(spec);
+  });
+
+  test('apiObject is the KubePod', () => {
+    let etcd!: EtcdStaticPod;
+    const [p] = synthObjects((chart) => {
+      etcd = new EtcdStaticPod(chart, 'etcd', { cluster: spec, master: 'master1' });
+      etcd.apiObject.metadata.addAnnotation('example.com/owner', 'team-a');
+    });
+    expect(etcd.apiObject).toBeInstanceOf(k8s.KubePod);
+    expect(p.metadata.annotations).toEqual({ 'example.com/owner': 'team-a' });
+  });
+
+  test("a user's variables win over the defaults; unknown ones fail at synth, weakening ones warn, with the path", () => {
+    const [p] = synthObjects((chart) => new EtcdStaticPod(chart, 'etcd', { cluster: spec, master: 'master0', extraEnv: { ETCD_SNAPSHOT_COUNT: '5000' } }));
+    expect(envOf(p).ETCD_SNAPSHOT_COUNT).toBe('5000');
+    expect(() => synthObjects((c) => new EtcdStaticPod(c, 'etcd', { cluster: spec, master: 'master0', extraEnv: { ETCD_NO_SUCH_SETTING: '1' } })))
+      .toThrow(`[test/etcd] extraEnv: ETCD_NO_SUCH_SETTING is not a setting of etcd ${spec.etcdVersion} (etcd would ignore it)`);
+    const { warnings } = synthWithWarnings((c) => new EtcdStaticPod(c, 'etcd', { cluster: spec, master: 'master0', extraEnv: { ETCD_CLIENT_CERT_AUTH: 'false' } }));
+    expect(warnings).toEqual(['[test/etcd] weakens CIS 2.2 (etcd --client-cert-auth is true): etcd: client-cert-auth is false']);
+  });
+
   test('refuses flags and non-etcd variables, naming them', () => {
+    // @ts-expect-error JavaScript callers: the type has no extraArgs
     expect(() => synthObjects((c) => new EtcdStaticPod(c, 'e', { cluster: spec, master: 'master0', extraArgs: { 'snapshot-count': '5' } })))
       .toThrow('extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of {"snapshot-count":"5"}');
     expect(() => synthObjects((c) => new EtcdStaticPod(c, 'e', { cluster: spec, master: 'master0', extraEnv: { etcd_name: 'x' } })))

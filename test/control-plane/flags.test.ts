@@ -19,4 +19,19 @@ describe('flag builders', () => {
   test('renderFlags sorts, merges and removes', () => {
     expect(renderFlags({ b: '1', a: '2' }, { c: '3', b: '4' }, ['a'])).toEqual(['--b=4', '--c=3']);
   });
+
+  test("renderFlags applies the user's removals to the defaults, then the user's flags: a removed default can come back only through extraArgs", () => {
+    expect(renderFlags({ kubeconfig: '/a', v: '1' }, { kubeconfig: '/b' })).toEqual(['--kubeconfig=/b', '--v=1']);
+    expect(renderFlags({ v: '1' }, { kubeconfig: '/b' }, ['v'])).toEqual(['--kubeconfig=/b']);
+    expect(() => renderFlags({ v: '1' }, { v: '2' }, ['v'])).toThrow("removeArgs: 'v' is also set in extraArgs; name it in one of them");
+    expect(() => renderFlags({ v: '1' }, {}, ['--v'])).toThrow("removeArgs: flag names are given without dashes: '--v'");
+  });
+
+  test('in-cluster credentials (empty kubeconfig path): the controller manager and scheduler flags have no kubeconfig flags', () => {
+    const kubeconfigFlags = ['kubeconfig', 'authentication-kubeconfig', 'authorization-kubeconfig'];
+    const paths = { kubeconfig: '', caCert: '/s/ca.crt', caKey: '/s/ca.key', frontProxyCaCert: '/s/fp.crt', serviceAccountKey: '/s/sa.key' };
+    expect(Object.keys(controllerManagerFlags(spec, paths)).filter((f) => kubeconfigFlags.includes(f))).toEqual([]);
+    expect(Object.keys(schedulerFlags(spec, '')).filter((f) => kubeconfigFlags.includes(f))).toEqual([]);
+    expect(Object.keys(schedulerFlags(spec)).filter((f) => kubeconfigFlags.includes(f)).sort()).toEqual([...kubeconfigFlags].sort());
+  });
 });

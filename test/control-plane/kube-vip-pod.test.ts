@@ -1,4 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
+import { KubePod } from '../../imports/k8s';
 import { KubeVipPod } from '../../lib/control-plane';
 import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec } from '../../lib/spec';
 import { container, synthObjects } from '../support/synth';
@@ -52,5 +53,12 @@ describe('KubeVipPod', () => {
     expect(() => new KubeVipPod(chart, 'y', { cluster: spec, master: 'master01', interface: 'eth 0' })).toThrow('interface: "eth 0"');
     const onMaster: ClusterSpec = { ...BOOTKUBE_EXAMPLE_CLUSTER, loadBalancer: { type: 'kube-vip', kubeVip: { vip: '172.17.5.101' } } };
     expect(() => new KubeVipPod(chart, 'z', { cluster: onMaster, master: 'master01' })).toThrow('loadBalancer.kubeVip.vip: "172.17.5.101" is masters[0]\'s own address'); // the spec check says it first
+  });
+
+  test('apiObject is the pod itself (a KubeVipPod is a KubePod)', () => {
+    let vip!: KubeVipPod;
+    synthObjects((chart) => { vip = new KubeVipPod(chart, 'kube-vip', { cluster: BOOTKUBE_EXAMPLE_CLUSTER, master: 'master01' }); });
+    expect(vip.apiObject).toBe(vip);
+    expect(vip.apiObject).toBeInstanceOf(KubePod);
   });
 });

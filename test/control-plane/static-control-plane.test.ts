@@ -1,7 +1,8 @@
+import * as k8s from '../../imports/k8s';
 import { ControlPlaneRbac, StaticControlPlane } from '../../lib/control-plane';
 import { KUBERNETES_DIR, hostPathToAssetPath } from '../../lib/pki/paths';
 import { STATIC_EXAMPLE_CLUSTER } from '../../lib/spec';
-import { container, synthObjects } from '../support/synth';
+import { container, synthObjects, synthWithWarnings } from '../support/synth';
 import { schemaErrors, spec } from './_shared';
 
 describe('StaticControlPlane', () => {
@@ -41,5 +42,21 @@ describe('StaticControlPlane', () => {
   test('spec is resolved once and shared', () => {
     expect(cp.cluster).toBe(cp.apiServer.cluster);
     expect(spec.masters).toHaveLength(3);
+  });
+
+  test('apiObjects: the four pods in start order; ControlPlaneRbac its three bindings', () => {
+    expect(cp.apiObjects.map((o) => o.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+    expect(cp.apiObjects).toEqual(cp.pods.map((p) => p.apiObject));
+    expect(cp.apiObjects.every((o) => o instanceof k8s.KubePod)).toBe(true);
+    let rbac!: ControlPlaneRbac;
+    synthObjects((chart) => { rbac = new ControlPlaneRbac(chart, 'rbac'); });
+    expect(rbac.apiObjects.map((o) => o.name)).toEqual(['kubeadm-cluster-admins', 'kube-apiserver-kubelet-api-admin', 'kubelet-client-cert-renewal']);
+  });
+
+  test("a component's bad flag fails the synth with that component's path", () => {
+    expect(() => synthObjects((chart) => new StaticControlPlane(chart, 'cp', { cluster: STATIC_EXAMPLE_CLUSTER, master: 'master2', scheduler: { extraArgs: { 'no-such-flag': '1' } } })))
+      .toThrow('[test/cp/kube-scheduler] extraArgs: --no-such-flag is not a flag of kube-scheduler v1.35.4');
+    const { warnings } = synthWithWarnings((chart) => new StaticControlPlane(chart, 'cp', { cluster: STATIC_EXAMPLE_CLUSTER, master: 'master2', etcd: { extraEnv: { ETCD_PEER_AUTO_TLS: 'true' } } }));
+    expect(warnings).toEqual(['[test/cp/etcd] weakens CIS 2.6 (etcd --peer-auto-tls is not true): etcd: peer-auto-tls is true']);
   });
 });

@@ -1,4 +1,6 @@
+import * as k8s from '../../imports/k8s';
 import { BootstrapControlPlane } from '../../lib/self-hosted';
+import { synthObjects, synthWithWarnings } from '../support/synth';
 import { argMap, schemaErrors, synth } from '../addons/_checks';
 import { flagErrors, spec } from './_shared';
 
@@ -31,5 +33,31 @@ describe('BootstrapControlPlane', () => {
     synth((c) => { b = new BootstrapControlPlane(c, 'b', { cluster: spec, master: 'master01' }); });
     expect(b.apiServer.flag('advertise-address')).toBe('172.17.5.101');
     expect(() => synth((c) => new BootstrapControlPlane(c, 'b', { cluster: spec, master: 'master09' }))).toThrow("master: 'master09' is not one of the masters (master01, master02, master03)");
+  });
+
+  test("per-component flag overrides reach the bootstrap pods, applied last; unknown flags fail with the construct path", () => {
+    let b!: BootstrapControlPlane;
+    const { warnings } = synthWithWarnings((c) => {
+      b = new BootstrapControlPlane(c, 'b', {
+        cluster: spec,
+        apiServer: { extraArgs: { 'v': '2', 'event-ttl': '4h' } },
+        controllerManager: { extraArgs: { 'kubeconfig': '/etc/kubernetes/bootstrap-secrets/other.conf' } },
+        scheduler: { removeArgs: ['profiling'] },
+      });
+    });
+    expect(b.apiServer.flag('v')).toBe('2');
+    expect(b.apiServer.flag('event-ttl')).toBe('4h');
+    expect(b.controllerManager.flag('kubeconfig')).toBe('/etc/kubernetes/bootstrap-secrets/other.conf');
+    expect(b.scheduler.flag('profiling')).toBeUndefined();
+    expect(warnings).toEqual(['[test/b/bootstrap-scheduler] weakens CIS 1.4.1 (scheduler --profiling is false): kube-scheduler: --profiling is not set, want false']);
+    expect(() => synthObjects((c) => new BootstrapControlPlane(c, 'b', { cluster: spec, apiServer: { extraArgs: { 'no-such-flag': '1' } } })))
+      .toThrow('[test/b/bootstrap-apiserver] extraArgs: --no-such-flag is not a flag of kube-apiserver v1.35.4');
+  });
+
+  test('apiObjects: the three pods in start order', () => {
+    let b!: BootstrapControlPlane;
+    synth((c) => { b = new BootstrapControlPlane(c, 'b', { cluster: spec }); });
+    expect(b.apiObjects.map((o) => o.name)).toEqual(['bootstrap-kube-apiserver', 'bootstrap-kube-controller-manager', 'bootstrap-kube-scheduler']);
+    expect(b.apiObjects.every((o) => o instanceof k8s.KubePod)).toBe(true);
   });
 });

@@ -1,4 +1,6 @@
+import * as k8s from '../../imports/k8s';
 import { SelfHostedApiServer } from '../../lib/self-hosted';
+import { synthWithWarnings } from '../support/synth';
 import { BOOTKUBE_EXAMPLE_CLUSTER } from '../../lib/spec';
 import { allProblems, argMap, find, synth } from '../addons/_checks';
 import { dummyTls, flagErrors, spec } from './_shared';
@@ -50,5 +52,18 @@ describe('SelfHostedApiServer', () => {
     const tls = { ...dummyTls(), etcdClientKey: '' };
     expect(() => synth((c) => new SelfHostedApiServer(c, 'api', { cluster: spec, tls }))).toThrow('tls.etcdClientKey: missing or not a PEM block');
     expect(() => synth((c) => new SelfHostedApiServer(c, 'api', { cluster: spec, tls: dummyTls(), encryptionConfiguration: 'kind: Pod' }))).toThrow('encryptionConfiguration: not an EncryptionConfiguration document');
+  });
+
+  test('apiObject is the DaemonSet (and daemonSet the same object)', () => {
+    let api!: SelfHostedApiServer;
+    synth((c) => { api = new SelfHostedApiServer(c, 'api', { cluster: spec, tls: dummyTls() }); });
+    expect(api.apiObject).toBeInstanceOf(k8s.KubeDaemonSet);
+    expect(api.daemonSet).toBe(api.apiObject);
+  });
+
+  test("the user's flags win; a weakening one is a warning with the construct path", () => {
+    const { objects, warnings } = synthWithWarnings((c) => new SelfHostedApiServer(c, 'api', { cluster: spec, tls: dummyTls(), extraArgs: { 'authorization-mode': 'RBAC' } }));
+    expect(argMap(find(objects, 'DaemonSet', 'kube-apiserver').spec.template.spec.containers[0].args)['authorization-mode']).toBe('RBAC');
+    expect(warnings).toEqual(['[test/api] weakens CIS 1.2.7 (--authorization-mode includes Node): kube-apiserver: authorization modes RBAC lack Node']);
   });
 });

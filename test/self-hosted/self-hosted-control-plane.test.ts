@@ -26,4 +26,11 @@ describe('SelfHostedControlPlane', () => {
     expect(find(objs, 'Deployment', 'kube-scheduler').spec.replicas).toBe(3);
     expect(find(objs, 'Deployment', 'kube-controller-manager').spec.replicas).toBe(3);
   });
+
+  test('apiObjects: the API server DaemonSet and the two Deployments', () => {
+    let cp!: SelfHostedControlPlane;
+    synth((c) => { cp = new SelfHostedControlPlane(c, 'cp', { cluster: spec, tls: dummyTls() }); });
+    expect(cp.apiObjects.map((o) => `${o.kind}/${o.name}`)).toEqual(['DaemonSet/kube-apiserver', 'Deployment/kube-controller-manager', 'Deployment/kube-scheduler']);
+    expect(cp.apiObjects).toEqual([cp.apiServer.apiObject, cp.controllerManager.apiObject, cp.scheduler.apiObject]);
+  });
 });

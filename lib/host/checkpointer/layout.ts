@@ -5,8 +5,8 @@ import { KUBERNETES_DIR, KubeconfigPaths, MANIFESTS_DIR, PkiPaths } from '../../
 
 /**
  * The annotation that marks a pod to checkpoint (`"true"`), bootkube's name. Equal to `CHECKPOINT_ANNOTATION` of
- * lib/addons, which the self-hosted API server's DaemonSet sets; repeated here so the host service does not load the
- * add-on constructs (a test keeps the two equal).
+ * lib/common, which the self-hosted API server's DaemonSet sets; repeated here so the host service does not load the
+ * constructs (a test keeps the two equal).
  */
 export const CHECKPOINT_REQUEST_ANNOTATION = 'checkpointer.alpha.coreos.com/checkpoint';
 

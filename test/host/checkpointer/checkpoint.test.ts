@@ -2,7 +2,7 @@
  * Turning the self-hosted API server's pod, as a FAKE API server returns it (the real DaemonSet's template plus the
  * DaemonSet controller's and defaulting's fields), into the checkpoint static pod.
  */
-import { CHECKPOINT_ANNOTATION } from '../../../lib/addons/_common';
+import { CHECKPOINT_ANNOTATION } from '../../../lib/common';
 import {
   CHECKPOINT_REQUEST_ANNOTATION, CheckpointError, CheckpointSources, GENERATION_DIR_TOKEN, KubeObject, checkpointPod, prepareCheckpoint,
   referencedSources, selectParent,

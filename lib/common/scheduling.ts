@@ -1,0 +1,36 @@
+import * as k8s from '../../imports/k8s';
+import { CONTROL_PLANE_ROLE_LABEL, CONTROL_PLANE_TAINT } from '../spec/node-roles';
+
+/**
+ * `nodeSelector` on the masters' role label (`node-role.kubernetes.io/control-plane: ""`), which the self-hosted
+ * control plane and the pod-checkpointer select today.
+ *
+ * TODO(node-roles): select `CONTROLLER_NODE_SELECTOR` (lib/spec/node-roles.ts) instead. A kubelet may not set the role
+ * label on its own Node (NodeRestriction); it is applied through the API later, so pods selecting it wait for that
+ * step. Switching changes the synthesized output and belongs to the node-roles branch.
+ */
+export const CONTROL_PLANE_ROLE_LABEL_SELECTOR: Readonly<Record<string, string>> = { [CONTROL_PLANE_ROLE_LABEL]: '' };
+
+/** `nodeSelector` for Linux nodes (`kubernetes.io/os: linux`), which the kubelet sets itself. */
+export const LINUX_NODE_SELECTOR: Readonly<Record<string, string>> = { 'kubernetes.io/os': 'linux' };
+
+/** Tolerates the masters' `NoSchedule` taint (`CONTROL_PLANE_TAINT`) and nothing else. */
+export const CONTROL_PLANE_TOLERATION: k8s.Toleration = { key: CONTROL_PLANE_TAINT.key, operator: 'Exists', effect: CONTROL_PLANE_TAINT.effect };
+
+/** Lets critical add-ons run on nodes tainted `CriticalAddonsOnly`. */
+export const CRITICAL_ADDONS_TOLERATION: k8s.Toleration = { key: 'CriticalAddonsOnly', operator: 'Exists' };
+
+/** Tolerates every taint: node daemons (network, proxy) must run on every node. */
+export const TOLERATE_EVERYTHING: readonly k8s.Toleration[] = [{ operator: 'Exists' }];
+
+/** Preferred pod anti-affinity on `kubernetes.io/hostname`: spreads the replicas of `labels` over nodes. */
+export function spreadOverNodes(labels: Record<string, string>): k8s.Affinity {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [{
+        weight: 100,
+        podAffinityTerm: { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' },
+      }],
+    },
+  };
+}
