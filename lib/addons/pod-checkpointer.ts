@@ -1,10 +1,11 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CHECKPOINT_ANNOTATION, CONTROL_PLANE_ROLE_LABEL_SELECTOR, CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM,
+  CHECKPOINT_ANNOTATION, CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM,
   RUNTIME_DEFAULT_POD_SECURITY, bindRole, configMapVolume, createDaemonSet, envVars, fieldRef, hostPathVolume, quantity,
   serviceAccount,
 } from '../common';
+import { CONTROLLER_NODE_SELECTOR } from '../spec/node-roles';
 import { checkHttpsUrl, checkImage, inClusterKubeconfig } from './_helpers';
 import { RETIRED_ANNOTATION } from './heapster';
 import { AddonImages } from './images';
@@ -107,7 +108,7 @@ export class PodCheckpointer extends Construct {
       podSpec: {
         hostNetwork: true,
         priorityClassName: 'system-node-critical',
-        nodeSelector: CONTROL_PLANE_ROLE_LABEL_SELECTOR,
+        nodeSelector: { ...CONTROLLER_NODE_SELECTOR },
         tolerations: [CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION],
         serviceAccountName: 'pod-checkpointer',
         automountServiceAccountToken: true,

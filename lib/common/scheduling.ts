@@ -1,15 +1,5 @@
 import * as k8s from '../../imports/k8s';
-import { CONTROL_PLANE_ROLE_LABEL, CONTROL_PLANE_TAINT } from '../spec/node-roles';
-
-/**
- * `nodeSelector` on the masters' role label (`node-role.kubernetes.io/control-plane: ""`), which the self-hosted
- * control plane and the pod-checkpointer select today.
- *
- * TODO(node-roles): select `CONTROLLER_NODE_SELECTOR` (lib/spec/node-roles.ts) instead. A kubelet may not set the role
- * label on its own Node (NodeRestriction); it is applied through the API later, so pods selecting it wait for that
- * step. Switching changes the synthesized output and belongs to the node-roles branch.
- */
-export const CONTROL_PLANE_ROLE_LABEL_SELECTOR: Readonly<Record<string, string>> = { [CONTROL_PLANE_ROLE_LABEL]: '' };
+import { CONTROL_PLANE_TAINT } from '../spec/node-roles';
 
 /** `nodeSelector` for Linux nodes (`kubernetes.io/os: linux`), which the kubelet sets itself. */
 export const LINUX_NODE_SELECTOR: Readonly<Record<string, string>> = { 'kubernetes.io/os': 'linux' };

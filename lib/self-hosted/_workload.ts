@@ -2,11 +2,11 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CONTROL_PLANE_ROLE_LABEL_SELECTOR, CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, FlagOverrides, KUBE_SYSTEM,
+  CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, FlagOverrides, KUBE_SYSTEM,
   RUNTIME_DEFAULT_POD_SECURITY, createDeployment, envVars, fieldRef, spreadOverNodes,
 } from '../common';
 import { containerSecurityContext, httpProbe } from '../control-plane';
-import { ClusterSpec, ResolvedClusterSpec } from '../spec';
+import { CONTROLLER_NODE_SELECTOR, ClusterSpec, ResolvedClusterSpec } from '../spec';
 
 /** Properties every self-hosted component accepts. */
 export interface SelfHostedComponentProps extends FlagOverrides {
@@ -32,7 +32,7 @@ export function controlPlaneLabels(component: string): Record<string, string> {
 /** Pod-spec fields shared by the self-hosted control-plane workloads: masters only, critical, seccomp. */
 export function controlPlanePodSpec(): Pick<k8s.PodSpec, 'nodeSelector' | 'tolerations' | 'priorityClassName' | 'securityContext'> {
   return {
-    nodeSelector: CONTROL_PLANE_ROLE_LABEL_SELECTOR,
+    nodeSelector: { ...CONTROLLER_NODE_SELECTOR },
     tolerations: [CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION],
     priorityClassName: 'system-cluster-critical',
     securityContext: RUNTIME_DEFAULT_POD_SECURITY,

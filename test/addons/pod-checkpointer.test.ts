@@ -9,7 +9,7 @@ describe('PodCheckpointer', () => {
     expect(allProblems(objs)).toEqual([]);
     const ds = find(objs, 'DaemonSet', 'pod-checkpointer');
     expect(ds.spec.template.metadata.annotations).toEqual({ 'checkpointer.alpha.coreos.com/checkpoint': 'true' });
-    expect(ds.spec.template.spec.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
+    expect(ds.spec.template.spec.nodeSelector).toEqual({ 'node.kubernetes.io/controller': 'true' });
     expect(ds.spec.template.spec.containers[0].image).toBe('quay.io/coreos/pod-checkpointer:83e25e5968391b9eb342042c435d1b3eeddb2be1');
     expect(ds.spec.template.spec.containers[0].command).toContain('--checkpoint-grace-period=5m');
     // A namespaced Role reading pods, Secrets and ConfigMaps: no cluster-wide rights.

@@ -29,7 +29,7 @@ describe('kubelet.service', () => {
       '--config=/var/lib/kubelet/config.yaml',
       '--kubeconfig=/etc/kubernetes/kubelet.conf',
       '--node-ip=10.180.0.11',
-      '--node-labels=node.kubernetes.io/exclude-from-external-load-balancers=',
+      '--node-labels=node.kubernetes.io/controller=true,node.kubernetes.io/exclude-from-external-load-balancers=',
     ]);
     for (const gone of ['rkt', 'kubelet-wrapper', 'kubenet', '--network-plugin', '--require-kubeconfig', '--pod-manifest-path', '--hostname-override', '--cloud-config', '--register-with-taints', 'node-role.kubernetes.io']) {
       expect(unit).not.toContain(gone);
@@ -41,11 +41,12 @@ describe('kubelet.service', () => {
     expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
   });
 
-  test('--cloud-provider=external only when the spec says so; workers get no master label', () => {
+  test('--cloud-provider=external only when the spec says so; workers label themselves workers, not controllers', () => {
     const spec: ClusterSpec = { ...STATIC_EXAMPLE_CLUSTER, cloudProvider: 'external', workers: [{ name: 'worker0', ip: '10.180.0.20' }] };
     expect(execStart(renderKubeletUnit(spec, 'master0'))).toContain('--cloud-provider=external');
     expect(execStart(renderKubeletUnit(STATIC_EXAMPLE_CLUSTER, 'master0')).join(' ')).not.toContain('cloud-provider');
-    expect(execStart(renderKubeletUnit(spec, 'worker0')).join(' ')).not.toContain('--node-labels');
+    expect(execStart(renderKubeletUnit(spec, 'worker0'))).toContain('--node-labels=node.kubernetes.io/node=true');
+    expect(execStart(renderKubeletUnit(spec, 'worker0')).join(' ')).not.toContain('controller');
   });
 
   test('self-hosted masters create the checkpointer\'s directory, 0700 (it holds the API server\'s keys)', () => {

@@ -16,7 +16,7 @@ describe('SelfHostedApiServer', () => {
     const pod = ds.spec.template.spec;
     expect(ds.spec.template.metadata.annotations).toEqual({ 'checkpointer.alpha.coreos.com/checkpoint': 'true' });
     expect(pod.hostNetwork).toBe(true);
-    expect(pod.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
+    expect(pod.nodeSelector).toEqual({ 'node.kubernetes.io/controller': 'true' });
     expect(pod.tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
     const args = argMap(pod.containers[0].args);
     expect(args['advertise-address']).toBe('$(POD_IP)');

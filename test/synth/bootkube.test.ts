@@ -36,14 +36,14 @@ describe('bootkube app', () => {
 
   test('DaemonSets meant for masters tolerate the control-plane taint', () => {
     expect(mastersWithoutToleration(objs)).toEqual([]);
-    expect(find(objs, 'DaemonSet', 'kube-apiserver').spec.template.spec.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
+    expect(find(objs, 'DaemonSet', 'kube-apiserver').spec.template.spec.nodeSelector).toEqual({ 'node.kubernetes.io/controller': 'true' });
   });
 
   test('the retired pod-checkpointer is off by default (hacp-checkpointer.service replaces it); opt-in, it is marked retired', () => {
     expect(objs.filter((o) => o.metadata.name === 'pod-checkpointer')).toEqual([]);
     const m = buildBootkube(spec, dummyTls(), { podCheckpointer: true });
     const ds = find(m['manifests/pod-checkpointer.yaml'], 'DaemonSet', 'pod-checkpointer');
-    expect(ds.spec.template.spec.nodeSelector).toEqual({ 'node-role.kubernetes.io/control-plane': '' });
+    expect(ds.spec.template.spec.nodeSelector).toEqual({ 'node.kubernetes.io/controller': 'true' });
     expect(ds.metadata.annotations['hacp.io/retired']).toMatch(/CRI v1alpha2.*hacp-checkpointer.service/);
   });
 

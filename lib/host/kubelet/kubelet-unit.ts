@@ -1,10 +1,19 @@
 import { HostPaths, KubeconfigPaths, MANIFESTS_DIR } from '../../pki/paths';
-import { ClusterSpec, ResolvedClusterSpec, findNode, resolveSpec } from '../../spec';
+import { CONTROLLER_LABEL, CONTROLLER_LABEL_VALUE, ClusterSpec, ResolvedClusterSpec, WORKER_LABEL, findNode, resolveSpec } from '../../spec';
 import { execLine, renderUnit } from '../_systemd';
 import { CHECKPOINTS_DIR } from '../checkpointer/layout';
 
-/** Label masters register with. NodeRestriction lets a kubelet set only `node.kubernetes.io/*` and `kubelet.kubernetes.io/*` labels on itself. */
-export const CONTROL_PLANE_SELF_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+/**
+ * Labels a node's kubelet sets on its own Node (`--node-labels`). NodeRestriction lets a kubelet set only labels in
+ * the `node.kubernetes.io` and `kubelet.kubernetes.io` namespaces (lib/spec/node-roles.ts): masters say they are
+ * controllers (what every master-only workload selects) and, as kubeadm marks them, that Service load balancers
+ * leave them out; workers say they are workers.
+ */
+export function selfSetNodeLabels(role: 'master' | 'worker'): Record<string, string> {
+  return role === 'master'
+    ? { [CONTROLLER_LABEL]: CONTROLLER_LABEL_VALUE, 'node.kubernetes.io/exclude-from-external-load-balancers': '' }
+    : { [WORKER_LABEL]: 'true' };
+}
 
 /**
  * Directories the checkpointer (`hacp-checkpointer.service`) needs on every master of a self-hosted control plane,
@@ -42,7 +51,7 @@ export function renderKubeletUnit(cluster: ClusterSpec | ResolvedClusterSpec, no
     `--config=${HostPaths.kubeletConfig}`,
     `--kubeconfig=${KubeconfigPaths.kubelet}`,
     `--node-ip=${node.ip}`,
-    ...(role === 'master' ? [`--node-labels=${CONTROL_PLANE_SELF_LABEL}=`] : []),
+    `--node-labels=${Object.entries(selfSetNodeLabels(role)).map(([k, v]) => `${k}=${v}`).join(',')}`,
     ...(spec.cloudProvider === 'external' ? ['--cloud-provider=external'] : []),
   ];
   const privateDirs = [
