@@ -7,5 +7,6 @@ export * from './self-hosted';
 export * from './addons';
 export * from './host';
 export * from './verify';
+export * from './bring-up';
 export * from './static-pods-tree';
 export * from './testing';

@@ -166,7 +166,8 @@ export class FakeApiServer {
   public readonly requests: FakeApiRequest[] = [];
   /** `/readyz`, `/livez` and `/healthz` answer 200 `ok` while true, 500 while false (`setHealthy()`). */
   public health = { readyz: true, livez: true, healthz: true };
-  public readonly options: FakeApiServerOptions;
+  /** The options; a test may change them while the fake runs (e.g. turn `autoRollout` off). */
+  public options: FakeApiServerOptions;
   private readonly types: FakeResourceType[] = [...BUILTIN_RESOURCES];
   private readonly store = new Map<string, Obj>();
   private readonly history: StoredEvent[] = [];
