@@ -2,9 +2,11 @@
 /**
  * `hacp`: the companion CLI. It reads the same cluster spec as the apps (`--cluster FILE`, `$HACP_CLUSTER`,
  * `./cluster.yaml`, or a built-in example) and does what does not belong in manifests: the PKI state, the kubelet
- * units, the API load balancer and offline verification of a synthesized tree.
+ * units, the API load balancer, offline verification of a synthesized tree, and its bring-up on a running API
+ * (`hacp cluster apply`).
  */
 import { Command } from 'commander';
+import { registerClusterCommands } from './cluster-command';
 import { registerKubeletCommands } from './kubelet-command';
 import { registerLbCommands } from './lb-command';
 import { registerPkiCommands } from './pki-command';
@@ -12,7 +14,7 @@ import { registerVerifyCommands } from './verify-command';
 
 export function buildProgram(): Command {
   const program = new Command('hacp')
-    .description('companion tool for cdk8s-ha-control-plane: PKI, kubelet units, API load balancer, verification')
+    .description('companion tool for cdk8s-ha-control-plane: PKI, kubelet units, API load balancer, verification, bring-up')
     .showHelpAfterError()
     .exitOverride((err) => {
       // commander's own usage errors: exit 1 with its message, no stack trace.
@@ -22,6 +24,7 @@ export function buildProgram(): Command {
   registerKubeletCommands(program);
   registerLbCommands(program);
   registerVerifyCommands(program);
+  registerClusterCommands(program);
   return program;
 }
 
