@@ -3,9 +3,10 @@
  * `hacp`: the companion CLI. It reads the same cluster spec as the apps (`--cluster FILE`, `$HACP_CLUSTER`,
  * `./cluster.yaml`, or a built-in example) and does what does not belong in manifests: the PKI state, the kubelet
  * units, the API load balancer, offline verification of a synthesized tree, and its bring-up on a running API
- * (`hacp cluster apply`).
+ * (`hacp cluster apply`, `hacp bootstrap`).
  */
 import { Command } from 'commander';
+import { registerBootstrapCommands } from './bootstrap-command';
 import { registerClusterCommands } from './cluster-command';
 import { registerKubeletCommands } from './kubelet-command';
 import { registerLbCommands } from './lb-command';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerLbCommands(program);
   registerVerifyCommands(program);
   registerClusterCommands(program);
+  registerBootstrapCommands(program);
   return program;
 }
 

@@ -32,7 +32,7 @@ export function registerKubeletCommands(program: Command): void {
     .option('--out <dir>', 'output directory (default: host/<node>)')
     .option('--bootkube', 'self-hosted control plane: also write bootkube.service (first master only) and the pod-checkpointer directories')
     .option('--kubelet-path <path>', 'kubelet binary on the host', '/usr/bin/kubelet')
-    .option('--bootkube-dir <dir>', 'bootkube directory on the host (binary, assets/, done-marker)', '/opt/bootkube')
+    .option('--bootkube-dir <dir>', 'bootkube.service directory on the host (assets/, cluster.yaml, done marker)', '/opt/bootkube')
     .option('--no-pki', 'do not write the kubelet\'s certificates and kubeconfig (only the units and the configuration)')
     .option('--pki-dir <dir>', 'PKI state directory (default: $HACP_PKI_DIR/<cluster name>, else pki/<cluster name>)')
     .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example)')
@@ -73,9 +73,13 @@ export function registerKubeletCommands(program: Command): void {
       process.stdout.write(`wrote ${files.length + pkiFiles.length} files for ${opts.node} (${role}) to ${out}\ninstall them on ${opts.node}:\n`);
       for (const [name, , dest] of files) process.stdout.write(`  install -D -m 0600 ${name} ${dest}\n`);
       if (pkiFiles.length) process.stdout.write(`  cp -a ${['etc', 'var'].map((d) => path.join(out, d)).join(' ')} /    (kubelet.conf, the CA, the kubelet's certificates: modes kept)\n`);
+      if (opts.bootkube) {
+        const dir = opts.bootkubeDir!.replace(/\/+$/, '');
+        process.stdout.write(`  cp -a dist/bootkube ${dir}/assets && install -m 0600 <your cluster.yaml> ${dir}/cluster.yaml   (what hacp bootstrap reads; hacp itself installed as /usr/local/bin/hacp)\n`);
+      }
       process.stdout.write(`  sysctl --system && systemctl daemon-reload && systemctl enable --now kubelet${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
       if (role === 'master') {
-        process.stdout.write(`then, once the API answers: kubectl label node ${opts.node} node-role.kubernetes.io/control-plane=  (a kubelet may not set node-role labels itself)\n`);
+        process.stdout.write(`node-role.kubernetes.io/control-plane= on ${opts.node} (a kubelet may not set node-role labels itself) is set through the API by ${opts.bootkube ? 'hacp bootstrap' : 'hacp cluster apply (hacp bootstrap on a self-hosted cluster)'}\n`);
       }
       if (opts.pki === false) process.stdout.write(`--no-pki: install the kubelet's serving pair ${KubeletPkiPaths.servingCert} / .key yourself (hacp pki: ClusterPki.kubeletFiles)\n`);
     }));
