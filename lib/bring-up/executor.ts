@@ -91,7 +91,7 @@ export function checkPlan(plan: BringUpPlan, root: string, masterServer?: string
       else if (at >= phase) problems.push(`${where}: runs after '${dep}', which is in the same phase (${phase})`);
     }
     seen.set(step.id, phase);
-    if (step.via === 'master' && !masterServer && step.kind !== 'static-pods' && step.kind !== 'external') {
+    if (step.via === 'master' && !masterServer) {
       problems.push(`${where}: must use a master's own API server (via: master), but no master server is known`);
     }
     if (step.kind === 'apply') {
