@@ -197,7 +197,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     'self-hosted-running': async () => {
       for (const c of components) {
         await wrap('self-hosted-running', () => poll(ctx(), `a Running pod of the self-hosted ${c.name} (${c.kind} kube-system/${c.name})`,
-          { args: ['get', 'pods', '-n', 'kube-system', '-l', c.selector, '-o', 'json'] }, (out) => runningPods(out)));
+          { args: ['get', 'pods', '-n', 'kube-system', '-l', c.selector, '-o', 'json', '--request-timeout=10s'], timeoutSeconds: 10 }, (out) => runningPods(out)));
       }
     },
     'pivot': async () => {

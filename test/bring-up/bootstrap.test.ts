@@ -269,9 +269,9 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
     expect(tail[0]).toBe(`${k} get --raw=/readyz --request-timeout=10s`);
     expect(tail).toContain(`${k} label node master01 node-role.kubernetes.io/control-plane= --overwrite`);
     expect(tail.slice(-12)).toEqual([
-      `${k} get pods -n kube-system -l k8s-app=kube-apiserver,tier=control-plane -o json`,
-      `${k} get pods -n kube-system -l k8s-app=kube-controller-manager,tier=control-plane -o json`,
-      `${k} get pods -n kube-system -l k8s-app=kube-scheduler,tier=control-plane -o json`,
+      `${k} get pods -n kube-system -l k8s-app=kube-apiserver,tier=control-plane -o json --request-timeout=10s`,
+      `${k} get pods -n kube-system -l k8s-app=kube-controller-manager,tier=control-plane -o json --request-timeout=10s`,
+      `${k} get pods -n kube-system -l k8s-app=kube-scheduler,tier=control-plane -o json --request-timeout=10s`,
       `rm -f ${manifests}/bootstrap-apiserver.yaml`,
       `rm -f ${manifests}/bootstrap-controller-manager.yaml`,
       `rm -f ${manifests}/bootstrap-scheduler.yaml`,
