@@ -42,7 +42,7 @@ export function registerKubeletCommands(program: Command): void {
     .option('--bootkube', 'self-hosted control plane, first master: also write bootkube.service (implies --self-hosted)')
     .option('--self-hosted', 'self-hosted control plane, any master: also write hacp-checkpointer.service (full-reboot recovery of the API server)')
     .option('--kubelet-path <path>', 'kubelet binary on the host', '/usr/bin/kubelet')
-    .option('--bootkube-dir <dir>', 'bootkube directory on the host (binary, assets/, done-marker)', '/opt/bootkube')
+    .option('--bootkube-dir <dir>', 'bootkube.service directory on the host (assets/, cluster.yaml, done marker)', '/opt/bootkube')
     .option('--no-pki', 'do not write the kubelet\'s certificates and kubeconfig (only the units and the configuration)')
     .option('--cloud-routes', 'pod network cloud-routes: also write the CNI config template containerd renders with the node\'s pod CIDR, its containerd drop-in and pod-masquerade.service')
     .option('--pod-mtu <bytes>', 'with --cloud-routes: MTU of the pods\' interfaces (the node network\'s MTU)')
@@ -107,10 +107,15 @@ export function registerKubeletCommands(program: Command): void {
           + `  (containerd renders ${CniPaths.renderedConf} from the template only while none exists)\n`);
       }
       const cni = opts.cloudRoutes ? ' && systemctl enable --now pod-masquerade && systemctl restart containerd' : '';
+      if (opts.bootkube) {
+        const dir = opts.bootkubeDir!.replace(/\/+$/, '');
+        process.stdout.write(`  cp -a dist/bootkube ${dir}/assets && install -m 0600 <your cluster.yaml> ${dir}/cluster.yaml   (what hacp bootstrap reads; hacp itself installed as /usr/local/bin/hacp)\n`);
+      }
       process.stdout.write(`  sysctl --system && systemctl daemon-reload${cni} && systemctl enable --now kubelet${selfHosted ? ' hacp-checkpointer' : ''}${opts.bootkube ? ' && systemctl enable --now bootkube' : ''}\n`);
       if (selfHosted) process.stdout.write(`hacp-checkpointer.service runs /usr/local/bin/hacp and /usr/bin/crictl: install both on ${opts.node} (docs/self-hosted.md, "Checkpointing")\n`);
+
       if (role === 'master') {
-        process.stdout.write(`then, once the API answers: kubectl label node ${opts.node} node-role.kubernetes.io/control-plane=  (a kubelet may not set node-role labels itself)\n`);
+        process.stdout.write(`node-role.kubernetes.io/control-plane= on ${opts.node} (a kubelet may not set node-role labels itself) is set through the API by ${opts.bootkube ? 'hacp bootstrap' : 'hacp cluster apply (hacp bootstrap on a self-hosted cluster)'}\n`);
       }
       if (opts.pki === false) process.stdout.write(`--no-pki: install the kubelet's serving pair ${KubeletPkiPaths.servingCert} / .key yourself (hacp pki: ClusterPki.kubeletFiles)\n`);
     }));

@@ -21,13 +21,15 @@ describe('hacp kubelet-unit', () => {
     expect(fs.readFileSync(path.join(dir, 'kubelet-config.yaml'), 'utf8')).toBe(renderKubeletConfig(STATIC_EXAMPLE_CLUSTER, 'master1'));
     for (const f of fs.readdirSync(dir)) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
     expect(r.out).toContain('install -D -m 0600 kubelet-config.yaml /var/lib/kubelet/config.yaml');
-    expect(r.out).toContain('kubectl label node master1 node-role.kubernetes.io/control-plane=');
+    expect(r.out).toContain('node-role.kubernetes.io/control-plane= on master1 (a kubelet may not set node-role labels itself) is set through the API by hacp cluster apply');
   });
 
   test('--bootkube adds bootkube.service on the first master only', async () => {
     const ok = await hacp(['kubelet-unit', '--node', 'master01', '--out', dir, '--bootkube', '--example', 'bootkube', '--no-pki']);
     expect(ok.code).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'bootkube.service'), 'utf8')).toBe(renderBootkubeUnit(BOOTKUBE_EXAMPLE_CLUSTER));
+    expect(ok.out).toContain('cp -a dist/bootkube /opt/bootkube/assets && install -m 0600 <your cluster.yaml> /opt/bootkube/cluster.yaml');
+    expect(ok.out).toContain('is set through the API by hacp bootstrap');
     expect(fs.readFileSync(path.join(dir, 'kubelet.service'), 'utf8')).toContain('/etc/kubernetes/checkpoints');
     expect(fs.existsSync(path.join(dir, 'hacp-checkpointer.service'))).toBe(true);
     const bad = await hacp(['kubelet-unit', '--node', 'master02', '--out', path.join(dir, 'x'), '--bootkube', '--example', 'bootkube']);

@@ -32,7 +32,7 @@ describe('package entry points', () => {
       for (const file of [target.types, target.require, target.default]) expect(fs.existsSync(path.join(ROOT, file))).toBe(true);
       if (subpath !== '.') expect(pkg.typesVersions['*'][subpath.slice(2)]).toEqual([target.types.replace(/^\.\//, '')]);
     }
-    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './pki', './host', './verify', './testing', './util', './synth']));
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './pki', './host', './verify', './testing', './util', './synth', './bring-up']));
   });
 
   test('the package resolves its own subpaths by name (self-reference through exports)', () => {

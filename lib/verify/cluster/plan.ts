@@ -97,6 +97,8 @@ interface Unit {
   readonly rank: number;
   readonly files: string[];
   readonly filesByNode?: Record<string, string[]>;
+  /** The nodes a step is about, when they are not the keys of `filesByNode` (the Nodes a `nodes-registered` wait waits for). */
+  readonly nodes?: string[];
   readonly workloads: Workload[];
   readonly objects: ModelObject[];
   readonly waits: BringUpWait[];
@@ -254,7 +256,10 @@ class PlanBuilder {
         }
       }
     }
-    this.addUnit({ id: 'nodes-registered', title: `every kubelet registers its Node (${m.nodes.length}: ${listNames(m.nodes.map((n) => n.name))})`, kind: 'wait', rank: rankOf('nodes-registered'), files: [], workloads: [], objects: [], waits: [{ for: 'nodes-registered' }] });
+    // The bring-up waits for the masters' Nodes: the control plane and everything pinned to masters need them. Workers
+    // join whenever they boot; the placement check says whether a workload needs one.
+    const masters = m.nodes.filter((n) => n.role === 'master').map((n) => n.name);
+    this.addUnit({ id: 'nodes-registered', title: `every kubelet registers its Node (${m.nodes.length}: ${listNames(m.nodes.map((n) => n.name))}; the bring-up waits for the masters')`, kind: 'wait', rank: rankOf('nodes-registered'), files: [], nodes: masters, workloads: [], objects: [], waits: [{ for: 'nodes-registered' }] });
     const byStep = new Map<string, NodeLabelChange[]>();
     for (const n of m.nodes) {
       for (const l of n.appliedLabels) {
@@ -634,7 +639,7 @@ class PlanBuilder {
       const step: BringUpStep = {
         id, title: u.title, kind: u.kind, after,
         ...(u.files.length ? { files: u.files } : {}),
-        ...(u.filesByNode ? { nodes: Object.keys(u.filesByNode), filesByNode: u.filesByNode } : {}),
+        ...(u.filesByNode ? { nodes: Object.keys(u.filesByNode), filesByNode: u.filesByNode } : u.nodes ? { nodes: u.nodes } : {}),
         ...(u.via ? { via: u.via } : {}),
         ...(u.waits.length ? { waits: u.waits } : {}),
         ...(u.labels ? { labels: u.labels } : {}),

@@ -42,6 +42,7 @@ describe('hacp-checkpointer.service', () => {
       ...BOOTKUBE_EXAMPLE_CLUSTER,
       masters: [{ name: 'm1', ip: 'fd00::1' }, { name: 'm2', ip: 'fd00::2' }, { name: 'm3', ip: 'fd00::3' }],
       loadBalancer: { type: 'none' },
+      workers: [],
       apiEndpoint: { host: 'fd00::10', port: 443 },
       networking: { serviceCidr: 'fd01::/108', podCidr: 'fd02::/64', clusterDomain: 'cluster.local' },
     };

@@ -1,0 +1,42 @@
+/**
+ * Durations for `--timeout` and `--poll-interval`: seconds as a plain number (`300`), or a Go-style duration
+ * (`300s`, `5m`, `1h30m`, `1.5m`), as kubectl's own `--timeout=` takes them.
+ */
+export function parseDuration(flag: string, value: string): number {
+  const text = value.trim();
+  let seconds: number;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    seconds = Number(text);
+  } else if (/^(\d+(\.\d+)?(h|m|s|ms))+$/.test(text)) {
+    const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+    seconds = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)].reduce((sum, [, n, u]) => sum + Number(n) * unit[u], 0);
+  } else {
+    throw new Error(`${flag}: ${JSON.stringify(value)} is not a duration (seconds, or e.g. 300s, 5m, 1h)`);
+  }
+  if (!(seconds > 0)) throw new Error(`${flag}: ${JSON.stringify(value)} must be more than 0 seconds`);
+  return seconds;
+}
+
+/** `300` → `300s`, `0.5` → `1s` (kubectl's `--timeout=` takes whole seconds here; rounded up, never 0). */
+export function kubectlSeconds(seconds: number): string {
+  return `${Math.max(1, Math.ceil(seconds))}s`;
+}
+
+/** A point in time a group of waits must finish by. */
+export class Deadline {
+  private readonly end: number;
+
+  constructor(public readonly seconds: number, private readonly now: () => number = Date.now) {
+    this.end = now() + seconds * 1000;
+  }
+
+  /** Seconds left (never negative). */
+  remaining(): number {
+    return Math.max(0, (this.end - this.now()) / 1000);
+  }
+
+  /** True once the time is up. */
+  passed(): boolean {
+    return this.now() >= this.end;
+  }
+}
