@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadOrCreateEncryptionKey } from '../lib/control-plane';
 import { BOOTKUBE_ASSET_PATHS, BootkubeTlsAssets, ClusterPki, PkiError } from '../lib/pki';
+import { readExternalEtcd } from '../lib/spec';
 import { buildBootkube, buildStaticPodsTree, synthBootkube, synthStaticPods } from '../lib/synth';
 import { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot, loadSynthSpecs } from './_synth-inputs';
 
@@ -39,13 +40,16 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   checkStateRoot(stateRoot);
   // The encryption keys first, then the PKI: a bad key file, like a construct error, is reported before any key is made.
   const encryptionKeys = new Map(clusters.map((spec) => [spec.name, encryptionKeyOf(path.join(stateRoot, spec.name), log)]));
+  // An external etcd's CA and client pair (etcd.external) go into the self-hosted API server's Secret and tls/.
+  const externalEtcd = readExternalEtcd(bootkubeSpec, { cwd, now, onWarning: (w) => log(`warning: ${w}`) });
+  if (staticSpec.etcd.external) log('warning: etcd.external: only the self-hosted app (dist/bootkube/) uses it; dist/static-pods/ runs its own etcd member on every master (stacked etcd)');
   // Before keys are generated (a cold state), the constructs are built once with stand-in PEMs: their errors come first.
   let validated = false;
   const validate = () => {
     if (validated) return;
     validated = true;
     buildStaticPodsTree(staticSpec);
-    buildBootkube(bootkubeSpec, placeholderTls(), { encryptionKey: encryptionKeys.get(bootkubeSpec.name) });
+    buildBootkube(bootkubeSpec, placeholderTls(), { encryptionKey: encryptionKeys.get(bootkubeSpec.name), externalEtcd });
   };
   const state = new Map(await Promise.all(clusters.map(async (spec) => {
     const dir = path.join(stateRoot, spec.name);
@@ -56,7 +60,7 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   const { pki: bootkubePki, encryptionKey: bootkubeKey } = state.get(bootkubeSpec.name)!;
   options.onInputsRead?.();
   synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: staticKey });
-  synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey });
+  synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey, externalEtcd });
   return { stableUntil: new Date(Math.min(...[...state.values()].map(({ pki }) => pki.renewalDueAt().getTime()))) };
 }
 

@@ -6,8 +6,9 @@
  * - the code: path, size, mtime, ctime and inode of every source file of `apps/`, `lib/` and `imports/` (so any
  *   build changes it), of the `package.json` of each dependency that renders or parses (their versions) and of npm's
  *   hidden lockfile (any install or update), and the Node version;
- * - the cluster spec: the bytes of `$HACP_CLUSTER` or `./cluster.yaml` (or their absence: the built-in examples); a
- *   module spec (`cluster.js`, `.ts`) is never cached for, as what it imports is not covered;
+ * - the cluster spec: the bytes of `$HACP_CLUSTER` or `./cluster.yaml` (or their absence: the built-in examples), and
+ *   of the files it names whose content is rendered (`etcd.external`'s CA and client pair); a module spec
+ *   (`cluster.js`, `.ts`) is never cached for, as what it imports is not covered;
  * - the PKI state: the bytes of every file under the state root (certificates, keys, encryption keys, journal), taken
  *   right after synth has read them, so a change made meanwhile is never hidden;
  * - the environment: every `HACP_*` and `CDK8S_*` variable (but the per-run lock token, status file and debug
@@ -222,7 +223,10 @@ export class SynthCache {
     const explicit = this.env.HACP_CLUSTER;
     const specFile = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'cluster.yaml');
     if (/\.[cm]?[jt]s$/i.test(specFile)) return undefined; // a module spec: its imports are not covered by the key
-    add('spec', specFile, readOrAbsent(specFile));
+    const specText = readOrAbsent(specFile);
+    add('spec', specFile, specText);
+    // Files the spec names whose bytes go into the output: an external etcd's CA and client pair (etcd.external).
+    for (const file of externalEtcdFiles(specText.slice(1))) add('etcd.external', file, readOrAbsent(path.resolve(cwd, file)));
 
     for (const file of stateFiles) add('state', path.relative(stateRoot, file), readOrAbsent(file));
     return hash.digest('hex');
@@ -232,6 +236,20 @@ export class SynthCache {
 /** Every file under `dir` (none when it does not exist). */
 function listFiles(dir: string): string[] {
   return walkTree(dir).filter((e) => e.kind === 'file').map((e) => e.abs);
+}
+
+/**
+ * The files of `etcd.external` (`caFile`, `certFile`, `keyFile`) a spec text names, as written. The YAML parser is
+ * loaded only for a spec that mentions `external`; a spec it cannot read names none (synth rejects it anyway).
+ */
+function externalEtcdFiles(specText: string): string[] {
+  if (!/\bexternal\s*:/.test(specText)) return [];
+  try {
+    const ext = (require('yaml') as typeof import('yaml')).parse(specText)?.etcd?.external;
+    return ['caFile', 'certFile', 'keyFile'].map((k) => ext?.[k]).filter((v): v is string => typeof v === 'string');
+  } catch {
+    return [];
+  }
 }
 
 function readOrAbsent(file: string): string {

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PkiError } from '../lib/pki/_engine';
-import { BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec } from '../lib/spec';
+import { BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec, readExternalEtcd } from '../lib/spec';
 import { describeFsError, isFsError, readRegularFile } from '../lib/spec/_files';
 
 /**
@@ -82,6 +82,8 @@ export interface CheckSynthInputsOptions {
 export function checkSynthInputs(options: CheckSynthInputsOptions): SynthSpecs {
   const log = options.log ?? (() => {});
   const specs = loadSynthSpecs(options.cwd, log);
+  // An external etcd's client files are read by the self-hosted app: a missing or mismatched one is refused here.
+  readExternalEtcd(specs.bootkubeSpec, { cwd: options.cwd, now: options.now, onWarning: (w) => log(`warning: ${w}`) });
   checkStateRoot(options.stateRoot);
   // Loaded here: the spec check above must not pay for the PKI code when the spec is rejected.
   const { ClusterPki } = require('../lib/pki') as typeof import('../lib/pki');

@@ -18,7 +18,8 @@ export interface SynthControlPlaneOptions extends StaticPodsTreeOptions {}
  * - `<master>/<pod>.yaml`: the static pods (`etcd`, `kube-apiserver`, `kube-controller-manager`, `kube-scheduler`, and
  *   `kube-vip` when `loadBalancer.type` is `kube-vip`), each as a plain object;
  * - `<master>/apiserver/audit-policy.yaml`, `<master>/apiserver/authentication-config.yaml`: parsed;
- * - `cluster/rbac.yaml`: the array of cluster-scoped objects.
+ * - `cluster/rbac.yaml`: the array of cluster-scoped objects;
+ * - `cluster/kube-vip-rbac.yaml` (with kube-vip): kube-vip's Role and RoleBinding on its Lease.
  *
  * Certificates, keys, kubeconfigs and `apiserver/encryption-config.yaml` are left out: the manifests only name their
  * paths, so the result is deterministic without generating a PKI and can go straight into a jest snapshot.
@@ -34,6 +35,7 @@ export function synthControlPlane(cluster: ClusterSpec | ResolvedClusterSpec, op
     for (const file of hostFiles) addOnce(files, `${master}/${file.path}`, parse(file.content));
   }
   files['cluster/rbac.yaml'] = tree.cluster;
+  if (tree.kubeVipRbac.length) files['cluster/kube-vip-rbac.yaml'] = tree.kubeVipRbac;
   return files;
 }
 

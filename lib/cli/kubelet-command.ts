@@ -8,6 +8,7 @@ import { renderKubeletConfig, renderKubeletSysctl } from '../host/kubelet/kubele
 import { renderKubeletUnit } from '../host/kubelet/kubelet-unit';
 import { ClusterPki, defaultPkiDir } from '../pki';
 import { OutputFile, writeFilesAtomic } from '../util';
+import type { SelfHostedMasterPki } from '../synth/self-hosted-masters';
 import { HostPaths, KubeconfigPaths, KubeletPkiPaths, PkiPaths } from '../pki/paths';
 import { CLUSTER_OPTION_HELP, CliError, EXAMPLE_OPTION_HELP, SpecOptions, checkOutDir, loadSpecForCli, runCli } from './_common';
 
@@ -30,8 +31,10 @@ interface KubeletUnitOptions extends SpecOptions {
 /**
  * Registers `hacp kubelet-unit --node <name> [--out DIR] [--bootkube | --self-hosted]`: writes the node's
  * `kubelet.service`, `kubelet-config.yaml` (its KubeletConfiguration) and `90-kubelet.conf` (sysctls), plus
- * `bootkube.service` on the first master with `--bootkube`, and `hacp-checkpointer.service` on every master of a
- * self-hosted control plane (`--self-hosted`; `--bootkube` implies it).
+ * `bootkube.service` on the first master with `--bootkube`, and on every master of a self-hosted control plane
+ * (`--self-hosted`; `--bootkube` implies it) `hacp-checkpointer.service` and what the master runs by itself from its
+ * first boot: its etcd member and kube-vip as static pods with their certificates and kube-vip.conf (the same bytes as
+ * `dist/bootkube/masters/<master>/`), under `out/etc/kubernetes/`.
  */
 export function registerKubeletCommands(program: Command): void {
   program
@@ -40,7 +43,7 @@ export function registerKubeletCommands(program: Command): void {
     .requiredOption('--node <name>', 'node (master or worker) from the cluster spec')
     .option('--out <dir>', 'output directory (default: host/<node>)')
     .option('--bootkube', 'self-hosted control plane, first master: also write bootkube.service (implies --self-hosted)')
-    .option('--self-hosted', 'self-hosted control plane, any master: also write hacp-checkpointer.service (full-reboot recovery of the API server)')
+    .option('--self-hosted', 'self-hosted control plane, any master: also write hacp-checkpointer.service (full-reboot recovery of the API server) and the master\'s static pods (etcd member; kube-vip with loadBalancer.type kube-vip) with their certificates and kube-vip.conf, as dist/bootkube/masters/<master>/')
     .option('--kubelet-path <path>', 'kubelet binary on the host', '/usr/bin/kubelet')
     .option('--bootkube-dir <dir>', 'bootkube.service directory on the host (assets/, cluster.yaml, done marker)', '/opt/bootkube')
     .option('--no-pki', 'do not write the kubelet\'s certificates and kubeconfig (only the units and the configuration)')
@@ -82,8 +85,16 @@ export function registerKubeletCommands(program: Command): void {
       }
       if (selfHosted) files.push(['hacp-checkpointer.service', renderCheckpointerUnit(spec, opts.node), '/etc/systemd/system/hacp-checkpointer.service']);
       // The kubelet's identity from the PKI state (made on first use, like synth does): kubelet.conf, the cluster CA,
-      // and its client and serving pairs, laid out under `out/` as they go on the host (`etc/...`, `var/...`).
+      // and its client and serving pairs, laid out under `out/` as they go on the host (`etc/...`, `var/...`). On a
+      // self-hosted master also its own static pods (etcd, kube-vip) and their certificates and kube-vip.conf.
       const pkiFiles: OutputFile[] = [];
+      // Loaded here: only self-hosted masters need the constructs (cdk8s).
+      const masters = selfHosted ? require('../synth/self-hosted-masters') as typeof import('../synth/self-hosted-masters') : undefined;
+      const masterPods = masters?.buildSelfHostedMasters(spec, { masters: [opts.node] })[0];
+      if (masterPods && opts.pki === false) {
+        const noPki: SelfHostedMasterPki = { masterFiles: () => [], kubeVipFiles: () => [] };
+        pkiFiles.push(...masters!.selfHostedMasterFiles(spec, noPki, masterPods).map((f) => ({ ...f, path: masters!.selfHostedMasterHostPath(f.path) })));
+      }
       if (opts.pki !== false) {
         const dir = opts.pkiDir ?? defaultPkiDir(spec);
         if (!ClusterPki.hasState(dir) && !opts.initPki) {
@@ -96,11 +107,13 @@ export function registerKubeletCommands(program: Command): void {
           { path: KubeconfigPaths.kubelet.slice(1), content: pki.kubeconfig('kubelet', opts.node), mode: 0o600 },
           ...pki.kubeletFiles(opts.node),
         );
+        if (masterPods) pkiFiles.push(...masters!.selfHostedMasterFiles(spec, pki, masterPods).map((f) => ({ ...f, path: masters!.selfHostedMasterHostPath(f.path) })));
       }
       writeFilesAtomic(out, [...files.map(([name, content]) => ({ path: name, content, mode: 0o600 })), ...pkiFiles]);
       process.stdout.write(`wrote ${files.length + pkiFiles.length} files for ${opts.node} (${role}) to ${out}\ninstall them on ${opts.node}:\n`);
       for (const [name, , dest] of files) process.stdout.write(`  install -D -m 0600 ${name} ${dest}\n`);
-      if (pkiFiles.length) process.stdout.write(`  cp -a ${['etc', 'var'].map((d) => path.join(out, d)).join(' ')} /    (kubelet.conf, the CA, the kubelet's certificates: modes kept)\n`);
+      const own = masterPods?.objects.length ? `; ${masterPods.objects.map((o) => `${o.metadata.name}.yaml`).join(', ')} into /etc/kubernetes/manifests${opts.pki !== false ? ' with their certificates' : ''}` : '';
+      if (pkiFiles.length) process.stdout.write(`  cp -a ${[...new Set(pkiFiles.map((f) => f.path.split('/')[0]))].sort().map((d) => path.join(out, d)).join(' ')} /    (${opts.pki !== false ? 'kubelet.conf, the CA, the kubelet\'s certificates' : 'the static pods'}${own}: modes kept)\n`);
       if (opts.cloudRoutes) {
         process.stdout.write(`  containerd ≥ 2.0: /etc/containerd/config.toml needs version = 3 and imports = ['${CniPaths.containerdImports}'];\n`
           + `  the bridge, host-local, loopback and portmap plugins in ${CniPaths.binDir}; no other file in ${CniPaths.confDir}\n`
@@ -118,5 +131,6 @@ export function registerKubeletCommands(program: Command): void {
         process.stdout.write(`node-role.kubernetes.io/control-plane= on ${opts.node} (a kubelet may not set node-role labels itself) is set through the API by ${opts.bootkube ? 'hacp bootstrap' : 'hacp cluster apply (hacp bootstrap on a self-hosted cluster)'}\n`);
       }
       if (opts.pki === false) process.stdout.write(`--no-pki: install the kubelet's serving pair ${KubeletPkiPaths.servingCert} / .key yourself (hacp pki: ClusterPki.kubeletFiles)\n`);
+      if (opts.pki === false && masterPods?.objects.length) process.stdout.write(`--no-pki: the static pods need ${spec.etcd.external ? '' : '/etc/kubernetes/pki/etcd/* '}${spec.loadBalancer.type === 'kube-vip' ? '/etc/kubernetes/kube-vip.conf ' : ''}from dist/bootkube/masters/${opts.node}/\n`);
     }));
 }

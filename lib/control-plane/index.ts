@@ -10,3 +10,4 @@ export * from './static-control-plane';
 export * from './control-plane-rbac';
 export * from './encryption-config';
 export * from './kube-vip-pod';
+export * from './kube-vip-rbac';

@@ -7,6 +7,9 @@ import { ClusterSpec, ResolvedClusterSpec, isIp, resolveSpec } from '../spec';
 /** The kube-vip image used when `loadBalancer.kubeVip.image` is not set. */
 export const DEFAULT_KUBE_VIP_IMAGE = 'ghcr.io/kube-vip/kube-vip:v1.0.1';
 
+/** kube-vip's leader-election Lease in kube-system (`vip_leasename`): what `KubeVipRbac` lets it take. */
+export const KUBE_VIP_LEASE_NAME = 'plndr-cp-lock';
+
 /** Props of `KubeVipPod`. */
 export interface KubeVipPodProps {
   /** The cluster spec. */
@@ -24,12 +27,13 @@ export interface KubeVipPodProps {
    */
   readonly interface?: string;
   /**
-   * Kubeconfig (host path) kube-vip uses for its leader-election Lease. The default, admin.conf, is bound to
-   * cluster-admin only once the cluster RBAC (`dist/static-pods/cluster/`) is applied; until then kube-vip cannot
-   * take the Lease and the VIP stays down, so apply that RBAC once through a master's own address (see
-   * docs/companion-tool.md). `super-admin.conf` (system:masters) avoids that step, at the price of a pod that holds
-   * unrestricted credentials for the life of the cluster.
-   * @default /etc/kubernetes/admin.conf
+   * Kubeconfig (host path) kube-vip uses for its leader-election Lease. The default, `kube-vip.conf`, is kube-vip's
+   * own identity (user `hacp:kube-vip`, issued by the PKI for every master with `loadBalancer.type: kube-vip`), which
+   * `KubeVipRbac` lets take and renew its Lease and nothing else; that Role and RoleBinding are the first objects the
+   * bring-up applies, through the master's own API server (plan step `kube-vip-rbac`). `admin.conf` would work only
+   * once the cluster-admins binding exists, which is applied through the VIP itself (a deadlock), and
+   * `super-admin.conf` (system:masters) would leave unrestricted credentials in a pod for the life of the cluster.
+   * @default /etc/kubernetes/kube-vip.conf
    */
   readonly kubeconfigPath?: string;
 }
@@ -37,8 +41,10 @@ export interface KubeVipPodProps {
 /**
  * The kube-vip static pod of one master: ARP mode, control-plane VIP only (no Service load balancing), leader
  * election through a Lease so that exactly one master answers ARP for the VIP. It talks to its own node's API
- * server (host alias `kubernetes` → 127.0.0.1), so it needs no VIP to start. Runs with NET_ADMIN and NET_RAW only.
- * Goes to `/etc/kubernetes/manifests/kube-vip.yaml` on every master.
+ * server (host alias `kubernetes` → 127.0.0.1: in control-plane mode kube-vip dials `https://kubernetes:<port>`
+ * whatever server its kubeconfig names), so it needs no VIP to start, with its own narrow identity (`kube-vip.conf`,
+ * bound by `KubeVipRbac`). Runs with NET_ADMIN and NET_RAW only. Goes to `/etc/kubernetes/manifests/kube-vip.yaml` on
+ * every master, of both topologies (static pods, and self-hosted from the first boot on).
  */
 export class KubeVipPod extends KubePod {
   /** The VIP. */
@@ -57,7 +63,7 @@ export class KubeVipPod extends KubePod {
     if (!/^[A-Za-z0-9._@-]{1,15}$/.test(iface)) throw new Error(`interface: ${JSON.stringify(iface)} is not a network interface name`);
     const image = props.image ?? settings.image ?? DEFAULT_KUBE_VIP_IMAGE;
     if (!image || /\s/.test(image)) throw new Error(`image: ${JSON.stringify(image)} is not an image reference`);
-    const kubeconfig = props.kubeconfigPath ?? KubeconfigPaths.admin;
+    const kubeconfig = props.kubeconfigPath ?? KubeconfigPaths.kubeVip;
     if (!kubeconfig.startsWith('/')) throw new Error(`kubeconfigPath: ${JSON.stringify(kubeconfig)} must be an absolute path`);
 
     const env: Record<string, string> = {
@@ -70,7 +76,7 @@ export class KubeVipPod extends KubePod {
       cp_namespace: 'kube-system',
       svc_enable: 'false',
       vip_leaderelection: 'true',
-      vip_leasename: 'plndr-cp-lock',
+      vip_leasename: KUBE_VIP_LEASE_NAME,
       vip_leaseduration: '5',
       vip_renewdeadline: '3',
       vip_retryperiod: '1',
@@ -100,7 +106,8 @@ export class KubeVipPod extends KubePod {
             allowPrivilegeEscalation: false,
             capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
           },
-          // kube-vip reads its kubeconfig from /etc/kubernetes/admin.conf (its default path), whichever host file it is.
+          // kube-vip v1.0 reads its kubeconfig only from /etc/kubernetes/admin.conf (later versions default to it too),
+          // whichever host file it is: kube-vip.conf by default.
           volumeMounts: [{ name: 'kubeconfig', mountPath: '/etc/kubernetes/admin.conf', readOnly: true }],
         }],
         volumes: [{ name: 'kubeconfig', hostPath: { path: kubeconfig, type: 'File' } }],

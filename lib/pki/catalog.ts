@@ -72,6 +72,12 @@ export interface CatalogFile {
   readonly mode: number;
   /** For bootkube files: the `BootkubeTlsAssets` field with the same content. */
   readonly asset?: keyof BootkubeTlsAssets;
+  /**
+   * For a kubeconfig file: `first-master` renders it with the first master's own API server
+   * (`https://<first master ip>:<apiServerPort>`) instead of the entry's `kubeconfig.server`.
+   * @default - the entry's server
+   */
+  readonly server?: 'first-master';
 }
 
 /** How a kubeconfig is rendered from its certificate (user = the certificate's common name, context `<user>@<cluster>`). */
@@ -177,7 +183,10 @@ type ReceiverTemplate = 'masters' | 'nodes' | 'own-host' | 'first-master';
 /** A file of a template: on hosts (by host path) or in the bootkube asset dir (by asset). */
 type FileTemplate =
   | { readonly to: ReceiverTemplate; readonly path: string; readonly content: FileContent }
-  | { readonly to: 'bootkube'; readonly asset: keyof BootkubeTlsAssets; readonly content: FileContent; readonly firstMasterOnly?: boolean };
+  | {
+    readonly to: 'bootkube'; readonly asset: keyof BootkubeTlsAssets; readonly content: FileContent; readonly firstMasterOnly?: boolean;
+    readonly server?: 'first-master';
+  };
 
 /** One row of the table: a certificate, per cluster, per master or per node. */
 interface Template {
@@ -200,8 +209,8 @@ interface Template {
 const crt = (to: ReceiverTemplate, path: string): FileTemplate => ({ to, path, content: 'certificate' });
 const key = (to: ReceiverTemplate, path: string): FileTemplate => ({ to, path, content: 'private-key' });
 const conf = (to: ReceiverTemplate, path: string): FileTemplate => ({ to, path, content: 'kubeconfig' });
-const bootkube = (asset: keyof BootkubeTlsAssets, content: FileContent, firstMasterOnly?: boolean): FileTemplate =>
-  ({ to: 'bootkube', asset, content, firstMasterOnly });
+const bootkube = (asset: keyof BootkubeTlsAssets, content: FileContent, firstMasterOnly?: boolean, server?: 'first-master'): FileTemplate =>
+  ({ to: 'bootkube', asset, content, firstMasterOnly, server });
 
 /** kubeadm's apiserver SANs: node names, service names, first service IP, advertise addresses, endpoint, VIPs, certSANs. */
 function apiserverSans(spec: ResolvedClusterSpec, masters: readonly Host[]): string[] {
@@ -272,11 +281,13 @@ const TEMPLATES: readonly Template[] = [
   },
   {
     // The first master bootstraps the cluster RBAC with it (as `kubeadm init`); bootkube's `auth/kubeconfig` is what
-    // `bootkube start` uses before any binding exists.
+    // `hacp bootstrap` and the bootstrap controller manager and scheduler use before any binding exists. They all run
+    // on the first master, so it dials that master's own API server: the bootstrap never waits for the VIP or load
+    // balancer (whose kube-vip needs RBAC the bootstrap applies first).
     base: 'kubeconfig/super-admin', name: 'super-admin.conf', scope: 'cluster', profile: 'client', signer: 'ca',
     commonName: 'kubernetes-super-admin', organizations: [MASTERS_GROUP],
     kubeconfig: { kind: 'super-admin', server: 'endpoint', credentials: 'embedded' },
-    files: [conf('first-master', KubeconfigPaths.superAdmin), bootkube('superAdminKubeconfig', 'kubeconfig')],
+    files: [conf('first-master', KubeconfigPaths.superAdmin), bootkube('superAdminKubeconfig', 'kubeconfig', false, 'first-master')],
   },
   {
     // bootkube's API server runs on every master (DaemonSet), so one certificate names them all.
@@ -359,7 +370,10 @@ function buildCatalog(spec: ResolvedClusterSpec): CatalogEntry[] {
     for (const f of t.files) {
       if (f.to === 'bootkube') {
         if (f.firstMasterOnly && host?.name !== first) continue;
-        files.push({ to: { kind: 'bootkube' }, path: BOOTKUBE_ASSET_PATHS[f.asset], content: f.content, mode: modeOf(f.content), asset: f.asset });
+        files.push({
+          to: { kind: 'bootkube' }, path: BOOTKUBE_ASSET_PATHS[f.asset], content: f.content, mode: modeOf(f.content), asset: f.asset,
+          ...(f.server ? { server: f.server } : {}),
+        });
       } else {
         const to: FileReceiver = f.to === 'own-host' ? { kind: 'host', host: host!.name }
           : f.to === 'first-master' ? { kind: 'host', host: first } : { kind: f.to };

@@ -385,10 +385,11 @@ export class ClusterPki {
 
   /**
    * bootkube's asset layout: `tls/*`, `auth/kubeconfig` and `auth/admin.conf`. Keys and kubeconfigs 0600.
-   * `auth/kubeconfig` is what `bootkube start` and the temporary bootstrap controller manager and scheduler use before
+   * `auth/kubeconfig` is what `hacp bootstrap` and the temporary bootstrap controller manager and scheduler use before
    * any RBAC binding exists (they create them), so it is the break-glass `system:masters` identity, as bootkube's own
-   * render made it; the bootstrap secrets dir holding it is deleted at the end of the bootstrap. `auth/admin.conf`
-   * (group `kubeadm:cluster-admins`, bound to cluster-admin by the manifests) is for everyday use afterwards.
+   * render made it; it dials the first master's own API server (where all of them run), not the API endpoint. The
+   * bootstrap secrets dir holding a copy is deleted at the end of the bootstrap. `auth/admin.conf` (group
+   * `kubeadm:cluster-admins`, bound to cluster-admin by the manifests) dials the API endpoint, for everyday use.
    */
   bootkubeFiles(): OutputFile[] {
     const assets = this.bootkubeAssets();
@@ -430,17 +431,18 @@ export class ClusterPki {
         return this.pem(`${entry.id}.pub`);
       case 'kubeconfig':
         if (entry.kind !== 'certificate') throw new Error(`${entry.name}: a key pair has no kubeconfig`);
-        return this.renderKubeconfig(entry);
+        return this.renderKubeconfig(entry, file.server === 'first-master' ? this.spec.masters[0].name : undefined);
     }
   }
 
-  /** The kubeconfig of a client certificate, as its catalog entry describes it. */
-  private renderKubeconfig(entry: CertEntry): string {
+  /** The kubeconfig of a client certificate, as its catalog entry describes it (or dialing `master`'s API server). */
+  private renderKubeconfig(entry: CertEntry, master?: string): string {
     this.guard(`kubeconfig ${entry.name}`);
     const how = entry.kubeconfig;
     if (!how) throw new Error(`${entry.name}: not a kubeconfig certificate`);
     let server = this.spec.apiServerUrl;
-    if (how.server === 'own-master') server = `https://${urlHost(findMaster(this.spec, entry.host!).ip)}:${this.spec.apiServerPort}`;
+    const own = master ?? (how.server === 'own-master' ? entry.host! : undefined);
+    if (own) server = `https://${urlHost(findMaster(this.spec, own).ip)}:${this.spec.apiServerPort}`;
     let credentials: KubeconfigCredentials;
     if (how.credentials === 'embedded') {
       credentials = { certPem: this.pem(`${entry.id}.crt`), keyPem: this.pem(`${entry.id}.key`) };

@@ -3,13 +3,14 @@ import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { FlagOverrides } from '../common';
 import {
-  CONTROLLER_MANAGER_PORT, ControlPlanePod, ControlPlanePodProps, ETCD_CLIENT_PORT, SCHEDULER_PORT, StaticPodParts,
-  apiServerContainerParts, apiServerFlags, controllerManagerFlags, etcdUrl, kubernetesImage, localHealthzProbes, quantity,
+  CONTROLLER_MANAGER_PORT, ControlPlanePod, ControlPlanePodProps, SCHEDULER_PORT, StaticPodParts,
+  apiServerContainerParts, apiServerFlags, controllerManagerFlags, kubernetesImage, localHealthzProbes, quantity,
   schedulerFlags,
 } from '../control-plane';
 import { HostFile, auditPolicyYaml, authenticationConfigurationYaml } from '../control-plane';
 import { HostPaths } from '../pki/paths';
 import { ClusterSpec, NodeSpec, ResolvedClusterSpec, resolveSpec } from '../spec';
+import { selfHostedEtcdServers } from './self-hosted-api-server';
 import { BOOTSTRAP_SECRETS_DIR, apiServerPaths, controllerManagerPaths } from './tls';
 
 /** The kubeconfig `bootkube start` (v0.14+) copies from `auth/kubeconfig` next to the TLS files. */
@@ -94,7 +95,7 @@ export class BootstrapControlPlane extends Construct {
       // /readyz answer the kubelet's probes anonymously.
       defaultFlags: apiServerFlags(spec, {
         advertiseAddress: master.ip,
-        etcdServers: spec.masters.map((m) => etcdUrl(m.ip, ETCD_CLIENT_PORT)),
+        etcdServers: selfHostedEtcdServers(spec),
         paths: apiServerPaths(BOOTSTRAP_SECRETS_DIR, BOOTSTRAP_SECRETS_DIR, !!props.encryptionConfiguration),
       }),
       volumes: [secrets, caCerts, { name: 'audit-log', hostPath: HostPaths.auditLogDir, readOnly: false }],

@@ -24,8 +24,10 @@ export interface SelfHostedApiServerProps extends SelfHostedComponentProps {
 
 /**
  * The self-hosted kube-apiserver: a DaemonSet on the masters (host network, `spec.apiServerPort`, advertising the
- * node's IP via `$(POD_IP)`), annotated for the pod-checkpointer so it comes back after a full reboot, with the
- * flags of the static-pod API server (`apiServerFlags()`), pointed at every master's etcd member.
+ * node's IP via `$(POD_IP)`), annotated for checkpointing (`hacp-checkpointer.service` on every master keeps a
+ * static-pod copy) so it comes back after a full reboot, with the flags of the static-pod API server
+ * (`apiServerFlags()`), pointed at every master's etcd member (the static pods of `dist/bootkube/masters/`), or at
+ * `etcd.external.endpoints` (then `tls` carries that etcd's CA and client pair).
  *
  * Its Secret `kube-apiserver` holds only what it reads (no CA key); its ConfigMap `kube-apiserver-config` the audit
  * policy and the authentication configuration (anonymous access only on the health endpoints). Its kubelet client
@@ -61,7 +63,7 @@ export class SelfHostedApiServer extends Construct {
     }
     const flags = apiServerFlags(spec, {
       advertiseAddress: '$(POD_IP)',
-      etcdServers: spec.masters.map((m) => etcdUrl(m.ip, ETCD_CLIENT_PORT)),
+      etcdServers: selfHostedEtcdServers(spec),
       paths: apiServerPaths(SECRETS_DIR, CONFIG_DIR, encrypted),
     });
     const container = apiServerContainerParts(undefined, port);
@@ -131,3 +133,10 @@ export class SelfHostedApiServer extends Construct {
   }
 }
 
+/**
+ * The etcd client URLs of a self-hosted cluster's API servers: `etcd.external.endpoints`, else every master's member
+ * (`https://<master ip>:2379`, the etcd static pods each master's kubelet runs).
+ */
+export function selfHostedEtcdServers(spec: ResolvedClusterSpec): string[] {
+  return spec.etcd.external ? [...spec.etcd.external.endpoints] : spec.masters.map((m) => etcdUrl(m.ip, ETCD_CLIENT_PORT));
+}

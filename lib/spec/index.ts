@@ -1,5 +1,6 @@
 export * from './cluster-spec';
 export * from './examples';
+export * from './external-etcd';
 export * from './image-reference';
 export * from './load';
 export * from './network';

@@ -1,8 +1,11 @@
 /**
- * The bootkube tree writer: `<outdir>/bootkube/` in bootkube's asset layout, for `bootkube start --asset-dir=...`:
+ * The bootkube tree writer: `<outdir>/bootkube/` in bootkube's asset layout, for `hacp bootstrap --asset-dir=...`:
  *   auth/kubeconfig, tls/*                       the PKI's files (`ClusterPki.bootkubeFiles()`)
  *   bootstrap-manifests/bootstrap-*.yaml         the temporary static pods (`BootstrapControlPlane`)
  *   manifests/*.yaml                             the self-hosted control plane and the add-ons
+ *   masters/<master>/                            what each master runs by itself (etcd, kube-vip), mirroring
+ *                                                /etc/kubernetes (`selfHostedMasterFiles()`; `hacp kubelet-unit
+ *                                                --self-hosted` installs the same files)
  * Files holding Secrets or keys are written 0600, the rest 0644.
  */
 import * as fs from 'fs';
@@ -14,13 +17,15 @@ import {
   PodCheckpointer,
 } from '../addons';
 import { validateTree } from '../common';
-import { renderEncryptionConfiguration } from '../control-plane';
+import { KubeVipRbac, renderEncryptionConfiguration } from '../control-plane';
+import { BOOTKUBE_ASSET_PATHS } from '../pki/bootkube-assets';
 import { OutputFile, writeFilesAtomic } from '../util';
 import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets, bootstrapAssetFiles } from '../self-hosted';
-import { ResolvedClusterSpec } from '../spec';
+import { ExternalEtcdClient, ResolvedClusterSpec } from '../spec';
+import { SELF_HOSTED_MASTERS_DIR, SelfHostedMasterPki, buildSelfHostedMasters, selfHostedMasterFiles } from './self-hosted-masters';
 
 /** What the app needs from the PKI (`ClusterPki` fits). */
-export interface BootkubePki {
+export interface BootkubePki extends SelfHostedMasterPki {
   bootkubeAssets(): SelfHostedTlsAssets;
   bootkubeFiles(): OutputFile[];
 }
@@ -46,8 +51,18 @@ export interface BootkubeOptions {
   readonly legacyKubeSystemDefaultAdmin?: boolean;
   /** Encryption-at-rest key (base64, 32 bytes) for the API server. @default - no encryption at rest */
   readonly encryptionKey?: string;
-  /** Master `bootkube start` runs on. @default - the first master (where `hacp kubelet-unit --bootkube` puts bootkube.service) */
+  /**
+   * Master the bootstrap control plane runs on. Only the first master is supported: `hacp kubelet-unit --bootkube`
+   * puts bootkube.service there, `tls/kubelet.crt` is its kubelet's and `auth/kubeconfig` dials its API server.
+   * @default - the first master
+   */
   readonly bootstrapMaster?: string;
+  /**
+   * The external etcd's CA and client pair (`readExternalEtcd()` of a spec with `etcd.external`): they replace the
+   * PKI's etcd client files in the API server's Secret and in `tls/` (what the bootstrap API server reads).
+   * @default - none; with `etcd.external` in the spec it is required
+   */
+  readonly externalEtcd?: ExternalEtcdClient;
 }
 
 /** The synthesized objects of the bootkube tree, by file (relative to `bootkube/`). */
@@ -55,6 +70,7 @@ export type BootkubeManifests = Record<string, any[]>;
 
 /** Which manifest file each object goes to: the first rule that matches. Every object must match one. */
 const MANIFEST_RULES: Array<[file: string, match: (o: any) => boolean]> = [
+  ['kube-vip-rbac', (o) => (o.kind === 'Role' || o.kind === 'RoleBinding') && o.metadata.name === 'hacp:kube-vip'],
   ['kube-apiserver-secret', (o) => o.kind === 'Secret' && o.metadata.name === 'kube-apiserver'],
   ['kube-controller-manager-secret', (o) => o.kind === 'Secret' && o.metadata.name === 'kube-controller-manager'],
   ['kube-controller-manager-disruption', (o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'kube-controller-manager'],
@@ -86,6 +102,10 @@ export function manifestFileFor(obj: any): string {
  * No file is written.
  */
 export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAssets, options: BootkubeOptions = {}): BootkubeManifests {
+  const first = spec.masters[0].name;
+  if (options.bootstrapMaster !== undefined && options.bootstrapMaster !== first) {
+    throw new Error(`bootstrapMaster: ${JSON.stringify(options.bootstrapMaster)}: the bootstrap runs on the first master, ${first} (bootkube.service, tls/kubelet.crt and auth/kubeconfig are its own); list ${JSON.stringify(options.bootstrapMaster)} first in masters instead`);
+  }
   const app = new App();
   const manifests = new Chart(app, 'manifests');
   const encryptionConfiguration = options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined;
@@ -94,6 +114,8 @@ export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAsset
     tls,
     apiServer: encryptionConfiguration ? { encryptionConfiguration } : undefined,
   });
+  // kube-vip may take its Lease only with this: the plan applies it first, through the bootstrap master's API server.
+  if (spec.loadBalancer.type === 'kube-vip') new KubeVipRbac(manifests, 'kube-vip-rbac');
   addAddons(manifests, spec, options);
 
   const bootstrap = new Chart(app, 'bootstrap-manifests');
@@ -108,6 +130,9 @@ export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAsset
   for (const obj of manifests.toJson()) (out[`manifests/${manifestFileFor(obj)}.yaml`] ??= []).push(obj);
   for (const [file, pod] of [['bootstrap-apiserver', bcp.apiServer], ['bootstrap-controller-manager', bcp.controllerManager], ['bootstrap-scheduler', bcp.scheduler]] as const) {
     out[`bootstrap-manifests/${file}.yaml`] = [pod.apiObject.toJson()];
+  }
+  for (const { master, objects } of buildSelfHostedMasters(spec)) {
+    for (const obj of objects) out[`${SELF_HOSTED_MASTERS_DIR}/${master}/${obj.metadata.name}.yaml`] = [obj];
   }
   return out;
 }
@@ -129,20 +154,38 @@ function addAddons(scope: Construct, spec: ResolvedClusterSpec, options: Bootkub
 }
 
 /**
- * Synthesizes `<outdir>/bootkube/`: manifests and bootstrap manifests (regenerated: stale files are removed) and the
- * PKI's `tls/` and `auth/kubeconfig`. Returns the files written, relative to `outdir`.
+ * Synthesizes `<outdir>/bootkube/`: manifests, bootstrap manifests and the masters' folders (regenerated: stale files
+ * are removed) and the PKI's `tls/` and `auth/kubeconfig`. With `etcd.external`, `options.externalEtcd` replaces the
+ * PKI's etcd client files. Returns the files written, relative to `outdir`.
  */
 export function synthBootkube(spec: ResolvedClusterSpec, pki: BootkubePki, outdir: string, options: BootkubeOptions = {}): string[] {
   const root = path.join(outdir, 'bootkube');
-  const manifests = buildBootkube(spec, pki.bootkubeAssets(), options);
-  for (const dir of ['manifests', 'bootstrap-manifests']) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
-  const files: OutputFile[] = Object.entries(manifests).map(([file, objs]) => ({
+  const etcd = externalEtcdAssets(spec, options.externalEtcd);
+  const manifests = buildBootkube(spec, { ...pki.bootkubeAssets(), ...etcd }, options);
+  for (const dir of ['manifests', 'bootstrap-manifests', SELF_HOSTED_MASTERS_DIR]) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
+  const files: OutputFile[] = Object.entries(manifests).filter(([file]) => !file.startsWith(`${SELF_HOSTED_MASTERS_DIR}/`)).map(([file, objs]) => ({
     path: file,
     content: Yaml.stringify(...objs),
     mode: objs.some((o) => o.kind === 'Secret' && (o.stringData || o.data)) || file.startsWith('bootstrap-') ? 0o600 : 0o644,
   }));
+  const masters = buildSelfHostedMasters(spec).flatMap((pods) => selfHostedMasterFiles(spec, pki, pods)
+    .map((f) => ({ ...f, path: `${SELF_HOSTED_MASTERS_DIR}/${pods.master}/${f.path}` })));
   const encryption = options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined;
-  const all = [...files, ...bootstrapAssetFiles(spec, encryption), ...pki.bootkubeFiles()];
+  const tls = pki.bootkubeFiles().map((f) => {
+    const asset = Object.entries(BOOTKUBE_ASSET_PATHS).find(([, p]) => p === f.path)?.[0] as keyof typeof etcd | undefined;
+    return asset && etcd[asset] !== undefined ? { ...f, content: etcd[asset]! } : f;
+  });
+  const all = [...files, ...masters, ...bootstrapAssetFiles(spec, encryption), ...tls];
   writeFilesAtomic(root, all);
   return all.map((f) => path.join('bootkube', f.path));
+}
+
+/** The external etcd's PEMs as bootkube assets (none without `etcd.external`); a spec with it needs them. */
+function externalEtcdAssets(spec: ResolvedClusterSpec, client: ExternalEtcdClient | undefined): Partial<Pick<SelfHostedTlsAssets, 'etcdClientCaCrt' | 'etcdClientCrt' | 'etcdClientKey'>> {
+  if (!spec.etcd.external) {
+    if (client) throw new Error('externalEtcd: given, but the spec has no etcd.external');
+    return {};
+  }
+  if (!client) throw new Error('externalEtcd: the spec sets etcd.external; pass its files (readExternalEtcd(spec)) as options.externalEtcd');
+  return { etcdClientCaCrt: client.caCrt, etcdClientCrt: client.clientCrt, etcdClientKey: client.clientKey };
 }

@@ -4,3 +4,4 @@
 export * from './static-pods-tree';
 export * from './static-pods';
 export * from './bootkube';
+export * from './self-hosted-masters';

@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import { validateTree } from '../common';
-import { HostFile, ControlPlaneRbac, KubeVipPod, StaticControlPlane, StaticControlPlaneProps } from '../control-plane';
+import { HostFile, ControlPlaneRbac, KubeVipPod, KubeVipRbac, StaticControlPlane, StaticControlPlaneProps } from '../control-plane';
 import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../spec';
 
 /** Options of `buildStaticPodsTree()`. */
@@ -22,13 +22,26 @@ export interface MasterTree {
   readonly hostFiles: HostFile[];
 }
 
+/** The static-pod control plane of a cluster (`buildStaticPodsTree()`). */
+export interface StaticPodsTree {
+  /** Each master's part. */
+  readonly masters: MasterTree[];
+  /** The cluster-scoped objects to apply once the API answers (`cluster/rbac.yaml`): `ControlPlaneRbac`. */
+  readonly cluster: any[];
+  /**
+   * With `loadBalancer.type: kube-vip`, `KubeVipRbac` (`cluster/kube-vip-rbac.yaml`): what kube-vip needs to hold the
+   * VIP, applied first, through a master's own API server (plan step `kube-vip-rbac`). Empty otherwise.
+   */
+  readonly kubeVipRbac: any[];
+}
+
 /**
  * The static-pod control plane of a cluster, composed once for the synth app and the testing helpers: per master a
- * `StaticControlPlane` (plus a `KubeVipPod` when `loadBalancer.type` is `kube-vip`), and the cluster-scoped
- * `ControlPlaneRbac`. The constructs are validated as `App.synth()` does (a flag the component does not know throws,
+ * `StaticControlPlane` (plus a `KubeVipPod` when `loadBalancer.type` is `kube-vip`), the cluster-scoped
+ * `ControlPlaneRbac`, and with kube-vip its `KubeVipRbac`. The constructs are validated as `App.synth()` does (a flag the component does not know throws,
  * naming the construct path; weakening overrides print warnings). Nothing is written and no key is made.
  */
-export function buildStaticPodsTree(cluster: ClusterSpec | ResolvedClusterSpec, options: StaticPodsTreeOptions = {}): { masters: MasterTree[]; cluster: any[] } {
+export function buildStaticPodsTree(cluster: ClusterSpec | ResolvedClusterSpec, options: StaticPodsTreeOptions = {}): StaticPodsTree {
   const spec = resolveSpec(cluster);
   const app = new App({ outdir: '.' });
   const built = (options.masters ?? spec.masters.map((m) => m.name)).map((name) => {
@@ -40,7 +53,9 @@ export function buildStaticPodsTree(cluster: ClusterSpec | ResolvedClusterSpec, 
   });
   const rbac = new Chart(app, 'cluster');
   new ControlPlaneRbac(rbac, 'rbac');
+  const kubeVip = new Chart(app, 'kube-vip-rbac');
+  if (spec.loadBalancer.type === 'kube-vip') new KubeVipRbac(kubeVip, 'kube-vip');
   validateTree(app); // what App.synth() does first: the user's flags are checked (lib/common/component-flags)
   const masters = built.map(({ name, chart, cp }) => ({ master: name, objects: chart.toJson(), hostFiles: cp.hostFiles() }));
-  return { masters, cluster: rbac.toJson() };
+  return { masters, cluster: rbac.toJson(), kubeVipRbac: kubeVip.toJson() };
 }

@@ -2,7 +2,8 @@
  * The static-pod tree writer: one folder per master under `<outdir>/static-pods/`, ready to copy to the host:
  *   <master>/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler}.yaml  → /etc/kubernetes/manifests/
  *   <master>/pki/..., <master>/*.conf, <master>/apiserver/...                     → /etc/kubernetes/
- * and `cluster/` with the cluster-scoped objects to apply once the API answers (with super-admin.conf).
+ * and `cluster/` with the cluster-scoped objects to apply once the API answers (with super-admin.conf); with kube-vip,
+ * `cluster/kube-vip-rbac.yaml` first, through a master's own API server (it is what makes the VIP answer).
  */
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
@@ -44,7 +45,8 @@ export function synthStaticPods(props: StaticPodsAppProps): string[] {
   }
 
   const rbac = { path: 'rbac.yaml', content: Yaml.stringify(...tree.cluster), mode: 0o644 };
-  writeFilesAtomic(path.join(root, 'cluster'), [rbac]);
-  written.push(path.join('static-pods', 'cluster', rbac.path));
+  const kubeVipRbac = tree.kubeVipRbac.length ? [{ path: 'kube-vip-rbac.yaml', content: Yaml.stringify(...tree.kubeVipRbac), mode: 0o644 }] : [];
+  writeFilesAtomic(path.join(root, 'cluster'), [rbac, ...kubeVipRbac]);
+  written.push(...[rbac, ...kubeVipRbac].map((f) => path.join('static-pods', 'cluster', f.path)));
   return written;
 }

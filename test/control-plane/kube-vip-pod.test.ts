@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { KubePod } from '../../imports/k8s';
-import { KubeVipPod } from '../../lib/control-plane';
+import { KUBE_VIP_LEASE_NAME, KubeVipPod, KubeVipRbac } from '../../lib/control-plane';
+import { KUBE_VIP_USER } from '../../lib/pki';
 import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec } from '../../lib/spec';
 import { container, synthObjects } from '../support/synth';
 
@@ -37,11 +38,13 @@ describe('KubeVipPod', () => {
     expect(pod.spec.containers[0].image).toBe('ghcr.io/kube-vip/kube-vip:v1.0.1');
   });
 
-  test('least privilege: NET_ADMIN and NET_RAW only, admin.conf read-only', () => {
+  test('least privilege: NET_ADMIN and NET_RAW only; its own kube-vip.conf (not admin.conf), read-only, where kube-vip reads it', () => {
     const c = synth().spec.containers[0];
     expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] } });
+    // kube-vip v1.0 reads only /etc/kubernetes/admin.conf inside its container: the host file behind it is kube-vip.conf.
     expect(c.volumeMounts).toEqual([{ name: 'kubeconfig', mountPath: '/etc/kubernetes/admin.conf', readOnly: true }]);
-    expect(synth().spec.volumes).toEqual([{ name: 'kubeconfig', hostPath: { path: '/etc/kubernetes/admin.conf', type: 'File' } }]);
+    expect(synth().spec.volumes).toEqual([{ name: 'kubeconfig', hostPath: { path: '/etc/kubernetes/kube-vip.conf', type: 'File' } }]);
+    expect(env(synth()).vip_leasename).toBe(KUBE_VIP_LEASE_NAME);
     expect(synth({ kubeconfigPath: '/etc/kubernetes/super-admin.conf' }).spec.volumes[0].hostPath.path).toBe('/etc/kubernetes/super-admin.conf');
   });
 
@@ -60,5 +63,29 @@ describe('KubeVipPod', () => {
     synthObjects((chart) => { vip = new KubeVipPod(chart, 'kube-vip', { cluster: BOOTKUBE_EXAMPLE_CLUSTER, master: 'master01' }); });
     expect(vip.apiObject).toBe(vip);
     expect(vip.apiObject).toBeInstanceOf(KubePod);
+  });
+});
+
+describe('KubeVipRbac', () => {
+  const objs = synthObjects((chart) => new KubeVipRbac(chart, 'kube-vip-rbac'));
+
+  test('a Role on its Lease only, bound to the kube-vip user (no group, no ClusterRole)', () => {
+    expect(objs.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['Role kube-system/hacp:kube-vip', 'RoleBinding kube-system/hacp:kube-vip']);
+    const [role, binding] = objs;
+    expect(role.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['plndr-cp-lock'], verbs: ['get', 'update', 'list', 'watch'] },
+    ]);
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'hacp:kube-vip' });
+    expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: KUBE_VIP_USER }]);
+    expect(KUBE_VIP_USER).toBe('hacp:kube-vip');
+  });
+
+  test('props: another user and Lease; bad values name the prop', () => {
+    const other = synthObjects((chart) => new KubeVipRbac(chart, 'r', { user: 'kube-vip', leaseName: 'my-lock' }));
+    expect(other[0].rules[1].resourceNames).toEqual(['my-lock']);
+    expect(other[1].subjects[0].name).toBe('kube-vip');
+    expect(() => synthObjects((chart) => new KubeVipRbac(chart, 'r', { leaseName: 'Bad_Name' }))).toThrow('leaseName: "Bad_Name"');
+    expect(() => synthObjects((chart) => new KubeVipRbac(chart, 'r', { user: 'a b' }))).toThrow('user: "a b"');
   });
 });

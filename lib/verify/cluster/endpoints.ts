@@ -9,7 +9,7 @@ import { cidrContains, parseCidr } from '../../spec/network';
 import { Finding } from '../finding';
 import { KUBERNETES_SERVICE } from './builtins';
 import {
-  ClusterModel, Dial, LoadBalancer, ModelObject, PHASE_WORDS, Phase, Server, Workload, isLoopback, isUnspecified, normaliseIp,
+  ClusterModel, Dial, ExternalServer, LoadBalancer, ModelObject, PHASE_WORDS, Phase, Server, Workload, isLoopback, isUnspecified, normaliseIp,
 } from './model';
 import { listNames, selectorMatches } from './placement';
 
@@ -27,6 +27,8 @@ export interface Resolution {
   readonly workloads: readonly Workload[];
   /** Why nothing serves it. */
   readonly problem?: string;
+  /** Servers outside the tree answering (an external etcd's members). */
+  readonly external?: readonly ExternalServer[];
 }
 
 type ServerKind = Server['kind'];
@@ -65,6 +67,9 @@ export function resolve(model: ClusterModel, host: string, port: number, from: s
     const elsewhere = model.servers.filter((s) => s.node !== from && s.phases.includes(phase) && kinds.includes(s.kind) && s.port === port && s.binds.some((b) => isUnspecified(b) || isLoopback(b)));
     return unserved(`no ${word} listens on ${host}:${port} on ${from}${elsewhere.length ? ` (one does on ${listNames([...new Set(elsewhere.map((s) => s.node))])}, but a loopback address reaches only its own node)` : atAll}`);
   }
+  // An external etcd's members may run on the masters' hosts (outside Kubernetes): the spec says they are there.
+  const external = model.externalServers.filter((x) => kinds.includes(x.kind) && x.port === port && normaliseIp(x.host) === h);
+  if (external.length) return { served: true, servers: [], loadBalancers: [], workloads: [], external };
   const node = model.nodes.find((n) => normaliseIp(n.ip) === h);
   for (const lb of model.loadBalancers) {
     const addresses = [lb.address, ...lb.alsoOn, ...lb.names].map(normaliseIp);

@@ -2,11 +2,13 @@
  * The `cluster` check: reads a synthesized tree as an operator would, as one cluster that must come up, over a model
  * built from the tree and its spec (model.ts): where every pod can run (placement.ts), whether every address a
  * component dials is served with a certificate it trusts (endpoints.ts), the services every node and pod needs
- * (services.ts), whether every reference resolves (references.ts), and the order things can start in (plan.ts).
+ * (services.ts), whether every reference resolves (references.ts), whether a self-hosted API server comes back after a
+ * full reboot (checkpoints.ts), and the order things can start in (plan.ts).
  */
 import { ResolvedClusterSpec } from '../../spec';
 import { Finding } from '../finding';
 import { AssetTree } from '../tree';
+import { checkpointFindings } from './checkpoints';
 import { endpointFindings } from './endpoints';
 import { ClusterModel, buildClusterModel, findClusterRoots, under } from './model';
 import { BringUpPlan, derivePlan, planFindings } from './plan';
@@ -20,6 +22,7 @@ export * from './placement';
 export * from './endpoints';
 export * from './services';
 export * from './references';
+export * from './checkpoints';
 export * from './plan';
 
 /** Options of `clusterFindings()`. */
@@ -55,7 +58,7 @@ export function clusterCheck(tree: AssetTree, options: ClusterCheckOptions): Clu
     }
     const model = buildClusterModel(tree, spec, { root });
     models.push(model);
-    findings.push(...placementFindings(model), ...endpointFindings(model), ...serviceFindings(model), ...referenceFindings(model), ...planFindings(model));
+    findings.push(...placementFindings(model), ...endpointFindings(model), ...serviceFindings(model), ...referenceFindings(model), ...checkpointFindings(model), ...planFindings(model));
     plans.push({ root, plan: derivePlan(model).plan });
   }
   return { findings, plans, models };

@@ -142,6 +142,34 @@ export interface Server {
   readonly advertise?: string;
 }
 
+/**
+ * A server outside the tree that the spec says is there: the members of an external etcd (`etcd.external.endpoints`,
+ * run by the operator, e.g. as systemd services set up by an Ansible role). The bring-up plan has an `external` step
+ * for them; the model cannot see their certificates.
+ */
+export interface ExternalServer {
+  readonly kind: 'etcd-client';
+  /** `external etcd member https://10.0.0.5:2379 (spec etcd.external.endpoints[0])`. */
+  readonly name: string;
+  /** The host as written (an IP or a DNS name). */
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * A master's host service that keeps the self-hosted API server alive across a full reboot: `hacp-checkpointer.service`
+ * (`hacp kubelet-unit --self-hosted` writes it on every master of a self-hosted cluster). It checkpoints the pods of
+ * one DaemonSet that carry the checkpoint annotation.
+ */
+export interface HostCheckpointer {
+  readonly node: string;
+  /** The DaemonSet whose pods it checkpoints (`kube-system/kube-apiserver`). */
+  readonly namespace: string;
+  readonly daemonSet: string;
+  /** Where it comes from, for messages. */
+  readonly source: string;
+}
+
 /** A load balancer (or VIP) in front of the API servers. */
 export interface LoadBalancer {
   readonly type: 'octavia' | 'haproxy' | 'kube-vip';
@@ -215,6 +243,10 @@ export interface ClusterModel {
   readonly clusterCa?: Trust;
   /** Taint keys something in the tree removes once it runs (the CCM removes the cloud `uninitialized` taint). */
   readonly removedTaints: ReadonlyMap<string, Workload>;
+  /** Servers outside the tree the spec names (an external etcd's members). */
+  readonly externalServers: readonly ExternalServer[];
+  /** Host checkpointers of the masters (self-hosted clusters: `hacp-checkpointer.service`). */
+  readonly checkpointers: readonly HostCheckpointer[];
 }
 
 /** Kinds that are not namespaced. */
@@ -322,6 +354,7 @@ class ModelBuilder {
       builtins: builtinObjects(this.spec.kubernetesVersion), nodes: this.nodes, nodeFolders: this.nodeFolders,
       unknownFolders: this.unknownFolders, applyDir: this.applyDir, bootstrapMaster: this.bootstrapMaster,
       objects: this.objects, workloads: this.workloads, servers: [], loadBalancers: [], dials: [], removedTaints,
+      externalServers: externalServers(this.spec), checkpointers: hostCheckpointers(this.spec, this.flavor),
     };
     placeWorkloads(this.model);
     this.model.clusterCa = this.findClusterCa();
@@ -694,6 +727,30 @@ export function componentsOf(o: any): Set<string> {
   }
   if ((spec.volumes ?? []).some((v: any) => /^\/etc\/cni(\/net\.d)?\/?$/.test(String(v.hostPath?.path ?? '')))) components.add('cni');
   return components;
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// Outside the tree: an external etcd, the masters' host checkpointers
+
+/** The members of `etcd.external` (none without it). */
+export function externalServers(spec: ResolvedClusterSpec): ExternalServer[] {
+  return (spec.etcd.external?.endpoints ?? []).flatMap((url, i) => {
+    const p = parseAddress(url);
+    return p ? [{ kind: 'etcd-client' as const, name: `external etcd member ${url} (spec etcd.external.endpoints[${i}])`, host: p.host, port: p.port }] : [];
+  });
+}
+
+/**
+ * The host checkpointers of a self-hosted cluster: `hacp-checkpointer.service` on every master (what
+ * `hacp kubelet-unit --self-hosted` writes; workers get none), checkpointing the DaemonSet kube-system/kube-apiserver.
+ * None for the static-pod topology (its API servers are static pods the kubelet keeps on disk).
+ */
+export function hostCheckpointers(spec: ResolvedClusterSpec, flavor: ClusterFlavor): HostCheckpointer[] {
+  if (flavor !== 'bootkube') return [];
+  return spec.masters.map((m) => ({
+    node: m.name, namespace: 'kube-system', daemonSet: 'kube-apiserver',
+    source: `hacp-checkpointer.service on ${m.name} (\`hacp kubelet-unit --node ${m.name} --self-hosted\`)`,
+  }));
 }
 
 // -----------------------------------------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ export interface DerivedPlan {
 }
 
 /** Order of the well-known steps within a phase. */
-const RANK = ['bootstrap-control-plane', 'etcd', 'api-servers', 'kube-vip', 'load-balancer', 'controller-manager', 'scheduler', 'nodes-registered', 'node-roles'];
+const RANK = ['external-etcd', 'bootstrap-control-plane', 'etcd', 'api-servers', 'kube-vip', 'load-balancer', 'controller-manager', 'scheduler', 'nodes-registered', 'node-roles'];
 const rankOf = (id: string) => (RANK.includes(id) ? RANK.indexOf(id) : RANK.length);
 
 /**
@@ -242,6 +242,11 @@ class PlanBuilder {
 
   private externalUnits(): void {
     const m = this.model;
+    // Only when something dials it (the static-pod app runs stacked etcd whatever the spec says).
+    const dialed = m.dials.some((d) => d.kind === 'etcd' && m.phases.some((phase) => resolveDial(m, d, phase).some((x) => x.resolution.external?.length)));
+    if (dialed) {
+      this.addUnit({ id: 'external-etcd', title: `etcd outside the cluster (spec etcd.external, run by you): ${m.externalServers.map((x) => `${x.host}:${x.port}`).join(', ')}`, kind: 'external', rank: rankOf('external-etcd'), files: [], workloads: [], objects: [], waits: [] });
+    }
     for (const lb of m.loadBalancers) {
       if (lb.type === 'kube-vip') {
         if (this.units.has('kube-vip')) this.lbUnits.push('kube-vip');
@@ -326,7 +331,8 @@ class PlanBuilder {
         ...objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => ({ for: 'established' as const, kind: o.kind, name: o.name })),
         ...workloads.filter((w) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind)).map((w) => ({ for: 'rollout' as const, kind: w.kind, namespace: w.namespace, name: w.name })),
       ];
-      const what = workloads.length ? listNames([...new Set(workloads.map((w) => `${w.kind} ${w.name}`))]) : listNames([...new Set(objects.map((o) => o.kind))].map((k) => `${k}s`));
+      let what = workloads.length ? listNames([...new Set(workloads.map((w) => `${w.kind} ${w.name}`))]) : listNames([...new Set(objects.map((o) => o.kind))].map((k) => `${k}s`));
+      if (id === 'kube-vip-rbac') what = `kube-vip's right to take its Lease (${what}): the VIP answers only once kube-vip holds it`;
       this.addUnit({ id: unique, title: what, kind: 'apply', rank: rankOf(unique), files: group, workloads, objects, waits });
     }
   }
@@ -405,6 +411,7 @@ class PlanBuilder {
         if (this.units.has('kube-vip')) out.add('kube-vip');
       } else if (this.units.has('load-balancer')) out.add('load-balancer');
     }
+    if (r.external?.length && this.units.has('external-etcd')) out.add('external-etcd');
     if (!r.loadBalancers.length) {
       const servers = [...new Set(r.servers.map((s) => this.unitOfWorkload.get(s.workload)).filter(Boolean) as string[])];
       const early = servers.filter((u) => this.units.get(u)!.kind !== 'apply');
@@ -427,6 +434,7 @@ class PlanBuilder {
   private dialEdges(): void {
     const m = this.model;
     for (const d of m.dials) {
+      if (d.kind === 'kube-vip') continue; // below: one speaker is enough
       const clients = this.clientUnits(d);
       if (!clients.length) continue;
       for (const phase of d.phases) {
@@ -444,6 +452,18 @@ class PlanBuilder {
         }
         break; // the earliest phase that serves it decides when it can start
       }
+    }
+    // kube-vip holds the VIP as soon as one of its speakers (a static pod per master) reaches its own master's API
+    // server: the earliest ones count (bootkube: the bootstrap master's, before the self-hosted API servers exist).
+    const speakers = m.dials.filter((d) => d.kind === 'kube-vip');
+    for (const phase of m.phases) {
+      const served = speakers.flatMap((d) => resolveDial(m, d, phase).filter((x) => x.resolution.served).map((x) => ({ d, providers: this.providers(x.resolution) })));
+      if (!served.length) continue;
+      const early = served.filter((x) => x.providers.every((p) => this.units.get(p)?.kind !== 'apply'));
+      for (const { d, providers } of early.length ? early : served) {
+        for (const p of providers) for (const c of this.clientUnits(d)) this.edge(p, c, `${d.client} dials ${d.address}`);
+      }
+      break;
     }
     // kube-vip holds the VIP only once it may take its Lease.
     for (const lb of m.loadBalancers.filter((x) => x.type === 'kube-vip')) {

@@ -98,6 +98,7 @@ export function goodStaticTree(spec: ResolvedClusterSpec, pki: ClusterPki): Tree
     files[`static-pods/cluster/${name}.yaml`] = [Yaml.stringify(...(objects ?? c.toJson())), 0o644];
   };
   chart('rbac', () => undefined, tree.cluster);
+  if (tree.kubeVipRbac.length) chart('kube-vip-rbac', () => undefined, tree.kubeVipRbac);
   const net = spec.networking;
   chart('kube-proxy', (c) => new KubeProxy(c, 'kube-proxy', { podCidr: net.podCidr, apiServerUrl: spec.apiServerUrl, kubernetesVersion: spec.kubernetesVersion }));
   chart('flannel', (c) => new Flannel(c, 'flannel', { podCidr: net.podCidr }));
