@@ -2,11 +2,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { renderCheckpointerUnit, renderKubeletUnit } from '../../../lib/host';
-import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec } from '../../../lib/spec';
+import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, resolveSpec } from '../../../lib/spec';
+import { buildSelfHostedMasters, selfHostedMasterFiles, selfHostedMasterHostPath } from '../../../lib/synth';
+import { fixturePki, seedPkiState } from '../../support/fixture-pki';
 import { hacp } from '../../support/hacp';
 import { systemdAnalyzeAvailable, verifyUnits } from '../../support/systemd-verify';
 
 const itVerify = systemdAnalyzeAvailable() ? test : test.skip;
+
+/** Every file below `dir`, relative, sorted. */
+const listFiles = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
 
 /** The arguments of ExecStart. */
 function execStart(unit: string): string[] {
@@ -100,7 +105,34 @@ describe('hacp kubelet-unit --self-hosted', () => {
     expect(fs.readFileSync(path.join(dir, 'kubelet.service'), 'utf8')).toContain('/etc/kubernetes/checkpoints');
     const first = path.join(dir, 'first');
     expect((await hacp(['kubelet-unit', '--node', 'master01', '--out', first, '--bootkube', '--example', 'bootkube', '--no-pki'])).code).toBe(0);
-    expect(fs.readdirSync(first).sort()).toEqual(['90-kubelet.conf', 'bootkube.service', 'hacp-checkpointer.service', 'kubelet-config.yaml', 'kubelet.service']);
+    expect(fs.readdirSync(first).sort()).toEqual(['90-kubelet.conf', 'bootkube.service', 'etc', 'hacp-checkpointer.service', 'kubelet-config.yaml', 'kubelet.service']);
+    // --no-pki: the master's own static pods only, and the command names the files to take from dist/.
+    expect(listFiles(path.join(first, 'etc'))).toEqual(['kubernetes/manifests/etcd.yaml', 'kubernetes/manifests/kube-vip.yaml']);
+  });
+
+  test('with the PKI state: the master\'s etcd member and kube-vip with their files, the same bytes as dist/bootkube/masters/<master>/', async () => {
+    const spec = resolveSpec(BOOTKUBE_EXAMPLE_CLUSTER);
+    const pki = await fixturePki(spec);
+    const state = path.join(dir, 'state');
+    seedPkiState(state, pki);
+    const out = path.join(dir, 'out');
+    const r = await hacp(['kubelet-unit', '--node', 'master02', '--out', out, '--self-hosted', '--example', 'bootkube', '--pki-dir', state]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('etcd.yaml, kube-vip.yaml into /etc/kubernetes/manifests with their certificates');
+    const [pods] = buildSelfHostedMasters(spec, { masters: ['master02'] });
+    const expected = selfHostedMasterFiles(spec, pki, pods);
+    expect(expected.map((f) => f.path).sort()).toEqual([
+      'etcd.yaml', 'kube-vip.conf', 'kube-vip.yaml',
+      'pki/etcd/ca.crt', 'pki/etcd/healthcheck-client.crt', 'pki/etcd/healthcheck-client.key', 'pki/etcd/peer.crt', 'pki/etcd/peer.key', 'pki/etcd/server.crt', 'pki/etcd/server.key',
+    ]);
+    for (const f of expected) {
+      const installed = path.join(out, selfHostedMasterHostPath(f.path));
+      expect(fs.readFileSync(installed, 'utf8')).toBe(f.content);
+      expect(fs.statSync(installed).mode & 0o777).toBe(f.mode);
+    }
+    expect(fs.statSync(path.join(out, 'etc/kubernetes/pki/etcd/peer.key')).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(path.join(out, 'etc/kubernetes/pki/etcd/ca.key'))).toBe(false);
+    expect(fs.readFileSync(path.join(out, 'etc/kubernetes/kube-vip.conf'), 'utf8')).toContain('server: https://172.17.5.102:443');
   });
 
   test('a worker is refused with one line, nothing written', async () => {
