@@ -38,7 +38,9 @@ describe('planForTree', () => {
   test('bootkube asset dir: the bootstrap control plane first, every file of manifests/ applied once, the self-hosted rollouts', () => {
     const plan = planForTree(bootkubeTree, BOOTKUBE_SPEC);
     const steps = plan.phases.flatMap((p) => p.steps);
-    expect(plan.phases[0].steps.map((s) => s.id)).toContain('bootstrap-control-plane');
+    // Each master's etcd member (masters/<master>/etcd.yaml) first: the bootstrap API server dials them.
+    expect(plan.phases[0].steps.map((s) => s.id)).toEqual(['etcd']);
+    expect(plan.phases[1].steps.map((s) => s.id)).toContain('bootstrap-control-plane');
     expect(steps.find((s) => s.id === 'bootstrap-control-plane')!.filesByNode).toEqual({
       master01: ['bootstrap-manifests/bootstrap-apiserver.yaml', 'bootstrap-manifests/bootstrap-controller-manager.yaml', 'bootstrap-manifests/bootstrap-scheduler.yaml'],
     });

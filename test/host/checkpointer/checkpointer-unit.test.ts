@@ -133,7 +133,7 @@ describe('hacp kubelet-unit --self-hosted', () => {
     expect(fs.statSync(path.join(out, 'etc/kubernetes/pki/etcd/peer.key')).mode & 0o777).toBe(0o600);
     expect(fs.existsSync(path.join(out, 'etc/kubernetes/pki/etcd/ca.key'))).toBe(false);
     expect(fs.readFileSync(path.join(out, 'etc/kubernetes/kube-vip.conf'), 'utf8')).toContain('server: https://172.17.5.102:443');
-  });
+  }, 240_000); // a CLI run that loads the constructs and the PKI state: slow on a loaded machine, never hung
 
   test('a worker is refused with one line, nothing written', async () => {
     const out = path.join(dir, 'w');
