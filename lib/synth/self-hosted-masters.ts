@@ -24,6 +24,7 @@ export interface SelfHostedMasterPki {
 
 /** The static pods of one master of a self-hosted cluster. */
 export interface SelfHostedMasterPods {
+  /** The master's name. */
   readonly master: string;
   /** The static pods, one object per manifest file `<metadata.name>.yaml`: `etcd` (stacked etcd), `kube-vip`. */
   readonly objects: any[];

@@ -148,11 +148,13 @@ export interface Server {
  * for them; the model cannot see their certificates.
  */
 export interface ExternalServer {
+  /** What it serves: etcd's client port. */
   readonly kind: 'etcd-client';
   /** `external etcd member https://10.0.0.5:2379 (spec etcd.external.endpoints[0])`. */
   readonly name: string;
   /** The host as written (an IP or a DNS name). */
   readonly host: string;
+  /** The port of the endpoint URL. */
   readonly port: number;
 }
 
@@ -162,9 +164,11 @@ export interface ExternalServer {
  * one DaemonSet that carry the checkpoint annotation.
  */
 export interface HostCheckpointer {
+  /** The master it runs on. */
   readonly node: string;
-  /** The DaemonSet whose pods it checkpoints (`kube-system/kube-apiserver`). */
+  /** Namespace of the DaemonSet whose pods it checkpoints (`kube-system`). */
   readonly namespace: string;
+  /** Name of that DaemonSet (`kube-apiserver`). */
   readonly daemonSet: string;
   /** Where it comes from, for messages. */
   readonly source: string;
