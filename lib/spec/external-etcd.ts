@@ -20,7 +20,10 @@ export interface ExternalEtcdClient {
 export interface ReadExternalEtcdOptions {
   /** Directory relative file paths are resolved against. @default - the working directory */
   readonly cwd?: string;
-  /** Called with warnings (a key readable by others, a client certificate about to expire). @default - ignored */
+  /**
+   * Called with warnings (a key readable by others, a client certificate about to expire or not signed by `caFile`).
+   * @default - ignored
+   */
   readonly onWarning?: (warning: string) => void;
   /** The current time (expiry checks). @default - now */
   readonly now?: Date;
@@ -86,6 +89,11 @@ export function readExternalEtcd(spec: ClusterSpec | ResolvedClusterSpec, option
       problems.push(`etcd.external.keyFile: ${keyFile.file}: not a readable PEM private key`);
     }
     if (keyFile.mode & 0o077) options.onWarning?.(`etcd.external.keyFile: ${keyFile.file} is readable by others (mode 0${keyFile.mode.toString(8)}); chmod 600 it`);
+  }
+  // caFile checks the members' serving certificates; the members check this client certificate with their own
+  // --trusted-ca-file, usually the same CA. Another issuer may be right, so it is said, not refused.
+  if (ca && cert && ca.ca && !(cert.checkIssued(ca) && cert.verify(ca.publicKey))) {
+    options.onWarning?.(`etcd.external.certFile: ${certFile!.file} is not signed by caFile ${caFile!.file}; the etcd members must trust its issuer (their --trusted-ca-file), or they refuse the API servers`);
   }
   if (cert && key && !cert.checkPrivateKey(key)) problems.push(`etcd.external.keyFile: ${keyFile!.file} is not the key of ${certFile!.file}`);
   if (problems.length) throw new SpecValidationError(problems, undefined, HEADING);

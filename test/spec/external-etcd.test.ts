@@ -77,6 +77,19 @@ withOpenssl('readExternalEtcd', () => {
     expect(problems(spec({ caFile: '.' }))).toEqual([expect.stringMatching(/^etcd.external.caFile: .* is a directory, not a regular file/)]);
   });
 
+  test('a client certificate of another CA than caFile is a warning (the members may trust its issuer)', () => {
+    const other = path.join(dir, 'other');
+    fs.mkdirSync(other);
+    openssl('req', '-x509', ...ec, '-keyout', path.join(other, 'ca.key'), '-out', path.join(other, 'ca.crt'), '-days', '2', '-subj', '/CN=other-ca',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+    const warnings: string[] = [];
+    readExternalEtcd(spec({ caFile: 'other/ca.crt' }), { cwd: dir, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toContainEqual(`etcd.external.certFile: ${f('client.crt')} is not signed by caFile ${path.join(other, 'ca.crt')}; the etcd members must trust its issuer (their --trusted-ca-file), or they refuse the API servers`);
+    const good: string[] = [];
+    readExternalEtcd(spec(), { cwd: dir, onWarning: (w) => good.push(w) });
+    expect(good.filter((w) => w.includes('not signed'))).toEqual([]);
+  });
+
   test('a key others can read is a warning; no key material in any message', () => {
     fs.copyFileSync(f('client.key'), f('open.key'));
     fs.chmodSync(f('open.key'), 0o644);
