@@ -6,8 +6,11 @@ import { Annotations } from './annotations';
 import type { CisFlagInput } from './cis-flag-checks';
 import type { FlagComponent } from './flag-reference';
 
-/** Command-line flags (or environment variables) as `name → value`; flag names without `--`. */
+/** Command-line flags as `name → value`; flag names without `--`. */
 export type Flags = Record<string, string>;
+
+/** Environment variables as `name → value` (etcd's `ETCD_*` settings). */
+export type EnvVars = Record<string, string>;
 
 /** A user's changes to a component's default flags. */
 export interface FlagOverrides {
@@ -91,7 +94,7 @@ export interface EtcdEnvironmentCheck {
    * The user's variables, applied over `defaults`.
    * @default {}
    */
-  readonly extraEnv?: Flags;
+  readonly extraEnv?: EnvVars;
 }
 
 /**
@@ -113,7 +116,7 @@ export function checkEtcdEnvironment(scope: Construct, check: EtcdEnvironmentChe
       if (!info) errors.push(`extraEnv: ${name} is not a setting of etcd ${check.version} (etcd would ignore it)`);
       else if (info.deprecated) warnings.push(`extraEnv: ${name} (${info.name}) is deprecated in etcd ${check.version}${info.note ? ` (${info.note})` : ''}`);
     }
-    const setting = (env: Flags) => (n: string) => own(env, ref.etcdEnvName(`--${n}`));
+    const setting = (env: EnvVars) => (n: string) => own(env, ref.etcdEnvName(`--${n}`));
     const merged = { ...check.defaults, ...extra };
     warnings.push(...weakenedCisChecks(
       { component: 'etcd', who: 'etcd', flag: setting(check.defaults), has: (n) => setting(check.defaults)(n) !== undefined, hostNetwork: true },

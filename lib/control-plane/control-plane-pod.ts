@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { FlagOverrides, Flags, RUNTIME_DEFAULT_POD_SECURITY, componentArgs, flagValue } from '../common';
+import { EnvVars, FlagOverrides, Flags, RUNTIME_DEFAULT_POD_SECURITY, componentArgs, flagValue } from '../common';
 import type { FlagComponent } from '../common/flag-reference';
 import { ClusterSpec, NodeSpec, ResolvedClusterSpec, findMaster, resolveSpec } from '../spec';
 
@@ -49,7 +49,7 @@ export interface StaticPodParts {
   readonly image: string;
   readonly command: string[];
   readonly defaultFlags: Flags;
-  readonly env?: Flags;
+  readonly env?: EnvVars;
   readonly volumes: HostPathMount[];
   readonly resources: k8s.ResourceRequirements;
   readonly probes: { liveness: k8s.Probe; readiness?: k8s.Probe; startup: k8s.Probe };

@@ -1,11 +1,11 @@
 // Command-line flags of the control-plane components, as `name → value` maps (names without `--`). One source of
 // truth for both topologies: the static pods use them with kubeadm's paths, the self-hosted control plane with the
 // paths of its Secrets. Every flag here exists in the component's reference for the supported versions (tested).
-import { Flags } from '../common/component-flags';
+import { EnvVars, Flags } from '../common/component-flags';
 import { HostPaths, KubeconfigPaths, PkiPaths } from '../pki/paths';
 import { NodeSpec, ResolvedClusterSpec, atLeast, urlHost } from '../spec';
 
-export { Flags, flagValue, renderFlags } from '../common/component-flags';
+export { EnvVars, Flags, flagValue, renderFlags } from '../common/component-flags';
 
 /** TLS settings shared by every serving component (CIS 1.2.30 / 4.2.12: strong ciphers only). */
 export const TLS_CIPHER_SUITES = [
@@ -251,9 +251,9 @@ export function etcdInitialCluster(spec: ResolvedClusterSpec): string {
  * when a setting is given both as variable and as flag, so the pod passes no flags at all. mTLS for clients and
  * peers (CIS 2.1-2.6), metrics and health on plain HTTP bound to loopback only.
  */
-export function etcdEnvironment(spec: ResolvedClusterSpec, member: NodeSpec, paths: EtcdPaths = KUBEADM_ETCD_PATHS): Flags {
+export function etcdEnvironment(spec: ResolvedClusterSpec, member: NodeSpec, paths: EtcdPaths = KUBEADM_ETCD_PATHS): EnvVars {
   const loopback = loopbackAddress(member.ip);
-  const env: Flags = {
+  const env: EnvVars = {
     ETCD_NAME: member.name,
     ETCD_DATA_DIR: paths.dataDir,
     ETCD_INITIAL_CLUSTER: etcdInitialCluster(spec),

@@ -200,7 +200,7 @@ export interface OctaviaState {
  */
 export class OctaviaDriver {
   private readonly spec: ResolvedClusterSpec;
-  private readonly s: OctaviaSettings;
+  private readonly settings: OctaviaSettings;
   private readonly bin: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly timeoutMs: number;
@@ -210,10 +210,10 @@ export class OctaviaDriver {
 
   constructor(cluster: ClusterSpec | ResolvedClusterSpec, options: OctaviaDriverOptions = {}) {
     this.spec = resolveSpec(cluster);
-    this.s = octaviaSettings(this.spec);
+    this.settings = octaviaSettings(this.spec);
     this.env = options.env ?? process.env;
     this.bin = options.openstackBin ?? this.env[OPENSTACK_BIN_ENV] ?? process.env[OPENSTACK_BIN_ENV] ?? 'openstack';
-    const timeout = options.timeoutSeconds ?? this.s.timeoutSeconds;
+    const timeout = options.timeoutSeconds ?? this.settings.timeoutSeconds;
     const poll = options.pollIntervalSeconds ?? 5;
     const cmd = options.commandTimeoutSeconds ?? 120;
     if (!(timeout > 0)) throw new Error(`timeoutSeconds: ${timeout} must be positive`);
@@ -227,7 +227,7 @@ export class OctaviaDriver {
 
   /** Looks up the existing resources (read-only). */
   public async state(): Promise<OctaviaState> {
-    const s = this.s;
+    const s = this.settings;
     const floatingIp = s.floatingIp ? await this.findFloatingIp(s.floatingIp) : undefined;
     // `show` by name: one call instead of list + show (octaviaclient says "Unable to locate" when there is none and
     // refuses names that are not unique).
@@ -249,7 +249,7 @@ export class OctaviaDriver {
 
   /** Creates whatever is missing, step by step; returns the names of the steps that ran. */
   public async apply(): Promise<string[]> {
-    const s = this.s;
+    const s = this.settings;
     const steps = octaviaApplySteps(this.spec);
     this.log(`checking Octavia resources of cluster ${this.spec.name} (${this.bin})`);
     const state = await this.state();
@@ -282,7 +282,7 @@ export class OctaviaDriver {
 
   /** Deletes the resources in the reverse order of `apply`; returns what was deleted. */
   public async destroy(): Promise<string[]> {
-    const s = this.s;
+    const s = this.settings;
     this.log(`checking Octavia resources of cluster ${this.spec.name} (${this.bin})`);
     const state = await this.state();
     const done: string[] = [];
@@ -319,14 +319,14 @@ export class OctaviaDriver {
       case 'loadbalancer': return state.loadBalancer && `id ${state.loadBalancer.id}`;
       case 'pool': return state.pool && `id ${state.pool.id}`;
       case 'member': {
-        const want = this.s.members.find((m) => m.name === step.name)!;
-        const m = state.members.find((x) => x.address === want.address && x.port === this.s.memberPort);
+        const want = this.settings.members.find((m) => m.name === step.name)!;
+        const m = state.members.find((x) => x.address === want.address && x.port === this.settings.memberPort);
         return m && `id ${m.id}`;
       }
       case 'healthmonitor': return state.pool?.healthMonitorId && `id ${state.pool.healthMonitorId}`;
       case 'listener': {
-        if (state.listener && state.listener.port !== this.s.listenerPort) {
-          this.log(`warning: listener ${this.s.listener} listens on ${state.listener.port}, the spec says ${this.s.listenerPort}; delete it to change the port`);
+        if (state.listener && state.listener.port !== this.settings.listenerPort) {
+          this.log(`warning: listener ${this.settings.listener} listens on ${state.listener.port}, the spec says ${this.settings.listenerPort}; delete it to change the port`);
         }
         return state.listener && `id ${state.listener.id}`;
       }
@@ -350,9 +350,9 @@ export class OctaviaDriver {
   private async showLoadBalancer(allowMissing = false): Promise<{ id: string; status: string; vipPortId?: string } | undefined> {
     let lb: Json;
     try {
-      lb = await this.json(['loadbalancer', 'show', this.s.loadBalancer, '-f', 'json']) as Json;
+      lb = await this.json(['loadbalancer', 'show', this.settings.loadBalancer, '-f', 'json']) as Json;
     } catch (e) {
-      if (allowMissing && e instanceof OctaviaError && e.output.includes(`Unable to locate ${this.s.loadBalancer} in loadbalancers`)) return undefined;
+      if (allowMissing && e instanceof OctaviaError && e.output.includes(`Unable to locate ${this.settings.loadBalancer} in loadbalancers`)) return undefined;
       throw e;
     }
     return { id: String(lb.id), status: String(lb.provisioning_status ?? '').toUpperCase(), vipPortId: lb.vip_port_id || undefined };
@@ -364,16 +364,16 @@ export class OctaviaDriver {
     for (let polls = 1; ; polls++) {
       const lb = await this.showLoadBalancer();
       if (lb.status === 'ACTIVE') {
-        this.log(`      ${this.s.loadBalancer} is ACTIVE${polls > 1 ? ` after ${Math.round((Date.now() - started) / 1000)}s` : ''}`);
+        this.log(`      ${this.settings.loadBalancer} is ACTIVE${polls > 1 ? ` after ${Math.round((Date.now() - started) / 1000)}s` : ''}`);
         return lb;
       }
       if (lb.status === 'ERROR') {
-        throw new OctaviaError(`load balancer ${this.s.loadBalancer} went to provisioning_status ERROR after ${after}; see 'openstack loadbalancer show ${this.s.loadBalancer}' and the Octavia logs, then 'hacp lb destroy' and apply again`);
+        throw new OctaviaError(`load balancer ${this.settings.loadBalancer} went to provisioning_status ERROR after ${after}; see 'openstack loadbalancer show ${this.settings.loadBalancer}' and the Octavia logs, then 'hacp lb destroy' and apply again`);
       }
       if (Date.now() - started >= this.timeoutMs) {
-        throw new OctaviaError(`timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.s.loadBalancer} to become ACTIVE after ${after} (still ${lb.status || 'without a status'}); run 'hacp lb apply' again later, it continues where it stopped`);
+        throw new OctaviaError(`timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.settings.loadBalancer} to become ACTIVE after ${after} (still ${lb.status || 'without a status'}); run 'hacp lb apply' again later, it continues where it stopped`);
       }
-      this.log(`      ${this.s.loadBalancer} is ${lb.status}, waiting`);
+      this.log(`      ${this.settings.loadBalancer} is ${lb.status}, waiting`);
       await sleep(Math.min(this.pollMs, Math.max(0, this.timeoutMs - (Date.now() - started))));
     }
   }
@@ -384,8 +384,8 @@ export class OctaviaDriver {
       const lb = await this.showLoadBalancer(true);
       if (!lb) return;
       const status = lb.status;
-      if (status === 'ERROR') throw new OctaviaError(`load balancer ${this.s.loadBalancer} went to provisioning_status ERROR while deleting; see 'openstack loadbalancer show ${this.s.loadBalancer}'`);
-      if (Date.now() - started >= this.timeoutMs) throw new OctaviaError(`timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.s.loadBalancer} to be deleted (still ${status})`);
+      if (status === 'ERROR') throw new OctaviaError(`load balancer ${this.settings.loadBalancer} went to provisioning_status ERROR while deleting; see 'openstack loadbalancer show ${this.settings.loadBalancer}'`);
+      if (Date.now() - started >= this.timeoutMs) throw new OctaviaError(`timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.settings.loadBalancer} to be deleted (still ${status})`);
       await sleep(this.pollMs);
     }
   }
