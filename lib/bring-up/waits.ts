@@ -183,7 +183,7 @@ export async function poll(ctx: WaitContext, what: string, call: { args: string[
   ctx.log(`waiting for ${what} (at most ${kubectlSeconds(ctx.timeoutSeconds)}, ${through(ctx)}, polling every ${ctx.pollSeconds}s)`);
   const started = Date.now();
   const deadline = new Deadline(ctx.timeoutSeconds);
-  let last = 'no answer yet';
+  let last: string; // every attempt sets it: the loop ends only after one
   for (;;) {
     try {
       const { stdout } = await ctx.kubectl.run(call);

@@ -259,7 +259,8 @@ class PlanBuilder {
       const filesByNode: Record<string, string[]> = {};
       for (const w of ws) {
         const node = w.staticNode ?? '?';
-        (filesByNode[node] ??= []).includes(w.obj.file.rel) || filesByNode[node].push(w.obj.file.rel);
+        const list = (filesByNode[node] ??= []);
+        if (!list.includes(w.obj.file.rel)) list.push(w.obj.file.rel);
       }
       const files = [...new Set(ws.map((w) => w.obj.file.rel))].sort();
       const objects = m.objects.filter((o) => o.delivery === 'static' && files.includes(o.file.rel));
