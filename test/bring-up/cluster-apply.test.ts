@@ -37,33 +37,33 @@ describe('hacp cluster apply', () => {
     const r = await hacp(['cluster', 'apply', tree, '--dry-run', '--example', 'static']);
     expect(r).toMatchObject({ code: 0, err: '' });
     const k = `kubectl --kubeconfig=${path.join(tree, 'master0', 'super-admin.conf')}`;
-    // The cluster check's plan: the static pods (their waits through the first master's own API server), the load
-    // balancer (through the endpoint), the masters' Nodes, cluster/ file by file, the role labels.
+    // The cluster check's plan: the static pods (their waits through the first master's own API server: etcd's
+    // quorum, then the whole /readyz), the load balancer (/readyz through the endpoint), the masters' Nodes (once),
+    // cluster/ file by file, the role labels. Each poll says what it waits for and where.
     const m = `${k} --server=https://10.180.0.10:6443`;
     expect(r.out.split('\n').filter((l) => l.trim() && !l.startsWith('#'))).toEqual([
-      `${m} get --raw=/readyz --request-timeout=10s`, // etcd
+      `${m} get --raw=/readyz/etcd --request-timeout=10s`, // etcd
       `${m} get --raw=/readyz --request-timeout=10s`, // API servers
       `${k} get --raw=/readyz --request-timeout=10s`, // the Octavia load balancer
-      `${m} get --raw=/readyz --request-timeout=10s`, // controller managers
-      `${m} get --raw=/readyz --request-timeout=10s`, // schedulers
       ...['master0', 'master1', 'master2'].map((n) => `${k} wait --for=create node/${n} --timeout=300s`),
       `${k} apply --server-side --field-manager=hacp --force-conflicts -f ${path.join(tree, 'cluster/rbac.yaml')}`,
-      ...['master0', 'master1', 'master2'].flatMap((n) => [
-        `${k} wait --for=create node/${n} --timeout=300s`,
-        `${k} label node ${n} node-role.kubernetes.io/control-plane= --overwrite`,
-      ]),
+      ...['master0', 'master1', 'master2'].map((n) => `${k} label node ${n} node-role.kubernetes.io/control-plane= --overwrite`),
       `${k} apply --server-side --field-manager=hacp --force-conflicts -f ${path.join(tree, 'cluster/zz-addon.yaml')}`,
       `${k} rollout status daemonset/agent -n kube-system --timeout=300s`,
     ]);
     expect(r.out).toContain("# phase 4/5, step 'rbac' (apply): ClusterRoleBindings");
-    expect(r.out).toContain('# until it succeeds (the API server to answer /readyz): every 5s, at most 300s');
+    expect(r.out).toContain('# until it succeeds (etcd to serve (the API server reaches a quorum: /readyz/etcd), through https://10.180.0.10:6443): every 5s, at most 300s');
+    expect(r.out).toContain('# until it succeeds (the API server to answer /readyz, through https://10.180.0.10:6443): every 5s, at most 300s');
+    expect(r.out).toContain("# until it succeeds (the API server to answer /readyz, through the API endpoint https://10.47.40.33:443 (the kubeconfig's server)): every 5s, at most 300s");
+    // the controller managers and schedulers: no wait of their own, and the output says why
+    expect(r.out).toContain("# phase 3/5, step 'scheduler' (static-pods): schedulers (static pods) [via https://10.180.0.10:6443]\n# the kubelets on master0, master1, master2 start kube-scheduler.yaml from their manifest directories; nothing to apply\n# note: no wait of its own: the rollouts of later steps show it works (the scheduler places their pods)\n");
   });
 
   test('--timeout, --poll-interval and --kubectl show in the command lines', async () => {
     const r = await hacp(['cluster', 'apply', tree, '--dry-run', '--example', 'static', '--timeout', '90s', '--poll-interval', '2', '--kubectl', '/opt/k/kubectl', '--kubeconfig', '/dev/null']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('/opt/k/kubectl --kubeconfig=/dev/null rollout status daemonset/agent -n kube-system --timeout=90s\n');
-    expect(r.out).toContain('# until it succeeds (the API server to answer /readyz): every 2s, at most 90s\n');
+    expect(r.out).toContain('# until it succeeds (the API server to answer /readyz, through the kubeconfig\'s server (the API endpoint)): every 2s, at most 90s\n');
   });
 
   test('without super-admin.conf: admin.conf, with a warning saying why that may fail', async () => {
