@@ -1,3 +1,5 @@
+// Names the cluster's components agree on.
+
 /** The namespace of the cluster's own components. */
 export const KUBE_SYSTEM = 'kube-system';
 
