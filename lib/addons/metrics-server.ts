@@ -7,6 +7,7 @@ import {
 import { checkImage } from './_helpers';
 import { AddonImages } from './images';
 
+/** Properties of `MetricsServer`. */
 export interface MetricsServerProps {
   /**
    * Image.
@@ -35,9 +36,12 @@ export interface MetricsServerProps {
  * replacement. Needs the API server's aggregation layer (front-proxy flags) and kubelet webhook authentication.
  */
 export class MetricsServer extends Construct {
+  /** Namespace of the namespaced objects. */
   public readonly namespace: string;
+  /** The metrics-server image. */
   public readonly image: string;
-  public readonly labels = { 'k8s-app': 'metrics-server' };
+  /** Labels of every object and of the pods (`k8s-app: metrics-server`); also the selector. */
+  public readonly labels: Record<string, string> = { 'k8s-app': 'metrics-server' };
   /** The Deployment (escape hatch). */
   public readonly apiObject: k8s.KubeDeployment;
   /** The Deployment; the same object as `apiObject`. */

@@ -20,7 +20,16 @@ interface ClusterApplyOptions extends SpecOptions {
  * super-admin.conf for the same reason); `admin.conf` when the tree has no super-admin.conf. For a bootkube asset
  * dir: `auth/kubeconfig` (the super-admin one bootkube used).
  */
-export function defaultAdminKubeconfig(dir: string, layout: 'static-pods' | 'bootkube', firstMaster: string): { file: string; warning?: string } {
+export function defaultAdminKubeconfig(
+  dir: string,
+  layout: 'static-pods' | 'bootkube',
+  firstMaster: string,
+): {
+  /** The kubeconfig to use. */
+  file: string;
+  /** Why it is a second choice (no super-admin.conf), for the user; undefined for the first choice. */
+  warning?: string;
+} {
   if (layout === 'bootkube') return { file: path.join(dir, 'auth', 'kubeconfig') };
   const superAdmin = path.join(dir, firstMaster, 'super-admin.conf');
   if (fs.existsSync(superAdmin)) return { file: superAdmin };

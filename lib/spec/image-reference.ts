@@ -34,7 +34,9 @@ export interface ImageReference {
   readonly domain?: string;
   /** Repository path within the registry. */
   readonly path: string;
+  /** The tag after `:` (`v1.35.4`); undefined when the reference has none. */
   readonly tag?: string;
+  /** The digest after `@` (`sha256:<hex>`); undefined when the reference has none. */
   readonly digest?: string;
 }
 

@@ -20,7 +20,12 @@ const MAX_YAML_ALIASES = 100;
 
 /** No spec file where the loader looked, and no example to fall back to. */
 export class SpecNotFoundError extends SpecValidationError {
-  constructor(readonly looked: string[], hint?: string) {
+  /** @param hint - what to do, appended to the message after the list */
+  constructor(
+    /** Each place the loader looked and what it found there (`$HACP_CLUSTER: not set`, ...); also `problems`. */
+    readonly looked: string[],
+    hint?: string,
+  ) {
     super(looked, undefined, { heading: 'no cluster spec; looked at', footer: hint });
     this.name = 'SpecNotFoundError';
   }

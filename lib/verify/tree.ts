@@ -8,6 +8,7 @@ import { walkTree } from '../util/files';
 export interface AssetFile {
   /** Path relative to the tree root, with `/` separators. */
   readonly rel: string;
+  /** Absolute path on this machine. */
   readonly abs: string;
   /** Permission bits (`0o600`). */
   readonly mode: number;
@@ -25,7 +26,9 @@ export interface AssetFile {
 
 /** A synthesized tree on disk. */
 export interface AssetTree {
+  /** The directory that was read. */
   readonly root: string;
+  /** Every file under it (symlinks not followed). */
   readonly files: AssetFile[];
   /** Relative paths of the directories. */
   readonly dirs: Set<string>;

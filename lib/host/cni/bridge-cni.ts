@@ -225,8 +225,11 @@ export function renderPodMasqueradeUnit(clusterCidr: string, options: PodMasquer
 
 /** One file of a node's cloud-routes pod network: its name in the output folder and where it goes on the node. */
 export interface NodeCniFile {
+  /** File name in the output folder. */
   readonly name: string;
+  /** The file's text. */
   readonly content: string;
+  /** Absolute path on the node. */
   readonly dest: string;
 }
 
