@@ -11,6 +11,9 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { BOOTSTRAP_STATE_FILE, BOOTSTRAP_STEPS, BootstrapOptions, BootstrapStepId, BringUpError, planForTree, runBootstrap } from '../../lib/bring-up';
 import { buildProgram } from '../../lib/cli/hacp';
+import * as YAML from 'yaml';
+import { EXAMPLE_CLUSTERS } from '../../lib/spec';
+import { renderBootkubeUnit } from '../../lib/host';
 import { walkTree } from '../../lib/util/files';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { hacp } from '../support/hacp';
@@ -274,7 +277,7 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
       expect(Object.keys(h.state().done)).toEqual(['bootstrap-secrets', 'bootstrap-pods']);
       expect(h.fake.mutations()).toEqual([]);
       // the same through the CLI: exit 1, one message, no stack trace
-      const r = await hacp(['bootstrap', '--root', h.root, '--kubeconfig', '/etc/hacp-test/kubeconfig', '--master-server', h.fake.url, '--timeout', '2s', '--poll-interval', '0.5'], { ...kubectlEnv(h.root), HACP_KUBECTL: kubectlBinary() ?? 'kubectl' });
+      const r = await hacp(['bootstrap', '--example', 'bootkube', '--root', h.root, '--kubeconfig', '/etc/hacp-test/kubeconfig', '--master-server', h.fake.url, '--timeout', '2s', '--poll-interval', '0.5'], { ...kubectlEnv(h.root), HACP_KUBECTL: kubectlBinary() ?? 'kubectl' });
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/^error: step 'bootstrap-api' failed waiting for the bootstrap API server to answer \/readyz: timed out after 2s/);
       expect(r.err).not.toMatch(/\n\s+at /);
@@ -285,11 +288,26 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
     }
   });
 
+  test("bootkube.service's own command line (its --cluster file, no --example) is accepted by hacp bootstrap", async () => {
+    const root = path.join(tmp.dir, 'unit-argv');
+    fs.cpSync(tree, path.join(root, ASSETS), { recursive: true });
+    const clusterFile = path.join(tmp.dir, 'unit-cluster.yaml');
+    fs.writeFileSync(clusterFile, YAML.stringify(EXAMPLE_CLUSTERS.bootkube));
+    const unit = renderBootkubeUnit(EXAMPLE_CLUSTERS.bootkube, { clusterFile });
+    // ExecStart= continues over lines that end in a backslash.
+    const execStart = /^ExecStart=((?:.*\\\n)*.*)$/m.exec(unit)?.[1] ?? '';
+    const argv = execStart.replace(/\\\n/g, ' ').split(/\s+/).filter((a) => a);
+    expect(argv.slice(0, 2)).toEqual(['/usr/local/bin/hacp', 'bootstrap']);
+    expect(argv).toContain(`--cluster=${clusterFile}`);
+    const r = await hacp([...argv.slice(1), '--root', root, '--dry-run']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+  });
+
   test('--dry-run prints every file operation and command and changes nothing', async () => {
     const root = path.join(tmp.dir, 'dry');
     fs.cpSync(tree, path.join(root, ASSETS), { recursive: true });
     const before = walkTree(root).map((e) => e.rel);
-    const r = await hacp(['bootstrap', '--root', root, '--dry-run', '--timeout', '10m']);
+    const r = await hacp(['bootstrap', '--example', 'bootkube', '--root', root, '--dry-run', '--timeout', '10m']);
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(walkTree(root).map((e) => e.rel)).toEqual(before);
     const k = `kubectl --kubeconfig=${path.join(root, ASSETS, 'auth/kubeconfig')}`;
@@ -338,16 +356,16 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
   test('bad input: a missing asset dir or a corrupt state file is one message, exit 1, nothing changed', async () => {
     const root = path.join(tmp.dir, 'bad');
     fs.mkdirSync(root, { recursive: true });
-    const r = await hacp(['bootstrap', '--root', root]);
+    const r = await hacp(['bootstrap', '--example', 'bootkube', '--root', root]);
     expect(r).toEqual({ code: 1, out: '', err: `error: ${path.join(root, ASSETS)}: no tls/ (copy dist/bootkube/ there: the asset dir \`npm run synth\` writes)\n` });
     expect(walkTree(root)).toEqual([]);
     fs.cpSync(tree, path.join(root, ASSETS), { recursive: true });
     fs.writeFileSync(path.join(root, ASSETS, BOOTSTRAP_STATE_FILE), '{"version": 1, "done": {');
-    const c = await hacp(['bootstrap', '--root', root]);
+    const c = await hacp(['bootstrap', '--example', 'bootkube', '--root', root]);
     expect(c.code).toBe(1);
     expect(c.err).toMatch(new RegExp(`^error: ${path.join(root, ASSETS, BOOTSTRAP_STATE_FILE).replace(/[.]/g, '\\.')}: not valid JSON \\(.*\\); it records which bootstrap steps are done\\. Remove it to start from the first step \\(every step can run again\\)\\n$`));
     expect(fs.existsSync(path.join(root, 'etc'))).toBe(false);
-    expect((await hacp(['bootstrap', '--root', root, '--asset-dir', 'opt/assets'])).err).toBe('error: asset dir: "opt/assets" must be an absolute path on the host\n');
+    expect((await hacp(['bootstrap', '--example', 'bootkube', '--root', root, '--asset-dir', 'opt/assets'])).err).toBe('error: asset dir: "opt/assets" must be an absolute path on the host\n');
   });
 
   test('--help documents every step', () => {
