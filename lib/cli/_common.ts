@@ -92,7 +92,7 @@ export function reportError(e: unknown, env: NodeJS.ProcessEnv = process.env): n
   }
   // Loaded by name, not imported: every hacp command would otherwise load the PKI code.
   const name = (e as Error | undefined)?.name;
-  if (name === 'PkiError' || name === 'OctaviaError') {
+  if (name === 'PkiError' || name === 'OctaviaError' || name === 'SynthClusterError') {
     print((e as Error).message);
     return 1;
   }
