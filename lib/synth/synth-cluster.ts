@@ -310,8 +310,9 @@ export interface ClusterTreeFile {
  * `cdk8s-ha-control-plane/testing`.
  */
 export function synthClusterFilesForTesting(props: ClusterTreesProps, encryptionKey: string): Record<string, ClusterTreeFile> {
+  // No separate validation pass (it would build every construct twice): the writers raise the constructs' errors, and
+  // a chart named like a file of the trees is refused before any chart is written.
   const { spec, staticPods, bootkube, charts } = composeClusterTrees(props, () => undefined);
-  buildTrees(spec, staticPods, bootkube, charts);
   const pki = ClusterPki.forTesting(spec);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-test-trees-'));
   try {
