@@ -78,6 +78,42 @@ describe('npm package', () => {
     expect(problems).toEqual([]);
   });
 
+  test('every import in the shipped .d.ts resolves in a consumer: relative ones to a packed .d.ts, bare ones to a builtin or a declared dependency that ships its own types', () => {
+    // A consumer has the package's dependencies and peers, and @types/node (the cdk8s template installs it); never
+    // this package's devDependencies (@types/node-forge, @types/semver...). Fails when a declaration a type needs is
+    // missing from the tarball (`files`), or a type comes from a package the consumer does not get.
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
+    const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    const shipsTypes = (name: string) => {
+      const dir = path.join(ROOT, 'node_modules', name);
+      const own = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      return Boolean(own.types ?? own.typings) || fs.existsSync(path.join(dir, 'index.d.ts'));
+    };
+    const declarations = packed.filter((f) => f.endsWith('.d.ts'));
+    expect(declarations.length).toBeGreaterThan(50);
+    const problems: string[] = [];
+    for (const file of declarations) {
+      const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      const specs = [
+        ...[...source.matchAll(/(?:from|import\(|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]),
+        ...[...source.matchAll(/\/\/\/\s*<reference\s+types="([^"]+)"/g)].map((m) => m[1]),
+        ...[...source.matchAll(/\/\/\/\s*<reference\s+path="([^"]+)"/g)].map((m) => `./${m[1].replace(/\.d\.ts$/, '')}`),
+      ];
+      for (const spec of specs) {
+        if (spec.startsWith('.')) {
+          const target = path.posix.join(path.posix.dirname(file), spec).replace(/\.js$/, '');
+          if (![`${target}.d.ts`, `${target}/index.d.ts`].some((t) => packed.includes(t))) problems.push(`${file}: ${spec} is not in the package`);
+        } else {
+          const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+          if (builtins.has(spec) || name === 'node') continue;
+          if (!declared.has(name)) problems.push(`${file}: ${spec} is not a dependency`);
+          else if (!shipsTypes(name)) problems.push(`${file}: ${spec} has no types of its own (a consumer would need @types/${name})`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   test('npm pack builds first (prepack): packing a checkout without build/ gives the compiled package', () => {
     expect(pkg.scripts.prepack).toBe('npm run --silent build');
     const checkout = path.join(tmp, 'checkout');
