@@ -6,7 +6,7 @@
  *   npm ci                        offline: the tarball extracted, its dependencies and the repo's linked (support)
  *   npm run synth                 tsc, then `cdk8s synth`: the per-host trees, checked by the plugin; keys 0600
  *   hacp verify dist              0 errors on schema/flags/security/consistency (and, see below, cluster)
- *   npm test, twice               snapshots written, then matched byte for byte; the self-hosted test is fast
+ *   npm test, twice               snapshots written, then matched byte for byte; the self-hosted test costs < 3 s CPU
  *   hacp kubelet-unit             against the repo's own cluster.yaml (found by default: the spec is written once)
  *   hacp kubelet-unit elsewhere   no spec: the error names where it looked; no built-in example is used
  *

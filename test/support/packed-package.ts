@@ -66,6 +66,22 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The pid in a pack lock; 0 while its holder has not written it yet, or when the lock went away meanwhile. */
+function lockHolder(lock: string): number {
+  try {
+    return Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8')) || 0;
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return 0;
+    throw e;
+  }
+}
+
+/** How long ago the lock was taken (0 when it went away meanwhile). */
+function lockAgeMs(lock: string): number {
+  const st = fs.statSync(lock, { throwIfNoEntry: false });
+  return st ? Date.now() - st.mtimeMs : 0;
+}
+
 /**
  * The package packed with `npm pack` (scripts run: `prepack` builds), once per build: later callers, in this or
  * another jest worker, get the same tarball. Expects a fresh build/ (`npm test` and `npm run pack:check` build first).
@@ -83,8 +99,9 @@ export function packedPackage(): Packed {
       break;
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw e;
-      const pid = Number(fs.readFileSync(path.join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }));
-      if (pid > 0 && !isAlive(pid)) fs.rmSync(lock, { recursive: true, force: true }); // a killed run: take over
+      const pid = lockHolder(lock);
+      // A killed run (its pid is gone, or it died before writing it, long ago): take over.
+      if ((pid > 0 && !isAlive(pid)) || (pid === 0 && lockAgeMs(lock) > 600_000)) fs.rmSync(lock, { recursive: true, force: true });
       sleep(200);
     }
   }
