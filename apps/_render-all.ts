@@ -4,12 +4,11 @@
  * both trees.
  * Kept apart from `main.ts` so that a synth served from the cache never loads the constructs.
  */
-import * as fs from 'fs';
 import * as path from 'path';
-import { loadOrCreateEncryptionKey } from '../lib/control-plane';
-import { BOOTKUBE_ASSET_PATHS, BootkubeTlsAssets, ClusterPki, PkiError } from '../lib/pki';
+import { ClusterPki } from '../lib/pki';
 import { buildBootkube, buildStaticPodsTree, synthBootkube, synthStaticPods } from '../lib/synth';
-import { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot, loadSynthSpecs } from './_synth-inputs';
+import { checkStateRoot, encryptionKeyOf, placeholderTls } from '../lib/synth/_inputs';
+import { loadSynthSpecs } from './_synth-inputs';
 
 /** Inputs of `renderAll()` (all resolved by `synthAll()`). */
 export interface RenderAllOptions {
@@ -58,29 +57,4 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: staticKey });
   synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey });
   return { stableUntil: new Date(Math.min(...[...state.values()].map(({ pki }) => pki.renewalDueAt().getTime()))) };
-}
-
-/** Stand-ins for the PEMs (the constructs only copy them), to build the constructs before the PKI exists. */
-function placeholderTls(): BootkubeTlsAssets {
-  const pem = '-----BEGIN PLACEHOLDER-----\n-----END PLACEHOLDER-----\n';
-  return Object.fromEntries(Object.keys(BOOTKUBE_ASSET_PATHS).map((k) => [k, pem])) as unknown as BootkubeTlsAssets;
-}
-
-/**
- * The cluster's encryption key (made on first use): checked first, so that a damaged key is a `PkiError` naming the
- * file, and made private (0600) if it was not, which is logged.
- */
-function encryptionKeyOf(dir: string, log: (line: string) => void): string {
-  let mode: number | undefined;
-  try {
-    mode = checkEncryptionKey(dir);
-  } catch (e) {
-    throw e instanceof PkiError ? new PkiError(e.problems, dir) : e;
-  }
-  const key = loadOrCreateEncryptionKey(dir);
-  if (mode !== undefined && mode !== 0o600) {
-    fs.chmodSync(path.join(dir, ENCRYPTION_KEY_FILE), 0o600);
-    log(`changed the mode of ${path.join(dir, ENCRYPTION_KEY_FILE)} from 0${mode.toString(8)} to 0600 (it is a key)`);
-  }
-  return key;
 }

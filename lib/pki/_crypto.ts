@@ -10,6 +10,7 @@
 import * as crypto from 'crypto';
 import * as ipaddr from 'ipaddr.js';
 import type * as Forge from 'node-forge';
+import type { X509Certificate } from '../util/x509';
 
 /** Parts of forge's API its type definitions lack. */
 type ForgeExtra = { options: { usePureJavaScript: boolean }; pki: { getTBSCertificate(cert: Forge.pki.Certificate): Forge.asn1.Asn1 } };
@@ -36,13 +37,23 @@ export const PROFILE_EKUS: Record<Exclude<CertProfile, 'ca'>, string[]> = {
   peer: [SERVER_AUTH, CLIENT_AUTH],
 };
 
+/**
+ * forge's RSA public key, opaque outside this module: the package's typings must not need `@types/node-forge` (a
+ * development dependency).
+ */
+export interface RsaPublicKey {
+  readonly __forgeRsaPublicKey: unique symbol;
+}
+
 /** A freshly generated key pair. */
 export interface GeneratedKey {
   /** PKCS#1 PEM (`RSA PRIVATE KEY`), as kubeadm writes keys. */
   readonly keyPem: string;
-  /** The public key, as forge puts it in a certificate. */
-  readonly publicKey: Forge.pki.rsa.PublicKey;
+  /** The public key, as forge puts it in a certificate (opaque to callers). */
+  readonly publicKey: RsaPublicKey;
 }
+
+const opaque = (key: Forge.pki.rsa.PublicKey) => key as unknown as RsaPublicKey;
 
 /** Generates an RSA key on the thread pool (forge's native path). */
 export function generateRsaKey(bits: number): Promise<GeneratedKey> {
@@ -53,7 +64,7 @@ export function generateRsaKey(bits: number): Promise<GeneratedKey> {
   return new Promise((resolve, reject) => {
     forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 }, (err, pair) => {
       if (err) reject(err);
-      else resolve({ keyPem: lf(forge.pki.privateKeyToPem(pair.privateKey)), publicKey: pair.publicKey });
+      else resolve({ keyPem: lf(forge.pki.privateKeyToPem(pair.privateKey)), publicKey: opaque(pair.publicKey) });
     });
   });
 }
@@ -61,7 +72,7 @@ export function generateRsaKey(bits: number): Promise<GeneratedKey> {
 /** A key pair from an RSA private key PEM (as `generateRsaKey()` returns it). */
 export function rsaKeyFromPem(keyPem: string): GeneratedKey {
   const { forge } = loadForge();
-  return { keyPem, publicKey: forge.pki.publicKeyFromPem(publicKeyPem(keyPem)) as Forge.pki.rsa.PublicKey };
+  return { keyPem, publicKey: opaque(forge.pki.publicKeyFromPem(publicKeyPem(keyPem)) as Forge.pki.rsa.PublicKey) };
 }
 
 /** The PKIX (`PUBLIC KEY`) PEM of a private key: `sa.pub`. */
@@ -103,7 +114,7 @@ export interface Signer {
 export function issueCertificate(req: CertRequest, key: GeneratedKey, signer?: Signer): string {
   const { forge, asn1, extra } = loadForge();
   const cert = forge.pki.createCertificate();
-  cert.publicKey = key.publicKey;
+  cert.publicKey = key.publicKey as unknown as Forge.pki.rsa.PublicKey;
   cert.serialNumber = req.serial ?? randomSerial();
   cert.validity.notBefore = req.notBefore;
   cert.validity.notAfter = req.notAfter;
@@ -223,7 +234,7 @@ function lf(pem: string): string {
 /** What the warm path reads from a certificate. */
 export interface CertInfo {
   /** Node's parsed certificate (for key pairing and signature checks). */
-  readonly x509: crypto.X509Certificate;
+  readonly x509: X509Certificate;
   /** Subject CN (empty when there is none). */
   readonly commonName: string;
   /** Subject O values. */

@@ -11,7 +11,7 @@ import type { ClusterPki } from '../pki';
 import { OutputFile, writeFilesAtomic } from '../util';
 import { HostPaths, hostPathToAssetPath } from '../pki/paths';
 import { ResolvedClusterSpec } from '../spec';
-import { buildStaticPodsTree } from './static-pods-tree';
+import { StaticPodsTreeOptions, buildStaticPodsTree } from './static-pods-tree';
 
 /** Inputs of the static-pod app. */
 export interface StaticPodsAppProps {
@@ -21,6 +21,11 @@ export interface StaticPodsAppProps {
   readonly encryptionKey: string;
   /** Output root (`dist`). */
   readonly outdir: string;
+  /**
+   * What each master's folder holds besides the defaults: `buildStaticPodsTree()`'s options (the control plane's
+   * settings, your own static pods through `extend`, the masters to write). @default {}
+   */
+  readonly tree?: StaticPodsTreeOptions;
 }
 
 /** Builds the static-pod app's constructs and writes its tree. Returns the files written (relative to outdir). */
@@ -34,7 +39,7 @@ export function synthStaticPods(props: StaticPodsAppProps): string[] {
     mode: 0o600,
   };
 
-  const tree = buildStaticPodsTree(spec);
+  const tree = buildStaticPodsTree(spec, props.tree);
   for (const { master, objects, hostFiles } of tree.masters) {
     // One file per object, named after it, mode 0600 as kubeadm writes static pod manifests (CIS 1.1.1).
     const manifests = objects.map((obj) => ({ path: `${obj.metadata.name}.yaml`, content: Yaml.stringify(obj), mode: 0o600 }));

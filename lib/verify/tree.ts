@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { walkTree } from '../util/files';
+import type { X509Certificate } from '../util/x509';
 
 /** One file of a synthesized tree. */
 export interface AssetFile {
@@ -19,7 +20,7 @@ export interface AssetFile {
   /** YAML syntax error, when the file looked like YAML and did not parse. */
   readonly parseError?: string;
   /** Parsed PEM certificate(s) (`.crt`, `.pem` files). */
-  readonly certs: crypto.X509Certificate[];
+  readonly certs: X509Certificate[];
   /** True for private-key files (`.key`, `-key.pem`). */
   readonly isKey: boolean;
 }

@@ -29,6 +29,7 @@ import { FlagComponent, parseFlags } from '../flags';
 import { AssetFile, AssetTree, fileAt, objectsOf } from '../tree';
 import { BuiltinObjects, KUBERNETES_SERVICE, builtinObjects, imageRepository } from './builtins';
 import { placeWorkloads } from './placement';
+import type { X509Certificate } from '../../util/x509';
 
 /** Which kind of tree a cluster root is. */
 export type ClusterFlavor = 'static-pods' | 'bootkube';
@@ -111,14 +112,14 @@ export interface Workload {
 /** A file as a container sees it. */
 export interface ContainerFile {
   readonly text?: string;
-  readonly certs: crypto.X509Certificate[];
+  readonly certs: X509Certificate[];
   /** Where it comes from, for messages (`static-pods/master0/pki/ca.crt`, `Secret kube-system/kube-apiserver key ca.crt`). */
   readonly where: string;
 }
 
 /** A trusted CA certificate and where it came from. */
 export interface Trust {
-  readonly cert: crypto.X509Certificate;
+  readonly cert: X509Certificate;
   readonly where: string;
 }
 
@@ -134,7 +135,7 @@ export interface Server {
   readonly port: number;
   readonly phases: readonly Phase[];
   /** The certificate presented. */
-  readonly cert?: crypto.X509Certificate;
+  readonly cert?: X509Certificate;
   readonly certWhere?: string;
   /** etcd member name. */
   readonly etcdName?: string;
@@ -802,7 +803,7 @@ function mountsObject(w: Workload, kind: string, name: string): boolean {
 const pemCache = new Map<string, crypto.X509Certificate[]>();
 
 /** PEM certificates in a text (parsed once per distinct text: the same CA is embedded in many files). */
-export function pemCerts(text: string | undefined): crypto.X509Certificate[] {
+export function pemCerts(text: string | undefined): X509Certificate[] {
   if (!text || !text.includes('-----BEGIN CERTIFICATE-----')) return [];
   const hit = pemCache.get(text);
   if (hit) return hit;
