@@ -7,7 +7,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PkiError } from '../lib/pki/_engine';
-import { BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec } from '../lib/spec';
+import {
+  BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec, needsOpenStackCredential, readOpenStackCredential,
+} from '../lib/spec';
 import { describeFsError, isFsError, readRegularFile } from '../lib/spec/_files';
 
 /**
@@ -82,6 +84,9 @@ export interface CheckSynthInputsOptions {
 export function checkSynthInputs(options: CheckSynthInputsOptions): SynthSpecs {
   const log = options.log ?? (() => {});
   const specs = loadSynthSpecs(options.cwd, log);
+  // The cloud controller manager's credential (secretFile or secretEnv): a missing one is the user's to fix, found
+  // before the output is touched. Read and dropped at once; never shown.
+  for (const spec of specs.clusters) if (needsOpenStackCredential(spec)) readOpenStackCredential(spec, process.env, { cwd: options.cwd });
   checkStateRoot(options.stateRoot);
   // Loaded here: the spec check above must not pay for the PKI code when the spec is rejected.
   const { ClusterPki } = require('../lib/pki') as typeof import('../lib/pki');
