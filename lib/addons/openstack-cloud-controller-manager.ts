@@ -89,7 +89,8 @@ export interface OpenStackCloudControllerManagerProps {
   /** Neutron router of the nodes' subnet (`[Route] router-id`): where the route controller adds the pod routes. */
   readonly routerId: string;
   /**
-   * Run the route controller (`--configure-cloud-routes`): a Neutron router route "node pod CIDR via node IP" for
+   * Run the route controller (`--configure-cloud-routes` and `--allocate-node-cidrs`, both `true`, else both `false`):
+   * a Neutron router route "node pod CIDR via node IP" for
    * every Node, the pod network `cloud-routes`. Off for clusters whose pod network is an overlay (flannel) or another
    * CNI that routes pods itself: the CCM then only initialises Nodes and manages load balancers.
    * @default true
@@ -260,6 +261,7 @@ export class OpenStackCloudControllerManager extends Construct {
       stringData: { [CLOUD_CONF]: cloudConf, ...(caPem !== undefined ? { [CA_CRT]: caPem } : {}) },
     });
 
+    const routes = props.configureCloudRoutes ?? true;
     this.args = [
       '--v=1',
       `--cluster-name=${clusterName}`,
@@ -267,8 +269,10 @@ export class OpenStackCloudControllerManager extends Construct {
       '--cloud-provider=openstack',
       '--use-service-account-credentials=false',
       '--bind-address=127.0.0.1',
-      '--allocate-node-cidrs=true',
-      `--configure-cloud-routes=${props.configureCloudRoutes ?? true}`,
+      // Both only with the route controller: it runs only when both are true. The CCM never allocates node CIDRs
+      // itself (kube-controller-manager does); the flag is the route controller's switch.
+      `--allocate-node-cidrs=${routes}`,
+      `--configure-cloud-routes=${routes}`,
       `--cluster-cidr=${props.podCidr}`,
     ];
 

@@ -65,6 +65,7 @@ describe('OpenStackCloudControllerManager', () => {
   test('configureCloudRoutes: false turns the route controller off (an overlay network routes the pods)', () => {
     const c = find(build({ configureCloudRoutes: false }), 'DaemonSet', 'openstack-cloud-controller-manager').spec.template.spec.containers[0];
     expect(argMap(c.args)['configure-cloud-routes']).toBe('false');
+    expect(argMap(c.args)['allocate-node-cidrs']).toBe('false');
     expect(argMap(c.args)['cluster-cidr']).toBe('10.180.128.0/17');
   });
 

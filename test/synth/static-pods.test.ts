@@ -161,7 +161,7 @@ describe('buildStaticPodsTree: the add-ons of cluster/, from the spec', () => {
     const tree = buildStaticPodsTree(staticModeInput('flannel', 3, 2, { cloudProvider: 'external', openstack: testOpenStack() }), { addons: { env: credentialEnv() } });
     expect(tree.addons.map((f) => f.path)).toEqual(['kube-proxy.yaml', 'flannel.yaml', 'openstack-cloud-controller-manager.yaml', 'cloud-config.yaml', 'coredns.yaml', 'metrics-server.yaml']);
     const ccm = find(byFile(tree)['openstack-cloud-controller-manager.yaml'].objects, 'DaemonSet', 'openstack-cloud-controller-manager');
-    expect(argMap(podSpec(ccm).containers[0].args)['configure-cloud-routes']).toBe('false');
+    expect(argMap(podSpec(ccm).containers[0].args)).toMatchObject({ 'configure-cloud-routes': 'false', 'allocate-node-cidrs': 'false' });
     const kcm = tree.masters[0].objects.find((o) => o.metadata.name === 'kube-controller-manager');
     expect(argMap(kcm.spec.containers[0].args)['configure-cloud-routes']).toBeUndefined();
   });
