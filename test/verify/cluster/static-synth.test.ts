@@ -2,11 +2,13 @@
  * The `cluster` check on the static-pod tree as `synthStaticPods()` writes it (no hand-completion, unlike
  * good-tree.test.ts): 0 errors in the pod network modes `flannel` and `cloud-routes` (the OpenStack CCM's route
  * controller plus the host CNI config of `hacp kubelet-unit`), a warning and no error with `none`. Then the check
- * still fails the written tree when a piece of the pod network is taken away.
+ * still fails the written tree when a piece of the pod network is taken away or misconfigured (planted defects).
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { ClusterPki } from '../../../lib/pki';
 import { PodNetwork, ResolvedClusterSpec, resolveSpec } from '../../../lib/spec';
 import { synthStaticPods } from '../../../lib/synth';
 import { VerifyReport } from '../../../lib/verify';
@@ -78,6 +80,60 @@ describe('the check still fails the written tree', () => {
     const dir = await writeStaticTree(spec);
     fs.rmSync(path.join(dir, 'static-pods', 'cluster', 'openstack-cloud-controller-manager.yaml'));
     expect(checkCluster(dir, spec).findings.filter((f) => f.severity === 'error').map((f) => f.id)).toContain('pod-network-routes');
+  });
+
+  describe('cloud-routes, planted defects', () => {
+    const spec = resolveSpec(staticModeInput('cloud-routes', 3, 2));
+    let base: string;
+    beforeAll(async () => {
+      base = await writeStaticTree(spec);
+    });
+    /** A copy of the written tree with `edit` applied to the documents of one file; the cluster check's error lines. */
+    const plant = (rel: string, edit: (docs: any[]) => void): string[] => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-static-plant-'));
+      dirs.push(dir);
+      fs.cpSync(base, dir, { recursive: true });
+      const file = path.join(dir, 'static-pods', rel);
+      const docs = parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS());
+      edit(docs);
+      fs.writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
+      return errorLines(checkCluster(dir, spec));
+    };
+    const args = (docs: any[], kind: string) => docs.find((d) => d.kind === kind).spec.template?.spec.containers[0].args ?? docs.find((d) => d.kind === kind).spec.containers[0].args;
+
+    test('the CCM without its route controller', () => {
+      const lines = plant('cluster/openstack-cloud-controller-manager.yaml', (docs) => {
+        const a: string[] = args(docs, 'DaemonSet');
+        a[a.indexOf('--configure-cloud-routes=true')] = '--configure-cloud-routes=false';
+      });
+      expect(lines).toEqual([expect.stringMatching(/pod-network-routes: .*DaemonSet kube-system\/openstack-cloud-controller-manager: --configure-cloud-routes is false/)]);
+    });
+
+    test('the cloud config naming another router', () => {
+      const lines = plant('cluster/cloud-config.yaml', (docs) => {
+        docs[0].stringData['cloud.conf'] = docs[0].stringData['cloud.conf'].replace(/router-id = "[^"]*"/, 'router-id = "00000000-0000-4000-8000-000000000000"');
+      });
+      expect(lines).toEqual([expect.stringMatching(/pod-network-routes: .*router 00000000-0000-4000-8000-000000000000, but .*openstack\.routerId 29635b60/)]);
+    });
+
+    test('a controller manager that allocates no node CIDRs', () => {
+      const lines = plant('master1/kube-controller-manager.yaml', (docs) => {
+        const a: string[] = args(docs, 'Pod');
+        a[a.indexOf('--allocate-node-cidrs=true')] = '--allocate-node-cidrs=false';
+      });
+      expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/pod-network-node-cidrs: .*--allocate-node-cidrs=false/)]));
+    });
+
+    test('flannel beside the host CNI config', () => {
+      const flannel = resolveSpec(staticModeInput('flannel', 3, 2));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-static-plant-'));
+      dirs.push(dir);
+      fs.cpSync(base, dir, { recursive: true });
+      synthStaticPods({ spec: flannel, pki: ClusterPki.forTesting(flannel), encryptionKey: ENCRYPTION_KEY, outdir: path.join(dir, 'flannel') });
+      fs.copyFileSync(path.join(dir, 'flannel', 'static-pods', 'cluster', 'flannel.yaml'), path.join(dir, 'static-pods', 'cluster', 'flannel.yaml'));
+      fs.rmSync(path.join(dir, 'flannel'), { recursive: true });
+      expect(errorLines(checkCluster(dir, spec))).toEqual([expect.stringMatching(/flannel\.yaml pod-network-conflict: DaemonSet kube-system\/kube-flannel writes the nodes' CNI config/)]);
+    });
   });
 
   test('none: a warning (bring your own CNI), no error', async () => {
