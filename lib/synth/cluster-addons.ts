@@ -67,11 +67,13 @@ export interface ClusterAddonsOptions {
 export interface ClusterAddonComponent {
   /** `kube-proxy`, `flannel`, `openstack-cloud-controller-manager`, `cloud-config`, `coredns`, `metrics-server`, ... */
   readonly name: string;
+  /** The component's API objects, in the order the constructs created them. */
   readonly objects: readonly ApiObject[];
 }
 
 /** The add-on constructs `clusterAddons()` created. */
 export interface ClusterAddons {
+  /** kube-proxy: DaemonSet, ServiceAccount, `system:node-proxier` binding, kubeconfig ConfigMap. */
   readonly kubeProxy: KubeProxy;
   /** The pod network `flannel`. */
   readonly flannel?: Flannel;
@@ -80,9 +82,13 @@ export interface ClusterAddons {
    * controller is the pod network `cloud-routes`.
    */
   readonly cloudControllerManager?: OpenStackCloudControllerManager;
+  /** Cluster DNS (CoreDNS or the retired kube-dns) behind the Service at the spec's DNS IP. */
   readonly dns: Dns;
+  /** metrics-server, the retired heapster, or none (`addons.metrics: none`). */
   readonly metrics?: MetricsServer | Heapster;
+  /** The Kubernetes Dashboard, when chosen. */
   readonly dashboard?: Dashboard;
+  /** bootkube's retired pod-checkpointer, when chosen (never in a static-pod tree). */
   readonly podCheckpointer?: PodCheckpointer;
   /**
    * Every component with its objects, in the order they were added. The cloud controller manager's `cloud-config`

@@ -25,6 +25,7 @@ export interface StaticPodsTreeOptions {
 export interface ClusterAddonFile {
   /** File name under `cluster/` (`kube-proxy.yaml`, `cloud-config.yaml`, ...). */
   readonly path: string;
+  /** The component's objects as JSON, in apply order. */
   readonly objects: any[];
   /** 0600 when it holds a Secret with data (the cloud controller manager's credential), else 0644. */
   readonly mode: number;
@@ -41,6 +42,7 @@ export interface MasterTree {
 
 /** What `buildStaticPodsTree()` returns. */
 export interface StaticPodsTree {
+  /** Each master's static pods and host files. */
   readonly masters: MasterTree[];
   /** The cluster-scoped control-plane objects of `cluster/rbac.yaml` (`ControlPlaneRbac`). */
   readonly cluster: any[];
