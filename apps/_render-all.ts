@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import { ClusterPki } from '../lib/pki';
-import { buildBootkube, buildStaticPodsTree, synthBootkube, synthStaticPods } from '../lib/synth';
+import { buildBootkube, buildStaticPodsTree, deploysCloudControllerManager, synthBootkube, synthStaticPods } from '../lib/synth';
 import { checkStateRoot, encryptionKeyOf, placeholderTls } from '../lib/synth/_inputs';
 import { loadSynthSpecs } from './_synth-inputs';
 
@@ -28,6 +28,12 @@ export interface RenderAllResult {
    * synth (a renewal, or a warning).
    */
   readonly stableUntil: Date;
+  /**
+   * False when the output holds the OpenStack application credential (the cloud controller manager's `cloud-config`
+   * Secret): it must not be copied into the synth cache, and its source (a file, an environment variable) is no input
+   * the cache key covers.
+   */
+  readonly cacheable: boolean;
 }
 
 /** Synthesizes the static-pod and the bootkube trees into `outdir`. */
@@ -39,12 +45,16 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   // The encryption keys first, then the PKI: a bad key file, like a construct error, is reported before any key is made.
   const encryptionKeys = new Map(clusters.map((spec) => [spec.name, encryptionKeyOf(path.join(stateRoot, spec.name), log)]));
   // Before keys are generated (a cold state), the constructs are built once with stand-in PEMs: their errors come first.
+  // The add-ons read the OpenStack credential (relative files from the working directory); the credential itself is
+  // never logged. Warnings about it (a file others can read) are told once: by the first build of the static tree.
+  const quiet = { cwd };
+  const told = { cwd, onWarning: (w: string) => log(`warning: ${w}`) };
   let validated = false;
   const validate = () => {
     if (validated) return;
     validated = true;
-    buildStaticPodsTree(staticSpec);
-    buildBootkube(bootkubeSpec, placeholderTls(), { encryptionKey: encryptionKeys.get(bootkubeSpec.name) });
+    buildStaticPodsTree(staticSpec, { addons: told });
+    buildBootkube(bootkubeSpec, placeholderTls(), { encryptionKey: encryptionKeys.get(bootkubeSpec.name), addons: quiet });
   };
   const state = new Map(await Promise.all(clusters.map(async (spec) => {
     const dir = path.join(stateRoot, spec.name);
@@ -54,7 +64,10 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   const { pki: staticPki, encryptionKey: staticKey } = state.get(staticSpec.name)!;
   const { pki: bootkubePki, encryptionKey: bootkubeKey } = state.get(bootkubeSpec.name)!;
   options.onInputsRead?.();
-  synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: staticKey });
-  synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey });
-  return { stableUntil: new Date(Math.min(...[...state.values()].map(({ pki }) => pki.renewalDueAt().getTime()))) };
+  synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: staticKey, addons: validated ? quiet : told });
+  synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey, addons: quiet });
+  return {
+    stableUntil: new Date(Math.min(...[...state.values()].map(({ pki }) => pki.renewalDueAt().getTime()))),
+    cacheable: !clusters.some(deploysCloudControllerManager),
+  };
 }

@@ -6,7 +6,9 @@
  */
 import * as path from 'path';
 import { PkiError } from '../lib/pki/_engine';
-import { BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec } from '../lib/spec';
+import {
+  BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec, needsOpenStackCredential, readOpenStackCredential,
+} from '../lib/spec';
 import { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot } from '../lib/synth/_inputs';
 
 // Shared with `synthCluster()` (lib/synth/_inputs.ts, light like this file).
@@ -56,6 +58,9 @@ export interface CheckSynthInputsOptions {
 export function checkSynthInputs(options: CheckSynthInputsOptions): SynthSpecs {
   const log = options.log ?? (() => {});
   const specs = loadSynthSpecs(options.cwd, log);
+  // The cloud controller manager's credential (secretFile or secretEnv): a missing one is the user's to fix, found
+  // before the output is touched. Read and dropped at once; never shown.
+  for (const spec of specs.clusters) if (needsOpenStackCredential(spec)) readOpenStackCredential(spec, process.env, { cwd: options.cwd });
   checkStateRoot(options.stateRoot);
   // Loaded here: the spec check above must not pay for the PKI code when the spec is rejected.
   const { ClusterPki } = require('../lib/pki') as typeof import('../lib/pki');

@@ -12,7 +12,7 @@ import { ClusterTreeFile, ClusterTreesProps, synthClusterFilesForTesting } from 
 export type { ClusterTreeFile } from './synth/synth-cluster';
 
 /** Options of `synthControlPlane()` (see `buildStaticPodsTree()`). */
-export interface SynthControlPlaneOptions extends StaticPodsTreeOptions {}
+export interface SynthControlPlaneOptions extends Omit<StaticPodsTreeOptions, 'addons'> {}
 
 /**
  * Synthesizes the static-pod control plane of a cluster in memory and returns what `npm run synth` writes under
@@ -24,13 +24,15 @@ export interface SynthControlPlaneOptions extends StaticPodsTreeOptions {}
  * - `cluster/rbac.yaml`: the array of cluster-scoped objects.
  *
  * Certificates, keys, kubeconfigs and `apiserver/encryption-config.yaml` are left out: the manifests only name their
- * paths, so the result is deterministic without generating a PKI and can go straight into a jest snapshot.
+ * paths, so the result is deterministic without generating a PKI and can go straight into a jest snapshot. The
+ * add-ons of `cluster/` (kube-proxy, the pod network, DNS, ...) are left out too: test them with `synthManifests()`
+ * and `clusterAddons()` (lib/synth); nothing here reads the OpenStack credential.
  *
  * @example
  * expect(synthControlPlane(cluster, { controlPlane: { apiServer: { extraArgs: { v: '2' } } } })).toMatchSnapshot();
  */
 export function synthControlPlane(cluster: ClusterSpec | ResolvedClusterSpec, options: SynthControlPlaneOptions = {}): Record<string, any> {
-  const tree = buildStaticPodsTree(cluster, options);
+  const tree = buildStaticPodsTree(cluster, { ...options, addons: false });
   const files: Record<string, any> = {};
   for (const { master, objects, hostFiles } of tree.masters) {
     for (const obj of objects) addOnce(files, `${master}/${obj.metadata.name}.yaml`, obj);

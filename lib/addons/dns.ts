@@ -6,13 +6,17 @@ import {
 } from '../common';
 import { isIp } from '../spec/network';
 import { checkImage } from './_helpers';
+import { RETIRED_ANNOTATION } from './heapster';
 import { AddonImages } from './images';
 
 /** Cluster DNS servers. */
 export enum DnsProvider {
   /** CoreDNS, the default since Kubernetes 1.13. */
   COREDNS = 'coredns',
-  /** kube-dns (kubedns + dnsmasq + sidecar); legacy, removed from kubeadm in 1.21. */
+  /**
+   * kube-dns (kubedns + dnsmasq + sidecar). **Retired**: kubeadm dropped it in 1.21 and its images are unmaintained;
+   * its Deployment carries the `hacp.io/retired` annotation.
+   */
   KUBE_DNS = 'kube-dns',
 }
 
@@ -118,6 +122,9 @@ export class Dns extends Construct {
       name,
       namespace: ns,
       labels,
+      ...(this.provider === DnsProvider.KUBE_DNS
+        ? { annotations: { [RETIRED_ANNOTATION]: 'kube-dns is retired (kubeadm dropped it in Kubernetes 1.21; its images are unmaintained); use CoreDNS' } }
+        : {}),
       replicas: this.replicas,
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromString('10%') } },
       podSpec: {

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, createDeployment,
+  CONTROL_PLANE_TOLERATION, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, createDeployment,
   httpGetProbe, quantity, serviceAccount,
 } from '../common';
 import { checkImage } from './_helpers';
@@ -22,6 +22,12 @@ export interface HeapsterProps {
    * @default kube-system
    */
   readonly namespace?: string;
+  /**
+   * Tolerate the control-plane taint, for clusters without workers (masters only): no node would take its pod
+   * otherwise. With workers, leave it off, so that it stays on them.
+   * @default false
+   */
+  readonly tolerateControlPlane?: boolean;
 }
 
 /**
@@ -76,6 +82,7 @@ export class Heapster extends Construct {
       apiDefaults: true,
       podSpec: {
         nodeSelector: LINUX_NODE_SELECTOR,
+        ...(props.tolerateControlPlane ? { tolerations: [CONTROL_PLANE_TOLERATION] } : {}),
         serviceAccountName: 'heapster',
         automountServiceAccountToken: true,
         securityContext: RUNTIME_DEFAULT_POD_SECURITY,

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole, checkPositive,
+  CONTROL_PLANE_TOLERATION, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole, checkPositive,
   createDeployment, emptyDirVolume, httpGetProbe, minAvailableOne, quantity, serviceAccount, spreadOverNodes,
 } from '../common';
 import { checkImage } from './_helpers';
@@ -29,6 +29,12 @@ export interface MetricsServerProps {
    * @default kube-system
    */
   readonly namespace?: string;
+  /**
+   * Tolerate the control-plane taint, for clusters without workers (masters only): no node would take its pod
+   * otherwise. With workers, leave it off, so that it stays on them.
+   * @default false
+   */
+  readonly tolerateControlPlane?: boolean;
 }
 
 /**
@@ -111,6 +117,7 @@ export class MetricsServer extends Construct {
       podSpec: {
         priorityClassName: 'system-cluster-critical',
         nodeSelector: LINUX_NODE_SELECTOR,
+        ...(props.tolerateControlPlane ? { tolerations: [CONTROL_PLANE_TOLERATION] } : {}),
         affinity: replicas > 1 ? spreadOverNodes(labels) : undefined,
         serviceAccountName: 'metrics-server',
         automountServiceAccountToken: true,

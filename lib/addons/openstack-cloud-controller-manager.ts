@@ -86,8 +86,16 @@ export interface OpenStackCloudControllerManagerProps {
   readonly networkId: string;
   /** Neutron subnet of the nodes (`[LoadBalancer] subnet-id`: load balancer VIPs and members). */
   readonly subnetId: string;
-  /** Neutron router of the nodes' subnet (`[Route] router-id`): turns on the route controller. */
+  /** Neutron router of the nodes' subnet (`[Route] router-id`): where the route controller adds the pod routes. */
   readonly routerId: string;
+  /**
+   * Run the route controller (`--configure-cloud-routes` and `--allocate-node-cidrs`, both `true`, else both `false`):
+   * a Neutron router route "node pod CIDR via node IP" for
+   * every Node, the pod network `cloud-routes`. Off for clusters whose pod network is an overlay (flannel) or another
+   * CNI that routes pods itself: the CCM then only initialises Nodes and manages load balancers.
+   * @default true
+   */
+  readonly configureCloudRoutes?: boolean;
   /**
    * External network for load balancer floating IPs (`[LoadBalancer] floating-network-id`).
    * @default - the CCM picks one (fails when the cloud has several)
@@ -227,24 +235,20 @@ export class OpenStackCloudControllerManager extends Construct {
     const serviceAccountName = 'cloud-controller-manager';
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', { metadata: { name: serviceAccountName, namespace: ns, labels } });
-    // cloud-provider-openstack manifests/controller-manager/cloud-controller-manager-roles.yaml and -role-bindings.yaml,
-    // unchanged (the same at v1.33.1 through v1.36.0). `system:cloud-node-controller` is bound to a ServiceAccount
-    // `cloud-node-controller` that only `--use-service-account-credentials=true` would use; kept as upstream has it.
+    // cloud-provider-openstack manifests/controller-manager/cloud-controller-manager-roles.yaml and -role-bindings.yaml
+    // (the same at v1.33.1 through v1.36.0), but for `system:cloud-node-controller`: upstream binds it to a
+    // ServiceAccount `cloud-node-controller` that only `--use-service-account-credentials=true` would use and that no
+    // manifest creates. With `false` every controller of the CCM runs as `cloud-controller-manager`, whose role holds
+    // all the node controller needs (CLOUD_NODE_CONTROLLER_RULES ⊂ CLOUD_CONTROLLER_MANAGER_RULES).
     new k8s.KubeClusterRole(this, 'cloud-controller-manager-role', {
       metadata: { name: 'system:cloud-controller-manager', labels },
       rules: CLOUD_CONTROLLER_MANAGER_RULES.map((rule) => ({ ...rule })),
     });
-    new k8s.KubeClusterRole(this, 'cloud-node-controller-role', {
-      metadata: { name: 'system:cloud-node-controller', labels },
-      rules: CLOUD_NODE_CONTROLLER_RULES.map((rule) => ({ ...rule })),
+    new k8s.KubeClusterRoleBinding(this, 'cloud-controller-manager-binding', {
+      metadata: { name: 'system:cloud-controller-manager', labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:cloud-controller-manager' },
+      subjects: [{ kind: 'ServiceAccount', name: serviceAccountName, namespace: ns }],
     });
-    const bind = (constructId: string, name: string, subject: string) => new k8s.KubeClusterRoleBinding(this, constructId, {
-      metadata: { name, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-      subjects: [{ kind: 'ServiceAccount', name: subject, namespace: ns }],
-    });
-    bind('cloud-node-controller-binding', 'system:cloud-node-controller', 'cloud-node-controller');
-    bind('cloud-controller-manager-binding', 'system:cloud-controller-manager', serviceAccountName);
 
     const cloudConf = renderCloudConf({
       authUrl: props.authUrl,
@@ -263,6 +267,7 @@ export class OpenStackCloudControllerManager extends Construct {
       stringData: { [CLOUD_CONF]: cloudConf, ...(caPem !== undefined ? { [CA_CRT]: caPem } : {}) },
     });
 
+    const routes = props.configureCloudRoutes ?? true;
     this.args = [
       '--v=1',
       `--cluster-name=${clusterName}`,
@@ -270,8 +275,10 @@ export class OpenStackCloudControllerManager extends Construct {
       '--cloud-provider=openstack',
       '--use-service-account-credentials=false',
       '--bind-address=127.0.0.1',
-      '--allocate-node-cidrs=true',
-      '--configure-cloud-routes=true',
+      // Both only with the route controller: it runs only when both are true. The CCM never allocates node CIDRs
+      // itself (kube-controller-manager does); the flag is the route controller's switch.
+      `--allocate-node-cidrs=${routes}`,
+      `--configure-cloud-routes=${routes}`,
       `--cluster-cidr=${props.podCidr}`,
     ];
 
@@ -362,7 +369,10 @@ export const CLOUD_CONTROLLER_MANAGER_RULES: readonly RbacRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'get', 'watch'] },
 ];
 
-/** `system:cloud-node-controller` (cloud-provider-openstack v1.33.1–v1.36.0). */
+/**
+ * `system:cloud-node-controller` (cloud-provider-openstack v1.33.1–v1.36.0): not deployed (see the construct), kept
+ * to show that `CLOUD_CONTROLLER_MANAGER_RULES` covers it.
+ */
 export const CLOUD_NODE_CONTROLLER_RULES: readonly RbacRule[] = [
   { apiGroups: [''], resources: ['nodes'], verbs: ['*'] },
   { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] },

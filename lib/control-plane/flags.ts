@@ -205,6 +205,9 @@ export function controllerManagerFlags(spec: ResolvedClusterSpec, paths: Control
     'use-service-account-credentials': 'true',
   };
   if (spec.cloudProvider === 'external') flags['cloud-provider'] = 'external';
+  // Pod network cloud-routes: the OpenStack CCM's route controller adds the Neutron routes for the node CIDRs this
+  // controller manager allocates (--allocate-node-cidrs, --cluster-cidr); it must never try to do so itself.
+  if (spec.networking.podNetwork === 'cloud-routes') flags['configure-cloud-routes'] = 'false';
   return flags;
 }
 

@@ -3,6 +3,7 @@
 // PKI's files and exact modes. The synth app (apps/) and cluster repos that import the library both use them; a
 // cluster repo's `cdk8s synth` calls `synthCluster()` (or `synthClusterMain()`), which adds the PKI state, the
 // encryption key, the output lock and the repo's own charts.
+export * from './cluster-addons';
 export * from './static-pods-tree';
 export * from './static-pods';
 export * from './bootkube';

@@ -2,8 +2,12 @@
  * The static-pod tree writer: one folder per master under `<outdir>/static-pods/`, ready to copy to the host:
  *   <master>/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler}.yaml  → /etc/kubernetes/manifests/
  *   <master>/pki/..., <master>/*.conf, <master>/apiserver/...                     → /etc/kubernetes/
- * and `cluster/` with the cluster-scoped objects to apply once the API answers (with super-admin.conf).
+ * and `cluster/` with what `hacp cluster apply` applies once the API answers, in the `cluster` check's bring-up
+ * order: `rbac.yaml` (the control plane's bindings) and one file per add-on (`kube-proxy.yaml`, the pod network
+ * `flannel.yaml` or `openstack-cloud-controller-manager.yaml` with its `cloud-config.yaml` Secret (0600: it holds
+ * the OpenStack application credential), `coredns.yaml`, `metrics-server.yaml`, ...).
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { renderEncryptionConfiguration } from '../control-plane';
@@ -26,6 +30,12 @@ export interface StaticPodsAppProps {
    * settings, your own static pods through `extend`, the masters to write). @default {}
    */
   readonly tree?: StaticPodsTreeOptions;
+  /**
+   * The add-ons' options (where the OpenStack credential is read from, warnings), or `false` for none; they win over
+   * `tree.addons`.
+   * @default {} (the spec's choices, the credential read from the working directory and process.env)
+   */
+  readonly addons?: StaticPodsTreeOptions['addons'];
 }
 
 /** Builds the static-pod app's constructs and writes its tree. Returns the files written (relative to outdir). */
@@ -39,7 +49,7 @@ export function synthStaticPods(props: StaticPodsAppProps): string[] {
     mode: 0o600,
   };
 
-  const tree = buildStaticPodsTree(spec, props.tree);
+  const tree = buildStaticPodsTree(spec, { ...props.tree, ...(props.addons !== undefined ? { addons: props.addons } : {}) });
   for (const { master, objects, hostFiles } of tree.masters) {
     // One file per object, named after it, mode 0600 as kubeadm writes static pod manifests (CIS 1.1.1).
     const manifests = objects.map((obj) => ({ path: `${obj.metadata.name}.yaml`, content: Yaml.stringify(obj), mode: 0o600 }));
@@ -48,8 +58,15 @@ export function synthStaticPods(props: StaticPodsAppProps): string[] {
     written.push(...files.map((f) => path.join('static-pods', master, f.path)));
   }
 
-  const rbac = { path: 'rbac.yaml', content: Yaml.stringify(...tree.cluster), mode: 0o644 };
-  writeFilesAtomic(path.join(root, 'cluster'), [rbac]);
-  written.push(path.join('static-pods', 'cluster', rbac.path));
+  // cluster/ is regenerated whole: an add-on the spec no longer chooses (flannel after a switch to cloud-routes) must
+  // not stay behind for `hacp cluster apply`.
+  const cluster: OutputFile[] = [
+    { path: 'rbac.yaml', content: Yaml.stringify(...tree.cluster), mode: 0o644 },
+    ...tree.addons.map((f) => ({ path: f.path, content: Yaml.stringify(...f.objects), mode: f.mode })),
+  ];
+  // Written from the tree's root, so that cluster/ is made 0700 when it holds the credential's 0600 Secret file.
+  fs.rmSync(path.join(root, 'cluster'), { recursive: true, force: true });
+  writeFilesAtomic(root, cluster.map((f) => ({ ...f, path: `cluster/${f.path}` })));
+  written.push(...cluster.map((f) => path.join('static-pods', 'cluster', f.path)));
   return written;
 }

@@ -17,6 +17,7 @@ import * as crypto from 'crypto';
 import * as path from 'path';
 import * as ipaddr from 'ipaddr.js';
 import { parse as parseYaml } from 'yaml';
+import { NodeCniFile, nodePodNetworkFiles } from '../../host/cni/bridge-cni';
 import { kubeletConfiguration } from '../../host/kubelet/kubelet-config';
 import { renderKubeletUnit } from '../../host/kubelet/kubelet-unit';
 import { renderHaproxyConfig } from '../../host/lb/haproxy';
@@ -66,6 +67,12 @@ export interface ModelNode {
   readonly taints: readonly NodeTaint[];
   /** The kubelet's cluster DNS servers and domain (its KubeletConfiguration). */
   readonly clusterDns: readonly string[];
+  /**
+   * The pod network files `hacp kubelet-unit` writes on the node (`nodePodNetworkFiles()`: with `networking.podNetwork`
+   * `cloud-routes`, the CNI config template containerd renders with the node's pod CIDR, its drop-in and
+   * `pod-masquerade.service`); empty when the pod network is a DaemonSet's (or the user's).
+   */
+  readonly hostCni: readonly NodeCniFile[];
   /** Where its labels and taints come from, for messages. */
   readonly source: string;
 }
@@ -700,8 +707,9 @@ export function componentsOf(o: any): Set<string> {
 // -----------------------------------------------------------------------------------------------------------------
 // Nodes
 
-/** The node roles of the spec, with the labels and taints their kubelets register with. */
+/** The node roles of the spec, with the labels and taints their kubelets register with and their host CNI config. */
 export function modelNodes(spec: ResolvedClusterSpec, flavor: ClusterFlavor): ModelNode[] {
+  const hostCni = nodePodNetworkFiles(spec); // the same on every node: containerd fills in the node's pod CIDR
   return [...spec.masters.map((n) => ({ n, role: 'master' as const })), ...spec.workers.map((n) => ({ n, role: 'worker' as const }))].map(({ n, role }) => {
     const unit = renderKubeletUnit(spec, n.name, { selfHosted: flavor === 'bootkube' });
     const argv = execStartArgs(unit);
@@ -730,7 +738,7 @@ export function modelNodes(spec: ResolvedClusterSpec, flavor: ClusterFlavor): Mo
     const appliedLabels: AppliedLabel[] = role === 'master' ? [{ key: CONTROL_PLANE_ROLE_LABEL, value: '', step: 'node-roles' }] : [];
     return {
       name: n.name, ip: n.ip, role, labels, anyValue: new Set(['kubernetes.io/arch', 'beta.kubernetes.io/arch']), appliedLabels, taints,
-      clusterDns: (config.clusterDNS ?? []).map(String),
+      clusterDns: (config.clusterDNS ?? []).map(String), hostCni,
       source: `its kubelet (\`hacp kubelet-unit --node ${n.name}\`: ${argv.filter((a) => /^--(node-labels|register-with-taints|cloud-provider)=/.test(a)).join(' ') || 'no --node-labels'}${taints.length ? `, registerWithTaints ${taints.map(taintText).join(', ')}` : ''})`,
     };
   });

@@ -13,6 +13,7 @@ import { RETIRED_IMAGES, RetiredImage, imageRepository } from './builtins';
 import { leaseAuthorization, resolve, resolveDial } from './endpoints';
 import { ClusterModel, ModelObject, Workload, buildClusterModel, parseAddress } from './model';
 import { listNames, selectorMatches, tolerates } from './placement';
+import { podNetworkMode, routeControllers } from './services';
 
 /** What a step does. */
 export type BringUpStepKind =
@@ -546,8 +547,12 @@ class PlanBuilder {
     const schedulers = providersOf('kube-scheduler');
     const controllers = providersOf('kube-controller-manager');
     const network = m.workloads.filter((w) => w.components.has('cni')).map((w) => this.unitOfWorkload.get(w)).filter(Boolean) as string[];
+    // cloud-routes: pods get their addresses from the host CNI config as soon as the Node has a pod CIDR, but reach
+    // pods and host-network servers on other nodes only over the router routes the CCM's route controller adds.
+    const routes = podNetworkMode(m) === 'cloud-routes'
+      ? routeControllers(m).filter((r) => !r.problem).map((r) => [r.workload, this.unitOfWorkload.get(r.workload)] as const).filter(([, u]) => u)
+      : [];
     const notReady = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' as const };
-    const removers = [...m.removedTaints.values()];
     for (const w of m.workloads.filter((x) => x.obj.delivery === 'apply')) {
       const u = this.unitOfWorkload.get(w);
       this.edge('nodes-registered', u, `${w.id} needs Nodes to run on`);
@@ -556,7 +561,16 @@ class PlanBuilder {
       if (!w.components.has('cni') && (!w.hostNetwork || !tolerates(w.spec.tolerations ?? [], notReady))) {
         for (const n of network) this.edge(n, u, `${w.id} ${w.hostNetwork ? 'does not tolerate NotReady nodes' : 'needs pod IPs'}: nodes are Ready only once the pod network runs`);
       }
-      for (const r of removers) if (r !== w) this.edge(this.unitOfWorkload.get(r), u, `${r.id} removes the taint ${[...m.removedTaints.keys()].join(', ')} that ${w.id} does not tolerate`);
+      if (!w.hostNetwork) {
+        for (const [r, ru] of routes) if (r !== w) this.edge(ru, u, `${w.id} needs pod IPs reachable from other nodes: ${r.id}'s route controller adds the router routes for the node pod CIDRs`);
+      }
+      // A taint some workload removes (the CCM: the cloud `uninitialized` taint) holds back only the pods that do not
+      // tolerate it; what tolerates it may well run before its remover (kube-proxy, which the CCM needs).
+      for (const [key, r] of m.removedTaints) {
+        if (r === w) continue;
+        const taints = m.nodes.flatMap((n) => n.taints.filter((t) => t.key === key && t.effect !== 'PreferNoSchedule'));
+        if (taints.some((t) => !tolerates(w.spec.tolerations ?? [], t))) this.edge(this.unitOfWorkload.get(r), u, `${r.id} removes the taint ${key} that ${w.id} does not tolerate`);
+      }
     }
   }
 
