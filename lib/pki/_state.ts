@@ -116,7 +116,7 @@ export async function withLock<T>(dir: string, body: () => Promise<T>, timeoutMs
         }
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`${lock} is held by process ${pid || '?'}; wait for it or remove the lock file`);
+      if (Date.now() > deadline) throw new Error(`${lock} is held by process ${pid || '?'}; wait for it or remove the lock file`, { cause: e });
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

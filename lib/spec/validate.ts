@@ -61,6 +61,7 @@ const INTERFACE_NAME = /^[A-Za-z0-9._@-]{1,15}$/;
 const OPENSTACK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Control characters (a newline, a NUL) in a value that becomes a file path or a config line. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
@@ -428,6 +429,7 @@ function checkCloud(errors: string[], warnings: string[], spec: ClusterSpec): vo
   } else if (url.username || url.password) {
     errors.push('openstack.authUrl: must not carry a user name or password (value not shown); the application credential authenticates');
   }
+  // eslint-disable-next-line no-control-regex -- a region name has no control characters
   if (!/^[^\s\u0000-\u001f\u007f]{1,255}$/.test(os.region)) errors.push(`openstack.region: ${show(os.region)} is not a region name (like "RegionOne")`);
   for (const key of ['networkId', 'subnetId', 'routerId', 'floatingNetworkId'] as const) {
     const value = os[key];

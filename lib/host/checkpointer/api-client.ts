@@ -54,7 +54,7 @@ export function loadKubeletCredentials(layout: HostLayout): ApiCredentials {
   try {
     config = parseYaml(readRequired(file, "the kubelet's kubeconfig"));
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
   }
   const contextName = config?.['current-context'];
   const context = (config?.contexts ?? []).find((c: any) => c?.name === contextName)?.context;
@@ -74,7 +74,7 @@ function readRequired(file: string, what: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e: any) {
-    throw new Error(`${file} (${what}): ${e.code === 'ENOENT' ? 'missing' : e.message}`);
+    throw new Error(`${file} (${what}): ${e.code === 'ENOENT' ? 'missing' : e.message}`, { cause: e });
   }
 }
 

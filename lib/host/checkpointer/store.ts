@@ -329,7 +329,7 @@ export function acquireCheckpointerLock(layout: HostLayout): () => void {
       const [pidText, lockBoot = ''] = (readText(file) ?? '').trim().split(/\s+/);
       const pid = Number(pidText);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && lockBoot === boot && isAlive(pid)) {
-        throw new Error(`another checkpointer (pid ${pid}) holds ${file}`);
+        throw new Error(`another checkpointer (pid ${pid}) holds ${file}`, { cause: e });
       }
       fs.rmSync(file, { force: true }); // stale: its process is gone, or it is from an earlier boot
     }
