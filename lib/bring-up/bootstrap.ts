@@ -110,8 +110,11 @@ export interface BootstrapOptions {
 
 /** The state file's content: which steps finished, when. */
 export interface BootstrapState {
+  /** The state file's format version; a file with another one is refused (remove it to start over). */
   readonly version: 1;
+  /** Name of the cluster bootstrapped: a state file of another cluster is refused (the wrong asset dir). */
   readonly cluster: string;
+  /** The steps finished, each with the time it finished (ISO 8601, UTC); a re-run skips them. */
   readonly done: Partial<Record<BootstrapStepId, string>>;
 }
 

@@ -30,7 +30,12 @@ export function kubectlSeconds(seconds: number): string {
 export class Deadline {
   private readonly end: number;
 
-  constructor(public readonly seconds: number, private readonly now: () => number = Date.now) {
+  constructor(
+    /** The time allowed from construction, in seconds (may be fractional). */
+    public readonly seconds: number,
+    /** The clock, in milliseconds since the epoch (tests pass their own). */
+    private readonly now: () => number = Date.now,
+  ) {
     this.end = now() + seconds * 1000;
   }
 

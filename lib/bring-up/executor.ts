@@ -10,7 +10,14 @@ export const FIELD_MANAGER = 'hacp';
 
 /** A step or plan that cannot run: names the step, the command and kubectl's stderr tail. Exit code 1 in the CLI. */
 export class BringUpError extends Error {
-  constructor(message: string, public readonly stepId?: string) {
+  constructor(
+    message: string,
+    /**
+     * Id of the plan or bootstrap step that failed; undefined when no one step is at fault (a plan that cannot run,
+     * a bad state file).
+     */
+    public readonly stepId?: string,
+  ) {
     super(message);
     this.name = 'BringUpError';
   }
@@ -59,7 +66,12 @@ export interface PlanRunResult {
 }
 
 /** The steps of a plan in execution order: phases by index, steps of a phase in their order. */
-export function orderedSteps(plan: BringUpPlan): Array<{ phase: number; step: BringUpStep }> {
+export function orderedSteps(plan: BringUpPlan): Array<{
+  /** The `index` of the step's phase. */
+  phase: number;
+  /** The step itself. */
+  step: BringUpStep;
+}> {
   return [...plan.phases].sort((a, b) => a.index - b.index).flatMap((p) => p.steps.map((step) => ({ phase: p.index, step })));
 }
 

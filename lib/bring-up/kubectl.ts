@@ -54,7 +54,9 @@ export interface KubectlCall {
 
 /** What a finished kubectl call printed. */
 export interface KubectlResult {
+  /** What kubectl printed on stdout (empty in dry-run mode). */
   readonly stdout: string;
+  /** What kubectl printed on stderr (warnings; empty in dry-run mode). */
   readonly stderr: string;
 }
 
@@ -78,8 +80,11 @@ export class KubectlError extends Error {
  * for `via: master` steps, `--server=`. In dry-run mode it only prints the command lines.
  */
 export class Kubectl {
+  /** The kubectl binary run (`KubectlOptions.bin`, else `$HACP_KUBECTL`, else `kubectl` from PATH). */
   public readonly bin: string;
+  /** The kubeconfig every call passes as `--kubeconfig=`. */
   public readonly kubeconfig: string;
+  /** True when calls are only printed, not run (`run()` resolves with empty output). */
   public readonly dryRun: boolean;
   private readonly log: (line: string) => void;
   private readonly env: NodeJS.ProcessEnv;

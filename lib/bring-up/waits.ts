@@ -16,6 +16,7 @@ export class WaitError extends Error {
 
 /** How waits run: through which kubectl and address, how long, how often. */
 export interface WaitContext {
+  /** The kubectl runner every call of the wait goes through (its kubeconfig, binary and dry-run mode). */
   readonly kubectl: Kubectl;
   /** `--server=` for every call (a master's own API server), or the kubeconfig's server. */
   readonly server?: string;
@@ -164,6 +165,7 @@ export function runningPods(stdout: string): PollOutcome {
 
 /** Result of one poll attempt. */
 export interface PollOutcome {
+  /** True when the condition holds and polling stops; false to poll again. */
   readonly done: boolean;
   /** What this attempt saw (for the timeout message). */
   readonly detail?: string;

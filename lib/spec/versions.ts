@@ -19,8 +19,11 @@ export const SUPPORTED_KUBERNETES_MINORS = ['1.33', '1.34', '1.35', '1.36'];
 
 /** A parsed version (semver's `SemVer` has these and more; the package's typings do not depend on `@types/semver`). */
 export interface ParsedVersion {
+  /** The major version: `1` of `1.35.4`. */
   readonly major: number;
+  /** The minor version: `35` of `1.35.4` (the Kubernetes minor that selects flags and defaults). */
   readonly minor: number;
+  /** The patch version: `4` of `1.35.4`. */
   readonly patch: number;
   /** `1.35.4` (no `v`). */
   readonly version: string;

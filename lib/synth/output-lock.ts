@@ -59,7 +59,17 @@ export class OutputLock {
   private released = false;
   private readonly onExit = () => this.release();
 
-  constructor(readonly file: string, readonly token: string, private readonly owned: boolean) {
+  constructor(
+    /** The lock file, `<parent>/.<name>.lock` beside the output directory (absolute; see `outputLockFile()`). */
+    readonly file: string,
+    /**
+     * The random token the lock file holds: tells this lock from a newer one written after a takeover, and is what
+     * `$HACP_SYNTH_LOCK` hands to the app so that it adopts the lock.
+     */
+    readonly token: string,
+    /** True when this process created the lock (and removes it on release); false for an adopted one. */
+    private readonly owned: boolean,
+  ) {
     process.on('exit', this.onExit);
   }
 

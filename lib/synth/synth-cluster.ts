@@ -299,7 +299,9 @@ function writeClusterTrees(input: WriteClusterTreesInput): string[] {
 
 /** One file of `synthClusterFiles()`: its mode (`0600`) and text. */
 export interface ClusterTreeFile {
+  /** The file's permission bits as four octal digits, as written to disk: `0600` (keys, secrets), `0644`. */
   readonly mode: string;
+  /** The file's text (UTF-8), as written to disk. */
   readonly content: string;
 }
 
