@@ -22,6 +22,8 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
       // Lazy require() keeps start-up cheap (hacp loads a command's dependencies only when it runs).
       '@typescript-eslint/no-require-imports': 'off',
+      // `FooProps extends BaseProps {}`: each construct names its own props type (cdk8s-plus, aws-cdk).
+      '@typescript-eslint/no-empty-object-type': ['error', { allowInterfaces: 'with-single-extends' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       'eqeqeq': ['error', 'always', { null: 'ignore' }],
       'no-var': 'error',

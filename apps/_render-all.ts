@@ -4,13 +4,12 @@
  * both trees.
  * Kept apart from `main.ts` so that a synth served from the cache never loads the constructs.
  */
-import * as fs from 'fs';
 import * as path from 'path';
-import { loadOrCreateEncryptionKey } from '../lib/control-plane';
-import { BOOTKUBE_ASSET_PATHS, BootkubeTlsAssets, ClusterPki, PkiError } from '../lib/pki';
+import { ClusterPki } from '../lib/pki';
 import { readExternalEtcd } from '../lib/spec';
-import { buildBootkube, buildStaticPodsTree, synthBootkube, synthStaticPods } from '../lib/synth';
-import { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot, loadSynthSpecs } from './_synth-inputs';
+import { buildBootkube, buildStaticPodsTree, deploysCloudControllerManager, synthBootkube, synthStaticPods } from '../lib/synth';
+import { checkStateRoot, encryptionKeyOf, placeholderTls } from '../lib/synth/_inputs';
+import { loadSynthSpecs } from './_synth-inputs';
 
 /** Inputs of `renderAll()` (all resolved by `synthAll()`). */
 export interface RenderAllOptions {
@@ -30,6 +29,12 @@ export interface RenderAllResult {
    * synth (a renewal, or a warning).
    */
   readonly stableUntil: Date;
+  /**
+   * False when the output holds the OpenStack application credential (the cloud controller manager's `cloud-config`
+   * Secret): it must not be copied into the synth cache, and its source (a file, an environment variable) is no input
+   * the cache key covers.
+   */
+  readonly cacheable: boolean;
 }
 
 /** Synthesizes the static-pod and the bootkube trees into `outdir`. */
@@ -44,12 +49,16 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   const externalEtcd = readExternalEtcd(bootkubeSpec, { cwd, now, onWarning: (w) => log(`warning: ${w}`) });
   if (staticSpec.etcd.external) log('warning: etcd.external: only the self-hosted app (dist/bootkube/) uses it; dist/static-pods/ runs its own etcd member on every master (stacked etcd)');
   // Before keys are generated (a cold state), the constructs are built once with stand-in PEMs: their errors come first.
+  // The add-ons read the OpenStack credential (relative files from the working directory); the credential itself is
+  // never logged. Warnings about it (a file others can read) are told once: by the first build of the static tree.
+  const quiet = { cwd };
+  const told = { cwd, onWarning: (w: string) => log(`warning: ${w}`) };
   let validated = false;
   const validate = () => {
     if (validated) return;
     validated = true;
-    buildStaticPodsTree(staticSpec);
-    buildBootkube(bootkubeSpec, placeholderTls(), { encryptionKey: encryptionKeys.get(bootkubeSpec.name), externalEtcd });
+    buildStaticPodsTree(staticSpec, { addons: told });
+    buildBootkube(bootkubeSpec, placeholderTls(), { encryptionKey: encryptionKeys.get(bootkubeSpec.name), addons: quiet, externalEtcd });
   };
   const state = new Map(await Promise.all(clusters.map(async (spec) => {
     const dir = path.join(stateRoot, spec.name);
@@ -59,32 +68,10 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   const { pki: staticPki, encryptionKey: staticKey } = state.get(staticSpec.name)!;
   const { pki: bootkubePki, encryptionKey: bootkubeKey } = state.get(bootkubeSpec.name)!;
   options.onInputsRead?.();
-  synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: staticKey });
-  synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey, externalEtcd });
-  return { stableUntil: new Date(Math.min(...[...state.values()].map(({ pki }) => pki.renewalDueAt().getTime()))) };
-}
-
-/** Stand-ins for the PEMs (the constructs only copy them), to build the constructs before the PKI exists. */
-function placeholderTls(): BootkubeTlsAssets {
-  const pem = '-----BEGIN PLACEHOLDER-----\n-----END PLACEHOLDER-----\n';
-  return Object.fromEntries(Object.keys(BOOTKUBE_ASSET_PATHS).map((k) => [k, pem])) as unknown as BootkubeTlsAssets;
-}
-
-/**
- * The cluster's encryption key (made on first use): checked first, so that a damaged key is a `PkiError` naming the
- * file, and made private (0600) if it was not, which is logged.
- */
-function encryptionKeyOf(dir: string, log: (line: string) => void): string {
-  let mode: number | undefined;
-  try {
-    mode = checkEncryptionKey(dir);
-  } catch (e) {
-    throw e instanceof PkiError ? new PkiError(e.problems, dir) : e;
-  }
-  const key = loadOrCreateEncryptionKey(dir);
-  if (mode !== undefined && mode !== 0o600) {
-    fs.chmodSync(path.join(dir, ENCRYPTION_KEY_FILE), 0o600);
-    log(`changed the mode of ${path.join(dir, ENCRYPTION_KEY_FILE)} from 0${mode.toString(8)} to 0600 (it is a key)`);
-  }
-  return key;
+  synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: staticKey, addons: validated ? quiet : told });
+  synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey, addons: quiet, externalEtcd });
+  return {
+    stableUntil: new Date(Math.min(...[...state.values()].map(({ pki }) => pki.renewalDueAt().getTime()))),
+    cacheable: !clusters.some(deploysCloudControllerManager),
+  };
 }

@@ -4,17 +4,16 @@
  * `cdk8s synth` deletes the output directory (`checkSynthInputs()`, scripts/synth.js): a rejected spec or a damaged
  * state then leaves the previous output in place.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { PkiError } from '../lib/pki/_engine';
-import { BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec, readExternalEtcd } from '../lib/spec';
-import { describeFsError, isFsError, readRegularFile } from '../lib/spec/_files';
+import {
+  BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec, needsOpenStackCredential, readExternalEtcd,
+  readOpenStackCredential,
+} from '../lib/spec';
+import { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot } from '../lib/synth/_inputs';
 
-/**
- * The encryption key's file name in each cluster's state directory (`ENCRYPTION_KEY_FILE` of
- * lib/control-plane/encryption-config.ts, repeated here so that the check does not load cdk8s; a test compares them).
- */
-export const ENCRYPTION_KEY_FILE = 'encryption-key';
+// Shared with `synthCluster()` (lib/synth/_inputs.ts, light like this file).
+export { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot };
 
 /** The specs of the two apps. */
 export interface SynthSpecs {
@@ -43,28 +42,6 @@ export function loadSynthSpecs(cwd: string, log: (line: string) => void): SynthS
   return { staticSpec: first.spec, bootkubeSpec, fromExamples: true, clusters: [...clusters.values()] };
 }
 
-/**
- * Checks a cluster's encryption key without changing it: absent (it is made on first use), or a regular file holding
- * a base64-encoded 32-byte key. Returns its mode (undefined when absent). Throws `PkiError` naming the file.
- */
-export function checkEncryptionKey(stateDir: string): number | undefined {
-  const file = path.join(stateDir, ENCRYPTION_KEY_FILE);
-  let read: { content: string; mode: number };
-  try {
-    if (!fs.statSync(file, { throwIfNoEntry: false })) return undefined;
-    read = readRegularFile(file);
-  } catch (e) {
-    if (!isFsError(e)) throw e;
-    throw new PkiError([describeFsError(e, file)]);
-  }
-  const key = read.content.trim();
-  const bytes = Buffer.from(key, 'base64');
-  if (bytes.length !== 32 || bytes.toString('base64') !== key) {
-    throw new PkiError([`${file} is not a base64-encoded 32-byte key (${key.length} characters); restore it from your backup: a new key would make every Secret the API servers encrypted unreadable, so it is never replaced`]);
-  }
-  return read.mode;
-}
-
 /** Options of `checkSynthInputs()`. */
 export interface CheckSynthInputsOptions {
   readonly cwd: string;
@@ -84,6 +61,9 @@ export function checkSynthInputs(options: CheckSynthInputsOptions): SynthSpecs {
   const specs = loadSynthSpecs(options.cwd, log);
   // An external etcd's client files are read by the self-hosted app: a missing or mismatched one is refused here.
   readExternalEtcd(specs.bootkubeSpec, { cwd: options.cwd, now: options.now, onWarning: (w) => log(`warning: ${w}`) });
+  // The cloud controller manager's credential (secretFile or secretEnv): a missing one is the user's to fix, found
+  // before the output is touched. Read and dropped at once; never shown.
+  for (const spec of specs.clusters) if (needsOpenStackCredential(spec)) readOpenStackCredential(spec, process.env, { cwd: options.cwd });
   checkStateRoot(options.stateRoot);
   // Loaded here: the spec check above must not pay for the PKI code when the spec is rejected.
   const { ClusterPki } = require('../lib/pki') as typeof import('../lib/pki');
@@ -97,18 +77,4 @@ export function checkSynthInputs(options: CheckSynthInputsOptions): SynthSpecs {
     }
   }
   return specs;
-}
-
-/** The state root must be a directory or not exist yet (a file there is named, with what to do). */
-export function checkStateRoot(stateRoot: string): void {
-  let st: fs.Stats | undefined;
-  try {
-    st = fs.statSync(stateRoot, { throwIfNoEntry: false });
-  } catch (e) {
-    if (!isFsError(e)) throw e;
-    throw new PkiError([`${describeFsError(e, stateRoot)}; the PKI state root ($HACP_PKI_DIR, default pki) must be a directory`]);
-  }
-  if (st && !st.isDirectory()) {
-    throw new PkiError([`${stateRoot} is not a directory: the PKI state root ($HACP_PKI_DIR, default ./pki) holds one directory per cluster; move the file away or set $HACP_PKI_DIR to a directory`]);
-  }
 }

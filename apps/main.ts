@@ -53,7 +53,7 @@ export async function synthAll(options: SynthAllOptions = {}): Promise<void> {
     const cacheable = cache && isEmptyDir(outdir);
     const replayed: string[] = [];
     const { renderAll } = require('./_render-all') as typeof import('./_render-all');
-    const { stableUntil } = await renderAll({
+    const { stableUntil, cacheable: outputCacheable } = await renderAll({
       cwd,
       outdir,
       stateRoot,
@@ -65,7 +65,8 @@ export async function synthAll(options: SynthAllOptions = {}): Promise<void> {
       },
       onInputsRead: cacheable ? () => cache.inputsRead() : undefined,
     });
-    if (cacheable) cache.store(now, stableUntil, replayed, log);
+    // An output holding the OpenStack credential is never cached (see RenderAllResult.cacheable).
+    if (cacheable && outputCacheable) cache.store(now, stableUntil, replayed, log);
   } finally {
     lock.release();
   }

@@ -7,9 +7,12 @@ import { parse } from 'yaml';
 import { ClusterPki } from './pki/cluster-pki';
 import { ClusterSpec, ResolvedClusterSpec } from './spec';
 import { StaticPodsTreeOptions, buildStaticPodsTree } from './synth/static-pods-tree';
+import { ClusterTreeFile, ClusterTreesProps, synthClusterFilesForTesting } from './synth/synth-cluster';
+
+export type { ClusterTreeFile } from './synth/synth-cluster';
 
 /** Options of `synthControlPlane()` (see `buildStaticPodsTree()`). */
-export interface SynthControlPlaneOptions extends StaticPodsTreeOptions {}
+export interface SynthControlPlaneOptions extends Omit<StaticPodsTreeOptions, 'addons'> {}
 
 /**
  * Synthesizes the static-pod control plane of a cluster in memory and returns what `npm run synth` writes under
@@ -22,13 +25,15 @@ export interface SynthControlPlaneOptions extends StaticPodsTreeOptions {}
  * - `cluster/kube-vip-rbac.yaml` (with kube-vip): kube-vip's Role and RoleBinding on its Lease.
  *
  * Certificates, keys, kubeconfigs and `apiserver/encryption-config.yaml` are left out: the manifests only name their
- * paths, so the result is deterministic without generating a PKI and can go straight into a jest snapshot.
+ * paths, so the result is deterministic without generating a PKI and can go straight into a jest snapshot. The
+ * add-ons of `cluster/` (kube-proxy, the pod network, DNS, ...) are left out too: test them with `synthManifests()`
+ * and `clusterAddons()` (lib/synth); nothing here reads the OpenStack credential.
  *
  * @example
  * expect(synthControlPlane(cluster, { controlPlane: { apiServer: { extraArgs: { v: '2' } } } })).toMatchSnapshot();
  */
 export function synthControlPlane(cluster: ClusterSpec | ResolvedClusterSpec, options: SynthControlPlaneOptions = {}): Record<string, any> {
-  const tree = buildStaticPodsTree(cluster, options);
+  const tree = buildStaticPodsTree(cluster, { ...options, addons: false });
   const files: Record<string, any> = {};
   for (const { master, objects, hostFiles } of tree.masters) {
     for (const obj of objects) addOnce(files, `${master}/${obj.metadata.name}.yaml`, obj);
@@ -77,6 +82,26 @@ function addOnce(into: Record<string, any>, key: string, value: unknown): void {
  */
 export function testClusterPki(cluster: ClusterSpec | ResolvedClusterSpec): ClusterPki {
   return ClusterPki.forTesting(cluster);
+}
+
+/** The encryption-at-rest key of `synthClusterFiles()`: fixed, so that snapshots do not change (a test key, public). */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
+/**
+ * What `synthCluster(props)` of `cdk8s-ha-control-plane/synth` writes, in memory: every file of the trees keyed by
+ * its path under the output directory (`static-pods/cp1/kube-apiserver.yaml`, `bootkube/manifests/kube-apiserver-secret.yaml`,
+ * your charts' files...), with its mode (`'0600'`) and text. The same writers, with the insecure test PKI
+ * (`testClusterPki`) and `TEST_ENCRYPTION_KEY` instead of your state: no key is generated, nothing is read or written
+ * outside a temporary directory, and the result is byte for byte the same on every run and machine. Only inside a
+ * test runner (jest, vitest, `NODE_ENV=test`). Give it the props your main.ts gives `synthCluster()`.
+ *
+ * @example
+ * const files = synthClusterFiles({ ...clusterProps, staticPods: false });
+ * expect(files['bootkube/manifests/kube-apiserver-secret.yaml'].mode).toBe('0600');
+ * expect(files).toMatchSnapshot();
+ */
+export function synthClusterFiles(props: ClusterTreesProps): Record<string, ClusterTreeFile> {
+  return synthClusterFilesForTesting(props, TEST_ENCRYPTION_KEY);
 }
 
 const PEM = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----\n?/g;

@@ -1,6 +1,6 @@
 /**
- * jest with ts-jest. `isolatedModules` in tsconfig.json makes ts-jest only transpile (fast); `npm run build` / `npm run
- * synth` type-check main.ts and the tests with tsc.
+ * jest with ts-jest, transpiling only (`isolatedModules` in tsconfig.json): `npm run build` and `npm run synth`
+ * type-check main.ts and the tests with tsc.
  * @type {import('jest').Config}
  */
 module.exports = {

@@ -1,62 +1,40 @@
 /**
- * A cluster repo's cdk8s app: the static-pod control plane of each master (with this cluster's own API server and
- * scheduler settings) and two add-ons (CoreDNS with 3 replicas, kube-proxy in nftables mode).
- *
- * `npm run synth` writes dist/<master>.k8s.yaml (the master's static pods) and dist/addons.k8s.yaml.
+ * The cluster's synth: `npm run synth` compiles this file and `cdk8s synth` runs it. synthCluster() writes
+ *   dist/static-pods/<master>/   what goes to /etc/kubernetes on that master (static pods, certificates, kubeconfigs)
+ *   dist/static-pods/cluster/    what `hacp cluster apply` applies once the API answers (with your charts)
+ *   dist/bootkube/               the asset dir of a self-hosted control plane (`hacp bootstrap`; with your charts)
+ * from cluster.yaml, and keeps the cluster's CA, keys and encryption key in pki/<cluster name>/ (back it up).
+ * Deploy one of the two control planes: set the other one to `false` below.
  */
-import { App, Chart } from 'cdk8s';
-import { Construct } from 'constructs';
-import {
-  Dns, KubeProxy, ProxyMode, ResolvedClusterSpec, StaticControlPlane, StaticControlPlaneProps, resolveSpec,
-} from 'cdk8s-ha-control-plane';
+import { ApiObject, App, Chart } from 'cdk8s';
+import { ResolvedClusterSpec, StaticControlPlaneProps } from 'cdk8s-ha-control-plane';
+import { ClusterTreesProps, synthClusterMain } from 'cdk8s-ha-control-plane/synth';
 
-/** The cluster: validated and resolved once (a bad field throws, naming it). */
-export const cluster: ResolvedClusterSpec = resolveSpec({
-  name: 'prod-eu1',
-  kubernetesVersion: 'v1.35.4',
-  masters: [
-    { name: 'cp1', ip: '10.20.0.11' },
-    { name: 'cp2', ip: '10.20.0.12' },
-    { name: 'cp3', ip: '10.20.0.13' },
-  ],
-  apiEndpoint: { host: 'api.prod-eu1.example.com', port: 443 },
-  networking: { serviceCidr: '10.21.0.0/16', podCidr: '10.22.0.0/16' },
-});
-
-/** This cluster's control-plane settings, shared by every master. */
-export const controlPlaneOptions: Omit<StaticControlPlaneProps, 'cluster' | 'master'> = {
-  apiServer: {
-    extraArgs: { 'audit-log-maxage': '90', 'event-ttl': '4h' },
-    extraAdmissionPlugins: ['AlwaysPullImages'],
-  },
-  scheduler: { extraArgs: { v: '2' } },
+/** This cluster's control-plane settings, on every master (the options of `StaticControlPlane`). */
+export const controlPlane: Omit<StaticControlPlaneProps, 'cluster' | 'master'> = {
+  apiServer: { extraArgs: { 'audit-log-maxage': '30' } },
 };
 
-/** The add-ons, with custom props. */
-export function addons(scope: Construct): void {
-  new Dns(scope, 'dns', {
-    clusterIp: cluster.dnsServiceIp,
-    clusterDomain: cluster.networking.clusterDomain,
-    replicas: 3,
-  });
-  new KubeProxy(scope, 'kube-proxy', {
-    podCidr: cluster.networking.podCidr,
-    apiServerUrl: cluster.apiServerUrl,
-    kubernetesVersion: cluster.kubernetesVersion,
-    mode: ProxyMode.NFTABLES,
+/**
+ * Your own objects, applied through the API once the control plane answers: every chart added to `app` becomes
+ * one file, `<chart id>.yaml`, in static-pods/cluster/ and bootkube/manifests/. Any constructs will do: the
+ * package's add-ons, cdk8s-plus, imported CRDs, `ApiObject`.
+ */
+export function charts(app: App, cluster: ResolvedClusterSpec): void {
+  const apps = new Chart(app, 'apps');
+  new ApiObject(apps, 'namespace', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'apps', labels: { 'example.com/cluster': cluster.name } },
   });
 }
 
-/** One chart per master (its static pods) and one for the add-ons. */
-export function buildApp(app: App): App {
-  for (const master of cluster.masters) {
-    const chart = new Chart(app, master.name);
-    new StaticControlPlane(chart, 'control-plane', { ...controlPlaneOptions, cluster, master: master.name });
-  }
-  addons(new Chart(app, 'addons'));
-  return app;
-}
+/** Everything the synth writes, for main below and for the tests. */
+export const trees: ClusterTreesProps = {
+  cluster: 'cluster.yaml',
+  staticPods: { controlPlane },
+  bootkube: {},
+  charts,
+};
 
-if (require.main === module) {
-  buildApp(new App()).synth();
-}
+if (require.main === module) void synthClusterMain(trees);

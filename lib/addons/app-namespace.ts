@@ -5,13 +5,17 @@ import { podSecurityLabels } from './_helpers';
 
 /** Pod Security Standards levels. */
 export enum PodSecurityLevel {
+  /** Unrestricted: anything goes, host namespaces and privileged containers included. */
   PRIVILEGED = 'privileged',
+  /** Prevents known privilege escalations (no host namespaces, no privileged containers, no added capabilities but a few). */
   BASELINE = 'baseline',
+  /** Current hardening best practice: non-root, no privilege escalation, all capabilities dropped, seccomp set. */
   RESTRICTED = 'restricted',
 }
 
+/** Properties of `AppNamespace`. */
 export interface AppNamespaceProps {
-  /** Namespace name (the seed's is `tds-cloud`). */
+  /** Namespace name: a DNS-1123 label, not a built-in namespace (`default`, `kube-system`, ...). */
   readonly name: string;
   /**
    * Pod Security Standard enforced by the built-in admission controller.
@@ -25,11 +29,14 @@ export interface AppNamespaceProps {
   readonly labels?: Record<string, string>;
 }
 
+/** The built-in namespaces, which an application namespace must not be. */
 const RESERVED = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /** A namespace for the user's applications, with Pod Security admission labels (enforce, audit and warn). */
 export class AppNamespace extends Construct {
+  /** The namespace's name. */
   public readonly name: string;
+  /** The Pod Security Standard enforced, audited and warned about in it. */
   public readonly podSecurity: PodSecurityLevel;
   /** The Namespace (escape hatch). */
   public readonly apiObject: k8s.KubeNamespace;

@@ -9,6 +9,7 @@ import { PodSecurityLevel } from './app-namespace';
 import { RETIRED_ANNOTATION } from './heapster';
 import { AddonImages } from './images';
 
+/** Properties of `Dashboard`. */
 export interface DashboardProps {
   /**
    * Dashboard image.
@@ -33,15 +34,20 @@ export interface DashboardProps {
  * Users log in with their own token, so the dashboard can do no more than they can.
  *
  * Status: **archived** upstream on 2026-01-21; the project recommends Headlamp (kubernetes-sigs/headlamp). Opt-in.
- * Compared with the seed: its own namespace instead of kube-system, the container port and the probe agree (8443,
- * HTTPS; the seed declared 9090 and probed 8443), and graphs come from metrics-server through the scraper (not heapster).
+ * Runs in its own namespace (restricted Pod Security), serves and is probed on 8443 (HTTPS), and draws its graphs from
+ * metrics-server through the scraper.
  */
 export class Dashboard extends Construct {
+  /** The dashboard's namespace (created by this construct). */
   public readonly namespace: string;
+  /** The dashboard image. */
   public readonly image: string;
+  /** The metrics scraper image. */
   public readonly metricsScraperImage: string;
-  public readonly labels = { 'k8s-app': 'kubernetes-dashboard' };
-  public readonly scraperLabels = { 'k8s-app': 'dashboard-metrics-scraper' };
+  /** Labels of the dashboard's objects and pods (`k8s-app: kubernetes-dashboard`); also its selector. */
+  public readonly labels: Record<string, string> = { 'k8s-app': 'kubernetes-dashboard' };
+  /** Labels of the scraper's objects and pods (`k8s-app: dashboard-metrics-scraper`); also its selector. */
+  public readonly scraperLabels: Record<string, string> = { 'k8s-app': 'dashboard-metrics-scraper' };
   /** The dashboard's Deployment (escape hatch). */
   public readonly apiObject: k8s.KubeDeployment;
   /** The dashboard's Deployment; the same object as `apiObject`. */

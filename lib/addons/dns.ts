@@ -6,26 +6,31 @@ import {
 } from '../common';
 import { isIp } from '../spec/network';
 import { checkImage } from './_helpers';
+import { RETIRED_ANNOTATION } from './heapster';
 import { AddonImages } from './images';
 
 /** Cluster DNS servers. */
 export enum DnsProvider {
   /** CoreDNS, the default since Kubernetes 1.13. */
   COREDNS = 'coredns',
-  /** kube-dns (kubedns + dnsmasq + sidecar), as in the seed; legacy, removed from kubeadm in 1.21. */
+  /**
+   * kube-dns (kubedns + dnsmasq + sidecar). **Retired**: kubeadm dropped it in 1.21 and its images are unmaintained;
+   * its Deployment carries the `hacp.io/retired` annotation.
+   */
   KUBE_DNS = 'kube-dns',
 }
 
 /** The three kube-dns images. */
 export interface KubeDnsImages {
-  /** @default registry.k8s.io/dns/k8s-dns-kube-dns:1.26.7 */
+  /** The `kubedns` container: watches Services and Endpoints, answers on 10053. @default registry.k8s.io/dns/k8s-dns-kube-dns:1.26.7 */
   readonly kubeDns?: string;
-  /** @default registry.k8s.io/dns/k8s-dns-dnsmasq-nanny:1.26.7 */
+  /** The `dnsmasq` container: the cache on port 53 in front of kubedns. @default registry.k8s.io/dns/k8s-dns-dnsmasq-nanny:1.26.7 */
   readonly dnsmasqNanny?: string;
-  /** @default registry.k8s.io/dns/k8s-dns-sidecar:1.26.7 */
+  /** The `sidecar` container: health checks and metrics. @default registry.k8s.io/dns/k8s-dns-sidecar:1.26.7 */
   readonly sidecar?: string;
 }
 
+/** Properties of `Dns`. */
 export interface DnsProps {
   /**
    * ClusterIP of the `kube-dns` Service: the tenth address of the service CIDR, which must equal the kubelets'
@@ -64,6 +69,7 @@ export interface DnsProps {
   readonly namespace?: string;
 }
 
+/** The DNS ports of the Service and the server container. */
 const DNS_PORTS = [
   { name: 'dns', port: 53, protocol: 'UDP' },
   { name: 'dns-tcp', port: 53, protocol: 'TCP' },
@@ -75,16 +81,23 @@ const DNS_PORTS = [
  * looks for that label keeps working.
  */
 export class Dns extends Construct {
+  /** Which DNS server runs. */
   public readonly provider: DnsProvider;
+  /** ClusterIP of the `kube-dns` Service (the kubelets' `clusterDNS`). */
   public readonly clusterIp: string;
+  /** The cluster domain the server is authoritative for. */
   public readonly clusterDomain: string;
+  /** Namespace of every DNS object. */
   public readonly namespace: string;
+  /** Number of replicas. */
   public readonly replicas: number;
-  public readonly labels = { 'k8s-app': 'kube-dns' };
+  /** Labels of every object and of the pods (`k8s-app: kube-dns`, whichever server runs); also the selector. */
+  public readonly labels: Record<string, string> = { 'k8s-app': 'kube-dns' };
   /** The Deployment (escape hatch). */
   public readonly apiObject: k8s.KubeDeployment;
   /** The Deployment; the same object as `apiObject`. */
   public readonly deployment: k8s.KubeDeployment;
+  /** The Service `kube-dns` at `clusterIp` (UDP and TCP 53). */
   public readonly service: k8s.KubeService;
 
   constructor(scope: Construct, id: string, props: DnsProps) {
@@ -109,6 +122,9 @@ export class Dns extends Construct {
       name,
       namespace: ns,
       labels,
+      ...(this.provider === DnsProvider.KUBE_DNS
+        ? { annotations: { [RETIRED_ANNOTATION]: 'kube-dns is retired (kubeadm dropped it in Kubernetes 1.21; its images are unmaintained); use CoreDNS' } }
+        : {}),
       replicas: this.replicas,
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromString('10%') } },
       podSpec: {
@@ -133,11 +149,12 @@ export class Dns extends Construct {
         selector: labels,
         clusterIp: this.clusterIp,
         ports: [...DNS_PORTS, ...(this.provider === DnsProvider.COREDNS ? [{ name: 'metrics', port: 9153, protocol: 'TCP' }] : [])]
-          .map((p) => ({ ...p, targetPort: k8s.IntOrString.fromNumber(p.port) })),
+          .map((servicePort) => ({ ...servicePort, targetPort: k8s.IntOrString.fromNumber(servicePort.port) })),
       },
     });
   }
 
+  /** CoreDNS's RBAC and Corefile ConfigMap; returns its container and volume. */
   private coreDns(props: DnsProps, labels: Record<string, string>): Pick<k8s.PodSpec, 'containers' | 'volumes'> {
     const image = checkImage('image', props.image ?? AddonImages.coreDns);
     new k8s.KubeClusterRole(this, 'cluster-role', {
@@ -180,12 +197,13 @@ export class Dns extends Construct {
     };
   }
 
+  /** kube-dns's RBAC and ConfigMap; returns its three containers and volume. */
   private kubeDns(props: DnsProps, labels: Record<string, string>): Pick<k8s.PodSpec, 'containers' | 'volumes'> {
     const images = props.kubeDnsImages ?? {};
     const domain = this.clusterDomain;
     bindClusterRole(this, 'cluster-role-binding', 'kube-dns', 'system:kube-dns', { name: 'kube-dns', namespace: this.namespace }, labels);
     new k8s.KubeConfigMap(this, 'config', { metadata: { name: 'kube-dns', namespace: this.namespace, labels } });
-    const q = k8s.Quantity.fromString;
+    const quantity = k8s.Quantity.fromString;
     const port = k8s.IntOrString.fromNumber;
     const nonRoot: k8s.SecurityContext = { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 1001, runAsGroup: 1001 };
     return {
@@ -203,7 +221,7 @@ export class Dns extends Construct {
           ],
           livenessProbe: { httpGet: { path: '/healthcheck/kubedns', port: port(10054), scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, failureThreshold: 5 },
           readinessProbe: { httpGet: { path: '/readiness', port: port(8081), scheme: 'HTTP' }, initialDelaySeconds: 3, timeoutSeconds: 5 },
-          resources: { requests: { cpu: q('100m'), memory: q('70Mi') }, limits: { memory: q('170Mi') } },
+          resources: { requests: { cpu: quantity('100m'), memory: quantity('70Mi') }, limits: { memory: quantity('170Mi') } },
           securityContext: nonRoot,
           volumeMounts: [{ name: 'kube-dns-config', mountPath: '/kube-dns-config', readOnly: true }],
         },
@@ -221,7 +239,7 @@ export class Dns extends Construct {
             { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
           ],
           livenessProbe: { httpGet: { path: '/healthcheck/dnsmasq', port: port(10054), scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, failureThreshold: 5 },
-          resources: { requests: { cpu: q('150m'), memory: q('20Mi') } },
+          resources: { requests: { cpu: quantity('150m'), memory: quantity('20Mi') } },
           // dnsmasq binds 53 and drops to its own user: root with only those two capabilities.
           securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE', 'SETGID'] } },
           volumeMounts: [{ name: 'kube-dns-config', mountPath: '/etc/k8s/dns/dnsmasq-nanny', readOnly: true }],
@@ -235,7 +253,7 @@ export class Dns extends Construct {
             `--probe=dnsmasq,127.0.0.1:53,kubernetes.default.svc.${domain},5,SRV`],
           ports: [{ name: 'metrics', containerPort: 10054, protocol: 'TCP' }],
           livenessProbe: { httpGet: { path: '/metrics', port: port(10054), scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, failureThreshold: 5 },
-          resources: { requests: { cpu: q('10m'), memory: q('20Mi') } },
+          resources: { requests: { cpu: quantity('10m'), memory: quantity('20Mi') } },
           securityContext: nonRoot,
         },
       ],

@@ -18,6 +18,7 @@ export enum FlannelBackend {
   WIREGUARD = 'wireguard',
 }
 
+/** Properties of `Flannel`. */
 export interface FlannelProps {
   /** The cluster's pod CIDR (`net-conf.json` `Network`); must equal the controller manager's `--cluster-cidr`. IPv4 or IPv6. */
   readonly podCidr: string;
@@ -44,20 +45,26 @@ export interface FlannelProps {
 }
 
 /**
- * flannel, the seed's pod network: a ConfigMap `kube-flannel-cfg` (CNI conflist + `net-conf.json` from the pod CIDR), a
- * DaemonSet `kube-flannel` on every node (host network, `--kube-subnet-mgr`: node subnets come from the controller
- * manager's `--allocate-node-cidrs`), its ServiceAccount and a ClusterRole limited to what flanneld reads and patches.
- *
- * Compared with the seed: current upstream images and layout (`/opt/cni/bin`, not `/var/lib/cni/bin`), flannel's
- * default VXLAN port, `NET_ADMIN`/`NET_RAW` instead of a fully privileged container, and one `updateStrategy`.
+ * flannel, the default pod network (`networking.podNetwork: flannel`): a ConfigMap `kube-flannel-cfg` (CNI conflist +
+ * `net-conf.json` from the pod CIDR), a DaemonSet `kube-flannel` on every node (host network, `--kube-subnet-mgr`: node
+ * subnets come from the controller manager's `--allocate-node-cidrs`), its ServiceAccount and a ClusterRole limited to
+ * what flanneld reads and patches. Upstream's layout: the CNI plugin goes to `/opt/cni/bin`, the conflist to
+ * `/etc/cni/net.d/10-flannel.conflist`; flanneld runs with `NET_ADMIN`/`NET_RAW`, not privileged.
  */
 export class Flannel extends Construct {
+  /** Namespace of every flannel object. */
   public readonly namespace: string;
+  /** The cluster's pod CIDR, as `net-conf.json` gives it to flanneld. */
   public readonly podCidr: string;
+  /** The backend flanneld uses between nodes. */
   public readonly backend: FlannelBackend;
+  /** The flanneld image (also runs the `install-cni` init container). */
   public readonly image: string;
+  /** The image of the `install-cni-plugin` init container. */
   public readonly cniPluginImage: string;
-  public readonly labels = { 'k8s-app': 'flannel', 'tier': 'node' };
+  /** Labels of every object and of the pods (`k8s-app: flannel`, `tier: node`); also the selector. */
+  public readonly labels: Record<string, string> = { 'k8s-app': 'flannel', 'tier': 'node' };
+  /** The ConfigMap `kube-flannel-cfg`: the CNI conflist and `net-conf.json`. */
   public readonly configMap: k8s.KubeConfigMap;
   /** The DaemonSet (escape hatch). */
   public readonly apiObject: k8s.KubeDaemonSet;

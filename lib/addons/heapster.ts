@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, createDeployment,
+  CONTROL_PLANE_TOLERATION, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, createDeployment,
   httpGetProbe, quantity, serviceAccount,
 } from '../common';
 import { checkImage } from './_helpers';
@@ -10,6 +10,7 @@ import { AddonImages } from './images';
 /** Annotation put on every retired or archived add-on's objects, with the successor to use. */
 export const RETIRED_ANNOTATION = 'hacp.io/retired';
 
+/** Properties of the retired `Heapster`. */
 export interface HeapsterProps {
   /**
    * Image.
@@ -21,20 +22,29 @@ export interface HeapsterProps {
    * @default kube-system
    */
   readonly namespace?: string;
+  /**
+   * Tolerate the control-plane taint, for clusters without workers (masters only): no node would take its pod
+   * otherwise. With workers, leave it off, so that it stays on them.
+   * @default false
+   */
+  readonly tolerateControlPlane?: boolean;
 }
 
 /**
- * heapster, the seed's metrics collector. **Retired**: deprecated in Kubernetes 1.11, retired in 1.13; `kubectl top`
+ * heapster, a cluster metrics collector. **Retired**: deprecated in Kubernetes 1.11, retired in 1.13; `kubectl top`
  * and the dashboard no longer read it. Use `MetricsServer`. Kept as an explicit opt-in for old tooling; every object
  * carries the `hacp.io/retired` annotation.
  *
- * Reads the kubelets' summary API over HTTPS (port 10250) with its own ServiceAccount token (the seed used the
- * read-only port 10255 and the kube-system default ServiceAccount's cluster-admin rights).
+ * Reads the kubelets' summary API over HTTPS (port 10250; the read-only port is off) with its own ServiceAccount's
+ * token, bound to a ClusterRole that only reads what heapster collects.
  */
 export class Heapster extends Construct {
+  /** Namespace of the namespaced objects. */
   public readonly namespace: string;
+  /** The heapster image. */
   public readonly image: string;
-  public readonly labels = { 'k8s-app': 'heapster', 'task': 'monitoring' };
+  /** Labels of every object and of the pods (`k8s-app: heapster`, `task: monitoring`); also the selector. */
+  public readonly labels: Record<string, string> = { 'k8s-app': 'heapster', 'task': 'monitoring' };
   /** The Deployment (escape hatch). */
   public readonly apiObject: k8s.KubeDeployment;
   /** The Deployment; the same object as `apiObject`. */
@@ -72,6 +82,7 @@ export class Heapster extends Construct {
       apiDefaults: true,
       podSpec: {
         nodeSelector: LINUX_NODE_SELECTOR,
+        ...(props.tolerateControlPlane ? { tolerations: [CONTROL_PLANE_TOLERATION] } : {}),
         serviceAccountName: 'heapster',
         automountServiceAccountToken: true,
         securityContext: RUNTIME_DEFAULT_POD_SECURITY,

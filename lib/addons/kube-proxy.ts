@@ -58,14 +58,19 @@ export interface KubeProxyProps extends FlagOverrides {
 /**
  * kube-proxy on every node: a DaemonSet (host network, privileged: it programs the host's packet filter), its own
  * ServiceAccount bound to the built-in `system:node-proxier` ClusterRole, and a ConfigMap `kube-proxy-kubeconfig`
- * that authenticates with that ServiceAccount's token (the seed mounted the node's `system:masters` kubeconfig).
+ * that authenticates with that ServiceAccount's token, so no node credential is mounted into the pod.
  */
 export class KubeProxy extends Construct {
+  /** Namespace of every kube-proxy object. */
   public readonly namespace: string;
+  /** The kube-proxy image. */
   public readonly image: string;
+  /** The proxy mode (`--proxy-mode`). */
   public readonly mode: ProxyMode;
+  /** The cluster's pod CIDR (`--cluster-cidr`). */
   public readonly podCidr: string;
-  public readonly labels = { 'k8s-app': 'kube-proxy', 'tier': 'node' };
+  /** Labels of every object and of the pods (`k8s-app: kube-proxy`, `tier: node`); also the selector. */
+  public readonly labels: Record<string, string> = { 'k8s-app': 'kube-proxy', 'tier': 'node' };
   /** The container's arguments (`--flag=value`, sorted). */
   public readonly args: string[];
   /** The DaemonSet (escape hatch). */

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { KUBE_SYSTEM } from '../common';
 
+/** Properties of `KubeSystemAdminBinding`. */
 export interface KubeSystemAdminBindingProps {
   /**
    * Must be `true`: a reminder, at the call site, that this grants cluster-admin to every pod in kube-system that
@@ -11,8 +12,8 @@ export interface KubeSystemAdminBindingProps {
 }
 
 /**
- * The seed's (and bootkube's) ClusterRoleBinding `system:default-sa`: the kube-system `default` ServiceAccount becomes
- * cluster-admin, so that components without RBAC of their own work.
+ * bootkube's ClusterRoleBinding `system:default-sa`: the kube-system `default` ServiceAccount becomes cluster-admin,
+ * so that components without RBAC of their own work.
  *
  * **Off by default, opt-in only.** Every component this library generates has its own ServiceAccount and the
  * narrowest role, so nothing needs it; with it, any pod in kube-system that does not name a ServiceAccount (or

@@ -1,12 +1,13 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole, checkPositive,
+  CONTROL_PLANE_TOLERATION, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole, checkPositive,
   createDeployment, emptyDirVolume, httpGetProbe, minAvailableOne, quantity, serviceAccount, spreadOverNodes,
 } from '../common';
 import { checkImage } from './_helpers';
 import { AddonImages } from './images';
 
+/** Properties of `MetricsServer`. */
 export interface MetricsServerProps {
   /**
    * Image.
@@ -28,6 +29,12 @@ export interface MetricsServerProps {
    * @default kube-system
    */
   readonly namespace?: string;
+  /**
+   * Tolerate the control-plane taint, for clusters without workers (masters only): no node would take its pod
+   * otherwise. With workers, leave it off, so that it stays on them.
+   * @default false
+   */
+  readonly tolerateControlPlane?: boolean;
 }
 
 /**
@@ -35,9 +42,12 @@ export interface MetricsServerProps {
  * replacement. Needs the API server's aggregation layer (front-proxy flags) and kubelet webhook authentication.
  */
 export class MetricsServer extends Construct {
+  /** Namespace of the namespaced objects. */
   public readonly namespace: string;
+  /** The metrics-server image. */
   public readonly image: string;
-  public readonly labels = { 'k8s-app': 'metrics-server' };
+  /** Labels of every object and of the pods (`k8s-app: metrics-server`); also the selector. */
+  public readonly labels: Record<string, string> = { 'k8s-app': 'metrics-server' };
   /** The Deployment (escape hatch). */
   public readonly apiObject: k8s.KubeDeployment;
   /** The Deployment; the same object as `apiObject`. */
@@ -107,6 +117,7 @@ export class MetricsServer extends Construct {
       podSpec: {
         priorityClassName: 'system-cluster-critical',
         nodeSelector: LINUX_NODE_SELECTOR,
+        ...(props.tolerateControlPlane ? { tolerations: [CONTROL_PLANE_TOLERATION] } : {}),
         affinity: replicas > 1 ? spreadOverNodes(labels) : undefined,
         serviceAccountName: 'metrics-server',
         automountServiceAccountToken: true,

@@ -86,8 +86,16 @@ export interface OpenStackCloudControllerManagerProps {
   readonly networkId: string;
   /** Neutron subnet of the nodes (`[LoadBalancer] subnet-id`: load balancer VIPs and members). */
   readonly subnetId: string;
-  /** Neutron router of the nodes' subnet (`[Route] router-id`): turns on the route controller. */
+  /** Neutron router of the nodes' subnet (`[Route] router-id`): where the route controller adds the pod routes. */
   readonly routerId: string;
+  /**
+   * Run the route controller (`--configure-cloud-routes` and `--allocate-node-cidrs`, both `true`, else both `false`):
+   * a Neutron router route "node pod CIDR via node IP" for
+   * every Node, the pod network `cloud-routes`. Off for clusters whose pod network is an overlay (flannel) or another
+   * CNI that routes pods itself: the CCM then only initialises Nodes and manages load balancers.
+   * @default true
+   */
+  readonly configureCloudRoutes?: boolean;
   /**
    * External network for load balancer floating IPs (`[LoadBalancer] floating-network-id`).
    * @default - the CCM picks one (fails when the cloud has several)
@@ -112,9 +120,11 @@ export interface OpenStackCloudControllerManagerProps {
   readonly image?: string;
 }
 
-/** Key of the cloud config in the `cloud-config` Secret, and where the pod mounts the Secret. */
+/** Where the pod mounts the `cloud-config` Secret. */
 const CONFIG_DIR = '/etc/config';
+/** Key of the cloud config in the `cloud-config` Secret. */
 const CLOUD_CONF = 'cloud.conf';
+/** Key of the Keystone CA bundle in the `cloud-config` Secret (with `caFile`). */
 const CA_CRT = 'ca.crt';
 /** The CCM's secure port (k8s.io/cloud-provider `CloudControllerManagerPort`), bound to loopback. */
 const CCM_PORT = 10258;
@@ -122,9 +132,9 @@ const CCM_PORT = 10258;
 const CCM_UID = 1001;
 
 /**
- * The OpenStack cloud controller manager (kubernetes/cloud-provider-openstack) with its route controller, seed 000's
- * in-tree `--cloud-provider=openstack` done today: a DaemonSet on the masters, its upstream RBAC, and the Secret
- * `kube-system/cloud-config` holding `cloud.conf`.
+ * The OpenStack cloud controller manager (kubernetes/cloud-provider-openstack) with its route controller, the
+ * out-of-tree successor of the in-tree `--cloud-provider=openstack` (removed in Kubernetes 1.26): a DaemonSet on the
+ * masters, its upstream RBAC, and the Secret `kube-system/cloud-config` holding `cloud.conf`.
  *
  * It initialises Nodes registered with `--cloud-provider=external` (addresses, provider ID, zone; then it removes
  * the `node.cloudprovider.kubernetes.io/uninitialized` taint), manages Octavia load balancers for Services, and adds
@@ -139,15 +149,19 @@ const CCM_UID = 1001;
  * variable, never the secret.
  */
 export class OpenStackCloudControllerManager extends Construct {
+  /** The CCM image. */
   public readonly image: string;
-  public readonly labels = { 'k8s-app': 'openstack-cloud-controller-manager' };
+  /** Labels of every object and of the pods (`k8s-app: openstack-cloud-controller-manager`); also the selector. */
+  public readonly labels: Record<string, string> = { 'k8s-app': 'openstack-cloud-controller-manager' };
   /** The container's arguments. */
   public readonly args: string[];
-  /** The DaemonSet (the construct's main object). */
+  /** The DaemonSet (escape hatch: the construct's main object). */
   public readonly apiObject: k8s.KubeDaemonSet;
+  /** The DaemonSet; the same object as `apiObject`. */
   public readonly daemonSet: k8s.KubeDaemonSet;
   /** The `cloud-config` Secret: its manifest must be written 0600 (`OPENSTACK_CLOUD_CONFIG_FILE_MODE`). */
   public readonly secret: k8s.KubeSecret;
+  /** The ServiceAccount `kube-system/cloud-controller-manager` the pods run as. */
   public readonly serviceAccount: k8s.KubeServiceAccount;
 
   constructor(scope: Construct, id: string, props: OpenStackCloudControllerManagerProps) {
@@ -218,27 +232,23 @@ export class OpenStackCloudControllerManager extends Construct {
 
     const ns = KUBE_SYSTEM;
     const labels = this.labels;
-    const sa = 'cloud-controller-manager';
+    const serviceAccountName = 'cloud-controller-manager';
 
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', { metadata: { name: sa, namespace: ns, labels } });
-    // cloud-provider-openstack manifests/controller-manager/cloud-controller-manager-roles.yaml and -role-bindings.yaml,
-    // unchanged (the same at v1.33.1 through v1.36.0). `system:cloud-node-controller` is bound to a ServiceAccount
-    // `cloud-node-controller` that only `--use-service-account-credentials=true` would use; kept as upstream has it.
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', { metadata: { name: serviceAccountName, namespace: ns, labels } });
+    // cloud-provider-openstack manifests/controller-manager/cloud-controller-manager-roles.yaml and -role-bindings.yaml
+    // (the same at v1.33.1 through v1.36.0), but for `system:cloud-node-controller`: upstream binds it to a
+    // ServiceAccount `cloud-node-controller` that only `--use-service-account-credentials=true` would use and that no
+    // manifest creates. With `false` every controller of the CCM runs as `cloud-controller-manager`, whose role holds
+    // all the node controller needs (CLOUD_NODE_CONTROLLER_RULES ⊂ CLOUD_CONTROLLER_MANAGER_RULES).
     new k8s.KubeClusterRole(this, 'cloud-controller-manager-role', {
       metadata: { name: 'system:cloud-controller-manager', labels },
-      rules: CLOUD_CONTROLLER_MANAGER_RULES.map((r) => ({ ...r })),
+      rules: CLOUD_CONTROLLER_MANAGER_RULES.map((rule) => ({ ...rule })),
     });
-    new k8s.KubeClusterRole(this, 'cloud-node-controller-role', {
-      metadata: { name: 'system:cloud-node-controller', labels },
-      rules: CLOUD_NODE_CONTROLLER_RULES.map((r) => ({ ...r })),
+    new k8s.KubeClusterRoleBinding(this, 'cloud-controller-manager-binding', {
+      metadata: { name: 'system:cloud-controller-manager', labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:cloud-controller-manager' },
+      subjects: [{ kind: 'ServiceAccount', name: serviceAccountName, namespace: ns }],
     });
-    const bind = (cid: string, name: string, subject: string) => new k8s.KubeClusterRoleBinding(this, cid, {
-      metadata: { name, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-      subjects: [{ kind: 'ServiceAccount', name: subject, namespace: ns }],
-    });
-    bind('cloud-node-controller-binding', 'system:cloud-node-controller', 'cloud-node-controller');
-    bind('cloud-controller-manager-binding', 'system:cloud-controller-manager', sa);
 
     const cloudConf = renderCloudConf({
       authUrl: props.authUrl,
@@ -257,6 +267,7 @@ export class OpenStackCloudControllerManager extends Construct {
       stringData: { [CLOUD_CONF]: cloudConf, ...(caPem !== undefined ? { [CA_CRT]: caPem } : {}) },
     });
 
+    const routes = props.configureCloudRoutes ?? true;
     this.args = [
       '--v=1',
       `--cluster-name=${clusterName}`,
@@ -264,13 +275,17 @@ export class OpenStackCloudControllerManager extends Construct {
       '--cloud-provider=openstack',
       '--use-service-account-credentials=false',
       '--bind-address=127.0.0.1',
-      '--allocate-node-cidrs=true',
-      '--configure-cloud-routes=true',
+      // Both only with the route controller: it runs only when both are true. The CCM never allocates node CIDRs
+      // itself (kube-controller-manager does); the flag is the route controller's switch.
+      `--allocate-node-cidrs=${routes}`,
+      `--configure-cloud-routes=${routes}`,
       `--cluster-cidr=${props.podCidr}`,
     ];
 
-    const toleration = (t: { key: string; value?: string; effect: string }): k8s.Toleration =>
-      (t.value !== undefined ? { key: t.key, operator: 'Equal', value: t.value, effect: t.effect } : { key: t.key, operator: 'Exists', effect: t.effect });
+    const toleration = (taint: { key: string; value?: string; effect: string }): k8s.Toleration =>
+      (taint.value !== undefined
+        ? { key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect }
+        : { key: taint.key, operator: 'Exists', effect: taint.effect });
     this.daemonSet = this.apiObject = new k8s.KubeDaemonSet(this, 'daemon-set', {
       metadata: { name: 'openstack-cloud-controller-manager', namespace: ns, labels },
       spec: {
@@ -295,7 +310,7 @@ export class OpenStackCloudControllerManager extends Construct {
             hostNetwork: true,
             // The node's resolver: cluster DNS runs on nodes only this CCM can initialise.
             dnsPolicy: 'Default',
-            serviceAccountName: sa,
+            serviceAccountName,
             automountServiceAccountToken: true,
             securityContext: {
               runAsNonRoot: true,
@@ -328,15 +343,18 @@ export class OpenStackCloudControllerManager extends Construct {
   }
 }
 
-/** One RBAC rule. */
-interface Rule {
+/** One rule of a ClusterRole, as the CCM's upstream RBAC writes it. */
+export interface RbacRule {
+  /** API groups (`''` is the core group). */
   readonly apiGroups: string[];
+  /** Resources (`nodes`, `nodes/status`, ...). */
   readonly resources: string[];
+  /** Verbs allowed on them (`*`: all). */
   readonly verbs: string[];
 }
 
 /** `system:cloud-controller-manager` (cloud-provider-openstack v1.33.1–v1.36.0). */
-export const CLOUD_CONTROLLER_MANAGER_RULES: readonly Rule[] = [
+export const CLOUD_CONTROLLER_MANAGER_RULES: readonly RbacRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'update'] },
   { apiGroups: [''], resources: ['nodes'], verbs: ['*'] },
@@ -351,8 +369,11 @@ export const CLOUD_CONTROLLER_MANAGER_RULES: readonly Rule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'get', 'watch'] },
 ];
 
-/** `system:cloud-node-controller` (cloud-provider-openstack v1.33.1–v1.36.0). */
-export const CLOUD_NODE_CONTROLLER_RULES: readonly Rule[] = [
+/**
+ * `system:cloud-node-controller` (cloud-provider-openstack v1.33.1–v1.36.0): not deployed (see the construct), kept
+ * to show that `CLOUD_CONTROLLER_MANAGER_RULES` covers it.
+ */
+export const CLOUD_NODE_CONTROLLER_RULES: readonly RbacRule[] = [
   { apiGroups: [''], resources: ['nodes'], verbs: ['*'] },
   { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'update'] },
@@ -360,15 +381,23 @@ export const CLOUD_NODE_CONTROLLER_RULES: readonly Rule[] = [
 
 /** What `cloud.conf` says. */
 export interface CloudConfOptions {
+  /** `[Global] auth-url`: the Keystone URL. */
   readonly authUrl: string;
+  /** `[Global] region`. */
   readonly region: string;
+  /** `[Global] application-credential-id`. */
   readonly applicationCredentialId: string;
+  /** `[Global] application-credential-secret`: the secret itself (the rendered file is a credential). */
   readonly applicationCredentialSecret: string;
-  /** Path of the CA bundle inside the pod. */
+  /** `[Global] ca-file`: path of the CA bundle inside the pod. @default - not written (the image's CA bundle) */
   readonly caFile?: string;
+  /** `[LoadBalancer] network-id`: the nodes' Neutron network. */
   readonly networkId: string;
+  /** `[LoadBalancer] subnet-id`: the nodes' subnet (Octavia VIPs and members). */
   readonly subnetId: string;
+  /** `[LoadBalancer] floating-network-id`. @default - not written (the CCM picks one) */
   readonly floatingNetworkId?: string;
+  /** `[Route] router-id`: the router the pod routes go to. */
   readonly routerId: string;
 }
 
@@ -378,23 +407,23 @@ export interface CloudConfOptions {
  * and the floating network; `[Route] router-id`. `[Networking]` has no ID-based key (only `internal-network-name`,
  * a name), so the node network is given as `[LoadBalancer] network-id`. Values are quoted, `\` and `"` escaped.
  */
-export function renderCloudConf(o: CloudConfOptions): string {
-  const v = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+export function renderCloudConf(options: CloudConfOptions): string {
+  const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   return [
     '[Global]',
-    `auth-url = ${v(o.authUrl)}`,
-    `region = ${v(o.region)}`,
-    `application-credential-id = ${v(o.applicationCredentialId)}`,
-    `application-credential-secret = ${v(o.applicationCredentialSecret)}`,
-    ...(o.caFile !== undefined ? [`ca-file = ${v(o.caFile)}`] : []),
+    `auth-url = ${quote(options.authUrl)}`,
+    `region = ${quote(options.region)}`,
+    `application-credential-id = ${quote(options.applicationCredentialId)}`,
+    `application-credential-secret = ${quote(options.applicationCredentialSecret)}`,
+    ...(options.caFile !== undefined ? [`ca-file = ${quote(options.caFile)}`] : []),
     '',
     '[LoadBalancer]',
-    `network-id = ${v(o.networkId)}`,
-    `subnet-id = ${v(o.subnetId)}`,
-    ...(o.floatingNetworkId !== undefined ? [`floating-network-id = ${v(o.floatingNetworkId)}`] : []),
+    `network-id = ${quote(options.networkId)}`,
+    `subnet-id = ${quote(options.subnetId)}`,
+    ...(options.floatingNetworkId !== undefined ? [`floating-network-id = ${quote(options.floatingNetworkId)}`] : []),
     '',
     '[Route]',
-    `router-id = ${v(o.routerId)}`,
+    `router-id = ${quote(options.routerId)}`,
     '',
   ].join('\n');
 }

@@ -51,16 +51,19 @@ export interface PodCheckpointerProps {
  * as an explicit opt-in for clusters that still run a ported image (the bootkube app's `podCheckpointer: true`);
  * every object carries the `hacp.io/retired` annotation. Do not run both: they would fight over the same API server.
  *
- * Least privilege: its own ServiceAccount with a Role reading pods, Secrets and ConfigMaps in its namespace only (the
- * seed used the node's `system:masters` kubeconfig).
+ * Least privilege: its own ServiceAccount with a Role reading pods, Secrets and ConfigMaps in its namespace only, used
+ * through an in-cluster kubeconfig with that ServiceAccount's token.
  */
 export class PodCheckpointer extends Construct {
   /** The `hacp.io/retired` annotation on every object: why, and what to use instead. */
   public static readonly RETIRED_REASON = 'pod-checkpointer speaks only CRI v1alpha2 (dead with bootkube, archived 2021); use hacp-checkpointer.service (hacp checkpointer run)';
 
+  /** Namespace of every object (and of the checkpointed pods). */
   public readonly namespace: string;
+  /** The pod-checkpointer image. */
   public readonly image: string;
-  public readonly labels = { 'k8s-app': 'pod-checkpointer', 'tier': 'control-plane' };
+  /** Labels of every object and of the pods (`k8s-app: pod-checkpointer`, `tier: control-plane`); also the selector. */
+  public readonly labels: Record<string, string> = { 'k8s-app': 'pod-checkpointer', 'tier': 'control-plane' };
   /** The DaemonSet (escape hatch). */
   public readonly apiObject: k8s.KubeDaemonSet;
   /** The DaemonSet; the same object as `apiObject`. */

@@ -4,6 +4,17 @@
  * idempotent (server-side apply instead of POST, copies that overwrite instead of failing), every wait is bounded
  * and says what it waits for, progress is recorded in a state file so a re-run after a crash resumes where it
  * stopped, and no retired pod (pod-checkpointer) is required.
+ *
+ * Who does what of the bring-up plan (the `cluster` check's `bringUpPlan()` of the asset dir):
+ * - its `bootstrap-control-plane` step (static pods) is this command's own: `bootstrap-pods` copies those files into
+ *   the manifest directory, `bootstrap-api` runs the step's waits through this master's own API server;
+ * - its `pivot` step (the one with `removes`) too: `self-hosted-running` runs its waits (a Running pod of each
+ *   self-hosted component), `pivot` removes its files (and the bootstrap secrets), `self-hosted-api` waits for the API
+ *   endpoint and runs its `thenWaits` (the rollouts);
+ * - every other step runs through `executePlan()`: the steps up to the pivot's phase in `apply`, the steps of later
+ *   phases (none today) at the end of `self-hosted-api`.
+ * The plan and the asset dir must agree (the same bootstrap pods; a pivot criterion for each self-hosted component),
+ * which is checked before anything runs.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -11,12 +22,12 @@ import { writeFileAtomic } from '../util/files';
 import { ResolvedClusterSpec } from '../spec';
 import { urlHost } from '../spec/network';
 import { BOOTSTRAP_SECRETS_DIR } from '../self-hosted/tls';
-import type { BringUpPlan, BringUpWait } from '../verify/cluster/plan';
-import { BringUpError, DeferredWait, executePlan, orderedSteps, runDeferredWaits } from './executor';
-import { Kubectl, KubectlError, shellQuote } from './kubectl';
+import type { BringUpPlan, BringUpStep, BringUpWait } from '../verify/cluster/plan';
+import { BringUpError, executePlan, orderedSteps, stepNodes, stepServer } from './executor';
+import { Kubectl, KubectlError, kubeconfigServer, shellQuote } from './kubectl';
 import { SELF_HOSTED_COMPONENTS, planForTree } from './plan-for-tree';
 import { WORKLOAD_KINDS, manifestFiles, readObjects } from './tree-files';
-import { WaitContext, WaitError, poll, waitForReadyz } from './waits';
+import { WaitContext, WaitError, runWait, waitForReadyz } from './waits';
 
 /** The steps of `hacp bootstrap`, in order. */
 export const BOOTSTRAP_STEPS = [
@@ -30,11 +41,11 @@ export type BootstrapStepId = (typeof BOOTSTRAP_STEPS)[number];
 export const BOOTSTRAP_STEP_HELP: Readonly<Record<BootstrapStepId, string>> = {
   'bootstrap-secrets': `copy <asset-dir>/tls/* and <asset-dir>/auth/kubeconfig to ${BOOTSTRAP_SECRETS_DIR} (directory 0700, files 0600; files that differ are replaced, stale ones removed), where the bootstrap pods read them`,
   'bootstrap-pods': 'copy <asset-dir>/bootstrap-manifests/*.yaml into the kubelet\'s manifest directory (0600, written atomically; an existing file is replaced, not an error): the kubelet starts the temporary API server, controller manager and scheduler',
-  'bootstrap-api': 'wait until the API answers /readyz through the API address (the kubeconfig\'s server), polling, bounded by --timeout',
-  'apply': 'apply manifests/ in the bring-up plan\'s order with `kubectl apply --server-side --field-manager=hacp --force-conflicts` (idempotent), label the masters, and run the plan\'s waits (the self-hosted control plane\'s rollouts wait until after the pivot)',
-  'self-hosted-running': 'wait until the self-hosted kube-apiserver, kube-controller-manager and kube-scheduler each have a Running pod (bootkube\'s criterion: the one on this master may crash-loop until the bootstrap pod frees its port), bounded by --timeout',
+  'bootstrap-api': 'wait until the bootstrap API server answers /readyz on this master\'s own address (--master-server: the API endpoint, a load balancer or VIP, may not answer yet), polling, bounded by --timeout',
+  'apply': 'run the bring-up plan\'s steps up to the pivot, in order: apply manifests/ with `kubectl apply --server-side --field-manager=hacp --force-conflicts` (idempotent), label the masters, and wait for what each step brings up (rollouts, CRDs, Nodes), each wait bounded by --timeout; the self-hosted control plane rolls out only after the pivot',
+  'self-hosted-running': 'wait until the self-hosted kube-apiserver, kube-controller-manager and kube-scheduler each have a Running pod (the plan\'s pivot criterion, bootkube\'s: the one on this master may crash-loop until the bootstrap pod frees its port), bounded by --timeout',
   'pivot': `remove the bootstrap pods from the manifest directory and ${BOOTSTRAP_SECRETS_DIR}: the kubelet stops the temporary control plane and the self-hosted one takes its ports`,
-  'self-hosted-api': 'wait until the API answers /readyz again, then until the self-hosted kube-apiserver, kube-controller-manager and kube-scheduler have rolled out (kubectl rollout status), each bounded by --timeout',
+  'self-hosted-api': 'wait until the API answers /readyz again through the API endpoint, then until the self-hosted kube-apiserver, kube-controller-manager and kube-scheduler have rolled out (kubectl rollout status), each bounded by --timeout; then the plan\'s steps after the pivot, if any',
   'done': 'write the done marker (bootkube.service does not run again once it exists)',
 };
 
@@ -99,8 +110,11 @@ export interface BootstrapOptions {
 
 /** The state file's content: which steps finished, when. */
 export interface BootstrapState {
+  /** The state file's format version; a file with another one is refused (remove it to start over). */
   readonly version: 1;
+  /** Name of the cluster bootstrapped: a state file of another cluster is refused (the wrong asset dir). */
   readonly cluster: string;
+  /** The steps finished, each with the time it finished (ISO 8601, UTC); a re-run skips them. */
   readonly done: Partial<Record<BootstrapStepId, string>>;
 }
 
@@ -152,8 +166,8 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
   }
   // Everything the steps read is checked first, so a bad asset dir changes nothing.
   let bootstrapPods: string[];
-  let components: Component[];
   let plan: BringUpPlan;
+  let roles: PlanRoles;
   try {
     for (const [what, p, dir] of [['tls/', 'tls', true], ['auth/kubeconfig', 'auth/kubeconfig', false], ['bootstrap-manifests/', 'bootstrap-manifests', true], ['manifests/', 'manifests', true]] as const) {
       const abs = path.join(assetDir, p);
@@ -164,8 +178,9 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     if (!fs.existsSync(kubeconfig)) throw new BringUpError(`kubeconfig ${kubeconfig}: no such file`);
     bootstrapPods = manifestFiles(path.join(assetDir, 'bootstrap-manifests'));
     if (!bootstrapPods.length) throw new BringUpError(`${assetDir}/bootstrap-manifests: no pod manifests`);
-    components = selfHostedComponents(assetDir);
+    const components = selfHostedComponents(assetDir);
     plan = options.plan ?? planForTree(assetDir, spec);
+    roles = planRoles(plan, assetDir, bootstrapPods, components);
   } catch (e) {
     // the asset dir's files (missing, or YAML that does not parse): a user error, named by file
     if (e instanceof BringUpError) throw e;
@@ -174,8 +189,12 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
 
   const state = readState(stateFile, spec.name);
   const kubectl = new Kubectl({ kubeconfig, bin: options.kubectlBin, dryRun: dry, log: (l) => log(dry ? l : `    ${l}`), env: options.env });
-  const ctx = (server?: string): WaitContext => ({ kubectl, server, timeoutSeconds, pollSeconds, log: (l) => log(dry ? l : `    ${l}`) });
-  const isDeferred = (w: BringUpWait) => w.for === 'rollout' && (w.namespace ?? 'default') === 'kube-system' && SELF_HOSTED_COMPONENTS.includes(w.name ?? '');
+  const endpoint = kubeconfigServer(kubeconfig);
+  const ctx = (server?: string): WaitContext => ({ kubectl, server, endpoint, timeoutSeconds, pollSeconds, log: (l) => log(dry ? l : `    ${l}`) });
+  const { boot, pivot, pivotPhase } = roles;
+  const phaseOf = new Map(orderedSteps(plan).map(({ phase, step }) => [step, phase]));
+  const afterPivot = (step: BringUpStep) => phaseOf.get(step)! > pivotPhase;
+  const planOptions = { kubectl, root: assetDir, timeoutSeconds, pollSeconds, masterServer, log: (l: string) => log(dry ? l : `  ${l}`) };
   const ran: BootstrapStepId[] = [];
 
   const steps: Record<BootstrapStepId, () => Promise<void>> = {
@@ -189,16 +208,24 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
       copyFiles(bootstrapPods.map((f) => [path.join(assetDir, 'bootstrap-manifests', f), f]), manifestDir, { dry, log, prune: false });
     },
     'bootstrap-api': async () => {
-      await wrap('bootstrap-api', () => waitForReadyz(ctx(), 'the bootstrap API server to answer /readyz'));
+      // This master's own API server: the API endpoint (a load balancer, or a VIP kube-vip holds only once a later
+      // step applied its RBAC) may not answer yet.
+      for (const w of boot.waits ?? []) {
+        await wrap('bootstrap-api', () => (w.for === 'readyz'
+          ? waitForReadyz(ctx(stepServer(boot, masterServer)), `the bootstrap API server to answer /readyz${w.check ? `/${w.check}` : ''}`, w.check)
+          : runWait(w, ctx(stepServer(boot, masterServer)), stepNodes(boot))));
+      }
     },
     'apply': async () => {
-      await executePlan(plan, { kubectl, root: assetDir, timeoutSeconds, pollSeconds, masterServer, log: (l) => log(dry ? l : `  ${l}`), deferWait: isDeferred });
+      await executePlan(plan, {
+        ...planOptions,
+        only: (step) => (step === boot ? `done by hacp bootstrap itself (steps bootstrap-pods and bootstrap-api)`
+          : step === pivot ? 'done by hacp bootstrap itself once this step is over (steps self-hosted-running, pivot and self-hosted-api)'
+            : afterPivot(step) ? 'runs after the pivot (at the end of step self-hosted-api)' : true),
+      });
     },
     'self-hosted-running': async () => {
-      for (const c of components) {
-        await wrap('self-hosted-running', () => poll(ctx(), `a Running pod of the self-hosted ${c.name} (${c.kind} kube-system/${c.name})`,
-          { args: ['get', 'pods', '-n', 'kube-system', '-l', c.selector, '-o', 'json', '--request-timeout=10s'], timeoutSeconds: 10 }, (out) => runningPods(out)));
-      }
+      for (const w of pivot.waits ?? []) await wrap('self-hosted-running', () => runWait(w, ctx(stepServer(pivot, masterServer)), stepNodes(pivot)));
     },
     'pivot': async () => {
       for (const f of bootstrapPods) removeFile(path.join(manifestDir, f), { dry, log });
@@ -210,15 +237,9 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
       }
     },
     'self-hosted-api': async () => {
-      await wrap('self-hosted-api', () => waitForReadyz(ctx(), 'the self-hosted API server to answer /readyz'));
-      const deferred: DeferredWait[] = orderedSteps(plan).flatMap(({ step }) => (step.waits ?? []).filter(isDeferred)
-        .map((wait) => ({ step, wait, server: step.via === 'master' ? masterServer : undefined })));
-      for (const c of components) {
-        if (!deferred.some((d) => d.wait.name === c.name)) {
-          deferred.push({ step: { id: 'self-hosted-api', title: 'the self-hosted control plane', kind: 'wait', after: [] }, wait: { for: 'rollout', kind: c.kind, namespace: 'kube-system', name: c.name } });
-        }
-      }
-      await runDeferredWaits(deferred, { kubectl, timeoutSeconds, pollSeconds, log: (l) => log(dry ? l : `  ${l}`) });
+      await wrap('self-hosted-api', () => waitForReadyz(ctx(), 'the self-hosted API servers to answer /readyz'));
+      for (const w of pivot.thenWaits ?? []) await wrap('self-hosted-api', () => runWait(w, ctx(stepServer(pivot, masterServer)), stepNodes(pivot)));
+      if (orderedSteps(plan).some(({ step }) => afterPivot(step))) await executePlan(plan, { ...planOptions, only: afterPivot });
     },
     'done': async () => {
       if (dry) {
@@ -258,6 +279,42 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
   }
 }
 
+/** The steps of the plan `hacp bootstrap` runs itself. */
+interface PlanRoles {
+  /** The bootstrap control plane (static pods on this master). */
+  readonly boot: BringUpStep;
+  /** The pivot: its waits, its `removes`, its `thenWaits`. */
+  readonly pivot: BringUpStep;
+  readonly pivotPhase: number;
+}
+
+/**
+ * Finds the bootstrap control plane and the pivot in the plan and checks they agree with the asset dir: the same
+ * bootstrap pods (copied by `bootstrap-pods`, removed by `pivot`), a Running-pod wait for each self-hosted component.
+ */
+function planRoles(plan: BringUpPlan, assetDir: string, bootstrapPods: readonly string[], components: readonly Component[]): PlanRoles {
+  const steps = orderedSteps(plan);
+  const see = `(\`hacp verify <dist> --checks cluster --plan\` shows the plan and why)`;
+  const boot = steps.find(({ step }) => step.kind === 'static-pods' && step.id === 'bootstrap-control-plane')?.step;
+  const pivots = steps.filter(({ step }) => step.removes?.length);
+  if (!boot) throw new BringUpError(`the bring-up plan of ${assetDir} has no bootstrap control plane step ${see}`);
+  if (pivots.length !== 1) throw new BringUpError(`the bring-up plan of ${assetDir} has ${pivots.length ? `${pivots.length} steps that remove static pods` : 'no pivot step'} ${see}`);
+  const { step: pivot, phase: pivotPhase } = pivots[0];
+  const names = (files: readonly string[] | undefined) => [...new Set((files ?? []).map((f) => path.posix.basename(f)))].sort();
+  const pods = [...bootstrapPods].sort();
+  for (const [what, files] of [[`step '${boot.id}'`, boot.files], [`step '${pivot.id}' removes`, pivot.removes]] as const) {
+    if (JSON.stringify(names(files)) !== JSON.stringify(pods)) {
+      throw new BringUpError(`the bring-up plan of ${assetDir} does not match bootstrap-manifests/: ${what} ${names(files).join(', ') || 'nothing'}, the folder holds ${pods.join(', ')} ${see}`);
+    }
+  }
+  for (const c of components) {
+    if (!(pivot.waits ?? []).some((w: BringUpWait) => w.for === 'running' && w.name === c.name && (w.namespace ?? 'default') === 'kube-system')) {
+      throw new BringUpError(`the bring-up plan of ${assetDir} does not wait for a Running pod of the self-hosted ${c.name} before the pivot ${see}`);
+    }
+  }
+  return { boot, pivot, pivotPhase };
+}
+
 /** The self-hosted API server, controller manager and scheduler workloads of `<assetDir>/manifests`, with their pod selectors. */
 function selfHostedComponents(assetDir: string): Component[] {
   const objects = manifestFiles(path.join(assetDir, 'manifests')).flatMap((f) => readObjects(path.join(assetDir, 'manifests', f)));
@@ -268,21 +325,6 @@ function selfHostedComponents(assetDir: string): Component[] {
     if (!Object.keys(labels).length) throw new BringUpError(`${assetDir}/manifests: ${o.kind} kube-system/${name} has no spec.selector.matchLabels`);
     return { name, kind: o.kind, selector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') };
   });
-}
-
-/** Done when at least one pod of the list is Running; otherwise says what the pods are doing. */
-function runningPods(stdout: string): { done: boolean; detail: string } {
-  let items: any[];
-  try {
-    items = JSON.parse(stdout).items ?? [];
-  } catch {
-    return { done: false, detail: `kubectl printed no pod list: ${stdout.slice(0, 200)}` };
-  }
-  const running = items.filter((p) => p.status?.phase === 'Running');
-  const detail = items.length
-    ? items.map((p) => `${p.metadata?.name} ${p.status?.phase ?? 'Unknown'}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ' (not scheduled)'}`).join(', ')
-    : 'no pods yet';
-  return { done: running.length > 0, detail };
 }
 
 function readState(file: string, cluster: string): BootstrapState {

@@ -14,8 +14,12 @@ export function parseDuration(flag: string, value: string): number {
     throw new Error(`${flag}: ${JSON.stringify(value)} is not a duration (seconds, or e.g. 300s, 5m, 1h)`);
   }
   if (!(seconds > 0)) throw new Error(`${flag}: ${JSON.stringify(value)} must be more than 0 seconds`);
+  if (seconds > MAX_DURATION_SECONDS) throw new Error(`${flag}: ${JSON.stringify(value)} is more than 24h`);
   return seconds;
 }
+
+/** The longest `--timeout` or `--poll-interval`: a day (a bring-up wait is minutes; a typo like `300h` is refused). */
+export const MAX_DURATION_SECONDS = 24 * 3600;
 
 /** `300` → `300s`, `0.5` → `1s` (kubectl's `--timeout=` takes whole seconds here; rounded up, never 0). */
 export function kubectlSeconds(seconds: number): string {
@@ -26,7 +30,12 @@ export function kubectlSeconds(seconds: number): string {
 export class Deadline {
   private readonly end: number;
 
-  constructor(public readonly seconds: number, private readonly now: () => number = Date.now) {
+  constructor(
+    /** The time allowed from construction, in seconds (may be fractional). */
+    public readonly seconds: number,
+    /** The clock, in milliseconds since the epoch (tests pass their own). */
+    private readonly now: () => number = Date.now,
+  ) {
     this.end = now() + seconds * 1000;
   }
 
@@ -40,3 +49,14 @@ export class Deadline {
     return this.now() >= this.end;
   }
 }
+
+/**
+ * Milliseconds as Node's timers and `execFile`'s `timeout` take them: a whole number (execFile throws on a fraction)
+ * from 1 up to 2^31-1 (a larger one makes Node fire after 1 ms instead).
+ */
+export function timerMs(ms: number): number {
+  return Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(ms)));
+}
+
+/** The longest delay a Node timer takes: 2^31-1 ms (about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,5 +1,7 @@
+import * as fs from 'fs';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { BringUpPlan, BringUpStep, BringUpWait } from '../verify/cluster/plan';
-import { Kubectl, KubectlError, shellQuote } from './kubectl';
+import { Kubectl, KubectlError, kubeconfigServer, shellQuote } from './kubectl';
 import { resolvePlanFile } from './tree-files';
 import { WaitContext, WaitError, describeWait, runWait, waitProblem } from './waits';
 
@@ -8,7 +10,14 @@ export const FIELD_MANAGER = 'hacp';
 
 /** A step or plan that cannot run: names the step, the command and kubectl's stderr tail. Exit code 1 in the CLI. */
 export class BringUpError extends Error {
-  constructor(message: string, public readonly stepId?: string) {
+  constructor(
+    message: string,
+    /**
+     * Id of the plan or bootstrap step that failed; undefined when no one step is at fault (a plan that cannot run,
+     * a bad state file).
+     */
+    public readonly stepId?: string,
+  ) {
     super(message);
     this.name = 'BringUpError';
   }
@@ -31,8 +40,9 @@ export interface ExecutePlanOptions {
    */
   readonly pollSeconds?: number;
   /**
-   * The master's own API server (`https://<master ip>:<apiServerPort>`) for `via: master` steps.
-   * @default - none: a plan with a `via: master` step is refused
+   * The master's own API server (`https://<master ip>:<apiServerPort>`) for `via: master` steps and the waits of
+   * `static-pods` steps.
+   * @default - none: a plan with such a step is refused
    */
   readonly masterServer?: string;
   /**
@@ -41,29 +51,27 @@ export interface ExecutePlanOptions {
    */
   readonly log?: (line: string) => void;
   /**
-   * Waits to leave out and hand back in the result (`hacp bootstrap` defers the rollouts of the self-hosted control
-   * plane until the bootstrap control plane is gone).
-   * @default - none
+   * Which steps this run executes: `true` runs the step, `false` leaves it out without a word (another run executes
+   * it), a string leaves it out and is logged in its place (who does it instead). `hacp bootstrap` runs the plan's
+   * bootstrap control plane and pivot itself, and the steps after the pivot only once it is done.
+   * @default - every step
    */
-  readonly deferWait?: (wait: BringUpWait, step: BringUpStep) => boolean;
-}
-
-/** A wait left out by `deferWait`, with what is needed to run it later. */
-export interface DeferredWait {
-  readonly step: BringUpStep;
-  readonly wait: BringUpWait;
-  readonly server?: string;
+  readonly only?: (step: BringUpStep) => boolean | string;
 }
 
 /** What `executePlan()` did. */
 export interface PlanRunResult {
   /** Ids of the steps run, in order. */
   readonly steps: readonly string[];
-  readonly deferred: readonly DeferredWait[];
 }
 
 /** The steps of a plan in execution order: phases by index, steps of a phase in their order. */
-export function orderedSteps(plan: BringUpPlan): Array<{ phase: number; step: BringUpStep }> {
+export function orderedSteps(plan: BringUpPlan): Array<{
+  /** The `index` of the step's phase. */
+  phase: number;
+  /** The step itself. */
+  step: BringUpStep;
+}> {
   return [...plan.phases].sort((a, b) => a.index - b.index).flatMap((p) => p.steps.map((step) => ({ phase: p.index, step })));
 }
 
@@ -74,12 +82,32 @@ export function stepNodes(step: BringUpStep): string[] {
 }
 
 /**
+ * The API server a step's calls go to (`--server=`): a master's own for `via: master` steps and for the waits of
+ * `static-pods` steps (the masters' own pods: the API endpoint, a load balancer or VIP, is a later step), unless a
+ * `static-pods` step says `via: endpoint` (kube-vip: its wait is for the VIP itself); otherwise the kubeconfig's.
+ */
+export function stepServer(step: BringUpStep, masterServer: string | undefined): string | undefined {
+  return step.via === 'master' || (step.kind === 'static-pods' && step.via !== 'endpoint') ? masterServer : undefined;
+}
+
+/** What an `apply` step sends: its files, or (with `kinds`) only those objects of its files, on stdin. */
+interface ApplyInput {
+  readonly files: readonly string[];
+  /** The selected documents (`kinds`), sent with `-f -`. */
+  readonly stdin?: string;
+}
+
+/**
  * Checks a plan before anything runs (so a bad plan changes nothing): unique step ids, `after` only naming steps of
- * earlier phases, every `apply` file present, `via: master` only with a master server, waits well formed. Returns
- * the absolute files of each apply step.
+ * earlier phases, every `apply` file present (and holding the step's `kinds`), `via: master` and `static-pods` waits
+ * only with a master server, waits well formed. Returns the absolute files of each apply step.
  */
 export function checkPlan(plan: BringUpPlan, root: string, masterServer?: string): Map<string, string[]> {
-  const files = new Map<string, string[]>();
+  return new Map([...checkPlanInputs(plan, root, masterServer)].map(([id, input]) => [id, [...input.files]]));
+}
+
+function checkPlanInputs(plan: BringUpPlan, root: string, masterServer?: string): Map<string, ApplyInput> {
+  const inputs = new Map<string, ApplyInput>();
   const seen = new Map<string, number>();
   const problems: string[] = [];
   for (const { phase, step } of orderedSteps(plan)) {
@@ -93,6 +121,8 @@ export function checkPlan(plan: BringUpPlan, root: string, masterServer?: string
     seen.set(step.id, phase);
     if (step.via === 'master' && !masterServer) {
       problems.push(`${where}: must use a master's own API server (via: master), but no master server is known`);
+    } else if (step.kind === 'static-pods' && step.via !== 'endpoint' && step.waits?.length && !masterServer) {
+      problems.push(`${where}: its waits ask a master's own API server (static pods), but no master server is known`);
     }
     if (step.kind === 'apply') {
       if (!step.files?.length) problems.push(`${where}: an apply step without files`);
@@ -102,32 +132,59 @@ export function checkPlan(plan: BringUpPlan, root: string, masterServer?: string
         if (p) abs.push(p);
         else problems.push(`${where}: file ${f} not found under ${root}`);
       }
-      files.set(step.id, abs);
+      let stdin: string | undefined;
+      if (step.kinds && abs.length === (step.files ?? []).length) {
+        try {
+          stdin = selectDocuments(abs, step.kinds);
+          if (!stdin) problems.push(`${where}: no ${step.kinds.join(' or ')} in ${step.files!.join(', ')}`);
+        } catch (e) {
+          problems.push(`${where}: ${(e as Error).message}`);
+        }
+      }
+      inputs.set(step.id, { files: abs, ...(stdin ? { stdin } : {}) });
     }
     if (step.kind === 'label') {
       if (!step.labels?.length) problems.push(`${where}: a label step without labels`);
       for (const l of step.labels ?? []) if (!l.node || !Object.keys(l.labels ?? {}).length) problems.push(`${where}: a label change needs a node and at least one label`);
     }
-    for (const w of step.waits ?? []) {
+    for (const w of [...(step.waits ?? []), ...(step.thenWaits ?? [])]) {
       const p = waitProblem(w, stepNodes(step));
       if (p) problems.push(`${where}: ${p}`);
     }
   }
   if (problems.length) throw new BringUpError(`the bring-up plan cannot run:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  return files;
+  return inputs;
+}
+
+/** The documents of `files` whose kind is one of `kinds`, as one YAML stream (empty when none). */
+function selectDocuments(files: readonly string[], kinds: readonly string[]): string {
+  const docs: string[] = [];
+  for (const file of files) {
+    for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8'))) {
+      if (doc.errors.length) throw new Error(`${file}: not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+      const obj = doc.toJS();
+      if (obj && typeof obj === 'object' && kinds.includes(obj.kind)) docs.push(stringify(obj));
+    }
+  }
+  return docs.map((d) => `---\n${d}`).join('');
 }
 
 /**
  * Executes a bring-up plan with the real kubectl, phase by phase, each step in order:
- * - `static-pods` and `external`: nothing to apply (the kubelets start static pods themselves; a load balancer is
- *   outside Kubernetes): the step's waits, or by default a bounded poll of `/readyz`,
+ * - `static-pods`: nothing to apply (the kubelets start static pods themselves): the step's waits, through a master's
+ *   own API server (none when the step has none: the API does not show everything, e.g. whether a scheduler runs),
+ * - `external`: nothing to apply (a load balancer is outside Kubernetes): its waits, by default a bounded poll of
+ *   `/readyz` through the API endpoint,
  * - `apply`: `kubectl apply --server-side --field-manager=hacp --force-conflicts -f <file>...` (server-side apply:
- *   re-running it leaves the same objects), then its waits,
- * - `label`: for each node, wait (bounded) until the Node is registered, then
- *   `kubectl label node <n> k=v... --overwrite`, then the step's waits,
+ *   re-running it leaves the same objects; with `kinds`, only those documents, on stdin), then its waits,
+ * - `label`: for each node, wait (bounded) until the Node is registered (unless an earlier step of this run saw it),
+ *   then `kubectl label node <n> k=v... --overwrite`, then the step's waits,
  * - `wait`: its waits only.
- * `via: master` and `static-pods` steps send every call to `masterServer` (`--server=`). Every wait is bounded by `timeoutSeconds`
- * and says what it waits for. A failure throws `BringUpError` naming the step, the command and kubectl's stderr tail.
+ * Then a step's `removes`: only `hacp bootstrap` can take static pods out of a master's manifest directory (it runs
+ * the pivot itself, see `only`), so here they are named and left; then its `thenWaits`.
+ * `via: master` steps and the waits of `static-pods` steps go to `masterServer` (`--server=`). Every wait is bounded
+ * by `timeoutSeconds` and says what it waits for. A failure throws `BringUpError` naming the step, the command and
+ * kubectl's stderr tail.
  */
 export async function executePlan(plan: BringUpPlan, options: ExecutePlanOptions): Promise<PlanRunResult> {
   const log = options.log ?? (() => undefined);
@@ -137,18 +194,25 @@ export async function executePlan(plan: BringUpPlan, options: ExecutePlanOptions
   const pollSeconds = options.pollSeconds ?? 5;
   if (!(timeoutSeconds > 0)) throw new BringUpError(`timeout: ${timeoutSeconds} must be more than 0 seconds`);
   if (!(pollSeconds > 0)) throw new BringUpError(`poll interval: ${pollSeconds} must be more than 0 seconds`);
-  const files = checkPlan(plan, options.root, options.masterServer);
+  const inputs = checkPlanInputs(plan, options.root, options.masterServer);
+  const endpoint = kubeconfigServer(kubectl.kubeconfig);
   const steps = orderedSteps(plan);
   const done: string[] = [];
-  const deferred: DeferredWait[] = [];
   const phases = [...new Set(steps.map((s) => s.phase))];
+  /** Nodes a wait of this run found registered: a later label step does not wait for them again. */
+  const registered = new Set<string>();
+  const note = (line: string) => log(dry ? `# ${line}` : `    ${line}`);
 
   for (const { phase, step } of steps) {
-    // Static pods are the masters' own: their waits ask a master's API server, since the API endpoint (a load balancer
-    // or VIP, a later step) may not answer yet.
-    const server = step.via === 'master' || step.kind === 'static-pods' ? options.masterServer : undefined;
-    const ctx: WaitContext = { kubectl, server, timeoutSeconds, pollSeconds, log: (l) => log(dry ? l : `    ${l}`) };
+    const server = stepServer(step, options.masterServer);
     const head = `phase ${phases.indexOf(phase) + 1}/${phases.length}, step '${step.id}' (${step.kind}): ${step.title}`;
+    const selected = options.only ? options.only(step) : true;
+    if (selected === false) continue;
+    if (typeof selected === 'string') {
+      log(dry ? `\n# ${head}\n# ${selected}` : `${head}\n    ${selected}`);
+      continue;
+    }
+    const ctx: WaitContext = { kubectl, server, endpoint, timeoutSeconds, pollSeconds, log: (l) => log(dry ? l : `    ${l}`) };
     log(dry ? `\n# ${head}${server ? ` [via ${server}]` : ''}` : `${head}${server ? ` [via ${server}]` : ''}`);
     const run = async (what: string, call: () => Promise<unknown>) => {
       try {
@@ -160,29 +224,40 @@ export async function executePlan(plan: BringUpPlan, options: ExecutePlanOptions
         throw e;
       }
     };
+    const waitFor = async (wait: BringUpWait) => {
+      const nodes = stepNodes(step);
+      await run(`waiting for ${describeWait(wait, nodes)}`, () => runWait(wait, ctx, nodes));
+      if (wait.for === 'nodes-registered') for (const n of wait.name ? [wait.name] : nodes) registered.add(n);
+    };
     const waits = [...(step.waits ?? [])];
     switch (step.kind) {
       case 'static-pods':
       case 'external': {
         const nodes = step.nodes?.length ? ` on ${step.nodes.join(', ')}` : '';
-        const note = step.kind === 'static-pods'
+        note(step.kind === 'static-pods'
           ? `the kubelets${nodes} start ${step.files?.length ? [...new Set(step.files.map((f) => f.split('/').pop()))].join(', ') : 'these static pods'} from their manifest directories; nothing to apply`
-          : 'a service outside Kubernetes; nothing to apply';
-        log(dry ? `# ${note}` : `    ${note}`);
-        if (!waits.length) waits.push({ for: 'readyz' });
+          : 'a service outside Kubernetes; nothing to apply');
+        if (!waits.length && step.kind === 'external') waits.push({ for: 'readyz' });
+        if (!waits.length && !step.notes?.length) note('no wait of its own');
         break;
       }
       case 'apply': {
-        const args = ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', ...files.get(step.id)!.flatMap((f) => ['-f', f])];
-        await run(`applying ${step.files!.join(', ')}`, async () => {
-          const { stdout } = await kubectl.run({ args, server, show: true });
+        const input = inputs.get(step.id)!;
+        const args = ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', ...(input.stdin !== undefined ? ['-f', '-'] : input.files.flatMap((f) => ['-f', f]))];
+        const what = step.kinds ? `the ${step.kinds.join(', ')} objects of ${step.files!.join(', ')}` : step.files!.join(', ');
+        if (input.stdin !== undefined) note(`on stdin: the ${step.kinds!.join(', ')} objects of ${input.files.join(', ')}`);
+        await run(`applying ${what}`, async () => {
+          const { stdout } = await kubectl.run({ args, server, show: true, input: input.stdin });
           for (const line of stdout.split('\n').filter(Boolean)) log(`    ${line}`);
         });
         break;
       }
       case 'label':
         for (const change of step.labels ?? []) {
-          await run(`waiting for Node ${change.node}`, () => runWait({ for: 'nodes-registered', name: change.node }, ctx));
+          if (!registered.has(change.node)) {
+            await run(`waiting for Node ${change.node}`, () => runWait({ for: 'nodes-registered', name: change.node }, ctx));
+            registered.add(change.node);
+          }
           const pairs = Object.entries(change.labels ?? {}).map(([k, v]) => `${k}=${v}`);
           await run(`labelling Node ${change.node}`, async () => {
             const { stdout } = await kubectl.run({ args: ['label', 'node', change.node, ...pairs, '--overwrite'], server, show: true });
@@ -191,48 +266,28 @@ export async function executePlan(plan: BringUpPlan, options: ExecutePlanOptions
         }
         break;
       case 'wait':
-        if (!waits.length) log(dry ? '# (no waits)' : '    (no waits)');
+        if (!waits.length && !step.removes?.length && !step.thenWaits?.length) note('(no waits)');
         break;
       default:
         throw new BringUpError(`step '${(step as BringUpStep).id}': unknown kind ${JSON.stringify((step as BringUpStep).kind)}`, (step as BringUpStep).id);
     }
-    for (const wait of waits) {
-      if (options.deferWait?.(wait, step)) {
-        deferred.push({ step, wait, server });
-        log(dry ? `# deferred: ${describeWait(wait, stepNodes(step))}` : `    deferred: ${describeWait(wait, stepNodes(step))}`);
-        continue;
-      }
-      await run(`waiting for ${describeWait(wait, stepNodes(step))}`, () => runWait(wait, ctx, stepNodes(step)));
+    for (const n of step.notes ?? []) note(`note: ${n}`);
+    for (const wait of waits) await waitFor(wait);
+    if (step.removes?.length) {
+      note(`${step.removes.join(', ')} must leave the manifest directory of the master that runs them: only \`hacp bootstrap\` (its pivot step, on that master) removes them; not done here`);
     }
+    for (const wait of step.thenWaits ?? []) await waitFor(wait);
     done.push(step.id);
   }
-  return { steps: done, deferred };
-}
-
-/** Runs waits `executePlan()` deferred, each bounded by `timeoutSeconds`. */
-export async function runDeferredWaits(deferred: readonly DeferredWait[], options: Pick<ExecutePlanOptions, 'kubectl' | 'timeoutSeconds' | 'pollSeconds' | 'log'>): Promise<void> {
-  const log = options.log ?? (() => undefined);
-  for (const d of deferred) {
-    const ctx: WaitContext = {
-      kubectl: options.kubectl, server: d.server, timeoutSeconds: options.timeoutSeconds ?? 300, pollSeconds: options.pollSeconds ?? 5,
-      log: (l) => log(options.kubectl.dryRun ? l : `    ${l}`),
-    };
-    try {
-      await runWait(d.wait, ctx, stepNodes(d.step));
-    } catch (e) {
-      if (e instanceof WaitError || e instanceof KubectlError) {
-        throw new BringUpError(`step '${d.step.id}' (${d.step.title}) failed waiting for ${describeWait(d.wait, stepNodes(d.step))}: ${e.message}`, d.step.id);
-      }
-      throw e;
-    }
-  }
+  return { steps: done };
 }
 
 /** One line per step of a plan (for `--help`-like listings and logs). */
 export function describePlan(plan: BringUpPlan): string[] {
   return orderedSteps(plan).map(({ phase, step }) => {
-    const what = step.kind === 'apply' ? ` ${step.files!.map(shellQuote).join(' ')}` : step.kind === 'label' ? ` ${(step.labels ?? []).map((l) => l.node).join(', ')}` : '';
+    const what = step.kind === 'apply' ? ` ${step.files!.map(shellQuote).join(' ')}${step.kinds ? ` (only ${step.kinds.join(', ')})` : ''}` : step.kind === 'label' ? ` ${(step.labels ?? []).map((l) => l.node).join(', ')}` : '';
     const waits = (step.waits ?? []).map((w) => describeWait(w, stepNodes(step)));
-    return `phase ${phase}: ${step.id} (${step.kind})${what}${waits.length ? `; waits for ${waits.join('; ')}` : ''}`;
+    const then = [...(step.removes?.length ? [`removes ${step.removes.join(', ')}`] : []), ...(step.thenWaits ?? []).map((w) => `waits for ${describeWait(w, stepNodes(step))}`)];
+    return `phase ${phase}: ${step.id} (${step.kind})${what}${waits.length ? `; waits for ${waits.join('; ')}` : ''}${then.length ? `; then ${then.join('; ')}` : ''}`;
   });
 }

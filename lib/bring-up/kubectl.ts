@@ -1,4 +1,7 @@
 import { execFile } from 'child_process';
+import * as fs from 'fs';
+import { parse as parseYaml } from 'yaml';
+import { timerMs } from './duration';
 
 /** Environment variable naming the kubectl binary (`hacp cluster apply` / `hacp bootstrap` also take `--kubectl`). */
 export const KUBECTL_ENV = 'HACP_KUBECTL';
@@ -45,11 +48,15 @@ export interface KubectlCall {
   readonly timeoutSeconds?: number;
   /** Log the command line before running it. @default false */
   readonly show?: boolean;
+  /** What kubectl reads on stdin (`-f -`). @default - nothing (stdin is closed) */
+  readonly input?: string;
 }
 
 /** What a finished kubectl call printed. */
 export interface KubectlResult {
+  /** What kubectl printed on stdout (empty in dry-run mode). */
   readonly stdout: string;
+  /** What kubectl printed on stderr (warnings; empty in dry-run mode). */
   readonly stderr: string;
 }
 
@@ -73,8 +80,11 @@ export class KubectlError extends Error {
  * for `via: master` steps, `--server=`. In dry-run mode it only prints the command lines.
  */
 export class Kubectl {
+  /** The kubectl binary run (`KubectlOptions.bin`, else `$HACP_KUBECTL`, else `kubectl` from PATH). */
   public readonly bin: string;
+  /** The kubeconfig every call passes as `--kubeconfig=`. */
   public readonly kubeconfig: string;
+  /** True when calls are only printed, not run (`run()` resolves with empty output). */
   public readonly dryRun: boolean;
   private readonly log: (line: string) => void;
   private readonly env: NodeJS.ProcessEnv;
@@ -108,18 +118,37 @@ export class Kubectl {
       return { stdout: '', stderr: '' };
     }
     if (call.show) this.log(`$ ${this.commandLine(call)}`);
-    const backstop = call.timeoutSeconds !== undefined ? call.timeoutSeconds + 60 : this.commandTimeoutSeconds;
+    // execFile's timeout must be a whole number of milliseconds (a fraction throws) below 2^31 (above, Node fires at once)
+    const backstopMs = timerMs((call.timeoutSeconds !== undefined ? call.timeoutSeconds + 60 : this.commandTimeoutSeconds) * 1000);
     return new Promise((resolve, reject) => {
-      execFile(this.bin, this.argv(call), { env: this.env, timeout: Math.ceil(backstop * 1000), killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const child = execFile(this.bin, this.argv(call), { env: this.env, timeout: backstopMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (!err) return resolve({ stdout, stderr });
         const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string; signal?: string };
         let how: string;
         if (e.code === 'ENOENT') how = `${this.bin} not found: install kubectl or set ${KUBECTL_ENV} / --kubectl`;
-        else if (e.killed || e.signal) how = `killed after ${backstop}s`;
+        else if (e.killed || e.signal) how = `killed after ${Math.round(backstopMs / 1000)}s`;
         else how = `exit code ${e.code}`;
         reject(new KubectlError(this.commandLine(call), how, tail(String(stderr || stdout))));
       });
+      // kubectl reads stdin only for `-f -`; closed otherwise, so nothing can wait on it
+      child.stdin?.on('error', () => undefined); // a kubectl that exits before reading all of it: its exit code tells
+      child.stdin?.end(call.input);
     });
+  }
+}
+
+/**
+ * The server of a kubeconfig's current context (the API endpoint it dials), to name it in messages; undefined when
+ * the file cannot be read or says none.
+ */
+export function kubeconfigServer(file: string): string | undefined {
+  try {
+    const config = parseYaml(fs.readFileSync(file, 'utf8'));
+    const context = (config?.contexts ?? []).find((c: any) => c?.name === config['current-context'])?.context;
+    const cluster = (config?.clusters ?? []).find((c: any) => c?.name === context?.cluster)?.cluster;
+    return typeof cluster?.server === 'string' ? cluster.server : undefined;
+  } catch {
+    return undefined;
   }
 }
 

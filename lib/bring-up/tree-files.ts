@@ -4,9 +4,20 @@ import { parseAllDocuments } from 'yaml';
 
 /** A Kubernetes object read from a tree file (only the fields the bring-up reads are typed). */
 export interface TreeObject {
+  /** The object's `apiVersion`, e.g. `apps/v1` (always present: a document without one is refused). */
   readonly apiVersion: string;
+  /** The object's `kind`, e.g. `DaemonSet` (always present). */
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string> };
+  /** The object's metadata (only the fields the bring-up reads). */
+  readonly metadata: {
+    /** `metadata.name` (always present). */
+    readonly name: string;
+    /** `metadata.namespace`, when the file sets one (the bring-up reads an absent one as `default`). */
+    readonly namespace?: string;
+    /** `metadata.labels`. */
+    readonly labels?: Record<string, string>;
+  };
+  /** The object's `spec`, untyped (the bring-up reads a workload's `spec.selector.matchLabels`). */
   readonly spec?: any;
 }
 

@@ -1,5 +1,5 @@
 import type { BringUpWait } from '../verify/cluster/plan';
-import { Deadline, kubectlSeconds } from './duration';
+import { Deadline, kubectlSeconds, timerMs } from './duration';
 import { Kubectl, KubectlError } from './kubectl';
 
 /** A wait that ran out of time or failed: says what it waited for and the last thing it saw. */
@@ -16,9 +16,12 @@ export class WaitError extends Error {
 
 /** How waits run: through which kubectl and address, how long, how often. */
 export interface WaitContext {
+  /** The kubectl runner every call of the wait goes through (its kubeconfig, binary and dry-run mode). */
   readonly kubectl: Kubectl;
   /** `--server=` for every call (a master's own API server), or the kubeconfig's server. */
   readonly server?: string;
+  /** The kubeconfig's server (the API endpoint), only to name it in messages. @default - not named */
+  readonly endpoint?: string;
   /** The bound of one wait, in seconds. */
   readonly timeoutSeconds: number;
   /** Seconds between two polls of a polled wait (`/readyz`, pods). */
@@ -27,9 +30,10 @@ export interface WaitContext {
   readonly log: (line: string) => void;
 }
 
-/** Where a wait's calls go, for messages: `through <server>` or `through the kubeconfig's server`. */
-export function through(ctx: Pick<WaitContext, 'server'>): string {
-  return ctx.server ? `through ${ctx.server}` : "through the kubeconfig's server (the API endpoint)";
+/** Where a wait's calls go, for messages: `through <server>` or `through the API endpoint <url> (the kubeconfig's server)`. */
+export function through(ctx: Pick<WaitContext, 'server' | 'endpoint'>): string {
+  if (ctx.server) return `through ${ctx.server}`;
+  return ctx.endpoint ? `through the API endpoint ${ctx.endpoint} (the kubeconfig's server)` : "through the kubeconfig's server (the API endpoint)";
 }
 
 /** What a plan wait waits for, for a human. `nodes` are the step's nodes (for `nodes-registered` without a name). */
@@ -40,7 +44,10 @@ export function describeWait(w: BringUpWait, nodes: readonly string[] = []): str
     case 'established':
       return `CustomResourceDefinition ${w.name} to be Established (its resource served)`;
     case 'readyz':
-      return 'the API server to answer /readyz';
+      if (w.check === 'etcd') return 'etcd to serve (the API server reaches a quorum: /readyz/etcd)';
+      return w.check ? `the API server's /readyz/${w.check} check to pass` : 'the API server to answer /readyz';
+    case 'running':
+      return `a pod of ${w.kind} ${w.namespace ?? 'default'}/${w.name} to run (Running, not necessarily Ready)`;
     case 'nodes-registered': {
       const names = w.name ? [w.name] : nodes;
       if (names.length === 1) return `Node ${names[0]} to register (its kubelet creates it)`;
@@ -63,6 +70,10 @@ export function waitProblem(w: BringUpWait, nodes: readonly string[]): string | 
       if (w.kind && w.kind !== 'CustomResourceDefinition') return `an established wait on kind ${w.kind}: only CustomResourceDefinition has it`;
       return undefined;
     case 'readyz':
+      return w.check === undefined || /^[a-z0-9][a-z0-9-]*$/.test(w.check) ? undefined : `a readyz check name ${JSON.stringify(w.check)} (a /readyz check is lowercase letters, digits and -)`;
+    case 'running':
+      if (!w.kind || !w.name) return 'a running wait needs kind and name';
+      if (!w.selector || !Object.keys(w.selector).length) return `a running wait on ${w.kind} ${w.name} needs the selector of its pods`;
       return undefined;
     case 'nodes-registered':
       return w.name || nodes.length ? undefined : 'a nodes-registered wait needs a node name (or a step with nodes or labels)';
@@ -77,7 +88,8 @@ const ROLLOUT_KINDS = ['Deployment', 'DaemonSet', 'StatefulSet'];
  * Runs one plan wait, bounded by `ctx.timeoutSeconds`:
  * - `rollout`: `kubectl rollout status <kind>/<name> -n <ns> --timeout=<T>s`,
  * - `established`: `kubectl wait --for=condition=Established crd/<name> --timeout=<T>s`,
- * - `readyz`: `kubectl get --raw=/readyz` every `pollSeconds` until it answers `ok`,
+ * - `readyz`: `kubectl get --raw=/readyz` (or `/readyz/<check>`) every `pollSeconds` until it answers `ok`,
+ * - `running`: `kubectl get pods -n <ns> -l <selector> -o json` every `pollSeconds` until one is Running,
  * - `nodes-registered`: `kubectl wait --for=create node/<n> --timeout=<left>s` for each node, one shared deadline.
  */
 export async function runWait(w: BringUpWait, ctx: WaitContext, nodes: readonly string[] = []): Promise<void> {
@@ -89,7 +101,11 @@ export async function runWait(w: BringUpWait, ctx: WaitContext, nodes: readonly 
     case 'established':
       return kubectlWait(ctx, what, ['wait', '--for=condition=Established', `crd/${w.name}`, `--timeout=${t}`], ctx.timeoutSeconds);
     case 'readyz':
-      return waitForReadyz(ctx, what);
+      return waitForReadyz(ctx, what, w.check);
+    case 'running': {
+      const selector = Object.entries(w.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+      return poll(ctx, what, { args: ['get', 'pods', '-n', w.namespace ?? 'default', '-l', selector, '-o', 'json', `--request-timeout=${requestTimeout(ctx)}s`], server: ctx.server, timeoutSeconds: requestTimeout(ctx) }, runningPods);
+    }
     case 'nodes-registered': {
       const deadline = new Deadline(ctx.timeoutSeconds);
       for (const node of w.name ? [w.name] : nodes) {
@@ -121,14 +137,35 @@ async function kubectlWait(ctx: WaitContext, what: string, args: string[], timeo
   ctx.log(`  done after ${elapsed(started)}${last ? `: ${last}` : ''}`);
 }
 
-/** Polls `kubectl get --raw=/readyz` until it prints `ok`. */
-export async function waitForReadyz(ctx: WaitContext, what = 'the API server to answer /readyz'): Promise<void> {
-  const request = Math.max(1, Math.min(10, Math.ceil(ctx.timeoutSeconds)));
-  await poll(ctx, what, { args: ['get', '--raw=/readyz', `--request-timeout=${request}s`], server: ctx.server, timeoutSeconds: request }, (out) => ({ done: out.trim() === 'ok', detail: out.trim() }));
+/** The bound of one polled request, in whole seconds: 10, or the wait's own bound when shorter. */
+function requestTimeout(ctx: Pick<WaitContext, 'timeoutSeconds'>): number {
+  return Math.max(1, Math.min(10, Math.ceil(ctx.timeoutSeconds)));
+}
+
+/** Polls `kubectl get --raw=/readyz` (or `/readyz/<check>`) until it prints `ok`. */
+export async function waitForReadyz(ctx: WaitContext, what = 'the API server to answer /readyz', check?: string): Promise<void> {
+  const request = requestTimeout(ctx);
+  await poll(ctx, what, { args: ['get', `--raw=/readyz${check ? `/${check}` : ''}`, `--request-timeout=${request}s`], server: ctx.server, timeoutSeconds: request }, (out) => ({ done: out.trim() === 'ok', detail: out.trim() }));
+}
+
+/** Done when at least one pod of a `kubectl get pods -o json` list is Running; otherwise says what the pods are doing. */
+export function runningPods(stdout: string): PollOutcome {
+  let items: any[];
+  try {
+    items = JSON.parse(stdout).items ?? [];
+  } catch {
+    return { done: false, detail: `kubectl printed no pod list: ${stdout.slice(0, 200)}` };
+  }
+  const running = items.filter((p) => p.status?.phase === 'Running');
+  const detail = items.length
+    ? items.map((p) => `${p.metadata?.name} ${p.status?.phase ?? 'Unknown'}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ' (not scheduled)'}`).join(', ')
+    : 'no pods yet';
+  return { done: running.length > 0, detail };
 }
 
 /** Result of one poll attempt. */
 export interface PollOutcome {
+  /** True when the condition holds and polling stops; false to poll again. */
   readonly done: boolean;
   /** What this attempt saw (for the timeout message). */
   readonly detail?: string;
@@ -141,14 +178,14 @@ export interface PollOutcome {
  */
 export async function poll(ctx: WaitContext, what: string, call: { args: string[]; server?: string; timeoutSeconds?: number }, check: (stdout: string) => PollOutcome): Promise<void> {
   if (ctx.kubectl.dryRun) {
-    ctx.log(`# until it succeeds (${what}): every ${ctx.pollSeconds}s, at most ${kubectlSeconds(ctx.timeoutSeconds)}`);
+    ctx.log(`# until it succeeds (${what}, ${through(ctx)}): every ${ctx.pollSeconds}s, at most ${kubectlSeconds(ctx.timeoutSeconds)}`);
     await ctx.kubectl.run(call);
     return;
   }
   ctx.log(`waiting for ${what} (at most ${kubectlSeconds(ctx.timeoutSeconds)}, ${through(ctx)}, polling every ${ctx.pollSeconds}s)`);
   const started = Date.now();
   const deadline = new Deadline(ctx.timeoutSeconds);
-  let last = 'no answer yet';
+  let last: string; // every attempt sets it: the loop ends only after one
   for (;;) {
     try {
       const { stdout } = await ctx.kubectl.run(call);
@@ -173,7 +210,7 @@ function elapsed(started: number): string {
   return `${Math.round((Date.now() - started) / 100) / 10}s`;
 }
 
-/** Resolves after `ms` milliseconds. */
+/** Resolves after `ms` milliseconds (whole, and at most a timer's limit of about 24.8 days). */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, timerMs(ms)));
 }

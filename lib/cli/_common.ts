@@ -27,7 +27,7 @@ export const CLUSTER_OPTION_HELP = 'cluster spec: cluster.yaml, or a .js/.ts mod
 /** Help text of `--example`. */
 export const EXAMPLE_OPTION_HELP = `use a built-in example cluster instead of a spec file: ${Object.keys(EXAMPLE_CLUSTERS).join(' | ')}`;
 /** What to do when there is no spec, for the not-found message. */
-const NOT_FOUND_HINT = `write ./cluster.yaml (examples/cluster.yaml is a start), pass --cluster FILE, or use a built-in example with --example ${Object.keys(EXAMPLE_CLUSTERS).join('|')}`;
+const NOT_FOUND_HINT = `write ./cluster.yaml (\`hacp init\` scaffolds a cluster repo with one), pass --cluster FILE (cluster.yaml, or a .js/.ts module exporting the spec), or use a built-in example with --example ${Object.keys(EXAMPLE_CLUSTERS).join('|')}`;
 
 /**
  * The spec of a command: `--example NAME` when given (and only then a built-in example), else `--cluster FILE`,
@@ -92,7 +92,7 @@ export function reportError(e: unknown, env: NodeJS.ProcessEnv = process.env): n
   }
   // Loaded by name, not imported: every hacp command would otherwise load the PKI code.
   const name = (e as Error | undefined)?.name;
-  if (name === 'PkiError' || name === 'OctaviaError') {
+  if (name === 'PkiError' || name === 'OctaviaError' || name === 'SynthClusterError') {
     print((e as Error).message);
     return 1;
   }

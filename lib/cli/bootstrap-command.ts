@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
+import { CLUSTER_OPTION_HELP, CliError, EXAMPLE_OPTION_HELP, SpecOptions, loadSpecForCli, runCli } from './_common';
 
 interface BootstrapCommandOptions extends SpecOptions {
   readonly assetDir: string;
@@ -29,8 +29,8 @@ export function registerBootstrapCommands(program: Command): void {
     .option('--master-server <url>', "this master's own API server, for plan steps that must not use the API endpoint (default: https://<first master IP>:<apiServerPort>)")
     .option('--kubectl <path>', 'kubectl binary (default: $HACP_KUBECTL, else kubectl from PATH)')
     .option('--dry-run', 'print the file operations and kubectl command lines, change nothing')
-    .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example)')
-    .option('--example <name>', 'built-in example when there is no cluster file: static | bootkube', 'bootkube')
+    .option('--cluster <file>', CLUSTER_OPTION_HELP)
+    .option('--example <name>', EXAMPLE_OPTION_HELP)
     // A function: the engine (which holds the step texts) is loaded only when the help is shown.
     .addHelpText('after', () => [
       '',

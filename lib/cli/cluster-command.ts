@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { urlHost } from '../spec/network';
-import { CliError, SpecOptions, loadSpecForCli, runCli } from './_common';
+import { CLUSTER_OPTION_HELP, CliError, EXAMPLE_OPTION_HELP, SpecOptions, loadSpecForCli, runCli } from './_common';
 
 interface ClusterApplyOptions extends SpecOptions {
   readonly kubeconfig?: string;
@@ -20,7 +20,16 @@ interface ClusterApplyOptions extends SpecOptions {
  * super-admin.conf for the same reason); `admin.conf` when the tree has no super-admin.conf. For a bootkube asset
  * dir: `auth/kubeconfig` (the super-admin one bootkube used).
  */
-export function defaultAdminKubeconfig(dir: string, layout: 'static-pods' | 'bootkube', firstMaster: string): { file: string; warning?: string } {
+export function defaultAdminKubeconfig(
+  dir: string,
+  layout: 'static-pods' | 'bootkube',
+  firstMaster: string,
+): {
+  /** The kubeconfig to use. */
+  file: string;
+  /** Why it is a second choice (no super-admin.conf), for the user; undefined for the first choice. */
+  warning?: string;
+} {
   if (layout === 'bootkube') return { file: path.join(dir, 'auth', 'kubeconfig') };
   const superAdmin = path.join(dir, firstMaster, 'super-admin.conf');
   if (fs.existsSync(superAdmin)) return { file: superAdmin };
@@ -44,15 +53,18 @@ export function registerClusterCommands(program: Command): void {
     .option('--poll-interval <duration>', 'seconds between two polls of /readyz', '5s')
     .option('--master-server <url>', "the first master's own API server, for steps that must not go through the API endpoint (default: https://<first master IP>:<apiServerPort>)")
     .option('--kubectl <path>', 'kubectl binary (default: $HACP_KUBECTL, else kubectl from PATH)')
-    .option('--cluster <file>', 'cluster spec file (default: $HACP_CLUSTER, ./cluster.yaml, else the example)')
-    .option('--example <name>', 'built-in example when there is no cluster file: static | bootkube', 'static')
+    .option('--cluster <file>', CLUSTER_OPTION_HELP)
+    .option('--example <name>', EXAMPLE_OPTION_HELP)
     .addHelpText('after', [
       '',
       'What it runs, step by step (the bring-up plan of the tree; --dry-run prints the exact command lines):',
-      '  static-pods / external steps: nothing to apply; poll `kubectl get --raw=/readyz` until the API answers',
+      '  static-pods / external steps: nothing to apply; only their own waits: `kubectl get --raw=/readyz/etcd` through a',
+      '                master\'s own API server for etcd, `/readyz` for the API servers and through the API address it serves',
+      '                for the load balancer (controller managers and schedulers: the later rollouts show they work)',
+      '  CRDs:         applied in their own step first, then `kubectl wait --for=condition=Established crd/<name>`',
       '  apply steps:  kubectl apply --server-side --field-manager=hacp --force-conflicts -f <files in the plan\'s order>',
-      '                then `kubectl rollout status <kind>/<name> -n <ns> --timeout=...` for each workload and',
-      '                `kubectl wait --for=condition=Established crd/<name> --timeout=...` for each CRD',
+      '                then `kubectl rollout status <kind>/<name> -n <ns> --timeout=...` for each workload (none for',
+      '                OnDelete DaemonSets/StatefulSets or images marked unable to run; the plan notes why)',
       '  label steps:  `kubectl wait --for=create node/<n> --timeout=...`, then `kubectl label node <n> k=v --overwrite`',
       'Every wait is bounded by --timeout. Running it again converges to the same state (server-side apply).',
       'On an error: one message naming the step, the kubectl command and the tail of its stderr; exit code 1.',

@@ -10,6 +10,7 @@ import { reportError } from './_common';
 import { registerBootstrapCommands } from './bootstrap-command';
 import { registerCheckpointerCommands } from './checkpointer-command';
 import { registerClusterCommands } from './cluster-command';
+import { registerInitCommands } from './init-command';
 import { registerKubeletCommands } from './kubelet-command';
 import { registerLbCommands } from './lb-command';
 import { registerPkiCommands } from './pki-command';
@@ -17,12 +18,13 @@ import { registerVerifyCommands } from './verify-command';
 
 export function buildProgram(): Command {
   const program = new Command('hacp')
-    .description('companion tool for cdk8s-ha-control-plane: PKI, kubelet units, API load balancer, checkpointer, verification, bring-up')
+    .description('companion tool for cdk8s-ha-control-plane: cluster repos (init), PKI, kubelet units, API load balancer, checkpointer, verification, bring-up')
     .showHelpAfterError()
     .exitOverride((err) => {
       // commander's own usage errors: exit 1 with its message, no stack trace.
       process.exit(err.exitCode === 0 ? 0 : 1);
     });
+  registerInitCommands(program);
   registerPkiCommands(program);
   registerKubeletCommands(program);
   registerLbCommands(program);

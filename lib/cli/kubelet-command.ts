@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { Command } from 'commander';
 import { HostNode, findNode } from '../spec';
-import { CniPaths, cloudRoutesNodeFiles } from '../host/cni/bridge-cni';
+import { CniPaths, nodePodNetworkFiles } from '../host/cni/bridge-cni';
 import { renderCheckpointerUnit } from '../host/checkpointer/checkpointer-unit';
 import { renderBootkubeUnit } from '../host/kubelet/bootkube-unit';
 import { renderKubeletConfig, renderKubeletSysctl } from '../host/kubelet/kubelet-config';
@@ -22,7 +22,10 @@ interface KubeletUnitOptions extends SpecOptions {
   /** `--no-pki` sets this to false. */
   readonly pki?: boolean;
   readonly pkiDir?: string;
-  /** `--cloud-routes`: the node's CNI config template, containerd drop-in and masquerade unit (pod network `cloud-routes`). */
+  /**
+   * `--cloud-routes`: the node's CNI config template, containerd drop-in and masquerade unit also when
+   * `networking.podNetwork` is `none` (with `cloud-routes` they are always written).
+   */
   readonly cloudRoutes?: boolean;
   readonly podMtu?: string;
   readonly initPki?: boolean;
@@ -47,8 +50,8 @@ export function registerKubeletCommands(program: Command): void {
     .option('--kubelet-path <path>', 'kubelet binary on the host', '/usr/bin/kubelet')
     .option('--bootkube-dir <dir>', 'bootkube.service directory on the host (assets/, cluster.yaml, done marker)', '/opt/bootkube')
     .option('--no-pki', 'do not write the kubelet\'s certificates and kubeconfig (only the units and the configuration)')
-    .option('--cloud-routes', 'pod network cloud-routes: also write the CNI config template containerd renders with the node\'s pod CIDR, its containerd drop-in and pod-masquerade.service')
-    .option('--pod-mtu <bytes>', 'with --cloud-routes: MTU of the pods\' interfaces (the node network\'s MTU)')
+    .option('--cloud-routes', 'write the cloud-routes pod network files (the CNI config template containerd renders with the node\'s pod CIDR, its containerd drop-in, pod-masquerade.service) also when networking.podNetwork is none; with cloud-routes they are always written')
+    .option('--pod-mtu <bytes>', 'cloud-routes pod network: MTU of the pods\' interfaces (the node network\'s MTU)')
     .option('--pki-dir <dir>', 'PKI state directory (default: $HACP_PKI_DIR/<cluster name>, else pki/<cluster name>)')
     .option('--init-pki', 'make a new CA and PKI state in the state directory when it has none (otherwise that is an error)')
     .option('--cluster <file>', CLUSTER_OPTION_HELP)
@@ -77,11 +80,17 @@ export function registerKubeletCommands(program: Command): void {
         ['90-kubelet.conf', renderKubeletSysctl(), '/etc/sysctl.d/90-kubelet.conf'],
       ];
       if (opts.bootkube) files.push(['bootkube.service', renderBootkubeUnit(spec, { directory: opts.bootkubeDir }), '/etc/systemd/system/bootkube.service']);
-      if (opts.podMtu !== undefined && !opts.cloudRoutes) throw new CliError('--pod-mtu: only with --cloud-routes');
-      if (opts.cloudRoutes) {
+      // The pod network's host files: with networking.podNetwork cloud-routes on every node (what the `cluster` check
+      // models), with --cloud-routes also for podNetwork none.
+      if (opts.cloudRoutes && spec.networking.podNetwork === 'flannel') {
+        throw new CliError('--cloud-routes: networking.podNetwork is "flannel", whose DaemonSet writes its own CNI config (containerd renders the cloud-routes template only while /etc/cni/net.d holds none); set networking.podNetwork: cloud-routes in the cluster spec instead');
+      }
+      const cloudRoutes = Boolean(opts.cloudRoutes) || spec.networking.podNetwork === 'cloud-routes';
+      if (opts.podMtu !== undefined && !cloudRoutes) throw new CliError('--pod-mtu: only with the cloud-routes pod network (networking.podNetwork: cloud-routes, or --cloud-routes)');
+      if (cloudRoutes) {
         const mtu = opts.podMtu === undefined ? undefined : Number(opts.podMtu);
         if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 576 && mtu <= 9216)) throw new CliError(`--pod-mtu: '${opts.podMtu}' must be an integer from 576 to 9216`);
-        files.push(...cloudRoutesNodeFiles(spec, { mtu }).map((f): [string, string, string] => [f.name, f.content, f.dest]));
+        files.push(...nodePodNetworkFiles(spec, { mtu, force: opts.cloudRoutes }).map((f): [string, string, string] => [f.name, f.content, f.dest]));
       }
       if (selfHosted) files.push(['hacp-checkpointer.service', renderCheckpointerUnit(spec, opts.node), '/etc/systemd/system/hacp-checkpointer.service']);
       // The kubelet's identity from the PKI state (made on first use, like synth does): kubelet.conf, the cluster CA,
@@ -114,12 +123,12 @@ export function registerKubeletCommands(program: Command): void {
       for (const [name, , dest] of files) process.stdout.write(`  install -D -m 0600 ${name} ${dest}\n`);
       const own = masterPods?.objects.length ? `; ${masterPods.objects.map((o) => `${o.metadata.name}.yaml`).join(', ')} into /etc/kubernetes/manifests${opts.pki !== false ? ' with their certificates' : ''}` : '';
       if (pkiFiles.length) process.stdout.write(`  cp -a ${[...new Set(pkiFiles.map((f) => f.path.split('/')[0]))].sort().map((d) => path.join(out, d)).join(' ')} /    (${opts.pki !== false ? 'kubelet.conf, the CA, the kubelet\'s certificates' : 'the static pods'}${own}: modes kept)\n`);
-      if (opts.cloudRoutes) {
+      if (cloudRoutes) {
         process.stdout.write(`  containerd ≥ 2.0: /etc/containerd/config.toml needs version = 3 and imports = ['${CniPaths.containerdImports}'];\n`
           + `  the bridge, host-local, loopback and portmap plugins in ${CniPaths.binDir}; no other file in ${CniPaths.confDir}\n`
           + `  (containerd renders ${CniPaths.renderedConf} from the template only while none exists)\n`);
       }
-      const cni = opts.cloudRoutes ? ' && systemctl enable --now pod-masquerade && systemctl restart containerd' : '';
+      const cni = cloudRoutes ? ' && systemctl enable --now pod-masquerade && systemctl restart containerd' : '';
       if (opts.bootkube) {
         const dir = opts.bootkubeDir!.replace(/\/+$/, '');
         process.stdout.write(`  cp -a dist/bootkube ${dir}/assets && install -m 0600 <your cluster.yaml> ${dir}/cluster.yaml   (what hacp bootstrap reads; hacp itself installed as /usr/local/bin/hacp)\n`);

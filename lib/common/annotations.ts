@@ -20,7 +20,7 @@ export class Annotations {
   /** Records and prints a warning (again only if the message differs). */
   public addWarning(message: string): void {
     const node = this.scope.node;
-    if (node.metadata.some((m) => m.type === WARNING_METADATA && m.data === message)) return;
+    if (node.metadata.some((entry) => entry.type === WARNING_METADATA && entry.data === message)) return;
     node.addMetadata(WARNING_METADATA, message);
     process.stderr.write(`warning: [${node.path}] ${message}\n`);
   }
@@ -28,7 +28,7 @@ export class Annotations {
 
 /** Every warning recorded on `scope` and the constructs below it, as `[<construct path>] <message>`. */
 export function warningsOf(scope: IConstruct): string[] {
-  return scope.node.findAll().flatMap((c) => c.node.metadata
-    .filter((m) => m.type === WARNING_METADATA)
-    .map((m) => `[${c.node.path}] ${m.data}`));
+  return scope.node.findAll().flatMap((construct) => construct.node.metadata
+    .filter((entry) => entry.type === WARNING_METADATA)
+    .map((entry) => `[${construct.node.path}] ${entry.data}`));
 }

@@ -12,7 +12,9 @@ export type CisSeverity = 'error' | 'warning';
 
 /** One CIS check this tool decides. */
 export interface CisCheck {
+  /** The benchmark's id (`1.2.15`). */
   readonly id: string;
+  /** The benchmark's recommendation, shortened (`--profiling is set to false`). */
   readonly title: string;
   /** `error` for the benchmark's Automated checks, `warning` for Manual ones. */
   readonly severity: CisSeverity;
@@ -20,8 +22,9 @@ export interface CisCheck {
   readonly how: string;
 }
 
-/** Automated checks fail with an error, Manual ones with a warning. */
+/** Automated checks fail with an error. */
 const AUTOMATED: CisSeverity = 'error';
+/** Manual checks fail with a warning. */
 const MANUAL: CisSeverity = 'warning';
 
 /** Every CIS check `hacp verify` decides (docs/verify.md has the same table). */
@@ -150,25 +153,25 @@ export function cisFlagFailures(input: CisFlagInput): CisFailure[] {
   const out: CisFailure[] = [];
   const { who, flag, has } = input;
   const fail = (id: string, message: string, severity?: CisSeverity) => out.push(severity ? { id, message, severity } : { id, message });
-  const list = (n: string) => (flag(n) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (name: string) => (flag(name) ?? '').split(',').map((item) => item.trim()).filter(Boolean);
   const requireFlags = (id: string, ...names: string[]) => {
-    const missing = names.filter((n) => !flag(n));
-    if (missing.length) fail(id, `${who}: ${missing.map((n) => `--${n}`).join(', ')} not set`);
+    const missing = names.filter((name) => !flag(name));
+    if (missing.length) fail(id, `${who}: ${missing.map((name) => `--${name}`).join(', ')} not set`);
   };
   const requireValue = (id: string, name: string, want: string, unsetOk = false) => {
-    const v = flag(name);
-    if (v === undefined ? !unsetOk : v !== want) fail(id, `${who}: --${name} is ${v === undefined ? 'not set' : `"${v}"`}, want ${want}`);
+    const value = flag(name);
+    if (value === undefined ? !unsetOk : value !== want) fail(id, `${who}: --${name} is ${value === undefined ? 'not set' : `"${value}"`}, want ${want}`);
   };
   // 1.3.7 / 1.4.2: loopback only. A pod-network (self-hosted) pod binding its own pod IP listens on no other
   // interface, and its loopback is out of the kubelet probe's reach: a warning, not an error.
   const loopbackBind = (id: string) => {
-    const v = flag('bind-address');
-    if (v === '$(POD_IP)' && !input.hostNetwork) fail(id, `${who}: --bind-address is the pod IP (pod network, not the host's interfaces)`, 'warning');
+    const bindAddress = flag('bind-address');
+    if (bindAddress === '$(POD_IP)' && !input.hostNetwork) fail(id, `${who}: --bind-address is the pod IP (pod network, not the host's interfaces)`, 'warning');
     else requireValue(id, 'bind-address', '127.0.0.1', true);
   };
   const atLeast = (id: string, name: string, min: number) => {
-    const v = Number(flag(name));
-    if (!(v >= min)) fail(id, `${who}: --${name} is ${flag(name) ?? 'not set'}, want >= ${min}`);
+    const value = Number(flag(name));
+    if (!(value >= min)) fail(id, `${who}: --${name} is ${flag(name) ?? 'not set'}, want >= ${min}`);
   };
   switch (input.component) {
     case 'kube-apiserver': {
@@ -217,7 +220,7 @@ export function cisFlagFailures(input: CisFlagInput): CisFailure[] {
       loopbackBind('1.4.2');
       break;
     case 'etcd': {
-      const missing = (...names: string[]) => names.filter((n) => !flag(n)).map((n) => `--${n}`).join(', ');
+      const missing = (...names: string[]) => names.filter((name) => !flag(name)).map((name) => `--${name}`).join(', ');
       if (missing('cert-file', 'key-file')) fail('2.1', `${who}: ${missing('cert-file', 'key-file')} not set`);
       if (flag('client-cert-auth') !== 'true') fail('2.2', `${who}: client-cert-auth is ${flag('client-cert-auth') ?? 'not set'}`);
       if (flag('auto-tls') === 'true') fail('2.3', `${who}: auto-tls is true`);
@@ -239,6 +242,7 @@ export function cisFlagFailures(input: CisFlagInput): CisFailure[] {
   return out;
 }
 
+/** Records a failed check. */
 type Fail = (id: string, message: string) => void;
 
 function anonymousAuth(input: CisFlagInput, out: CisFailure[], fail: Fail): void {
@@ -269,6 +273,6 @@ function authorization(input: CisFlagInput, out: CisFailure[], fail: Fail): void
 /** CIS 1.2.29 / 4.2.12: cipher suites set, and every one in `strong`. */
 export function cipherSuiteFailures(id: string, suites: readonly string[], strong: ReadonlySet<string>, who: string): CisFailure[] {
   if (!suites.length) return [{ id, message: `${who}: cipher suites not set (Go defaults include weak suites)` }];
-  const weak = suites.filter((s) => !strong.has(s));
+  const weak = suites.filter((suite) => !strong.has(suite));
   return weak.length ? [{ id, message: `${who}: weak cipher suites ${weak.join(', ')}` }] : [];
 }

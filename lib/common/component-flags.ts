@@ -6,8 +6,11 @@ import { Annotations } from './annotations';
 import type { CisFlagInput } from './cis-flag-checks';
 import type { FlagComponent } from './flag-reference';
 
-/** Command-line flags (or environment variables) as `name → value`; flag names without `--`. */
+/** Command-line flags as `name → value`; flag names without `--`. */
 export type Flags = Record<string, string>;
+
+/** Environment variables as `name → value` (etcd's `ETCD_*` settings). */
+export type EnvVars = Record<string, string>;
 
 /** A user's changes to a component's default flags. */
 export interface FlagOverrides {
@@ -27,20 +30,20 @@ export interface FlagOverrides {
 /** The value of `--name=value` in rendered args, or undefined. */
 export function flagValue(args: readonly string[], name: string): string | undefined {
   const prefix = `--${name}=`;
-  return args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+  return args.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
 }
 
 /** `defaults` without `remove`, then `extra` on top; throws on a name with dashes or named in both. */
 function mergeFlags(defaults: Flags, extra: Flags = {}, remove: readonly string[] = []): Flags {
-  for (const k of Object.keys(extra)) {
-    if (k.startsWith('-')) throw new Error(`extraArgs: flag names are given without dashes: '${k}'`);
+  for (const name of Object.keys(extra)) {
+    if (name.startsWith('-')) throw new Error(`extraArgs: flag names are given without dashes: '${name}'`);
   }
-  for (const k of remove) {
-    if (k.startsWith('-')) throw new Error(`removeArgs: flag names are given without dashes: '${k}'`);
-    if (Object.prototype.hasOwnProperty.call(extra, k)) throw new Error(`removeArgs: '${k}' is also set in extraArgs; name it in one of them`);
+  for (const name of remove) {
+    if (name.startsWith('-')) throw new Error(`removeArgs: flag names are given without dashes: '${name}'`);
+    if (Object.prototype.hasOwnProperty.call(extra, name)) throw new Error(`removeArgs: '${name}' is also set in extraArgs; name it in one of them`);
   }
   const merged: Flags = { ...defaults };
-  for (const k of remove) delete merged[k];
+  for (const name of remove) delete merged[name];
   return Object.assign(merged, extra);
 }
 
@@ -51,7 +54,7 @@ function mergeFlags(defaults: Flags, extra: Flags = {}, remove: readonly string[
  */
 export function renderFlags(defaults: Flags, extra: Flags = {}, remove: readonly string[] = []): string[] {
   const merged = mergeFlags(defaults, extra, remove);
-  return Object.keys(merged).sort().map((k) => `--${k}=${merged[k]}`);
+  return Object.keys(merged).sort().map((name) => `--${name}=${merged[name]}`);
 }
 
 /** What `componentArgs()` renders and checks. */
@@ -78,7 +81,7 @@ export function componentArgs(scope: Construct, options: ComponentArgsOptions): 
   if (Object.keys(options.extraArgs ?? {}).length || options.removeArgs?.length) {
     addValidationOnce(scope, () => flagProblems(options, merged));
   }
-  return Object.keys(merged).sort().map((k) => `--${k}=${merged[k]}`);
+  return Object.keys(merged).sort().map((name) => `--${name}=${merged[name]}`);
 }
 
 /** What `checkEtcdEnvironment()` checks. */
@@ -86,12 +89,12 @@ export interface EtcdEnvironmentCheck {
   /** The etcd version (`3.6.6`). */
   readonly version: string;
   /** etcd's `ETCD_*` variables before the user's. */
-  readonly defaults: Flags;
+  readonly defaults: EnvVars;
   /**
    * The user's variables, applied over `defaults`.
    * @default {}
    */
-  readonly extraEnv?: Flags;
+  readonly extraEnv?: EnvVars;
 }
 
 /**
@@ -104,7 +107,7 @@ export function checkEtcdEnvironment(scope: Construct, check: EtcdEnvironmentChe
   if (!Object.keys(extra).length) return;
   addValidationOnce(scope, () => {
     const ref = require('./flag-reference') as typeof import('./flag-reference');
-    const byEnv = new Map([...ref.knownFlags('etcd', check.version).values()].filter((f) => f.env).map((f) => [f.env!, f]));
+    const byEnv = new Map([...ref.knownFlags('etcd', check.version).values()].filter((info) => info.env).map((info) => [info.env!, info]));
     const errors: string[] = [];
     const warnings: string[] = [];
     for (const name of Object.keys(extra)) {
@@ -113,60 +116,62 @@ export function checkEtcdEnvironment(scope: Construct, check: EtcdEnvironmentChe
       if (!info) errors.push(`extraEnv: ${name} is not a setting of etcd ${check.version} (etcd would ignore it)`);
       else if (info.deprecated) warnings.push(`extraEnv: ${name} (${info.name}) is deprecated in etcd ${check.version}${info.note ? ` (${info.note})` : ''}`);
     }
-    const setting = (env: Flags) => (n: string) => own(env, ref.etcdEnvName(`--${n}`));
+    const setting = (env: EnvVars) => (flag: string) => own(env, ref.etcdEnvName(`--${flag}`));
     const merged = { ...check.defaults, ...extra };
     warnings.push(...weakenedCisChecks(
-      { component: 'etcd', who: 'etcd', flag: setting(check.defaults), has: (n) => setting(check.defaults)(n) !== undefined, hostNetwork: true },
-      { component: 'etcd', who: 'etcd', flag: setting(merged), has: (n) => setting(merged)(n) !== undefined, hostNetwork: true },
+      { component: 'etcd', who: 'etcd', flag: setting(check.defaults), has: (flag) => setting(check.defaults)(flag) !== undefined, hostNetwork: true },
+      { component: 'etcd', who: 'etcd', flag: setting(merged), has: (flag) => setting(merged)(flag) !== undefined, hostNetwork: true },
     ));
     return { errors, warnings };
   });
 }
 
-function own(flags: Flags, name: string): string | undefined {
-  return Object.prototype.hasOwnProperty.call(flags, name) ? flags[name] : undefined;
+/** `values[name]` when `values` has it as an own property (`constructor` or `__proto__` are not flags). */
+function own(values: Flags | EnvVars, name: string): string | undefined {
+  return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
 }
 
-function flagProblems(o: ComponentArgsOptions, merged: Flags): { errors: string[]; warnings: string[] } {
+/** The validation of `componentArgs()`: unknown or removed flags (errors), deprecated ones and weakened CIS checks. */
+function flagProblems(options: ComponentArgsOptions, merged: Flags): { errors: string[]; warnings: string[] } {
   const ref = require('./flag-reference') as typeof import('./flag-reference');
   const errors: string[] = [];
   const warnings: string[] = [];
-  const at = `${o.component} ${o.version}`;
+  const at = `${options.component} ${options.version}`;
   let table: Map<string, import('./flag-reference').FlagInfo>;
   try {
-    table = ref.knownFlags(o.component, o.version);
+    table = ref.knownFlags(options.component, options.version);
   } catch (e) {
     return { errors: [`extraArgs cannot be checked: ${(e as Error).message}`], warnings: [] };
   }
-  for (const [name, value] of Object.entries(o.extraArgs ?? {})) {
-    const flag = ref.normaliseFlagName(o.component, `--${name}`);
-    const removedValue = ref.removedIn(o.component, `${flag}=${value}`, o.version);
+  for (const [name, value] of Object.entries(options.extraArgs ?? {})) {
+    const flag = ref.normaliseFlagName(options.component, `--${name}`);
+    const removedValue = ref.removedIn(options.component, `${flag}=${value}`, options.version);
     if (removedValue) errors.push(`extraArgs: ${flag}=${value} is not accepted by ${at} (removed in ${removedValue})`);
     const info = table.get(flag);
     if (!info) {
-      const removed = ref.removedIn(o.component, flag, o.version);
-      errors.push(removed ? `extraArgs: ${flag} was removed from ${o.component} in ${removed}` : `extraArgs: ${flag} is not a flag of ${at}`);
+      const removed = ref.removedIn(options.component, flag, options.version);
+      errors.push(removed ? `extraArgs: ${flag} was removed from ${options.component} in ${removed}` : `extraArgs: ${flag} is not a flag of ${at}`);
     } else if (info.deprecated) {
       warnings.push(`extraArgs: ${flag} is deprecated in ${at}${info.note ? ` (${info.note})` : ''}`);
     }
   }
-  for (const name of o.removeArgs ?? []) {
-    if (!Object.prototype.hasOwnProperty.call(o.defaults, name)) warnings.push(`removeArgs: '${name}' is not a default flag of ${o.component}; nothing is removed`);
+  for (const name of options.removeArgs ?? []) {
+    if (!Object.prototype.hasOwnProperty.call(options.defaults, name)) warnings.push(`removeArgs: '${name}' is not a default flag of ${options.component}; nothing is removed`);
   }
   const input = (flags: Flags): CisFlagInput => ({
-    component: o.component, who: o.component, flag: (n) => own(flags, n), has: (n) => own(flags, n) !== undefined, hostNetwork: o.hostNetwork,
+    component: options.component, who: options.component, flag: (name) => own(flags, name), has: (name) => own(flags, name) !== undefined, hostNetwork: options.hostNetwork,
   });
-  warnings.push(...weakenedCisChecks(input(o.defaults), input(merged)));
+  warnings.push(...weakenedCisChecks(input(options.defaults), input(merged)));
   return { errors, warnings };
 }
 
 /** The CIS checks `after` fails and `before` passes, as warning messages. */
 function weakenedCisChecks(before: CisFlagInput, after: CisFlagInput): string[] {
   const cis = require('./cis-flag-checks') as typeof import('./cis-flag-checks');
-  const failedBefore = new Set(cis.cisFlagFailures(before).map((f) => f.id));
-  const title = (id: string) => cis.CIS_CHECKS.find((c) => c.id === id)?.title;
-  return cis.cisFlagFailures(after).filter((f) => !failedBefore.has(f.id))
-    .map((f) => `weakens CIS ${f.id} (${title(f.id)}): ${f.message}`);
+  const failedBefore = new Set(cis.cisFlagFailures(before).map((failure) => failure.id));
+  const title = (id: string) => cis.CIS_CHECKS.find((check) => check.id === id)?.title;
+  return cis.cisFlagFailures(after).filter((failure) => !failedBefore.has(failure.id))
+    .map((failure) => `weakens CIS ${failure.id} (${title(failure.id)}): ${failure.message}`);
 }
 
 /**
@@ -179,7 +184,7 @@ function addValidationOnce(scope: Construct, compute: () => { errors: string[]; 
     validate: () => {
       if (!errors) {
         const result = compute();
-        for (const w of result.warnings) Annotations.of(scope).addWarning(w);
+        for (const warning of result.warnings) Annotations.of(scope).addWarning(warning);
         errors = result.errors;
       }
       return errors;

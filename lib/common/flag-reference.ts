@@ -20,7 +20,9 @@ export const FLAG_COMPONENTS: readonly FlagComponent[] = [
 
 /** What the reference says about one flag, for a given component version. */
 export interface FlagInfo {
+  /** The flag with its dashes (`--profiling`). */
   readonly name: string;
+  /** True when the component marks it deprecated at that version (using it is a warning). */
   readonly deprecated: boolean;
   /** Replacement or reason, when the reference gives one. */
   readonly note?: string;
@@ -74,13 +76,13 @@ const ADDED: Partial<Record<FlagComponent, Record<string, Release>>> = {
 
 /**
  * Flags of a stored list (or of an older release) that a later release removed: an error from that release on.
- * `approx` marks releases recalled from release notes rather than read in the source (see research/kubeadm.md §4).
+ * `approx` marks releases recalled from release notes rather than read in the source.
  */
 const KLOG_FLAGS = [
   '--add-dir-header', '--alsologtostderr', '--log-backtrace-at', '--log-dir', '--log-file', '--log-file-max-size',
   '--logtostderr', '--one-output', '--skip-headers', '--skip-log-headers', '--stderrthreshold',
 ];
-const klogRemoved = Object.fromEntries(KLOG_FLAGS.map((f) => [f, '1.26 (klog flags, KEP-2845)']));
+const klogRemoved = Object.fromEntries(KLOG_FLAGS.map((flag) => [flag, '1.26 (klog flags, KEP-2845)']));
 const REMOVED: Partial<Record<FlagComponent, Record<string, Release>>> = {
   'kube-apiserver': {
     '--insecure-port': '1.24 (insecure serving; use --secure-port)',
@@ -188,26 +190,27 @@ function flagReference(component: FlagComponent): any {
 }
 
 /**
- * The flags `component` accepts at `version` (Kubernetes `v1.35.4`/`1.35`, or etcd `3.6.6`/`3.5`), keyed by name.
- * @default version - the version the stored list describes
+ * The flags `component` accepts at `version` (Kubernetes `v1.35.4`/`1.35`, or etcd `3.6.6`/`3.5`; without it, the
+ * version the stored list describes, `FLAG_REFERENCE_VERSIONS`), keyed by name with dashes. Throws for an unknown
+ * component or a version that is not one.
  */
 export function knownFlags(component: FlagComponent, version?: string): Map<string, FlagInfo> {
   if (!FLAG_COMPONENTS.includes(component)) {
     throw new Error(`component: '${component}' is not one of ${FLAG_COMPONENTS.join(', ')}`);
   }
-  const v = version ?? FLAG_REFERENCE_VERSIONS[component];
-  if (!coerce(v)) throw new Error(`version: '${v}' is not a version`);
-  const key = `${component}@${minorOf(v)}`;
+  const at = version ?? FLAG_REFERENCE_VERSIONS[component];
+  if (!coerce(at)) throw new Error(`version: '${at}' is not a version`);
+  const key = `${component}@${minorOf(at)}`;
   const hit = tableCache.get(key);
   if (hit) return hit;
 
   const ref = flagReference(component);
   const table = new Map<string, FlagInfo>();
-  const add = (f: FlagInfo) => table.set(normaliseFlagName(component, f.name), { ...f, name: normaliseFlagName(component, f.name) });
-  for (const f of ref.flags) {
-    add({ name: f.name, deprecated: !!f.deprecated, note: f.note ?? (f.replacement ? `use ${f.replacement}` : undefined), env: f.env });
+  const add = (info: FlagInfo) => table.set(normaliseFlagName(component, info.name), { ...info, name: normaliseFlagName(component, info.name) });
+  for (const flag of ref.flags) {
+    add({ name: flag.name, deprecated: !!flag.deprecated, note: flag.note ?? (flag.replacement ? `use ${flag.replacement}` : undefined), env: flag.env });
   }
-  if (component === 'etcd' && !atLeast(v, '3.6')) {
+  if (component === 'etcd' && !atLeast(at, '3.6')) {
     // etcd 3.5: no 3.6-only flags; experimental-* flags are the current names (deprecated only from 3.6); v2 flags exist.
     for (const name of ref.v3_6_14_new_flags_vs_v3_5_33) table.delete(name);
     for (const [name, info] of table) {
@@ -218,14 +221,14 @@ export function knownFlags(component: FlagComponent, version?: string): Map<stri
     }
   }
   for (const [name, since] of Object.entries(ADDED[component] ?? {})) {
-    if (atLeast(v, since) && !table.has(name)) add({ name, deprecated: false });
+    if (atLeast(at, since) && !table.has(name)) add({ name, deprecated: false });
   }
   for (const [name, since] of Object.entries(DEPRECATED_SINCE[component] ?? {})) {
     const info = table.get(name);
-    if (info && atLeast(v, since.split(':')[0])) table.set(name, { ...info, deprecated: true, note: since });
+    if (info && atLeast(at, since.split(':')[0])) table.set(name, { ...info, deprecated: true, note: since });
   }
   for (const [name, removed] of Object.entries(REMOVED[component] ?? {})) {
-    if (!name.includes('=') && atLeast(v, removed.split(' ')[0])) table.delete(name);
+    if (!name.includes('=') && atLeast(at, removed.split(' ')[0])) table.delete(name);
   }
   tableCache.set(key, table);
   return table;

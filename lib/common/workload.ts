@@ -82,6 +82,7 @@ export interface DeploymentProps extends WorkloadProps {
   readonly strategy?: k8s.DeploymentStrategy;
 }
 
+/** The pod template: the workload's labels (the selector) and pod annotations over `podSpec`. */
 function podTemplate(props: WorkloadProps): k8s.PodTemplateSpec {
   return {
     metadata: { labels: props.labels, ...(props.podAnnotations ? { annotations: props.podAnnotations } : {}) },
@@ -130,19 +131,19 @@ export function minAvailableOne(scope: Construct, id: string, name: string, name
 
 /** Options of `httpGetProbe()`; timings in seconds. */
 export interface HttpGetProbeOptions {
-  /** @default HTTP */
+  /** Scheme of the request (`HTTPS` is not verified by the kubelet). @default HTTP */
   readonly scheme?: 'HTTP' | 'HTTPS';
-  /** @default - none (0) */
+  /** Seconds after the container starts before the first probe. @default - not written (the API's default, 0) */
   readonly initialDelaySeconds?: number;
-  /** @default - none (10) */
+  /** Seconds between probes. @default - not written (the API's default, 10) */
   readonly periodSeconds?: number;
-  /** @default - none (1) */
+  /** Seconds after which a probe counts as failed. @default - not written (the API's default, 1) */
   readonly timeoutSeconds?: number;
   /** Consecutive failures before the probe fails (the API's default, written out). @default 3 */
   readonly failureThreshold?: number;
 }
 
-/** An HTTP GET probe of `path` on the pod's `port`. */
+/** An HTTP GET probe of `path` on `port` of the pod's IP (its host's with `hostNetwork`). */
 export function httpGetProbe(path: string, port: number, options: HttpGetProbeOptions = {}): k8s.Probe {
   return {
     httpGet: { path, port: k8s.IntOrString.fromNumber(port), scheme: options.scheme ?? 'HTTP' },
@@ -160,7 +161,7 @@ export function fieldRef(fieldPath: string): k8s.EnvVarSource {
 
 /** A container's `env`, in the order given: a string is a literal value, an object a source (`fieldRef()`). */
 export function envVars(vars: Record<string, string | k8s.EnvVarSource>): k8s.EnvVar[] {
-  return Object.entries(vars).map(([name, v]) => (typeof v === 'string' ? { name, value: v } : { name, valueFrom: v }));
+  return Object.entries(vars).map(([name, value]) => (typeof value === 'string' ? { name, value } : { name, valueFrom: value }));
 }
 
 /** A hostPath volume. */

@@ -1,4 +1,3 @@
-// YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
 import { Construct } from 'constructs';
 import { HostPaths, PKI_DIR, hostPathToAssetPath } from '../pki/paths';
 import { urlHost } from '../spec';
@@ -11,6 +10,7 @@ import { auditPolicyYaml, authenticationConfigurationYaml } from './api-server-c
 export interface HostFile {
   /** Path relative to `/etc/kubernetes` (POSIX). */
   readonly path: string;
+  /** The file's text (YAML). */
   readonly content: string;
   /** File mode. */
   readonly mode: number;
@@ -63,7 +63,7 @@ export class ApiServerPod extends ControlPlanePod {
     super(scope, id, props, (spec, master) => {
       const flags = apiServerFlags(spec, { advertiseAddress: master.ip });
       if (props.extraAdmissionPlugins?.length) {
-        flags['enable-admission-plugins'] = ['NodeRestriction', ...props.extraAdmissionPlugins.filter((p) => p !== 'NodeRestriction')].join(',');
+        flags['enable-admission-plugins'] = ['NodeRestriction', ...props.extraAdmissionPlugins.filter((plugin) => plugin !== 'NodeRestriction')].join(',');
       }
       const port = spec.apiServerPort;
       return {
@@ -85,7 +85,7 @@ export class ApiServerPod extends ControlPlanePod {
 
   /** The audit policy and the authentication configuration this API server reads (0600). */
   public hostFiles(): HostFile[] {
-    const rel = (p: string) => hostPathToAssetPath(p)!;
+    const rel = (hostPath: string) => hostPathToAssetPath(hostPath)!;
     return [
       { path: rel(HostPaths.auditPolicy), content: auditPolicyYaml(), mode: 0o600 },
       { path: rel(HostPaths.authenticationConfig), content: authenticationConfigurationYaml(this.cluster), mode: 0o600 },

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { FlagOverrides, Flags, RUNTIME_DEFAULT_POD_SECURITY, componentArgs, flagValue } from '../common';
+import { EnvVars, FlagOverrides, Flags, RUNTIME_DEFAULT_POD_SECURITY, componentArgs, flagValue } from '../common';
 import type { FlagComponent } from '../common/flag-reference';
 import { ClusterSpec, NodeSpec, ResolvedClusterSpec, findMaster, resolveSpec } from '../spec';
 
@@ -14,7 +14,7 @@ export interface HostPathMount {
   readonly hostPath: string;
   /** Path in the container. @default - the host path */
   readonly mountPath?: string;
-  /** @default true */
+  /** Mount it read-only. @default true */
   readonly readOnly?: boolean;
   /** hostPath type. @default DirectoryOrCreate */
   readonly type?: 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
@@ -45,29 +45,58 @@ export interface ControlPlanePodProps extends StaticPodProps, FlagOverrides {}
 
 /** What a component contributes to its pod; everything else is common. */
 export interface StaticPodParts {
+  /** The component name (`kube-apiserver`): pod name, container name, `component` label and manifest file name. */
   readonly component: string;
+  /** The container image, unless the props name one. */
   readonly image: string;
+  /** The container's command; its first element names the flag reference the user's flags are checked against. */
   readonly command: string[];
+  /** The component's flags before the user's `removeArgs` and `extraArgs`. */
   readonly defaultFlags: Flags;
-  readonly env?: Flags;
+  /** The component's environment variables, under the user's `extraEnv`. @default - none */
+  readonly env?: EnvVars;
+  /** The component's hostPath volumes (the user's `extraVolumes` replace those of the same name). */
   readonly volumes: HostPathMount[];
+  /** Resource requests and limits, unless the props give them. */
   readonly resources: k8s.ResourceRequirements;
-  readonly probes: { liveness: k8s.Probe; readiness?: k8s.Probe; startup: k8s.Probe };
+  /** The container's probes. */
+  readonly probes: {
+    /** Restarts the container when it fails. */
+    liveness: k8s.Probe;
+    /** Takes the pod out of Service endpoints while it fails. @default - none */
+    readiness?: k8s.Probe;
+    /** Holds the other probes off until the component has started. */
+    startup: k8s.Probe;
+  };
+  /** Pod annotations. @default - none */
   readonly annotations?: Record<string, string>;
+  /** Container ports (informational with host networking). @default - none */
   readonly ports?: k8s.ContainerPort[];
+  /** Capabilities added back after dropping all (`NET_BIND_SERVICE` for an API server on a port below 1024). @default - none */
   readonly addCapabilities?: string[];
 }
 
-/** Resolves the cluster and the master of a pod's props; throws naming the bad master.*/
-export function resolveMaster(props: StaticPodProps): { spec: ResolvedClusterSpec; master: NodeSpec } {
+/**
+ * Resolves the cluster and the master of a pod's props. Throws `SpecValidationError` for an invalid cluster, and an
+ * `Error` naming the masters when `master` is missing or not one of them.
+ */
+export function resolveMaster(props: StaticPodProps): {
+  /** The resolved cluster. */
+  spec: ResolvedClusterSpec;
+  /** The master the pod runs on. */
+  master: NodeSpec;
+} {
   const spec = resolveSpec(props.cluster);
   if (typeof props.master !== 'string' || !props.master) {
-    throw new Error(`master: '${props.master}' must name one of the masters (${spec.masters.map((m) => m.name).join(', ')})`);
+    throw new Error(`master: '${props.master}' must name one of the masters (${spec.masters.map((known) => known.name).join(', ')})`);
   }
   return { spec, master: findMaster(spec, props.master) };
 }
 
-/** An HTTP(S) GET probe with kubeadm's timings for its kind; on `host`, or on the pod's IP when `host` is undefined.*/
+/**
+ * An HTTP(S) GET probe with kubeadm's timings for its kind (seconds: liveness every 10 s, 8 failures; readiness every
+ * second, 3 failures; startup every 10 s for up to 24 tries); on `host`, or on the pod's IP when `host` is undefined.
+ */
 export function httpProbe(kind: 'liveness' | 'readiness' | 'startup', host: string | undefined, path: string, port: number, scheme: 'HTTP' | 'HTTPS'): k8s.Probe {
   const timings = {
     liveness: { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 8 },
@@ -78,7 +107,12 @@ export function httpProbe(kind: 'liveness' | 'readiness' | 'startup', host: stri
 }
 
 /** Liveness and startup probes of a component serving `/healthz` over HTTPS on 127.0.0.1 (controller manager, scheduler). */
-export function localHealthzProbes(port: number): { liveness: k8s.Probe; startup: k8s.Probe } {
+export function localHealthzProbes(port: number): {
+  /** `httpProbe('liveness', ...)` of `https://127.0.0.1:<port>/healthz`. */
+  liveness: k8s.Probe;
+  /** `httpProbe('startup', ...)` of the same URL. */
+  startup: k8s.Probe;
+} {
   return {
     liveness: httpProbe('liveness', '127.0.0.1', '/healthz', port, 'HTTPS'),
     startup: httpProbe('startup', '127.0.0.1', '/healthz', port, 'HTTPS'),
@@ -159,9 +193,9 @@ export abstract class ControlPlanePod extends Construct {
           startupProbe: parts.probes.startup,
           resources: props.resources ?? parts.resources,
           securityContext: containerSecurityContext(parts.addCapabilities),
-          volumeMounts: this.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath ?? v.hostPath, readOnly: v.readOnly ?? true })),
+          volumeMounts: this.volumes.map((volume) => ({ name: volume.name, mountPath: volume.mountPath ?? volume.hostPath, readOnly: volume.readOnly ?? true })),
         }],
-        volumes: this.volumes.map((v) => ({ name: v.name, hostPath: { path: v.hostPath, type: v.type ?? 'DirectoryOrCreate' } })),
+        volumes: this.volumes.map((volume) => ({ name: volume.name, hostPath: { path: volume.hostPath, type: volume.type ?? 'DirectoryOrCreate' } })),
       },
     });
   }
@@ -172,13 +206,14 @@ export abstract class ControlPlanePod extends Construct {
   }
 }
 
+/** The component's volumes with the user's on top (same name: the user's wins), sorted by name. */
 function mergeVolumes(defaults: HostPathMount[], extra: HostPathMount[]): HostPathMount[] {
   const byName = new Map<string, HostPathMount>();
-  for (const v of defaults) byName.set(v.name, v);
-  for (const v of extra) {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v.name)) throw new Error(`extraVolumes: volume name '${v.name}' is not a DNS-1123 label`);
-    if (!v.hostPath?.startsWith('/')) throw new Error(`extraVolumes: hostPath '${v.hostPath}' of volume '${v.name}' must be absolute`);
-    byName.set(v.name, v);
+  for (const volume of defaults) byName.set(volume.name, volume);
+  for (const volume of extra) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(volume.name)) throw new Error(`extraVolumes: volume name '${volume.name}' is not a DNS-1123 label`);
+    if (!volume.hostPath?.startsWith('/')) throw new Error(`extraVolumes: hostPath '${volume.hostPath}' of volume '${volume.name}' must be absolute`);
+    byName.set(volume.name, volume);
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

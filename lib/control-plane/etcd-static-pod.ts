@@ -23,12 +23,14 @@ export interface EtcdStaticPodProps extends StaticPodProps {}
 export class EtcdStaticPod extends ControlPlanePod {
   constructor(scope: Construct, id: string, props: EtcdStaticPodProps) {
     // The type has no extraArgs; JavaScript callers still get a clear message.
+    // Raised here, before any key is made for the synth, with the construct path (no node exists yet to name it).
+    const at = `[${scope.node.path ? `${scope.node.path}/` : ''}${id}]`;
     const extraArgs = (props as { extraArgs?: Record<string, string> }).extraArgs;
     if (extraArgs && Object.keys(extraArgs).length) {
-      throw new Error(`extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of ${JSON.stringify(extraArgs)}`);
+      throw new Error(`${at} extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of ${JSON.stringify(extraArgs)}`);
     }
     for (const name of Object.keys(props.extraEnv ?? {})) {
-      if (!/^ETCD_[A-Z0-9_]+$/.test(name)) throw new Error(`extraEnv: '${name}' is not an etcd setting (ETCD_* in upper case)`);
+      if (!/^ETCD_[A-Z0-9_]+$/.test(name)) throw new Error(`${at} extraEnv: '${name}' is not an etcd setting (ETCD_* in upper case)`);
     }
     super(scope, id, props, (spec, master) => {
       const loopback = loopbackAddress(master.ip);

@@ -47,18 +47,18 @@ export interface KubeVipPodProps {
  * every master, of both topologies (static pods, and self-hosted from the first boot on).
  */
 export class KubeVipPod extends KubePod {
-  /** The VIP. */
+  /** The virtual IP this pod announces (`loadBalancer.kubeVip.vip`, else the API endpoint host). */
   public readonly vip: string;
 
   constructor(scope: Construct, id: string, props: KubeVipPodProps) {
     const spec = resolveSpec(props.cluster);
     const settings = spec.loadBalancer.kubeVip ?? {};
-    if (!spec.masters.some((m) => m.name === props.master)) {
-      throw new Error(`master: ${JSON.stringify(props.master)} is not a master (masters: ${spec.masters.map((m) => m.name).join(', ')})`);
+    if (!spec.masters.some((master) => master.name === props.master)) {
+      throw new Error(`master: ${JSON.stringify(props.master)} is not a master (masters: ${spec.masters.map((master) => master.name).join(', ')})`);
     }
     const vip = settings.vip ?? spec.apiEndpoint.host;
     if (!isIp(vip)) throw new Error(`loadBalancer.kubeVip.vip: ${JSON.stringify(vip)} is not an IP address`);
-    if (spec.masters.some((m) => m.ip === vip)) throw new Error(`loadBalancer.kubeVip.vip: ${JSON.stringify(vip)} is a master's own address; use a free address on the masters' subnet`);
+    if (spec.masters.some((master) => master.ip === vip)) throw new Error(`loadBalancer.kubeVip.vip: ${JSON.stringify(vip)} is a master's own address; use a free address on the masters' subnet`);
     const iface = props.interface ?? settings.interface ?? 'eth0';
     if (!/^[A-Za-z0-9._@-]{1,15}$/.test(iface)) throw new Error(`interface: ${JSON.stringify(iface)} is not a network interface name`);
     const image = props.image ?? settings.image ?? DEFAULT_KUBE_VIP_IMAGE;

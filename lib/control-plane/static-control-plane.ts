@@ -31,11 +31,17 @@ export interface StaticControlPlaneProps {
  * kube-scheduler, as four Pods for the kubelet's `/etc/kubernetes/manifests`.
  */
 export class StaticControlPlane extends Construct {
+  /** The resolved cluster. */
   public readonly cluster: ResolvedClusterSpec;
+  /** The master this control plane runs on. */
   public readonly master: NodeSpec;
+  /** The master's etcd member (`etcd.yaml`). */
   public readonly etcd: EtcdStaticPod;
+  /** The master's API server (`kube-apiserver.yaml`). */
   public readonly apiServer: ApiServerPod;
+  /** The master's controller manager (`kube-controller-manager.yaml`). */
   public readonly controllerManager: ControllerManagerPod;
+  /** The master's scheduler (`kube-scheduler.yaml`). */
   public readonly scheduler: SchedulerPod;
 
   constructor(scope: Construct, id: string, props: StaticControlPlaneProps) {
@@ -57,7 +63,7 @@ export class StaticControlPlane extends Construct {
 
   /** The four pods (escape hatches), in start order. */
   public get apiObjects(): k8s.KubePod[] {
-    return this.pods.map((p) => p.apiObject);
+    return this.pods.map((pod) => pod.apiObject);
   }
 
   /** Host files the pods read that are not PKI (the API server's audit policy and authentication configuration). */

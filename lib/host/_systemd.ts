@@ -3,14 +3,14 @@ export type UnitSection = ReadonlyArray<readonly [string, string]>;
 
 /**
  * Renders a systemd unit file. `header` lines become `#` comments at the top. Long `Exec*` command lines are given
- * as argv arrays and wrapped one argument per line with `\` continuations, as the seed's units are.
+ * as argv arrays and wrapped one argument per line with `\` continuations, so that each flag reads on its own line.
  */
 export function renderUnit(header: string[], sections: Record<string, UnitSection>): string {
-  const out = header.map((h) => `# ${h}`.trimEnd());
+  const out = header.map((line) => `# ${line}`.trimEnd());
   for (const [name, lines] of Object.entries(sections)) {
     if (out.length) out.push('');
     out.push(`[${name}]`);
-    for (const [k, v] of lines) out.push(`${k}=${v}`);
+    for (const [key, value] of lines) out.push(`${key}=${value}`);
   }
   return out.join('\n') + '\n';
 }
@@ -22,6 +22,7 @@ export function execLine(argv: readonly string[]): string {
   return flat.length <= 80 ? flat : `${quoted[0]} \\\n  ${quoted.slice(1).join(' \\\n  ')}`;
 }
 
+/** One argument as systemd's command-line parser reads it: `%` doubled, quoted (with `\`, `"`, `$` escaped) when needed. */
 function quoteArg(arg: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg.replace(/%/g, '%%');
   return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;

@@ -4,18 +4,19 @@
  * - Keys: node-forge's `pki.rsa.generateKeyPair` in its callback form, which (no `prng` option, `usePureJavaScript`
  *   off) runs Node's native `crypto.generateKeyPair` on the libuv thread pool, so many keys are made in parallel.
  * - Certificates: forge builds the TBSCertificate (ASN.1), Node's `crypto.sign` makes the RSA signature (native;
- *   forge's pure-JS signature costs ~30 ms a certificate), forge assembles the DER.
+ *   forge's pure-JavaScript RSA signature is many times slower), forge assembles the DER.
  * - Inspection: Node's `crypto.X509Certificate` and `createPrivateKey` (native, fast) for the warm path.
  */
 import * as crypto from 'crypto';
 import * as ipaddr from 'ipaddr.js';
 import type * as Forge from 'node-forge';
+import type { X509Certificate } from '../util/x509';
 
 /** Parts of forge's API its type definitions lack. */
 type ForgeExtra = { options: { usePureJavaScript: boolean }; pki: { getTBSCertificate(cert: Forge.pki.Certificate): Forge.asn1.Asn1 } };
 
 let forgeModule: typeof Forge | undefined;
-/** node-forge, loaded on first use: only issuing needs it, the warm path (inspection) does not (~20-50 ms saved). */
+/** node-forge, loaded on first use: only issuing needs it, the warm path (inspection) does not load it at all. */
 function loadForge(): { forge: typeof Forge; asn1: typeof Forge.asn1; extra: ForgeExtra } {
   const forge = (forgeModule ??= require('node-forge') as typeof Forge);
   return { forge, asn1: forge.asn1, extra: forge as unknown as ForgeExtra };
@@ -36,12 +37,23 @@ export const PROFILE_EKUS: Record<Exclude<CertProfile, 'ca'>, string[]> = {
   peer: [SERVER_AUTH, CLIENT_AUTH],
 };
 
+/**
+ * forge's RSA public key, opaque outside this module: the package's typings must not need `@types/node-forge` (a
+ * development dependency).
+ */
+export interface RsaPublicKey {
+  readonly __forgeRsaPublicKey: unique symbol;
+}
+
 /** A freshly generated key pair. */
 export interface GeneratedKey {
   /** PKCS#1 PEM (`RSA PRIVATE KEY`), as kubeadm writes keys. */
   readonly keyPem: string;
-  readonly publicKey: Forge.pki.rsa.PublicKey;
+  /** The public key, as forge puts it in a certificate (opaque to callers). */
+  readonly publicKey: RsaPublicKey;
 }
+
+const opaque = (key: Forge.pki.rsa.PublicKey) => key as unknown as RsaPublicKey;
 
 /** Generates an RSA key on the thread pool (forge's native path). */
 export function generateRsaKey(bits: number): Promise<GeneratedKey> {
@@ -52,7 +64,7 @@ export function generateRsaKey(bits: number): Promise<GeneratedKey> {
   return new Promise((resolve, reject) => {
     forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 }, (err, pair) => {
       if (err) reject(err);
-      else resolve({ keyPem: lf(forge.pki.privateKeyToPem(pair.privateKey)), publicKey: pair.publicKey });
+      else resolve({ keyPem: lf(forge.pki.privateKeyToPem(pair.privateKey)), publicKey: opaque(pair.publicKey) });
     });
   });
 }
@@ -60,7 +72,7 @@ export function generateRsaKey(bits: number): Promise<GeneratedKey> {
 /** A key pair from an RSA private key PEM (as `generateRsaKey()` returns it). */
 export function rsaKeyFromPem(keyPem: string): GeneratedKey {
   const { forge } = loadForge();
-  return { keyPem, publicKey: forge.pki.publicKeyFromPem(publicKeyPem(keyPem)) as Forge.pki.rsa.PublicKey };
+  return { keyPem, publicKey: opaque(forge.pki.publicKeyFromPem(publicKeyPem(keyPem)) as Forge.pki.rsa.PublicKey) };
 }
 
 /** The PKIX (`PUBLIC KEY`) PEM of a private key: `sa.pub`. */
@@ -70,30 +82,39 @@ export function publicKeyPem(keyPem: string): string {
 
 /** What to put in a certificate. */
 export interface CertRequest {
+  /** Subject CN. */
   readonly commonName: string;
+  /** Subject O values (sorted by the caller if order matters; written in this order). */
   readonly organizations: readonly string[];
   /** An OU value (the test PKI's marker). @default - none */
   readonly organizationalUnit?: string;
   /** Serial number (hex, positive, minimal DER). @default - random, 63 bits */
   readonly serial?: string;
+  /** DNS SANs. */
   readonly dns: readonly string[];
+  /** IP SANs. */
   readonly ips: readonly string[];
+  /** Key usages: a CA, or a leaf for server auth, client auth or both. */
   readonly profile: CertProfile;
+  /** Start of validity. */
   readonly notBefore: Date;
+  /** End of validity. */
   readonly notAfter: Date;
 }
 
 /** The signer: a CA certificate and key. Self-signed when absent. */
 export interface Signer {
+  /** The CA certificate (PEM): its subject becomes the issuer, its subject key identifier the authority key identifier. */
   readonly certPem: string;
+  /** The CA's private key (PEM; RSA or ECDSA). */
   readonly keyPem: string;
 }
 
-/** Issues a certificate for `publicKey`, signed by `signer` (or self-signed with `ownKeyPem`). Returns PEM. */
+/** Issues a certificate for `key`, signed by `signer` (self-signed with `key` when there is none). Returns PEM. */
 export function issueCertificate(req: CertRequest, key: GeneratedKey, signer?: Signer): string {
   const { forge, asn1, extra } = loadForge();
   const cert = forge.pki.createCertificate();
-  cert.publicKey = key.publicKey;
+  cert.publicKey = key.publicKey as unknown as Forge.pki.rsa.PublicKey;
   cert.serialNumber = req.serial ?? randomSerial();
   cert.validity.notBefore = req.notBefore;
   cert.validity.notAfter = req.notAfter;
@@ -155,9 +176,13 @@ function signatureAlgorithm(key: crypto.KeyObject): Forge.asn1.Asn1 {
   }
 }
 
+/** What signing with a CA needs from its certificate, read once per CA. */
 interface CaInfo {
+  /** The subject, as raw ASN.1 (copied into the issuer field byte for byte). */
   readonly subject: Forge.asn1.Asn1;
+  /** The subject key identifier (raw bytes), when the certificate has one. */
   readonly ski?: string;
+  /** The CA's private key object, parsed on first use. */
   readonly key: (pem: string) => crypto.KeyObject;
 }
 const CA_CACHE = new Map<string, CaInfo>();
@@ -208,17 +233,29 @@ function lf(pem: string): string {
 
 /** What the warm path reads from a certificate. */
 export interface CertInfo {
-  readonly x509: crypto.X509Certificate;
+  /** Node's parsed certificate (for key pairing and signature checks). */
+  readonly x509: X509Certificate;
+  /** Subject CN (empty when there is none). */
   readonly commonName: string;
+  /** Subject O values. */
   readonly organizations: string[];
+  /** DNS SANs. */
   readonly dns: string[];
+  /** IP SANs, in canonical text. */
   readonly ips: string[];
+  /** Extended key usage OIDs. */
   readonly ekus: string[];
+  /** True when basicConstraints says CA:TRUE. */
   readonly isCa: boolean;
+  /** Start of validity. */
   readonly notBefore: Date;
+  /** End of validity. */
   readonly notAfter: Date;
+  /** The subject as one line (`O=system:nodes, CN=system:node:master0`). */
   readonly subject: string;
+  /** The issuer's subject as one line. */
   readonly issuer: string;
+  /** RSA modulus length in bits; undefined for other key types. */
   readonly keyBits?: number;
 }
 
@@ -264,13 +301,13 @@ function parseDn(text: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const line of text.split('\n')) {
     for (const rdn of line.split('+')) {
-      const i = rdn.indexOf('=');
-      if (i > 0) (out[rdn.slice(0, i)] ??= []).push(rdn.slice(i + 1));
+      const equals = rdn.indexOf('=');
+      if (equals > 0) (out[rdn.slice(0, equals)] ??= []).push(rdn.slice(equals + 1));
     }
   }
   return out;
 }
 
 function splitSans(text: string | undefined): string[] {
-  return text ? text.split(', ').map((s) => s.replace(/^"|"$/g, '')) : [];
+  return text ? text.split(', ').map((san) => san.replace(/^"|"$/g, '')) : [];
 }

@@ -14,17 +14,25 @@ export type CertState = 'ok' | 'expiring' | 'expired' | 'mismatch' | 'missing' |
 
 /** One certificate compared with the spec. */
 export interface Assessment {
+  /** Catalog id (state path without extension). */
   readonly id: string;
+  /** Human name for logs (`apiserver (master0)`). */
   readonly name: string;
+  /** A CA, a leaf certificate, or the service-account key pair. */
   readonly kind: 'ca' | 'leaf' | 'key';
+  /** The catalog entry; undefined for the service-account key pair. */
   readonly entry?: CertEntry;
+  /** The verdict. */
   readonly state: CertState;
   /** Why the state is not `ok`. */
   readonly reason?: string;
+  /** The certificate as read, when it could be parsed. */
   readonly info?: CertInfo;
+  /** Whole days until the certificate expires, when it could be parsed. */
   readonly daysLeft?: number;
 }
 
+/** One day in milliseconds. */
 export const DAY = 86_400_000;
 /** Certificates start 5 minutes in the past, for clock skew (kubeadm's CertificateBackdate). */
 const BACKDATE = 5 * 60_000;
@@ -49,9 +57,9 @@ export function pairDigests(spec: ResolvedClusterSpec, files: ReadonlyMap<string
   const out = new Map<string, string>();
   const hash = (...parts: (string | undefined)[]) =>
     parts.some((p) => p === undefined) ? undefined : crypto.createHash('sha256').update(parts.join('\0')).digest('hex');
-  for (const e of certCatalog(spec)) {
-    const d = hash(e.signer ? files.get(`${e.signer}.crt`) : '', files.get(`${e.id}.crt`), files.get(`${e.id}.key`));
-    if (d) out.set(e.id, d);
+  for (const entry of certCatalog(spec)) {
+    const digest = hash(entry.signer ? files.get(`${entry.signer}.crt`) : '', files.get(`${entry.id}.crt`), files.get(`${entry.id}.key`));
+    if (digest) out.set(entry.id, digest);
   }
   const sa = hash(files.get(`${SA_ID}.key`), files.get(`${SA_ID}.pub`));
   if (sa) out.set(SA_ID, sa);
@@ -86,9 +94,9 @@ export function assess(spec: ResolvedClusterSpec, files: ReadonlyMap<string, str
   const cas = new Map<string, Assessment>();
   const out: Assessment[] = [];
   for (const entry of catalog) {
-    const a = assessCert(spec, entry, files, now, entry.signer ? cas.get(entry.signer) : undefined, trusted.has(entry.id));
-    if (entry.profile === 'ca') cas.set(entry.id, a);
-    out.push(a);
+    const assessment = assessCert(spec, entry, files, now, entry.signer ? cas.get(entry.signer) : undefined, trusted.has(entry.id));
+    if (entry.profile === 'ca') cas.set(entry.id, assessment);
+    out.push(assessment);
   }
   const sa = pkiCatalog(spec).find((e) => e.kind === 'key-pair')!;
   out.push(trusted.has(sa.id) ? { id: sa.id, name: sa.name, kind: 'key', state: 'ok' } : assessSa(sa.name, files));
@@ -235,32 +243,32 @@ export class PkiError extends Error {
  * Throws `PkiError` for anything it must not repair silently: a corrupt or mismatched file, a leaf whose CA is gone,
  * an expired CA.
  */
-export function plan(assessments: Assessment[], force: boolean | ((a: Assessment) => boolean) = false): Action[] {
+export function plan(assessments: Assessment[], force: boolean | ((assessment: Assessment) => boolean) = false): Action[] {
   const problems: string[] = [];
   const actions: Action[] = [];
   const forced = typeof force === 'function' ? force : () => force;
-  for (const a of assessments) {
-    if (a.kind === 'leaf' && forced(a)) {
-      if (a.state === 'invalid' && a.reason?.startsWith('cannot be checked')) problems.push(`${a.name}: ${a.reason}`);
-      else actions.push({ assessment: a, reason: a.state === 'ok' ? '--force' : `${a.reason} (--force)` });
+  for (const assessment of assessments) {
+    if (assessment.kind === 'leaf' && forced(assessment)) {
+      if (assessment.state === 'invalid' && assessment.reason?.startsWith('cannot be checked')) problems.push(`${assessment.name}: ${assessment.reason}`);
+      else actions.push({ assessment, reason: assessment.state === 'ok' ? '--force' : `${assessment.reason} (--force)` });
       continue;
     }
-    switch (a.state) {
+    switch (assessment.state) {
       case 'ok':
         break;
       case 'invalid':
-        problems.push(a.kind === 'ca'
-          ? `${a.name}: ${a.reason}; restore ${a.id}.crt and ${a.id}.key from your backup (deleting them makes a new CA, which every node, kubeconfig and certificate of the cluster would have to be given again)`
-          : `${a.name}: ${a.reason}; restore the file(s) or delete them to have them re-issued`);
+        problems.push(assessment.kind === 'ca'
+          ? `${assessment.name}: ${assessment.reason}; restore ${assessment.id}.crt and ${assessment.id}.key from your backup (deleting them makes a new CA, which every node, kubeconfig and certificate of the cluster would have to be given again)`
+          : `${assessment.name}: ${assessment.reason}; restore the file(s) or delete them to have them re-issued`);
         break;
       case 'expired':
       case 'expiring':
-        if (a.kind === 'leaf') actions.push({ assessment: a, reason: a.reason! });
-        else if (a.state === 'expired') problems.push(`${a.name}: ${a.reason}; a CA is never regenerated automatically (see docs/pki.md, "CA rotation")`);
+        if (assessment.kind === 'leaf') actions.push({ assessment, reason: assessment.reason! });
+        else if (assessment.state === 'expired') problems.push(`${assessment.name}: ${assessment.reason}; a CA is never regenerated automatically (see docs/pki.md, "CA rotation")`);
         break;
       case 'missing':
       case 'mismatch':
-        actions.push({ assessment: a, reason: a.reason! });
+        actions.push({ assessment, reason: assessment.reason! });
         break;
     }
   }
@@ -284,13 +292,13 @@ export async function execute(spec: ResolvedClusterSpec, files: ReadonlyMap<stri
   log: (line: string) => void = () => {}): Promise<Execution> {
   preflight(files, actions);
   const keys = new Map<string, GeneratedKey>();
-  await Promise.all(keysNeeded(files, actions).map(async (a) => keys.set(a.assessment.id, await generateRsaKey(spec.pki.keySize))));
+  await Promise.all(keysNeeded(files, actions).map(async (action) => keys.set(action.assessment.id, await generateRsaKey(spec.pki.keySize))));
   return issue(spec, files, actions, keys, { now, log });
 }
 
 /** The actions that need a new key (all but the repair of `sa.pub` from an existing `sa.key`). */
 export function keysNeeded(files: ReadonlyMap<string, string>, actions: Action[]): Action[] {
-  return actions.filter((a) => a.assessment.kind !== 'key' || !files.has(`${SA_ID}.key`));
+  return actions.filter((action) => action.assessment.kind !== 'key' || !files.has(`${SA_ID}.key`));
 }
 
 /**
@@ -298,10 +306,10 @@ export function keysNeeded(files: ReadonlyMap<string, string>, actions: Action[]
  * by the plan itself has a key this engine can sign with (RSA or ECDSA; a bring-your-own CA may hold another kind).
  */
 export function preflight(files: ReadonlyMap<string, string>, actions: Action[]): void {
-  const made = new Set(actions.map((a) => a.assessment.id));
+  const made = new Set(actions.map((action) => action.assessment.id));
   const problems = new Set<string>();
-  for (const { assessment: a } of actions) {
-    const signer = a.entry?.signer;
+  for (const { assessment } of actions) {
+    const signer = assessment.entry?.signer;
     if (!signer || made.has(signer)) continue;
     const keyPem = files.get(`${signer}.key`);
     let type: string | undefined;
@@ -310,7 +318,7 @@ export function preflight(files: ReadonlyMap<string, string>, actions: Action[])
     } catch (e) {
       type = `unreadable (${(e as Error).message})`;
     }
-    if (type !== 'rsa' && type !== 'ec') problems.add(`${signer}.key: ${type === 'missing' || type?.startsWith('unreadable') ? type : `a ${type} key`}; the CA cannot sign ${a.name} (RSA or ECDSA CA keys only)`);
+    if (type !== 'rsa' && type !== 'ec') problems.add(`${signer}.key: ${type === 'missing' || type?.startsWith('unreadable') ? type : `a ${type} key`}; the CA cannot sign ${assessment.name} (RSA or ECDSA CA keys only)`);
   }
   if (problems.size) throw new PkiError([...problems]);
 }
@@ -343,47 +351,48 @@ export function issue(spec: ResolvedClusterSpec, files: ReadonlyMap<string, stri
   const start = Math.floor(options.now.getTime() / 1000) * 1000 - BACKDATE;
   const caNotAfter = new Map<string, number>();
   for (const id of CA_IDS) {
-    const info = actions.find((a) => a.assessment.id === id) ? undefined : inspectIfPresent(files.get(`${id}.crt`));
+    const info = actions.find((action) => action.assessment.id === id) ? undefined : inspectIfPresent(files.get(`${id}.crt`));
     if (info) caNotAfter.set(id, info.notAfter.getTime());
   }
-  const order = [...actions].sort((a, b) => rank(a.assessment) - rank(b.assessment));
-  for (const { assessment: a, reason } of order) {
-    const key = keys.get(a.id);
-    if (a.kind === 'key') {
+  const order = [...actions].sort((x, y) => rank(x.assessment) - rank(y.assessment));
+  for (const { assessment, reason } of order) {
+    const key = keys.get(assessment.id);
+    if (assessment.kind === 'key') {
       const keyPem = key?.keyPem ?? files.get(`${SA_ID}.key`)!;
       if (key) put(`${SA_ID}.key`, keyPem);
       put(`${SA_ID}.pub`, publicKeyPem(keyPem));
       log(`${key ? 'created' : 'repaired'} sa.key/sa.pub: ${reason}`);
       continue;
     }
-    const e = a.entry!;
-    const days = e.profile === 'ca' ? spec.pki.caValidityDays : spec.pki.validityDays;
+    const entry = assessment.entry!;
+    const days = entry.profile === 'ca' ? spec.pki.caValidityDays : spec.pki.validityDays;
     const notBefore = options.validity?.notBefore.getTime() ?? start;
     let notAfter = options.validity?.notAfter.getTime() ?? start + BACKDATE + days * DAY;
-    const signer = e.signer as CaId | undefined;
+    const signer = entry.signer as CaId | undefined;
     if (signer) notAfter = Math.min(notAfter, caNotAfter.get(signer)!);
     const pem = issueCertificate(
       {
-        commonName: e.commonName, organizations: e.organizations, organizationalUnit: options.organizationalUnit, serial: options.serial?.(e.id),
-        dns: e.dns, ips: e.ips, profile: e.profile, notBefore: new Date(notBefore), notAfter: new Date(notAfter),
+        commonName: entry.commonName, organizations: entry.organizations, organizationalUnit: options.organizationalUnit, serial: options.serial?.(entry.id),
+        dns: entry.dns, ips: entry.ips, profile: entry.profile, notBefore: new Date(notBefore), notAfter: new Date(notAfter),
       },
       key!,
       signer ? { certPem: out.get(`${signer}.crt`)!, keyPem: out.get(`${signer}.key`)! } : undefined,
     );
-    put(`${e.id}.key`, key!.keyPem, e.profile === 'ca');
-    put(`${e.id}.crt`, pem, e.profile === 'ca');
-    if (e.profile === 'ca') {
-      caNotAfter.set(e.id, notAfter);
-      log(`created CA ${e.name} (CN=${e.commonName}, ${days} days): ${reason}`);
+    put(`${entry.id}.key`, key!.keyPem, entry.profile === 'ca');
+    put(`${entry.id}.crt`, pem, entry.profile === 'ca');
+    if (entry.profile === 'ca') {
+      caNotAfter.set(entry.id, notAfter);
+      log(`created CA ${entry.name} (CN=${entry.commonName}, ${days} days): ${reason}`);
     } else {
-      log(`${a.state === 'expiring' || a.state === 'expired' ? 'renewed' : 'issued'} ${e.name}: ${reason}`);
+      log(`${assessment.state === 'expiring' || assessment.state === 'expired' ? 'renewed' : 'issued'} ${entry.name}: ${reason}`);
     }
   }
   return { files: out, writes };
 }
 
-function rank(a: Assessment): number {
-  return a.kind === 'ca' ? 0 : a.kind === 'key' ? 1 : 2;
+/** Issue order: CAs first (the leaves need them), then the service-account key, then leaves. */
+function rank(assessment: Assessment): number {
+  return assessment.kind === 'ca' ? 0 : assessment.kind === 'key' ? 1 : 2;
 }
 
 function inspectIfPresent(pem: string | undefined): CertInfo | undefined {

@@ -13,12 +13,16 @@ import { firstLine } from '../spec/_files';
 import { ensureDir, readIfExists, readWithMode, writeFileAtomic } from '../util/files';
 import { PkiError } from './_engine';
 
+/** The journal of an unfinished transaction, in the state directory. */
 export const JOURNAL_FILE = '.pending.json';
+/** The writers' lock file (holds the writer's pid), in the state directory. */
 export const LOCK_FILE = '.lock';
 
 /** One file of a transaction. */
 export interface StateWrite {
+  /** The file's new content (a PEM, or the verified-digest JSON). */
   readonly content: string;
+  /** Its mode: 0600 for keys, 0644 for certificates. */
   readonly mode: number;
   /** CA files: never replace different content. */
   readonly noClobber?: boolean;
@@ -45,7 +49,7 @@ export function readState(dir: string, paths: Iterable<string>): StateView {
     modes.set(rel, read.mode);
   }
   const journal = readJournal(dir);
-  for (const [rel, w] of Object.entries(journal ?? {})) files.set(rel, w.content);
+  for (const [rel, write] of Object.entries(journal ?? {})) files.set(rel, write.content);
   return { files, modes, journal };
 }
 
@@ -73,10 +77,10 @@ export function commit(dir: string, writes: Record<string, StateWrite>): void {
 /** Applies (again) every write of a journal and removes it. Idempotent. */
 export function applyJournal(dir: string, writes: Record<string, StateWrite>): void {
   const dirs = new Set<string>([dir]);
-  for (const [rel, w] of Object.entries(writes)) {
+  for (const [rel, write] of Object.entries(writes)) {
     const file = path.join(dir, rel);
     ensureDir(path.dirname(file), true, true); // everything in the state dir is private
-    writeFileAtomic(file, w.content, w.mode, { noClobber: w.noClobber, fsync: true });
+    writeFileAtomic(file, write.content, write.mode, { noClobber: write.noClobber, fsync: true });
     dirs.add(path.dirname(file));
   }
   dirs.forEach(fsyncDir);
@@ -112,8 +116,8 @@ export async function withLock<T>(dir: string, body: () => Promise<T>, timeoutMs
         }
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`${lock} is held by process ${pid || '?'}; wait for it or remove the lock file`);
-      await new Promise((r) => setTimeout(r, 50));
+      if (Date.now() > deadline) throw new Error(`${lock} is held by process ${pid || '?'}; wait for it or remove the lock file`, { cause: e });
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
   try {

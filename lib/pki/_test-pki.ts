@@ -27,7 +27,8 @@ export type TestKeyName = 'ca' | 'front-proxy-ca' | 'etcd-ca' | 'leaf' | 'servic
 /** Every test key name. */
 export const TEST_KEY_NAMES: readonly TestKeyName[] = ['ca', 'front-proxy-ca', 'etcd-ca', 'leaf', 'service-account'];
 
-const E = 65537n;
+/** The RSA public exponent of every test key. */
+const PUBLIC_EXPONENT = 65537n;
 const LABEL = 'cdk8s-ha-control-plane insecure test key';
 
 /** Offsets of p and q from their derived start values (see the file comment). */
@@ -57,7 +58,7 @@ export function primeStart(name: TestKeyName, prime: 'p' | 'q'): bigint {
   return BigInt(`0x${bytes.toString('hex')}`);
 }
 
-/** The search `PRIME_OFFSETS` records: the distance from `primeStart()` to the first suitable prime (slow: ~50 ms). */
+/** The search `PRIME_OFFSETS` records: the distance from `primeStart()` to the first suitable prime (slow: a prime search). */
 export function searchPrimeOffset(name: TestKeyName, prime: 'p' | 'q'): number {
   const start = primeStart(name, prime);
   const small = smallPrimes();
@@ -65,7 +66,7 @@ export function searchPrimeOffset(name: TestKeyName, prime: 'p' | 'q'): number {
   for (let delta = 0; ; delta += 2) {
     if (small.some((s, i) => (residues[i] + delta) % s === 0)) continue;
     const candidate = start + BigInt(delta);
-    if ((candidate - 1n) % E !== 0n && crypto.checkPrimeSync(candidate)) return delta;
+    if ((candidate - 1n) % PUBLIC_EXPONENT !== 0n && crypto.checkPrimeSync(candidate)) return delta;
   }
 }
 
@@ -95,10 +96,10 @@ export function testKey(name: TestKeyName): GeneratedKey {
 
 function deriveKeyPem(name: TestKeyName): string {
   const [p, q] = (['p', 'q'] as const).map((which, i) => primeStart(name, which) + BigInt(PRIME_OFFSETS[name][i]));
-  const d = modInverse(E, lcm(p - 1n, q - 1n));
+  const privateExponent = modInverse(PUBLIC_EXPONENT, lcm(p - 1n, q - 1n));
   const jwk = {
-    kty: 'RSA', n: b64url(p * q), e: b64url(E), d: b64url(d), p: b64url(p), q: b64url(q),
-    dp: b64url(d % (p - 1n)), dq: b64url(d % (q - 1n)), qi: b64url(modInverse(q, p)),
+    kty: 'RSA', n: b64url(p * q), e: b64url(PUBLIC_EXPONENT), d: b64url(privateExponent), p: b64url(p), q: b64url(q),
+    dp: b64url(privateExponent % (p - 1n)), dq: b64url(privateExponent % (q - 1n)), qi: b64url(modInverse(q, p)),
   };
   const key = crypto.createPrivateKey({ key: jwk, format: 'jwk' });
   // The recorded fingerprint pins the key (the tests check its primes in full): a damaged table fails here, at no cost.

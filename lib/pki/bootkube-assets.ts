@@ -70,7 +70,10 @@ export const BOOTKUBE_ASSET_PATHS: { readonly [K in keyof BootkubeTlsAssets]: st
 /** The assets that go to bootkube's `tls/` directory (the others are kubeconfigs in `auth/`). */
 export type BootkubeTlsFile = Exclude<keyof BootkubeTlsAssets, 'kubeconfig' | 'superAdminKubeconfig'>;
 
-/** File names in bootkube's `tls/` directory, by asset: also the keys of the self-hosted control plane's Secrets. */
+/**
+ * File names in bootkube's `tls/` directory, by asset (`caCrt` → `ca.crt`): also the keys of the self-hosted control
+ * plane's Secrets. Each field is documented with the asset it names.
+ */
 export const BOOTKUBE_TLS_FILES = Object.freeze(Object.fromEntries(Object.entries(BOOTKUBE_ASSET_PATHS)
-  .filter(([, p]) => p.startsWith('tls/'))
-  .map(([asset, p]) => [asset, p.slice('tls/'.length)]))) as { readonly [K in BootkubeTlsFile]: string };
+  .filter(([, assetPath]) => assetPath.startsWith('tls/'))
+  .map(([asset, assetPath]) => [asset, assetPath.slice('tls/'.length)]))) as { readonly [K in keyof Pick<BootkubeTlsAssets, BootkubeTlsFile>]: string };

@@ -194,15 +194,23 @@ interface Template {
   readonly base: string;
   /** Log name; per-host rows get ` (<host>)`. */
   readonly name: string;
+  /** One entry for the cluster, one per master, or one per node (masters and workers). */
   readonly scope: 'cluster' | 'master' | 'node';
+  /** The certificate profile, or `key-pair` for a key without certificate. */
   readonly profile: CertProfile | 'key-pair';
+  /** Signing CA; undefined for the CAs. */
   readonly signer?: CaId;
+  /** Subject CN, fixed or from the host. */
   readonly commonName?: string | ((host: Host) => string);
+  /** Subject O values. */
   readonly organizations?: readonly string[];
+  /** SANs, IPs and DNS names mixed (sorted apart when the entry is made). */
   readonly sans?: (spec: ResolvedClusterSpec, host: Host | undefined) => string[];
+  /** How the kubeconfig made from it is rendered, for kubeconfig rows. */
   readonly kubeconfig?: KubeconfigSpec;
   /** Only for some clusters. @default - every cluster */
   readonly when?: (spec: ResolvedClusterSpec) => boolean;
+  /** The files made from it, in the layout's order. */
   readonly files: readonly FileTemplate[];
 }
 
@@ -222,7 +230,8 @@ function apiserverSans(spec: ResolvedClusterSpec, masters: readonly Host[]): str
     spec.apiServiceIp, ...masters.map((m) => m.ip), spec.apiEndpoint.host, ...vips, ...spec.extraCertSans,
   ];
 }
-const etcdSans = (_spec: ResolvedClusterSpec, m: Host | undefined) => [m!.name, 'localhost', m!.ip, '127.0.0.1', '::1'];
+/** etcd's serving and peer SANs: the member's name and address, and loopback (the API server dials 127.0.0.1). */
+const etcdSans = (_spec: ResolvedClusterSpec, master: Host | undefined) => [master!.name, 'localhost', master!.ip, '127.0.0.1', '::1'];
 
 /**
  * The table, in the state's order within each scope: cluster-wide rows (CAs first), then each master's rows, then
@@ -362,53 +371,54 @@ const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 function buildCatalog(spec: ResolvedClusterSpec): CatalogEntry[] {
   const first = spec.masters[0].name;
   const entries: CatalogEntry[] = [];
-  const instantiate = (t: Template, host: Host | undefined) => {
-    if (t.when && !t.when(spec)) return;
-    const id = host ? `nodes/${host.name}/${t.base}` : t.base;
-    const name = host ? `${t.name} (${host.name})` : t.name;
+  const instantiate = (template: Template, host: Host | undefined) => {
+    if (template.when && !template.when(spec)) return;
+    const id = host ? `nodes/${host.name}/${template.base}` : template.base;
+    const name = host ? `${template.name} (${host.name})` : template.name;
     const files: CatalogFile[] = [];
-    for (const f of t.files) {
-      if (f.to === 'bootkube') {
-        if (f.firstMasterOnly && host?.name !== first) continue;
+    for (const file of template.files) {
+      if (file.to === 'bootkube') {
+        if (file.firstMasterOnly && host?.name !== first) continue;
         files.push({
-          to: { kind: 'bootkube' }, path: BOOTKUBE_ASSET_PATHS[f.asset], content: f.content, mode: modeOf(f.content), asset: f.asset,
-          ...(f.server ? { server: f.server } : {}),
+          to: { kind: 'bootkube' }, path: BOOTKUBE_ASSET_PATHS[file.asset], content: file.content, mode: modeOf(file.content), asset: file.asset,
+          ...(file.server ? { server: file.server } : {}),
         });
       } else {
-        const to: FileReceiver = f.to === 'own-host' ? { kind: 'host', host: host!.name }
-          : f.to === 'first-master' ? { kind: 'host', host: first } : { kind: f.to };
-        files.push({ to, path: f.path, content: f.content, mode: modeOf(f.content) });
+        const to: FileReceiver = file.to === 'own-host' ? { kind: 'host', host: host!.name }
+          : file.to === 'first-master' ? { kind: 'host', host: first } : { kind: file.to };
+        files.push({ to, path: file.path, content: file.content, mode: modeOf(file.content) });
       }
     }
-    if (t.profile === 'key-pair') {
+    if (template.profile === 'key-pair') {
       entries.push({ kind: 'key-pair', id, name, files });
       return;
     }
     const dns: string[] = [];
     const ips: string[] = [];
-    for (const san of t.sans?.(spec, host) ?? []) {
+    for (const san of template.sans?.(spec, host) ?? []) {
       if (isIp(san)) ips.push(canonicalIp(san));
       else if (DNS_NAME.test(san)) dns.push(san);
       else throw new Error(`certificate ${name}: SAN ${JSON.stringify(san)} is neither an IP address nor a DNS name`);
     }
-    const commonName = typeof t.commonName === 'function' ? t.commonName(host!) : t.commonName ?? '';
+    const commonName = typeof template.commonName === 'function' ? template.commonName(host!) : template.commonName ?? '';
     if (!commonName) throw new Error(`certificate ${name}: empty common name`);
     entries.push({
-      kind: 'certificate', id, name, ...(host ? { host: host.name } : {}), profile: t.profile, signer: t.signer, commonName,
-      organizations: t.organizations ?? [], dns: unique(dns), ips: unique(ips), ...(t.kubeconfig ? { kubeconfig: t.kubeconfig } : {}), files,
+      kind: 'certificate', id, name, ...(host ? { host: host.name } : {}), profile: template.profile, signer: template.signer, commonName,
+      organizations: template.organizations ?? [], dns: unique(dns), ips: unique(ips), ...(template.kubeconfig ? { kubeconfig: template.kubeconfig } : {}), files,
     });
   };
-  for (const t of TEMPLATES.filter((x) => x.scope === 'cluster')) instantiate(t, undefined);
-  for (const m of spec.masters) for (const t of TEMPLATES.filter((x) => x.scope === 'master')) instantiate(t, m);
-  for (const n of [...spec.masters, ...spec.workers]) for (const t of TEMPLATES.filter((x) => x.scope === 'node')) instantiate(t, n);
+  const templatesOf = (scope: Template['scope']) => TEMPLATES.filter((template) => template.scope === scope);
+  for (const template of templatesOf('cluster')) instantiate(template, undefined);
+  for (const master of spec.masters) for (const template of templatesOf('master')) instantiate(template, master);
+  for (const node of [...spec.masters, ...spec.workers]) for (const template of templatesOf('node')) instantiate(template, node);
 
   // The state paths must be distinct and stay inside the state directory (host names are DNS labels).
   const ids = new Set<string>();
-  for (const e of entries) {
-    if (ids.has(e.id) || e.id.split('/').some((part) => !/^[a-z0-9][-a-z0-9.]*$/.test(part) || part === '..')) {
-      throw new Error(`certificate catalog: state path ${JSON.stringify(e.id)} is ${ids.has(e.id) ? 'used twice' : 'not a safe relative path'}`);
+  for (const entry of entries) {
+    if (ids.has(entry.id) || entry.id.split('/').some((part) => !/^[a-z0-9][-a-z0-9.]*$/.test(part) || part === '..')) {
+      throw new Error(`certificate catalog: state path ${JSON.stringify(entry.id)} is ${ids.has(entry.id) ? 'used twice' : 'not a safe relative path'}`);
     }
-    ids.add(e.id);
+    ids.add(entry.id);
   }
   return entries;
 }

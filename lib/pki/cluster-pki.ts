@@ -22,7 +22,7 @@ export interface EnsurePkiOptions {
   readonly dir: string;
   /** Receives one line per change: `issued apiserver (master0): SANs changed: +IP:10.0.0.5`. */
   readonly log?: (line: string) => void;
-  /** The current time (tests). @default - now */
+  /** The time certificates are issued at and checked against (for tests). @default - now */
   readonly now?: Date;
   /**
    * Bring your own CA: a directory in kubeadm's layout holding `ca.crt`/`ca.key` (required) and optionally
@@ -53,7 +53,7 @@ export interface EnsurePkiOptions {
 
 /** Options for `ClusterPki.inMemory()`. */
 export interface InMemoryPkiOptions {
-  /** @default - now */
+  /** The time certificates are issued at and checked against (for tests). @default - now */
   readonly now?: Date;
   /** Start from these state files (`snapshot()` of another instance): only what is missing or stale is made. */
   readonly files?: Readonly<Record<string, string>>;
@@ -67,7 +67,7 @@ export interface InMemoryPkiOptions {
 export interface PkiStatusOptions {
   /** The state directory. */
   readonly dir: string;
-  /** @default - now */
+  /** The time expiry and the renewal window are measured from (for tests). @default - now */
   readonly now?: Date;
 }
 
@@ -318,19 +318,23 @@ export class ClusterPki {
 
   /**
    * What a master needs under `/etc/kubernetes`: every file the four static pods reference, admin.conf and
-   * kubelet.conf (and kube-vip.conf with `loadBalancer.type: kube-vip`); super-admin.conf only on the first master. Of the CA keys only `pki/ca.key` (the controller
-   * manager's csrsigning controller signs kubelet certificates, on whichever master holds the leader lease).
-   * Paths are relative to `/etc/kubernetes`; the catalog (`pkiCatalog()`) says which file goes where.
+   * kubelet.conf (and kube-vip.conf with `loadBalancer.type: kube-vip`); super-admin.conf only on the first master.
+   * Of the CA keys only `pki/ca.key` (the controller manager's csrsigning controller signs kubelet certificates, on
+   * whichever master holds the leader lease). Paths are relative to `/etc/kubernetes`; the catalog (`pkiCatalog()`)
+   * says which file goes where. Throws when `master` is not a master of the spec.
    */
   masterFiles(master: string): OutputFile[] {
     return this.hostFiles(findMaster(this.spec, master).name, KUBERNETES_DIR);
   }
 
-  /** What a worker needs under `/etc/kubernetes`: the cluster CA (the kubelet's client CA) and kubelet.conf. */
+  /**
+   * What a worker needs under `/etc/kubernetes`: the cluster CA (the kubelet's client CA) and kubelet.conf. Throws
+   * when `worker` is not a worker of the spec.
+   */
   workerFiles(worker: string): OutputFile[] {
-    const w = this.spec.workers.find((x) => x.name === worker);
-    if (!w) throw new Error(`unknown worker '${worker}' (workers: ${this.spec.workers.map((x) => x.name).join(', ') || 'none'})`);
-    return this.hostFiles(w.name, KUBERNETES_DIR);
+    const found = this.spec.workers.find((candidate) => candidate.name === worker);
+    if (!found) throw new Error(`unknown worker '${worker}' (workers: ${this.spec.workers.map((known) => known.name).join(', ') || 'none'})`);
+    return this.hostFiles(found.name, KUBERNETES_DIR);
   }
 
   /**
@@ -375,8 +379,8 @@ export class ClusterPki {
   }
   private renderBootkubeAssets(): BootkubeTlsAssets {
     const assets: Record<string, string> = {};
-    for (const e of this.catalog()) {
-      for (const f of e.files) if (f.asset) assets[f.asset] = this.content(e, f);
+    for (const entry of this.catalog()) {
+      for (const file of entry.files) if (file.asset) assets[file.asset] = this.content(entry, file);
     }
     const missing = Object.keys(BOOTKUBE_ASSET_PATHS).filter((k) => !(k in assets));
     if (missing.length) throw new Error(`the certificate catalog has no bootkube asset ${missing.join(', ')}`);
@@ -454,16 +458,19 @@ export class ClusterPki {
     return renderKubeconfig({ clusterName: this.spec.name, server, caPem: this.pem('ca.crt'), user: entry.commonName, credentials });
   }
 
+  /** The master or worker called `name`; throws listing the nodes when there is none. */
   private node(name: string) {
-    const n = [...this.spec.masters, ...this.spec.workers].find((x) => x.name === name);
-    if (!n) throw new Error(`unknown node '${name}' (nodes: ${[...this.spec.masters, ...this.spec.workers].map((x) => x.name).join(', ')})`);
-    return n;
+    const nodes = [...this.spec.masters, ...this.spec.workers];
+    const found = nodes.find((candidate) => candidate.name === name);
+    if (!found) throw new Error(`unknown node '${name}' (nodes: ${nodes.map((known) => known.name).join(', ')})`);
+    return found;
   }
 
-  private pem(p: string): string {
-    const v = this.files.get(p);
-    if (v === undefined) throw new Error(`the PKI has no ${p}`);
-    return v;
+  /** The state file at `statePath` (a PEM); throws when the PKI lacks it. */
+  private pem(statePath: string): string {
+    const pem = this.files.get(statePath);
+    if (pem === undefined) throw new Error(`the PKI has no ${statePath}`);
+    return pem;
   }
 
   /** Refuses key material of the test PKI outside a test runner. */
@@ -536,9 +543,10 @@ function rememberVerified(dir: string, files: ReadonlyMap<string, string>, diges
   }
 }
 
+/** A CA in its renewal window is only a warning: CAs are never re-issued automatically. */
 function warnCas(assessments: Assessment[], log: (line: string) => void): void {
-  for (const a of assessments) {
-    if (a.kind === 'ca' && a.state === 'expiring') log(`warning: CA ${a.name} ${a.reason}; CAs are never regenerated automatically (docs/pki.md, "CA rotation")`);
+  for (const ca of assessments) {
+    if (ca.kind === 'ca' && ca.state === 'expiring') log(`warning: CA ${ca.name} ${ca.reason}; CAs are never regenerated automatically (docs/pki.md, "CA rotation")`);
   }
 }
 
@@ -547,12 +555,12 @@ function warnCas(assessments: Assessment[], log: (line: string) => void): void {
  * issued), or they were made on a machine whose clock was ahead. TLS peers reject them until then.
  */
 function warnClock(assessments: Assessment[], now: Date, log: (line: string) => void): void {
-  for (const a of assessments) {
-    if (!a.info || a.info.notBefore.getTime() <= now.getTime()) continue;
-    const fix = a.kind === 'ca'
+  for (const cert of assessments) {
+    if (!cert.info || cert.info.notBefore.getTime() <= now.getTime()) continue;
+    const fix = cert.kind === 'ca'
       ? 'fix the clock (NTP); a CA is never re-issued'
-      : `fix the clock (NTP), or re-issue it on this clock: hacp pki renew ${JSON.stringify(a.id)}`;
-    log(`warning: ${a.name}: ${a.id}.crt is not valid before ${a.info.notBefore.toISOString()}, but the clock says ${now.toISOString()}: the clock moved back (or it was issued on a machine whose clock was ahead); TLS peers reject it until then; ${fix}`);
+      : `fix the clock (NTP), or re-issue it on this clock: hacp pki renew ${JSON.stringify(cert.id)}`;
+    log(`warning: ${cert.name}: ${cert.id}.crt is not valid before ${cert.info.notBefore.toISOString()}, but the clock says ${now.toISOString()}: the clock moved back (or it was issued on a machine whose clock was ahead); TLS peers reject it until then; ${fix}`);
   }
 }
 

@@ -33,10 +33,10 @@ export interface KubeconfigOptions {
 /** A single-cluster, single-user kubeconfig in kubeadm's shape. Deterministic: same input, same bytes. */
 export function renderKubeconfig(options: KubeconfigOptions): string {
   const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-  const c = options.credentials;
-  const user = 'certPem' in c
-    ? { 'client-certificate-data': b64(c.certPem), 'client-key-data': b64(c.keyPem) }
-    : { 'client-certificate': c.certFile, 'client-key': c.keyFile };
+  const credentials = options.credentials;
+  const user = 'certPem' in credentials
+    ? { 'client-certificate-data': b64(credentials.certPem), 'client-key-data': b64(credentials.keyPem) }
+    : { 'client-certificate': credentials.certFile, 'client-key': credentials.keyFile };
   const context = `${options.user}@${options.clusterName}`;
   return Yaml.stringify({
     apiVersion: 'v1',

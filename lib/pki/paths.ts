@@ -1,7 +1,7 @@
-/**
- * Host paths of every certificate, key and kubeconfig, in kubeadm's layout. The control-plane pods reference these
- * paths; the PKI writes its files at the same paths relative to `/etc/kubernetes` (see `hostPathToAssetPath`).
- */
+// Host paths of every certificate, key and kubeconfig, in kubeadm's layout. The control-plane pods reference these
+// paths; the PKI writes its files at the same paths relative to `/etc/kubernetes` (see `hostPathToAssetPath`).
+
+/** The Kubernetes configuration directory on every host (kubeadm's): kubeconfigs, `pki/`, `manifests/`. */
 export const KUBERNETES_DIR = '/etc/kubernetes';
 /** Certificates and keys (kubeadm's `certificatesDir`). */
 export const PKI_DIR = `${KUBERNETES_DIR}/pki`;

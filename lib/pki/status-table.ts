@@ -1,8 +1,8 @@
 import { CertStatus } from './cluster-pki';
 
 /** `OK`, `expiring`, ...: the STATUS column. */
-export function stateLabel(s: CertStatus): string {
-  return s.state === 'ok' ? 'OK' : s.state;
+export function stateLabel(row: CertStatus): string {
+  return row.state === 'ok' ? 'OK' : row.state;
 }
 
 /** True when every row is OK (what `hacp pki status` exits 0 for). */

@@ -44,15 +44,23 @@ export const POD_IP_ENV = envVars({ POD_IP: fieldRef('status.podIP') });
 
 /** What differs between the self-hosted controller manager and scheduler Deployments. */
 export interface LeaderElectedDeploymentOptions {
+  /** The component: Deployment, container, ServiceAccount name and command. */
   readonly component: 'kube-controller-manager' | 'kube-scheduler';
+  /** Labels of the Deployment and its pods (the selector). */
   readonly labels: Record<string, string>;
+  /** Number of replicas (one leads, the others stand by). */
   readonly replicas: number;
+  /** The container image. */
   readonly image: string;
+  /** The container's arguments. */
   readonly args: string[];
+  /** The secure port, probed over HTTPS on the pod IP. */
   readonly port: number;
+  /** Resource requests and limits. */
   readonly resources: k8s.ResourceRequirements;
   /** Volumes besides `/tmp`, with their mounts. */
   readonly volumes?: Array<{ volume: k8s.Volume; mount: k8s.VolumeMount }>;
+  /** Replaces the pod securityContext (seccomp RuntimeDefault). @default - `controlPlanePodSpec()`'s */
   readonly podSecurityContext?: k8s.PodSecurityContext;
 }
 
@@ -61,14 +69,14 @@ export interface LeaderElectedDeploymentOptions {
  * one unavailable at a time, its own ServiceAccount's token, non-root with a read-only root filesystem, bound to the
  * pod IP (`$(POD_IP)`) and probed there over HTTPS.
  */
-export function leaderElectedDeployment(scope: Construct, opts: LeaderElectedDeploymentOptions): k8s.KubeDeployment {
-  const { component, labels } = opts;
-  const extra = opts.volumes ?? [];
+export function leaderElectedDeployment(scope: Construct, options: LeaderElectedDeploymentOptions): k8s.KubeDeployment {
+  const { component, labels } = options;
+  const extra = options.volumes ?? [];
   return createDeployment(scope, 'deployment', {
     name: component,
     namespace: KUBE_SYSTEM,
     labels,
-    replicas: opts.replicas,
+    replicas: options.replicas,
     strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(0) } },
     podSpec: {
       ...controlPlanePodSpec(),
@@ -77,19 +85,19 @@ export function leaderElectedDeployment(scope: Construct, opts: LeaderElectedDep
       automountServiceAccountToken: true,
       containers: [{
         name: component,
-        image: opts.image,
+        image: options.image,
         imagePullPolicy: 'IfNotPresent',
         command: [component],
-        args: opts.args,
+        args: options.args,
         env: POD_IP_ENV,
-        ports: [{ name: 'https', containerPort: opts.port, protocol: 'TCP' }],
-        livenessProbe: { ...httpProbe('liveness', undefined, '/healthz', opts.port, 'HTTPS'), initialDelaySeconds: 15 },
-        resources: opts.resources,
+        ports: [{ name: 'https', containerPort: options.port, protocol: 'TCP' }],
+        livenessProbe: { ...httpProbe('liveness', undefined, '/healthz', options.port, 'HTTPS'), initialDelaySeconds: 15 },
+        resources: options.resources,
         securityContext: { ...containerSecurityContext(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
-        volumeMounts: [...extra.map((v) => v.mount), { name: 'tmp', mountPath: '/tmp' }],
+        volumeMounts: [...extra.map((entry) => entry.mount), { name: 'tmp', mountPath: '/tmp' }],
       }],
-      ...(opts.podSecurityContext ? { securityContext: opts.podSecurityContext } : {}),
-      volumes: [...extra.map((v) => v.volume), { name: 'tmp', emptyDir: {} }],
+      ...(options.podSecurityContext ? { securityContext: options.podSecurityContext } : {}),
+      volumes: [...extra.map((entry) => entry.volume), { name: 'tmp', emptyDir: {} }],
     },
   });
 }

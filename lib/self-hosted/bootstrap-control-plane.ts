@@ -1,4 +1,3 @@
-// YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { FlagOverrides } from '../common';
@@ -22,8 +21,7 @@ export interface BootstrapControlPlaneProps {
   readonly cluster: ClusterSpec | ResolvedClusterSpec;
   /**
    * The master `bootkube start` runs on.
-   * @default - the first master, where `hacp kubelet-unit --bootkube` installs bootkube.service (the seed repo used its
-   *   last master, master03; the issue and seed 004 run it once on the first)
+   * @default - the first master, where `hacp kubelet-unit --bootkube` installs bootkube.service
    */
   readonly master?: string;
   /**
@@ -56,7 +54,9 @@ class BootstrapPod extends ControlPlanePod {
   }
 }
 
+/** The bootstrap secrets dir `bootkube start` fills (it must exist: `Directory`, not created empty). */
 const secrets = { name: 'bootstrap-secrets', hostPath: BOOTSTRAP_SECRETS_DIR, type: 'Directory' as const };
+/** The host's CA bundle (for cloud and webhook endpoints). */
 const caCerts = { name: 'ca-certs', hostPath: '/etc/ssl/certs' };
 
 /**
@@ -68,10 +68,15 @@ const caCerts = { name: 'ca-certs', hostPath: '/etc/ssl/certs' };
  * reads are returned by `assetFiles()`.
  */
 export class BootstrapControlPlane extends Construct {
+  /** The resolved cluster. */
   public readonly cluster: ResolvedClusterSpec;
+  /** The master `bootkube start` runs on. */
   public readonly master: NodeSpec;
+  /** The `bootstrap-kube-apiserver` pod. */
   public readonly apiServer: ControlPlanePod;
+  /** The `bootstrap-kube-controller-manager` pod. */
   public readonly controllerManager: ControlPlanePod;
+  /** The `bootstrap-kube-scheduler` pod. */
   public readonly scheduler: ControlPlanePod;
   private readonly encryptionConfiguration?: string;
 
@@ -79,8 +84,8 @@ export class BootstrapControlPlane extends Construct {
     super(scope, id);
     const spec = this.cluster = resolveSpec(props.cluster);
     const name = props.master ?? spec.masters[0].name;
-    const master = spec.masters.find((m) => m.name === name);
-    if (!master) throw new Error(`master: '${name}' is not one of the masters (${spec.masters.map((m) => m.name).join(', ')})`);
+    const master = spec.masters.find((candidate) => candidate.name === name);
+    if (!master) throw new Error(`master: '${name}' is not one of the masters (${spec.masters.map((known) => known.name).join(', ')})`);
     this.master = master;
     this.encryptionConfiguration = props.encryptionConfiguration;
     const podProps = (overrides: FlagOverrides = {}) => ({ extraArgs: overrides.extraArgs, removeArgs: overrides.removeArgs, cluster: spec, master: master.name });

@@ -1,4 +1,3 @@
-// YAML through cdk8s's bundled copy: the same library and options as the manifests, loaded once.
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { CHECKPOINT_ANNOTATION, KUBE_SYSTEM, componentArgs, createDaemonSet, flagValue, hostPathVolume, serviceAccount } from '../common';
@@ -24,18 +23,21 @@ export interface SelfHostedApiServerProps extends SelfHostedComponentProps {
 
 /**
  * The self-hosted kube-apiserver: a DaemonSet on the masters (host network, `spec.apiServerPort`, advertising the
- * node's IP via `$(POD_IP)`), annotated for checkpointing (`hacp-checkpointer.service` on every master keeps a
- * static-pod copy) so it comes back after a full reboot, with the flags of the static-pod API server
- * (`apiServerFlags()`), pointed at every master's etcd member (the static pods of `dist/bootkube/masters/`), or at
- * `etcd.external.endpoints` (then `tls` carries that etcd's CA and client pair).
+ * node's IP via `$(POD_IP)`), annotated for checkpointing (`CHECKPOINT_ANNOTATION`: `hacp-checkpointer.service` on
+ * every master keeps a static-pod copy) so it comes back after a full reboot, with the flags of the static-pod API
+ * server (`apiServerFlags()`), pointed at every master's etcd member (the static pods of `dist/bootkube/masters/`), or
+ * at `etcd.external.endpoints` (then `tls` carries that etcd's CA and client pair).
  *
  * Its Secret `kube-apiserver` holds only what it reads (no CA key); its ConfigMap `kube-apiserver-config` the audit
  * policy and the authentication configuration (anonymous access only on the health endpoints). Its kubelet client
  * identity needs the `ControlPlaneRbac` bindings (`SelfHostedControlPlane` includes them).
  */
 export class SelfHostedApiServer extends Construct {
+  /** The resolved cluster. */
   public readonly cluster: ResolvedClusterSpec;
+  /** Labels of every object and of the pods (`k8s-app: kube-apiserver`, `tier: control-plane`); also the selector. */
   public readonly labels = controlPlaneLabels('kube-apiserver');
+  /** The container image. */
   public readonly image: string;
   /** The container's arguments (`--flag=value`, sorted). */
   public readonly args: string[];

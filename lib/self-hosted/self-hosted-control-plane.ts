@@ -16,13 +16,13 @@ export interface SelfHostedControlPlaneProps {
   readonly cluster: ClusterSpec | ResolvedClusterSpec;
   /** The PEMs (`ClusterPki.bootkubeAssets()`); each component's Secret gets only what it reads. */
   readonly tls: SelfHostedTlsAssets;
-  /** @default {} */
+  /** Options for the API server DaemonSet. @default {} */
   readonly apiServer?: SelfHostedComponentOptions<SelfHostedApiServerProps>;
-  /** @default {} */
+  /** Options for the controller manager Deployment. @default {} */
   readonly controllerManager?: SelfHostedComponentOptions<SelfHostedControllerManagerProps>;
-  /** @default {} */
+  /** Options for the cluster RBAC (`ControlPlaneRbac`). @default {} */
   readonly rbac?: ControlPlaneRbacProps;
-  /** @default {} */
+  /** Options for the scheduler Deployment. @default {} */
   readonly scheduler?: SelfHostedComponentOptions<SelfHostedSchedulerProps>;
 }
 
@@ -36,10 +36,15 @@ export interface SelfHostedControlPlaneProps {
  * static pods (`bootkube start`); the add-ons (network, proxy, DNS, checkpointer) are separate constructs.
  */
 export class SelfHostedControlPlane extends Construct {
+  /** The resolved cluster. */
   public readonly cluster: ResolvedClusterSpec;
+  /** The API server DaemonSet (with its Secret, ConfigMap, ServiceAccount and Service). */
   public readonly apiServer: SelfHostedApiServer;
+  /** The controller manager Deployment (with its Secret, ServiceAccount and disruption budget). */
   public readonly controllerManager: SelfHostedControllerManager;
+  /** The scheduler Deployment (with its ServiceAccount and disruption budget). */
   public readonly scheduler: SelfHostedScheduler;
+  /** The cluster-scoped bindings the control plane needs (`ControlPlaneRbac`). */
   public readonly rbac: ControlPlaneRbac;
 
   constructor(scope: Construct, id: string, props: SelfHostedControlPlaneProps) {

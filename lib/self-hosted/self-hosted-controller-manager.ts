@@ -22,13 +22,17 @@ export interface SelfHostedControllerManagerProps extends SelfHostedComponentPro
 /**
  * The self-hosted kube-controller-manager: a Deployment of 2 replicas on the masters, spread over them, with a
  * PodDisruptionBudget keeping one; the static pod's flags (`controllerManagerFlags()`) with in-cluster credentials of
- * its own ServiceAccount (no kubeconfig flags, unless the user gives them) (bound to the built-in `system:kube-controller-manager` role, not cluster-admin) and
- * `--use-service-account-credentials`. Its Secret is the only place the CA key goes (CSR signing).
+ * its own ServiceAccount (no kubeconfig flags, unless the user gives them), bound to the built-in
+ * `system:kube-controller-manager` role (not cluster-admin), and `--use-service-account-credentials`. Its Secret is the only place the CA key goes (CSR signing).
  */
 export class SelfHostedControllerManager extends Construct {
+  /** The resolved cluster. */
   public readonly cluster: ResolvedClusterSpec;
+  /** Labels of every object and of the pods (`k8s-app: kube-controller-manager`, `tier: control-plane`); also the selector. */
   public readonly labels = controlPlaneLabels('kube-controller-manager');
+  /** The container image. */
   public readonly image: string;
+  /** Number of replicas (one leads). */
   public readonly replicas: number;
   /** The container's arguments (`--flag=value`, sorted). */
   public readonly args: string[];
@@ -57,11 +61,11 @@ export class SelfHostedControllerManager extends Construct {
       extraArgs: props.extraArgs, removeArgs: props.removeArgs, hostNetwork: false,
     });
 
-    const sa = { name: 'kube-controller-manager', namespace: KUBE_SYSTEM };
-    serviceAccount(this, sa.name, KUBE_SYSTEM, labels);
-    bindClusterRole(this, 'cluster-role-binding', 'kube-controller-manager', 'system:kube-controller-manager', sa, labels);
+    const account = { name: 'kube-controller-manager', namespace: KUBE_SYSTEM };
+    serviceAccount(this, account.name, KUBE_SYSTEM, labels);
+    bindClusterRole(this, 'cluster-role-binding', 'kube-controller-manager', 'system:kube-controller-manager', account, labels);
     bindRole(this, 'auth-reader', 'kube-controller-manager:extension-apiserver-authentication-reader', KUBE_SYSTEM,
-      { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, sa, labels);
+      { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, account, labels);
     this.secret = new k8s.KubeSecret(this, 'secret', {
       metadata: { name: 'kube-controller-manager', namespace: KUBE_SYSTEM, labels },
       type: 'Opaque',

@@ -20,9 +20,13 @@ export interface SelfHostedSchedulerProps extends SelfHostedComponentProps {
  * ServiceAccount, bound to the built-in `system:kube-scheduler` and `system:volume-scheduler` roles. No Secret.
  */
 export class SelfHostedScheduler extends Construct {
+  /** The resolved cluster. */
   public readonly cluster: ResolvedClusterSpec;
+  /** Labels of every object and of the pods (`k8s-app: kube-scheduler`, `tier: control-plane`); also the selector. */
   public readonly labels = controlPlaneLabels('kube-scheduler');
+  /** The container image. */
   public readonly image: string;
+  /** Number of replicas (one leads). */
   public readonly replicas: number;
   /** The container's arguments (`--flag=value`, sorted). */
   public readonly args: string[];
@@ -46,12 +50,12 @@ export class SelfHostedScheduler extends Construct {
       extraArgs: props.extraArgs, removeArgs: props.removeArgs, hostNetwork: false,
     });
 
-    const sa = { name: 'kube-scheduler', namespace: KUBE_SYSTEM };
-    serviceAccount(this, sa.name, KUBE_SYSTEM, labels);
-    bindClusterRole(this, 'cluster-role-binding', 'kube-scheduler', 'system:kube-scheduler', sa, labels);
-    bindClusterRole(this, 'volume-scheduler', 'kube-scheduler:volume-scheduler', 'system:volume-scheduler', sa, labels);
+    const account = { name: 'kube-scheduler', namespace: KUBE_SYSTEM };
+    serviceAccount(this, account.name, KUBE_SYSTEM, labels);
+    bindClusterRole(this, 'cluster-role-binding', 'kube-scheduler', 'system:kube-scheduler', account, labels);
+    bindClusterRole(this, 'volume-scheduler', 'kube-scheduler:volume-scheduler', 'system:volume-scheduler', account, labels);
     bindRole(this, 'auth-reader', 'kube-scheduler:extension-apiserver-authentication-reader', KUBE_SYSTEM,
-      { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, sa, labels);
+      { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, account, labels);
     this.disruptionBudget = minAvailableOne(this, 'disruption-budget', 'kube-scheduler', KUBE_SYSTEM, labels);
 
     this.apiObject = this.deployment = leaderElectedDeployment(this, {

@@ -13,20 +13,27 @@ export interface SelfHostedTlsAssets {
   readonly caKey: string;
   /** API server serving certificate (one for every master: the DaemonSet runs the same pod everywhere). */
   readonly apiserverCrt: string;
+  /** The API server serving certificate's key. */
   readonly apiserverKey: string;
   /** The API server's client certificate towards the kubelets (`kube-apiserver-kubelet-client`). */
   readonly apiserverKubeletClientCrt: string;
+  /** Its key. */
   readonly apiserverKubeletClientKey: string;
-  /** Service-account token signing key pair. */
+  /** Service-account token signing key (the API server issues tokens, the controller manager's token controller too). */
   readonly serviceAccountKey: string;
+  /** Service-account public key: the API server verifies tokens with it. */
   readonly serviceAccountPub: string;
-  /** etcd client CA and the API server's etcd client certificate. */
+  /** etcd CA certificate: the API server verifies etcd's serving certificates with it. */
   readonly etcdClientCaCrt: string;
+  /** The API server's etcd client certificate (`kube-apiserver-etcd-client`). */
   readonly etcdClientCrt: string;
+  /** Its key. */
   readonly etcdClientKey: string;
-  /** Front-proxy (aggregation layer) CA and client certificate. */
+  /** Front-proxy (aggregation layer) CA certificate. */
   readonly frontProxyCaCrt: string;
+  /** The API server's front-proxy client certificate, presented to aggregated API servers. */
   readonly frontProxyClientCrt: string;
+  /** Its key. */
   readonly frontProxyClientKey: string;
 }
 
@@ -43,7 +50,7 @@ export const BOOTSTRAP_SECRETS_DIR = '/etc/kubernetes/bootstrap-secrets';
  */
 export const TlsFiles: { readonly [K in BootkubeTlsFile]: string } = BOOTKUBE_TLS_FILES;
 
-/** The keys of each Secret: what each component reads, nothing more. */
+/** The assets in the API server's Secret: what it reads, nothing more. */
 export const API_SERVER_SECRET_KEYS = [
   'caCrt', 'apiserverCrt', 'apiserverKey', 'apiserverKubeletClientCrt', 'apiserverKubeletClientKey', 'serviceAccountPub',
   // Since Kubernetes 1.20 the API server signs ServiceAccount tokens itself (TokenRequest), so it needs the key.
@@ -51,14 +58,15 @@ export const API_SERVER_SECRET_KEYS = [
   'etcdClientCaCrt', 'etcdClientCrt', 'etcdClientKey',
   'frontProxyCaCrt', 'frontProxyClientCrt', 'frontProxyClientKey',
 ] as const satisfies readonly (keyof SelfHostedTlsAssets)[];
+/** The assets in the controller manager's Secret: CSR signing (CA pair), token signing, the front-proxy CA. */
 export const CONTROLLER_MANAGER_SECRET_KEYS = ['caCrt', 'caKey', 'serviceAccountKey', 'frontProxyCaCrt'] as const satisfies readonly (keyof SelfHostedTlsAssets)[];
 
 /** `{ 'ca.crt': <pem>, ... }` for a Secret; throws naming the missing asset. */
 export function secretData(tls: SelfHostedTlsAssets, keys: readonly (keyof SelfHostedTlsAssets)[]): Record<string, string> {
-  return Object.fromEntries(keys.map((k) => {
-    const pem = tls[k];
-    if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw new Error(`tls.${k}: missing or not a PEM block`);
-    return [TlsFiles[k], pem];
+  return Object.fromEntries(keys.map((asset) => {
+    const pem = tls[asset];
+    if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw new Error(`tls.${asset}: missing or not a PEM block`);
+    return [TlsFiles[asset], pem];
   }));
 }
 
@@ -67,27 +75,27 @@ export function secretData(tls: SelfHostedTlsAssets, keys: readonly (keyof SelfH
  * with `encryptionConfig`, the encryption configuration `encryption-config.yaml` in `dir`.
  */
 export function apiServerPaths(dir: string, configDir?: string, encryptionConfig = false): ApiServerPaths {
-  const f = (name: string) => `${dir}/${name}`;
+  const inDir = (name: string) => `${dir}/${name}`;
   return {
-    caCert: f(TlsFiles.caCrt),
-    tlsCert: f(TlsFiles.apiserverCrt),
-    tlsKey: f(TlsFiles.apiserverKey),
-    kubeletClientCert: f(TlsFiles.apiserverKubeletClientCrt),
-    kubeletClientKey: f(TlsFiles.apiserverKubeletClientKey),
-    etcdCaCert: f(TlsFiles.etcdClientCaCrt),
-    etcdClientCert: f(TlsFiles.etcdClientCrt),
-    etcdClientKey: f(TlsFiles.etcdClientKey),
-    frontProxyCaCert: f(TlsFiles.frontProxyCaCrt),
-    frontProxyClientCert: f(TlsFiles.frontProxyClientCrt),
-    frontProxyClientKey: f(TlsFiles.frontProxyClientKey),
-    serviceAccountPub: f(TlsFiles.serviceAccountPub),
-    serviceAccountKey: f(TlsFiles.serviceAccountKey),
+    caCert: inDir(TlsFiles.caCrt),
+    tlsCert: inDir(TlsFiles.apiserverCrt),
+    tlsKey: inDir(TlsFiles.apiserverKey),
+    kubeletClientCert: inDir(TlsFiles.apiserverKubeletClientCrt),
+    kubeletClientKey: inDir(TlsFiles.apiserverKubeletClientKey),
+    etcdCaCert: inDir(TlsFiles.etcdClientCaCrt),
+    etcdClientCert: inDir(TlsFiles.etcdClientCrt),
+    etcdClientKey: inDir(TlsFiles.etcdClientKey),
+    frontProxyCaCert: inDir(TlsFiles.frontProxyCaCrt),
+    frontProxyClientCert: inDir(TlsFiles.frontProxyClientCrt),
+    frontProxyClientKey: inDir(TlsFiles.frontProxyClientKey),
+    serviceAccountPub: inDir(TlsFiles.serviceAccountPub),
+    serviceAccountKey: inDir(TlsFiles.serviceAccountKey),
     ...(configDir ? {
       auditPolicy: `${configDir}/audit-policy.yaml`,
       auditLogDir: HostPaths.auditLogDir,
       authenticationConfig: `${configDir}/authentication-config.yaml`,
     } : {}),
-    ...(encryptionConfig ? { encryptionConfig: f('encryption-config.yaml') } : {}),
+    ...(encryptionConfig ? { encryptionConfig: inDir('encryption-config.yaml') } : {}),
   };
 }
 

@@ -8,7 +8,12 @@ import * as fs from 'fs';
 export class NotARegularFileError extends Error {
   /** `ENOTREG`-like code, for callers that switch on `code` as for file-system errors. */
   readonly code = 'EFTYPE';
-  constructor(readonly path: string, readonly kind: string) {
+  constructor(
+    /** The path that is not a regular file. */
+    readonly path: string,
+    /** What it is instead, for messages: `a directory`, `a FIFO (named pipe)`, `a socket`, ... (`fileKind()`). */
+    readonly kind: string,
+  ) {
     super(`${path} is ${kind}, not a regular file`);
     this.name = 'NotARegularFileError';
   }
@@ -29,7 +34,12 @@ export function fileKind(st: fs.Stats): string {
  * a FIFO with no writer, a device or a directory fails at once with `NotARegularFileError` instead of blocking.
  * File-system errors (ENOENT, EACCES, ...) are thrown as they are.
  */
-export function readRegularFile(file: string): { content: string; mode: number } {
+export function readRegularFile(file: string): {
+  /** The file's content, decoded as UTF-8. */
+  content: string;
+  /** The file's permission bits (`0o600`), without the file type. */
+  mode: number;
+} {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const st = fs.fstatSync(fd);

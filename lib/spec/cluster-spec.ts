@@ -66,7 +66,11 @@ export interface NetworkingSpec {
 /** Load balancer types the companion tool can set up in front of the API servers. */
 export type LoadBalancerType = 'octavia' | 'haproxy' | 'kube-vip' | 'none';
 
-/** OpenStack Octavia settings (the seed's LBaaS, done with the `openstack` CLI). */
+/**
+ * OpenStack Octavia settings: `hacp lb apply` creates (and `hacp lb destroy` removes) a TCP load balancer with one
+ * pool member per master on the API server port, a health monitor, a listener on the API endpoint's port and the
+ * floating IP on its VIP port, with the `openstack` CLI.
+ */
 export interface OctaviaSpec {
   /** Subnet (name or ID) the load balancer VIP and the members live on. */
   readonly subnet: string;
@@ -82,7 +86,7 @@ export interface OctaviaSpec {
   readonly namePrefix?: string;
   /**
    * Health monitor type: `HTTPS` probes `/readyz` on every API server (it notices an API server that is up but not
-   * ready, e.g. cut off from etcd); `TCP` only checks that the port accepts connections, as the seed did.
+   * ready, e.g. cut off from etcd); `TCP` only checks that the port accepts connections.
    * @default HTTPS
    */
   readonly healthMonitor?: 'HTTPS' | 'TCP';
@@ -360,32 +364,53 @@ export interface ClusterSpec {
 
 /** A spec with every default filled in. Produced by `resolveSpec()`. */
 export interface ResolvedClusterSpec {
+  /** Cluster name (`ClusterSpec.name`, default `kubernetes`). */
   readonly name: string;
+  /** Kubernetes version with its `v`, e.g. `v1.35.4` (`ClusterSpec.kubernetesVersion`, a missing `v` added). */
   readonly kubernetesVersion: string;
   /** `MAJOR.MINOR`, e.g. `1.35`. */
   readonly kubernetesMinor: string;
+  /** etcd version, `MAJOR.MINOR.PATCH` without `v` (`ClusterSpec.etcdVersion`). */
   readonly etcdVersion: string;
+  /** Registry the control-plane images come from, without trailing `/` (`ClusterSpec.imageRegistry`). */
   readonly imageRegistry: string;
+  /** The control-plane hosts, in spec order; `masters[0]` is the one that bootstraps. */
   readonly masters: NodeSpec[];
+  /** The worker hosts, in spec order (empty when there are none). */
   readonly workers: NodeSpec[];
+  /** Where clients reach the API: host and port, the port defaulting to `apiServerPort`. */
   readonly apiEndpoint: Required<ApiEndpointSpec>;
+  /** Port every API server listens on. */
   readonly apiServerPort: number;
+  /** Cluster networking, every field set (CIDRs in canonical form). */
   readonly networking: Required<NetworkingSpec>;
+  /** Extra subject alternative names for the API server certificate (empty when none). */
   readonly extraCertSans: string[];
+  /** `external` when a cloud controller manager initialises the nodes (explicit, or implied by `cloud-routes`). */
   readonly cloudProvider: CloudProvider;
   /** The OpenStack cloud, when the spec names one. */
   readonly openstack?: OpenStackSpec;
   /** The add-ons, every choice made. */
   readonly addons: Required<AddonsSpec>;
-  /** `external` is undefined when etcd runs on the masters. */
-  readonly etcd: { readonly external?: ExternalEtcdSpec };
+  /** etcd settings. */
+  readonly etcd: {
+    /** The external etcd cluster; undefined when etcd runs on the masters (stacked). */
+    readonly external?: ExternalEtcdSpec;
+  };
+  /** The API load balancer, its type always set. */
   readonly loadBalancer: {
+    /** Which load balancer fronts the API servers (`none` when the spec names none). */
     readonly type: LoadBalancerType;
+    /** Settings for `type: octavia` as written in the spec. */
     readonly octavia?: OctaviaSpec;
+    /** Settings for `type: haproxy` as written in the spec (defaults are applied where they are used). */
     readonly haproxy?: HaproxySpec;
+    /** Settings for `type: kube-vip` as written in the spec (defaults are applied where they are used). */
     readonly kubeVip?: KubeVipSpec;
   };
+  /** PKI settings, every field set. */
   readonly pki: Required<PkiSpec>;
+  /** Application namespaces to create (empty when none). */
   readonly namespaces: string[];
   /** Derived: the first address of the service CIDR (the `kubernetes` Service). */
   readonly apiServiceIp: string;

@@ -1,9 +1,10 @@
 import { ClusterSpec } from './cluster-spec';
 
 /**
- * The built-in example for the static-pod control plane: seed `000`'s topology. Three masters master0..master2 on
- * 10.180.0.10-12, service range 10.180.1.0/24, pod range 10.180.128.0/17, the API reached through the OpenStack
- * load balancer's floating IP 10.47.40.33 on port 443, every API server serving 6443.
+ * The built-in example for the static-pod control plane (`--example static`; `npm run synth` builds `static-pods/`
+ * from it when there is no cluster spec file): three masters master0..master2 on 10.180.0.10-12, service range
+ * 10.180.1.0/24, pod range 10.180.128.0/17, the API reached through an OpenStack Octavia load balancer's floating IP
+ * 10.47.40.33 on port 443, every API server serving 6443.
  */
 export const STATIC_EXAMPLE_CLUSTER: ClusterSpec = {
   name: 'kubernetes',
@@ -19,11 +20,12 @@ export const STATIC_EXAMPLE_CLUSTER: ClusterSpec = {
 };
 
 /**
- * The built-in example for the self-hosted (bootkube) control plane: the seed blog repo's Vagrant topology. Masters
- * master01..master03 on 172.17.5.101-103, one worker on 172.17.5.201, service range 10.3.0.0/24 (the seed used /24 in
- * one place and /16 in another: /24 everywhere here), pod range 10.2.0.0/16, the `tds-cloud` application namespace.
- * The seed's kubeconfig pointed at master03 on 443; here kube-vip keeps a VIP (172.17.5.100) in front of all three.
- * The seed deployed the Kubernetes Dashboard, so this example keeps it (`addons.dashboard`).
+ * The built-in example for the self-hosted (bootkube) control plane (`--example bootkube`; `npm run synth` builds
+ * `bootkube/` from it when there is no cluster spec file): masters master01..master03 on 172.17.5.101-103 (a private
+ * network on `eth1`), one worker on 172.17.5.201, service range 10.3.0.0/24, pod range 10.2.0.0/16, the `tds-cloud`
+ * application namespace and the Kubernetes Dashboard (`addons.dashboard`). kube-vip keeps the VIP 172.17.5.100 in
+ * front of all three masters; the API servers serve 443, the endpoint's port, because kube-vip moves the address
+ * without forwarding ports.
  */
 export const BOOTKUBE_EXAMPLE_CLUSTER: ClusterSpec = {
   name: 'vagrant',

@@ -34,7 +34,9 @@ export interface ImageReference {
   readonly domain?: string;
   /** Repository path within the registry. */
   readonly path: string;
+  /** The tag after `:` (`v1.35.4`); undefined when the reference has none. */
   readonly tag?: string;
+  /** The digest after `@` (`sha256:<hex>`); undefined when the reference has none. */
   readonly digest?: string;
 }
 
@@ -46,7 +48,9 @@ export function parseImageReference(value: string): ImageReference | undefined {
   if (typeof value !== 'string' || value.length > 4096) return undefined;
   const m = REFERENCE.exec(value);
   if (!m) return undefined;
-  let [, domain, path, tag, digest] = m as unknown as (string | undefined)[];
+  const [, matchedDomain, matchedPath, tag, digest] = m as unknown as (string | undefined)[];
+  let domain = matchedDomain;
+  let path = matchedPath;
   if (domain !== undefined && !/[.:]/.test(domain) && domain !== 'localhost') {
     // `myorg/app`: a Docker Hub namespace, not a host. It must then be a valid path component itself.
     if (!new RegExp(`^${PATH_COMPONENT}$`).test(domain)) return undefined;

@@ -20,7 +20,12 @@ const MAX_YAML_ALIASES = 100;
 
 /** No spec file where the loader looked, and no example to fall back to. */
 export class SpecNotFoundError extends SpecValidationError {
-  constructor(readonly looked: string[], hint?: string) {
+  /** @param hint - what to do, appended to the message after the list */
+  constructor(
+    /** Each place the loader looked and what it found there (`$HACP_CLUSTER: not set`, ...); also `problems`. */
+    readonly looked: string[],
+    hint?: string,
+  ) {
     super(looked, undefined, { heading: 'no cluster spec; looked at', footer: hint });
     this.name = 'SpecNotFoundError';
   }
@@ -94,7 +99,7 @@ function loadSpecModule(abs: string, file: string): ClusterSpec {
   if (/\.[cm]?ts$/i.test(abs)) registerTypeScript(abs, file);
   let mod: any;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     mod = require(abs);
   } catch (e) {
     throw new SpecValidationError([`${file}: loading the module failed: ${firstLine((e as Error)?.message ?? String(e))} (HACP_DEBUG=1 shows where)`], undefined, { ...READ_ERROR, cause: e });
@@ -125,7 +130,7 @@ function registerTypeScript(abs: string, file: string): void {
   let tsNode: any;
   try {
     const resolved = require.resolve('ts-node', { paths: [path.dirname(abs), process.cwd()] });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     tsNode = require(resolved);
   } catch {
     throw new SpecValidationError([

@@ -2,15 +2,18 @@ import * as ipaddr from 'ipaddr.js';
 
 /** A parsed CIDR block. */
 export interface Cidr {
+  /** The address part as written (host bits may be set: `isNetworkAddress()` tells). */
   readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+  /** The prefix length in bits (0-32 for IPv4, 0-128 for IPv6). */
   readonly prefix: number;
+  /** The address family. */
   readonly kind: 'ipv4' | 'ipv6';
 }
 
 /** True when `value` is a plain IPv4 or IPv6 address (no prefix, IPv4 in dotted-quad form). */
 export function isIp(value: string): boolean {
-  // ipaddr's isValidFourPartDecimal, with its pattern tested first: isValid throws (and catches) for every name,
-  // which made this the slow part of computing the certificate catalog.
+  // ipaddr's isValidFourPartDecimal, with its pattern tested first: isValid throws (and catches) for every value that
+  // is not an address, which is slow, and the certificate catalog asks this for every SAN.
   if (FOUR_PART_DECIMAL.test(value)) return ipaddr.IPv4.isValid(value);
   return value.includes(':') && ipaddr.IPv6.isValid(value);
 }

@@ -24,8 +24,11 @@ export const CONTROL_PLANE_ROLE_LABEL = 'node-role.kubernetes.io/control-plane';
 
 /** A taint as a kubelet registers it (`registerWithTaints`). */
 export interface NodeTaint {
+  /** Taint key, e.g. `node-role.kubernetes.io/control-plane`. */
   readonly key: string;
+  /** Taint value; undefined for a taint without one (`key:effect`). */
   readonly value?: string;
+  /** What the taint does to pods that do not tolerate it: not scheduled, avoided, or evicted. */
   readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 }
 

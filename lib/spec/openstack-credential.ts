@@ -22,6 +22,14 @@ export interface ReadOpenStackCredentialOptions {
 const HEADING = { heading: 'cannot read the OpenStack application credential' };
 
 /**
+ * True when the cluster runs the OpenStack cloud controller manager, whose `cloud.conf` needs the application
+ * credential: `cloudProvider: external` (implied by `networking.podNetwork: cloud-routes`) with an `openstack:` section.
+ */
+export function needsOpenStackCredential(spec: ResolvedClusterSpec): boolean {
+  return spec.cloudProvider === 'external' && spec.openstack !== undefined;
+}
+
+/**
  * Reads the application credential's secret from `openstack.applicationCredential.secretFile` (the file's content,
  * surrounding whitespace trimmed) or `.secretEnv` (the variable in `env`). Errors name the field and the file or the
  * variable, never the secret; a secret file that group or others can read is a warning.

@@ -37,7 +37,13 @@ export interface SpecErrorOptions {
  * lists every one; the message lists the first 40.
  */
 export class SpecValidationError extends Error {
-  constructor(public readonly problems: string[], public readonly source?: string, options: SpecErrorOptions = {}) {
+  constructor(
+    /** Every problem found, each naming the field (`masters[1].ip: ...`) and the bad value. */
+    public readonly problems: string[],
+    /** Where the spec came from (a file path, `built-in example`); undefined for a spec given in code. */
+    public readonly source?: string,
+    options: SpecErrorOptions = {},
+  ) {
     const shown = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => `  - ${p}`);
     if (problems.length > MAX_LISTED_PROBLEMS) shown.push(`  ... and ${problems.length - MAX_LISTED_PROBLEMS} more`);
     if (options.footer) shown.push(options.footer);
@@ -55,6 +61,7 @@ const INTERFACE_NAME = /^[A-Za-z0-9._@-]{1,15}$/;
 const OPENSTACK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Control characters (a newline, a NUL) in a value that becomes a file path or a config line. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
@@ -422,6 +429,7 @@ function checkCloud(errors: string[], warnings: string[], spec: ClusterSpec): vo
   } else if (url.username || url.password) {
     errors.push('openstack.authUrl: must not carry a user name or password (value not shown); the application credential authenticates');
   }
+  // eslint-disable-next-line no-control-regex -- a region name has no control characters
   if (!/^[^\s\u0000-\u001f\u007f]{1,255}$/.test(os.region)) errors.push(`openstack.region: ${show(os.region)} is not a region name (like "RegionOne")`);
   for (const key of ['networkId', 'subnetId', 'routerId', 'floatingNetworkId'] as const) {
     const value = os[key];
@@ -446,11 +454,11 @@ function checkCloud(errors: string[], warnings: string[], spec: ClusterSpec): vo
 
 /** Retired and deprecated add-on choices are warnings: they still work, but not for long. */
 function checkAddons(warnings: string[], spec: ClusterSpec): void {
-  const a = spec.addons ?? {};
-  if (a.dns === 'kube-dns') warnings.push('addons.dns: "kube-dns" is retired (kubeadm dropped it in v1.21, its images are unmaintained); use "coredns"');
-  if (a.metrics === 'heapster') warnings.push('addons.metrics: "heapster" is retired (archived upstream, it does not serve the metrics API); use "metrics-server"');
-  if (a.kubeProxyMode === 'ipvs') warnings.push('addons.kubeProxyMode: "ipvs" is deprecated in Kubernetes v1.35; use "nftables" (or "iptables")');
-  if (a.podCheckpointer === true) warnings.push('addons.podCheckpointer: true deploys bootkube\'s retired pod-checkpointer image (unmaintained); hacp\'s checkpoint service on the masters replaces it');
+  const addons = spec.addons ?? {};
+  if (addons.dns === 'kube-dns') warnings.push('addons.dns: "kube-dns" is retired (kubeadm dropped it in v1.21, its images are unmaintained); use "coredns"');
+  if (addons.metrics === 'heapster') warnings.push('addons.metrics: "heapster" is retired (archived upstream, it does not serve the metrics API); use "metrics-server"');
+  if (addons.kubeProxyMode === 'ipvs') warnings.push('addons.kubeProxyMode: "ipvs" is deprecated in Kubernetes v1.35; use "nftables" (or "iptables")');
+  if (addons.podCheckpointer === true) warnings.push('addons.podCheckpointer: true deploys bootkube\'s retired pod-checkpointer image (unmaintained); hacp\'s checkpoint service on the masters replaces it');
 }
 
 /** `etcd.external`: https endpoints without duplicates, file paths. */
@@ -489,21 +497,35 @@ function dedupe(list: string[]): string[] {
   return [...new Set(list)];
 }
 
-/** The defaults `resolveSpec()` applies. */
+/** The defaults `resolveSpec()` applies (the versions' defaults are in `versions.ts`). */
 export const DEFAULTS = {
+  /** `ClusterSpec.name`. */
   name: 'kubernetes',
+  /** `ClusterSpec.imageRegistry`. */
   imageRegistry: 'registry.k8s.io',
+  /** `ClusterSpec.apiServerPort`. */
   apiServerPort: 6443,
+  /** `networking.serviceCidr`. */
   serviceCidr: '10.96.0.0/12',
+  /** `networking.podCidr`. */
   podCidr: '10.244.0.0/16',
+  /** `networking.clusterDomain`. */
   clusterDomain: 'cluster.local',
+  /** `pki.keySize`, in bits. */
   keySize: 2048 as const,
+  /** `pki.caValidityDays`. */
   caValidityDays: 3650,
+  /** `pki.validityDays`. */
   validityDays: 365,
+  /** `pki.renewBeforeDays`. */
   renewBeforeDays: 30,
+  /** `networking.podNetwork`. */
   podNetwork: 'flannel' as const,
+  /** `addons.dns`. */
   dns: 'coredns' as const,
+  /** `addons.metrics`. */
   metrics: 'metrics-server' as const,
+  /** `addons.kubeProxyMode`. */
   kubeProxyMode: 'iptables' as const,
 };
 
@@ -589,9 +611,9 @@ function isResolved(spec: object): spec is ResolvedClusterSpec {
   return RESOLVED.has(spec);
 }
 
-/** Finds a master by name; throws naming the known masters when there is none. */
+/** Finds a master by name. Throws an `Error` naming the known masters when there is none (a worker's name included). */
 export function findMaster(spec: ResolvedClusterSpec, name: string) {
-  const m = spec.masters.find((x) => x.name === name);
-  if (!m) throw new Error(`unknown master '${name}' (masters: ${spec.masters.map((x) => x.name).join(', ')})`);
-  return m;
+  const master = spec.masters.find((candidate) => candidate.name === name);
+  if (!master) throw new Error(`unknown master '${name}' (masters: ${spec.masters.map((known) => known.name).join(', ')})`);
+  return master;
 }

@@ -1,5 +1,4 @@
 // The three semver functions used, not the whole package (its index loads ~45 modules on every synth).
-import type { SemVer } from 'semver';
 import coerce = require('semver/functions/coerce');
 import gte = require('semver/functions/gte');
 import parse = require('semver/functions/parse');
@@ -18,8 +17,20 @@ export const SUPPORTED_ETCD_MINORS = ['3.5', '3.6'];
 /** The Kubernetes minors of the supported window, oldest first. */
 export const SUPPORTED_KUBERNETES_MINORS = ['1.33', '1.34', '1.35', '1.36'];
 
+/** A parsed version (semver's `SemVer` has these and more; the package's typings do not depend on `@types/semver`). */
+export interface ParsedVersion {
+  /** The major version: `1` of `1.35.4`. */
+  readonly major: number;
+  /** The minor version: `35` of `1.35.4` (the Kubernetes minor that selects flags and defaults). */
+  readonly minor: number;
+  /** The patch version: `4` of `1.35.4`. */
+  readonly patch: number;
+  /** `1.35.4` (no `v`). */
+  readonly version: string;
+}
+
 /** Parses `v1.35.4` or `1.35.4`; undefined when it is not a full semantic version. */
-export function parseKubernetesVersion(version: string): SemVer | undefined {
+export function parseKubernetesVersion(version: string): ParsedVersion | undefined {
   if (typeof version !== 'string' || !/^v?\d+\.\d+\.\d+$/.test(version)) return undefined;
   return parse(version.replace(/^v/, '')) ?? undefined;
 }

@@ -12,16 +12,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  AppNamespace, Dashboard, Dns, DnsProvider, Flannel, Heapster, KubeProxy, KubeSystemAdminBinding, MetricsServer,
-  PodCheckpointer,
-} from '../addons';
+import { AppNamespace, DnsProvider, KubeSystemAdminBinding } from '../addons';
 import { validateTree } from '../common';
 import { KubeVipRbac, renderEncryptionConfiguration } from '../control-plane';
 import { BOOTKUBE_ASSET_PATHS } from '../pki/bootkube-assets';
 import { OutputFile, writeFilesAtomic } from '../util';
 import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets, bootstrapAssetFiles } from '../self-hosted';
 import { ExternalEtcdClient, ResolvedClusterSpec } from '../spec';
+import { ClusterAddonsOptions, clusterAddons } from './cluster-addons';
 import { SELF_HOSTED_MASTERS_DIR, SelfHostedMasterPki, buildSelfHostedMasters, selfHostedMasterFiles } from './self-hosted-masters';
 
 /** What the app needs from the PKI (`ClusterPki` fits). */
@@ -30,20 +28,33 @@ export interface BootkubePki extends SelfHostedMasterPki {
   bootkubeFiles(): OutputFile[];
 }
 
-/** Options of the bootkube app. */
+/**
+ * Options of the bootkube app. The add-ons come from the spec (`addons:`, `networking.podNetwork`, `openstack:`, see
+ * `clusterAddons()`); `dns`, `heapster`, `dashboard` and `podCheckpointer` override the spec's choice when set.
+ */
 export interface BootkubeOptions {
-  /** Cluster DNS server. @default DnsProvider.COREDNS */
+  /** Cluster DNS server (overrides `addons.dns`). @default - the spec's `addons.dns` (CoreDNS) */
   readonly dns?: DnsProvider;
-  /** Deploy the retired heapster instead of metrics-server. @default false */
+  /**
+   * `true`: the retired heapster, `false`: metrics-server (overrides `addons.metrics`).
+   * @default - the spec's `addons.metrics` (metrics-server)
+   */
   readonly heapster?: boolean;
-  /** Deploy the (archived) Kubernetes Dashboard, as the seed did. @default true */
+  /** The (archived) Kubernetes Dashboard (overrides `addons.dashboard`). @default - the spec's `addons.dashboard` */
   readonly dashboard?: boolean;
   /**
-   * Deploy bootkube's retired pod-checkpointer DaemonSet (`PodCheckpointer`). Its image speaks only CRI v1alpha2 and
-   * misbehaves on current nodes; full-reboot recovery comes from `hacp-checkpointer.service` on every master
-   * (`hacp kubelet-unit --self-hosted`) instead. Only for clusters that still run a ported image. @default false
+   * Deploy bootkube's retired pod-checkpointer DaemonSet (`PodCheckpointer`; overrides `addons.podCheckpointer`). Its
+   * image speaks only CRI v1alpha2 and misbehaves on current nodes; full-reboot recovery comes from
+   * `hacp-checkpointer.service` on every master (`hacp kubelet-unit --self-hosted`) instead. Only for clusters that
+   * still run a ported image. @default - the spec's `addons.podCheckpointer` (false)
    */
   readonly podCheckpointer?: boolean;
+  /**
+   * Further add-on options: where the OpenStack credential is read from (`cwd`, `env`) or the credential itself,
+   * warnings, kube-proxy's mode. `dns`, `heapster`, `dashboard` and `podCheckpointer` above win over the same choices here.
+   * @default {}
+   */
+  readonly addons?: ClusterAddonsOptions;
   /**
    * Recreate the seed's `system:default-sa` binding (kube-system default ServiceAccount → cluster-admin). Nothing
    * generated here needs it; see `KubeSystemAdminBinding`. @default false
@@ -137,16 +148,15 @@ export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAsset
   return out;
 }
 
-/** The add-ons of the seed, modernised (see docs/self-hosted.md). */
+/** The add-ons of the seed, modernised (see docs/self-hosted.md): the spec's choices (`clusterAddons()`), the options' overrides. */
 function addAddons(scope: Construct, spec: ResolvedClusterSpec, options: BootkubeOptions): void {
-  const net = spec.networking;
-  new KubeProxy(scope, 'kube-proxy', { podCidr: net.podCidr, apiServerUrl: spec.apiServerUrl, kubernetesVersion: spec.kubernetesVersion, imageRegistry: spec.imageRegistry });
-  new Flannel(scope, 'flannel', { podCidr: net.podCidr });
-  if (options.podCheckpointer ?? false) new PodCheckpointer(scope, 'pod-checkpointer', { apiServerUrl: spec.apiServerUrl });
-  new Dns(scope, 'dns', { clusterIp: spec.dnsServiceIp, clusterDomain: net.clusterDomain, provider: options.dns });
-  if (options.heapster) new Heapster(scope, 'heapster');
-  else new MetricsServer(scope, 'metrics-server');
-  if (options.dashboard ?? true) new Dashboard(scope, 'dashboard');
+  clusterAddons(scope, spec, {
+    ...options.addons,
+    ...(options.dns !== undefined ? { dns: options.dns } : {}),
+    ...(options.heapster !== undefined ? { metrics: options.heapster ? 'heapster' as const : 'metrics-server' as const } : {}),
+    ...(options.dashboard !== undefined ? { dashboard: options.dashboard } : {}),
+    ...(options.podCheckpointer !== undefined ? { podCheckpointer: options.podCheckpointer } : {}),
+  });
   if (options.legacyKubeSystemDefaultAdmin) new KubeSystemAdminBinding(scope, 'kube-system-admin', { acknowledgeClusterAdmin: true });
   for (const ns of spec.namespaces) {
     new AppNamespace(scope, `namespace-${ns}`, { name: ns, labels: { 'app.kubernetes.io/part-of': 'user-applications' } });

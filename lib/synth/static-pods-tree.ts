@@ -2,6 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { validateTree } from '../common';
 import { HostFile, ControlPlaneRbac, KubeVipPod, KubeVipRbac, StaticControlPlane, StaticControlPlaneProps } from '../control-plane';
 import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../spec';
+import { ClusterAddons, ClusterAddonsOptions, clusterAddons } from './cluster-addons';
 
 /** Options of `buildStaticPodsTree()`. */
 export interface StaticPodsTreeOptions {
@@ -11,6 +12,23 @@ export interface StaticPodsTreeOptions {
   readonly controlPlane?: Omit<StaticControlPlaneProps, 'cluster' | 'master'>;
   /** Adds your own constructs to each master's chart, beside the control plane. @default - nothing is added */
   readonly extend?: (chart: Chart, controlPlane: StaticControlPlane) => void;
+  /**
+   * The cluster add-ons of `cluster/` (`clusterAddons()`: kube-proxy, the pod network, DNS, metrics, ... as the spec
+   * chooses; these options override it), or `false` for none (the control plane alone: no credential is read).
+   * bootkube's pod-checkpointer is never part of a static-pod tree.
+   * @default {} (the spec's choices)
+   */
+  readonly addons?: Omit<ClusterAddonsOptions, 'podCheckpointer'> | false;
+}
+
+/** A file of `cluster/` beside `rbac.yaml`: one add-on component. */
+export interface ClusterAddonFile {
+  /** File name under `cluster/` (`kube-proxy.yaml`, `cloud-config.yaml`, ...). */
+  readonly path: string;
+  /** The component's objects as JSON, in apply order. */
+  readonly objects: any[];
+  /** 0600 when it holds a Secret with data (the cloud controller manager's credential), else 0644. */
+  readonly mode: number;
 }
 
 /** One master's part of the static-pod tree. */
@@ -22,24 +40,28 @@ export interface MasterTree {
   readonly hostFiles: HostFile[];
 }
 
-/** The static-pod control plane of a cluster (`buildStaticPodsTree()`). */
+/** What `buildStaticPodsTree()` returns. */
 export interface StaticPodsTree {
-  /** Each master's part. */
+  /** Each master's static pods and host files. */
   readonly masters: MasterTree[];
-  /** The cluster-scoped objects to apply once the API answers (`cluster/rbac.yaml`): `ControlPlaneRbac`. */
+  /** The cluster-scoped control-plane objects of `cluster/rbac.yaml` (`ControlPlaneRbac`). */
   readonly cluster: any[];
   /**
    * With `loadBalancer.type: kube-vip`, `KubeVipRbac` (`cluster/kube-vip-rbac.yaml`): what kube-vip needs to hold the
    * VIP, applied first, through a master's own API server (plan step `kube-vip-rbac`). Empty otherwise.
    */
   readonly kubeVipRbac: any[];
+  /** The add-on files of `cluster/`, one per component (none with `addons: false`). */
+  readonly addons: ClusterAddonFile[];
 }
 
 /**
- * The static-pod control plane of a cluster, composed once for the synth app and the testing helpers: per master a
- * `StaticControlPlane` (plus a `KubeVipPod` when `loadBalancer.type` is `kube-vip`), the cluster-scoped
- * `ControlPlaneRbac`, and with kube-vip its `KubeVipRbac`. The constructs are validated as `App.synth()` does (a flag the component does not know throws,
- * naming the construct path; weakening overrides print warnings). Nothing is written and no key is made.
+ * The static-pod cluster, composed once for the synth app and the testing helpers: per master a `StaticControlPlane`
+ * (plus a `KubeVipPod` when `loadBalancer.type` is `kube-vip`), the cluster-scoped `ControlPlaneRbac` (and with kube-vip
+ * its `KubeVipRbac`), and the cluster add-ons the spec chooses (`clusterAddons()`), one file per component. The
+ * constructs are validated as `App.synth()` does (a flag the component does not know throws, naming the construct
+ * path; weakening overrides print warnings). Nothing is written and no key is made; with the OpenStack cloud
+ * controller manager its credential is read.
  */
 export function buildStaticPodsTree(cluster: ClusterSpec | ResolvedClusterSpec, options: StaticPodsTreeOptions = {}): StaticPodsTree {
   const spec = resolveSpec(cluster);
@@ -55,7 +77,20 @@ export function buildStaticPodsTree(cluster: ClusterSpec | ResolvedClusterSpec, 
   new ControlPlaneRbac(rbac, 'rbac');
   const kubeVip = new Chart(app, 'kube-vip-rbac');
   if (spec.loadBalancer.type === 'kube-vip') new KubeVipRbac(kubeVip, 'kube-vip');
+  let addons: ClusterAddons | undefined;
+  if (options.addons !== false) {
+    const addonOptions = options.addons ?? {};
+    if (spec.addons.podCheckpointer) {
+      addonOptions.onWarning?.('addons.podCheckpointer: ignored by the static-pod tree: bootkube\'s pod-checkpointer only keeps a self-hosted API server running, and static pods are on the masters\' disks');
+    }
+    addons = clusterAddons(new Chart(app, 'cluster-addons'), spec, { ...addonOptions, podCheckpointer: false });
+  }
   validateTree(app); // what App.synth() does first: the user's flags are checked (lib/common/component-flags)
   const masters = built.map(({ name, chart, cp }) => ({ master: name, objects: chart.toJson(), hostFiles: cp.hostFiles() }));
-  return { masters, cluster: rbac.toJson(), kubeVipRbac: kubeVip.toJson() };
+  const addonFiles = (addons?.components ?? []).map((c): ClusterAddonFile => {
+    const objects = c.objects.map((o) => o.toJson());
+    const secret = objects.some((o) => o.kind === 'Secret' && (o.data || o.stringData));
+    return { path: `${c.name}.yaml`, objects, mode: secret ? 0o600 : 0o644 };
+  });
+  return { masters, cluster: rbac.toJson(), kubeVipRbac: kubeVip.toJson(), addons: addonFiles };
 }

@@ -2,9 +2,13 @@
  * The static-pod tree writer: one folder per master under `<outdir>/static-pods/`, ready to copy to the host:
  *   <master>/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler}.yaml  → /etc/kubernetes/manifests/
  *   <master>/pki/..., <master>/*.conf, <master>/apiserver/...                     → /etc/kubernetes/
- * and `cluster/` with the cluster-scoped objects to apply once the API answers (with super-admin.conf); with kube-vip,
- * `cluster/kube-vip-rbac.yaml` first, through a master's own API server (it is what makes the VIP answer).
+ * and `cluster/` with what `hacp cluster apply` applies once the API answers, in the `cluster` check's bring-up
+ * order: with kube-vip `kube-vip-rbac.yaml` first, through a master's own API server (it is what makes the VIP
+ * answer), `rbac.yaml` (the control plane's bindings) and one file per add-on (`kube-proxy.yaml`, the pod network
+ * `flannel.yaml` or `openstack-cloud-controller-manager.yaml` with its `cloud-config.yaml` Secret (0600: it holds
+ * the OpenStack application credential), `coredns.yaml`, `metrics-server.yaml`, ...).
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { renderEncryptionConfiguration } from '../control-plane';
@@ -12,7 +16,7 @@ import type { ClusterPki } from '../pki';
 import { OutputFile, writeFilesAtomic } from '../util';
 import { HostPaths, hostPathToAssetPath } from '../pki/paths';
 import { ResolvedClusterSpec } from '../spec';
-import { buildStaticPodsTree } from './static-pods-tree';
+import { StaticPodsTreeOptions, buildStaticPodsTree } from './static-pods-tree';
 
 /** Inputs of the static-pod app. */
 export interface StaticPodsAppProps {
@@ -22,6 +26,17 @@ export interface StaticPodsAppProps {
   readonly encryptionKey: string;
   /** Output root (`dist`). */
   readonly outdir: string;
+  /**
+   * What each master's folder holds besides the defaults: `buildStaticPodsTree()`'s options (the control plane's
+   * settings, your own static pods through `extend`, the masters to write). @default {}
+   */
+  readonly tree?: StaticPodsTreeOptions;
+  /**
+   * The add-ons' options (where the OpenStack credential is read from, warnings), or `false` for none; they win over
+   * `tree.addons`.
+   * @default {} (the spec's choices, the credential read from the working directory and process.env)
+   */
+  readonly addons?: StaticPodsTreeOptions['addons'];
 }
 
 /** Builds the static-pod app's constructs and writes its tree. Returns the files written (relative to outdir). */
@@ -35,7 +50,7 @@ export function synthStaticPods(props: StaticPodsAppProps): string[] {
     mode: 0o600,
   };
 
-  const tree = buildStaticPodsTree(spec);
+  const tree = buildStaticPodsTree(spec, { ...props.tree, ...(props.addons !== undefined ? { addons: props.addons } : {}) });
   for (const { master, objects, hostFiles } of tree.masters) {
     // One file per object, named after it, mode 0600 as kubeadm writes static pod manifests (CIS 1.1.1).
     const manifests = objects.map((obj) => ({ path: `${obj.metadata.name}.yaml`, content: Yaml.stringify(obj), mode: 0o600 }));
@@ -44,9 +59,16 @@ export function synthStaticPods(props: StaticPodsAppProps): string[] {
     written.push(...files.map((f) => path.join('static-pods', master, f.path)));
   }
 
-  const rbac = { path: 'rbac.yaml', content: Yaml.stringify(...tree.cluster), mode: 0o644 };
-  const kubeVipRbac = tree.kubeVipRbac.length ? [{ path: 'kube-vip-rbac.yaml', content: Yaml.stringify(...tree.kubeVipRbac), mode: 0o644 }] : [];
-  writeFilesAtomic(path.join(root, 'cluster'), [rbac, ...kubeVipRbac]);
-  written.push(...[rbac, ...kubeVipRbac].map((f) => path.join('static-pods', 'cluster', f.path)));
+  // cluster/ is regenerated whole: an add-on the spec no longer chooses (flannel after a switch to cloud-routes) must
+  // not stay behind for `hacp cluster apply`.
+  const cluster: OutputFile[] = [
+    { path: 'rbac.yaml', content: Yaml.stringify(...tree.cluster), mode: 0o644 },
+    ...(tree.kubeVipRbac.length ? [{ path: 'kube-vip-rbac.yaml', content: Yaml.stringify(...tree.kubeVipRbac), mode: 0o644 }] : []),
+    ...tree.addons.map((f) => ({ path: f.path, content: Yaml.stringify(...f.objects), mode: f.mode })),
+  ];
+  // Written from the tree's root, so that cluster/ is made 0700 when it holds the credential's 0600 Secret file.
+  fs.rmSync(path.join(root, 'cluster'), { recursive: true, force: true });
+  writeFilesAtomic(root, cluster.map((f) => ({ ...f, path: `cluster/${f.path}` })));
+  written.push(...cluster.map((f) => path.join('static-pods', 'cluster', f.path)));
   return written;
 }

@@ -10,6 +10,7 @@ import { readRegularFile } from '../spec/_files';
 export interface OutputFile {
   /** POSIX path relative to the directory it is written under (e.g. `pki/ca.crt` under `/etc/kubernetes`). */
   readonly path: string;
+  /** The file's text, written as UTF-8 exactly as given. */
   readonly content: string;
   /** File mode: 0o600 for keys and kubeconfigs, 0o644 for certificates and public keys. */
   readonly mode: number;
@@ -128,6 +129,7 @@ function resolveInside(root: string, rel: string): string {
 export interface TreeEntry {
   /** Path relative to the root, with `/` separators. */
   readonly rel: string;
+  /** Absolute path (`root` joined with `rel`; absolute when `root` is). */
   readonly abs: string;
   /** `other`: a symlink, socket, device... (never followed). */
   readonly kind: 'directory' | 'file' | 'other';
@@ -177,9 +179,14 @@ export function readIfExists(file: string): string | undefined {
  * The file's text and permission bits, or undefined when it does not exist. A directory, FIFO, socket or device at
  * the path throws `NotARegularFileError` at once (a FIFO is never opened for a blocking read).
  */
-export function readWithMode(file: string): { content: string; mode: number } | undefined {
-  // One stat, no ENOENT exception for the common case (synth writes into a dist/ the CLI just deleted): creating one
-  // per missing file costs about a millisecond.
+export function readWithMode(file: string): {
+  /** The file's text, decoded as UTF-8. */
+  content: string;
+  /** The file's permission bits (e.g. `0o600`), without the file type. */
+  mode: number;
+} | undefined {
+  // One stat, no ENOENT exception for the common case (synth writes a whole tree into a dist/ the CLI just deleted,
+  // and an exception per missing file is costly).
   const st = fs.statSync(file, { throwIfNoEntry: false });
   if (!st) return undefined;
   try {

@@ -5,16 +5,23 @@ import { AssetFile, AssetTree, objectsOf } from './tree';
 
 /** A pod template found in a manifest. */
 export interface PodTemplate {
+  /** The file it was found in. */
   readonly file: AssetFile;
+  /** The object holding it (a Pod, a Deployment, a CronJob, ...). */
   readonly object: any;
+  /** The pod spec. */
   readonly spec: any;
+  /** The pod's labels. */
   readonly labels: Record<string, string>;
 }
 
 /** A container of a control-plane component (or kube-proxy / kubelet-like components) found in a manifest. */
 export interface ComponentContainer {
+  /** The pod template it belongs to. */
   readonly pod: PodTemplate;
+  /** The container as written in the manifest. */
   readonly container: any;
+  /** Which component it runs (the flag table its flags are checked against). */
   readonly component: FlagComponent;
   /** `command` + `args` tokens. */
   readonly tokens: string[];

@@ -39,17 +39,25 @@ export interface HacpVerifyValidationProps extends TreeSpecOptions {
  * package's typings do not depend on cdk8s-cli (a dev dependency); the real context satisfies it.
  */
 export interface ValidationContextLike {
+  /** The synthesized manifest files. */
   readonly manifests: readonly string[];
+  /** Where the plugin reports. */
   readonly report: {
+    /** Reports one rule's violations. */
     addViolation(violation: {
       ruleName: string;
       recommendation: string;
       fix: string;
       violatingResources: Array<{ resourceName: string; locations: string[]; manifestPath: string }>;
     }): void;
+    /** Ends the report: `failure` fails the synth. */
     submit(status: 'success' | 'failure', metadata?: { readonly [key: string]: string }): void;
   };
-  readonly logger: { log(message: string): void };
+  /** cdk8s-cli's log. */
+  readonly logger: {
+    /** Logs one line. */
+    log(message: string): void;
+  };
 }
 
 /** The deepest directory containing every path. */
@@ -88,6 +96,10 @@ export class HacpVerifyValidation {
     }
   }
 
+  /**
+   * Runs the checks over the tree of `context.manifests` (or `dir`) and reports every error (with `strict`, every
+   * warning too) as a violation, one per rule; cdk8s-cli calls it after synthesis.
+   */
   public async validate(context: ValidationContextLike): Promise<void> {
     const dir = this.props.dir ?? commonDir(context.manifests);
     try {

@@ -12,7 +12,8 @@ import { describeObject } from './schema';
 import { AssetFile, AssetTree, fileAt, objectsOf } from './tree';
 
 // The checks and the flag rules live in lib/common/cis-flag-checks (the constructs warn with them too).
-export { CIS_CHECKS, CisCheck } from '../common/cis-flag-checks';
+export { CIS_CHECKS, CisCheck, CisSeverity } from '../common/cis-flag-checks';
+export type { ComponentContainer, PodTemplate } from './_workloads';
 
 const BY_ID = new Map(CIS_CHECKS.map((c) => [c.id, c]));
 

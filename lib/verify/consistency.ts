@@ -286,7 +286,7 @@ function networks(tree: AssetTree, containers: readonly ComponentContainer[], op
     const range = seen.find((s) => s.kind === 'service' && s.file.split('/')[0] === dns.file.split('/')[0]);
     const cidr = range && parseCidr(range.value.split(',')[0]);
     if (cidr) {
-      let inside = false;
+      let inside: boolean;
       try {
         inside = cidrContains(cidr, dns.value);
       } catch {

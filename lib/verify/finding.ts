@@ -6,6 +6,7 @@ export type CheckClass = 'schema' | 'flags' | 'security' | 'consistency' | 'clus
 
 /** One problem found in a synthesized tree. */
 export interface Finding {
+  /** `error` fails `hacp verify` (and the synth's validation); `warning` is reported only. */
   readonly severity: Severity;
   /** Which class of check found it. */
   readonly check: CheckClass;

@@ -16,6 +16,7 @@ export interface ParsedFlag {
   readonly name: string;
   /** The text as written (`--v=2`). */
   readonly raw: string;
+  /** The value (`2` of `--v=2` or `--v 2`); undefined for a bare flag (`--help`). */
   readonly value?: string;
 }
 
@@ -79,7 +80,14 @@ function flagFindings(component: FlagComponent, args: readonly string[], version
 }
 
 /** A container's `env` list (`[{name, value}]`) or a plain map. */
-export type EnvInput = ReadonlyArray<{ readonly name: string; readonly value?: string }> | Readonly<Record<string, string | undefined>>;
+export type EnvInput =
+  | ReadonlyArray<{
+    /** The variable's name. */
+    readonly name: string;
+    /** Its literal value; undefined for `valueFrom`. */
+    readonly value?: string;
+  }>
+  | Readonly<Record<string, string | undefined>>;
 
 /**
  * Checks an etcd container: its flags (`checkFlags('etcd', ...)`), unknown `ETCD_*` environment variables (error,

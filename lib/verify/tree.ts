@@ -3,11 +3,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { walkTree } from '../util/files';
+import type { X509Certificate } from '../util/x509';
 
 /** One file of a synthesized tree. */
 export interface AssetFile {
   /** Path relative to the tree root, with `/` separators. */
   readonly rel: string;
+  /** Absolute path on this machine. */
   readonly abs: string;
   /** Permission bits (`0o600`). */
   readonly mode: number;
@@ -18,14 +20,16 @@ export interface AssetFile {
   /** YAML syntax error, when the file looked like YAML and did not parse. */
   readonly parseError?: string;
   /** Parsed PEM certificate(s) (`.crt`, `.pem` files). */
-  readonly certs: crypto.X509Certificate[];
+  readonly certs: X509Certificate[];
   /** True for private-key files (`.key`, `-key.pem`). */
   readonly isKey: boolean;
 }
 
 /** A synthesized tree on disk. */
 export interface AssetTree {
+  /** The directory that was read. */
   readonly root: string;
+  /** Every file under it (symlinks not followed). */
   readonly files: AssetFile[];
   /** Relative paths of the directories. */
   readonly dirs: Set<string>;

@@ -37,10 +37,17 @@ export interface VerifyReport {
   readonly objects: number;
   /** Every finding, sorted by file. */
   readonly findings: Finding[];
+  /** Number of findings with severity `error`. */
   readonly errors: number;
+  /** Number of findings with severity `warning`. */
   readonly warnings: number;
   /** With `plan: true`: the bring-up plan of each cluster of the tree (by its folder). */
-  readonly plans?: Array<{ readonly root: string; readonly plan: BringUpPlan }>;
+  readonly plans?: Array<{
+    /** The cluster's folder. */
+    readonly root: string;
+    /** Its bring-up plan. */
+    readonly plan: BringUpPlan;
+  }>;
 }
 
 /** API groups of component configuration files (not served by the API server: no schema check). */

@@ -58,7 +58,7 @@ export function clusterAdminGrants(objs: any[]): string[] {
 /** Images not pinned by a tag or digest. */
 export function unpinnedImages(objs: any[]): string[] {
   return podSpecs(objs).flatMap(({ spec }) => [...spec.containers, ...(spec.initContainers ?? [])])
-    .map((c: any) => c.image).filter((i: string) => !/(:[\w.\-]+|@sha256:[0-9a-f]{64})$/.test(i.split('/').pop()!) || i.endsWith(':latest'));
+    .map((c: any) => c.image).filter((i: string) => !/(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(i.split('/').pop()!) || i.endsWith(':latest'));
 }
 
 /** Every pod spec with its owner. */

@@ -27,6 +27,8 @@ describe('Dns', () => {
     expect(d.spec.template.spec.containers[0].args).toContain('--domain=example.internal.');
     expect(find(objs, 'ClusterRoleBinding', 'kube-dns').roleRef.name).toBe('system:kube-dns');
     expect(find(objs, 'Service', 'kube-dns').spec.clusterIP).toBe('10.96.0.10');
+    // retired: annotated, with its successor
+    expect(d.metadata.annotations['hacp.io/retired']).toMatch(/kube-dns is retired.*use CoreDNS/);
   });
 
   test('bad props', () => {

@@ -13,6 +13,12 @@ describe('Heapster (retired, opt-in)', () => {
     // Kubelet summary API over HTTPS with its own token (the seed used the read-only port 10255).
     expect(d.spec.template.spec.containers[0].command.join(' ')).toContain('kubeletHttps=true&kubeletPort=10250');
     expect(find(objs, 'ClusterRoleBinding', 'heapster').roleRef.name).toBe('system:heapster');
+    expect(d.spec.template.spec.tolerations).toBeUndefined();
+  });
+
+  test('tolerateControlPlane: a cluster of masters only can run it', () => {
+    const pod = find(synth((c) => new Heapster(c, 'h', { tolerateControlPlane: true })), 'Deployment', 'heapster').spec.template.spec;
+    expect(pod.tolerations).toEqual([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }]);
   });
 
   test('custom image', () => {

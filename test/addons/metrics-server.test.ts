@@ -13,6 +13,12 @@ describe('MetricsServer', () => {
     expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
     expect(find(objs, 'APIService', 'v1beta1.metrics.k8s.io').spec.service).toEqual({ name: 'metrics-server', namespace: 'kube-system' });
     expect(objs.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+    expect(find(objs, 'Deployment', 'metrics-server').spec.template.spec.tolerations).toBeUndefined();
+  });
+
+  test('tolerateControlPlane: a cluster of masters only can run it', () => {
+    const pod = find(synth((c) => new MetricsServer(c, 'ms', { tolerateControlPlane: true })), 'Deployment', 'metrics-server').spec.template.spec;
+    expect(pod.tolerations).toEqual([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }]);
   });
 
   test('custom: HA with a disruption budget', () => {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  OPENSTACK_CCM_IMAGES, OpenStackCloudControllerManager, OpenStackCloudControllerManagerProps, readApplicationCredentialSecret,
+  CLOUD_CONTROLLER_MANAGER_RULES, CLOUD_NODE_CONTROLLER_RULES, OPENSTACK_CCM_IMAGES, OpenStackCloudControllerManager, OpenStackCloudControllerManagerProps, readApplicationCredentialSecret,
 } from '../../lib/addons';
 import { CLOUD_UNINITIALIZED_TAINT, CONTROLLER_NODE_SELECTOR } from '../../lib/spec/node-roles';
 import { allProblems, argMap, find, synth } from './_checks';
@@ -33,8 +33,6 @@ describe('OpenStackCloudControllerManager', () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'ServiceAccount/cloud-controller-manager',
       'ClusterRole/system:cloud-controller-manager',
-      'ClusterRole/system:cloud-node-controller',
-      'ClusterRoleBinding/system:cloud-node-controller',
       'ClusterRoleBinding/system:cloud-controller-manager',
       'Secret/cloud-config',
       'DaemonSet/openstack-cloud-controller-manager',
@@ -64,6 +62,13 @@ describe('OpenStackCloudControllerManager', () => {
     expect(c.livenessProbe.httpGet).toEqual({ host: '127.0.0.1', path: '/healthz', port: 10258, scheme: 'HTTPS' });
   });
 
+  test('configureCloudRoutes: false turns the route controller off (an overlay network routes the pods)', () => {
+    const c = find(build({ configureCloudRoutes: false }), 'DaemonSet', 'openstack-cloud-controller-manager').spec.template.spec.containers[0];
+    expect(argMap(c.args)['configure-cloud-routes']).toBe('false');
+    expect(argMap(c.args)['allocate-node-cidrs']).toBe('false');
+    expect(argMap(c.args)['cluster-cidr']).toBe('10.180.128.0/17');
+  });
+
   test('placement: the masters by their self-set label, tolerating their taints; restricted pod', () => {
     const pod = find(build(), 'DaemonSet', 'openstack-cloud-controller-manager').spec.template.spec;
     expect(pod.nodeSelector).toEqual(CONTROLLER_NODE_SELECTOR);
@@ -82,7 +87,7 @@ describe('OpenStackCloudControllerManager', () => {
     expect(JSON.stringify(pod)).not.toContain('hostPath');
   });
 
-  test('RBAC: the ClusterRoles and bindings of cloud-provider-openstack v1.33.1–v1.36.0, unchanged', () => {
+  test('RBAC: the ClusterRole and binding of cloud-provider-openstack v1.33.1–v1.36.0 the CCM runs with', () => {
     const objs = build();
     // manifests/controller-manager/cloud-controller-manager-roles.yaml (identical at the four pinned tags).
     expect(find(objs, 'ClusterRole', 'system:cloud-controller-manager').rules).toEqual([
@@ -99,17 +104,15 @@ describe('OpenStackCloudControllerManager', () => {
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'get', 'watch'] },
     ]);
-    expect(find(objs, 'ClusterRole', 'system:cloud-node-controller').rules).toEqual([
-      { apiGroups: [''], resources: ['nodes'], verbs: ['*'] },
-      { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] },
-      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'update'] },
-    ]);
+    // Upstream's system:cloud-node-controller is bound to a ServiceAccount no manifest creates, used only with
+    // --use-service-account-credentials=true: left out, its rules are a subset of the CCM's own.
+    expect(objs.filter((o) => o.metadata.name === 'system:cloud-node-controller')).toEqual([]);
+    expect(argMap(find(objs, 'DaemonSet', 'openstack-cloud-controller-manager').spec.template.spec.containers[0].args)['use-service-account-credentials']).toBe('false');
+    expect(CLOUD_CONTROLLER_MANAGER_RULES).toEqual(expect.arrayContaining([...CLOUD_NODE_CONTROLLER_RULES]));
     // manifests/controller-manager/cloud-controller-manager-role-bindings.yaml
-    for (const [name, sa] of [['system:cloud-node-controller', 'cloud-node-controller'], ['system:cloud-controller-manager', 'cloud-controller-manager']]) {
-      const b = find(objs, 'ClusterRoleBinding', name);
-      expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
-      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: 'kube-system' }]);
-    }
+    const b = find(objs, 'ClusterRoleBinding', 'system:cloud-controller-manager');
+    expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:cloud-controller-manager' });
+    expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'cloud-controller-manager', namespace: 'kube-system' }]);
     expect(find(objs, 'DaemonSet', 'openstack-cloud-controller-manager').spec.template.spec.serviceAccountName).toBe('cloud-controller-manager');
   });
 

@@ -10,6 +10,7 @@ import { SYNTH_CACHE_FILE, SYNTH_CACHE_MAX_STATE_FILES, SynthCache, synthCacheEn
 import { synthAll } from '../../apps/main';
 import { BOOTKUBE_EXAMPLE_CLUSTER, CLUSTER_FILE_ENV, DEFAULT_CLUSTER_FILE, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { fixturePki, seedPkiState } from '../support/fixture-pki';
+import { filesHoldingKeys } from '../support/key-safety';
 
 jest.setTimeout(120_000);
 
@@ -72,20 +73,13 @@ test('key safety: every file holding a private key (plain, or base64 as in kubec
   await synth(); // the output and the synth cache
   const keys = [STATIC_EXAMPLE_CLUSTER, BOOTKUBE_EXAMPLE_CLUSTER]
     .map((c) => fs.readFileSync(path.join(stateRoot, resolveSpec(c).name, 'encryption-key'), 'utf8').trim());
-  const secret = (text: string) => /PRIVATE KEY-----/.test(text) || keys.some((k) => text.includes(k))
-    || [...text.matchAll(/[A-Za-z0-9+/]{40,}={0,2}/g)].some(([b64]) => Buffer.from(b64, 'base64').toString('latin1').includes('PRIVATE KEY-----'));
-  const found: string[] = [];
-  for (const rel of (fs.readdirSync(tmp, { recursive: true }) as string[]).sort()) {
-    const abs = path.join(tmp, rel);
-    if (!fs.statSync(abs).isFile() || !secret(fs.readFileSync(abs, 'utf8'))) continue;
-    found.push(rel);
-    expect(`${rel} ${(fs.statSync(abs).mode & 0o777).toString(8)}`).toBe(`${rel} 600`);
-  }
+  const found = filesHoldingKeys(tmp, keys);
+  expect(found.filter((f) => !f.endsWith(' 600'))).toEqual([]);
   // What the walk must have met: state keys, host keys and kubeconfigs, Secrets, bootkube's tls/ and auth/, the cache.
   for (const want of [/^pki\/kubernetes\/ca\.key$/, /^pki\/kubernetes\/encryption-key$/, /^pki\/\.synth-cache\.json$/,
     /^dist\/static-pods\/master0\/pki\/sa\.key$/, /^dist\/static-pods\/master0\/admin\.conf$/, /^dist\/static-pods\/master0\/apiserver\/encryption-config\.yaml$/,
     /^dist\/bootkube\/manifests\/kube-apiserver-secret\.yaml$/, /^dist\/bootkube\/tls\/ca\.key$/, /^dist\/bootkube\/auth\/kubeconfig$/]) {
-    expect(found).toContainEqual(expect.stringMatching(want));
+    expect(found).toContainEqual(expect.stringMatching(new RegExp(want.source.replace(/\$$/, ' 600$'))));
   }
 });
 

@@ -9,8 +9,11 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { BOOTSTRAP_STATE_FILE, BOOTSTRAP_STEPS, BootstrapOptions, BootstrapStepId, BringUpError, runBootstrap } from '../../lib/bring-up';
+import { BOOTSTRAP_STATE_FILE, BOOTSTRAP_STEPS, BootstrapOptions, BootstrapStepId, BringUpError, planForTree, runBootstrap } from '../../lib/bring-up';
 import { buildProgram } from '../../lib/cli/hacp';
+import * as YAML from 'yaml';
+import { EXAMPLE_CLUSTERS } from '../../lib/spec';
+import { renderBootkubeUnit } from '../../lib/host';
 import { walkTree } from '../../lib/util/files';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { hacp } from '../support/hacp';
@@ -133,6 +136,7 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
   testWithKubectl('runs every step in order, each bounded and saying what it waits for, and ends with the self-hosted control plane', async () => {
     const h = await host('full');
     const seen: Record<string, unknown> = {};
+    let requestsBeforeRollouts = -1;
     try {
       const result = await runBootstrap(h.options({
         beforeStep: (id) => {
@@ -147,6 +151,7 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
             seen.mutationsBeforeApi = h.fake.mutations().length;
           }
           if (id === 'pivot') seen.beforePivot = CONTROL_PLANE.map(([k, n]) => h.fake.list('Pod', 'kube-system').filter((p) => p.metadata.ownerReferences?.[0]?.name === n).map((p) => `${k}/${p.status.phase}/${p.status.conditions[0].status}`)[0]);
+          if (id === 'self-hosted-api') requestsBeforeRollouts = h.fake.requests.length;
         },
       }));
       expect(result).toEqual({ ran: [...BOOTSTRAP_STEPS], alreadyDone: false });
@@ -169,9 +174,22 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
       expect(first((s) => s === 'GET /readyz 500')).toBeLessThan(first((s) => s === 'GET /readyz 200')); // it did wait
       expect(last((s) => s.startsWith('PATCH /api/v1/nodes/'))).toBeLessThan(first((s) => s.startsWith('GET /api/v1/namespaces/kube-system/pods?k8s-app=kube-apiserver')));
       expect(first((s) => s.startsWith('GET /apis/apps/v1/namespaces/kube-system/daemonsets/kube-apiserver'))).toBeGreaterThan(first((s) => s.startsWith('GET /api/v1/namespaces/kube-system/pods?k8s-app=kube-scheduler')));
+      // the self-hosted control plane's rollouts are looked at only after the pivot (before it they cannot finish),
+      // and each once: no request about them before step self-hosted-api
+      expect(requestsBeforeRollouts).toBeGreaterThan(0);
+      for (const [kind, name] of CONTROL_PLANE) {
+        const path = `/apis/apps/v1/namespaces/kube-system/${kind.toLowerCase()}s`;
+        expect(h.fake.requests.slice(0, requestsBeforeRollouts).filter((r) => r.method === 'GET' && r.path.startsWith(path) && (r.path.endsWith(`/${name}`) || r.query.fieldSelector === `metadata.name=${name}`))).toEqual([]);
+        expect(h.lines.filter((l) => l.includes(`waiting for ${kind} kube-system/${name} to roll out`))).toHaveLength(1);
+      }
+      // the add-ons' rollouts, in their steps, before the pivot
+      expect(h.lines.filter((l) => l.includes('waiting for Deployment kube-system/coredns to roll out'))).toHaveLength(1);
       const applied = h.fake.requests.filter((r) => r.method === 'PATCH' && !r.path.includes('/nodes/'));
       expect(applied.every((r) => r.contentType === 'application/apply-patch+yaml' && r.query.fieldManager === 'hacp' && r.query.force === 'true')).toBe(true);
-      expect(applied[0].path).toBe('/api/v1/namespaces/kubernetes-dashboard'); // files holding Namespaces first
+      // a Namespace before what lives in it
+      const nsPatch = applied.findIndex((r) => r.path === '/api/v1/namespaces/kubernetes-dashboard');
+      expect(nsPatch).toBeGreaterThanOrEqual(0);
+      expect(applied.findIndex((r) => r.path.startsWith('/api/v1/namespaces/kubernetes-dashboard/') || r.path.includes('/namespaces/kubernetes-dashboard/'))).toBeGreaterThan(nsPatch);
       // what it leaves: no bootstrap pods, no bootstrap secrets, the etcd pod untouched, the done marker, the state
       expect(fs.readdirSync(path.join(h.root, 'etc/kubernetes/manifests'))).toEqual(['etcd.yaml']);
       expect(fs.existsSync(path.join(h.root, 'etc/kubernetes/bootstrap-secrets'))).toBe(false);
@@ -180,9 +198,10 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
       expect((fs.statSync(path.join(h.root, ASSETS, BOOTSTRAP_STATE_FILE)).mode & 0o777).toString(8)).toBe('600');
       expect(h.fake.list('Node').map((n) => n.metadata.labels['node-role.kubernetes.io/control-plane'])).toEqual(['', '', '']);
       // each wait said what it waited for, and its bound
-      expect(h.lines).toContain('    waiting for the bootstrap API server to answer /readyz (at most 120s, through the kubeconfig\'s server (the API endpoint), polling every 0.3s)');
-      expect(h.lines).toContain('    waiting for a Running pod of the self-hosted kube-apiserver (DaemonSet kube-system/kube-apiserver) (at most 120s, through the kubeconfig\'s server (the API endpoint), polling every 0.3s)');
-      expect(h.lines).toContain('      waiting for DaemonSet kube-system/kube-apiserver to roll out (all pods updated and available) (at most 120s, through the kubeconfig\'s server (the API endpoint))');
+      // (the bootstrap API server through this master's own address: the FAKE listens on one port for both)
+      expect(h.lines).toContain(`    waiting for the bootstrap API server to answer /readyz (at most 120s, through ${h.fake.url}, polling every 0.3s)`);
+      expect(h.lines).toContain(`    waiting for a pod of DaemonSet kube-system/kube-apiserver to run (Running, not necessarily Ready) (at most 120s, through the API endpoint ${h.fake.url} (the kubeconfig's server), polling every 0.3s)`);
+      expect(h.lines).toContain(`    waiting for DaemonSet kube-system/kube-apiserver to roll out (all pods updated and available) (at most 120s, through the API endpoint ${h.fake.url} (the kubeconfig's server))`);
       reference = outcome(h.root, h.fake);
 
       // run again: the marker says done, nothing runs, nothing is sent
@@ -218,10 +237,18 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
     const expected = await referenceOutcome() as { files: string[] };
     const h = await host('mid-step');
     try {
-      // a first run that dies inside the apply step: the API refuses the 5th object once
-      let patches = 0;
-      h.fake.reject((r) => r.method === 'PATCH' && ++patches === 5, 503, 'the server is currently unable to handle the request', 1);
-      await expect(runBootstrap(h.options())).rejects.toThrow(/^step 'manifests' \(the self-hosted control plane and the add-ons of manifests\/\) failed applying /);
+      // a first run that dies inside the apply step: the API refuses the pod network's DaemonSet once, after the steps
+      // before it in the plan have applied their objects and labelled the masters
+      const step = planForTree(tree, BOOTKUBE_SPEC).phases.flatMap((p) => p.steps).find((s) => s.files?.includes('manifests/kube-flannel.yaml'))!;
+      expect(step.id).toBe('pod-network');
+      h.fake.reject((r) => r.method === 'PATCH' && r.path.endsWith('/daemonsets/kube-flannel'), 503, 'the server is currently unable to handle the request', 1);
+      const err = await runBootstrap(h.options()).catch((e) => e);
+      expect(err).toBeInstanceOf(BringUpError);
+      expect(err.message.split('`')[0]).toBe(`step 'pod-network' (${step.title}) failed applying ${step.files!.join(', ')}: `);
+      expect(err.message).toContain('the server is currently unable to handle the request');
+      expect(h.fake.list('Node').map((n) => n.metadata.labels['node-role.kubernetes.io/control-plane'])).toEqual(['', '', '']); // earlier steps ran
+      expect(h.fake.get('ConfigMap', 'kube-system', 'kube-flannel-cfg')).toBeDefined(); // applied in the same call, before it
+      expect(h.fake.get('Deployment', 'kube-system', 'coredns')).toBeUndefined(); // later steps did not
       expect(Object.keys(h.state().done)).toEqual(['bootstrap-secrets', 'bootstrap-pods', 'bootstrap-api']);
       // what a kill -9 during the copy steps could leave, had they run again: a temp file and a truncated copy
       const secrets = path.join(h.root, 'etc/kubernetes/bootstrap-secrets');
@@ -244,11 +271,13 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
     try {
       const err = await runBootstrap(h.options({ timeoutSeconds: 3, pollSeconds: 0.5 })).catch((e) => e);
       expect(err).toBeInstanceOf(BringUpError);
-      expect(err.message).toMatch(/^step 'bootstrap-api' failed waiting for the bootstrap API server to answer \/readyz: timed out after 3s \(through the kubeconfig's server \(the API endpoint\)\); last answer:\n {2}Error from server \(InternalError\).*readyz check failed/);
+      const want = `step 'bootstrap-api' failed waiting for the bootstrap API server to answer /readyz: timed out after 3s (through ${h.fake.url}); last answer:\n  Error from server (InternalError)`;
+      expect(err.message.slice(0, want.length)).toBe(want);
+      expect(err.message).toContain('readyz check failed');
       expect(Object.keys(h.state().done)).toEqual(['bootstrap-secrets', 'bootstrap-pods']);
       expect(h.fake.mutations()).toEqual([]);
       // the same through the CLI: exit 1, one message, no stack trace
-      const r = await hacp(['bootstrap', '--root', h.root, '--kubeconfig', '/etc/hacp-test/kubeconfig', '--master-server', h.fake.url, '--timeout', '2s', '--poll-interval', '0.5'], { ...kubectlEnv(h.root), HACP_KUBECTL: kubectlBinary() ?? 'kubectl' });
+      const r = await hacp(['bootstrap', '--example', 'bootkube', '--root', h.root, '--kubeconfig', '/etc/hacp-test/kubeconfig', '--master-server', h.fake.url, '--timeout', '2s', '--poll-interval', '0.5'], { ...kubectlEnv(h.root), HACP_KUBECTL: kubectlBinary() ?? 'kubectl' });
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/^error: step 'bootstrap-api' failed waiting for the bootstrap API server to answer \/readyz: timed out after 2s/);
       expect(r.err).not.toMatch(/\n\s+at /);
@@ -259,11 +288,26 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
     }
   });
 
+  test("bootkube.service's own command line (its --cluster file, no --example) is accepted by hacp bootstrap", async () => {
+    const root = path.join(tmp.dir, 'unit-argv');
+    fs.cpSync(tree, path.join(root, ASSETS), { recursive: true });
+    const clusterFile = path.join(tmp.dir, 'unit-cluster.yaml');
+    fs.writeFileSync(clusterFile, YAML.stringify(EXAMPLE_CLUSTERS.bootkube));
+    const unit = renderBootkubeUnit(EXAMPLE_CLUSTERS.bootkube, { clusterFile });
+    // ExecStart= continues over lines that end in a backslash.
+    const execStart = /^ExecStart=((?:.*\\\n)*.*)$/m.exec(unit)?.[1] ?? '';
+    const argv = execStart.replace(/\\\n/g, ' ').split(/\s+/).filter((a) => a);
+    expect(argv.slice(0, 2)).toEqual(['/usr/local/bin/hacp', 'bootstrap']);
+    expect(argv).toContain(`--cluster=${clusterFile}`);
+    const r = await hacp([...argv.slice(1), '--root', root, '--dry-run']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+  });
+
   test('--dry-run prints every file operation and command and changes nothing', async () => {
     const root = path.join(tmp.dir, 'dry');
     fs.cpSync(tree, path.join(root, ASSETS), { recursive: true });
     const before = walkTree(root).map((e) => e.rel);
-    const r = await hacp(['bootstrap', '--root', root, '--dry-run', '--timeout', '10m']);
+    const r = await hacp(['bootstrap', '--example', 'bootkube', '--root', root, '--dry-run', '--timeout', '10m']);
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(walkTree(root).map((e) => e.rel)).toEqual(before);
     const k = `kubectl --kubeconfig=${path.join(root, ASSETS, 'auth/kubeconfig')}`;
@@ -274,9 +318,22 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
     expect(cmds.slice(0, 2)).toEqual([`install -d -m 0700 ${secrets}`, `install -m 0600 ${path.join(root, ASSETS, 'tls/apiserver-kubelet-client.crt')} ${secrets}/apiserver-kubelet-client.crt`]);
     expect(cmds).toContain(`install -m 0600 ${path.join(root, ASSETS, 'auth/kubeconfig')} ${secrets}/kubeconfig`);
     expect(cmds).toContain(`install -m 0600 ${path.join(root, ASSETS, 'bootstrap-manifests/bootstrap-apiserver.yaml')} ${manifests}/bootstrap-apiserver.yaml`);
-    const tail = cmds.slice(cmds.indexOf(`${k} get --raw=/readyz --request-timeout=10s`));
-    expect(tail[0]).toBe(`${k} get --raw=/readyz --request-timeout=10s`);
+    // the bootstrap API server through this master's own address (the default --master-server), once
+    const m = `${k} --server=https://${BOOTKUBE_SPEC.masters[0].ip}:${BOOTKUBE_SPEC.apiServerPort}`;
+    const tail = cmds.slice(cmds.indexOf(`${m} get --raw=/readyz --request-timeout=10s`));
+    expect(tail[0]).toBe(`${m} get --raw=/readyz --request-timeout=10s`);
+    // then the plan's etcd step (the members reach a quorum, through this master) and kube-vip's (the API endpoint
+    // answers), and once more after the pivot
+    expect(cmds.filter((c) => c.includes('get --raw=/readyz'))).toEqual([
+      `${m} get --raw=/readyz --request-timeout=10s`, `${m} get --raw=/readyz/etcd --request-timeout=10s`,
+      `${k} get --raw=/readyz --request-timeout=10s`, `${k} get --raw=/readyz --request-timeout=10s`,
+    ]);
     expect(tail).toContain(`${k} label node master01 node-role.kubernetes.io/control-plane= --overwrite`);
+    // every command of the plan's steps up to the pivot, in the plan's order, each once; the masters' Nodes waited
+    // for once (the label step does not wait for them again)
+    expect(tail.filter((c) => c.includes('wait --for=create node/master01'))).toHaveLength(1);
+    for (const f of fs.readdirSync(path.join(tree, 'manifests'))) expect(tail.filter((c) => c.includes(`/manifests/${f}`))).toHaveLength(1);
+    // the pivot criterion, the pivot, the API again, the self-hosted control plane's rollouts: each once, in this order
     expect(tail.slice(-12)).toEqual([
       `${k} get pods -n kube-system -l k8s-app=kube-apiserver,tier=control-plane -o json --request-timeout=10s`,
       `${k} get pods -n kube-system -l k8s-app=kube-controller-manager,tier=control-plane -o json --request-timeout=10s`,
@@ -291,23 +348,29 @@ describe('hacp bootstrap against the FAKE API server and a FAKE kubelet', () => 
       `${k} rollout status deployment/kube-scheduler -n kube-system --timeout=600s`,
       `date -u > ${path.join(root, 'opt/bootkube/init_bootkube.done')}`,
     ]);
+    for (const [name] of [['kube-apiserver'], ['kube-controller-manager'], ['kube-scheduler']]) expect(cmds.filter((c) => c.includes(`rollout status`) && c.includes(`/${name} `))).toHaveLength(1);
     for (const [i, id] of BOOTSTRAP_STEPS.entries()) expect(r.out).toContain(`# step ${i + 1}/8 ${id}: `);
-    expect(r.out).toContain('# until it succeeds (the bootstrap API server to answer /readyz): every 5s, at most 600s');
+    expect(r.out).toContain(`# until it succeeds (the bootstrap API server to answer /readyz, through https://${BOOTKUBE_SPEC.masters[0].ip}:${BOOTKUBE_SPEC.apiServerPort}): every 5s, at most 600s`);
+    // the plan's bootstrap control plane and pivot are this command's own steps: named in the plan's run, not run twice
+    expect(r.out).toContain("# phase 2/9, step 'bootstrap-control-plane' (static-pods): "); // after each master's etcd member
+    expect(r.out).toContain('# done by hacp bootstrap itself (steps bootstrap-pods and bootstrap-api)');
+    expect(r.out).toContain('# done by hacp bootstrap itself once this step is over (steps self-hosted-running, pivot and self-hosted-api)');
+    expect(r.out).toContain('# note: DaemonSet kube-system/kube-apiserver rolls out only after the pivot');
   });
 
   test('bad input: a missing asset dir or a corrupt state file is one message, exit 1, nothing changed', async () => {
     const root = path.join(tmp.dir, 'bad');
     fs.mkdirSync(root, { recursive: true });
-    const r = await hacp(['bootstrap', '--root', root]);
+    const r = await hacp(['bootstrap', '--example', 'bootkube', '--root', root]);
     expect(r).toEqual({ code: 1, out: '', err: `error: ${path.join(root, ASSETS)}: no tls/ (copy dist/bootkube/ there: the asset dir \`npm run synth\` writes)\n` });
     expect(walkTree(root)).toEqual([]);
     fs.cpSync(tree, path.join(root, ASSETS), { recursive: true });
     fs.writeFileSync(path.join(root, ASSETS, BOOTSTRAP_STATE_FILE), '{"version": 1, "done": {');
-    const c = await hacp(['bootstrap', '--root', root]);
+    const c = await hacp(['bootstrap', '--example', 'bootkube', '--root', root]);
     expect(c.code).toBe(1);
     expect(c.err).toMatch(new RegExp(`^error: ${path.join(root, ASSETS, BOOTSTRAP_STATE_FILE).replace(/[.]/g, '\\.')}: not valid JSON \\(.*\\); it records which bootstrap steps are done\\. Remove it to start from the first step \\(every step can run again\\)\\n$`));
     expect(fs.existsSync(path.join(root, 'etc'))).toBe(false);
-    expect((await hacp(['bootstrap', '--root', root, '--asset-dir', 'opt/assets'])).err).toBe('error: asset dir: "opt/assets" must be an absolute path on the host\n');
+    expect((await hacp(['bootstrap', '--example', 'bootkube', '--root', root, '--asset-dir', 'opt/assets'])).err).toBe('error: asset dir: "opt/assets" must be an absolute path on the host\n');
   });
 
   test('--help documents every step', () => {

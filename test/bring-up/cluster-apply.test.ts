@@ -37,33 +37,39 @@ describe('hacp cluster apply', () => {
     const r = await hacp(['cluster', 'apply', tree, '--dry-run', '--example', 'static']);
     expect(r).toMatchObject({ code: 0, err: '' });
     const k = `kubectl --kubeconfig=${path.join(tree, 'master0', 'super-admin.conf')}`;
-    // The cluster check's plan: the static pods (their waits through the first master's own API server), the load
-    // balancer (through the endpoint), the masters' Nodes, cluster/ file by file, the role labels.
+    // The cluster check's plan: the static pods (their waits through the first master's own API server: etcd's
+    // quorum, then the whole /readyz), the load balancer (/readyz through the endpoint), the masters' Nodes (once),
+    // cluster/ file by file, the role labels. Each poll says what it waits for and where.
     const m = `${k} --server=https://10.180.0.10:6443`;
     expect(r.out.split('\n').filter((l) => l.trim() && !l.startsWith('#'))).toEqual([
-      `${m} get --raw=/readyz --request-timeout=10s`, // etcd
+      `${m} get --raw=/readyz/etcd --request-timeout=10s`, // etcd
       `${m} get --raw=/readyz --request-timeout=10s`, // API servers
       `${k} get --raw=/readyz --request-timeout=10s`, // the Octavia load balancer
-      `${m} get --raw=/readyz --request-timeout=10s`, // controller managers
-      `${m} get --raw=/readyz --request-timeout=10s`, // schedulers
       ...['master0', 'master1', 'master2'].map((n) => `${k} wait --for=create node/${n} --timeout=300s`),
       `${k} apply --server-side --field-manager=hacp --force-conflicts -f ${path.join(tree, 'cluster/rbac.yaml')}`,
-      ...['master0', 'master1', 'master2'].flatMap((n) => [
-        `${k} wait --for=create node/${n} --timeout=300s`,
-        `${k} label node ${n} node-role.kubernetes.io/control-plane= --overwrite`,
+      ...['master0', 'master1', 'master2'].map((n) => `${k} label node ${n} node-role.kubernetes.io/control-plane= --overwrite`),
+      // the add-ons of cluster/: kube-proxy, the pod network, DNS, metrics, each waited for
+      ...[['kube-proxy', 'daemonset/kube-proxy'], ['flannel', 'daemonset/kube-flannel'], ['coredns', 'deployment/coredns'], ['metrics-server', 'deployment/metrics-server']].flatMap(([f, w]) => [
+        `${k} apply --server-side --field-manager=hacp --force-conflicts -f ${path.join(tree, `cluster/${f}.yaml`)}`,
+        `${k} rollout status ${w} -n kube-system --timeout=300s`,
       ]),
       `${k} apply --server-side --field-manager=hacp --force-conflicts -f ${path.join(tree, 'cluster/zz-addon.yaml')}`,
       `${k} rollout status daemonset/agent -n kube-system --timeout=300s`,
     ]);
-    expect(r.out).toContain("# phase 4/5, step 'rbac' (apply): ClusterRoleBindings");
-    expect(r.out).toContain('# until it succeeds (the API server to answer /readyz): every 5s, at most 300s');
+    expect(r.out).toContain("# phase 4/7, step 'rbac' (apply): ClusterRoleBindings");
+    expect(r.out).toContain("# phase 6/7, step 'pod-network' (apply): DaemonSet kube-flannel");
+    expect(r.out).toContain('# until it succeeds (etcd to serve (the API server reaches a quorum: /readyz/etcd), through https://10.180.0.10:6443): every 5s, at most 300s');
+    expect(r.out).toContain('# until it succeeds (the API server to answer /readyz, through https://10.180.0.10:6443): every 5s, at most 300s');
+    expect(r.out).toContain("# until it succeeds (the API server to answer /readyz, through the API endpoint https://10.47.40.33:443 (the kubeconfig's server)): every 5s, at most 300s");
+    // the controller managers and schedulers: no wait of their own, and the output says why
+    expect(r.out).toContain("# phase 3/7, step 'scheduler' (static-pods): schedulers (static pods) [via https://10.180.0.10:6443]\n# the kubelets on master0, master1, master2 start kube-scheduler.yaml from their manifest directories; nothing to apply\n# note: no wait of its own: the rollouts of later steps show it works (the scheduler places their pods)\n");
   });
 
   test('--timeout, --poll-interval and --kubectl show in the command lines', async () => {
     const r = await hacp(['cluster', 'apply', tree, '--dry-run', '--example', 'static', '--timeout', '90s', '--poll-interval', '2', '--kubectl', '/opt/k/kubectl', '--kubeconfig', '/dev/null']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('/opt/k/kubectl --kubeconfig=/dev/null rollout status daemonset/agent -n kube-system --timeout=90s\n');
-    expect(r.out).toContain('# until it succeeds (the API server to answer /readyz): every 2s, at most 90s\n');
+    expect(r.out).toContain('# until it succeeds (the API server to answer /readyz, through the kubeconfig\'s server (the API endpoint)): every 2s, at most 90s\n');
   });
 
   test('without super-admin.conf: admin.conf, with a warning saying why that may fail', async () => {
@@ -102,17 +108,16 @@ describe('hacp cluster apply', () => {
       const r = await hacp(args(), env);
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
-      expect(r.out).toContain("phase 4/5, step 'rbac' (apply): ClusterRoleBindings");
+      expect(r.out).toContain("phase 4/7, step 'rbac' (apply): ClusterRoleBindings");
       expect(r.out).toContain('clusterrolebinding.rbac.authorization.k8s.io/kubeadm-cluster-admins serverside-applied');
       expect(r.out).toContain('daemon set "agent" successfully rolled out');
-      expect(r.out).toContain('cluster kubernetes: 9 steps done (etcd, api-servers, load-balancer, controller-manager, scheduler, nodes-registered, rbac, node-roles, zz-addon)');
-      expect(fake.list('ClusterRoleBinding').map((o) => o.metadata.name).sort()).toEqual(['kube-apiserver-kubelet-api-admin', 'kubeadm-cluster-admins', 'kubelet-client-cert-renewal']);
+      expect(r.out).toContain('cluster kubernetes: 13 steps done (etcd, api-servers, load-balancer, controller-manager, scheduler, nodes-registered, rbac, node-roles, kube-proxy, pod-network, dns, metrics-server, zz-addon)');
+      expect(fake.list('ClusterRoleBinding').map((o) => o.metadata.name)).toEqual(expect.arrayContaining(['kube-apiserver-kubelet-api-admin', 'kubeadm-cluster-admins', 'kubelet-client-cert-renewal', 'kube-proxy:node-proxier']));
       expect(fake.list('Node').map((n) => n.metadata.labels['node-role.kubernetes.io/control-plane'])).toEqual(['', '', '']);
       const order = fake.requests.filter((q) => q.method === 'PATCH').map((q) => q.path.split('/').slice(-2).join('/'));
-      expect(order).toEqual([
-        'clusterrolebindings/kubeadm-cluster-admins', 'clusterrolebindings/kube-apiserver-kubelet-api-admin', 'clusterrolebindings/kubelet-client-cert-renewal',
-        'nodes/master0', 'nodes/master1', 'nodes/master2', 'daemonsets/agent',
-      ]);
+      const picked = ['clusterrolebindings/kubeadm-cluster-admins', 'clusterrolebindings/kube-apiserver-kubelet-api-admin', 'clusterrolebindings/kubelet-client-cert-renewal',
+        'nodes/master0', 'nodes/master1', 'nodes/master2', 'daemonsets/kube-proxy', 'daemonsets/kube-flannel', 'deployments/coredns', 'deployments/metrics-server', 'daemonsets/agent'];
+      expect(order.filter((p) => picked.includes(p))).toEqual(picked);
       const rvs = () => [...['ClusterRoleBinding', 'DaemonSet', 'Node'].flatMap((k) => fake.list(k).map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`))];
       const before = rvs();
       const again = await hacp(args(), env);

@@ -1,6 +1,7 @@
 /**
- * Every file of a real synthesized tree (both apps, the examples, the shared fixture PKI) passes kubectl's own
- * parsing without a real API server:
+ * Every file of a real synthesized tree (both apps, the examples, the shared fixture PKI; plus the static-pod tree's
+ * cloud-routes add-ons: the OpenStack CCM and its cloud-config Secret) passes kubectl's own parsing without a real
+ * API server:
  * - Kubernetes objects: `kubectl apply --dry-run=client --validate=false -o name -f …` against the FAKE API server's
  *   discovery (kubectl needs discovery to map each kind to its resource; `--validate=false` because the fake serves
  *   no schema; nothing is written: client dry run),
@@ -12,7 +13,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
+import { ClusterPki } from '../../lib/pki';
+import { resolveSpec } from '../../lib/spec';
+import { synthStaticPods } from '../../lib/synth';
 import { walkTree } from '../../lib/util/files';
+import { credentialEnv, staticModeInput } from '../support/cluster-specs';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { kubectlEnv, runKubectl, tempDir, testWithKubectl } from '../support/kubectl';
 import { synthBootkubeTree, synthStaticTree } from './_trees';
@@ -35,6 +40,14 @@ describe('kubectl parses every file of the synthesized trees offline', () => {
     const dist = path.join(tmp.dir, 'dist');
     await synthStaticTree(dist);
     await synthBootkubeTree(dist);
+    // pod network cloud-routes: its cluster/ files only (the rest is the example's), the fast test PKI
+    const cloudRoutes = resolveSpec(staticModeInput('cloud-routes'));
+    const crDir = path.join(tmp.dir, 'cloud-routes');
+    synthStaticPods({ spec: cloudRoutes, pki: ClusterPki.forTesting(cloudRoutes), encryptionKey: Buffer.alloc(32, 5).toString('base64'), outdir: crDir, addons: { env: credentialEnv() } });
+    for (const f of ['openstack-cloud-controller-manager.yaml', 'cloud-config.yaml']) {
+      const target = path.join(dist, 'static-pods', 'cluster', `cloud-routes-${f}`);
+      fs.copyFileSync(path.join(crDir, 'static-pods', 'cluster', f), target);
+    }
     fake = new FakeApiServer();
     await fake.start();
     kubeconfig = fake.writeKubeconfig(path.join(tmp.dir, 'kubeconfig'));
@@ -61,6 +74,7 @@ describe('kubectl parses every file of the synthesized trees offline', () => {
 
   testWithKubectl('the trees hold what this test expects: objects, kubeconfigs, component configs, PEM files', () => {
     expect(groups.api.length).toBeGreaterThan(25);
+    expect(groups.api.map((f) => path.basename(f))).toEqual(expect.arrayContaining(['kube-proxy.yaml', 'flannel.yaml', 'coredns.yaml', 'cloud-routes-openstack-cloud-controller-manager.yaml', 'cloud-routes-cloud-config.yaml']));
     expect(groups.kubeconfig.map((f) => path.basename(f)).sort()).toEqual(expect.arrayContaining(['admin.conf', 'kubeconfig', 'super-admin.conf', 'kubelet.conf', 'scheduler.conf', 'controller-manager.conf']));
     expect(groups.config.length).toBeGreaterThanOrEqual(3 * 3 + 3); // each master's audit, authn, encryption; bootkube's tls/ copies
     expect(groups.pem.length).toBeGreaterThan(20);

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Deadline, SELF_HOSTED_COMPONENTS, kubectlSeconds, parseDuration, planForTree, readObjects, resolvePlanFile, treeLayout } from '../../lib/bring-up';
+import { Deadline, Kubectl, MAX_TIMER_MS, SELF_HOSTED_COMPONENTS, executePlan, kubectlSeconds, parseDuration, planForTree, readObjects, resolvePlanFile, timerMs, treeLayout } from '../../lib/bring-up';
 import { tempDir } from '../support/kubectl';
 import { BOOTKUBE_SPEC, STATIC_SPEC, synthBootkubeTree, synthStaticTree } from './_trees';
 
@@ -35,7 +35,7 @@ describe('planForTree', () => {
     expect(steps.find((s) => s.id === 'node-roles')!.labels).toEqual(['master0', 'master1', 'master2'].map((node) => ({ node, labels: { 'node-role.kubernetes.io/control-plane': '' } })));
   });
 
-  test('bootkube asset dir: the bootstrap control plane first, every file of manifests/ applied once, the self-hosted rollouts', () => {
+  test('bootkube asset dir: the bootstrap control plane first, every file of manifests/ applied once, the pivot on Running pods, the self-hosted rollouts after it', () => {
     const plan = planForTree(bootkubeTree, BOOTKUBE_SPEC);
     const steps = plan.phases.flatMap((p) => p.steps);
     // Each master's etcd member (masters/<master>/etcd.yaml) first: the bootstrap API server dials them.
@@ -52,8 +52,89 @@ describe('planForTree', () => {
     for (const f of applied.filter((x) => !withNs.includes(x) && readObjects(path.join(bootkubeTree, x)).some((o) => o.metadata?.namespace === 'tds-cloud'))) {
       expect(phaseOfFile(f)).toBeGreaterThan(phaseOfFile(withNs[0]));
     }
-    const waits = steps.flatMap((s) => s.waits ?? []);
-    for (const name of SELF_HOSTED_COMPONENTS) expect(waits).toContainEqual(expect.objectContaining({ for: 'rollout', namespace: 'kube-system', name }));
+    // The pivot: a Running pod of each self-hosted component (the one on the bootstrap master cannot be Ready while
+    // the bootstrap pods hold its ports), the bootstrap pods removed, then the rollouts; no rollout of them before.
+    const pivot = steps.find((s) => s.id === 'pivot')!;
+    expect(plan.phases.at(-1)!.steps.map((s) => s.id)).toEqual(['pivot']);
+    expect(pivot.removes).toEqual(steps.find((s) => s.id === 'bootstrap-control-plane')!.files);
+    const kinds: Record<string, string> = { 'kube-apiserver': 'DaemonSet', 'kube-controller-manager': 'Deployment', 'kube-scheduler': 'Deployment' };
+    expect(pivot.waits).toEqual(SELF_HOSTED_COMPONENTS.map((name) => ({ for: 'running', kind: kinds[name], namespace: 'kube-system', name, selector: { 'k8s-app': name, 'tier': 'control-plane' } })));
+    expect(pivot.thenWaits).toEqual(SELF_HOSTED_COMPONENTS.map((name) => ({ for: 'rollout', kind: kinds[name], namespace: 'kube-system', name })));
+    const before = steps.filter((s) => s !== pivot).flatMap((s) => s.waits ?? []);
+    for (const name of SELF_HOSTED_COMPONENTS) {
+      expect(before.filter((w) => w.name === name)).toEqual([]);
+      expect(steps.find((s) => s.id === name)!.notes).toEqual([`${kinds[name]} kube-system/${name} rolls out only after the pivot (step pivot waits for it): until then the bootstrap pods hold its ports on master01`]);
+    }
+    // the add-ons' rollouts stay in their steps (the dashboard's retired images still run: their rollouts are waited for)
+    expect(steps.find((s) => s.id === 'dns')!.waits).toEqual([{ for: 'rollout', kind: 'Deployment', namespace: 'kube-system', name: 'coredns' }]);
+    expect(steps.find((s) => s.id === 'kube-dashboard')!.waits).toHaveLength(2);
+  });
+
+  test('CRDs get a step of their own that waits until they are established; a file also holding other objects is applied whole after it', async () => {
+    const dir = path.join(tmp.dir, 'crds');
+    fs.cpSync(staticTree, dir, { recursive: true });
+    const crd = (plural: string, kind: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: ${plural}.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: ${plural}, singular: ${kind.toLowerCase()}, kind: ${kind}}
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+`;
+    // a chart's file: the CRD and an object of its kind together (cdk8s writes one file per chart)
+    fs.writeFileSync(path.join(dir, 'cluster/widgets.yaml'), `${crd('widgets', 'Widget')}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1, namespace: kube-system}\n`);
+    // a file of CRDs only, and the objects of its kind in another file
+    fs.writeFileSync(path.join(dir, 'cluster/gadget-crds.yaml'), crd('gadgets', 'Gadget'));
+    fs.writeFileSync(path.join(dir, 'cluster/gadgets.yaml'), 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: kube-system}\n');
+    const plan = planForTree(dir, STATIC_SPEC);
+    const steps = plan.phases.flatMap((p) => p.steps);
+    const phaseOf = (id: string) => plan.phases.findIndex((p) => p.steps.some((s) => s.id === id));
+    expect(steps.find((s) => s.id === 'widgets-crds')).toMatchObject({
+      kind: 'apply', files: ['cluster/widgets.yaml'], kinds: ['CustomResourceDefinition'], waits: [{ for: 'established', kind: 'CustomResourceDefinition', name: 'widgets.example.com' }],
+    });
+    expect(steps.find((s) => s.id === 'widgets')).toMatchObject({ kind: 'apply', files: ['cluster/widgets.yaml'], after: ['widgets-crds'] });
+    expect(steps.find((s) => s.id === 'widgets')!.waits).toBeUndefined();
+    expect(steps.find((s) => s.id === 'gadget-crds')).toMatchObject({ files: ['cluster/gadget-crds.yaml'], waits: [{ for: 'established', kind: 'CustomResourceDefinition', name: 'gadgets.example.com' }] });
+    expect(steps.find((s) => s.id === 'gadget-crds')!.kinds).toBeUndefined();
+    expect(phaseOf('widgets')).toBeGreaterThan(phaseOf('widgets-crds'));
+    expect(phaseOf('gadgets')).toBeGreaterThan(phaseOf('gadget-crds'));
+    // what the executor makes of it: the CRDs alone on stdin, established, then the file whole
+    const lines: string[] = [];
+    const kubectl = new Kubectl({ kubeconfig: '/k', bin: 'kubectl', dryRun: true, log: (l) => lines.push(l) });
+    await executePlan(plan, { kubectl, root: dir, masterServer: 'https://10.180.0.10:6443', log: (l) => lines.push(l) });
+    const at = (x: string) => lines.indexOf(x);
+    const stdin = at(`# on stdin: the CustomResourceDefinition objects of ${path.join(dir, 'cluster/widgets.yaml')}`);
+    expect(stdin).toBeGreaterThan(0);
+    expect(lines[stdin + 1]).toBe('kubectl --kubeconfig=/k apply --server-side --field-manager=hacp --force-conflicts -f -');
+    expect(at('kubectl --kubeconfig=/k wait --for=condition=Established crd/widgets.example.com --timeout=300s')).toBe(stdin + 2);
+    expect(at(`kubectl --kubeconfig=/k apply --server-side --field-manager=hacp --force-conflicts -f ${path.join(dir, 'cluster/widgets.yaml')}`)).toBeGreaterThan(stdin + 2);
+  });
+
+  test('no rollout wait kubectl refuses (updateStrategy OnDelete) or that cannot end (an image that cannot run): a note says why', () => {
+    const dir = path.join(tmp.dir, 'no-rollout');
+    fs.cpSync(staticTree, dir, { recursive: true });
+    const ds = (name: string, image: string, extra = '') => `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ${name}, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: ${name}}}${extra}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      hostNetwork: true
+      tolerations: [{operator: Exists}]
+      containers: [{name: ${name}, image: ${image}}]
+`;
+    fs.writeFileSync(path.join(dir, 'cluster/on-delete.yaml'), ds('on-delete', 'registry.k8s.io/pause:3.10', '\n  updateStrategy: {type: OnDelete}'));
+    fs.writeFileSync(path.join(dir, 'cluster/checkpointer.yaml'), ds('checkpointer', 'quay.io/coreos/pod-checkpointer:83e25e5968391b9eb342042c435d1b3eeddb2be1'));
+    fs.writeFileSync(path.join(dir, 'cluster/agent.yaml'), ds('agent', 'registry.k8s.io/pause:3.10'));
+    const steps = planForTree(dir, STATIC_SPEC).phases.flatMap((p) => p.steps);
+    expect(steps.find((s) => s.id === 'on-delete')!.waits).toBeUndefined();
+    expect(steps.find((s) => s.id === 'on-delete')!.notes).toEqual(['no rollout wait for DaemonSet kube-system/on-delete: its updateStrategy is OnDelete, whose rollout `kubectl rollout status` does not follow']);
+    expect(steps.find((s) => s.id === 'checkpointer')!.waits).toBeUndefined();
+    expect(steps.find((s) => s.id === 'checkpointer')!.notes![0]).toMatch(/^no rollout wait for DaemonSet kube-system\/checkpointer: it runs quay\.io\/coreos\/pod-checkpointer:83e25e5968391b9eb342042c435d1b3eeddb2be1, which cannot run \(bootkube's pod-checkpointer/);
+    expect(steps.find((s) => s.id === 'agent')!.waits).toEqual([{ for: 'rollout', kind: 'DaemonSet', namespace: 'kube-system', name: 'agent' }]);
   });
 
   test('a folder that is neither tree, and a file that is not YAML, are named', () => {
@@ -85,8 +166,16 @@ describe('durations', () => {
     expect(parseDuration('--poll-interval', '500ms')).toBe(0.5);
     expect(() => parseDuration('--timeout', '0')).toThrow('--timeout: "0" must be more than 0 seconds');
     expect(() => parseDuration('--timeout', 'soon')).toThrow('--timeout: "soon" is not a duration (seconds, or e.g. 300s, 5m, 1h)');
+    expect(() => parseDuration('--timeout', '300h')).toThrow('--timeout: "300h" is more than 24h');
     expect(kubectlSeconds(0.2)).toBe('1s');
     expect(kubectlSeconds(299.5)).toBe('300s');
+  });
+  test('timers get whole milliseconds within what Node takes (execFile throws on a fraction; above 2^31-1 it fires at once)', () => {
+    expect(timerMs(61.0004 * 1000)).toBe(61001);
+    expect(timerMs(0.3)).toBe(1);
+    expect(timerMs((24 * 3600 + 60) * 1000)).toBe(86460000);
+    expect(timerMs(40 * 24 * 3600 * 1000)).toBe(MAX_TIMER_MS);
+    expect(Number.isInteger(timerMs(1234.5678))).toBe(true);
   });
   test('a deadline counts down', () => {
     let now = 1000;

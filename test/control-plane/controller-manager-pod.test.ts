@@ -56,6 +56,23 @@ describe('ControllerManagerPod', () => {
     const [p] = synthObjects((chart) => new ControllerManagerPod(chart, 'kcm', { cluster: external, master: 'master0', extraArgs: { 'cluster-signing-duration': '720h' } }));
     expect(p).toMatchSnapshot();
     expect(argMap(container(p).args)).toMatchObject({ 'cloud-provider': 'external', 'cluster-signing-duration': '720h' });
+    expect(argMap(container(p).args)['configure-cloud-routes']).toBeUndefined();
+  });
+
+  test('pod network cloud-routes: it allocates the node CIDRs, the CCM routes them (--configure-cloud-routes=false here)', () => {
+    const cloudRoutes = resolveSpec({
+      ...STATIC_EXAMPLE_CLUSTER,
+      networking: { ...STATIC_EXAMPLE_CLUSTER.networking, podNetwork: 'cloud-routes' },
+      openstack: {
+        authUrl: 'https://keystone.example.com:5000/v3', region: 'RegionOne',
+        networkId: '3c0b2c4e-5b87-4a5e-9f1c-0c8a1d0e7d11', subnetId: '83aab941-87f4-4372-9fbc-9f702092e3cf', routerId: '29635b60-d79f-4536-8144-b2271031461d',
+        applicationCredential: { id: 'x1', secretEnv: 'OS_SECRET' },
+      },
+    });
+    const [p] = synthObjects((chart) => new ControllerManagerPod(chart, 'kcm', { cluster: cloudRoutes, master: 'master0' }));
+    expect(argMap(container(p).args)).toMatchObject({
+      'allocate-node-cidrs': 'true', 'cluster-cidr': '10.180.128.0/17', 'node-cidr-mask-size': '24', 'cloud-provider': 'external', 'configure-cloud-routes': 'false',
+    });
   });
 
   test("the user's flags win; unknown ones fail and weakening ones warn at synth, with the construct path", () => {

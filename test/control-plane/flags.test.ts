@@ -5,6 +5,9 @@ describe('flag builders', () => {
   test('every emitted flag exists for every supported version', () => {
     expect(flagErrors('kube-apiserver', renderFlags(apiServerFlags(spec, { advertiseAddress: '10.0.0.1' })))).toEqual([]);
     expect(flagErrors('kube-controller-manager', renderFlags(controllerManagerFlags({ ...spec, cloudProvider: 'external' })))).toEqual([]);
+    const cloudRoutes = { ...spec, cloudProvider: 'external' as const, networking: { ...spec.networking, podNetwork: 'cloud-routes' as const } };
+    expect(renderFlags(controllerManagerFlags(cloudRoutes))).toContain('--configure-cloud-routes=false');
+    expect(flagErrors('kube-controller-manager', renderFlags(controllerManagerFlags(cloudRoutes)))).toEqual([]);
     expect(flagErrors('kube-scheduler', renderFlags(schedulerFlags(spec)))).toEqual([]);
     expect(etcdErrors([], Object.entries(etcdEnvironment(spec, spec.masters[0])).map(([name, value]) => ({ name, value })), spec.etcdVersion)).toEqual([]);
   });

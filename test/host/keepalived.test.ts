@@ -1,3 +1,7 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { haproxyVip, renderKeepalivedConfig } from '../../lib/host';
 import { ClusterSpec, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 
@@ -36,5 +40,48 @@ describe('keepalived.conf', () => {
 
   test('workers and unknown nodes are refused', () => {
     expect(() => renderKeepalivedConfig(SPEC, { node: 'worker0' })).toThrow('node: "worker0" is not a master (masters: master0, master1, master2)');
+  });
+});
+
+/** The real keepalived's config check (`keepalived -t`), in a network namespace of this test that has the interface. */
+describe('keepalived -t (real keepalived)', () => {
+  const root = process.getuid?.() === 0;
+  const keepalived = ['/usr/sbin/keepalived', '/usr/bin/keepalived'].find((p) => fs.existsSync(p));
+  const run = root && keepalived ? test : test.skip;
+  const ns = `hacp-ka-${process.pid}`;
+  let dir: string;
+
+  beforeAll(() => {
+    if (!root || !keepalived) {
+      console.warn(`skipped: ${!root ? 'not root (network namespaces)' : 'keepalived not installed (apt-get install keepalived)'}`);
+      return;
+    }
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-keepalived-'));
+    execFileSync('ip', ['netns', 'add', ns]);
+    // keepalived -t checks that the interface exists: a veth named as the spec says, inside the namespace only.
+    execFileSync('ip', ['-n', ns, 'link', 'add', 'ens3', 'type', 'veth', 'peer', 'name', 'ens3-peer']);
+  });
+  afterAll(() => {
+    if (!root || !keepalived) return;
+    execFileSync('ip', ['netns', 'del', ns]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const check = (conf: string) => {
+    const file = path.join(dir, `keepalived-${Math.random().toString(36).slice(2)}.conf`);
+    fs.writeFileSync(file, conf);
+    return spawnSync('ip', ['netns', 'exec', ns, keepalived!, '-t', '-f', file], { encoding: 'utf8' });
+  };
+
+  run('accepts every master\'s configuration', () => {
+    for (const node of ['master0', 'master1', 'master2']) {
+      const r = check(renderKeepalivedConfig(SPEC, { node }));
+      expect({ node, status: r.status, stderr: r.stderr }).toEqual({ node, status: 0, stderr: '' });
+    }
+  });
+
+  run('rejects a broken one (the check can fail)', () => {
+    const broken = renderKeepalivedConfig(SPEC, { node: 'master0' }).replace('virtual_router_id 77', 'virtual_router_id 300');
+    expect(check(broken).status).not.toBe(0);
   });
 });

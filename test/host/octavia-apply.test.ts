@@ -14,6 +14,8 @@ import { hacp } from '../support/hacp';
 
 const haveCli = spawnSync('openstack', ['--version']).status === 0;
 const describeCli = haveCli ? describe : describe.skip;
+// A few CLI calls per test, each a Python start-up: seconds apiece when the machine is loaded.
+jest.setTimeout(600_000);
 
 describeCli('Octavia apply with the real openstack CLI', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-openstack-'));
@@ -29,7 +31,9 @@ describeCli('Octavia apply with the real openstack CLI', () => {
     }
   }
 
-  const driver = (fake: FakeOpenStack, log: string[] = [], timeoutSeconds = 30) =>
+  // The wait bound is generous: each CLI call is a Python start-up, seconds apiece on a loaded machine, and only the
+  // PENDING test means to hit it.
+  const driver = (fake: FakeOpenStack, log: string[] = [], timeoutSeconds = 900) =>
     new OctaviaDriver(STATIC_EXAMPLE_CLUSTER, { env: fake.env(home), pollIntervalSeconds: 0, timeoutSeconds, log: (l) => log.push(l) });
 
   test('apply sends exactly the seed steps; a second apply (through hacp) creates nothing', () => withFake(async (fake) => {
@@ -74,7 +78,7 @@ describeCli('Octavia apply with the real openstack CLI', () => {
     expect(fake.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
     expect(out).toContain('[3/8] member master0 10.180.0.10:6443: exists (id ');
     expect(out).toContain('done: nothing to create, everything exists');
-  }), 240_000);
+  }), 1_200_000);
 
   test('a load balancer that goes to ERROR fails with a clear message', () => withFake(async (fake) => {
     fake.behaviour = { outcome: 'ERROR' };

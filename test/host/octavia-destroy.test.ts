@@ -28,7 +28,7 @@ testCli('destroy removes everything in the reverse order of apply', async () => 
   try {
     seedCompleteSetup(fake);
     const log: string[] = [];
-    const deleted = await new OctaviaDriver(STATIC_EXAMPLE_CLUSTER, { env: fake.env(home), pollIntervalSeconds: 0, timeoutSeconds: 30, log: (l) => log.push(l) }).destroy();
+    const deleted = await new OctaviaDriver(STATIC_EXAMPLE_CLUSTER, { env: fake.env(home), pollIntervalSeconds: 0, timeoutSeconds: 900, log: (l) => log.push(l) }).destroy();
     expect(deleted).toEqual([
       'floating IP 10.47.40.33', 'listener masters-listener', 'health monitor of masters-pool',
       'member master2', 'member master1', 'member master0', 'pool masters-pool', 'load balancer masters-lb',
@@ -50,4 +50,4 @@ testCli('destroy removes everything in the reverse order of apply', async () => 
     await fake.stop();
     fs.rmSync(home, { recursive: true, force: true });
   }
-}, 240_000);
+}, 1_200_000);

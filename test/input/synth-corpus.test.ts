@@ -8,9 +8,8 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import forge from 'node-forge';
 import { stringify } from 'yaml';
-import { issueCertificate, publicKeyPem } from '../../lib/pki/_crypto';
+import { issueCertificate, rsaKeyFromPem } from '../../lib/pki/_crypto';
 import { ClusterSpec, STATIC_EXAMPLE_CLUSTER } from '../../lib/spec';
 import { STACK_FRAME, copyWorkspace, makeBaseWorkspace, runApp, runSynth, sharedTmp, snapshot } from './_workspace';
 
@@ -36,11 +35,10 @@ const state = (ws: string, ...rel: string[]) => path.join(ws, 'pki', 'kubernetes
 /** A CA certificate for the CA's own key, valid in the past only: an expired CA (no key is generated). */
 function expireCa(ws: string): void {
   const keyPem = fs.readFileSync(state(ws, 'ca.key'), 'utf8');
-  const publicKey = forge.pki.publicKeyFromPem(publicKeyPem(keyPem)) as forge.pki.rsa.PublicKey;
   const day = 86_400_000;
   const pem = issueCertificate(
     { commonName: 'kubernetes', organizations: [], dns: ['kubernetes'], ips: [], profile: 'ca', notBefore: new Date(Date.now() - 400 * day), notAfter: new Date(Date.now() - day) },
-    { keyPem, publicKey }, undefined,
+    rsaKeyFromPem(keyPem), undefined,
   );
   fs.writeFileSync(state(ws, 'ca.crt'), pem);
 }

@@ -1,33 +1,20 @@
 /**
- * The package as another cluster repo gets it: `npm pack`, then examples/consumer installed from the tarball in a
- * temporary directory, compiled against the shipped `.d.ts`, synthesized with `cdk8s synth` and tested with its own
- * jest suite (its committed snapshots must match; `UPDATE_CONSUMER_SNAPSHOTS=1 npx jest test/package/consumer` rewrites
- * them after an intended change of the output).
- *
- * Offline: instead of `npm install`, the tarball is extracted into the copy's node_modules and only the packages the
- * packed package.json declares (dependencies, peers) plus the consumer's own ones are linked from this project's
- * node_modules. Nothing else is reachable (the copy lives outside the project and NODE_PATH is cleared), so a runtime
- * dependency missing from `dependencies`, a file missing from `files` or a broken type declaration fails here.
+ * The npm package itself: `npm pack` (its `prepack` builds, even from a checkout without build/), what the tarball
+ * holds and requires, the README's install line, and examples/consumer, which is what `hacp init` scaffolds. The
+ * cluster repo's whole journey from the tarball is test/package/journey.test.ts.
  * Expects a fresh `build/` (`npm test` and `npm run pack:check` build first).
  */
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import { builtinModules } from 'module';
 import * as os from 'os';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { ROOT, packedPackage, run } from '../support/packed-package';
 
-const ROOT = path.resolve(__dirname, '../..');
+jest.setTimeout(600_000);
+
 const EXAMPLE = path.join(ROOT, 'examples/consumer');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare'];
-
-/** Runs a command; on failure the error carries its output. */
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
-  return `${r.stdout}\n${r.stderr}`;
-}
 
 /** Files under `dir`, relative, POSIX separators. */
 function walk(dir: string, rel = ''): string[] {
@@ -44,10 +31,7 @@ describe('npm package', () => {
 
   beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-consumer-'));
-    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const info = JSON.parse(out.slice(out.indexOf('[')))[0];
-    tarball = path.join(tmp, info.filename);
-    packed = info.files.map((f: { path: string }) => f.path).sort();
+    ({ tarball, files: packed } = packedPackage());
   });
 
   afterAll(() => {
@@ -94,52 +78,71 @@ describe('npm package', () => {
     expect(problems).toEqual([]);
   });
 
-  test('examples/consumer installs the tarball, compiles, synthesizes and passes its own snapshot tests', () => {
-    const app = path.join(tmp, 'consumer');
-    fs.cpSync(EXAMPLE, app, { recursive: true, filter: (src) => !/[\\/](node_modules|build|dist)$/.test(src) });
-    const consumerPkg = JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8'));
-    consumerPkg.dependencies[pkg.name] = `file:${tarball}`;
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(consumerPkg, null, 2));
-
-    // "npm install", offline: the tarball itself, and links for what its package.json and the consumer's declare.
-    const modules = path.join(app, 'node_modules');
-    const installed = path.join(modules, pkg.name);
-    fs.mkdirSync(installed, { recursive: true });
-    run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1'], tmp);
-    const packedPkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
-    const names = new Set([
-      ...Object.keys(packedPkg.dependencies), ...Object.keys(packedPkg.peerDependencies),
-      ...Object.keys(consumerPkg.dependencies), ...Object.keys(consumerPkg.devDependencies),
-    ]);
-    names.delete(pkg.name);
-    for (const name of names) {
-      fs.mkdirSync(path.dirname(path.join(modules, name)), { recursive: true });
-      fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name), 'dir');
+  test('every import in the shipped .d.ts resolves in a consumer: relative ones to a packed .d.ts, bare ones to a builtin or a declared dependency that ships its own types', () => {
+    // A consumer has the package's dependencies and peers, and @types/node (the cdk8s template installs it); never
+    // this package's devDependencies (@types/node-forge, @types/semver...). Fails when a declaration a type needs is
+    // missing from the tarball (`files`), or a type comes from a package the consumer does not get.
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
+    const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    const shipsTypes = (name: string) => {
+      const dir = path.join(ROOT, 'node_modules', name);
+      const own = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      return Boolean(own.types ?? own.typings) || fs.existsSync(path.join(dir, 'index.d.ts'));
+    };
+    const declarations = packed.filter((f) => f.endsWith('.d.ts'));
+    expect(declarations.length).toBeGreaterThan(50);
+    const problems: string[] = [];
+    for (const file of declarations) {
+      const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      const specs = [
+        ...[...source.matchAll(/(?:from|import\(|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]),
+        ...[...source.matchAll(/\/\/\/\s*<reference\s+types="([^"]+)"/g)].map((m) => m[1]),
+        ...[...source.matchAll(/\/\/\/\s*<reference\s+path="([^"]+)"/g)].map((m) => `./${m[1].replace(/\.d\.ts$/, '')}`),
+      ];
+      for (const spec of specs) {
+        if (spec.startsWith('.')) {
+          const target = path.posix.join(path.posix.dirname(file), spec).replace(/\.js$/, '');
+          if (![`${target}.d.ts`, `${target}/index.d.ts`].some((t) => packed.includes(t))) problems.push(`${file}: ${spec} is not in the package`);
+        } else {
+          const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+          if (builtins.has(spec) || name === 'node') continue;
+          if (!declared.has(name)) problems.push(`${file}: ${spec} is not a dependency`);
+          else if (!shipsTypes(name)) problems.push(`${file}: ${spec} has no types of its own (a consumer would need @types/${name})`);
+        }
+      }
     }
-    fs.mkdirSync(path.join(modules, '.bin'));
-    for (const bin of ['tsc', 'cdk8s', 'jest']) fs.symlinkSync(path.join(ROOT, 'node_modules/.bin', bin), path.join(modules, '.bin', bin));
+    expect(problems).toEqual([]);
+  });
 
-    const env: NodeJS.ProcessEnv = { ...process.env, CDK8S_CHECK_UPGRADE: 'false', CI: 'true' };
-    for (const v of ['NODE_PATH', 'CDK8S_OUTDIR', 'CDK8S_DISABLE_SORT', 'CDK8S_RECORD_CONSTRUCT_METADATA', 'JEST_WORKER_ID']) delete env[v];
+  test('npm pack builds first (prepack): packing a checkout without build/ gives the compiled package', () => {
+    expect(pkg.scripts.prepack).toBe('npm run --silent build');
+    const checkout = path.join(tmp, 'checkout');
+    fs.mkdirSync(checkout);
+    for (const entry of ['package.json', 'tsconfig.json', 'README.md', 'LICENSE', 'lib', 'apps', 'imports', 'schemas']) {
+      fs.cpSync(path.join(ROOT, entry), path.join(checkout, entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(checkout, 'node_modules'), 'dir');
+    const out = run('npm', ['pack', '--dry-run', '--json'], checkout, { ...process.env, npm_config_loglevel: 'error' });
+    const files = JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1))[0].files.map((f: { path: string }) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['build/lib/index.js', 'build/lib/index.d.ts', pkg.bin.hacp, 'build/lib/synth/synth-cluster.js']));
+    expect(files.sort()).toEqual(packed);
+  });
 
-    // The bin works from the package (shebang, its requires).
-    expect(run(process.execPath, [path.join(installed, pkg.bin.hacp), '--help'], app, env)).toMatch(/Usage: hacp/);
+  test("the README's install line: the package and exactly its peers (the journey installs those from the tarball)", () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const lines = [...readme.matchAll(/^npm install (.+)$/gm)].map((m) => m[1].split(/\s+/));
+    const registry = lines.find((l) => l[0] === pkg.name);
+    expect(registry?.slice(1).sort()).toEqual(Object.keys(pkg.peerDependencies).sort());
+    const fromTarball = lines.find((l) => /\.tgz$/.test(l[0]));
+    expect(path.basename(fromTarball?.[0] ?? '')).toBe(path.basename(tarball));
+    expect(fromTarball?.slice(1).sort()).toEqual(Object.keys(pkg.peerDependencies).sort());
+  });
 
-    // npm run synth: tsc against the shipped .d.ts, then cdk8s synth.
-    run('npm', ['run', '--silent', 'synth'], app, env);
-    const dist = walk(path.join(app, 'dist')).sort();
-    expect(dist).toEqual(['addons.k8s.yaml', 'cp1.k8s.yaml', 'cp2.k8s.yaml', 'cp3.k8s.yaml']);
-    const objects = (file: string) => parseAllDocuments(fs.readFileSync(path.join(app, 'dist', file), 'utf8')).map((d) => d.toJS());
-    expect(objects('cp2.k8s.yaml').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Pod/etcd', 'Pod/kube-apiserver', 'Pod/kube-controller-manager', 'Pod/kube-scheduler']);
-    expect(objects('cp2.k8s.yaml')[1].spec.containers[0].args).toEqual(expect.arrayContaining(['--advertise-address=10.20.0.12', '--audit-log-maxage=90']));
-    expect(objects('addons.k8s.yaml').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(expect.arrayContaining(['Deployment/coredns', 'DaemonSet/kube-proxy']));
-
-    // npm test: the consumer's jest suite, --ci so that a missing or changed snapshot fails instead of being written.
-    // UPDATE_CONSUMER_SNAPSHOTS=1 rewrites them instead and copies them back into examples/consumer.
-    const update = process.env.UPDATE_CONSUMER_SNAPSHOTS === '1';
-    const output = run('npm', ['test', '--silent', '--', update ? '-u' : '--ci'], app, env);
-    if (update) fs.cpSync(path.join(app, 'test/__snapshots__'), path.join(EXAMPLE, 'test/__snapshots__'), { recursive: true });
-    expect(output).toMatch(/Tests:\s+\d+ passed, \d+ total/);
-    expect(output).toMatch(update ? /Snapshots:.* 2 total/ : /Snapshots:\s+2 passed, 2 total/);
+  test('examples/consumer is exactly what `hacp init examples/consumer --name my-cluster` writes', () => {
+    const { scaffoldFiles } = require('../../build/lib/cli/_scaffold') as typeof import('../../lib/cli/_scaffold');
+    const expected = scaffoldFiles({ packageName: 'consumer', clusterName: 'my-cluster' });
+    const committed = walk(EXAMPLE).filter((f) => !/^(node_modules|build|dist|pki|test\/__snapshots__)\//.test(f)).sort();
+    expect(committed).toEqual(Object.keys(expected).sort());
+    for (const [file, content] of Object.entries(expected)) expect(`${file}:\n${fs.readFileSync(path.join(EXAMPLE, file), 'utf8')}`).toBe(`${file}:\n${content}`);
   });
 });

@@ -77,8 +77,8 @@ describe('what it is', () => {
 
   test('for any spec: another cluster, workers, IPv6, extra SANs', () => {
     const spec = resolveSpec({
-      name: 'prod', masters: [{ name: 'cp1', ip: '192.168.1.10' }, { name: 'cp2', ip: 'fd00::10' }], workers: [{ name: 'w1', ip: '192.168.1.20' }],
-      extraCertSans: ['k8s.example.com'], pki: { keySize: 4096 },
+      name: 'prod', masters: [{ name: 'cp1', ip: 'fd00::11' }, { name: 'cp2', ip: 'fd00::10' }], workers: [{ name: 'w1', ip: 'fd00::20' }],
+      networking: { serviceCidr: 'fd00:96::/108', podCidr: 'fd00:244::/56' }, extraCertSans: ['k8s.example.com'], pki: { keySize: 4096 },
     });
     const pki = ClusterPki.forTesting(spec);
     expect(pki.status().filter((r) => r.state !== 'ok')).toEqual([]);

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CLUSTER_SPEC_SCHEMA } from '../../lib/spec/schema';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { generate } = require('../../scripts/compile-spec-schema.js');
 
 test('the precompiled spec validator is up to date with schema.ts (run scripts/compile-spec-schema.js)', () => {

@@ -655,7 +655,11 @@ export class FakeApiServer {
 
   private groupList(): Obj {
     const groups = new Map<string, string[]>();
-    for (const t of this.types) if (t.group) (groups.get(t.group) ?? groups.set(t.group, []).get(t.group)!).includes(t.version) || groups.get(t.group)!.push(t.version);
+    for (const t of this.types) {
+      if (!t.group) continue;
+      const versions = groups.get(t.group) ?? groups.set(t.group, []).get(t.group)!;
+      if (!versions.includes(t.version)) versions.push(t.version);
+    }
     return {
       kind: 'APIGroupList',
       apiVersion: 'v1',

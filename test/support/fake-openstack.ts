@@ -87,7 +87,7 @@ export class FakeOpenStack {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString();
-      let body: any = null;
+      let body: any;
       try {
         body = raw ? JSON.parse(raw) : null;
       } catch {

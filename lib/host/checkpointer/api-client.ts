@@ -8,15 +8,28 @@ import { HostLayout, KUBELET_CLIENT_CURRENT } from './layout';
 
 /** The TLS material of one round: the cluster CA and the kubelet's client pair. */
 export interface ApiCredentials {
+  /** The cluster CA certificate (PEM). */
   readonly ca: string;
+  /** The kubelet's client certificate (PEM). */
   readonly cert: string;
+  /** Its private key (PEM). */
   readonly key: string;
   /** Where the client pair came from (for messages). */
   readonly source: string;
 }
 
 /** A GET's outcome: the status and the body text, or the transport error. */
-export type ApiResponse = { readonly status: number; readonly body: string } | { readonly error: string };
+export type ApiResponse =
+  | {
+    /** The HTTP status code. */
+    readonly status: number;
+    /** The body text. */
+    readonly body: string;
+  }
+  | {
+    /** The transport error (refused, timed out, TLS failure, a body over 16 MiB). */
+    readonly error: string;
+  };
 
 /** The name every API server certificate carries (`kubernetes`), checked instead of the dialed address. */
 const API_SERVER_NAME = 'kubernetes';
@@ -41,7 +54,7 @@ export function loadKubeletCredentials(layout: HostLayout): ApiCredentials {
   try {
     config = parseYaml(readRequired(file, "the kubelet's kubeconfig"));
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
   }
   const contextName = config?.['current-context'];
   const context = (config?.contexts ?? []).find((c: any) => c?.name === contextName)?.context;
@@ -61,7 +74,7 @@ function readRequired(file: string, what: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e: any) {
-    throw new Error(`${file} (${what}): ${e.code === 'ENOENT' ? 'missing' : e.message}`);
+    throw new Error(`${file} (${what}): ${e.code === 'ENOENT' ? 'missing' : e.message}`, { cause: e });
   }
 }
 

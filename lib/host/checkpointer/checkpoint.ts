@@ -5,19 +5,45 @@ import { CHECKPOINT_GENERATION_ANNOTATION, CHECKPOINT_OF_ANNOTATION, CHECKPOINT_
 
 /** A Kubernetes object as JSON (only the fields read here are typed). */
 export interface KubeObject {
+  /** `apiVersion`, e.g. `v1`. */
   readonly apiVersion?: string;
+  /** `kind`, e.g. `Pod`. */
   readonly kind?: string;
+  /** The object's metadata (the fields the checkpointer reads). */
   readonly metadata?: {
+    /** `metadata.name`. */
     readonly name?: string;
+    /** `metadata.generateName`: the prefix of a generated name (a DaemonSet's pods have one). */
     readonly generateName?: string;
+    /** `metadata.namespace`. */
     readonly namespace?: string;
+    /** `metadata.uid`: tells a re-created pod of the same name apart. */
     readonly uid?: string;
+    /** `metadata.creationTimestamp` (RFC 3339): the newest parent pod wins. */
     readonly creationTimestamp?: string;
+    /** `metadata.deletionTimestamp`: set while the object is being deleted. */
     readonly deletionTimestamp?: string;
+    /** `metadata.annotations`. */
     readonly annotations?: Readonly<Record<string, string>>;
+    /** `metadata.labels`. */
     readonly labels?: Readonly<Record<string, string>>;
-    readonly ownerReferences?: ReadonlyArray<{ readonly apiVersion?: string; readonly kind?: string; readonly name?: string; readonly uid?: string; readonly controller?: boolean; readonly blockOwnerDeletion?: boolean }>;
+    /** `metadata.ownerReferences`: a parent pod is owned by the API server's DaemonSet. */
+    readonly ownerReferences?: ReadonlyArray<{
+      /** The owner's `apiVersion`. */
+      readonly apiVersion?: string;
+      /** The owner's kind (`DaemonSet`). */
+      readonly kind?: string;
+      /** The owner's name. */
+      readonly name?: string;
+      /** The owner's UID. */
+      readonly uid?: string;
+      /** The owner is the managing controller. */
+      readonly controller?: boolean;
+      /** The owner cannot be deleted before this object (foreground deletion). */
+      readonly blockOwnerDeletion?: boolean;
+    }>;
   };
+  /** Every other field (`spec`, `status`, `data`, ...), untyped. */
   readonly [key: string]: any;
 }
 
@@ -31,10 +57,13 @@ export class CheckpointError extends Error {
 
 /** The parent pod of this node: the DaemonSet's pod the checkpoint is a copy of. */
 export interface ParentPod {
+  /** The pod's name. */
   readonly name: string;
+  /** The pod's UID. */
   readonly uid: string;
   /** Its `Ready` condition is `True`. */
   readonly ready: boolean;
+  /** The pod as the API returned it. */
   readonly pod: KubeObject;
 }
 
@@ -63,7 +92,9 @@ export function selectParent(pods: readonly KubeObject[], node: string, daemonSe
 
 /** A Secret or ConfigMap a pod's volumes name. */
 export interface SourceRef {
+  /** Which kind of object the volume reads. */
   readonly kind: 'Secret' | 'ConfigMap';
+  /** The object's name (in the pod's namespace). */
   readonly name: string;
   /** `optional: true` on every reference: a missing object is no error. */
   readonly optional: boolean;
@@ -93,24 +124,38 @@ export function referencedSources(pod: KubeObject): SourceRef[] {
 
 /** The Secrets and ConfigMaps read for a checkpoint, by name; a missing optional one is simply absent. */
 export interface CheckpointSources {
+  /** The Secrets, by name. */
   readonly secrets: Readonly<Record<string, KubeObject>>;
+  /** The ConfigMaps, by name. */
   readonly configMaps: Readonly<Record<string, KubeObject>>;
 }
 
 /** One file of a checkpoint, relative to its generation directory. */
 export interface CheckpointFile {
+  /** Path relative to the generation directory (`volumes/<volume>/<key>`). */
   readonly path: string;
+  /** The file's text (a Secret's value decoded from base64). */
   readonly content: string;
 }
 
 /** A checkpoint ready to be written: the static pod (its volume paths still relative) and the files it mounts. */
 export interface PreparedCheckpoint {
   /** The parent pod it was made from. */
-  readonly parent: { readonly namespace: string; readonly name: string; readonly uid: string; readonly daemonSet: string };
+  readonly parent: {
+    /** The pod's namespace (also the checkpoint's). */
+    readonly namespace: string;
+    /** The pod's name. */
+    readonly name: string;
+    /** The pod's UID. */
+    readonly uid: string;
+    /** The DaemonSet that owns it. */
+    readonly daemonSet: string;
+  };
   /** The static pod with `GENERATION_DIR_TOKEN` where its generation directory goes (see `checkpointPod()`). */
   readonly pod: Readonly<Record<string, any>>;
   /** Directories (relative) that must exist even when empty: one per converted volume. */
   readonly dirs: readonly string[];
+  /** The files the converted volumes hold. */
   readonly files: readonly CheckpointFile[];
   /**
    * SHA-256 of the pod and the files (not of the parent's name or UID): equal digests mean the same checkpoint, so a

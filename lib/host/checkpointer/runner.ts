@@ -64,10 +64,15 @@ export interface CheckpointerOptions {
  * `tick()` is one round; `run()` loops until its signal aborts.
  */
 export class Checkpointer {
+  /** Where the host's files are (`options.root`). */
   public readonly layout: HostLayout;
+  /** The checkpoints on disk. */
   public readonly store: CheckpointStore;
+  /** The parent DaemonSet's namespace. */
   public readonly namespace: string;
+  /** The parent DaemonSet's name. */
   public readonly daemonSet: string;
+  /** The dwell times in effect: the defaults with `options.timings` over them. */
   public readonly timings: CheckpointerTimings;
   /** The state after the last round (undefined before the first). */
   public state?: CheckpointerState;
@@ -82,7 +87,11 @@ export class Checkpointer {
   /** Messages of the previous round: a condition that persists is logged once, not every round. */
   private lastMessages = new Set<string>();
 
-  constructor(public readonly options: CheckpointerOptions) {
+  /** Validates the options (node name, port, peer URLs); throws naming the bad one. */
+  constructor(
+    /** The options it was made with. */
+    public readonly options: CheckpointerOptions,
+  ) {
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(options.node)) throw new Error(`node: ${JSON.stringify(options.node)} is not a node name`);
     if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new Error(`port: ${options.port} is not a TCP port`);
     for (const p of options.peers ?? []) {

@@ -1,5 +1,5 @@
-// What runs on this node, from the container runtime through crictl (CRI v1, whatever the runtime): the dead
-// pod-checkpointer image spoke only CRI v1alpha2, which containerd 2 and current kubelets no longer serve.
+// What runs on this node, from the container runtime through crictl: CRI v1, the only CRI version containerd 2 and
+// current kubelets serve, whatever the runtime.
 import { execFile } from 'child_process';
 import { CONTAINERD_ENDPOINT } from '../kubelet/kubelet-config';
 import { RunningApiServer, RuntimeObservation } from './state-machine';
@@ -32,9 +32,14 @@ const API_SERVER_CONTAINER = /kube-apiserver/;
  * ready -o json`). Runs crictl with `execFile` (no shell) and a timeout.
  */
 export class CrictlRuntime {
+  /** The crictl binary. */
   public readonly crictl: string;
+  /** The CRI endpoint crictl dials. */
   public readonly endpoint: string;
+  /** How long one crictl call may take, in milliseconds. */
   public readonly timeoutMs: number;
+
+  /** @param options the binary, endpoint and timeout (all optional) */
 
   constructor(options: CrictlRuntimeOptions = {}) {
     this.crictl = options.crictl ?? 'crictl';

@@ -13,6 +13,7 @@ export type CheckpointerPhase = 'inactive' | 'active' | 'handover';
 
 /** The state carried from one decision to the next (times in milliseconds since the epoch). */
 export interface CheckpointerState {
+  /** The phase the checkpointer is in. */
   readonly phase: CheckpointerPhase;
   /** When `phase` was entered. */
   readonly since: number;
@@ -74,12 +75,24 @@ export interface ApiObservation {
 /** This node's parent pod according to the API. */
 export type ParentObservation =
   /** No API server answered, or the answer could not be read. */
-  | { readonly state: 'unknown'; readonly reason: string }
-  /** An API server answered: no pod of the DaemonSet is bound to this node. */
-  | { readonly state: 'absent' }
   | {
+    /** The API could not be asked. */
+    readonly state: 'unknown';
+    /** Why not (no API server answered, the answer could not be parsed). */
+    readonly reason: string;
+  }
+  /** An API server answered: no pod of the DaemonSet is bound to this node. */
+  | {
+    /** The API says there is none. */
+    readonly state: 'absent';
+  }
+  /** An API server answered with the parent pod bound to this node. */
+  | {
+    /** The API lists it. */
     readonly state: 'present';
+    /** The pod's name. */
     readonly name: string;
+    /** The pod's UID. */
     readonly uid: string;
     /** Its `Ready` condition is `True`. */
     readonly ready: boolean;
@@ -91,16 +104,28 @@ export type ParentObservation =
 
 /** A running container whose name contains `kube-apiserver`, as the container runtime lists it. */
 export interface RunningApiServer {
+  /** The container's name (its CRI metadata name). */
   readonly container: string;
+  /** Name of the pod it belongs to (`io.kubernetes.pod.name`). */
   readonly podName: string;
+  /** Namespace of that pod (`io.kubernetes.pod.namespace`). */
   readonly podNamespace: string;
+  /** UID of that pod (`io.kubernetes.pod.uid`): tells the DaemonSet's pod from the checkpoint's mirror. */
   readonly podUid: string;
 }
 
 /** What the container runtime (CRI, through crictl) said this round. */
 export type RuntimeObservation =
-  | { readonly ok: false; readonly error: string }
+  /** crictl failed: the runtime's state is unknown this round. */
   | {
+    /** crictl failed. */
+    readonly ok: false;
+    /** Its error, for the log. */
+    readonly error: string;
+  }
+  /** crictl answered. */
+  | {
+    /** crictl answered. */
     readonly ok: true;
     /** Every running API server container on this node: the DaemonSet's, the checkpoint's, the bootstrap one. */
     readonly apiServers: readonly RunningApiServer[];
@@ -111,9 +136,19 @@ export type RuntimeObservation =
 /** The checkpoints on disk. */
 export interface DiskObservation {
   /** The newest generation whose files match their recorded digests. */
-  readonly good?: { readonly generation: string; readonly digest: string };
+  readonly good?: {
+    /** Its directory name (`gen-000042`). */
+    readonly generation: string;
+    /** Its `PreparedCheckpoint.digest`: compared with a fresh checkpoint to skip rewriting an unchanged one. */
+    readonly digest: string;
+  };
   /** Generations that fail verification (missing or changed files, unreadable metadata). */
-  readonly corrupt: ReadonlyArray<{ readonly generation: string; readonly reason: string }>;
+  readonly corrupt: ReadonlyArray<{
+    /** The generation's directory name. */
+    readonly generation: string;
+    /** What failed, for the log. */
+    readonly reason: string;
+  }>;
   /** The checkpoint manifest in the kubelet's static pod directory, if present. */
   readonly active?: {
     /** The generation it names (its annotation), if it can be read. */
@@ -125,29 +160,64 @@ export interface DiskObservation {
 
 /** Everything `decide()` looks at. */
 export interface CheckpointerObservations {
+  /** What the API servers said. */
   readonly api: ApiObservation;
+  /** This node's parent pod according to the API. */
   readonly parent: ParentObservation;
+  /** What the container runtime said. */
   readonly runtime: RuntimeObservation;
+  /** The checkpoints on disk. */
   readonly disk: DiskObservation;
 }
 
 /** What the runner must do, in order. */
 export type CheckpointerAction =
   /** Write `checkpoint` as a new generation (atomically; the previous good one stays). */
-  | { readonly kind: 'write'; readonly checkpoint: PreparedCheckpoint }
+  | {
+    /** Write a generation. */
+    readonly kind: 'write';
+    /** The checkpoint to write. */
+    readonly checkpoint: PreparedCheckpoint;
+  }
   /** Put `generation`'s manifest into the kubelet's static pod directory. */
-  | { readonly kind: 'activate'; readonly generation: string }
+  | {
+    /** Activate a generation. */
+    readonly kind: 'activate';
+    /** The generation's directory name. */
+    readonly generation: string;
+  }
   /** Remove the checkpoint manifest from the static pod directory (the generations stay). */
-  | { readonly kind: 'deactivate' }
+  | {
+    /** Deactivate the checkpoint. */
+    readonly kind: 'deactivate';
+  }
   /** Delete these corrupt generations. */
-  | { readonly kind: 'discard'; readonly generations: readonly string[] }
+  | {
+    /** Delete corrupt generations. */
+    readonly kind: 'discard';
+    /** Their directory names. */
+    readonly generations: readonly string[];
+  }
   /** Delete every generation (the parent left this node for good). */
-  | { readonly kind: 'remove-all' }
-  | { readonly kind: 'log'; readonly level: 'info' | 'warning' | 'error'; readonly message: string };
+  | {
+    /** Delete every generation. */
+    readonly kind: 'remove-all';
+  }
+  /** Log a line. */
+  | {
+    /** Log a line. */
+    readonly kind: 'log';
+    /** Its level. */
+    readonly level: 'info' | 'warning' | 'error';
+    /** The line. */
+    readonly message: string;
+  };
 
 /** The result of one decision. */
 export interface CheckpointerDecision {
+  /** What the runner must do, in order. */
   readonly actions: readonly CheckpointerAction[];
+  /** The state for the next decision. */
   readonly next: CheckpointerState;
 }
 

@@ -17,15 +17,20 @@ const GENERATION = /^gen-(\d{6})$/;
 const TMP_PREFIX = '.tmp-gen-';
 
 /** What `checkpoint.json` holds. */
-interface GenerationMeta {
+export interface GenerationMeta {
+  /** Version of this format. */
   readonly format: 1;
+  /** The generation's directory name (`gen-000042`). */
   readonly generation: string;
+  /** When it was written (ISO 8601). */
   readonly createdAt: string;
+  /** The parent pod it was made from. */
   readonly parent: PreparedCheckpoint['parent'];
   /** `PreparedCheckpoint.digest`: what the checkpoint was made from. */
   readonly digest: string;
   /** SHA-256 of every file, by relative path (`pod.yaml` included). */
   readonly files: Readonly<Record<string, string>>;
+  /** The directories (relative) the generation holds, even empty ones. */
   readonly dirs: readonly string[];
   /** SHA-256 of the fields above: a damaged but parseable metadata file fails too. */
   readonly integrity: string;
@@ -33,15 +38,19 @@ interface GenerationMeta {
 
 /** One generation on disk, verified. */
 export interface GenerationInfo {
+  /** Its directory name (`gen-000042`). */
   readonly generation: string;
+  /** The number in its name: higher is newer. */
   readonly sequence: number;
   /** Undefined when it verifies. */
   readonly problem?: string;
+  /** Its `checkpoint.json`; undefined when that cannot be read. */
   readonly meta?: GenerationMeta;
 }
 
 /** `DiskObservation` plus every generation, for `hacp checkpointer status`. */
 export interface StoreInspection extends DiskObservation {
+  /** Every generation, newest first. */
   readonly generations: readonly GenerationInfo[];
 }
 
@@ -75,7 +84,17 @@ export class CheckpointStore {
   /** The same directory on this machine (below the layout's root). */
   public readonly dir: string;
 
-  constructor(public readonly layout: HostLayout, namespace: string, daemonSet: string) {
+  /**
+   * @param layout where the host's files are (its root may be a test directory)
+   * @param namespace the parent DaemonSet's namespace
+   * @param daemonSet the parent DaemonSet's name
+   */
+  constructor(
+    /** Where the host's files are. */
+    public readonly layout: HostLayout,
+    namespace: string,
+    daemonSet: string,
+  ) {
     this.hostDir = HostLayout.checkpointHostDir(namespace, daemonSet);
     this.dir = layout.local(this.hostDir);
   }
@@ -310,7 +329,7 @@ export function acquireCheckpointerLock(layout: HostLayout): () => void {
       const [pidText, lockBoot = ''] = (readText(file) ?? '').trim().split(/\s+/);
       const pid = Number(pidText);
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && lockBoot === boot && isAlive(pid)) {
-        throw new Error(`another checkpointer (pid ${pid}) holds ${file}`);
+        throw new Error(`another checkpointer (pid ${pid}) holds ${file}`, { cause: e });
       }
       fs.rmSync(file, { force: true }); // stale: its process is gone, or it is from an earlier boot
     }

@@ -225,8 +225,11 @@ export function renderPodMasqueradeUnit(clusterCidr: string, options: PodMasquer
 
 /** One file of a node's cloud-routes pod network: its name in the output folder and where it goes on the node. */
 export interface NodeCniFile {
+  /** File name in the output folder. */
   readonly name: string;
+  /** The file's text. */
   readonly content: string;
+  /** Absolute path on the node. */
   readonly dest: string;
 }
 
@@ -245,4 +248,28 @@ export function cloudRoutesNodeFiles(spec: ResolvedClusterSpec, options: CloudRo
     { name: '50-cni-bridge.toml', content: renderContainerdCniDropIn(options), dest: CniPaths.containerdDropIn },
     { name: 'pod-masquerade.service', content: renderPodMasqueradeUnit(spec.networking.podCidr, options), dest: CniPaths.masqueradeUnit },
   ];
+}
+
+/** Options of `nodePodNetworkFiles()`. */
+export interface NodePodNetworkFilesOptions extends CloudRoutesNodeFilesOptions {
+  /**
+   * Write the cloud-routes files even when `networking.podNetwork` is `none` (`hacp kubelet-unit --cloud-routes`: the
+   * user routes the node pod CIDRs by other means). Refused with `flannel`, which writes its own CNI config.
+   * @default false
+   */
+  readonly force?: boolean;
+}
+
+/**
+ * The pod network files `hacp kubelet-unit` writes on every node (master or worker) of a cluster: the cloud-routes
+ * files (`cloudRoutesNodeFiles()`) when `networking.podNetwork` is `cloud-routes` (or `force` with `none`), nothing
+ * otherwise (flannel's DaemonSet installs its own CNI config; with `none` the user's CNI does). The `cluster` check
+ * models each node's host CNI config with this same function.
+ */
+export function nodePodNetworkFiles(spec: ResolvedClusterSpec, options: NodePodNetworkFilesOptions = {}): NodeCniFile[] {
+  const mode = spec.networking.podNetwork;
+  if (options.force && mode === 'flannel') {
+    throw new Error('the cloud-routes files would sit beside flannel\'s CNI config (networking.podNetwork is "flannel"), and containerd renders its template only while /etc/cni/net.d holds no config: set networking.podNetwork: cloud-routes');
+  }
+  return mode === 'cloud-routes' || options.force ? cloudRoutesNodeFiles(spec, options) : [];
 }

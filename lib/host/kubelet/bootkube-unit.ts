@@ -33,7 +33,7 @@ export interface BootkubeUnitOptions {
 
 /**
  * The one-shot `bootkube.service` of the self-hosted control plane: on the first master, after the kubelet, it runs
- * `hacp bootstrap` (which replaced the retired `bootkube start`) until the bootstrap is done. `hacp bootstrap` writes
+ * `hacp bootstrap` until the bootstrap is done. `hacp bootstrap` writes
  * the done marker itself, only after its last step, and the unit then never runs again
  * (`ConditionPathExists=!…`). A failed or killed run leaves its progress in the asset dir's state file; the unit
  * restarts it after 30 s (`Restart=on-failure`) and it resumes at the step that failed. Every wait of

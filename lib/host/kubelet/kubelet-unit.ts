@@ -36,10 +36,11 @@ export interface KubeletUnitOptions {
 }
 
 /**
- * The `kubelet.service` unit of one node: the seed's unit with today's kubelet. No rkt, kubelet-wrapper, kubenet or
- * `--require-kubeconfig`; the container runtime (containerd), the static pod path, authentication, taints and
- * certificate rotation live in the `KubeletConfiguration` file (`--config`); the unit passes only what cannot be
- * there: the kubeconfig, the node IP, the self-set labels and the cloud provider. `Restart=always` as in the seed.
+ * The `kubelet.service` unit of one node, running the kubelet binary directly. The container runtime (containerd),
+ * the static pod path, authentication, taints and certificate rotation live in the `KubeletConfiguration` file
+ * (`--config`); the unit passes only what cannot be there: the kubeconfig, the node IP, the self-set labels and the
+ * cloud provider. `Restart=always`: whatever made the kubelet exit, it comes back (on masters it runs the control
+ * plane's static pods).
  */
 export function renderKubeletUnit(cluster: ClusterSpec | ResolvedClusterSpec, nodeName: string, options: KubeletUnitOptions = {}): string {
   const spec = resolveSpec(cluster);

@@ -49,7 +49,14 @@ export interface HaproxyOptions {
    * Milliseconds between checks; a backend is down after `fall` failed checks and up again after `rise` good ones.
    * @default { interval: 2000, fall: 3, rise: 2 }
    */
-  readonly check?: { readonly interval?: number; readonly fall?: number; readonly rise?: number };
+  readonly check?: {
+    /** Milliseconds between two checks of a backend. @default 2000 */
+    readonly interval?: number;
+    /** Failed checks in a row that take a backend out. @default 3 */
+    readonly fall?: number;
+    /** Good checks in a row that bring it back. @default 2 */
+    readonly rise?: number;
+  };
   /**
    * `log` target of the `global` section.
    * @default /dev/log local0
@@ -64,7 +71,7 @@ export interface HaproxyOptions {
 
 /**
  * `haproxy.cfg` for a TCP load balancer in front of the API servers: TLS passes through untouched (the API server
- * authenticates clients by certificate), round robin over every master as the seed's pool did, health-checked.
+ * authenticates clients by certificate), round robin over every master, health-checked.
  * The same renderer serves the e2e tests (other backends, ports and a TCP check through the options).
  */
 export function renderHaproxyConfig(cluster: ClusterSpec | ResolvedClusterSpec, options: HaproxyOptions = {}): string {
@@ -72,21 +79,21 @@ export function renderHaproxyConfig(cluster: ClusterSpec | ResolvedClusterSpec, 
   const bindAddress = options.bindAddress ?? '*';
   const bindPort = options.bindPort ?? spec.apiEndpoint.port;
   const backendPort = options.backendPort ?? spec.apiServerPort;
-  const backends = options.backends ?? spec.masters.map((m) => ({ name: m.name, address: m.ip, port: backendPort }));
+  const backends = options.backends ?? spec.masters.map((master) => ({ name: master.name, address: master.ip, port: backendPort }));
   const healthCheck = options.healthCheck ?? 'readyz';
   const { interval = 2000, fall = 3, rise = 2 } = options.check ?? {};
 
   if (bindAddress !== '*' && !isIp(bindAddress)) throw new Error(`bindAddress: ${JSON.stringify(bindAddress)} must be an IP address or "*"`);
-  for (const [prop, port] of [['bindPort', bindPort], ['backendPort', backendPort], ...backends.map((b) => [`backends[${b.name}].port`, b.port] as const)] as const) {
+  for (const [prop, port] of [['bindPort', bindPort], ['backendPort', backendPort], ...backends.map((backend) => [`backends[${backend.name}].port`, backend.port] as const)] as const) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${prop}: ${port} is not a TCP port`);
   }
   if (backends.length === 0) throw new Error('backends: [] must list at least one server');
-  for (const b of backends) {
-    if (!isIp(b.address)) throw new Error(`backends[${b.name}].address: ${JSON.stringify(b.address)} is not an IP address`);
-    if (!/^[A-Za-z0-9._-]+$/.test(b.name)) throw new Error(`backends[].name: ${JSON.stringify(b.name)} may only hold letters, digits, '.', '_' and '-'`);
+  for (const backend of backends) {
+    if (!isIp(backend.address)) throw new Error(`backends[${backend.name}].address: ${JSON.stringify(backend.address)} is not an IP address`);
+    if (!/^[A-Za-z0-9._-]+$/.test(backend.name)) throw new Error(`backends[].name: ${JSON.stringify(backend.name)} may only hold letters, digits, '.', '_' and '-'`);
   }
-  for (const [k, v] of Object.entries({ interval, fall, rise })) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`check.${k}: ${v} must be a positive integer`);
+  for (const [setting, value] of Object.entries({ interval, fall, rise })) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`check.${setting}: ${value} must be a positive integer`);
   }
 
   const checkArgs = healthCheck === 'readyz'
@@ -121,7 +128,7 @@ export function renderHaproxyConfig(cluster: ClusterSpec | ResolvedClusterSpec, 
       ? ['    option httpchk GET /readyz', '    http-check expect status 200']
       : ['    option tcp-check']),
     `    default-server inter ${interval}ms fall ${fall} rise ${rise}`,
-    ...backends.map((b) => `    server ${b.name} ${urlHost(b.address)}:${b.port} ${checkArgs}`),
+    ...backends.map((backend) => `    server ${backend.name} ${urlHost(backend.address)}:${backend.port} ${checkArgs}`),
   ];
   return lines.join('\n') + '\n';
 }

@@ -160,6 +160,11 @@ export const RETIRED_IMAGES: readonly RetiredImage[] = [
     reason: 'heapster was retired with Kubernetes 1.13 (metrics-server replaces it) and k8s.gcr.io is frozen',
   },
   {
+    repository: 'registry.k8s.io/dns/k8s-dns-kube-dns',
+    severity: 'warning',
+    reason: 'kube-dns is retired (kubeadm dropped it in Kubernetes 1.21, its images are unmaintained); CoreDNS replaces it',
+  },
+  {
     repository: 'kubernetesui/dashboard',
     severity: 'warning',
     reason: 'the Kubernetes Dashboard project was archived on 2026-01-21 (Headlamp is its successor)',

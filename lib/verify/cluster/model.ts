@@ -17,6 +17,7 @@ import * as crypto from 'crypto';
 import * as path from 'path';
 import * as ipaddr from 'ipaddr.js';
 import { parse as parseYaml } from 'yaml';
+import { NodeCniFile, nodePodNetworkFiles } from '../../host/cni/bridge-cni';
 import { kubeletConfiguration } from '../../host/kubelet/kubelet-config';
 import { renderKubeletUnit } from '../../host/kubelet/kubelet-unit';
 import { renderHaproxyConfig } from '../../host/lb/haproxy';
@@ -29,6 +30,7 @@ import { FlagComponent, parseFlags } from '../flags';
 import { AssetFile, AssetTree, fileAt, objectsOf } from '../tree';
 import { BuiltinObjects, KUBERNETES_SERVICE, builtinObjects, imageRepository } from './builtins';
 import { placeWorkloads } from './placement';
+import type { X509Certificate } from '../../util/x509';
 
 /** Which kind of tree a cluster root is. */
 export type ClusterFlavor = 'static-pods' | 'bootkube';
@@ -65,6 +67,12 @@ export interface ModelNode {
   readonly taints: readonly NodeTaint[];
   /** The kubelet's cluster DNS servers and domain (its KubeletConfiguration). */
   readonly clusterDns: readonly string[];
+  /**
+   * The pod network files `hacp kubelet-unit` writes on the node (`nodePodNetworkFiles()`: with `networking.podNetwork`
+   * `cloud-routes`, the CNI config template containerd renders with the node's pod CIDR, its drop-in and
+   * `pod-masquerade.service`); empty when the pod network is a DaemonSet's (or the user's).
+   */
+  readonly hostCni: readonly NodeCniFile[];
   /** Where its labels and taints come from, for messages. */
   readonly source: string;
 }
@@ -111,14 +119,14 @@ export interface Workload {
 /** A file as a container sees it. */
 export interface ContainerFile {
   readonly text?: string;
-  readonly certs: crypto.X509Certificate[];
+  readonly certs: X509Certificate[];
   /** Where it comes from, for messages (`static-pods/master0/pki/ca.crt`, `Secret kube-system/kube-apiserver key ca.crt`). */
   readonly where: string;
 }
 
 /** A trusted CA certificate and where it came from. */
 export interface Trust {
-  readonly cert: crypto.X509Certificate;
+  readonly cert: X509Certificate;
   readonly where: string;
 }
 
@@ -134,7 +142,7 @@ export interface Server {
   readonly port: number;
   readonly phases: readonly Phase[];
   /** The certificate presented. */
-  readonly cert?: crypto.X509Certificate;
+  readonly cert?: X509Certificate;
   readonly certWhere?: string;
   /** etcd member name. */
   readonly etcdName?: string;
@@ -760,8 +768,9 @@ export function hostCheckpointers(spec: ResolvedClusterSpec, flavor: ClusterFlav
 // -----------------------------------------------------------------------------------------------------------------
 // Nodes
 
-/** The node roles of the spec, with the labels and taints their kubelets register with. */
+/** The node roles of the spec, with the labels and taints their kubelets register with and their host CNI config. */
 export function modelNodes(spec: ResolvedClusterSpec, flavor: ClusterFlavor): ModelNode[] {
+  const hostCni = nodePodNetworkFiles(spec); // the same on every node: containerd fills in the node's pod CIDR
   return [...spec.masters.map((n) => ({ n, role: 'master' as const })), ...spec.workers.map((n) => ({ n, role: 'worker' as const }))].map(({ n, role }) => {
     const unit = renderKubeletUnit(spec, n.name, { selfHosted: flavor === 'bootkube' });
     const argv = execStartArgs(unit);
@@ -790,7 +799,7 @@ export function modelNodes(spec: ResolvedClusterSpec, flavor: ClusterFlavor): Mo
     const appliedLabels: AppliedLabel[] = role === 'master' ? [{ key: CONTROL_PLANE_ROLE_LABEL, value: '', step: 'node-roles' }] : [];
     return {
       name: n.name, ip: n.ip, role, labels, anyValue: new Set(['kubernetes.io/arch', 'beta.kubernetes.io/arch']), appliedLabels, taints,
-      clusterDns: (config.clusterDNS ?? []).map(String),
+      clusterDns: (config.clusterDNS ?? []).map(String), hostCni,
       source: `its kubelet (\`hacp kubelet-unit --node ${n.name}\`: ${argv.filter((a) => /^--(node-labels|register-with-taints|cloud-provider)=/.test(a)).join(' ') || 'no --node-labels'}${taints.length ? `, registerWithTaints ${taints.map(taintText).join(', ')}` : ''})`,
     };
   });
@@ -863,7 +872,7 @@ function mountsObject(w: Workload, kind: string, name: string): boolean {
 const pemCache = new Map<string, crypto.X509Certificate[]>();
 
 /** PEM certificates in a text (parsed once per distinct text: the same CA is embedded in many files). */
-export function pemCerts(text: string | undefined): crypto.X509Certificate[] {
+export function pemCerts(text: string | undefined): X509Certificate[] {
   if (!text || !text.includes('-----BEGIN CERTIFICATE-----')) return [];
   const hit = pemCache.get(text);
   if (hit) return hit;

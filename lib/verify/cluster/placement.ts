@@ -104,16 +104,19 @@ export function misfit(model: ClusterModel, w: Workload, node: ModelNode, withAp
   }
   for (const t of node.taints) {
     if (t.effect === 'PreferNoSchedule') continue;
+    // A taint that a running workload removes (the CCM: the cloud `uninitialized` taint) does not keep pods off for
+    // good; the plan orders them after their remover. A remover that fits no node removes nothing.
     const remover = model.removedTaints.get(t.key);
-    if (remover && remover !== w) continue;
+    if (remover && remover !== w && remover.nodes.length) continue;
     if (!tolerates(w.spec.tolerations ?? [], t)) reasons.push(`taint ${taintText(t)} is not tolerated`);
   }
   return reasons.length ? reasons.join(', ') : undefined;
 }
 
-/** Sets `nodes` and `misfits` of every workload of the model. */
+/** Sets `nodes` and `misfits` of every workload of the model (the taints' removers first: others depend on them). */
 export function placeWorkloads(model: ClusterModel): void {
-  for (const w of model.workloads) {
+  const removers = new Set(model.removedTaints.values());
+  for (const w of [...model.workloads].sort((a, b) => Number(removers.has(b)) - Number(removers.has(a)))) {
     w.misfits = new Map();
     if (w.staticNode !== undefined) {
       w.nodes = model.nodes.some((n) => n.name === w.staticNode) ? [w.staticNode] : [];

@@ -9,9 +9,11 @@ import * as path from 'path';
 import { ResolvedClusterSpec } from '../../spec';
 import { Finding } from '../finding';
 import { AssetTree } from '../tree';
+import { RETIRED_IMAGES, RetiredImage, imageRepository } from './builtins';
 import { leaseAuthorization, resolve, resolveDial } from './endpoints';
 import { ClusterModel, ModelObject, Workload, buildClusterModel, parseAddress } from './model';
 import { listNames, selectorMatches, tolerates } from './placement';
+import { podNetworkMode, routeControllers } from './services';
 
 /** What a step does. */
 export type BringUpStepKind =
@@ -28,12 +30,24 @@ export type BringUpStepKind =
 
 /** Something a step waits for once its objects are applied, each wait bounded by the executor's timeout. */
 export interface BringUpWait {
-  /** `ready`: Deployment/DaemonSet/StatefulSet rolled out; `established`: a CRD is served; `readyz`: the API answers. */
-  readonly for: 'rollout' | 'established' | 'readyz' | 'nodes-registered';
-  /** Object kind (`Deployment`, `DaemonSet`, `CustomResourceDefinition`), for `rollout` and `established`. */
+  /**
+   * `rollout`: Deployment/DaemonSet/StatefulSet rolled out; `established`: a CRD is served; `readyz`: the API answers
+   * (`check`: one check of it); `nodes-registered`: the step's Nodes exist; `running`: a pod of the workload is
+   * Running, not necessarily Ready (bootkube's pivot criterion: the self-hosted pod on the bootstrap master cannot be
+   * Ready while the bootstrap pod holds its port).
+   */
+  readonly for: 'rollout' | 'established' | 'readyz' | 'nodes-registered' | 'running';
+  /** Object kind (`Deployment`, `DaemonSet`, `CustomResourceDefinition`), for `rollout`, `established` and `running`. */
   readonly kind?: string;
   readonly namespace?: string;
   readonly name?: string;
+  /**
+   * `readyz`: the one check to ask for (`etcd`: `/readyz/etcd`, the API server reaches an etcd quorum).
+   * @default - the whole /readyz
+   */
+  readonly check?: string;
+  /** `running`: the labels of the workload's pods (its `spec.selector.matchLabels`). */
+  readonly selector?: Readonly<Record<string, string>>;
 }
 
 /** A label (with value) or taint change on a Node, for `label` steps. */
@@ -57,18 +71,31 @@ export interface BringUpStep {
   readonly nodes?: readonly string[];
   /**
    * Which address an `apply`/`label` step must use: `master` (a master's own API server, for steps that make the API
-   * endpoint itself work, e.g. the kube-vip RBAC) or `endpoint` (the cluster's API endpoint).
+   * endpoint itself work, e.g. the kube-vip RBAC) or `endpoint` (the cluster's API endpoint). A `static-pods` step's
+   * waits ask a master's own API server unless it says `endpoint` (kube-vip: its wait is for the VIP itself).
    */
   readonly via?: 'master' | 'endpoint';
   readonly waits?: readonly BringUpWait[];
   readonly labels?: readonly NodeLabelChange[];
   /**
-   * Tree-relative static-pod files the executor takes out of the kubelets' manifest directory once the step's waits
-   * pass (bootkube's `pivot`: the bootstrap control plane, after the self-hosted one runs).
+   * Tree-relative static-pod files taken out of the kubelets' manifest directory once the step's waits pass
+   * (bootkube's `pivot`: the bootstrap control plane, once each self-hosted component runs). Only `hacp bootstrap`,
+   * on the bootstrap master, does it; `hacp cluster apply` says so and goes on.
    */
   readonly removes?: readonly string[];
+  /** Waits that run once the `removes` are done (the self-hosted control plane rolls out once the bootstrap pods have freed its ports). */
+  readonly thenWaits?: readonly BringUpWait[];
   /** `static-pods` steps: the files of each node (node name → tree-relative files). */
   readonly filesByNode?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * `apply` steps: only the objects of these kinds from `files` (the CustomResourceDefinitions of a file that also
+   * holds other objects: the objects of their kinds can be applied only once they are established, so the file as a
+   * whole is applied by a later step).
+   * @default - every object of the files
+   */
+  readonly kinds?: readonly string[];
+  /** What a human should know about the step: a workload it does not wait for, and why. */
+  readonly notes?: readonly string[];
 }
 
 /** The plan: phases in order; the steps of one phase can run together. */
@@ -104,6 +131,9 @@ interface Unit {
   readonly waits: BringUpWait[];
   readonly labels?: NodeLabelChange[];
   readonly removes?: string[];
+  thenWaits?: BringUpWait[];
+  readonly kinds?: string[];
+  readonly notes: string[];
   via?: 'master' | 'endpoint';
 }
 
@@ -230,12 +260,24 @@ class PlanBuilder {
       const filesByNode: Record<string, string[]> = {};
       for (const w of ws) {
         const node = w.staticNode ?? '?';
-        (filesByNode[node] ??= []).includes(w.obj.file.rel) || filesByNode[node].push(w.obj.file.rel);
+        const list = (filesByNode[node] ??= []);
+        if (!list.includes(w.obj.file.rel)) list.push(w.obj.file.rel);
       }
       const files = [...new Set(ws.map((w) => w.obj.file.rel))].sort();
       const objects = m.objects.filter((o) => o.delivery === 'static' && files.includes(o.file.rel));
-      const waits: BringUpWait[] = id === 'api-servers' || id === 'bootstrap-control-plane' ? [{ for: 'readyz' }] : [];
-      this.addUnit({ id, title: titles[id] ?? `static pod ${ws[0].name}`, kind: 'static-pods', rank: rankOf(id), files, filesByNode, workloads: ws, objects, waits });
+      // What can be seen of them through the API: the API servers answer /readyz (and reach an etcd quorum before
+      // that); kube-vip holds the VIP once the API endpoint answers through it. The controller managers and schedulers
+      // have no wait of their own: the rollouts of the steps that need them wait for them.
+      const waits: BringUpWait[] = id === 'api-servers' || id === 'bootstrap-control-plane' || id === 'kube-vip' ? [{ for: 'readyz' }]
+        : id === 'etcd' ? [{ for: 'readyz', check: 'etcd' }] : [];
+      const notes = id === 'controller-manager' || id === 'scheduler'
+        ? [`no wait of its own: the rollouts of later steps show it works (${id === 'scheduler' ? 'the scheduler places their pods' : 'the controller manager creates their pods'})`]
+        : [];
+      this.addUnit({
+        id, title: titles[id] ?? `static pod ${ws[0].name}`, kind: 'static-pods', rank: rankOf(id), files, filesByNode, workloads: ws, objects, waits, notes,
+        // kube-vip's wait is for the VIP: through the API endpoint, not a master's own API server
+        ...(id === 'kube-vip' ? { via: 'endpoint' as const } : {}),
+      });
     }
     this.masterApiUnits = ['bootstrap-control-plane', 'api-servers'].filter((id) => this.units.has(id));
   }
@@ -245,14 +287,18 @@ class PlanBuilder {
     // Only when something dials it (the static-pod app runs stacked etcd whatever the spec says).
     const dialed = m.dials.some((d) => d.kind === 'etcd' && m.phases.some((phase) => resolveDial(m, d, phase).some((x) => x.resolution.external?.length)));
     if (dialed) {
-      this.addUnit({ id: 'external-etcd', title: `etcd outside the cluster (spec etcd.external, run by you): ${m.externalServers.map((x) => `${x.host}:${x.port}`).join(', ')}`, kind: 'external', rank: rankOf('external-etcd'), files: [], workloads: [], objects: [], waits: [] });
+      this.addUnit({
+        id: 'external-etcd', title: `etcd outside the cluster (spec etcd.external, run by you): ${m.externalServers.map((x) => `${x.host}:${x.port}`).join(', ')}`, kind: 'external', rank: rankOf('external-etcd'), files: [], workloads: [], objects: [],
+        // Seen through the first API server that runs: it reaches an etcd quorum.
+        waits: [{ for: 'readyz', check: 'etcd' }], notes: [],
+      });
     }
     for (const lb of m.loadBalancers) {
       if (lb.type === 'kube-vip') {
         if (this.units.has('kube-vip')) this.lbUnits.push('kube-vip');
         continue;
       }
-      this.addUnit({ id: 'load-balancer', title: `${lb.source}: ${lb.address}:${lb.port} → ${lb.backends.map((b) => `${b.address}:${b.port}`).join(', ')}`, kind: 'external', rank: rankOf('load-balancer'), files: [], workloads: [], objects: [], waits: [] });
+      this.addUnit({ id: 'load-balancer', title: `${lb.source}: ${lb.address}:${lb.port} → ${lb.backends.map((b) => `${b.address}:${b.port}`).join(', ')}`, kind: 'external', rank: rankOf('load-balancer'), files: [], workloads: [], objects: [], waits: [{ for: 'readyz' }], notes: [] });
       this.lbUnits.push('load-balancer');
       for (const phase of m.phases.slice(0, 1)) {
         for (const b of lb.backends) {
@@ -264,7 +310,7 @@ class PlanBuilder {
     // The bring-up waits for the masters' Nodes: the control plane and everything pinned to masters need them. Workers
     // join whenever they boot; the placement check says whether a workload needs one.
     const masters = m.nodes.filter((n) => n.role === 'master').map((n) => n.name);
-    this.addUnit({ id: 'nodes-registered', title: `every kubelet registers its Node (${m.nodes.length}: ${listNames(m.nodes.map((n) => n.name))}; the bring-up waits for the masters')`, kind: 'wait', rank: rankOf('nodes-registered'), files: [], nodes: masters, workloads: [], objects: [], waits: [{ for: 'nodes-registered' }] });
+    this.addUnit({ id: 'nodes-registered', title: `every kubelet registers its Node (${m.nodes.length}: ${listNames(m.nodes.map((n) => n.name))}; the bring-up waits for the masters')`, kind: 'wait', rank: rankOf('nodes-registered'), files: [], nodes: masters, workloads: [], objects: [], waits: [{ for: 'nodes-registered' }], notes: [] });
     const byStep = new Map<string, NodeLabelChange[]>();
     for (const n of m.nodes) {
       for (const l of n.appliedLabels) {
@@ -276,7 +322,7 @@ class PlanBuilder {
       }
     }
     for (const [id, labels] of byStep) {
-      this.addUnit({ id, title: `label the Nodes (${[...new Set(labels.flatMap((l) => Object.keys(l.labels ?? {})))].join(', ')}: kubelets may not set these themselves)`, kind: 'label', rank: rankOf(id), files: [], workloads: [], objects: [], waits: [], labels });
+      this.addUnit({ id, title: `label the Nodes (${[...new Set(labels.flatMap((l) => Object.keys(l.labels ?? {})))].join(', ')}: kubelets may not set these themselves)`, kind: 'label', rank: rankOf(id), files: [], workloads: [], objects: [], waits: [], labels, notes: [] });
       this.edge('nodes-registered', id, 'the Nodes must exist to be labeled');
     }
   }
@@ -316,25 +362,65 @@ class PlanBuilder {
       if (!target.startsWith('static:') && workloadsOf(target).length) mergeInto.set(f, target);
     }
     const taken = new Set(this.units.keys());
+    const uniqueId = (id: string) => {
+      let unique = id;
+      for (let i = 2; taken.has(unique); i++) unique = `${id}-${i}`;
+      taken.add(unique);
+      return unique;
+    };
     for (const f of files.filter((x) => !mergeInto.has(x))) {
       const group = [...files.filter((x) => mergeInto.get(x) === f), f];
-      const objects = group.flatMap(objectsOf);
+      const all = group.flatMap(objectsOf);
       const workloads = group.flatMap(workloadsOf);
       const has = (c: string) => workloads.some((w) => w.components.has(c));
       let id = has('cni') ? 'pod-network' : has('kube-proxy') || has('service-proxy') ? 'kube-proxy' : has('dns') ? 'dns' : has('ccm') ? 'cloud-controller-manager'
         : path.posix.basename(f).replace(/\.(ya?ml|json)$/, '');
-      if (this.kubeVipNeeds(objects)) id = 'kube-vip-rbac';
-      let unique = id;
-      for (let i = 2; taken.has(unique); i++) unique = `${id}-${i}`;
-      taken.add(unique);
-      const waits: BringUpWait[] = [
-        ...objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => ({ for: 'established' as const, kind: o.kind, name: o.name })),
-        ...workloads.filter((w) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind)).map((w) => ({ for: 'rollout' as const, kind: w.kind, namespace: w.namespace, name: w.name })),
-      ];
+      if (this.kubeVipNeeds(all)) id = 'kube-vip-rbac';
+      // CustomResourceDefinitions go first, in a step of their own that waits until they are established: objects of
+      // their kinds (in the same file or another) can be applied only then, and whatever watches them (an operator)
+      // crash-loops until then. A file that holds other objects too is applied whole by its own step after that one
+      // (the CRDs again: server-side apply of unchanged objects changes nothing).
+      const crds = all.filter((o) => o.kind === 'CustomResourceDefinition');
+      const objects = crds.length < all.length ? all.filter((o) => o.kind !== 'CustomResourceDefinition') : all;
+      const establish = crds.map((o) => ({ for: 'established' as const, kind: o.kind, name: o.name }));
+      let crdUnit: string | undefined;
+      if (crds.length && crds.length < all.length) {
+        crdUnit = uniqueId(`${id}-crds`);
+        const crdFiles = group.filter((x) => crds.some((o) => o.file.rel === x));
+        this.addUnit({
+          id: crdUnit, title: `CustomResourceDefinitions of ${listNames(crdFiles.map((x) => path.posix.basename(x)))}: ${listNames(crds.map((o) => o.name))}`,
+          kind: 'apply', rank: rankOf(crdUnit), files: crdFiles, kinds: ['CustomResourceDefinition'], workloads: [], objects: crds, waits: establish, notes: [],
+        });
+      }
+      const unique = uniqueId(id);
+      const notes: string[] = [];
+      const waits: BringUpWait[] = [...(crdUnit ? [] : establish), ...workloads.flatMap((w) => this.rolloutWait(w, notes))];
       let what = workloads.length ? listNames([...new Set(workloads.map((w) => `${w.kind} ${w.name}`))]) : listNames([...new Set(objects.map((o) => o.kind))].map((k) => `${k}s`));
       if (id === 'kube-vip-rbac') what = `kube-vip's right to take its Lease (${what}): the VIP answers only once kube-vip holds it`;
-      this.addUnit({ id: unique, title: what, kind: 'apply', rank: rankOf(unique), files: group, workloads, objects, waits });
+      this.addUnit({ id: unique, title: what, kind: 'apply', rank: rankOf(unique), files: group, workloads, objects, waits, notes });
+      if (crdUnit) this.edge(crdUnit, unique, `${listNames(group.filter((x) => crds.some((o) => o.file.rel === x)))} is applied whole once its CustomResourceDefinitions are established`);
     }
+  }
+
+  /**
+   * The rollout wait of a workload, or none, with a note saying why: `kubectl rollout status` refuses a DaemonSet or
+   * StatefulSet with `updateStrategy: OnDelete`, and a workload running an image that cannot run (the `cluster`
+   * check's retired images of severity error) would hold the bring-up until the bound for nothing.
+   */
+  private rolloutWait(w: Workload, notes: string[]): BringUpWait[] {
+    if (!['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind)) return [];
+    if (w.kind !== 'Deployment' && w.obj.object.spec?.updateStrategy?.type === 'OnDelete') {
+      notes.push(`no rollout wait for ${w.id}: its updateStrategy is OnDelete, whose rollout \`kubectl rollout status\` does not follow`);
+      return [];
+    }
+    const dead = [...(w.spec.initContainers ?? []), ...(w.spec.containers ?? [])]
+      .map((c: any) => ({ image: String(c.image ?? ''), retired: RETIRED_IMAGES.find((r) => r.severity === 'error' && r.repository === imageRepository(String(c.image ?? ''))) }))
+      .find((x: { retired?: RetiredImage }) => x.retired);
+    if (dead) {
+      notes.push(`no rollout wait for ${w.id}: it runs ${dead.image}, which cannot run (${dead.retired!.reason})`);
+      return [];
+    }
+    return [{ for: 'rollout', kind: w.kind, namespace: w.namespace, name: w.name }];
   }
 
   /** True when these objects hold a binding kube-vip needs for its Lease. */
@@ -485,8 +571,12 @@ class PlanBuilder {
     const schedulers = providersOf('kube-scheduler');
     const controllers = providersOf('kube-controller-manager');
     const network = m.workloads.filter((w) => w.components.has('cni')).map((w) => this.unitOfWorkload.get(w)).filter(Boolean) as string[];
+    // cloud-routes: pods get their addresses from the host CNI config as soon as the Node has a pod CIDR, but reach
+    // pods and host-network servers on other nodes only over the router routes the CCM's route controller adds.
+    const routes = podNetworkMode(m) === 'cloud-routes'
+      ? routeControllers(m).filter((r) => !r.problem).map((r) => [r.workload, this.unitOfWorkload.get(r.workload)] as const).filter(([, u]) => u)
+      : [];
     const notReady = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' as const };
-    const removers = [...m.removedTaints.values()];
     for (const w of m.workloads.filter((x) => x.obj.delivery === 'apply')) {
       const u = this.unitOfWorkload.get(w);
       this.edge('nodes-registered', u, `${w.id} needs Nodes to run on`);
@@ -495,7 +585,16 @@ class PlanBuilder {
       if (!w.components.has('cni') && (!w.hostNetwork || !tolerates(w.spec.tolerations ?? [], notReady))) {
         for (const n of network) this.edge(n, u, `${w.id} ${w.hostNetwork ? 'does not tolerate NotReady nodes' : 'needs pod IPs'}: nodes are Ready only once the pod network runs`);
       }
-      for (const r of removers) if (r !== w) this.edge(this.unitOfWorkload.get(r), u, `${r.id} removes the taint ${[...m.removedTaints.keys()].join(', ')} that ${w.id} does not tolerate`);
+      if (!w.hostNetwork) {
+        for (const [r, ru] of routes) if (r !== w) this.edge(ru, u, `${w.id} needs pod IPs reachable from other nodes: ${r.id}'s route controller adds the router routes for the node pod CIDRs`);
+      }
+      // A taint some workload removes (the CCM: the cloud `uninitialized` taint) holds back only the pods that do not
+      // tolerate it; what tolerates it may well run before its remover (kube-proxy, which the CCM needs).
+      for (const [key, r] of m.removedTaints) {
+        if (r === w) continue;
+        const taints = m.nodes.flatMap((n) => n.taints.filter((t) => t.key === key && t.effect !== 'PreferNoSchedule'));
+        if (taints.some((t) => !tolerates(w.spec.tolerations ?? [], t))) this.edge(this.unitOfWorkload.get(r), u, `${r.id} removes the taint ${key} that ${w.id} does not tolerate`);
+      }
     }
   }
 
@@ -549,15 +648,38 @@ class PlanBuilder {
     }
   }
 
-  /** bootkube: once the self-hosted control plane runs, the bootstrap one goes. */
+  /**
+   * bootkube: once the self-hosted control plane runs, the bootstrap one goes. The criterion is bootkube's: a Running
+   * pod of each self-hosted component, not a rollout: on the bootstrap master the self-hosted pods share the host
+   * ports of the bootstrap pods and crash-loop until these are gone, so their rollouts (taken out of their apply steps)
+   * can finish only after the removal (`thenWaits`).
+   */
   private pivot(): void {
     const boot = this.units.get('bootstrap-control-plane');
     if (!boot) return;
-    const selfHosted = this.model.workloads.filter((w) => w.obj.delivery === 'apply' && ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].some((c) => w.components.has(c)));
+    const selfHosted = this.model.workloads.filter((w) => w.obj.delivery === 'apply' && ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].some((c) => w.components.has(c))
+      && ['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind));
+    const running: BringUpWait[] = [];
+    const notes: string[] = [];
+    for (const w of selfHosted) {
+      const selector = w.obj.object.spec?.selector;
+      const labels = selector?.matchLabels;
+      if (!labels || !Object.keys(labels).length || selector.matchExpressions?.length) {
+        notes.push(`no Running-pod wait for ${w.id}: its spec.selector is not plain matchLabels`);
+        continue;
+      }
+      running.push({ for: 'running', kind: w.kind, namespace: w.namespace, name: w.name, selector: { ...labels } });
+    }
+    const rollouts: BringUpWait[] = [];
+    for (const w of selfHosted) {
+      const u = this.units.get(this.unitOfWorkload.get(w) ?? '');
+      if (u) u.waits.splice(0, u.waits.length, ...u.waits.filter((x) => !(x.for === 'rollout' && x.kind === w.kind && x.namespace === w.namespace && x.name === w.name)));
+      u?.notes.push(`${w.id} rolls out only after the pivot (step pivot waits for it): until then the bootstrap pods hold its ports on ${this.model.bootstrapMaster}`);
+      rollouts.push(...this.rolloutWait(w, notes));
+    }
     this.addUnit({
-      id: 'pivot', title: 'the self-hosted control plane takes over: remove the bootstrap control plane', kind: 'wait', rank: RANK.length + 1,
-      files: [], workloads: [], objects: [], removes: [...boot.files],
-      waits: selfHosted.filter((w) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind)).map((w) => ({ for: 'rollout' as const, kind: w.kind, namespace: w.namespace, name: w.name })),
+      id: 'pivot', title: 'the self-hosted control plane takes over: remove the bootstrap control plane once each self-hosted component runs, then wait for their rollouts', kind: 'wait', rank: RANK.length + 1,
+      files: [], workloads: [], objects: [], removes: [...boot.files], waits: running, thenWaits: rollouts, notes,
     });
     for (const w of selfHosted) this.edge(this.unitOfWorkload.get(w), 'pivot', `${w.id} must run before the bootstrap control plane goes`);
     this.edge('bootstrap-control-plane', 'pivot', 'the pivot removes the bootstrap control plane');
@@ -664,6 +786,9 @@ class PlanBuilder {
         ...(u.waits.length ? { waits: u.waits } : {}),
         ...(u.labels ? { labels: u.labels } : {}),
         ...(u.removes ? { removes: u.removes } : {}),
+        ...(u.thenWaits?.length ? { thenWaits: u.thenWaits } : {}),
+        ...(u.kinds ? { kinds: u.kinds } : {}),
+        ...(u.notes.length ? { notes: u.notes } : {}),
       };
       const l = level.get(id)!;
       phases.set(l, [...(phases.get(l) ?? []), step]);
@@ -691,11 +816,14 @@ export function formatPlan(plan: BringUpPlan): string {
       if (s.filesByNode) {
         for (const [node, files] of Object.entries(s.filesByNode)) lines.push(`    ${node}: ${files.join(', ')}`);
       } else {
-        for (const f of s.files ?? []) lines.push(`    ${f}`);
+        for (const f of s.files ?? []) lines.push(`    ${f}${s.kinds ? ` (only its ${s.kinds.join(', ')} objects)` : ''}`);
       }
       for (const l of s.labels ?? []) lines.push(`    ${l.node}: ${Object.entries(l.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}`);
-      for (const w of s.waits ?? []) lines.push(`    wait: ${w.for}${w.kind ? ` ${w.kind}` : ''}${w.name ? ` ${w.namespace ? `${w.namespace}/` : ''}${w.name}` : ''}`);
+      const wait = (w: BringUpWait) => `${w.for}${w.check ? ` ${w.check}` : ''}${w.kind ? ` ${w.kind}` : ''}${w.name ? ` ${w.namespace ? `${w.namespace}/` : ''}${w.name}` : ''}`;
+      for (const w of s.waits ?? []) lines.push(`    wait: ${wait(w)}`);
       for (const f of s.removes ?? []) lines.push(`    then remove: ${f}`);
+      for (const w of s.thenWaits ?? []) lines.push(`    then wait: ${wait(w)}`);
+      for (const n of s.notes ?? []) lines.push(`    note: ${n}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -4,9 +4,10 @@
  * replacement), a DNS server behind a Service at the kubelets' `clusterDNS`, a cloud controller manager when the
  * kubelets wait for one, and a pod template behind every Service selector.
  */
+import { cniTemplateData, executeGoTemplate } from '../../host/cni/go-template';
 import { Finding } from '../finding';
-import { parseCidr } from '../../spec/network';
-import { ClusterModel, Workload, objectData } from './model';
+import { cidrToString, enclosingCidr, nthAddress, parseCidr } from '../../spec/network';
+import { ClusterModel, Workload, flagOf, objectData, readInContainer } from './model';
 import { listNames, selectorMatches } from './placement';
 import { serviceProxies } from './endpoints';
 
@@ -15,9 +16,96 @@ export function podNetworkMode(model: ClusterModel): string {
   return String((model.spec.networking as any).podNetwork ?? 'cni');
 }
 
-/** Workloads providing the pod network. */
+/** Workloads providing the pod network: CNI DaemonSets (pods writing the host's CNI config). */
 export function podNetworkWorkloads(model: ClusterModel): Workload[] {
   return model.workloads.filter((w) => w.components.has('cni'));
+}
+
+/** `--name=value` arguments of a container (for components without a flag reference: the CCM). */
+function argsOf(c: any): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of [...(c.command ?? []), ...(c.args ?? [])].map(String)) {
+    const m = /^(--[\w-]+)=(.*)$/.exec(a);
+    if (m) out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+/** What a cloud controller manager's route controller does, or why it adds no route. */
+export interface RouteController {
+  readonly workload: Workload;
+  /** Undefined when it adds a route for every Node's pod CIDR; else why not. */
+  readonly problem?: string;
+  /** The router it adds the routes to (`[Route] router-id` of its cloud config). */
+  readonly routerId?: string;
+}
+
+/**
+ * The route controllers of the tree: cloud controller managers with `--configure-cloud-routes` (default true) and
+ * `--allocate-node-cidrs=true` (the route controller only runs with both), `--cluster-cidr` the spec's pod CIDR, and
+ * a cloud config (`--cloud-config`, read through its volume) naming a router (`[Route] router-id`, OpenStack).
+ */
+export function routeControllers(model: ClusterModel): RouteController[] {
+  const podCidr = model.spec.networking.podCidr;
+  return model.workloads.filter((w) => w.components.has('ccm')).map((w) => {
+    const c = w.spec.containers.find((x: any) => /cloud-controller-manager/.test(`${x.image ?? ''} ${(x.command ?? []).join(' ')}`)) ?? w.spec.containers[0];
+    const args = argsOf(c);
+    const problems: string[] = [];
+    if ((args.get('--configure-cloud-routes') ?? 'true') !== 'true') problems.push(`--configure-cloud-routes is ${args.get('--configure-cloud-routes')}`);
+    if (args.get('--allocate-node-cidrs') !== 'true') problems.push('--allocate-node-cidrs is not true (the route controller runs only with it)');
+    const cidr = args.get('--cluster-cidr');
+    if (!cidr) problems.push('--cluster-cidr is not set');
+    else if (sameCidr(cidr, podCidr) === false) problems.push(`--cluster-cidr is ${cidr}, not the pod CIDR ${podCidr}`);
+    let routerId: string | undefined;
+    const confPath = args.get('--cloud-config');
+    const conf = confPath ? readInContainer(model, w, c, confPath) : undefined;
+    if (!conf?.text) problems.push(`its cloud config ${confPath ?? '(no --cloud-config)'} is not in the tree`);
+    else {
+      const route = /^\s*\[Route\]\s*$([\s\S]*?)(?=^\s*\[|(?![\s\S]))/m.exec(conf.text)?.[1] ?? '';
+      routerId = /^\s*router-id\s*=\s*"?([^"\s]*)"?\s*$/m.exec(route)?.[1] || undefined;
+      if (!routerId) problems.push(`its cloud config (${conf.where}) names no router ([Route] router-id)`);
+    }
+    return { workload: w, routerId, ...(problems.length ? { problem: problems.join('; ') } : {}) };
+  });
+}
+
+/** Why the controller managers do not give every Node a pod CIDR inside the spec's (undefined: they do). */
+function nodeCidrProblem(model: ClusterModel): string | undefined {
+  const podCidr = model.spec.networking.podCidr;
+  const cms = model.workloads.filter((w) => w.components.has('kube-controller-manager'));
+  if (!cms.length) return 'no kube-controller-manager is in the tree';
+  for (const w of cms) {
+    const allocate = flagOf(w, 'kube-controller-manager', '--allocate-node-cidrs');
+    const cidr = flagOf(w, 'kube-controller-manager', '--cluster-cidr');
+    if (allocate !== 'true') return `${w.id} runs with --allocate-node-cidrs=${allocate ?? 'false (default)'}`;
+    if (!cidr || sameCidr(cidr, podCidr) === false) return `${w.id} allocates node CIDRs from ${cidr ?? 'nothing (no --cluster-cidr)'}, not the pod CIDR ${podCidr}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why the host CNI config of the nodes does not give pods addresses from their node's pod CIDR (undefined: it does):
+ * the template is rendered as containerd renders it, for the first node CIDR of the pod CIDR, and must hold a bridge
+ * with host-local IPAM over exactly that CIDR.
+ */
+function hostCniProblem(model: ClusterModel): string | undefined {
+  const net = model.spec.networking;
+  const template = model.nodes.flatMap((n) => n.hostCni).find((f) => f.name.endsWith('.tmpl'));
+  if (!template) return 'no CNI config template';
+  const pod = parseCidr(net.podCidr);
+  if (!pod) return undefined; // the spec's validation names it
+  const nodeCidr = cidrToString(enclosingCidr(nthAddress(pod, 0), net.nodeCidrMaskSize));
+  let conf: any;
+  try {
+    conf = JSON.parse(executeGoTemplate(template.content, { ...cniTemplateData(nodeCidr) }));
+  } catch (e) {
+    return `the CNI config template ${template.dest} does not render (${(e as Error).message})`;
+  }
+  const bridge = (conf.plugins ?? []).find((p: any) => p.type === 'bridge');
+  const subnets = (bridge?.ipam?.ranges ?? []).flat().map((r: any) => String(r.subnet));
+  if (!bridge || bridge.ipam?.type !== 'host-local') return `the CNI config rendered from ${template.dest} has no bridge with host-local IPAM`;
+  if (!subnets.some((x: string) => sameCidr(x, nodeCidr))) return `the CNI config rendered from ${template.dest} for a node with pod CIDR ${nodeCidr} hands out ${subnets.join(', ') || 'no range'}`;
+  return undefined;
 }
 
 /** Workloads serving cluster DNS. */
@@ -38,10 +126,12 @@ export function serviceFindings(model: ClusterModel): Finding[] {
   const mode = podNetworkMode(model);
   const cni = podNetworkWorkloads(model);
   const podCidr = model.spec.networking.podCidr;
-  if (!cni.length) {
+  if (mode === 'cloud-routes') {
+    cloudRoutesFindings(model, cni, add);
+  } else if (!cni.length) {
     if (mode === 'none') {
       add('warning', 'pod-network-missing', where, `networking.podNetwork is none: bring your own CNI for the pod CIDR ${podCidr}; until it runs every node stays NotReady`);
-    } else if (mode !== 'cloud-routes') {
+    } else {
       add('error', 'pod-network-missing', where, `no pod network for the pod CIDR ${podCidr}: no CNI DaemonSet (a pod that writes the host's /etc/cni/net.d) is in ${where}/ and no host CNI config is written: every kubelet reports NetworkPluginNotReady, every node stays NotReady and no pod but host-network pods starts`);
     }
   } else {
@@ -114,6 +204,39 @@ export function serviceFindings(model: ClusterModel): Finding[] {
     }
   }
   return out;
+}
+
+/**
+ * The pod network `cloud-routes`: every node has the host CNI config `hacp kubelet-unit` writes (a bridge over the
+ * node's pod CIDR), the controller managers allocate node CIDRs from the pod CIDR, a cloud controller manager's route
+ * controller adds a router route per node CIDR and runs somewhere, and no CNI DaemonSet competes with the host config
+ * (containerd renders its template only while /etc/cni/net.d holds no other config).
+ */
+function cloudRoutesFindings(model: ClusterModel, cni: Workload[], add: (severity: Finding['severity'], id: string, file: string, message: string) => void): void {
+  const where = model.applyDir;
+  const podCidr = model.spec.networking.podCidr;
+  const bare = model.nodes.filter((n) => !n.hostCni.length).map((n) => n.name);
+  if (bare.length) {
+    add('error', 'pod-network-missing', where, `networking.podNetwork is cloud-routes, but \`hacp kubelet-unit\` writes no host CNI config on ${listNames(bare)}: their kubelets report NetworkPluginNotReady and the nodes stay NotReady`);
+  } else {
+    const problem = hostCniProblem(model);
+    if (problem) add('error', 'pod-network-host-cni', where, `networking.podNetwork is cloud-routes: ${problem}: pods get no address from their node's pod CIDR`);
+  }
+  for (const w of cni) {
+    add('error', 'pod-network-conflict', w.obj.file.rel, `${w.id} writes the nodes' CNI config, but networking.podNetwork is cloud-routes, whose host CNI config (\`hacp kubelet-unit\`) containerd renders only while /etc/cni/net.d holds no other: two pod networks, and the Neutron routes would point at the wrong one`);
+  }
+  const cidrs = nodeCidrProblem(model);
+  if (cidrs) add('error', 'pod-network-node-cidrs', where, `networking.podNetwork is cloud-routes, which needs every Node to get a pod CIDR from ${podCidr}, but ${cidrs}: containerd renders no CNI config and no route is added`);
+  const routes = routeControllers(model);
+  const working = routes.filter((r) => !r.problem && r.workload.nodes.length);
+  if (!working.length) {
+    const why = routes.length
+      ? listNames(routes.map((r) => `${r.workload.id}: ${r.problem ?? `fits no node (${[...r.workload.misfits.values()][0] ?? 'not placed'})`}`))
+      : 'no cloud controller manager is in the tree';
+    add('error', 'pod-network-routes', routes[0]?.workload.obj.file.rel ?? where, `networking.podNetwork is cloud-routes, but nothing adds the Neutron router routes for the node pod CIDRs (${why}): pods on different nodes cannot reach each other`);
+  } else if (model.spec.openstack && !working.some((r) => r.routerId === model.spec.openstack!.routerId)) {
+    add('error', 'pod-network-routes', working[0].workload.obj.file.rel, `the route controller of ${working[0].workload.id} adds routes to router ${working[0].routerId}, but the nodes' subnet is attached to openstack.routerId ${model.spec.openstack.routerId}`);
+  }
 }
 
 /** True/false when both are CIDRs and (not) the same block; undefined when one is not a CIDR. */

@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  CniPaths, cloudRoutesNodeFiles, cniTemplateData, executeGoTemplate, podMasqueradeRule, renderCniConf, renderCniConfTemplate,
-  renderContainerdCniDropIn, renderPodMasqueradeUnit,
+  CniPaths, cloudRoutesNodeFiles, cniTemplateData, executeGoTemplate, nodePodNetworkFiles, podMasqueradeRule, renderCniConf,
+  renderCniConfTemplate, renderContainerdCniDropIn, renderPodMasqueradeUnit,
 } from '../../../lib/host';
 import { STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../../lib/spec';
 import { hacp } from '../../support/hacp';
@@ -120,31 +120,74 @@ describe('pod-masquerade.service', () => {
   });
 });
 
-describe('hacp kubelet-unit --cloud-routes', () => {
+describe('hacp kubelet-unit: the cloud-routes files follow networking.podNetwork', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-cni-cli-')); });
+  let clusterFile: string;
+  /** The static example in cloud-routes mode, with two workers (the secret is never read here). */
+  const CLOUD_ROUTES = {
+    ...STATIC_EXAMPLE_CLUSTER,
+    workers: [{ name: 'worker0', ip: '10.180.0.20' }, { name: 'worker1', ip: '10.180.0.21' }],
+    networking: { ...STATIC_EXAMPLE_CLUSTER.networking, podNetwork: 'cloud-routes' as const },
+    openstack: {
+      authUrl: 'https://keystone.example.com:5000/v3', region: 'RegionOne',
+      networkId: '3c0b2c4e-5b87-4a5e-9f1c-0c8a1d0e7d11', subnetId: '83aab941-87f4-4372-9fbc-9f702092e3cf', routerId: '29635b60-d79f-4536-8144-b2271031461d',
+      applicationCredential: { id: '0d9f1c2b3a4e5f60718293a4b5c6d7e8', secretEnv: 'HACP_TEST_NEVER_SET' },
+    },
+  };
+  const writeSpec = (spec: unknown) => fs.writeFileSync(clusterFile, JSON.stringify(spec));
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-cni-cli-'));
+    clusterFile = path.join(dir, 'cluster.yaml');
+    writeSpec(CLOUD_ROUTES);
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('also writes the template, the containerd drop-in and pod-masquerade.service, 0600', async () => {
-    const r = await hacp(['kubelet-unit', '--node', 'master1', '--out', dir, '--example', 'static', '--no-pki', '--cloud-routes', '--pod-mtu', '1450']);
+  test.each(['master1', 'worker1'])('podNetwork cloud-routes: %s also gets the template, the containerd drop-in and pod-masquerade.service, 0600', async (node) => {
+    const out = path.join(dir, 'out');
+    const r = await hacp(['kubelet-unit', '--node', node, '--out', out, '--cluster', clusterFile, '--no-pki', '--pod-mtu', '1450']);
     expect(r).toMatchObject({ code: 0, err: '' });
-    expect(fs.readdirSync(dir).sort()).toEqual(['50-cni-bridge.toml', '90-kubelet.conf', 'cni-bridge.conflist.tmpl', 'kubelet-config.yaml', 'kubelet.service', 'pod-masquerade.service']);
-    const spec = resolveSpec(STATIC_EXAMPLE_CLUSTER);
-    for (const f of cloudRoutesNodeFiles(spec, { mtu: 1450 })) {
-      expect(fs.readFileSync(path.join(dir, f.name), 'utf8')).toBe(f.content);
-      expect(fs.statSync(path.join(dir, f.name)).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(out).sort()).toEqual(['50-cni-bridge.toml', '90-kubelet.conf', 'cni-bridge.conflist.tmpl', 'kubelet-config.yaml', 'kubelet.service', 'pod-masquerade.service']);
+    const spec = resolveSpec(CLOUD_ROUTES);
+    // The same function the `cluster` check models every node's host CNI config with.
+    expect(nodePodNetworkFiles(spec, { mtu: 1450 })).toEqual(cloudRoutesNodeFiles(spec, { mtu: 1450 }));
+    for (const f of nodePodNetworkFiles(spec, { mtu: 1450 })) {
+      expect(fs.readFileSync(path.join(out, f.name), 'utf8')).toBe(f.content);
+      expect(fs.statSync(path.join(out, f.name)).mode & 0o777).toBe(0o600);
       expect(r.out).toContain(`install -D -m 0600 ${f.name} ${f.dest}`);
     }
-    expect(fs.readFileSync(path.join(dir, 'pod-masquerade.service'), 'utf8')).toContain(`-s \\\n  ${spec.networking.podCidr} \\`);
+    expect(fs.readFileSync(path.join(out, 'pod-masquerade.service'), 'utf8')).toContain(`-s \\\n  ${spec.networking.podCidr} \\`);
+    expect(fs.readFileSync(path.join(out, 'kubelet.service'), 'utf8')).toContain('--cloud-provider=external');
     expect(r.out).toContain("imports = ['/etc/containerd/conf.d/*.toml']");
     expect(r.out).toContain('systemctl daemon-reload && systemctl enable --now pod-masquerade && systemctl restart containerd && systemctl enable --now kubelet');
   });
 
+  test('podNetwork flannel: no host CNI files; --cloud-routes is refused (flannel writes its own CNI config), nothing written', async () => {
+    const plain = await hacp(['kubelet-unit', '--node', 'master1', '--out', path.join(dir, 'plain'), '--example', 'static', '--no-pki']);
+    expect(plain).toMatchObject({ code: 0, err: '' });
+    expect(fs.readdirSync(path.join(dir, 'plain')).sort()).toEqual(['90-kubelet.conf', 'kubelet-config.yaml', 'kubelet.service']);
+    expect(nodePodNetworkFiles(resolveSpec(STATIC_EXAMPLE_CLUSTER))).toEqual([]);
+    expect(() => nodePodNetworkFiles(resolveSpec(STATIC_EXAMPLE_CLUSTER), { force: true })).toThrow(/networking\.podNetwork is "flannel"/);
+    const r = await hacp(['kubelet-unit', '--node', 'master1', '--out', path.join(dir, 'x'), '--example', 'static', '--no-pki', '--cloud-routes']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: --cloud-routes: networking\.podNetwork is "flannel", .*set networking\.podNetwork: cloud-routes/);
+    expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
+  });
+
+  test('podNetwork none: only with --cloud-routes', async () => {
+    writeSpec({ ...STATIC_EXAMPLE_CLUSTER, networking: { ...STATIC_EXAMPLE_CLUSTER.networking, podNetwork: 'none' } });
+    const without = await hacp(['kubelet-unit', '--node', 'master1', '--out', path.join(dir, 'a'), '--cluster', clusterFile, '--no-pki']);
+    expect(fs.readdirSync(path.join(dir, 'a'))).not.toContain('cni-bridge.conflist.tmpl');
+    expect(without.code).toBe(0);
+    const forced = await hacp(['kubelet-unit', '--node', 'master1', '--out', path.join(dir, 'b'), '--cluster', clusterFile, '--no-pki', '--cloud-routes']);
+    expect(forced).toMatchObject({ code: 0, err: '' });
+    expect(fs.readdirSync(path.join(dir, 'b'))).toEqual(expect.arrayContaining(['cni-bridge.conflist.tmpl', '50-cni-bridge.toml', 'pod-masquerade.service']));
+  });
+
   test('bad --pod-mtu: one message, nothing written', async () => {
-    const bad = await hacp(['kubelet-unit', '--node', 'master1', '--out', path.join(dir, 'x'), '--example', 'static', '--no-pki', '--cloud-routes', '--pod-mtu', 'big']);
+    const bad = await hacp(['kubelet-unit', '--node', 'master1', '--out', path.join(dir, 'x'), '--cluster', clusterFile, '--no-pki', '--pod-mtu', 'big']);
     expect(bad).toMatchObject({ code: 1, err: "error: --pod-mtu: 'big' must be an integer from 576 to 9216\n" });
     const alone = await hacp(['kubelet-unit', '--node', 'master1', '--out', path.join(dir, 'x'), '--example', 'static', '--no-pki', '--pod-mtu', '1450']);
-    expect(alone).toMatchObject({ code: 1, err: 'error: --pod-mtu: only with --cloud-routes\n' });
+    expect(alone).toMatchObject({ code: 1, err: 'error: --pod-mtu: only with the cloud-routes pod network (networking.podNetwork: cloud-routes, or --cloud-routes)\n' });
     expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
   });
 });

@@ -69,7 +69,9 @@ describe('bringUpPlan()', () => {
     const dir = writeFiles(base);
     dirs.push(dir);
     const text = formatPlan(bringUpPlan({ tree: loadTree(dir), spec }));
-    expect(text).toMatch(/^bring-up plan of static-pods \(static-pods\)\nphase 1\n {2}etcd \[static-pods\]: etcd members \(static pods\)\n {4}master0: static-pods\/master0\/etcd.yaml\n {4}master1: static-pods\/master1\/etcd.yaml\n {4}master2: static-pods\/master2\/etcd.yaml\nphase 2\n {2}api-servers \[static-pods\]/);
+    expect(text).toMatch(/^bring-up plan of static-pods \(static-pods\)\nphase 1\n {2}etcd \[static-pods\]: etcd members \(static pods\)\n {4}master0: static-pods\/master0\/etcd.yaml\n {4}master1: static-pods\/master1\/etcd.yaml\n {4}master2: static-pods\/master2\/etcd.yaml\n {4}wait: readyz etcd\nphase 2\n {2}api-servers \[static-pods\]/);
+    // the controller managers and schedulers have no wait of their own: a note says what shows they work
+    expect(text).toContain('    note: no wait of its own: the rollouts of later steps show it works (the scheduler places their pods)\n');
     expect(text).toContain('  kube-proxy [apply via endpoint]: DaemonSet kube-proxy (after ');
     expect(text).toContain('    wait: rollout DaemonSet kube-system/kube-proxy\n');
   });
