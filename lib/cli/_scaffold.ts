@@ -6,11 +6,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { schemasDir } from '../common/schema-files';
 
-/**
- * The check classes the scaffold's validation plugin runs on every `npm run synth`. The `cluster` class joins once
- * the generated trees are complete clusters (the same switch as this package's own cdk8s.yaml).
- */
-export const SCAFFOLD_PLUGIN_CHECKS: readonly string[] = ['schema', 'flags', 'security', 'consistency'];
 
 /** What `hacp init` needs to fill in. */
 export interface ScaffoldOptions {
@@ -116,7 +111,6 @@ validations:
     class: HacpVerifyValidation
     properties:
       cluster: cluster.yaml
-      checks: [${SCAFFOLD_PLUGIN_CHECKS.join(', ')}]
 `;
 }
 

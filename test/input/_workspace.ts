@@ -33,9 +33,6 @@ export async function makeBaseWorkspace(dir: string): Promise<void> {
     `  - package: ${path.join(ROOT, 'build', 'lib', 'verify', 'cdk8s-plugin.js')}`,
     '    version: 0.0.0',
     '    class: HacpVerifyValidation',
-    // The project's cdk8s.yaml's checks (see there).
-    '    properties:',
-    '      checks: [schema, flags, security, consistency]',
     '',
   ].join('\n'));
   for (const example of [STATIC_EXAMPLE_CLUSTER, BOOTKUBE_EXAMPLE_CLUSTER]) {
