@@ -24,7 +24,12 @@ import { SELF_HOSTED_MASTERS_DIR, SelfHostedMasterPki, buildSelfHostedMasters, s
 
 /** What the app needs from the PKI (`ClusterPki` fits). */
 export interface BootkubePki extends SelfHostedMasterPki {
+  /** The PEMs the self-hosted control plane puts into its Secrets (`ClusterPki.bootkubeAssets()`). */
   bootkubeAssets(): SelfHostedTlsAssets;
+  /**
+   * bootkube's asset files `tls/*`, `auth/kubeconfig` and `auth/admin.conf`, relative to the asset directory
+   * (`ClusterPki.bootkubeFiles()`); with `etcd.external` the app replaces the etcd client files with the external ones.
+   */
   bootkubeFiles(): OutputFile[];
 }
 

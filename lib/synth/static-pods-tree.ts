@@ -33,6 +33,7 @@ export interface ClusterAddonFile {
 
 /** One master's part of the static-pod tree. */
 export interface MasterTree {
+  /** Name of the master (from the spec): its folder `static-pods/<master>/` mirrors its /etc/kubernetes. */
   readonly master: string;
   /** The static pods (and anything `extend` added), one object per manifest file `<metadata.name>.yaml`. */
   readonly objects: any[];

@@ -20,7 +20,9 @@ import { StaticPodsTreeOptions, buildStaticPodsTree } from './static-pods-tree';
 
 /** Inputs of the static-pod app. */
 export interface StaticPodsAppProps {
+  /** The cluster spec the tree is built from. */
   readonly spec: ResolvedClusterSpec;
+  /** The cluster's PKI: each master folder gets its `masterFiles()` (certificates, keys, kubeconfigs). */
   readonly pki: ClusterPki;
   /** The API server's encryption-at-rest key (base64, 32 bytes), shared by every master. */
   readonly encryptionKey: string;

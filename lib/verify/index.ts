@@ -15,5 +15,5 @@ export {
 export type {
   ClusterCheckOptions, ClusterCheckResult, ClusterModel, ClusterModelOptions, ClusterRoot, ClusterFlavor, ModelNode, ModelObject,
   Workload, Server, LoadBalancer, Dial, Phase, BuiltinObjects, RetiredImage, BringUpPlanInput, BringUpPlan, BringUpStep,
-  BringUpStepKind, BringUpWait, NodeLabelChange,
+  BringUpStepKind, BringUpWait, NodeLabelChange, AppliedLabel, Trust, ExternalServer, HostCheckpointer,
 } from './cluster';

@@ -142,6 +142,10 @@ function compareMinor(a: string, b: string): number {
 export interface RetiredImage {
   /** Repository without tag or digest (`quay.io/coreos/pod-checkpointer`). */
   readonly repository: string;
+  /**
+   * Severity of the `image-retired` finding: `error` for an image that cannot run (the bring-up plan does not wait
+   * for its rollout either), `warning` for one that runs but is unmaintained.
+   */
   readonly severity: 'error' | 'warning';
   /** Why, for the finding. */
   readonly reason: string;

@@ -33,8 +33,16 @@ export interface ClusterCheckOptions {
 
 /** The outcome of the `cluster` check over a tree: its findings and each cluster's bring-up plan. */
 export interface ClusterCheckResult {
+  /** Findings over every cluster of the tree (placement, endpoints, services, references, checkpoints, plan cycles). */
   readonly findings: Finding[];
-  readonly plans: Array<{ readonly root: string; readonly plan: BringUpPlan }>;
+  /** The bring-up plan of each cluster that has a spec. */
+  readonly plans: Array<{
+    /** Tree-relative folder of the cluster (`static-pods`, `bootkube`; `.` for the tree root). */
+    readonly root: string;
+    /** Its bring-up plan. */
+    readonly plan: BringUpPlan;
+  }>;
+  /** The model of each cluster that has a spec, in the order of `plans`. */
   readonly models: ClusterModel[];
 }
 

@@ -46,7 +46,9 @@ export const PHASE_WORDS: Record<Phase, string> = { bootstrap: 'before the pivot
 
 /** A label a step of the bring-up sets through the API (not the kubelet). */
 export interface AppliedLabel {
+  /** Label key (`node-role.kubernetes.io/control-plane`). */
   readonly key: string;
+  /** Label value (`''` for a role label). */
   readonly value: string;
   /** Id of the plan step that sets it. */
   readonly step: string;
@@ -54,8 +56,11 @@ export interface AppliedLabel {
 
 /** A master or worker. */
 export interface ModelNode {
+  /** Node name as in the spec (also the `kubernetes.io/hostname` label: kubelets run without --hostname-override). */
   readonly name: string;
+  /** The node's IP from the spec. */
   readonly ip: string;
+  /** `master` for `spec.masters`, `worker` for `spec.workers`. */
   readonly role: 'master' | 'worker';
   /** Labels the kubelet registers the Node with (its built-in ones and `--node-labels`). */
   readonly labels: Readonly<Record<string, string>>;
@@ -65,7 +70,7 @@ export interface ModelNode {
   readonly appliedLabels: readonly AppliedLabel[];
   /** Taints the kubelet registers the Node with. */
   readonly taints: readonly NodeTaint[];
-  /** The kubelet's cluster DNS servers and domain (its KubeletConfiguration). */
+  /** The kubelet's cluster DNS server IPs (`clusterDNS` of its KubeletConfiguration). */
   readonly clusterDns: readonly string[];
   /**
    * The pod network files `hacp kubelet-unit` writes on the node (`nodePodNetworkFiles()`: with `networking.podNetwork`
@@ -79,9 +84,13 @@ export interface ModelNode {
 
 /** An object of the tree. */
 export interface ModelObject {
+  /** The file of the tree the object is in. */
   readonly file: AssetFile;
+  /** The parsed object as written. */
   readonly object: any;
+  /** Its `kind`. */
   readonly kind: string;
+  /** Its `metadata.name` (`''` when unset). */
   readonly name: string;
   /** Namespace (namespaced kinds only; `default` when unset). */
   readonly namespace?: string;
@@ -91,11 +100,15 @@ export interface ModelObject {
 
 /** Something that runs pods: a static Pod, a DaemonSet, Deployment, StatefulSet, ReplicaSet or Job. */
 export interface Workload {
+  /** The object it is (the Pod, DaemonSet, ...). */
   readonly obj: ModelObject;
   /** `DaemonSet kube-system/kube-proxy`, `Pod kube-system/etcd on master0`. */
   readonly id: string;
+  /** Kind of the object (`Pod`, `DaemonSet`, ...). */
   readonly kind: string;
+  /** Name of the object. */
   readonly name: string;
+  /** Namespace of the object (`default` when unset). */
   readonly namespace: string;
   /** The pod spec of the template (or of the Pod). */
   readonly spec: any;
@@ -107,6 +120,7 @@ export interface Workload {
   readonly phases: readonly Phase[];
   /** Pods wanted: a number, or one per fitting node (DaemonSet). */
   readonly replicas: number | 'per-node';
+  /** True when its pods use the host's network namespace (`hostNetwork: true`). */
   readonly hostNetwork: boolean;
   /** Components of its containers (`kube-apiserver`, `etcd`, ...; `kube-vip`, `dns`, `cni`, `ccm`). */
   readonly components: ReadonlySet<string>;
@@ -126,23 +140,31 @@ export interface ContainerFile {
 
 /** A trusted CA certificate and where it came from. */
 export interface Trust {
+  /** The CA certificate (the first of the file when it holds several). */
   readonly cert: X509Certificate;
+  /** Where it comes from, for messages (a tree-relative file, a Secret key, a kubeconfig's `certificate-authority-data`). */
   readonly where: string;
 }
 
 /** A process listening on an address. */
 export interface Server {
+  /** What it serves: the API server's secure port, etcd's client port or etcd's peer port. */
   readonly kind: 'kube-apiserver' | 'etcd-client' | 'etcd-peer';
   /** `kube-apiserver on master0 (static-pods/master0/kube-apiserver.yaml)`. */
   readonly name: string;
+  /** The workload whose container listens. */
   readonly workload: Workload;
+  /** The node it listens on (one Server per node the workload runs on). */
   readonly node: string;
   /** Addresses bound: node IPs, `127.0.0.1`, or `0.0.0.0`/`::` for all. */
   readonly binds: readonly string[];
+  /** TCP port (`--secure-port`, default 6443; the port of etcd's listen URL). */
   readonly port: number;
+  /** Phases in which it runs (its workload's). */
   readonly phases: readonly Phase[];
   /** The certificate presented. */
   readonly cert?: X509Certificate;
+  /** Where `cert` comes from, for messages; undefined when the tree does not hold it. */
   readonly certWhere?: string;
   /** etcd member name. */
   readonly etcdName?: string;
@@ -184,16 +206,25 @@ export interface HostCheckpointer {
 
 /** A load balancer (or VIP) in front of the API servers. */
 export interface LoadBalancer {
+  /** Which kind (the spec's `loadBalancer.type`). */
   readonly type: 'octavia' | 'haproxy' | 'kube-vip';
   /** Address clients use (floating IP, VIP, or the endpoint's DNS name). */
   readonly address: string;
+  /** TCP port clients dial (Octavia listener port, HAProxy bind port, kube-vip's port). */
   readonly port: number;
   /** Further addresses it answers on (HAProxy binds `*` on every master). */
   readonly alsoOn: readonly string[];
   /** DNS names that resolve to it (the spec's `apiEndpoint.host` when it is a name). */
   readonly names: readonly string[];
-  /** Backends (Octavia members, HAProxy servers). */
-  readonly backends: ReadonlyArray<{ readonly name: string; readonly address: string; readonly port: number }>;
+  /** Backends (Octavia members, HAProxy servers); empty for kube-vip, whose leader serves the VIP itself. */
+  readonly backends: ReadonlyArray<{
+    /** Member or server name. */
+    readonly name: string;
+    /** Address traffic is sent to. */
+    readonly address: string;
+    /** Port traffic is sent to. */
+    readonly port: number;
+  }>;
   /** kube-vip: its static pods. */
   readonly speakers: readonly Workload[];
   /** Where it comes from, for messages. */
@@ -202,11 +233,18 @@ export interface LoadBalancer {
 
 /** An address a component dials. */
 export interface Dial {
+  /**
+   * Where the address comes from: `kubeconfig` (a kubeconfig of the tree or embedded in a ConfigMap/Secret), `etcd`
+   * (an API server's `--etcd-servers`), `etcd-peer` (an etcd member's initial cluster), `kubelet` (the kubelet.conf
+   * `hacp kubelet-unit` writes), `in-cluster` (a pod's in-cluster config: the `kubernetes` Service), `dns` (a
+   * kubelet's cluster DNS), `kube-vip` (kube-vip's leader-election client).
+   */
   readonly kind: 'kubeconfig' | 'etcd' | 'etcd-peer' | 'kubelet' | 'in-cluster' | 'dns' | 'kube-vip';
   /** Who dials, for messages. */
   readonly client: string;
   /** Tree-relative file the address is written in; undefined when it comes from the spec (hacp kubelet-unit). */
   readonly file?: string;
+  /** The workload that dials; undefined for kubelets and for kubeconfig files of the tree (see `users`). */
   readonly workload?: Workload;
   /** Static pods that read this kubeconfig file of the tree (through a `--kubeconfig`-style flag). */
   readonly users?: readonly Workload[];
@@ -214,15 +252,26 @@ export interface Dial {
   readonly nodes: readonly string[];
   /** As written (`https://10.0.0.1:6443`, `10.96.0.10:53`). */
   readonly address: string;
+  /** The host of the address as written (an IP or a DNS name, IPv6 without brackets). */
   readonly host: string;
+  /** The port of the address (the scheme's default when the URL has none). */
   readonly port: number;
   /** The address actually connected to (after host aliases). */
   readonly connectHost: string;
   /** The name the certificate must carry (TLS only). */
   readonly tlsName?: string;
+  /** The CA it verifies the server with; undefined when it has none or the tree does not hold it. */
   readonly trust?: Trust;
   /** Client certificate subject. */
-  readonly identity?: { readonly user?: string; readonly groups: readonly string[]; readonly where: string };
+  readonly identity?: {
+    /** The certificate's CN: the user name the API server sees. */
+    readonly user?: string;
+    /** The certificate's O values: the groups the API server sees. */
+    readonly groups: readonly string[];
+    /** Tree-relative file of the kubeconfig it was read from, for messages. */
+    readonly where: string;
+  };
+  /** Phases in which it dials. */
   readonly phases: readonly Phase[];
   /** etcd peer dials: the member name expected there. */
   readonly expectEtcdName?: string;
@@ -230,13 +279,19 @@ export interface Dial {
 
 /** The model of one cluster of the tree. */
 export interface ClusterModel {
+  /** The tree the model was built from. */
   readonly tree: AssetTree;
+  /** The spec the cluster was synthesized from. */
   readonly spec: ResolvedClusterSpec;
   /** Tree-relative folder of the cluster (`static-pods`, `bootkube`; `.` for the tree root). */
   readonly root: string;
+  /** Which kind of tree the cluster is. */
   readonly flavor: ClusterFlavor;
+  /** Phases of its bring-up: `['bootstrap', 'running']` for bootkube, `['running']` for static pods. */
   readonly phases: readonly Phase[];
+  /** Objects the cluster has without the tree (made by the API server and controllers) at the spec's Kubernetes minor. */
   readonly builtins: BuiltinObjects;
+  /** Masters and workers of the spec. */
   readonly nodes: readonly ModelNode[];
   /** Static-pod folders by node name (tree-relative). */
   readonly nodeFolders: ReadonlyMap<string, string>;
@@ -246,10 +301,15 @@ export interface ClusterModel {
   readonly applyDir: string;
   /** bootkube: the master running the bootstrap control plane. */
   readonly bootstrapMaster?: string;
+  /** Every object of the cluster's folders: static pods, bootstrap manifests, objects applied through the API. */
   readonly objects: readonly ModelObject[];
+  /** The objects that run pods, with where they run (placement). */
   readonly workloads: readonly Workload[];
+  /** API server and etcd listeners, one per node their workload runs on. */
   readonly servers: readonly Server[];
+  /** The load balancer (or VIP) in front of the API servers, from the spec (none with `loadBalancer.type: none`). */
   readonly loadBalancers: readonly LoadBalancer[];
+  /** Every address a component dials. */
   readonly dials: readonly Dial[];
   /** The cluster CA (what kubelets and the root-CA publisher hand out), when the tree has it. */
   readonly clusterCa?: Trust;
@@ -289,7 +349,9 @@ export function isUnder(rel: string, dir: string): boolean {
 
 /** A cluster found in a tree: its folder and flavor. */
 export interface ClusterRoot {
+  /** Tree-relative folder of the cluster (`.` for the tree root). */
   readonly root: string;
+  /** Which kind of tree it is. */
   readonly flavor: ClusterFlavor;
 }
 

@@ -39,7 +39,15 @@ export interface BringUpWait {
   readonly for: 'rollout' | 'established' | 'readyz' | 'nodes-registered' | 'running';
   /** Object kind (`Deployment`, `DaemonSet`, `CustomResourceDefinition`), for `rollout`, `established` and `running`. */
   readonly kind?: string;
+  /**
+   * Namespace of the object, for `rollout` and `running`.
+   * @default 'default'
+   */
   readonly namespace?: string;
+  /**
+   * Name of the object (the workload, or the CRD for `established`); for `nodes-registered`, the one Node to wait for.
+   * @default - `nodes-registered`: the step's nodes (those of its label changes, else its `nodes`)
+   */
   readonly name?: string;
   /**
    * `readyz`: the one check to ask for (`etcd`: `/readyz/etcd`, the API server reaches an etcd quorum).
@@ -50,9 +58,11 @@ export interface BringUpWait {
   readonly selector?: Readonly<Record<string, string>>;
 }
 
-/** A label (with value) or taint change on a Node, for `label` steps. */
+/** Labels to set on one Node, for `label` steps (`kubectl label node --overwrite`, once the Node is registered). */
 export interface NodeLabelChange {
+  /** Name of the Node. */
   readonly node: string;
+  /** Labels to set (key → value; `''` for a role label such as `node-role.kubernetes.io/control-plane`). */
   readonly labels?: Readonly<Record<string, string>>;
 }
 
@@ -62,6 +72,7 @@ export interface BringUpStep {
   readonly id: string;
   /** What it is, for a human. */
   readonly title: string;
+  /** What the step does (how the executor runs it). */
   readonly kind: BringUpStepKind;
   /** Ids of the steps that must be done first. */
   readonly after: readonly string[];
@@ -75,7 +86,9 @@ export interface BringUpStep {
    * waits ask a master's own API server unless it says `endpoint` (kube-vip: its wait is for the VIP itself).
    */
   readonly via?: 'master' | 'endpoint';
+  /** What to wait for once the step's files are applied, its static pods placed or its labels set, in this order. */
   readonly waits?: readonly BringUpWait[];
+  /** `label` steps: the label changes, one per Node. */
   readonly labels?: readonly NodeLabelChange[];
   /**
    * Tree-relative static-pod files taken out of the kubelets' manifest directory once the step's waits pass
@@ -100,7 +113,13 @@ export interface BringUpStep {
 
 /** The plan: phases in order; the steps of one phase can run together. */
 export interface BringUpPlan {
-  readonly phases: ReadonlyArray<{ readonly index: number; readonly steps: readonly BringUpStep[] }>;
+  /** The phases, in the order they run; a phase starts once every step of the one before it is done. */
+  readonly phases: ReadonlyArray<{
+    /** Position of the phase, counted from 1. */
+    readonly index: number;
+    /** Its steps (none depends on another of the same phase). */
+    readonly steps: readonly BringUpStep[];
+  }>;
   /** Tree-relative folder of the cluster the plan is for (`static-pods`, `bootkube`). */
   readonly root?: string;
   /** `static-pods` or `bootkube`. */
@@ -108,14 +127,31 @@ export interface BringUpPlan {
   /** True when the order could not be fully derived (a dependency cycle was cut; the `cluster` findings say where). */
   readonly partial?: boolean;
   /** Every dependency the order was derived from: `to` runs after `from`, because of `reason`. */
-  readonly edges?: ReadonlyArray<{ readonly from: string; readonly to: string; readonly reason: string }>;
+  readonly edges?: ReadonlyArray<{
+    /** Id of the step that must be done first. */
+    readonly from: string;
+    /** Id of the step that waits for it. */
+    readonly to: string;
+    /** Why, for a human (`Deployment kube-system/coredns is placed by the scheduler`). */
+    readonly reason: string;
+  }>;
 }
 
 // =================================================================================================================
 // Deriving the plan from the model
 
 /** What `bringUpPlan()` accepts: a model, or a loaded tree with its spec (and the cluster's folder if it holds several). */
-export type BringUpPlanInput = ClusterModel | { readonly tree: AssetTree; readonly spec: ResolvedClusterSpec; readonly root?: string };
+export type BringUpPlanInput = ClusterModel | {
+  /** The loaded tree. */
+  readonly tree: AssetTree;
+  /** The spec the tree was synthesized from. */
+  readonly spec: ResolvedClusterSpec;
+  /**
+   * Tree-relative folder of the cluster (`static-pods`, `bootkube`).
+   * @default - the only cluster of the tree
+   */
+  readonly root?: string;
+};
 
 interface Unit {
   readonly id: string;
