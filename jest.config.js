@@ -4,7 +4,19 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: { isolatedModules: true, esModuleInterop: true, resolveJsonModule: true, target: 'ES2022', module: 'commonjs', types: ['node', 'jest'] } }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          isolatedModules: true,
+          esModuleInterop: true,
+          resolveJsonModule: true,
+          target: 'ES2022',
+          module: 'commonjs',
+          types: ['node', 'jest'],
+        },
+      },
+    ],
   },
   setupFiles: ['<rootDir>/test/support/setup-env.js'],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

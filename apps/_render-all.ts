@@ -7,7 +7,13 @@
 import * as path from 'path';
 import { ClusterPki } from '../lib/pki';
 import { readExternalEtcd } from '../lib/spec';
-import { buildBootkube, buildStaticPodsTree, deploysCloudControllerManager, synthBootkube, synthStaticPods } from '../lib/synth';
+import {
+  buildBootkube,
+  buildStaticPodsTree,
+  deploysCloudControllerManager,
+  synthBootkube,
+  synthStaticPods,
+} from '../lib/synth';
 import { checkStateRoot, encryptionKeyOf, placeholderTls } from '../lib/synth/_inputs';
 import { loadSynthSpecs } from './_synth-inputs';
 
@@ -44,10 +50,15 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
   const { staticSpec, bootkubeSpec, clusters } = loadSynthSpecs(cwd, log);
   checkStateRoot(stateRoot);
   // The encryption keys first, then the PKI: a bad key file, like a construct error, is reported before any key is made.
-  const encryptionKeys = new Map(clusters.map((spec) => [spec.name, encryptionKeyOf(path.join(stateRoot, spec.name), log)]));
+  const encryptionKeys = new Map(
+    clusters.map((spec) => [spec.name, encryptionKeyOf(path.join(stateRoot, spec.name), log)]),
+  );
   // An external etcd's CA and client pair (etcd.external) go into the self-hosted API server's Secret and tls/.
   const externalEtcd = readExternalEtcd(bootkubeSpec, { cwd, now, onWarning: (w) => log(`warning: ${w}`) });
-  if (staticSpec.etcd.external) log('warning: etcd.external: only the self-hosted app (dist/bootkube/) uses it; dist/static-pods/ runs its own etcd member on every master (stacked etcd)');
+  if (staticSpec.etcd.external)
+    log(
+      'warning: etcd.external: only the self-hosted app (dist/bootkube/) uses it; dist/static-pods/ runs its own etcd member on every master (stacked etcd)',
+    );
   // Before keys are generated (a cold state), the constructs are built once with stand-in PEMs: their errors come first.
   // The add-ons read the OpenStack credential (relative files from the working directory); the credential itself is
   // never logged. Warnings about it (a file others can read) are told once: by the first build of the static tree.
@@ -58,17 +69,31 @@ export async function renderAll(options: RenderAllOptions): Promise<RenderAllRes
     if (validated) return;
     validated = true;
     buildStaticPodsTree(staticSpec, { addons: told });
-    buildBootkube(bootkubeSpec, placeholderTls(), { encryptionKey: encryptionKeys.get(bootkubeSpec.name), addons: quiet, externalEtcd });
+    buildBootkube(bootkubeSpec, placeholderTls(), {
+      encryptionKey: encryptionKeys.get(bootkubeSpec.name),
+      addons: quiet,
+      externalEtcd,
+    });
   };
-  const state = new Map(await Promise.all(clusters.map(async (spec) => {
-    const dir = path.join(stateRoot, spec.name);
-    const pki = await ClusterPki.ensure(spec, { dir, log, now, beforeKeyGeneration: validate });
-    return [spec.name, { pki, encryptionKey: encryptionKeys.get(spec.name)! }] as const;
-  })));
+  const state = new Map(
+    await Promise.all(
+      clusters.map(async (spec) => {
+        const dir = path.join(stateRoot, spec.name);
+        const pki = await ClusterPki.ensure(spec, { dir, log, now, beforeKeyGeneration: validate });
+        return [spec.name, { pki, encryptionKey: encryptionKeys.get(spec.name)! }] as const;
+      }),
+    ),
+  );
   const { pki: staticPki, encryptionKey: staticKey } = state.get(staticSpec.name)!;
   const { pki: bootkubePki, encryptionKey: bootkubeKey } = state.get(bootkubeSpec.name)!;
   options.onInputsRead?.();
-  synthStaticPods({ spec: staticSpec, pki: staticPki, outdir, encryptionKey: staticKey, addons: validated ? quiet : told });
+  synthStaticPods({
+    spec: staticSpec,
+    pki: staticPki,
+    outdir,
+    encryptionKey: staticKey,
+    addons: validated ? quiet : told,
+  });
   synthBootkube(bootkubeSpec, bootkubePki, outdir, { encryptionKey: bootkubeKey, addons: quiet, externalEtcd });
   return {
     stableUntil: new Date(Math.min(...[...state.values()].map(({ pki }) => pki.renewalDueAt().getTime()))),

@@ -89,7 +89,10 @@ export class SynthCache {
   /** The key taken by `inputsRead()` (undefined: nothing to store). */
   private pendingKey?: string;
 
-  constructor(private readonly scope: SynthCacheScope, private readonly env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    private readonly scope: SynthCacheScope,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
     this.file = path.join(scope.stateRoot, SYNTH_CACHE_FILE);
   }
 
@@ -109,7 +112,8 @@ export class SynthCache {
     if (entry.format !== FORMAT || t < entry.createdAt || t >= entry.stableUntil) return false;
     const key = this.key();
     if (key === undefined || entry.key !== key) return false;
-    const inside = (rel: string) => typeof rel === 'string' && rel !== '' && !path.isAbsolute(rel) && !rel.split(/[\\/]/).includes('..');
+    const inside = (rel: string) =>
+      typeof rel === 'string' && rel !== '' && !path.isAbsolute(rel) && !rel.split(/[\\/]/).includes('..');
     if (![...entry.dirs, ...entry.files].every(([rel]) => inside(rel))) return false; // not written by store(): ignore it
     const out = this.scope.outdir;
     for (const [dir, mode] of entry.dirs) {
@@ -149,14 +153,26 @@ export class SynthCache {
       }
     } catch (e: any) {
       if (typeof e?.code !== 'string') throw e;
-      log(`synth cache: not stored, the output changed while it was read (${e.code} ${e.path ?? e.message}); the next synth renders afresh`);
+      log(
+        `synth cache: not stored, the output changed while it was read (${e.code} ${e.path ?? e.message}); the next synth renders afresh`,
+      );
       return;
     }
     if (!files.length) {
-      log(`synth cache: not stored, ${this.scope.outdir} is empty now (deleted while it was read?); the next synth renders afresh`);
+      log(
+        `synth cache: not stored, ${this.scope.outdir} is empty now (deleted while it was read?); the next synth renders afresh`,
+      );
       return;
     }
-    const entry: Entry = { format: FORMAT, key, createdAt: now.getTime(), stableUntil: stableUntil.getTime(), warnings, dirs, files };
+    const entry: Entry = {
+      format: FORMAT,
+      key,
+      createdAt: now.getTime(),
+      stableUntil: stableUntil.getTime(),
+      warnings,
+      dirs,
+      files,
+    };
     fs.mkdirSync(this.scope.stateRoot, { recursive: true, mode: 0o700 });
     writeFileAtomic(this.file, JSON.stringify(entry), 0o600);
   }
@@ -198,7 +214,10 @@ export class SynthCache {
     const add = (...parts: (string | number | bigint)[]) => hash.update(`${parts.join('\0')}\n`);
     const { cwd, outdir, stateRoot } = this.scope;
     add('scope', FORMAT, process.version, cwd, outdir, stateRoot);
-    for (const name of Object.keys(this.env).filter((n) => /^(HACP|CDK8S)_/.test(n) && !NOT_INPUTS.includes(n)).sort()) add('env', name, this.env[name]!);
+    for (const name of Object.keys(this.env)
+      .filter((n) => /^(HACP|CDK8S)_/.test(n) && !NOT_INPUTS.includes(n))
+      .sort())
+      add('env', name, this.env[name]!);
 
     for (const dir of ['apps', 'lib', 'imports']) {
       for (const file of listFiles(path.join(PACKAGE_ROOT, dir))) {
@@ -226,7 +245,8 @@ export class SynthCache {
     const specText = readOrAbsent(specFile);
     add('spec', specFile, specText);
     // Files the spec names whose bytes go into the output: an external etcd's CA and client pair (etcd.external).
-    for (const file of externalEtcdFiles(specText.slice(1))) add('etcd.external', file, readOrAbsent(path.resolve(cwd, file)));
+    for (const file of externalEtcdFiles(specText.slice(1)))
+      add('etcd.external', file, readOrAbsent(path.resolve(cwd, file)));
 
     for (const file of stateFiles) add('state', path.relative(stateRoot, file), readOrAbsent(file));
     return hash.digest('hex');
@@ -235,7 +255,9 @@ export class SynthCache {
 
 /** Every file under `dir` (none when it does not exist). */
 function listFiles(dir: string): string[] {
-  return walkTree(dir).filter((e) => e.kind === 'file').map((e) => e.abs);
+  return walkTree(dir)
+    .filter((e) => e.kind === 'file')
+    .map((e) => e.abs);
 }
 
 /**

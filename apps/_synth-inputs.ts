@@ -7,7 +7,12 @@
 import * as path from 'path';
 import { PkiError } from '../lib/pki/_engine';
 import {
-  BOOTKUBE_EXAMPLE_CLUSTER, ResolvedClusterSpec, STATIC_EXAMPLE_CLUSTER, loadClusterSpec, needsOpenStackCredential, readExternalEtcd,
+  BOOTKUBE_EXAMPLE_CLUSTER,
+  ResolvedClusterSpec,
+  STATIC_EXAMPLE_CLUSTER,
+  loadClusterSpec,
+  needsOpenStackCredential,
+  readExternalEtcd,
   readOpenStackCredential,
 } from '../lib/spec';
 import { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot } from '../lib/synth/_inputs';
@@ -26,7 +31,8 @@ export interface SynthSpecs {
 }
 
 /** The line synth prints when it falls back to the built-in examples. */
-export const EXAMPLES_NOTE = 'note: no cluster spec ($HACP_CLUSTER unset, no ./cluster.yaml): synthesizing the built-in examples (static-pods/ from the static example, bootkube/ from the bootkube example)';
+export const EXAMPLES_NOTE =
+  'note: no cluster spec ($HACP_CLUSTER unset, no ./cluster.yaml): synthesizing the built-in examples (static-pods/ from the static example, bootkube/ from the bootkube example)';
 
 /**
  * Loads the spec of each app: `$HACP_CLUSTER` or `./cluster.yaml` for both, else the built-in examples (then
@@ -35,7 +41,8 @@ export const EXAMPLES_NOTE = 'note: no cluster spec ($HACP_CLUSTER unset, no ./c
 export function loadSynthSpecs(cwd: string, log: (line: string) => void): SynthSpecs {
   const onWarning = (w: string) => log(`warning: ${w}`);
   const first = loadClusterSpec({ example: STATIC_EXAMPLE_CLUSTER, cwd, onWarning });
-  if (!first.fromExample) return { staticSpec: first.spec, bootkubeSpec: first.spec, fromExamples: false, clusters: [first.spec] };
+  if (!first.fromExample)
+    return { staticSpec: first.spec, bootkubeSpec: first.spec, fromExamples: false, clusters: [first.spec] };
   log(EXAMPLES_NOTE);
   const bootkubeSpec = loadClusterSpec({ example: BOOTKUBE_EXAMPLE_CLUSTER, cwd, onWarning }).spec;
   const clusters = new Map([first.spec, bootkubeSpec].map((s) => [s.name, s]));
@@ -63,7 +70,8 @@ export function checkSynthInputs(options: CheckSynthInputsOptions): SynthSpecs {
   readExternalEtcd(specs.bootkubeSpec, { cwd: options.cwd, now: options.now, onWarning: (w) => log(`warning: ${w}`) });
   // The cloud controller manager's credential (secretFile or secretEnv): a missing one is the user's to fix, found
   // before the output is touched. Read and dropped at once; never shown.
-  for (const spec of specs.clusters) if (needsOpenStackCredential(spec)) readOpenStackCredential(spec, process.env, { cwd: options.cwd });
+  for (const spec of specs.clusters)
+    if (needsOpenStackCredential(spec)) readOpenStackCredential(spec, process.env, { cwd: options.cwd });
   checkStateRoot(options.stateRoot);
   // Loaded here: the spec check above must not pay for the PKI code when the spec is rejected.
   const { ClusterPki } = require('../lib/pki') as typeof import('../lib/pki');

@@ -73,13 +73,18 @@ export async function synthAll(options: SynthAllOptions = {}): Promise<void> {
 }
 
 if (require.main === module) {
-  synthAll().then(() => 0, (e) => {
-    // Loaded here only: the cache hit path does not need it.
-    const { reportError } = require('../lib/cli/_common') as typeof import('../lib/cli/_common');
-    return reportError(e);
-  }).then((code) => {
-    process.exitCode = code;
-    const status = process.env[SYNTH_STATUS_ENV];
-    if (status) fs.writeFileSync(status, `${code}\n`);
-  });
+  synthAll()
+    .then(
+      () => 0,
+      (e) => {
+        // Loaded here only: the cache hit path does not need it.
+        const { reportError } = require('../lib/cli/_common') as typeof import('../lib/cli/_common');
+        return reportError(e);
+      },
+    )
+    .then((code) => {
+      process.exitCode = code;
+      const status = process.env[SYNTH_STATUS_ENV];
+      if (status) fs.writeFileSync(status, `${code}\n`);
+    });
 }

@@ -33,7 +33,10 @@ function pkiChanges(stderr) {
 function specFor(n, c = 0) {
   return {
     name: `bench${c}`,
-    masters: Array.from({ length: n }, (_, i) => ({ name: `master${i}`, ip: `10.${c % 250}.${Math.floor(c / 250)}.${10 + i}` })),
+    masters: Array.from({ length: n }, (_, i) => ({
+      name: `master${i}`,
+      ip: `10.${c % 250}.${Math.floor(c / 250)}.${10 + i}`,
+    })),
   };
 }
 
@@ -83,7 +86,9 @@ function timed(cmd, args, { cwd, env, rss = true, okCodes = [0] } = {}) {
   }
   if (r.error || !okCodes.includes(r.status)) {
     const why = r.error ? r.error.message : `exit ${r.status}`;
-    throw new Error(`${[cmd, ...args].join(' ')} (in ${cwd}) failed: ${why}\n${stderr.slice(-4000)}${(r.stdout ?? '').slice(-2000)}`);
+    throw new Error(
+      `${[cmd, ...args].join(' ')} (in ${cwd}) failed: ${why}\n${stderr.slice(-4000)}${(r.stdout ?? '').slice(-2000)}`,
+    );
   }
   return { ms, cpuMs, maxRssKb, stdout: r.stdout, stderr };
 }
@@ -111,11 +116,30 @@ function machine() {
   };
 }
 
-const fmtMs = (ms) => (ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+const fmtMs = (ms) =>
+  ms >= 10000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(2)} s`
+      : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
 const fmtMb = (kb) => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(0)} MB`);
 const fmtStats = (s) => `${fmtMs(s.median)} (${fmtMs(s.min)} – ${fmtMs(s.max)})`;
 
 /** Progress to stderr, so stdout stays clean. */
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 
-module.exports = { ROOT, stats, fit, timed, tmpdir, cleanup, machine, fmtMs, fmtMb, fmtStats, log, pkiChanges, specFor };
+module.exports = {
+  ROOT,
+  stats,
+  fit,
+  timed,
+  tmpdir,
+  cleanup,
+  machine,
+  fmtMs,
+  fmtMb,
+  fmtStats,
+  log,
+  pkiChanges,
+  specFor,
+};

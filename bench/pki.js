@@ -43,21 +43,60 @@ function hasCfssl() {
 /** The cfssl jobs for the same set: CAs first (initca), then every leaf and the service-account key. */
 function cfsslJobs(dir) {
   const hours = (days) => `${days * 24}h`;
-  const profile = (usages) => ({ usages: ['signing', 'key encipherment', ...usages], expiry: hours(spec.pki.validityDays) });
+  const profile = (usages) => ({
+    usages: ['signing', 'key encipherment', ...usages],
+    expiry: hours(spec.pki.validityDays),
+  });
   const config = path.join(dir, 'config.json');
-  fs.writeFileSync(config, JSON.stringify({ signing: { default: { expiry: hours(spec.pki.validityDays) },
-    profiles: { server: profile(['server auth']), client: profile(['client auth']), peer: profile(['server auth', 'client auth']) } } }));
+  fs.writeFileSync(
+    config,
+    JSON.stringify({
+      signing: {
+        default: { expiry: hours(spec.pki.validityDays) },
+        profiles: {
+          server: profile(['server auth']),
+          client: profile(['client auth']),
+          peer: profile(['server auth', 'client auth']),
+        },
+      },
+    }),
+  );
   const key = { algo: 'rsa', size: spec.pki.keySize };
   const file = (id) => path.join(dir, id.replace(/\//g, '_'));
   const csr = (e) => {
     const p = `${file(e.id)}-csr.json`;
-    fs.writeFileSync(p, JSON.stringify({ CN: e.commonName, names: e.organizations.map((O) => ({ O })), hosts: [...e.dns, ...e.ips], key,
-      ...(e.profile === 'ca' ? { ca: { expiry: hours(spec.pki.caValidityDays) } } : {}) }));
+    fs.writeFileSync(
+      p,
+      JSON.stringify({
+        CN: e.commonName,
+        names: e.organizations.map((O) => ({ O })),
+        hosts: [...e.dns, ...e.ips],
+        key,
+        ...(e.profile === 'ca' ? { ca: { expiry: hours(spec.pki.caValidityDays) } } : {}),
+      }),
+    );
     return p;
   };
-  const cas = catalog.filter((e) => e.profile === 'ca').map((e) => ({ id: e.id, args: ['gencert', '-initca', csr(e)] }));
-  const leaves = catalog.filter((e) => e.profile !== 'ca').map((e) => ({ id: e.id, args: ['gencert', '-ca', `${file(e.signer)}.pem`,
-    '-ca-key', `${file(e.signer)}-key.pem`, '-config', config, '-profile', e.profile, csr(e)] }));
+  const cas = catalog
+    .filter((e) => e.profile === 'ca')
+    .map((e) => ({ id: e.id, args: ['gencert', '-initca', csr(e)] }));
+  const leaves = catalog
+    .filter((e) => e.profile !== 'ca')
+    .map((e) => ({
+      id: e.id,
+      args: [
+        'gencert',
+        '-ca',
+        `${file(e.signer)}.pem`,
+        '-ca-key',
+        `${file(e.signer)}-key.pem`,
+        '-config',
+        config,
+        '-profile',
+        e.profile,
+        csr(e),
+      ],
+    }));
   fs.writeFileSync(`${file('sa')}-csr.json`, JSON.stringify({ CN: 'sa', key }));
   leaves.push({ id: 'sa', args: ['genkey', `${file('sa')}-csr.json`] });
   const save = (job, stdout) => {
@@ -89,23 +128,56 @@ function opensslJobs(dir) {
   const subj = (e) => `/${[...e.organizations.map((o) => `O=${o}`), `CN=${e.commonName}`].join('/')}`;
   const sans = (e) => [...e.dns.map((d) => `DNS:${d}`), ...e.ips.map((i) => `IP:${i}`)];
   const job = (e) => {
-    const args = ['req', '-config', cnf, '-x509', '-newkey', `rsa:${spec.pki.keySize}`, '-nodes', '-keyout', `${file(e.id)}.key`,
-      '-out', `${file(e.id)}.crt`, '-subj', subj(e)];
+    const args = [
+      'req',
+      '-config',
+      cnf,
+      '-x509',
+      '-newkey',
+      `rsa:${spec.pki.keySize}`,
+      '-nodes',
+      '-keyout',
+      `${file(e.id)}.key`,
+      '-out',
+      `${file(e.id)}.crt`,
+      '-subj',
+      subj(e),
+    ];
     if (e.profile === 'ca') {
-      args.push('-days', String(spec.pki.caValidityDays), '-addext', 'basicConstraints=critical,CA:TRUE',
-        '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign');
+      args.push(
+        '-days',
+        String(spec.pki.caValidityDays),
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
+      );
     } else {
       const eku = { server: 'serverAuth', client: 'clientAuth', peer: 'serverAuth,clientAuth' }[e.profile];
-      args.push('-days', String(spec.pki.validityDays), '-CA', `${file(e.signer)}.crt`, '-CAkey', `${file(e.signer)}.key`,
-        '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment',
-        '-addext', `extendedKeyUsage=${eku}`);
+      args.push(
+        '-days',
+        String(spec.pki.validityDays),
+        '-CA',
+        `${file(e.signer)}.crt`,
+        '-CAkey',
+        `${file(e.signer)}.key`,
+        '-addext',
+        'basicConstraints=critical,CA:FALSE',
+        '-addext',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        '-addext',
+        `extendedKeyUsage=${eku}`,
+      );
     }
     if (sans(e).length) args.push('-addext', `subjectAltName=${sans(e).join(',')}`);
     return [args];
   };
   const cas = catalog.filter((e) => e.profile === 'ca').map(job);
   const leaves = catalog.filter((e) => e.profile !== 'ca').map(job);
-  leaves.push([['genrsa', '-out', `${file('sa')}.key`, String(spec.pki.keySize)], ['rsa', '-in', `${file('sa')}.key`, '-pubout', '-out', `${file('sa')}.pub`]]);
+  leaves.push([
+    ['genrsa', '-out', `${file('sa')}.key`, String(spec.pki.keySize)],
+    ['rsa', '-in', `${file('sa')}.key`, '-pubout', '-out', `${file('sa')}.pub`],
+  ]);
   return { cas, leaves };
 }
 
@@ -116,8 +188,14 @@ function opensslSequential(dir) {
 
 async function opensslParallel(dir) {
   const { cas, leaves } = opensslJobs(dir);
-  const run = (steps) => steps.reduce((p, args) => p.then(() => new Promise((resolve, reject) =>
-    execFile('openssl', args, (err) => (err ? reject(err) : resolve())))), Promise.resolve());
+  const run = (steps) =>
+    steps.reduce(
+      (p, args) =>
+        p.then(
+          () => new Promise((resolve, reject) => execFile('openssl', args, (err) => (err ? reject(err) : resolve()))),
+        ),
+      Promise.resolve(),
+    );
   await pool(cas, run);
   await pool(leaves, run);
 }
@@ -125,22 +203,28 @@ async function opensslParallel(dir) {
 /** Runs `run(job)` for every job, one job per CPU at a time. */
 async function pool(jobs, run) {
   const queue = [...jobs];
-  await Promise.all(Array.from({ length: cpus }, async () => {
-    while (queue.length) await run(queue.shift());
-  }));
+  await Promise.all(
+    Array.from({ length: cpus }, async () => {
+      while (queue.length) await run(queue.shift());
+    }),
+  );
 }
 
 function cfsslSequential(dir) {
   const { cas, leaves, save } = cfsslJobs(dir);
-  for (const job of [...cas, ...leaves]) save(job, execFileSync('cfssl', job.args, { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 }));
+  for (const job of [...cas, ...leaves])
+    save(job, execFileSync('cfssl', job.args, { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 }));
 }
 
 async function cfsslParallel(dir) {
   const { cas, leaves, save } = cfsslJobs(dir);
-  const run = (job) => new Promise((resolve, reject) => execFile('cfssl', job.args, { maxBuffer: 1 << 24 }, (err, stdout) => {
-    if (err) reject(err);
-    else resolve(save(job, stdout));
-  }));
+  const run = (job) =>
+    new Promise((resolve, reject) =>
+      execFile('cfssl', job.args, { maxBuffer: 1 << 24 }, (err, stdout) => {
+        if (err) reject(err);
+        else resolve(save(job, stdout));
+      }),
+    );
   await pool(cas, run);
   await pool(leaves, run);
 }
@@ -154,8 +238,10 @@ async function time(label, fn) {
 
 async function main() {
   const keys = catalog.length + 1;
-  console.log(`PKI benchmark: ${spec.masters.length} masters, ${catalog.length} certificates + sa key = ${keys} RSA-${spec.pki.keySize} keys; ` +
-    `${cpus} CPUs, node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE || 4}; ${RUNS} runs after a warm-up`);
+  console.log(
+    `PKI benchmark: ${spec.masters.length} masters, ${catalog.length} certificates + sa key = ${keys} RSA-${spec.pki.keySize} keys; ` +
+      `${cpus} CPUs, node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE || 4}; ${RUNS} runs after a warm-up`,
+  );
   const warmDir = path.join(tmpRoot, 'warm');
   await ClusterPki.ensure(spec, { dir: warmDir });
   const cases = [
@@ -184,7 +270,9 @@ async function main() {
   const results = cases.map(([label], k) => {
     const { median, min, max } = stats(samples[k]);
     const r = { label, runs: RUNS, min, median, max, samples: samples[k] };
-    console.log(`${label.padEnd(56)} median ${r.median.toFixed(1).padStart(8)} ms  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`);
+    console.log(
+      `${label.padEnd(56)} median ${r.median.toFixed(1).padStart(8)} ms  (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`,
+    );
     return r;
   });
   const hacp = results[0].median;
@@ -193,7 +281,10 @@ async function main() {
   }
   const outDir = path.join(__dirname, 'out');
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'pki.json'), JSON.stringify({ date: new Date().toISOString(), cpus, node: process.version, keys, results }, null, 2));
+  fs.writeFileSync(
+    path.join(outDir, 'pki.json'),
+    JSON.stringify({ date: new Date().toISOString(), cpus, node: process.version, keys, results }, null, 2),
+  );
   fs.rmSync(tmpRoot, { recursive: true, force: true });
 }
 

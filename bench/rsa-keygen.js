@@ -17,7 +17,8 @@ const { spawnSync } = require('child_process');
 const { stats } = require('./_util');
 
 const E = 65537n;
-const b64u = (n) => Buffer.from(n.toString(16).padStart(Math.ceil(n.toString(16).length / 2) * 2, '0'), 'hex').toString('base64url');
+const b64u = (n) =>
+  Buffer.from(n.toString(16).padStart(Math.ceil(n.toString(16).length / 2) * 2, '0'), 'hex').toString('base64url');
 const modInv = (a, m) => {
   let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
   while (r1) {
@@ -39,15 +40,27 @@ function rsaFromPrimes(bits = 2048) {
     if ((p > q ? p - q : q - p) <= 1n << BigInt(bits / 2 - 100)) continue;
     const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
     const d = modInv(E, lambda);
-    const jwk = { kty: 'RSA', n: b64u(p * q), e: b64u(E), d: b64u(d), p: b64u(p), q: b64u(q), dp: b64u(d % (p - 1n)), dq: b64u(d % (q - 1n)), qi: b64u(modInv(q, p)) };
+    const jwk = {
+      kty: 'RSA',
+      n: b64u(p * q),
+      e: b64u(E),
+      d: b64u(d),
+      p: b64u(p),
+      q: b64u(q),
+      dp: b64u(d % (p - 1n)),
+      dq: b64u(d % (q - 1n)),
+      qi: b64u(modInv(q, p)),
+    };
     return crypto.createPrivateKey({ key: jwk, format: 'jwk' });
   }
 }
 
 function check(key) {
-  if (key.asymmetricKeyDetails.modulusLength !== 2048) throw new Error(`modulus ${key.asymmetricKeyDetails.modulusLength}`);
+  if (key.asymmetricKeyDetails.modulusLength !== 2048)
+    throw new Error(`modulus ${key.asymmetricKeyDetails.modulusLength}`);
   const sig = crypto.sign('sha256', Buffer.from('x'), key);
-  if (!crypto.verify('sha256', Buffer.from('x'), crypto.createPublicKey(key), sig)) throw new Error('sign/verify failed');
+  if (!crypto.verify('sha256', Buffer.from('x'), crypto.createPublicKey(key), sig))
+    throw new Error('sign/verify failed');
   key.export({ type: 'pkcs1', format: 'pem' });
 }
 
@@ -56,9 +69,12 @@ function main(runs = Number(process.env.BENCH_RUNS || 5) * 2) {
   fs.writeFileSync(csr, JSON.stringify({ CN: 'bench', key: { algo: 'rsa', size: 2048 } }));
   const hasCfssl = spawnSync('cfssl', ['version']).status === 0;
   const cases = {
-    'node generateKeyPair (OpenSSL RSA keygen; lib/pki today)': () => crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    'node generateKeyPair (OpenSSL RSA keygen; lib/pki today)': () =>
+      crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }),
     'node generatePrime x2 + JWK import (prototype)': () => check(rsaFromPrimes()),
-    ...(hasCfssl ? { 'cfssl genkey (Go keygen + process start)': () => spawnSync('cfssl', ['genkey', csr], { stdio: 'ignore' }) } : {}),
+    ...(hasCfssl
+      ? { 'cfssl genkey (Go keygen + process start)': () => spawnSync('cfssl', ['genkey', csr], { stdio: 'ignore' }) }
+      : {}),
   };
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let i = -1; i < runs; i++) {
@@ -73,6 +89,9 @@ function main(runs = Number(process.env.BENCH_RUNS || 5) * 2) {
 }
 
 if (require.main === module) {
-  for (const r of main().results) console.log(`${r.label.padEnd(60)} median ${r.median.toFixed(1)} ms (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`);
+  for (const r of main().results)
+    console.log(
+      `${r.label.padEnd(60)} median ${r.median.toFixed(1)} ms (min ${r.min.toFixed(1)}, max ${r.max.toFixed(1)})`,
+    );
 }
 module.exports = { main };

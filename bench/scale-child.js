@@ -64,7 +64,8 @@ async function main() {
     const app = new App({ outdir });
     for (let c = 0; c < clusters; c++) {
       const spec = resolveSpec(specFor(n, c));
-      for (const m of spec.masters) new StaticControlPlane(new Chart(app, `${spec.name}-${m.name}`), 'cp', { cluster: spec, master: m.name });
+      for (const m of spec.masters)
+        new StaticControlPlane(new Chart(app, `${spec.name}-${m.name}`), 'cp', { cluster: spec, master: m.name });
       new ControlPlaneRbac(new Chart(app, `${spec.name}-cluster`), 'rbac');
     }
     app.synth();

@@ -28,8 +28,16 @@ function sample(runs, fn) {
   fn();
   const xs = Array.from({ length: runs }, fn);
   const pick = (k) => (xs.every((x) => typeof x[k] === 'number') ? stats(xs.map((x) => x[k])) : undefined);
-  return { wallMs: pick('wallMs'), cpuMs: pick('cpuMs'), totalMs: pick('totalMs'), synthMs: pick('synthMs'), pkiMs: pick('pkiMs'), requireMs: pick('requireMs'),
-    maxRssKb: pick('maxRssKb'), samples: xs };
+  return {
+    wallMs: pick('wallMs'),
+    cpuMs: pick('cpuMs'),
+    totalMs: pick('totalMs'),
+    synthMs: pick('synthMs'),
+    pkiMs: pick('pkiMs'),
+    requireMs: pick('requireMs'),
+    maxRssKb: pick('maxRssKb'),
+    samples: xs,
+  };
 }
 
 function series(sizes, results, key) {
@@ -48,31 +56,48 @@ function runScale({ runs, masters = [1, 3, 5, 7], clusters = [1, 10, 50], e2e = 
     const outdir = tmpdir(`scale-static-m${n}`);
     return { masters: n, ...sample(runs, () => child(['static', String(n), state, outdir])) };
   });
-  out.static = { results: staticRes, fitTotal: series(masters, staticRes, 'totalMs'), fitCpu: series(masters, staticRes, 'cpuMs'),
-    fitSynth: series(masters, staticRes, 'synthMs'), fitPki: series(masters, staticRes, 'pkiMs'), fitRss: series(masters, staticRes, 'maxRssKb') };
+  out.static = {
+    results: staticRes,
+    fitTotal: series(masters, staticRes, 'totalMs'),
+    fitCpu: series(masters, staticRes, 'cpuMs'),
+    fitSynth: series(masters, staticRes, 'synthMs'),
+    fitPki: series(masters, staticRes, 'pkiMs'),
+    fitRss: series(masters, staticRes, 'maxRssKb'),
+  };
 
   const masterRes = masters.map((n) => {
     log(`scale: constructs, 1 cluster, ${n} masters`);
     const outdir = tmpdir(`scale-cm${n}`);
     return { masters: n, ...sample(runs, () => child(['constructs', '1', String(n), outdir])) };
   });
-  out.constructsMasters = { results: masterRes, fitSynth: series(masters, masterRes, 'synthMs'), fitCpu: series(masters, masterRes, 'cpuMs'),
-    fitRss: series(masters, masterRes, 'maxRssKb') };
+  out.constructsMasters = {
+    results: masterRes,
+    fitSynth: series(masters, masterRes, 'synthMs'),
+    fitCpu: series(masters, masterRes, 'cpuMs'),
+    fitRss: series(masters, masterRes, 'maxRssKb'),
+  };
 
   const clusterRes = clusters.map((k) => {
     log(`scale: constructs, ${k} clusters of 3 masters`);
     const outdir = tmpdir(`scale-cc${k}`);
     return { clusters: k, ...sample(runs, () => child(['constructs', String(k), '3', outdir])) };
   });
-  out.constructsClusters = { results: clusterRes, fitSynth: series(clusters, clusterRes, 'synthMs'), fitCpu: series(clusters, clusterRes, 'cpuMs'),
-    fitRss: series(clusters, clusterRes, 'maxRssKb') };
+  out.constructsClusters = {
+    results: clusterRes,
+    fitSynth: series(clusters, clusterRes, 'synthMs'),
+    fitCpu: series(clusters, clusterRes, 'cpuMs'),
+    fitRss: series(clusters, clusterRes, 'maxRssKb'),
+  };
 
   if (e2e) {
     // Twice: with the synth cache (nothing changed since the last synth: what a user runs most) and without it (the
     // full render, what a synth after a code or spec change costs: the series that shows the growth per master).
     // Sizes interleaved round by round (1, 3, 5, 7, 1, 3, ...): through the CLI one sample varies by 100-300 ms, and
     // load drifting during a size-by-size run would show up as a slope.
-    for (const [key, cache] of [['e2e', true], ['e2eRender', false]]) {
+    for (const [key, cache] of [
+      ['e2e', true],
+      ['e2eRender', false],
+    ]) {
       const setups = masters.map((n) => {
         const dir = tmpdir(`scale-${key}-m${n}`);
         fs.symlinkSync(path.join(ROOT, 'cdk8s.yaml'), path.join(dir, 'cdk8s.yaml'));
@@ -80,12 +105,19 @@ function runScale({ runs, masters = [1, 3, 5, 7], clusters = [1, 10, 50], e2e = 
         // the spec scale-child.js prepared the PKI for, so the PKI is warm
         const clusterFile = path.join(dir, 'cluster.yaml');
         fs.writeFileSync(clusterFile, JSON.stringify(specFor(n), null, 2));
-        const env = { CDK8S_CHECK_UPGRADE: 'false', HACP_SYNTH_CACHE: cache ? 'on' : 'off', HACP_CLUSTER: clusterFile, HACP_PKI_DIR: path.join(state, `m${n}`) };
+        const env = {
+          CDK8S_CHECK_UPGRADE: 'false',
+          HACP_SYNTH_CACHE: cache ? 'on' : 'off',
+          HACP_CLUSTER: clusterFile,
+          HACP_PKI_DIR: path.join(state, `m${n}`),
+        };
         return { n, dir, env, xs: [] };
       });
       for (let round = -1; round < runs; round++) {
-        log(`scale: cdk8s synth (both apps), ${masters.join('/')} masters, synth cache ${cache ? 'on' : 'off'}, ` +
-          `round ${round < 0 ? 'warm-up' : `${round + 1}/${runs}`}`);
+        log(
+          `scale: cdk8s synth (both apps), ${masters.join('/')} masters, synth cache ${cache ? 'on' : 'off'}, ` +
+            `round ${round < 0 ? 'warm-up' : `${round + 1}/${runs}`}`,
+        );
         for (const u of setups) {
           const r = timed(CDK8S, ['synth'], { cwd: u.dir, env: u.env });
           const changes = pkiChanges(r.stderr);
@@ -99,10 +131,20 @@ function runScale({ runs, masters = [1, 3, 5, 7], clusters = [1, 10, 50], e2e = 
       }
       const res = setups.map((u) => {
         const pick = (k) => (u.xs.every((x) => typeof x[k] === 'number') ? stats(u.xs.map((x) => x[k])) : undefined);
-        return { masters: u.n, wallMs: pick('wallMs'), cpuMs: pick('cpuMs'), maxRssKb: pick('maxRssKb'), samples: u.xs };
+        return {
+          masters: u.n,
+          wallMs: pick('wallMs'),
+          cpuMs: pick('cpuMs'),
+          maxRssKb: pick('maxRssKb'),
+          samples: u.xs,
+        };
       });
-      out[key] = { results: res, fitWall: series(masters, res, 'wallMs'), fitRss: series(masters, res, 'maxRssKb'),
-        fitCpu: res.every((x) => x.cpuMs) ? series(masters, res, 'cpuMs') : undefined };
+      out[key] = {
+        results: res,
+        fitWall: series(masters, res, 'wallMs'),
+        fitRss: series(masters, res, 'maxRssKb'),
+        fitCpu: res.every((x) => x.cpuMs) ? series(masters, res, 'cpuMs') : undefined,
+      };
     }
   }
   return out;

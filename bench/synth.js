@@ -50,15 +50,21 @@ function runSynth({ runs }) {
   const project = appDir('synth', { 'cdk8s.yaml': path.join(ROOT, 'cdk8s.yaml'), build: path.join(ROOT, 'build') });
   const warmPki = tmpdir('pki-warm');
   const coldRoot = tmpdir('pki-cold');
-  const expectProject = ['static-pods/master0/kube-apiserver.yaml', 'static-pods/master2/etcd.yaml', 'static-pods/cluster'];
+  const expectProject = [
+    'static-pods/master0/kube-apiserver.yaml',
+    'static-pods/master2/etcd.yaml',
+    'static-pods/cluster',
+  ];
   if (fs.existsSync(path.join(ROOT, 'build', 'apps', 'bootkube.js'))) expectProject.push('bootkube');
 
   let coldN = 0;
   const cases = {
     hello: () => timed(CDK8S, ['synth'], { cwd: hello, env }),
     warm: () => timed(CDK8S, ['synth'], { cwd: project, env: { ...env, HACP_PKI_DIR: warmPki } }),
-    render: () => timed(CDK8S, ['synth'], { cwd: project, env: { ...env, HACP_PKI_DIR: warmPki, HACP_SYNTH_CACHE: 'off' } }),
-    cold: () => timed(CDK8S, ['synth'], { cwd: project, env: { ...env, HACP_PKI_DIR: path.join(coldRoot, `run${coldN++}`) } }),
+    render: () =>
+      timed(CDK8S, ['synth'], { cwd: project, env: { ...env, HACP_PKI_DIR: warmPki, HACP_SYNTH_CACHE: 'off' } }),
+    cold: () =>
+      timed(CDK8S, ['synth'], { cwd: project, env: { ...env, HACP_PKI_DIR: path.join(coldRoot, `run${coldN++}`) } }),
   };
   const samples = { hello: [], warm: [], render: [], cold: [] };
   const files = {};
@@ -84,7 +90,8 @@ function runSynth({ runs }) {
     // `npm run synth`'s build step when nothing changed: the staleness check (no tsc).
     const staleCheck = path.join(ROOT, 'scripts', 'build-if-stale.js');
     const b = [];
-    for (let i = 0; i < Math.min(runs, 3); i++) b.push(timed(process.execPath, [staleCheck], { cwd: ROOT, rss: false }).ms);
+    for (let i = 0; i < Math.min(runs, 3); i++)
+      b.push(timed(process.execPath, [staleCheck], { cwd: ROOT, rss: false }).ms);
     build = stats(b);
   } catch (e) {
     build = { error: e.message.split('\n').slice(0, 3).join(' ') };
@@ -92,15 +99,35 @@ function runSynth({ runs }) {
 
   const col = (name, k) => samples[name].map((r) => r[k]).filter((x) => x !== undefined);
   const opt = (xs) => (xs.length ? stats(xs) : undefined);
-  const ratio = (a, b, k = 'ms') => (samples[a][0][k] === undefined ? undefined : stats(samples[a].map((r, i) => r[k] / samples[b][i][k])));
+  const ratio = (a, b, k = 'ms') =>
+    samples[a][0][k] === undefined ? undefined : stats(samples[a].map((r, i) => r[k] / samples[b][i][k]));
   return {
     runs,
-    cases: Object.fromEntries(Object.keys(samples).map((n) => [n, {
-      ms: stats(col(n, 'ms')), cpuMs: opt(col(n, 'cpuMs')), maxRssKb: opt(col(n, 'maxRssKb')), files: files[n], samples: col(n, 'ms'), cpuSamples: col(n, 'cpuMs'),
-    }])),
-    ratios: { warmOverHello: ratio('warm', 'hello'), renderOverHello: ratio('render', 'hello'), coldOverHello: ratio('cold', 'hello'), coldOverWarm: ratio('cold', 'warm') },
-    cpuRatios: { warmOverHello: ratio('warm', 'hello', 'cpuMs'), renderOverHello: ratio('render', 'hello', 'cpuMs'), coldOverHello: ratio('cold', 'hello', 'cpuMs'),
-      coldOverWarm: ratio('cold', 'warm', 'cpuMs') },
+    cases: Object.fromEntries(
+      Object.keys(samples).map((n) => [
+        n,
+        {
+          ms: stats(col(n, 'ms')),
+          cpuMs: opt(col(n, 'cpuMs')),
+          maxRssKb: opt(col(n, 'maxRssKb')),
+          files: files[n],
+          samples: col(n, 'ms'),
+          cpuSamples: col(n, 'cpuMs'),
+        },
+      ]),
+    ),
+    ratios: {
+      warmOverHello: ratio('warm', 'hello'),
+      renderOverHello: ratio('render', 'hello'),
+      coldOverHello: ratio('cold', 'hello'),
+      coldOverWarm: ratio('cold', 'warm'),
+    },
+    cpuRatios: {
+      warmOverHello: ratio('warm', 'hello', 'cpuMs'),
+      renderOverHello: ratio('render', 'hello', 'cpuMs'),
+      coldOverHello: ratio('cold', 'hello', 'cpuMs'),
+      coldOverWarm: ratio('cold', 'warm', 'cpuMs'),
+    },
     build,
   };
 }

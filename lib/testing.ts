@@ -32,7 +32,10 @@ export interface SynthControlPlaneOptions extends Omit<StaticPodsTreeOptions, 'a
  * @example
  * expect(synthControlPlane(cluster, { controlPlane: { apiServer: { extraArgs: { v: '2' } } } })).toMatchSnapshot();
  */
-export function synthControlPlane(cluster: ClusterSpec | ResolvedClusterSpec, options: SynthControlPlaneOptions = {}): Record<string, any> {
+export function synthControlPlane(
+  cluster: ClusterSpec | ResolvedClusterSpec,
+  options: SynthControlPlaneOptions = {},
+): Record<string, any> {
   const tree = buildStaticPodsTree(cluster, { ...options, addons: false });
   const files: Record<string, any> = {};
   for (const { master, objects, hostFiles } of tree.masters) {
@@ -110,7 +113,8 @@ const BASE64_PEM = /LS0tLS1CRUdJTi[A-Za-z0-9+/]*={0,2}/g;
 
 /** `s` with every PEM block, plain or base64-encoded, replaced by `<CERTIFICATE>`, `<base64 RSA PRIVATE KEY>`... */
 export function maskPems(s: string): string {
-  return s.replace(PEM, (_m, label: string) => `<${label}>`)
+  return s
+    .replace(PEM, (_m, label: string) => `<${label}>`)
     .replace(BASE64_PEM, (b64) => {
       const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(Buffer.from(b64, 'base64').toString('latin1'))?.[1];
       return `<base64 ${label ?? 'PEM'}>`;
@@ -129,7 +133,8 @@ export function maskPems(s: string): string {
 export const pemSnapshotSerializer: PemSnapshotSerializer = {
   test: (value: unknown): boolean => typeof value === 'string' && maskPems(value) !== value,
   // jest's `printer` formats the masked string as it formats any string (the masked one no longer matches `test`).
-  serialize: (value, config, indentation, depth, refs, printer) => printer(maskPems(value), config, indentation, depth, refs),
+  serialize: (value, config, indentation, depth, refs, printer) =>
+    printer(maskPems(value), config, indentation, depth, refs),
 };
 
 /**
@@ -140,6 +145,12 @@ export interface PemSnapshotSerializer {
   /** True for strings that hold a PEM block. */
   test(value: unknown): boolean;
   /** The string with its PEM blocks masked, printed by jest's own printer. */
-  serialize<C, R>(value: string, config: C, indentation: string, depth: number, refs: R,
-    printer: (value: unknown, config: C, indentation: string, depth: number, refs: R) => string): string;
+  serialize<C, R>(
+    value: string,
+    config: C,
+    indentation: string,
+    depth: number,
+    refs: R,
+    printer: (value: unknown, config: C, indentation: string, depth: number, refs: R) => string,
+  ): string;
 }

@@ -12,7 +12,11 @@ const root = path.join(__dirname, '..');
 
 function newest(p) {
   let st;
-  try { st = fs.statSync(p); } catch { return 0; }
+  try {
+    st = fs.statSync(p);
+  } catch {
+    return 0;
+  }
   if (!st.isDirectory()) return p.endsWith('.ts') || p.endsWith('.json') ? st.mtimeMs : 0;
   return fs.readdirSync(p).reduce((m, e) => Math.max(m, newest(path.join(p, e))), st.mtimeMs);
 }

@@ -19,7 +19,10 @@ function generate(schema) {
     '// @ts-nocheck',
     // Loading a spec (the package root) must not load ajv: its one runtime helper, the code-point length of a string,
     // is inlined.
-    code.replace(/^"use strict";/, '').replace('require("ajv/dist/runtime/ucs2length").default', '((s) => [...s].length)').trim(),
+    code
+      .replace(/^"use strict";/, '')
+      .replace('require("ajv/dist/runtime/ucs2length").default', '((s) => [...s].length)')
+      .trim(),
     '',
   ].join('\n');
 }

@@ -13,10 +13,14 @@ const root = path.join(__dirname, '..');
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-docs-check-'));
 try {
   const typedoc = path.join(path.dirname(require.resolve('typedoc/package.json', { paths: [root] })), 'bin', 'typedoc');
-  const result = spawnSync(process.execPath, [typedoc, '--treatWarningsAsErrors', '--out', out, ...process.argv.slice(2)], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [typedoc, '--treatWarningsAsErrors', '--out', out, ...process.argv.slice(2)],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
   if (result.error) throw result.error;
   process.exitCode = result.status ?? 1;
 } finally {

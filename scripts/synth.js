@@ -56,7 +56,8 @@ function checkInputs(cwd, output, config) {
   const appEnv = {
     ...process.env,
     CDK8S_OUTDIR: output,
-    CDK8S_RECORD_CONSTRUCT_METADATA: process.env.CDK8S_RECORD_CONSTRUCT_METADATA ?? (config.validations?.length ? 'true' : 'false'),
+    CDK8S_RECORD_CONSTRUCT_METADATA:
+      process.env.CDK8S_RECORD_CONSTRUCT_METADATA ?? (config.validations?.length ? 'true' : 'false'),
   };
   if (synthCacheEnabled() && new SynthCache({ cwd, outdir, stateRoot }, appEnv).isFresh(new Date())) return 0;
   try {
@@ -64,7 +65,8 @@ function checkInputs(cwd, output, config) {
     return 0;
   } catch (e) {
     const code = reportError(e);
-    if (code === 1) process.stderr.write(`nothing was synthesized; ${path.relative(cwd, outdir) || outdir}/ is as it was\n`);
+    if (code === 1)
+      process.stderr.write(`nothing was synthesized; ${path.relative(cwd, outdir) || outdir}/ is as it was\n`);
     return code;
   }
 }
@@ -128,14 +130,18 @@ function runCdk8s(argv, lock, output) {
       }
       fs.rmSync(statusDir, { recursive: true, force: true });
       if (signal) {
-        process.stderr.write(`error: cdk8s synth was stopped (${signal}); run it again (the PKI state is consistent; ${output}/ may be incomplete)\n`);
+        process.stderr.write(
+          `error: cdk8s synth was stopped (${signal}); run it again (the PKI state is consistent; ${output}/ may be incomplete)\n`,
+        );
         resolve(2);
       } else if (code === 0) {
         resolve(0);
       } else if (appCode !== undefined && appCode !== 0) {
         resolve(appCode); // the app printed its message
       } else if (appCode === 0) {
-        process.stderr.write(`error: hacp verify (the validation plugin of cdk8s.yaml) found errors in ${output}/ (report above)\n`);
+        process.stderr.write(
+          `error: hacp verify (the validation plugin of cdk8s.yaml) found errors in ${output}/ (report above)\n`,
+        );
         resolve(1);
       } else {
         process.stderr.write(`error: cdk8s synth failed (exit code ${code}) before the app finished (output above)\n`);
@@ -176,11 +182,14 @@ async function main(argv) {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  }, (e) => {
-    process.exitCode = reportError(e);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.exitCode = reportError(e);
+    },
+  );
 }
 
 module.exports = { outputOf };

@@ -42,7 +42,9 @@ for (const minor of MINORS) {
   doc.$comment = `Kubernetes v${minor}.0 definitions from cdk8s-team/cdk8s kubernetes-schemas, descriptions stripped (scripts/vendor-schemas.js)`;
   const gz = zlib.gzipSync(JSON.stringify(doc), { level: 9 });
   writeAtomic(path.join(out, 'kubernetes', `v${minor}.json.gz`), gz);
-  console.log(`schemas/kubernetes/v${minor}.json.gz  ${Object.keys(doc.definitions).length} definitions, ${gz.length} bytes`);
+  console.log(
+    `schemas/kubernetes/v${minor}.json.gz  ${Object.keys(doc.definitions).length} definitions, ${gz.length} bytes`,
+  );
 }
 for (const component of COMPONENTS) {
   const src = path.join(ref, `${component}.flags.json`);

@@ -39,7 +39,9 @@ export function inClusterKubeconfig(server: string): string {
 /** Throws naming the prop when `value` is not an image reference pinned by tag or digest. */
 export function checkImage(prop: string, value: string): string {
   if (!/^[a-z0-9._/:-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(value) || /:latest$/.test(value)) {
-    throw new Error(`${prop}: '${value}' must be an image pinned by tag or digest (e.g. 'registry.k8s.io/coredns/coredns:v1.13.1', not ':latest')`);
+    throw new Error(
+      `${prop}: '${value}' must be an image pinned by tag or digest (e.g. 'registry.k8s.io/coredns/coredns:v1.13.1', not ':latest')`,
+    );
   }
   return value;
 }

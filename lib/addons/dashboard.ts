@@ -1,8 +1,18 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CONTROL_PLANE_TOLERATION, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole,
-  createDeployment, emptyDirVolume, httpGetProbe, quantity, secretVolume, serviceAccount,
+  CONTROL_PLANE_TOLERATION,
+  LINUX_NODE_SELECTOR,
+  RESTRICTED_CONTAINER,
+  RUNTIME_DEFAULT_POD_SECURITY,
+  bindClusterRole,
+  bindRole,
+  createDeployment,
+  emptyDirVolume,
+  httpGetProbe,
+  quantity,
+  secretVolume,
+  serviceAccount,
 } from '../common';
 import { checkImage, podSecurityLabels } from './_helpers';
 import { PodSecurityLevel } from './app-namespace';
@@ -59,40 +69,82 @@ export class Dashboard extends Construct {
     super(scope, id);
     this.namespace = props.namespace ?? 'kubernetes-dashboard';
     this.image = checkImage('image', props.image ?? AddonImages.dashboard);
-    this.metricsScraperImage = checkImage('metricsScraperImage', props.metricsScraperImage ?? AddonImages.dashboardMetricsScraper);
+    this.metricsScraperImage = checkImage(
+      'metricsScraperImage',
+      props.metricsScraperImage ?? AddonImages.dashboardMetricsScraper,
+    );
     const ns = this.namespace;
     const labels = this.labels;
     const annotations = { [RETIRED_ANNOTATION]: 'Kubernetes Dashboard was archived on 2026-01-21; use Headlamp' };
     const sa = { name: 'kubernetes-dashboard', namespace: ns };
 
-    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: ns, labels: { ...labels, ...podSecurityLabels(PodSecurityLevel.RESTRICTED) }, annotations } });
+    new k8s.KubeNamespace(this, 'namespace', {
+      metadata: { name: ns, labels: { ...labels, ...podSecurityLabels(PodSecurityLevel.RESTRICTED) }, annotations },
+    });
     serviceAccount(this, 'kubernetes-dashboard', ns, labels);
     new k8s.KubeService(this, 'service', {
       metadata: { name: 'kubernetes-dashboard', namespace: ns, labels },
-      spec: { selector: labels, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: k8s.IntOrString.fromString('https') }] },
+      spec: {
+        selector: labels,
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: k8s.IntOrString.fromString('https') }],
+      },
     });
-    for (const [id, name, data] of [['certs', 'kubernetes-dashboard-certs', undefined], ['csrf', 'kubernetes-dashboard-csrf', { csrf: '' }], ['key-holder', 'kubernetes-dashboard-key-holder', undefined]] as const) {
+    for (const [id, name, data] of [
+      ['certs', 'kubernetes-dashboard-certs', undefined],
+      ['csrf', 'kubernetes-dashboard-csrf', { csrf: '' }],
+      ['key-holder', 'kubernetes-dashboard-key-holder', undefined],
+    ] as const) {
       new k8s.KubeSecret(this, id, { metadata: { name, namespace: ns, labels }, type: 'Opaque', data });
     }
-    new k8s.KubeConfigMap(this, 'settings', { metadata: { name: 'kubernetes-dashboard-settings', namespace: ns, labels } });
+    new k8s.KubeConfigMap(this, 'settings', {
+      metadata: { name: 'kubernetes-dashboard-settings', namespace: ns, labels },
+    });
 
     new k8s.KubeRole(this, 'role', {
       metadata: { name: 'kubernetes-dashboard', namespace: ns, labels },
       rules: [
-        { apiGroups: [''], resources: ['secrets'], resourceNames: ['kubernetes-dashboard-key-holder', 'kubernetes-dashboard-certs', 'kubernetes-dashboard-csrf'], verbs: ['get', 'update', 'delete'] },
-        { apiGroups: [''], resources: ['configmaps'], resourceNames: ['kubernetes-dashboard-settings'], verbs: ['get', 'update'] },
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: ['kubernetes-dashboard-key-holder', 'kubernetes-dashboard-certs', 'kubernetes-dashboard-csrf'],
+          verbs: ['get', 'update', 'delete'],
+        },
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: ['kubernetes-dashboard-settings'],
+          verbs: ['get', 'update'],
+        },
         { apiGroups: [''], resources: ['services'], resourceNames: ['dashboard-metrics-scraper'], verbs: ['proxy'] },
-        { apiGroups: [''], resources: ['services/proxy'], resourceNames: ['dashboard-metrics-scraper', 'http:dashboard-metrics-scraper'], verbs: ['get'] },
+        {
+          apiGroups: [''],
+          resources: ['services/proxy'],
+          resourceNames: ['dashboard-metrics-scraper', 'http:dashboard-metrics-scraper'],
+          verbs: ['get'],
+        },
       ],
     });
     new k8s.KubeClusterRole(this, 'cluster-role', {
       metadata: { name: 'kubernetes-dashboard', labels },
       rules: [{ apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] }],
     });
-    bindRole(this, 'role-binding', 'kubernetes-dashboard', ns, { kind: 'Role', name: 'kubernetes-dashboard' }, sa, labels);
+    bindRole(
+      this,
+      'role-binding',
+      'kubernetes-dashboard',
+      ns,
+      { kind: 'Role', name: 'kubernetes-dashboard' },
+      sa,
+      labels,
+    );
     bindClusterRole(this, 'cluster-role-binding', 'kubernetes-dashboard', 'kubernetes-dashboard', sa, labels);
 
-    const restricted: k8s.SecurityContext = { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 1001, runAsGroup: 2001 };
+    const restricted: k8s.SecurityContext = {
+      ...RESTRICTED_CONTAINER,
+      runAsNonRoot: true,
+      runAsUser: 1001,
+      runAsGroup: 2001,
+    };
     const podSpec = (spec: Pick<k8s.PodSpec, 'containers' | 'volumes'>): k8s.PodSpec => ({
       nodeSelector: LINUX_NODE_SELECTOR,
       tolerations: [CONTROL_PLANE_TOLERATION],
@@ -111,24 +163,32 @@ export class Dashboard extends Construct {
       replicas: 1,
       apiDefaults: true,
       podSpec: podSpec({
-        containers: [{
-          name: 'kubernetes-dashboard',
-          image: this.image,
-          imagePullPolicy: 'IfNotPresent',
-          args: ['--auto-generate-certificates', `--namespace=${ns}`],
-          ports: [{ containerPort: 8443, name: 'https', protocol: 'TCP' }],
-          livenessProbe: httpGetProbe('/', 8443, { scheme: 'HTTPS', initialDelaySeconds: 30, timeoutSeconds: 30 }),
-          resources: { requests: { cpu: quantity('50m'), memory: quantity('64Mi') } },
-          securityContext: restricted,
-          volumeMounts: [{ name: certs.name, mountPath: '/certs' }, { name: tmp.name, mountPath: '/tmp' }],
-        }],
+        containers: [
+          {
+            name: 'kubernetes-dashboard',
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            args: ['--auto-generate-certificates', `--namespace=${ns}`],
+            ports: [{ containerPort: 8443, name: 'https', protocol: 'TCP' }],
+            livenessProbe: httpGetProbe('/', 8443, { scheme: 'HTTPS', initialDelaySeconds: 30, timeoutSeconds: 30 }),
+            resources: { requests: { cpu: quantity('50m'), memory: quantity('64Mi') } },
+            securityContext: restricted,
+            volumeMounts: [
+              { name: certs.name, mountPath: '/certs' },
+              { name: tmp.name, mountPath: '/tmp' },
+            ],
+          },
+        ],
         volumes: [certs, tmp],
       }),
     });
 
     new k8s.KubeService(this, 'scraper-service', {
       metadata: { name: 'dashboard-metrics-scraper', namespace: ns, labels: this.scraperLabels },
-      spec: { selector: this.scraperLabels, ports: [{ port: 8000, protocol: 'TCP', targetPort: k8s.IntOrString.fromNumber(8000) }] },
+      spec: {
+        selector: this.scraperLabels,
+        ports: [{ port: 8000, protocol: 'TCP', targetPort: k8s.IntOrString.fromNumber(8000) }],
+      },
     });
     this.metricsScraper = createDeployment(this, 'scraper', {
       name: 'dashboard-metrics-scraper',
@@ -138,16 +198,18 @@ export class Dashboard extends Construct {
       replicas: 1,
       apiDefaults: true,
       podSpec: podSpec({
-        containers: [{
-          name: 'dashboard-metrics-scraper',
-          image: this.metricsScraperImage,
-          imagePullPolicy: 'IfNotPresent',
-          ports: [{ containerPort: 8000, protocol: 'TCP' }],
-          livenessProbe: httpGetProbe('/', 8000, { initialDelaySeconds: 30, timeoutSeconds: 30 }),
-          resources: { requests: { cpu: quantity('10m'), memory: quantity('32Mi') } },
-          securityContext: restricted,
-          volumeMounts: [{ name: tmp.name, mountPath: '/tmp' }],
-        }],
+        containers: [
+          {
+            name: 'dashboard-metrics-scraper',
+            image: this.metricsScraperImage,
+            imagePullPolicy: 'IfNotPresent',
+            ports: [{ containerPort: 8000, protocol: 'TCP' }],
+            livenessProbe: httpGetProbe('/', 8000, { initialDelaySeconds: 30, timeoutSeconds: 30 }),
+            resources: { requests: { cpu: quantity('10m'), memory: quantity('32Mi') } },
+            securityContext: restricted,
+            volumeMounts: [{ name: tmp.name, mountPath: '/tmp' }],
+          },
+        ],
         volumes: [tmp],
       }),
     });

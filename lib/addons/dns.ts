@@ -1,8 +1,17 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER,
-  RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, checkPositive, createDeployment, serviceAccount, spreadOverNodes,
+  CONTROL_PLANE_TOLERATION,
+  CRITICAL_ADDONS_TOLERATION,
+  KUBE_SYSTEM,
+  LINUX_NODE_SELECTOR,
+  RESTRICTED_CONTAINER,
+  RUNTIME_DEFAULT_POD_SECURITY,
+  bindClusterRole,
+  checkPositive,
+  createDeployment,
+  serviceAccount,
+  spreadOverNodes,
 } from '../common';
 import { isIp } from '../spec/network';
 import { checkImage } from './_helpers';
@@ -123,10 +132,18 @@ export class Dns extends Construct {
       namespace: ns,
       labels,
       ...(this.provider === DnsProvider.KUBE_DNS
-        ? { annotations: { [RETIRED_ANNOTATION]: 'kube-dns is retired (kubeadm dropped it in Kubernetes 1.21; its images are unmaintained); use CoreDNS' } }
+        ? {
+            annotations: {
+              [RETIRED_ANNOTATION]:
+                'kube-dns is retired (kubeadm dropped it in Kubernetes 1.21; its images are unmaintained); use CoreDNS',
+            },
+          }
         : {}),
       replicas: this.replicas,
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromString('10%') } },
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromString('10%') },
+      },
       podSpec: {
         serviceAccountName: name,
         automountServiceAccountToken: true,
@@ -148,8 +165,10 @@ export class Dns extends Construct {
       spec: {
         selector: labels,
         clusterIp: this.clusterIp,
-        ports: [...DNS_PORTS, ...(this.provider === DnsProvider.COREDNS ? [{ name: 'metrics', port: 9153, protocol: 'TCP' }] : [])]
-          .map((servicePort) => ({ ...servicePort, targetPort: k8s.IntOrString.fromNumber(servicePort.port) })),
+        ports: [
+          ...DNS_PORTS,
+          ...(this.provider === DnsProvider.COREDNS ? [{ name: 'metrics', port: 9153, protocol: 'TCP' }] : []),
+        ].map((servicePort) => ({ ...servicePort, targetPort: k8s.IntOrString.fromNumber(servicePort.port) })),
       },
     });
   }
@@ -164,36 +183,56 @@ export class Dns extends Construct {
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       ],
     });
-    bindClusterRole(this, 'cluster-role-binding', 'system:coredns', 'system:coredns', { name: 'coredns', namespace: this.namespace }, labels);
+    bindClusterRole(
+      this,
+      'cluster-role-binding',
+      'system:coredns',
+      'system:coredns',
+      { name: 'coredns', namespace: this.namespace },
+      labels,
+    );
     new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: 'coredns', namespace: this.namespace, labels },
       data: { Corefile: corefile(this.clusterDomain) },
     });
     return {
-      containers: [{
-        name: 'coredns',
-        image,
-        imagePullPolicy: 'IfNotPresent',
-        args: ['-conf', '/etc/coredns/Corefile'],
-        ports: [
-          { name: 'dns', containerPort: 53, protocol: 'UDP' },
-          { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
-          { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
-        ],
-        livenessProbe: {
-          httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(8080), scheme: 'HTTP' },
-          initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5,
+      containers: [
+        {
+          name: 'coredns',
+          image,
+          imagePullPolicy: 'IfNotPresent',
+          args: ['-conf', '/etc/coredns/Corefile'],
+          ports: [
+            { name: 'dns', containerPort: 53, protocol: 'UDP' },
+            { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+            { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
+          ],
+          livenessProbe: {
+            httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(8080), scheme: 'HTTP' },
+            initialDelaySeconds: 60,
+            timeoutSeconds: 5,
+            successThreshold: 1,
+            failureThreshold: 5,
+          },
+          readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromNumber(8181), scheme: 'HTTP' } },
+          resources: {
+            requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('70Mi') },
+            limits: { memory: k8s.Quantity.fromString('170Mi') },
+          },
+          // The image's binary carries the file capability to bind port 53 as a non-root user.
+          securityContext: {
+            ...RESTRICTED_CONTAINER,
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+          },
+          volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
         },
-        readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromNumber(8181), scheme: 'HTTP' } },
-        resources: {
-          requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('70Mi') },
-          limits: { memory: k8s.Quantity.fromString('170Mi') },
-        },
-        // The image's binary carries the file capability to bind port 53 as a non-root user.
-        securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] } },
-        volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
-      }],
-      volumes: [{ name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } }],
+      ],
+      volumes: [
+        { name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } },
+      ],
     };
   }
 
@@ -201,11 +240,23 @@ export class Dns extends Construct {
   private kubeDns(props: DnsProps, labels: Record<string, string>): Pick<k8s.PodSpec, 'containers' | 'volumes'> {
     const images = props.kubeDnsImages ?? {};
     const domain = this.clusterDomain;
-    bindClusterRole(this, 'cluster-role-binding', 'kube-dns', 'system:kube-dns', { name: 'kube-dns', namespace: this.namespace }, labels);
+    bindClusterRole(
+      this,
+      'cluster-role-binding',
+      'kube-dns',
+      'system:kube-dns',
+      { name: 'kube-dns', namespace: this.namespace },
+      labels,
+    );
     new k8s.KubeConfigMap(this, 'config', { metadata: { name: 'kube-dns', namespace: this.namespace, labels } });
     const quantity = k8s.Quantity.fromString;
     const port = k8s.IntOrString.fromNumber;
-    const nonRoot: k8s.SecurityContext = { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 1001, runAsGroup: 1001 };
+    const nonRoot: k8s.SecurityContext = {
+      ...RESTRICTED_CONTAINER,
+      runAsNonRoot: true,
+      runAsUser: 1001,
+      runAsGroup: 1001,
+    };
     return {
       containers: [
         {
@@ -219,9 +270,21 @@ export class Dns extends Construct {
             { name: 'dns-tcp-local', containerPort: 10053, protocol: 'TCP' },
             { name: 'metrics', containerPort: 10055, protocol: 'TCP' },
           ],
-          livenessProbe: { httpGet: { path: '/healthcheck/kubedns', port: port(10054), scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, failureThreshold: 5 },
-          readinessProbe: { httpGet: { path: '/readiness', port: port(8081), scheme: 'HTTP' }, initialDelaySeconds: 3, timeoutSeconds: 5 },
-          resources: { requests: { cpu: quantity('100m'), memory: quantity('70Mi') }, limits: { memory: quantity('170Mi') } },
+          livenessProbe: {
+            httpGet: { path: '/healthcheck/kubedns', port: port(10054), scheme: 'HTTP' },
+            initialDelaySeconds: 60,
+            timeoutSeconds: 5,
+            failureThreshold: 5,
+          },
+          readinessProbe: {
+            httpGet: { path: '/readiness', port: port(8081), scheme: 'HTTP' },
+            initialDelaySeconds: 3,
+            timeoutSeconds: 5,
+          },
+          resources: {
+            requests: { cpu: quantity('100m'), memory: quantity('70Mi') },
+            limits: { memory: quantity('170Mi') },
+          },
           securityContext: nonRoot,
           volumeMounts: [{ name: 'kube-dns-config', mountPath: '/kube-dns-config', readOnly: true }],
         },
@@ -230,29 +293,55 @@ export class Dns extends Construct {
           image: checkImage('kubeDnsImages.dnsmasqNanny', images.dnsmasqNanny ?? AddonImages.kubeDnsDnsmasqNanny),
           imagePullPolicy: 'IfNotPresent',
           args: [
-            '-v=2', '-logtostderr', '-configDir=/etc/k8s/dns/dnsmasq-nanny', '-restartDnsmasq=true', '--',
-            '-k', '--cache-size=1000', '--no-negcache', '--dns-loop-detect', '--log-facility=-',
-            `--server=/${domain}/127.0.0.1#10053`, '--server=/in-addr.arpa/127.0.0.1#10053', '--server=/ip6.arpa/127.0.0.1#10053',
+            '-v=2',
+            '-logtostderr',
+            '-configDir=/etc/k8s/dns/dnsmasq-nanny',
+            '-restartDnsmasq=true',
+            '--',
+            '-k',
+            '--cache-size=1000',
+            '--no-negcache',
+            '--dns-loop-detect',
+            '--log-facility=-',
+            `--server=/${domain}/127.0.0.1#10053`,
+            '--server=/in-addr.arpa/127.0.0.1#10053',
+            '--server=/ip6.arpa/127.0.0.1#10053',
           ],
           ports: [
             { name: 'dns', containerPort: 53, protocol: 'UDP' },
             { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
           ],
-          livenessProbe: { httpGet: { path: '/healthcheck/dnsmasq', port: port(10054), scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, failureThreshold: 5 },
+          livenessProbe: {
+            httpGet: { path: '/healthcheck/dnsmasq', port: port(10054), scheme: 'HTTP' },
+            initialDelaySeconds: 60,
+            timeoutSeconds: 5,
+            failureThreshold: 5,
+          },
           resources: { requests: { cpu: quantity('150m'), memory: quantity('20Mi') } },
           // dnsmasq binds 53 and drops to its own user: root with only those two capabilities.
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE', 'SETGID'] } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE', 'SETGID'] },
+          },
           volumeMounts: [{ name: 'kube-dns-config', mountPath: '/etc/k8s/dns/dnsmasq-nanny', readOnly: true }],
         },
         {
           name: 'sidecar',
           image: checkImage('kubeDnsImages.sidecar', images.sidecar ?? AddonImages.kubeDnsSidecar),
           imagePullPolicy: 'IfNotPresent',
-          args: ['--v=2', '--logtostderr',
+          args: [
+            '--v=2',
+            '--logtostderr',
             `--probe=kubedns,127.0.0.1:10053,kubernetes.default.svc.${domain},5,SRV`,
-            `--probe=dnsmasq,127.0.0.1:53,kubernetes.default.svc.${domain},5,SRV`],
+            `--probe=dnsmasq,127.0.0.1:53,kubernetes.default.svc.${domain},5,SRV`,
+          ],
           ports: [{ name: 'metrics', containerPort: 10054, protocol: 'TCP' }],
-          livenessProbe: { httpGet: { path: '/metrics', port: port(10054), scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, failureThreshold: 5 },
+          livenessProbe: {
+            httpGet: { path: '/metrics', port: port(10054), scheme: 'HTTP' },
+            initialDelaySeconds: 60,
+            timeoutSeconds: 5,
+            failureThreshold: 5,
+          },
           resources: { requests: { cpu: quantity('10m'), memory: quantity('20Mi') } },
           securityContext: nonRoot,
         },

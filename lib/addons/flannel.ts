@@ -1,8 +1,19 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  KUBE_SYSTEM, LINUX_NODE_SELECTOR, RUNTIME_DEFAULT_POD_SECURITY, TOLERATE_EVERYTHING, bindClusterRole, configMapVolume,
-  createDaemonSet, envVars, fieldRef, hostPathVolume, httpGetProbe, quantity, serviceAccount,
+  KUBE_SYSTEM,
+  LINUX_NODE_SELECTOR,
+  RUNTIME_DEFAULT_POD_SECURITY,
+  TOLERATE_EVERYTHING,
+  bindClusterRole,
+  configMapVolume,
+  createDaemonSet,
+  envVars,
+  fieldRef,
+  hostPathVolume,
+  httpGetProbe,
+  quantity,
+  serviceAccount,
 } from '../common';
 import { parseCidr } from '../spec/network';
 import { checkImage } from './_helpers';
@@ -63,7 +74,7 @@ export class Flannel extends Construct {
   /** The image of the `install-cni-plugin` init container. */
   public readonly cniPluginImage: string;
   /** Labels of every object and of the pods (`k8s-app: flannel`, `tier: node`); also the selector. */
-  public readonly labels: Record<string, string> = { 'k8s-app': 'flannel', 'tier': 'node' };
+  public readonly labels: Record<string, string> = { 'k8s-app': 'flannel', tier: 'node' };
   /** The ConfigMap `kube-flannel-cfg`: the CNI conflist and `net-conf.json`. */
   public readonly configMap: k8s.KubeConfigMap;
   /** The DaemonSet (escape hatch). */
@@ -97,21 +108,30 @@ export class Flannel extends Construct {
     });
     bindClusterRole(this, 'cluster-role-binding', 'flannel', 'flannel', { name: 'flannel', namespace: ns }, labels);
 
-    const network = cidr.kind === 'ipv4'
-      ? { Network: this.podCidr }
-      : { EnableIPv4: false, EnableIPv6: true, IPv6Network: this.podCidr };
+    const network =
+      cidr.kind === 'ipv4'
+        ? { Network: this.podCidr }
+        : { EnableIPv4: false, EnableIPv6: true, IPv6Network: this.podCidr };
     this.configMap = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: 'kube-flannel-cfg', namespace: ns, labels },
       data: {
-        'cni-conf.json': JSON.stringify({
-          name: 'cbr0',
-          cniVersion: '0.3.1',
-          plugins: [
-            { type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } },
-            { type: 'portmap', capabilities: { portMappings: true } },
-          ],
-        }, null, 2),
-        'net-conf.json': JSON.stringify({ ...network, EnableNFTables: false, Backend: { Type: this.backend } }, null, 2),
+        'cni-conf.json': JSON.stringify(
+          {
+            name: 'cbr0',
+            cniVersion: '0.3.1',
+            plugins: [
+              { type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } },
+              { type: 'portmap', capabilities: { portMappings: true } },
+            ],
+          },
+          null,
+          2,
+        ),
+        'net-conf.json': JSON.stringify(
+          { ...network, EnableNFTables: false, Backend: { Type: this.backend } },
+          null,
+          2,
+        ),
       },
     });
 
@@ -157,24 +177,30 @@ export class Flannel extends Construct {
             volumeMounts: [{ name: volumes.cniConf.name, mountPath: '/etc/cni/net.d' }, cfgMount],
           },
         ],
-        containers: [{
-          name: 'kube-flannel',
-          image: this.image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['/opt/bin/flanneld'],
-          args: ['--ip-masq', '--kube-subnet-mgr', '--healthz-port=8081'],
-          ports: [{ containerPort: 8081, name: 'healthz' }],
-          livenessProbe: httpGetProbe('/healthz', 8081, { initialDelaySeconds: 10, periodSeconds: 30 }),
-          env: envVars({ POD_NAME: fieldRef('metadata.name'), POD_NAMESPACE: fieldRef('metadata.namespace'), EVENT_QUEUE_DEPTH: '5000' }),
-          resources: { requests: { cpu: quantity('100m'), memory: quantity('50Mi') } },
-          // flanneld programs routes, iptables and VXLAN devices: root with NET_ADMIN/NET_RAW, nothing more.
-          securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
-          volumeMounts: [
-            { name: volumes.run.name, mountPath: '/run/flannel' },
-            cfgMount,
-            { name: volumes.xtables.name, mountPath: '/run/xtables.lock' },
-          ],
-        }],
+        containers: [
+          {
+            name: 'kube-flannel',
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['/opt/bin/flanneld'],
+            args: ['--ip-masq', '--kube-subnet-mgr', '--healthz-port=8081'],
+            ports: [{ containerPort: 8081, name: 'healthz' }],
+            livenessProbe: httpGetProbe('/healthz', 8081, { initialDelaySeconds: 10, periodSeconds: 30 }),
+            env: envVars({
+              POD_NAME: fieldRef('metadata.name'),
+              POD_NAMESPACE: fieldRef('metadata.namespace'),
+              EVENT_QUEUE_DEPTH: '5000',
+            }),
+            resources: { requests: { cpu: quantity('100m'), memory: quantity('50Mi') } },
+            // flanneld programs routes, iptables and VXLAN devices: root with NET_ADMIN/NET_RAW, nothing more.
+            securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
+            volumeMounts: [
+              { name: volumes.run.name, mountPath: '/run/flannel' },
+              cfgMount,
+              { name: volumes.xtables.name, mountPath: '/run/xtables.lock' },
+            ],
+          },
+        ],
         volumes: [volumes.run, volumes.cfg, volumes.xtables, volumes.cniBin, volumes.cniConf],
       },
     });

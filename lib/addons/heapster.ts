@@ -1,8 +1,16 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CONTROL_PLANE_TOLERATION, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, createDeployment,
-  httpGetProbe, quantity, serviceAccount,
+  CONTROL_PLANE_TOLERATION,
+  KUBE_SYSTEM,
+  LINUX_NODE_SELECTOR,
+  RESTRICTED_CONTAINER,
+  RUNTIME_DEFAULT_POD_SECURITY,
+  bindClusterRole,
+  createDeployment,
+  httpGetProbe,
+  quantity,
+  serviceAccount,
 } from '../common';
 import { checkImage } from './_helpers';
 import { AddonImages } from './images';
@@ -44,7 +52,7 @@ export class Heapster extends Construct {
   /** The heapster image. */
   public readonly image: string;
   /** Labels of every object and of the pods (`k8s-app: heapster`, `task: monitoring`); also the selector. */
-  public readonly labels: Record<string, string> = { 'k8s-app': 'heapster', 'task': 'monitoring' };
+  public readonly labels: Record<string, string> = { 'k8s-app': 'heapster', task: 'monitoring' };
   /** The Deployment (escape hatch). */
   public readonly apiObject: k8s.KubeDeployment;
   /** The Deployment; the same object as `apiObject`. */
@@ -67,10 +75,25 @@ export class Heapster extends Construct {
         { apiGroups: [''], resources: ['nodes/stats'], verbs: ['get'] },
       ],
     });
-    bindClusterRole(this, 'cluster-role-binding', 'heapster', 'system:heapster', { name: 'heapster', namespace: ns }, labels);
+    bindClusterRole(
+      this,
+      'cluster-role-binding',
+      'heapster',
+      'system:heapster',
+      { name: 'heapster', namespace: ns },
+      labels,
+    );
     new k8s.KubeService(this, 'service', {
-      metadata: { name: 'heapster', namespace: ns, labels: { ...labels, 'kubernetes.io/name': 'Heapster' }, annotations },
-      spec: { selector: labels, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: k8s.IntOrString.fromNumber(8082) }] },
+      metadata: {
+        name: 'heapster',
+        namespace: ns,
+        labels: { ...labels, 'kubernetes.io/name': 'Heapster' },
+        annotations,
+      },
+      spec: {
+        selector: labels,
+        ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: k8s.IntOrString.fromNumber(8082) }],
+      },
     });
 
     this.apiObject = this.deployment = createDeployment(this, 'deployment', {
@@ -86,16 +109,21 @@ export class Heapster extends Construct {
         serviceAccountName: 'heapster',
         automountServiceAccountToken: true,
         securityContext: RUNTIME_DEFAULT_POD_SECURITY,
-        containers: [{
-          name: 'heapster',
-          image: this.image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['/heapster', "--source=kubernetes.summary_api:''?kubeletHttps=true&kubeletPort=10250&useServiceAccount=true"],
-          ports: [{ containerPort: 8082, name: 'http' }],
-          livenessProbe: httpGetProbe('/healthz', 8082, { initialDelaySeconds: 180, timeoutSeconds: 5 }),
-          resources: { requests: { cpu: quantity('80m'), memory: quantity('140Mi') } },
-          securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 65534 },
-        }],
+        containers: [
+          {
+            name: 'heapster',
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: [
+              '/heapster',
+              "--source=kubernetes.summary_api:''?kubeletHttps=true&kubeletPort=10250&useServiceAccount=true",
+            ],
+            ports: [{ containerPort: 8082, name: 'http' }],
+            livenessProbe: httpGetProbe('/healthz', 8082, { initialDelaySeconds: 180, timeoutSeconds: 5 }),
+            resources: { requests: { cpu: quantity('80m'), memory: quantity('140Mi') } },
+            securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 65534 },
+          },
+        ],
       },
     });
   }

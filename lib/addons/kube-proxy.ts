@@ -1,8 +1,21 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  FlagOverrides, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RUNTIME_DEFAULT_POD_SECURITY, TOLERATE_EVERYTHING, bindClusterRole,
-  componentArgs, configMapVolume, createDaemonSet, envVars, fieldRef, hostPathVolume, httpGetProbe, quantity, serviceAccount,
+  FlagOverrides,
+  KUBE_SYSTEM,
+  LINUX_NODE_SELECTOR,
+  RUNTIME_DEFAULT_POD_SECURITY,
+  TOLERATE_EVERYTHING,
+  bindClusterRole,
+  componentArgs,
+  configMapVolume,
+  createDaemonSet,
+  envVars,
+  fieldRef,
+  hostPathVolume,
+  httpGetProbe,
+  quantity,
+  serviceAccount,
 } from '../common';
 import { parseCidr } from '../spec/network';
 import { checkHttpsUrl, checkImage, inClusterKubeconfig } from './_helpers';
@@ -70,7 +83,7 @@ export class KubeProxy extends Construct {
   /** The cluster's pod CIDR (`--cluster-cidr`). */
   public readonly podCidr: string;
   /** Labels of every object and of the pods (`k8s-app: kube-proxy`, `tier: node`); also the selector. */
-  public readonly labels: Record<string, string> = { 'k8s-app': 'kube-proxy', 'tier': 'node' };
+  public readonly labels: Record<string, string> = { 'k8s-app': 'kube-proxy', tier: 'node' };
   /** The container's arguments (`--flag=value`, sorted). */
   public readonly args: string[];
   /** The DaemonSet (escape hatch). */
@@ -85,13 +98,24 @@ export class KubeProxy extends Construct {
     this.podCidr = props.podCidr;
     this.namespace = props.namespace ?? KUBE_SYSTEM;
     this.mode = props.mode ?? ProxyMode.IPTABLES;
-    if (!Object.values(ProxyMode).includes(this.mode)) throw new Error(`mode: '${this.mode}' is not one of ${Object.values(ProxyMode).join(', ')}`);
-    this.image = checkImage('image', props.image ?? kubernetesImage(props.imageRegistry ?? 'registry.k8s.io', 'kube-proxy', props.kubernetesVersion));
+    if (!Object.values(ProxyMode).includes(this.mode))
+      throw new Error(`mode: '${this.mode}' is not one of ${Object.values(ProxyMode).join(', ')}`);
+    this.image = checkImage(
+      'image',
+      props.image ?? kubernetesImage(props.imageRegistry ?? 'registry.k8s.io', 'kube-proxy', props.kubernetesVersion),
+    );
     const ns = this.namespace;
     const labels = this.labels;
 
     serviceAccount(this, 'kube-proxy', ns, labels);
-    bindClusterRole(this, 'node-proxier', 'kube-proxy:node-proxier', 'system:node-proxier', { name: 'kube-proxy', namespace: ns }, labels);
+    bindClusterRole(
+      this,
+      'node-proxier',
+      'kube-proxy:node-proxier',
+      'system:node-proxier',
+      { name: 'kube-proxy', namespace: ns },
+      labels,
+    );
     new k8s.KubeConfigMap(this, 'kubeconfig', {
       metadata: { name: 'kube-proxy-kubeconfig', namespace: ns, labels },
       data: { kubeconfig: inClusterKubeconfig(props.apiServerUrl) },
@@ -103,7 +127,7 @@ export class KubeProxy extends Construct {
       defaults: {
         'cluster-cidr': this.podCidr,
         'hostname-override': '$(NODE_NAME)',
-        'kubeconfig': '/var/lib/kube-proxy/kubeconfig',
+        kubeconfig: '/var/lib/kube-proxy/kubeconfig',
         'proxy-mode': this.mode,
       },
       extraArgs: props.extraArgs,
@@ -129,24 +153,26 @@ export class KubeProxy extends Construct {
         serviceAccountName: 'kube-proxy',
         automountServiceAccountToken: true,
         securityContext: RUNTIME_DEFAULT_POD_SECURITY,
-        containers: [{
-          name: 'kube-proxy',
-          image: this.image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['kube-proxy'],
-          args: this.args,
-          env: envVars({ NODE_NAME: fieldRef('spec.nodeName') }),
-          ports: [{ containerPort: 10256, name: 'health' }],
-          livenessProbe: httpGetProbe('/healthz', 10256, { initialDelaySeconds: 15, timeoutSeconds: 15 }),
-          resources: { requests: { cpu: quantity('50m') } },
-          // It programs the host's packet filter.
-          securityContext: { privileged: true },
-          volumeMounts: [
-            { name: volumes.kubeconfig.name, mountPath: '/var/lib/kube-proxy', readOnly: true },
-            { name: volumes.xtables.name, mountPath: '/run/xtables.lock' },
-            { name: volumes.modules.name, mountPath: '/lib/modules', readOnly: true },
-          ],
-        }],
+        containers: [
+          {
+            name: 'kube-proxy',
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['kube-proxy'],
+            args: this.args,
+            env: envVars({ NODE_NAME: fieldRef('spec.nodeName') }),
+            ports: [{ containerPort: 10256, name: 'health' }],
+            livenessProbe: httpGetProbe('/healthz', 10256, { initialDelaySeconds: 15, timeoutSeconds: 15 }),
+            resources: { requests: { cpu: quantity('50m') } },
+            // It programs the host's packet filter.
+            securityContext: { privileged: true },
+            volumeMounts: [
+              { name: volumes.kubeconfig.name, mountPath: '/var/lib/kube-proxy', readOnly: true },
+              { name: volumes.xtables.name, mountPath: '/run/xtables.lock' },
+              { name: volumes.modules.name, mountPath: '/lib/modules', readOnly: true },
+            ],
+          },
+        ],
         volumes: [volumes.kubeconfig, volumes.xtables, volumes.modules],
       },
     });

@@ -29,12 +29,16 @@ export class KubeSystemAdminBinding extends Construct {
   constructor(scope: Construct, id: string, props: KubeSystemAdminBindingProps) {
     super(scope, id);
     if (props.acknowledgeClusterAdmin !== true) {
-      throw new Error(`acknowledgeClusterAdmin: ${props.acknowledgeClusterAdmin} must be true to bind kube-system:default to cluster-admin`);
+      throw new Error(
+        `acknowledgeClusterAdmin: ${props.acknowledgeClusterAdmin} must be true to bind kube-system:default to cluster-admin`,
+      );
     }
     this.apiObject = this.binding = new k8s.KubeClusterRoleBinding(this, 'binding', {
       metadata: {
         name: 'system:default-sa',
-        annotations: { 'hacp.io/warning': 'grants cluster-admin to the kube-system default ServiceAccount (legacy bootkube opt-in)' },
+        annotations: {
+          'hacp.io/warning': 'grants cluster-admin to the kube-system default ServiceAccount (legacy bootkube opt-in)',
+        },
       },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
       subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: KUBE_SYSTEM }],

@@ -1,8 +1,21 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CONTROL_PLANE_TOLERATION, KUBE_SYSTEM, LINUX_NODE_SELECTOR, RESTRICTED_CONTAINER, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole, checkPositive,
-  createDeployment, emptyDirVolume, httpGetProbe, minAvailableOne, quantity, serviceAccount, spreadOverNodes,
+  CONTROL_PLANE_TOLERATION,
+  KUBE_SYSTEM,
+  LINUX_NODE_SELECTOR,
+  RESTRICTED_CONTAINER,
+  RUNTIME_DEFAULT_POD_SECURITY,
+  bindClusterRole,
+  bindRole,
+  checkPositive,
+  createDeployment,
+  emptyDirVolume,
+  httpGetProbe,
+  minAvailableOne,
+  quantity,
+  serviceAccount,
+  spreadOverNodes,
 } from '../common';
 import { checkImage } from './_helpers';
 import { AddonImages } from './images';
@@ -83,12 +96,30 @@ export class MetricsServer extends Construct {
       ],
     });
     bindClusterRole(this, 'cluster-role-binding', 'system:metrics-server', 'system:metrics-server', sa, labels);
-    bindClusterRole(this, 'auth-delegator', 'metrics-server:system:auth-delegator', 'system:auth-delegator', sa, labels);
-    bindRole(this, 'auth-reader', 'metrics-server-auth-reader', KUBE_SYSTEM, { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, sa, labels);
+    bindClusterRole(
+      this,
+      'auth-delegator',
+      'metrics-server:system:auth-delegator',
+      'system:auth-delegator',
+      sa,
+      labels,
+    );
+    bindRole(
+      this,
+      'auth-reader',
+      'metrics-server-auth-reader',
+      KUBE_SYSTEM,
+      { kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+      sa,
+      labels,
+    );
 
     new k8s.KubeService(this, 'service', {
       metadata: { name: 'metrics-server', namespace: ns, labels },
-      spec: { selector: labels, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: k8s.IntOrString.fromString('https') }] },
+      spec: {
+        selector: labels,
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: k8s.IntOrString.fromString('https') }],
+      },
     });
     new k8s.KubeApiService(this, 'api-service', {
       metadata: { name: 'v1beta1.metrics.k8s.io', labels },
@@ -122,25 +153,31 @@ export class MetricsServer extends Construct {
         serviceAccountName: 'metrics-server',
         automountServiceAccountToken: true,
         securityContext: RUNTIME_DEFAULT_POD_SECURITY,
-        containers: [{
-          name: 'metrics-server',
-          image: this.image,
-          imagePullPolicy: 'IfNotPresent',
-          args: [
-            '--cert-dir=/tmp',
-            '--secure-port=10250',
-            '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
-            '--kubelet-use-node-status-port',
-            '--metric-resolution=15s',
-            ...(props.kubeletInsecureTls ? ['--kubelet-insecure-tls'] : []),
-          ],
-          ports: [{ containerPort: 10250, name: 'https', protocol: 'TCP' }],
-          livenessProbe: httpGetProbe('/livez', 10250, { scheme: 'HTTPS', periodSeconds: 10 }),
-          readinessProbe: httpGetProbe('/readyz', 10250, { scheme: 'HTTPS', initialDelaySeconds: 20, periodSeconds: 10 }),
-          resources: { requests: { cpu: quantity('100m'), memory: quantity('200Mi') } },
-          securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 1000 },
-          volumeMounts: [{ name: tmp.name, mountPath: '/tmp' }],
-        }],
+        containers: [
+          {
+            name: 'metrics-server',
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            args: [
+              '--cert-dir=/tmp',
+              '--secure-port=10250',
+              '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
+              '--kubelet-use-node-status-port',
+              '--metric-resolution=15s',
+              ...(props.kubeletInsecureTls ? ['--kubelet-insecure-tls'] : []),
+            ],
+            ports: [{ containerPort: 10250, name: 'https', protocol: 'TCP' }],
+            livenessProbe: httpGetProbe('/livez', 10250, { scheme: 'HTTPS', periodSeconds: 10 }),
+            readinessProbe: httpGetProbe('/readyz', 10250, {
+              scheme: 'HTTPS',
+              initialDelaySeconds: 20,
+              periodSeconds: 10,
+            }),
+            resources: { requests: { cpu: quantity('100m'), memory: quantity('200Mi') } },
+            securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: 1000 },
+            volumeMounts: [{ name: tmp.name, mountPath: '/tmp' }],
+          },
+        ],
         volumes: [tmp],
       },
     });

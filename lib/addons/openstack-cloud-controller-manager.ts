@@ -45,7 +45,10 @@ export type ApplicationCredentialSecretResolver = (source: ApplicationCredential
  * The default resolver: reads `secretFile` (refusing a file readable by group or others) or the environment variable
  * `secretEnv` of `env`.
  */
-export function readApplicationCredentialSecret(source: ApplicationCredentialSecretSource, env: NodeJS.ProcessEnv = process.env): string {
+export function readApplicationCredentialSecret(
+  source: ApplicationCredentialSecretSource,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (source.secretFile !== undefined) {
     let stat: fs.Stats;
     try {
@@ -55,13 +58,16 @@ export function readApplicationCredentialSecret(source: ApplicationCredentialSec
     }
     if (!stat.isFile()) throw new Error(`secretFile: ${source.secretFile} is not a file`);
     if ((stat.mode & 0o077) !== 0) {
-      throw new Error(`secretFile: ${source.secretFile} is readable by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`);
+      throw new Error(
+        `secretFile: ${source.secretFile} is readable by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`,
+      );
     }
     return fs.readFileSync(source.secretFile, 'utf8').replace(/\r?\n$/, '');
   }
   if (source.secretEnv !== undefined) {
     const value = env[source.secretEnv];
-    if (value === undefined || value === '') throw new Error(`secretEnv: the environment variable ${source.secretEnv} is not set`);
+    if (value === undefined || value === '')
+      throw new Error(`secretEnv: the environment variable ${source.secretEnv} is not set`);
     return value;
   }
   throw new Error('one of secretFile or secretEnv is required');
@@ -171,10 +177,16 @@ export class OpenStackCloudControllerManager extends Construct {
     };
 
     let minor: string | undefined;
-    try { minor = minorOf(props.kubernetesVersion); } catch { minor = undefined; }
+    try {
+      minor = minorOf(props.kubernetesVersion);
+    } catch {
+      minor = undefined;
+    }
     const pinned = minor !== undefined ? OPENSTACK_CCM_IMAGES[minor] : undefined;
     if (props.image === undefined && !pinned) {
-      fail(`kubernetesVersion: '${props.kubernetesVersion}' has no pinned openstack-cloud-controller-manager image (minors ${Object.keys(OPENSTACK_CCM_IMAGES).join(', ')}); set image`);
+      fail(
+        `kubernetesVersion: '${props.kubernetesVersion}' has no pinned openstack-cloud-controller-manager image (minors ${Object.keys(OPENSTACK_CCM_IMAGES).join(', ')}); set image`,
+      );
     }
     let image = '';
     try {
@@ -185,10 +197,15 @@ export class OpenStackCloudControllerManager extends Construct {
     this.image = image;
     if (!parseCidr(props.podCidr)) fail(`podCidr: '${props.podCidr}' is not a valid CIDR`);
     const clusterName = props.clusterName ?? 'kubernetes';
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(clusterName)) fail(`clusterName: '${clusterName}' must be a DNS-1123 label`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(clusterName))
+      fail(`clusterName: '${clusterName}' must be a DNS-1123 label`);
 
     let authUrl: URL | undefined;
-    try { authUrl = new URL(props.authUrl); } catch { authUrl = undefined; }
+    try {
+      authUrl = new URL(props.authUrl);
+    } catch {
+      authUrl = undefined;
+    }
     if (!authUrl || authUrl.protocol !== 'https:' || !/^https:\/\//.test(props.authUrl)) {
       fail(`authUrl: '${props.authUrl}' must be an https:// URL (the application credential travels to it)`);
     }
@@ -197,7 +214,8 @@ export class OpenStackCloudControllerManager extends Construct {
         if (required) fail(`${prop}: required`);
         return;
       }
-      if (!/^[^\s"\\;#]+$/.test(value)) fail(`${prop}: '${value}' must be one word without quotes, backslashes, ';' or '#'`);
+      if (!/^[^\s"\\;#]+$/.test(value))
+        fail(`${prop}: '${value}' must be one word without quotes, backslashes, ';' or '#'`);
     };
     oneLine('region', props.region, true);
     oneLine('networkId', props.networkId, true);
@@ -212,7 +230,10 @@ export class OpenStackCloudControllerManager extends Construct {
     }
     let secret = '';
     try {
-      secret = (props.secretResolver ?? readApplicationCredentialSecret)({ secretFile: source.secretFile, secretEnv: source.secretEnv });
+      secret = (props.secretResolver ?? readApplicationCredentialSecret)({
+        secretFile: source.secretFile,
+        secretEnv: source.secretEnv,
+      });
     } catch (e) {
       fail(`applicationCredential.${(e as Error).message}`);
     }
@@ -234,7 +255,9 @@ export class OpenStackCloudControllerManager extends Construct {
     const labels = this.labels;
     const serviceAccountName = 'cloud-controller-manager';
 
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', { metadata: { name: serviceAccountName, namespace: ns, labels } });
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: { name: serviceAccountName, namespace: ns, labels },
+    });
     // cloud-provider-openstack manifests/controller-manager/cloud-controller-manager-roles.yaml and -role-bindings.yaml
     // (the same at v1.33.1 through v1.36.0), but for `system:cloud-node-controller`: upstream binds it to a
     // ServiceAccount `cloud-node-controller` that only `--use-service-account-credentials=true` would use and that no
@@ -283,9 +306,9 @@ export class OpenStackCloudControllerManager extends Construct {
     ];
 
     const toleration = (taint: { key: string; value?: string; effect: string }): k8s.Toleration =>
-      (taint.value !== undefined
+      taint.value !== undefined
         ? { key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect }
-        : { key: taint.key, operator: 'Exists', effect: taint.effect });
+        : { key: taint.key, operator: 'Exists', effect: taint.effect };
     this.daemonSet = this.apiObject = new k8s.KubeDaemonSet(this, 'daemon-set', {
       metadata: { name: 'openstack-cloud-controller-manager', namespace: ns, labels },
       spec: {
@@ -319,22 +342,34 @@ export class OpenStackCloudControllerManager extends Construct {
               fsGroup: CCM_UID,
               seccompProfile: RUNTIME_DEFAULT_SECCOMP,
             },
-            containers: [{
-              name: 'openstack-cloud-controller-manager',
-              image: this.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/openstack-cloud-controller-manager'],
-              args: this.args,
-              resources: { requests: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('64Mi') } },
-              livenessProbe: {
-                httpGet: { host: '127.0.0.1', path: '/healthz', port: k8s.IntOrString.fromNumber(CCM_PORT), scheme: 'HTTPS' },
-                initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 8,
+            containers: [
+              {
+                name: 'openstack-cloud-controller-manager',
+                image: this.image,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['/bin/openstack-cloud-controller-manager'],
+                args: this.args,
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('64Mi') },
+                },
+                livenessProbe: {
+                  httpGet: {
+                    host: '127.0.0.1',
+                    path: '/healthz',
+                    port: k8s.IntOrString.fromNumber(CCM_PORT),
+                    scheme: 'HTTPS',
+                  },
+                  initialDelaySeconds: 15,
+                  periodSeconds: 10,
+                  timeoutSeconds: 15,
+                  failureThreshold: 8,
+                },
+                securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+                // No host paths: the image carries its CA bundle, the Keystone CA comes with the Secret, and the API
+                // is reached with the ServiceAccount token (upstream mounts /etc/kubernetes/pki and /etc/ssl/certs).
+                volumeMounts: [{ name: 'cloud-config', mountPath: CONFIG_DIR, readOnly: true }],
               },
-              securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
-              // No host paths: the image carries its CA bundle, the Keystone CA comes with the Secret, and the API
-              // is reached with the ServiceAccount token (upstream mounts /etc/kubernetes/pki and /etc/ssl/certs).
-              volumeMounts: [{ name: 'cloud-config', mountPath: CONFIG_DIR, readOnly: true }],
-            }],
+            ],
             volumes: [{ name: 'cloud-config', secret: { secretName: 'cloud-config', defaultMode: 0o440 } }],
           },
         },

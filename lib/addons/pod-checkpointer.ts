@@ -1,8 +1,18 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CHECKPOINT_ANNOTATION, CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, KUBE_SYSTEM,
-  RUNTIME_DEFAULT_POD_SECURITY, bindRole, configMapVolume, createDaemonSet, envVars, fieldRef, hostPathVolume, quantity,
+  CHECKPOINT_ANNOTATION,
+  CONTROL_PLANE_TOLERATION,
+  CRITICAL_ADDONS_TOLERATION,
+  KUBE_SYSTEM,
+  RUNTIME_DEFAULT_POD_SECURITY,
+  bindRole,
+  configMapVolume,
+  createDaemonSet,
+  envVars,
+  fieldRef,
+  hostPathVolume,
+  quantity,
   serviceAccount,
 } from '../common';
 import { CONTROLLER_NODE_SELECTOR } from '../spec/node-roles';
@@ -56,14 +66,15 @@ export interface PodCheckpointerProps {
  */
 export class PodCheckpointer extends Construct {
   /** The `hacp.io/retired` annotation on every object: why, and what to use instead. */
-  public static readonly RETIRED_REASON = 'pod-checkpointer speaks only CRI v1alpha2 (dead with bootkube, archived 2021); use hacp-checkpointer.service (hacp checkpointer run)';
+  public static readonly RETIRED_REASON =
+    'pod-checkpointer speaks only CRI v1alpha2 (dead with bootkube, archived 2021); use hacp-checkpointer.service (hacp checkpointer run)';
 
   /** Namespace of every object (and of the checkpointed pods). */
   public readonly namespace: string;
   /** The pod-checkpointer image. */
   public readonly image: string;
   /** Labels of every object and of the pods (`k8s-app: pod-checkpointer`, `tier: control-plane`); also the selector. */
-  public readonly labels: Record<string, string> = { 'k8s-app': 'pod-checkpointer', 'tier': 'control-plane' };
+  public readonly labels: Record<string, string> = { 'k8s-app': 'pod-checkpointer', tier: 'control-plane' };
   /** The DaemonSet (escape hatch). */
   public readonly apiObject: k8s.KubeDaemonSet;
   /** The DaemonSet; the same object as `apiObject`. */
@@ -80,7 +91,10 @@ export class PodCheckpointer extends Construct {
     const labels = this.labels;
     const annotations = { [RETIRED_ANNOTATION]: PodCheckpointer.RETIRED_REASON };
 
-    serviceAccount(this, 'pod-checkpointer', ns, labels).metadata.addAnnotation(RETIRED_ANNOTATION, PodCheckpointer.RETIRED_REASON);
+    serviceAccount(this, 'pod-checkpointer', ns, labels).metadata.addAnnotation(
+      RETIRED_ANNOTATION,
+      PodCheckpointer.RETIRED_REASON,
+    );
     new k8s.KubeRole(this, 'role', {
       metadata: { name: 'pod-checkpointer', namespace: ns, labels, annotations },
       rules: [
@@ -88,8 +102,15 @@ export class PodCheckpointer extends Construct {
         { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get'] },
       ],
     });
-    bindRole(this, 'role-binding', 'pod-checkpointer', ns, { kind: 'Role', name: 'pod-checkpointer' }, { name: 'pod-checkpointer', namespace: ns }, labels)
-      .metadata.addAnnotation(RETIRED_ANNOTATION, PodCheckpointer.RETIRED_REASON);
+    bindRole(
+      this,
+      'role-binding',
+      'pod-checkpointer',
+      ns,
+      { kind: 'Role', name: 'pod-checkpointer' },
+      { name: 'pod-checkpointer', namespace: ns },
+      labels,
+    ).metadata.addAnnotation(RETIRED_ANNOTATION, PodCheckpointer.RETIRED_REASON);
     new k8s.KubeConfigMap(this, 'kubeconfig', {
       metadata: { name: 'pod-checkpointer-kubeconfig', namespace: ns, labels, annotations },
       data: { kubeconfig: inClusterKubeconfig(props.apiServerUrl) },
@@ -116,27 +137,33 @@ export class PodCheckpointer extends Construct {
         serviceAccountName: 'pod-checkpointer',
         automountServiceAccountToken: true,
         securityContext: RUNTIME_DEFAULT_POD_SECURITY,
-        containers: [{
-          name: 'pod-checkpointer',
-          image: this.image,
-          imagePullPolicy: 'IfNotPresent',
-          command: [
-            '/checkpoint',
-            '--lock-file=/var/run/lock/pod-checkpointer.lock',
-            '--kubeconfig=/etc/checkpointer/kubeconfig',
-            `--checkpoint-grace-period=${grace}`,
-            `--container-runtime-endpoint=${props.containerRuntimeEndpoint ?? 'unix:///run/containerd/containerd.sock'}`,
-          ],
-          env: envVars({ NODE_NAME: fieldRef('spec.nodeName'), POD_NAME: fieldRef('metadata.name'), POD_NAMESPACE: fieldRef('metadata.namespace') }),
-          resources: { requests: { cpu: quantity('10m') } },
-          // It writes static pod manifests and talks to the CRI socket: root, but no privilege escalation.
-          securityContext: { allowPrivilegeEscalation: false },
-          volumeMounts: [
-            { name: volumes.kubeconfig.name, mountPath: '/etc/checkpointer', readOnly: true },
-            { name: volumes.etcKubernetes.name, mountPath: '/etc/kubernetes' },
-            { name: volumes.varRun.name, mountPath: '/var/run' },
-          ],
-        }],
+        containers: [
+          {
+            name: 'pod-checkpointer',
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: [
+              '/checkpoint',
+              '--lock-file=/var/run/lock/pod-checkpointer.lock',
+              '--kubeconfig=/etc/checkpointer/kubeconfig',
+              `--checkpoint-grace-period=${grace}`,
+              `--container-runtime-endpoint=${props.containerRuntimeEndpoint ?? 'unix:///run/containerd/containerd.sock'}`,
+            ],
+            env: envVars({
+              NODE_NAME: fieldRef('spec.nodeName'),
+              POD_NAME: fieldRef('metadata.name'),
+              POD_NAMESPACE: fieldRef('metadata.namespace'),
+            }),
+            resources: { requests: { cpu: quantity('10m') } },
+            // It writes static pod manifests and talks to the CRI socket: root, but no privilege escalation.
+            securityContext: { allowPrivilegeEscalation: false },
+            volumeMounts: [
+              { name: volumes.kubeconfig.name, mountPath: '/etc/checkpointer', readOnly: true },
+              { name: volumes.etcKubernetes.name, mountPath: '/etc/kubernetes' },
+              { name: volumes.varRun.name, mountPath: '/var/run' },
+            ],
+          },
+        ],
         volumes: [volumes.kubeconfig, volumes.etcKubernetes, volumes.varRun],
       },
     });

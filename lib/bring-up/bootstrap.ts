@@ -31,7 +31,14 @@ import { WaitContext, WaitError, runWait, waitForReadyz } from './waits';
 
 /** The steps of `hacp bootstrap`, in order. */
 export const BOOTSTRAP_STEPS = [
-  'bootstrap-secrets', 'bootstrap-pods', 'bootstrap-api', 'apply', 'self-hosted-running', 'pivot', 'self-hosted-api', 'done',
+  'bootstrap-secrets',
+  'bootstrap-pods',
+  'bootstrap-api',
+  'apply',
+  'self-hosted-running',
+  'pivot',
+  'self-hosted-api',
+  'done',
 ] as const;
 
 /** One step of `hacp bootstrap`. */
@@ -40,13 +47,18 @@ export type BootstrapStepId = (typeof BOOTSTRAP_STEPS)[number];
 /** What each step does (the `--help` text and the log headers). */
 export const BOOTSTRAP_STEP_HELP: Readonly<Record<BootstrapStepId, string>> = {
   'bootstrap-secrets': `copy <asset-dir>/tls/* and <asset-dir>/auth/kubeconfig to ${BOOTSTRAP_SECRETS_DIR} (directory 0700, files 0600; files that differ are replaced, stale ones removed), where the bootstrap pods read them`,
-  'bootstrap-pods': 'copy <asset-dir>/bootstrap-manifests/*.yaml into the kubelet\'s manifest directory (0600, written atomically; an existing file is replaced, not an error): the kubelet starts the temporary API server, controller manager and scheduler',
-  'bootstrap-api': 'wait until the bootstrap API server answers /readyz on this master\'s own address (--master-server: the API endpoint, a load balancer or VIP, may not answer yet), polling, bounded by --timeout',
-  'apply': 'run the bring-up plan\'s steps up to the pivot, in order: apply manifests/ with `kubectl apply --server-side --field-manager=hacp --force-conflicts` (idempotent), label the masters, and wait for what each step brings up (rollouts, CRDs, Nodes), each wait bounded by --timeout; the self-hosted control plane rolls out only after the pivot',
-  'self-hosted-running': 'wait until the self-hosted kube-apiserver, kube-controller-manager and kube-scheduler each have a Running pod (the plan\'s pivot criterion, bootkube\'s: the one on this master may crash-loop until the bootstrap pod frees its port), bounded by --timeout',
-  'pivot': `remove the bootstrap pods from the manifest directory and ${BOOTSTRAP_SECRETS_DIR}: the kubelet stops the temporary control plane and the self-hosted one takes its ports`,
-  'self-hosted-api': 'wait until the API answers /readyz again through the API endpoint, then until the self-hosted kube-apiserver, kube-controller-manager and kube-scheduler have rolled out (kubectl rollout status), each bounded by --timeout; then the plan\'s steps after the pivot, if any',
-  'done': 'write the done marker (bootkube.service does not run again once it exists)',
+  'bootstrap-pods':
+    "copy <asset-dir>/bootstrap-manifests/*.yaml into the kubelet's manifest directory (0600, written atomically; an existing file is replaced, not an error): the kubelet starts the temporary API server, controller manager and scheduler",
+  'bootstrap-api':
+    "wait until the bootstrap API server answers /readyz on this master's own address (--master-server: the API endpoint, a load balancer or VIP, may not answer yet), polling, bounded by --timeout",
+  apply:
+    "run the bring-up plan's steps up to the pivot, in order: apply manifests/ with `kubectl apply --server-side --field-manager=hacp --force-conflicts` (idempotent), label the masters, and wait for what each step brings up (rollouts, CRDs, Nodes), each wait bounded by --timeout; the self-hosted control plane rolls out only after the pivot",
+  'self-hosted-running':
+    "wait until the self-hosted kube-apiserver, kube-controller-manager and kube-scheduler each have a Running pod (the plan's pivot criterion, bootkube's: the one on this master may crash-loop until the bootstrap pod frees its port), bounded by --timeout",
+  pivot: `remove the bootstrap pods from the manifest directory and ${BOOTSTRAP_SECRETS_DIR}: the kubelet stops the temporary control plane and the self-hosted one takes its ports`,
+  'self-hosted-api':
+    "wait until the API answers /readyz again through the API endpoint, then until the self-hosted kube-apiserver, kube-controller-manager and kube-scheduler have rolled out (kubectl rollout status), each bounded by --timeout; then the plan's steps after the pivot, if any",
+  done: 'write the done marker (bootkube.service does not run again once it exists)',
 };
 
 /** Options of `runBootstrap()`. */
@@ -144,14 +156,22 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
   const spec = options.spec;
   const root = path.resolve(options.root ?? '/');
   const host = (p: string) => path.join(root, p);
-  for (const [flag, value] of [['asset dir', options.assetDir], ['pod manifest path', options.podManifestPath], ['kubeconfig', options.kubeconfig], ['done marker', options.doneMarker]] as const) {
-    if (value !== undefined && !path.isAbsolute(value)) throw new BringUpError(`${flag}: ${JSON.stringify(value)} must be an absolute path on the host`);
+  for (const [flag, value] of [
+    ['asset dir', options.assetDir],
+    ['pod manifest path', options.podManifestPath],
+    ['kubeconfig', options.kubeconfig],
+    ['done marker', options.doneMarker],
+  ] as const) {
+    if (value !== undefined && !path.isAbsolute(value))
+      throw new BringUpError(`${flag}: ${JSON.stringify(value)} must be an absolute path on the host`);
   }
   const assetDir = host(options.assetDir);
   const manifestDir = host(options.podManifestPath ?? '/etc/kubernetes/manifests');
   const secretsDir = host(BOOTSTRAP_SECRETS_DIR);
   const kubeconfig = host(options.kubeconfig ?? path.posix.join(options.assetDir, 'auth/kubeconfig'));
-  const doneMarker = host(options.doneMarker ?? path.posix.join(path.posix.dirname(options.assetDir), 'init_bootkube.done'));
+  const doneMarker = host(
+    options.doneMarker ?? path.posix.join(path.posix.dirname(options.assetDir), 'init_bootkube.done'),
+  );
   const stateFile = path.join(assetDir, BOOTSTRAP_STATE_FILE);
   const dry = options.dryRun ?? false;
   const log = options.log ?? (() => undefined);
@@ -169,10 +189,17 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
   let plan: BringUpPlan;
   let roles: PlanRoles;
   try {
-    for (const [what, p, dir] of [['tls/', 'tls', true], ['auth/kubeconfig', 'auth/kubeconfig', false], ['bootstrap-manifests/', 'bootstrap-manifests', true], ['manifests/', 'manifests', true]] as const) {
+    for (const [what, p, dir] of [
+      ['tls/', 'tls', true],
+      ['auth/kubeconfig', 'auth/kubeconfig', false],
+      ['bootstrap-manifests/', 'bootstrap-manifests', true],
+      ['manifests/', 'manifests', true],
+    ] as const) {
       const abs = path.join(assetDir, p);
       if (!fs.existsSync(abs) || fs.statSync(abs).isDirectory() !== dir) {
-        throw new BringUpError(`${assetDir}: no ${what} (copy dist/bootkube/ there: the asset dir \`npm run synth\` writes)`);
+        throw new BringUpError(
+          `${assetDir}: no ${what} (copy dist/bootkube/ there: the asset dir \`npm run synth\` writes)`,
+        );
       }
     }
     if (!fs.existsSync(kubeconfig)) throw new BringUpError(`kubeconfig ${kubeconfig}: no such file`);
@@ -188,46 +215,84 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
   }
 
   const state = readState(stateFile, spec.name);
-  const kubectl = new Kubectl({ kubeconfig, bin: options.kubectlBin, dryRun: dry, log: (l) => log(dry ? l : `    ${l}`), env: options.env });
+  const kubectl = new Kubectl({
+    kubeconfig,
+    bin: options.kubectlBin,
+    dryRun: dry,
+    log: (l) => log(dry ? l : `    ${l}`),
+    env: options.env,
+  });
   const endpoint = kubeconfigServer(kubeconfig);
-  const ctx = (server?: string): WaitContext => ({ kubectl, server, endpoint, timeoutSeconds, pollSeconds, log: (l) => log(dry ? l : `    ${l}`) });
+  const ctx = (server?: string): WaitContext => ({
+    kubectl,
+    server,
+    endpoint,
+    timeoutSeconds,
+    pollSeconds,
+    log: (l) => log(dry ? l : `    ${l}`),
+  });
   const { boot, pivot, pivotPhase } = roles;
   const phaseOf = new Map(orderedSteps(plan).map(({ phase, step }) => [step, phase]));
   const afterPivot = (step: BringUpStep) => phaseOf.get(step)! > pivotPhase;
-  const planOptions = { kubectl, root: assetDir, timeoutSeconds, pollSeconds, masterServer, log: (l: string) => log(dry ? l : `  ${l}`) };
+  const planOptions = {
+    kubectl,
+    root: assetDir,
+    timeoutSeconds,
+    pollSeconds,
+    masterServer,
+    log: (l: string) => log(dry ? l : `  ${l}`),
+  };
   const ran: BootstrapStepId[] = [];
 
   const steps: Record<BootstrapStepId, () => Promise<void>> = {
     'bootstrap-secrets': async () => {
-      const files: Array<[string, string]> = fs.readdirSync(path.join(assetDir, 'tls'), { withFileTypes: true })
-        .filter((e) => e.isFile()).map((e) => [path.join(assetDir, 'tls', e.name), e.name]);
+      const files: Array<[string, string]> = fs
+        .readdirSync(path.join(assetDir, 'tls'), { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => [path.join(assetDir, 'tls', e.name), e.name]);
       files.push([path.join(assetDir, 'auth/kubeconfig'), 'kubeconfig']);
       copyFiles(files, secretsDir, { dry, log, prune: true });
     },
     'bootstrap-pods': async () => {
-      copyFiles(bootstrapPods.map((f) => [path.join(assetDir, 'bootstrap-manifests', f), f]), manifestDir, { dry, log, prune: false });
+      copyFiles(
+        bootstrapPods.map((f) => [path.join(assetDir, 'bootstrap-manifests', f), f]),
+        manifestDir,
+        { dry, log, prune: false },
+      );
     },
     'bootstrap-api': async () => {
       // This master's own API server: the API endpoint (a load balancer, or a VIP kube-vip holds only once a later
       // step applied its RBAC) may not answer yet.
       for (const w of boot.waits ?? []) {
-        await wrap('bootstrap-api', () => (w.for === 'readyz'
-          ? waitForReadyz(ctx(stepServer(boot, masterServer)), `the bootstrap API server to answer /readyz${w.check ? `/${w.check}` : ''}`, w.check)
-          : runWait(w, ctx(stepServer(boot, masterServer)), stepNodes(boot))));
+        await wrap('bootstrap-api', () =>
+          w.for === 'readyz'
+            ? waitForReadyz(
+                ctx(stepServer(boot, masterServer)),
+                `the bootstrap API server to answer /readyz${w.check ? `/${w.check}` : ''}`,
+                w.check,
+              )
+            : runWait(w, ctx(stepServer(boot, masterServer)), stepNodes(boot)),
+        );
       }
     },
-    'apply': async () => {
+    apply: async () => {
       await executePlan(plan, {
         ...planOptions,
-        only: (step) => (step === boot ? `done by hacp bootstrap itself (steps bootstrap-pods and bootstrap-api)`
-          : step === pivot ? 'done by hacp bootstrap itself once this step is over (steps self-hosted-running, pivot and self-hosted-api)'
-            : afterPivot(step) ? 'runs after the pivot (at the end of step self-hosted-api)' : true),
+        only: (step) =>
+          step === boot
+            ? `done by hacp bootstrap itself (steps bootstrap-pods and bootstrap-api)`
+            : step === pivot
+              ? 'done by hacp bootstrap itself once this step is over (steps self-hosted-running, pivot and self-hosted-api)'
+              : afterPivot(step)
+                ? 'runs after the pivot (at the end of step self-hosted-api)'
+                : true,
       });
     },
     'self-hosted-running': async () => {
-      for (const w of pivot.waits ?? []) await wrap('self-hosted-running', () => runWait(w, ctx(stepServer(pivot, masterServer)), stepNodes(pivot)));
+      for (const w of pivot.waits ?? [])
+        await wrap('self-hosted-running', () => runWait(w, ctx(stepServer(pivot, masterServer)), stepNodes(pivot)));
     },
-    'pivot': async () => {
+    pivot: async () => {
       for (const f of bootstrapPods) removeFile(path.join(manifestDir, f), { dry, log });
       if (dry) log(`rm -rf ${shellQuote(secretsDir)}`);
       else {
@@ -238,15 +303,19 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     },
     'self-hosted-api': async () => {
       await wrap('self-hosted-api', () => waitForReadyz(ctx(), 'the self-hosted API servers to answer /readyz'));
-      for (const w of pivot.thenWaits ?? []) await wrap('self-hosted-api', () => runWait(w, ctx(stepServer(pivot, masterServer)), stepNodes(pivot)));
-      if (orderedSteps(plan).some(({ step }) => afterPivot(step))) await executePlan(plan, { ...planOptions, only: afterPivot });
+      for (const w of pivot.thenWaits ?? [])
+        await wrap('self-hosted-api', () => runWait(w, ctx(stepServer(pivot, masterServer)), stepNodes(pivot)));
+      if (orderedSteps(plan).some(({ step }) => afterPivot(step)))
+        await executePlan(plan, { ...planOptions, only: afterPivot });
     },
-    'done': async () => {
+    done: async () => {
       if (dry) {
         log(`date -u > ${shellQuote(doneMarker)}`);
         return;
       }
-      writeFileAtomic(doneMarker, `bootstrapped by hacp bootstrap at ${new Date().toISOString()}\n`, 0o644, { fsync: true });
+      writeFileAtomic(doneMarker, `bootstrapped by hacp bootstrap at ${new Date().toISOString()}\n`, 0o644, {
+        fsync: true,
+      });
       log(`  wrote ${doneMarker}`);
     },
   };
@@ -254,7 +323,11 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
   for (const [i, id] of BOOTSTRAP_STEPS.entries()) {
     const header = `step ${i + 1}/${BOOTSTRAP_STEPS.length} ${id}: ${BOOTSTRAP_STEP_HELP[id]}`;
     if (state.done[id]) {
-      log(dry ? `\n# ${header}\n# (done at ${state.done[id]}: skipped)` : `${header}\n  done at ${state.done[id]} (skipped)`);
+      log(
+        dry
+          ? `\n# ${header}\n# (done at ${state.done[id]}: skipped)`
+          : `${header}\n  done at ${state.done[id]} (skipped)`,
+      );
       continue;
     }
     log(dry ? `\n# ${header}` : header);
@@ -273,7 +346,11 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     try {
       await body();
     } catch (e) {
-      if (e instanceof WaitError || e instanceof KubectlError) throw new BringUpError(`step '${step}' failed waiting for ${e instanceof WaitError ? e.what : 'kubectl'}: ${e.message}`, step);
+      if (e instanceof WaitError || e instanceof KubectlError)
+        throw new BringUpError(
+          `step '${step}' failed waiting for ${e instanceof WaitError ? e.what : 'kubectl'}: ${e.message}`,
+          step,
+        );
       throw e;
     }
   }
@@ -292,24 +369,44 @@ interface PlanRoles {
  * Finds the bootstrap control plane and the pivot in the plan and checks they agree with the asset dir: the same
  * bootstrap pods (copied by `bootstrap-pods`, removed by `pivot`), a Running-pod wait for each self-hosted component.
  */
-function planRoles(plan: BringUpPlan, assetDir: string, bootstrapPods: readonly string[], components: readonly Component[]): PlanRoles {
+function planRoles(
+  plan: BringUpPlan,
+  assetDir: string,
+  bootstrapPods: readonly string[],
+  components: readonly Component[],
+): PlanRoles {
   const steps = orderedSteps(plan);
   const see = `(\`hacp verify <dist> --checks cluster --plan\` shows the plan and why)`;
   const boot = steps.find(({ step }) => step.kind === 'static-pods' && step.id === 'bootstrap-control-plane')?.step;
   const pivots = steps.filter(({ step }) => step.removes?.length);
   if (!boot) throw new BringUpError(`the bring-up plan of ${assetDir} has no bootstrap control plane step ${see}`);
-  if (pivots.length !== 1) throw new BringUpError(`the bring-up plan of ${assetDir} has ${pivots.length ? `${pivots.length} steps that remove static pods` : 'no pivot step'} ${see}`);
+  if (pivots.length !== 1)
+    throw new BringUpError(
+      `the bring-up plan of ${assetDir} has ${pivots.length ? `${pivots.length} steps that remove static pods` : 'no pivot step'} ${see}`,
+    );
   const { step: pivot, phase: pivotPhase } = pivots[0];
-  const names = (files: readonly string[] | undefined) => [...new Set((files ?? []).map((f) => path.posix.basename(f)))].sort();
+  const names = (files: readonly string[] | undefined) =>
+    [...new Set((files ?? []).map((f) => path.posix.basename(f)))].sort();
   const pods = [...bootstrapPods].sort();
-  for (const [what, files] of [[`step '${boot.id}'`, boot.files], [`step '${pivot.id}' removes`, pivot.removes]] as const) {
+  for (const [what, files] of [
+    [`step '${boot.id}'`, boot.files],
+    [`step '${pivot.id}' removes`, pivot.removes],
+  ] as const) {
     if (JSON.stringify(names(files)) !== JSON.stringify(pods)) {
-      throw new BringUpError(`the bring-up plan of ${assetDir} does not match bootstrap-manifests/: ${what} ${names(files).join(', ') || 'nothing'}, the folder holds ${pods.join(', ')} ${see}`);
+      throw new BringUpError(
+        `the bring-up plan of ${assetDir} does not match bootstrap-manifests/: ${what} ${names(files).join(', ') || 'nothing'}, the folder holds ${pods.join(', ')} ${see}`,
+      );
     }
   }
   for (const c of components) {
-    if (!(pivot.waits ?? []).some((w: BringUpWait) => w.for === 'running' && w.name === c.name && (w.namespace ?? 'default') === 'kube-system')) {
-      throw new BringUpError(`the bring-up plan of ${assetDir} does not wait for a Running pod of the self-hosted ${c.name} before the pivot ${see}`);
+    if (
+      !(pivot.waits ?? []).some(
+        (w: BringUpWait) => w.for === 'running' && w.name === c.name && (w.namespace ?? 'default') === 'kube-system',
+      )
+    ) {
+      throw new BringUpError(
+        `the bring-up plan of ${assetDir} does not wait for a Running pod of the self-hosted ${c.name} before the pivot ${see}`,
+      );
     }
   }
   return { boot, pivot, pivotPhase };
@@ -317,13 +414,30 @@ function planRoles(plan: BringUpPlan, assetDir: string, bootstrapPods: readonly 
 
 /** The self-hosted API server, controller manager and scheduler workloads of `<assetDir>/manifests`, with their pod selectors. */
 function selfHostedComponents(assetDir: string): Component[] {
-  const objects = manifestFiles(path.join(assetDir, 'manifests')).flatMap((f) => readObjects(path.join(assetDir, 'manifests', f)));
+  const objects = manifestFiles(path.join(assetDir, 'manifests')).flatMap((f) =>
+    readObjects(path.join(assetDir, 'manifests', f)),
+  );
   return SELF_HOSTED_COMPONENTS.map((name) => {
-    const o = objects.find((x) => WORKLOAD_KINDS.includes(x.kind) && x.metadata.name === name && (x.metadata.namespace ?? 'default') === 'kube-system');
-    if (!o) throw new BringUpError(`${assetDir}/manifests: no self-hosted ${name} (a DaemonSet or Deployment named ${name} in kube-system)`);
+    const o = objects.find(
+      (x) =>
+        WORKLOAD_KINDS.includes(x.kind) &&
+        x.metadata.name === name &&
+        (x.metadata.namespace ?? 'default') === 'kube-system',
+    );
+    if (!o)
+      throw new BringUpError(
+        `${assetDir}/manifests: no self-hosted ${name} (a DaemonSet or Deployment named ${name} in kube-system)`,
+      );
     const labels: Record<string, string> = o.spec?.selector?.matchLabels ?? {};
-    if (!Object.keys(labels).length) throw new BringUpError(`${assetDir}/manifests: ${o.kind} kube-system/${name} has no spec.selector.matchLabels`);
-    return { name, kind: o.kind, selector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') };
+    if (!Object.keys(labels).length)
+      throw new BringUpError(`${assetDir}/manifests: ${o.kind} kube-system/${name} has no spec.selector.matchLabels`);
+    return {
+      name,
+      kind: o.kind,
+      selector: Object.entries(labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    };
   });
 }
 
@@ -333,12 +447,19 @@ function readState(file: string, cluster: string): BootstrapState {
   try {
     state = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new BringUpError(`${file}: not valid JSON (${(e as Error).message}); it records which bootstrap steps are done. Remove it to start from the first step (every step can run again)`);
+    throw new BringUpError(
+      `${file}: not valid JSON (${(e as Error).message}); it records which bootstrap steps are done. Remove it to start from the first step (every step can run again)`,
+    );
   }
   if (state?.version !== 1 || typeof state.done !== 'object' || state.done === null) {
-    throw new BringUpError(`${file}: not a hacp bootstrap state file (version 1); remove it to start from the first step`);
+    throw new BringUpError(
+      `${file}: not a hacp bootstrap state file (version 1); remove it to start from the first step`,
+    );
   }
-  if (state.cluster !== cluster) throw new BringUpError(`${file}: records a bootstrap of cluster ${state.cluster}, not ${cluster}; is this the right asset dir?`);
+  if (state.cluster !== cluster)
+    throw new BringUpError(
+      `${file}: records a bootstrap of cluster ${state.cluster}, not ${cluster}; is this the right asset dir?`,
+    );
   return state;
 }
 
@@ -346,10 +467,15 @@ function readState(file: string, cluster: string): BootstrapState {
  * Copies files into `destDir` (0700 when created; files 0600, atomically, replaced only when they differ). With
  * `prune`, other regular files in `destDir` are removed (the directory is ours and must hold exactly these files).
  */
-function copyFiles(files: Array<[src: string, name: string]>, destDir: string, o: { dry: boolean; log: (l: string) => void; prune: boolean }): void {
+function copyFiles(
+  files: Array<[src: string, name: string]>,
+  destDir: string,
+  o: { dry: boolean; log: (l: string) => void; prune: boolean },
+): void {
   if (o.dry) {
     o.log(`install -d -m 0700 ${shellQuote(destDir)}`);
-    for (const [src, name] of files) o.log(`install -m 0600 ${shellQuote(src)} ${shellQuote(path.join(destDir, name))}`);
+    for (const [src, name] of files)
+      o.log(`install -m 0600 ${shellQuote(src)} ${shellQuote(path.join(destDir, name))}`);
     return;
   }
   if (!fs.existsSync(destDir)) fs.mkdirSync(destDir, { recursive: true, mode: 0o700 });
@@ -367,7 +493,9 @@ function copyFiles(files: Array<[src: string, name: string]>, destDir: string, o
       }
     }
   }
-  o.log(`  ${destDir}: ${files.length} files (${changed} written, ${files.length - changed} unchanged${o.prune ? `, ${pruned} stale removed` : ''})`);
+  o.log(
+    `  ${destDir}: ${files.length} files (${changed} written, ${files.length - changed} unchanged${o.prune ? `, ${pruned} stale removed` : ''})`,
+  );
 }
 
 function removeFile(file: string, o: { dry: boolean; log: (l: string) => void }): void {
@@ -382,7 +510,9 @@ function removeFile(file: string, o: { dry: boolean; log: (l: string) => void })
 
 /** One line per step for `hacp bootstrap --help`. */
 export function bootstrapStepsHelp(width = 110): string {
-  return BOOTSTRAP_STEPS.map((id, i) => wrap(`${i + 1}. ${id}: ${BOOTSTRAP_STEP_HELP[id]}`, width, '  ', '     ')).join('\n');
+  return BOOTSTRAP_STEPS.map((id, i) => wrap(`${i + 1}. ${id}: ${BOOTSTRAP_STEP_HELP[id]}`, width, '  ', '     ')).join(
+    '\n',
+  );
 }
 
 /** Word-wraps `text` to `width` columns: the first line indented by `first`, the others by `rest`. */

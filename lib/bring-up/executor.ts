@@ -72,7 +72,9 @@ export function orderedSteps(plan: BringUpPlan): Array<{
   /** The step itself. */
   step: BringUpStep;
 }> {
-  return [...plan.phases].sort((a, b) => a.index - b.index).flatMap((p) => p.steps.map((step) => ({ phase: p.index, step })));
+  return [...plan.phases]
+    .sort((a, b) => a.index - b.index)
+    .flatMap((p) => p.steps.map((step) => ({ phase: p.index, step })));
 }
 
 /** Nodes a step concerns: its label changes' nodes, else its `nodes`. */
@@ -145,14 +147,17 @@ function checkPlanInputs(plan: BringUpPlan, root: string, masterServer?: string)
     }
     if (step.kind === 'label') {
       if (!step.labels?.length) problems.push(`${where}: a label step without labels`);
-      for (const l of step.labels ?? []) if (!l.node || !Object.keys(l.labels ?? {}).length) problems.push(`${where}: a label change needs a node and at least one label`);
+      for (const l of step.labels ?? [])
+        if (!l.node || !Object.keys(l.labels ?? {}).length)
+          problems.push(`${where}: a label change needs a node and at least one label`);
     }
     for (const w of [...(step.waits ?? []), ...(step.thenWaits ?? [])]) {
       const p = waitProblem(w, stepNodes(step));
       if (p) problems.push(`${where}: ${p}`);
     }
   }
-  if (problems.length) throw new BringUpError(`the bring-up plan cannot run:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (problems.length)
+    throw new BringUpError(`the bring-up plan cannot run:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return inputs;
 }
 
@@ -212,7 +217,14 @@ export async function executePlan(plan: BringUpPlan, options: ExecutePlanOptions
       log(dry ? `\n# ${head}\n# ${selected}` : `${head}\n    ${selected}`);
       continue;
     }
-    const ctx: WaitContext = { kubectl, server, endpoint, timeoutSeconds, pollSeconds, log: (l) => log(dry ? l : `    ${l}`) };
+    const ctx: WaitContext = {
+      kubectl,
+      server,
+      endpoint,
+      timeoutSeconds,
+      pollSeconds,
+      log: (l) => log(dry ? l : `    ${l}`),
+    };
     log(dry ? `\n# ${head}${server ? ` [via ${server}]` : ''}` : `${head}${server ? ` [via ${server}]` : ''}`);
     const run = async (what: string, call: () => Promise<unknown>) => {
       try {
@@ -234,18 +246,29 @@ export async function executePlan(plan: BringUpPlan, options: ExecutePlanOptions
       case 'static-pods':
       case 'external': {
         const nodes = step.nodes?.length ? ` on ${step.nodes.join(', ')}` : '';
-        note(step.kind === 'static-pods'
-          ? `the kubelets${nodes} start ${step.files?.length ? [...new Set(step.files.map((f) => f.split('/').pop()))].join(', ') : 'these static pods'} from their manifest directories; nothing to apply`
-          : 'a service outside Kubernetes; nothing to apply');
+        note(
+          step.kind === 'static-pods'
+            ? `the kubelets${nodes} start ${step.files?.length ? [...new Set(step.files.map((f) => f.split('/').pop()))].join(', ') : 'these static pods'} from their manifest directories; nothing to apply`
+            : 'a service outside Kubernetes; nothing to apply',
+        );
         if (!waits.length && step.kind === 'external') waits.push({ for: 'readyz' });
         if (!waits.length && !step.notes?.length) note('no wait of its own');
         break;
       }
       case 'apply': {
         const input = inputs.get(step.id)!;
-        const args = ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', ...(input.stdin !== undefined ? ['-f', '-'] : input.files.flatMap((f) => ['-f', f]))];
-        const what = step.kinds ? `the ${step.kinds.join(', ')} objects of ${step.files!.join(', ')}` : step.files!.join(', ');
-        if (input.stdin !== undefined) note(`on stdin: the ${step.kinds!.join(', ')} objects of ${input.files.join(', ')}`);
+        const args = [
+          'apply',
+          '--server-side',
+          `--field-manager=${FIELD_MANAGER}`,
+          '--force-conflicts',
+          ...(input.stdin !== undefined ? ['-f', '-'] : input.files.flatMap((f) => ['-f', f])),
+        ];
+        const what = step.kinds
+          ? `the ${step.kinds.join(', ')} objects of ${step.files!.join(', ')}`
+          : step.files!.join(', ');
+        if (input.stdin !== undefined)
+          note(`on stdin: the ${step.kinds!.join(', ')} objects of ${input.files.join(', ')}`);
         await run(`applying ${what}`, async () => {
           const { stdout } = await kubectl.run({ args, server, show: true, input: input.stdin });
           for (const line of stdout.split('\n').filter(Boolean)) log(`    ${line}`);
@@ -255,12 +278,18 @@ export async function executePlan(plan: BringUpPlan, options: ExecutePlanOptions
       case 'label':
         for (const change of step.labels ?? []) {
           if (!registered.has(change.node)) {
-            await run(`waiting for Node ${change.node}`, () => runWait({ for: 'nodes-registered', name: change.node }, ctx));
+            await run(`waiting for Node ${change.node}`, () =>
+              runWait({ for: 'nodes-registered', name: change.node }, ctx),
+            );
             registered.add(change.node);
           }
           const pairs = Object.entries(change.labels ?? {}).map(([k, v]) => `${k}=${v}`);
           await run(`labelling Node ${change.node}`, async () => {
-            const { stdout } = await kubectl.run({ args: ['label', 'node', change.node, ...pairs, '--overwrite'], server, show: true });
+            const { stdout } = await kubectl.run({
+              args: ['label', 'node', change.node, ...pairs, '--overwrite'],
+              server,
+              show: true,
+            });
             for (const line of stdout.split('\n').filter(Boolean)) log(`    ${line}`);
           });
         }
@@ -269,12 +298,17 @@ export async function executePlan(plan: BringUpPlan, options: ExecutePlanOptions
         if (!waits.length && !step.removes?.length && !step.thenWaits?.length) note('(no waits)');
         break;
       default:
-        throw new BringUpError(`step '${(step as BringUpStep).id}': unknown kind ${JSON.stringify((step as BringUpStep).kind)}`, (step as BringUpStep).id);
+        throw new BringUpError(
+          `step '${(step as BringUpStep).id}': unknown kind ${JSON.stringify((step as BringUpStep).kind)}`,
+          (step as BringUpStep).id,
+        );
     }
     for (const n of step.notes ?? []) note(`note: ${n}`);
     for (const wait of waits) await waitFor(wait);
     if (step.removes?.length) {
-      note(`${step.removes.join(', ')} must leave the manifest directory of the master that runs them: only \`hacp bootstrap\` (its pivot step, on that master) removes them; not done here`);
+      note(
+        `${step.removes.join(', ')} must leave the manifest directory of the master that runs them: only \`hacp bootstrap\` (its pivot step, on that master) removes them; not done here`,
+      );
     }
     for (const wait of step.thenWaits ?? []) await waitFor(wait);
     done.push(step.id);
@@ -285,9 +319,17 @@ export async function executePlan(plan: BringUpPlan, options: ExecutePlanOptions
 /** One line per step of a plan (for `--help`-like listings and logs). */
 export function describePlan(plan: BringUpPlan): string[] {
   return orderedSteps(plan).map(({ phase, step }) => {
-    const what = step.kind === 'apply' ? ` ${step.files!.map(shellQuote).join(' ')}${step.kinds ? ` (only ${step.kinds.join(', ')})` : ''}` : step.kind === 'label' ? ` ${(step.labels ?? []).map((l) => l.node).join(', ')}` : '';
+    const what =
+      step.kind === 'apply'
+        ? ` ${step.files!.map(shellQuote).join(' ')}${step.kinds ? ` (only ${step.kinds.join(', ')})` : ''}`
+        : step.kind === 'label'
+          ? ` ${(step.labels ?? []).map((l) => l.node).join(', ')}`
+          : '';
     const waits = (step.waits ?? []).map((w) => describeWait(w, stepNodes(step)));
-    const then = [...(step.removes?.length ? [`removes ${step.removes.join(', ')}`] : []), ...(step.thenWaits ?? []).map((w) => `waits for ${describeWait(w, stepNodes(step))}`)];
+    const then = [
+      ...(step.removes?.length ? [`removes ${step.removes.join(', ')}`] : []),
+      ...(step.thenWaits ?? []).map((w) => `waits for ${describeWait(w, stepNodes(step))}`),
+    ];
     return `phase ${phase}: ${step.id} (${step.kind})${what}${waits.length ? `; waits for ${waits.join('; ')}` : ''}${then.length ? `; then ${then.join('; ')}` : ''}`;
   });
 }

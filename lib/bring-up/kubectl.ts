@@ -98,7 +98,8 @@ export class Kubectl {
     this.dryRun = options.dryRun ?? false;
     this.log = options.log ?? (() => undefined);
     this.commandTimeoutSeconds = options.commandTimeoutSeconds ?? 300;
-    if (!(this.commandTimeoutSeconds > 0)) throw new Error(`commandTimeoutSeconds: ${this.commandTimeoutSeconds} must be positive`);
+    if (!(this.commandTimeoutSeconds > 0))
+      throw new Error(`commandTimeoutSeconds: ${this.commandTimeoutSeconds} must be positive`);
   }
 
   /** The full argument vector of a call: global flags first, then `args`. */
@@ -119,17 +120,24 @@ export class Kubectl {
     }
     if (call.show) this.log(`$ ${this.commandLine(call)}`);
     // execFile's timeout must be a whole number of milliseconds (a fraction throws) below 2^31 (above, Node fires at once)
-    const backstopMs = timerMs((call.timeoutSeconds !== undefined ? call.timeoutSeconds + 60 : this.commandTimeoutSeconds) * 1000);
+    const backstopMs = timerMs(
+      (call.timeoutSeconds !== undefined ? call.timeoutSeconds + 60 : this.commandTimeoutSeconds) * 1000,
+    );
     return new Promise((resolve, reject) => {
-      const child = execFile(this.bin, this.argv(call), { env: this.env, timeout: backstopMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (!err) return resolve({ stdout, stderr });
-        const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string; signal?: string };
-        let how: string;
-        if (e.code === 'ENOENT') how = `${this.bin} not found: install kubectl or set ${KUBECTL_ENV} / --kubectl`;
-        else if (e.killed || e.signal) how = `killed after ${Math.round(backstopMs / 1000)}s`;
-        else how = `exit code ${e.code}`;
-        reject(new KubectlError(this.commandLine(call), how, tail(String(stderr || stdout))));
-      });
+      const child = execFile(
+        this.bin,
+        this.argv(call),
+        { env: this.env, timeout: backstopMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (!err) return resolve({ stdout, stderr });
+          const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string; signal?: string };
+          let how: string;
+          if (e.code === 'ENOENT') how = `${this.bin} not found: install kubectl or set ${KUBECTL_ENV} / --kubectl`;
+          else if (e.killed || e.signal) how = `killed after ${Math.round(backstopMs / 1000)}s`;
+          else how = `exit code ${e.code}`;
+          reject(new KubectlError(this.commandLine(call), how, tail(String(stderr || stdout))));
+        },
+      );
       // kubectl reads stdin only for `-f -`; closed otherwise, so nothing can wait on it
       child.stdin?.on('error', () => undefined); // a kubectl that exits before reading all of it: its exit code tells
       child.stdin?.end(call.input);
@@ -154,11 +162,19 @@ export function kubeconfigServer(file: string): string | undefined {
 
 /** The last `lines` non-empty lines of `text`. */
 export function tail(text: string, lines = 8): string {
-  return text.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-lines).join('\n');
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .slice(-lines)
+    .join('\n');
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => `  ${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 /** Quotes a word for a POSIX shell, only where needed. */

@@ -16,11 +16,17 @@ export function treeLayout(dir: string): TreeLayout {
   const has = (sub: string) => fs.existsSync(path.join(dir, sub)) && fs.statSync(path.join(dir, sub)).isDirectory();
   if (has('manifests') && has('bootstrap-manifests')) return 'bootkube';
   if (has('cluster')) return 'static-pods';
-  throw new Error(`${dir}: neither a static-pod tree (no cluster/ folder) nor a bootkube asset dir (no manifests/ and bootstrap-manifests/); run \`npm run synth\` first?`);
+  throw new Error(
+    `${dir}: neither a static-pod tree (no cluster/ folder) nor a bootkube asset dir (no manifests/ and bootstrap-manifests/); run \`npm run synth\` first?`,
+  );
 }
 
 /** The self-hosted control plane workloads of a bootkube tree (kube-system DaemonSet/Deployments by name). */
-export const SELF_HOSTED_COMPONENTS: readonly string[] = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+export const SELF_HOSTED_COMPONENTS: readonly string[] = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+];
 
 /**
  * The bring-up plan of the tree in `dir` (a static-pod tree, `dist/static-pods`, or a bootkube asset dir): the

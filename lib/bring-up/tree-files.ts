@@ -41,7 +41,8 @@ export function readObjects(file: string): TreeObject[] {
 /** YAML files directly in `dir` (`.yaml`, `.yml`, `.json`), sorted by name; hidden files are skipped. */
 export function manifestFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true })
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && !e.name.startsWith('.') && /\.(ya?ml|json)$/.test(e.name))
     .map((e) => e.name)
     .sort();

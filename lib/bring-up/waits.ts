@@ -33,7 +33,9 @@ export interface WaitContext {
 /** Where a wait's calls go, for messages: `through <server>` or `through the API endpoint <url> (the kubeconfig's server)`. */
 export function through(ctx: Pick<WaitContext, 'server' | 'endpoint'>): string {
   if (ctx.server) return `through ${ctx.server}`;
-  return ctx.endpoint ? `through the API endpoint ${ctx.endpoint} (the kubeconfig's server)` : "through the kubeconfig's server (the API endpoint)";
+  return ctx.endpoint
+    ? `through the API endpoint ${ctx.endpoint} (the kubeconfig's server)`
+    : "through the kubeconfig's server (the API endpoint)";
 }
 
 /** What a plan wait waits for, for a human. `nodes` are the step's nodes (for `nodes-registered` without a name). */
@@ -51,7 +53,9 @@ export function describeWait(w: BringUpWait, nodes: readonly string[] = []): str
     case 'nodes-registered': {
       const names = w.name ? [w.name] : nodes;
       if (names.length === 1) return `Node ${names[0]} to register (its kubelet creates it)`;
-      return names.length ? `Nodes ${names.join(', ')} to register (their kubelets create them)` : 'the Nodes to register';
+      return names.length
+        ? `Nodes ${names.join(', ')} to register (their kubelets create them)`
+        : 'the Nodes to register';
     }
     default:
       return `an unknown wait ${JSON.stringify(w)}`;
@@ -63,20 +67,27 @@ export function waitProblem(w: BringUpWait, nodes: readonly string[]): string | 
   switch (w.for) {
     case 'rollout':
       if (!w.kind || !w.name) return 'a rollout wait needs kind and name';
-      if (!ROLLOUT_KINDS.includes(w.kind)) return `a rollout wait on kind ${w.kind}: kubectl rollout status knows ${ROLLOUT_KINDS.join(', ')}`;
+      if (!ROLLOUT_KINDS.includes(w.kind))
+        return `a rollout wait on kind ${w.kind}: kubectl rollout status knows ${ROLLOUT_KINDS.join(', ')}`;
       return undefined;
     case 'established':
       if (!w.name) return 'an established wait needs the CRD name';
-      if (w.kind && w.kind !== 'CustomResourceDefinition') return `an established wait on kind ${w.kind}: only CustomResourceDefinition has it`;
+      if (w.kind && w.kind !== 'CustomResourceDefinition')
+        return `an established wait on kind ${w.kind}: only CustomResourceDefinition has it`;
       return undefined;
     case 'readyz':
-      return w.check === undefined || /^[a-z0-9][a-z0-9-]*$/.test(w.check) ? undefined : `a readyz check name ${JSON.stringify(w.check)} (a /readyz check is lowercase letters, digits and -)`;
+      return w.check === undefined || /^[a-z0-9][a-z0-9-]*$/.test(w.check)
+        ? undefined
+        : `a readyz check name ${JSON.stringify(w.check)} (a /readyz check is lowercase letters, digits and -)`;
     case 'running':
       if (!w.kind || !w.name) return 'a running wait needs kind and name';
-      if (!w.selector || !Object.keys(w.selector).length) return `a running wait on ${w.kind} ${w.name} needs the selector of its pods`;
+      if (!w.selector || !Object.keys(w.selector).length)
+        return `a running wait on ${w.kind} ${w.name} needs the selector of its pods`;
       return undefined;
     case 'nodes-registered':
-      return w.name || nodes.length ? undefined : 'a nodes-registered wait needs a node name (or a step with nodes or labels)';
+      return w.name || nodes.length
+        ? undefined
+        : 'a nodes-registered wait needs a node name (or a step with nodes or labels)';
     default:
       return `unknown wait ${JSON.stringify((w as BringUpWait).for)}`;
   }
@@ -97,21 +108,61 @@ export async function runWait(w: BringUpWait, ctx: WaitContext, nodes: readonly 
   const t = kubectlSeconds(ctx.timeoutSeconds);
   switch (w.for) {
     case 'rollout':
-      return kubectlWait(ctx, what, ['rollout', 'status', `${w.kind!.toLowerCase()}/${w.name}`, '-n', w.namespace ?? 'default', `--timeout=${t}`], ctx.timeoutSeconds);
+      return kubectlWait(
+        ctx,
+        what,
+        ['rollout', 'status', `${w.kind!.toLowerCase()}/${w.name}`, '-n', w.namespace ?? 'default', `--timeout=${t}`],
+        ctx.timeoutSeconds,
+      );
     case 'established':
-      return kubectlWait(ctx, what, ['wait', '--for=condition=Established', `crd/${w.name}`, `--timeout=${t}`], ctx.timeoutSeconds);
+      return kubectlWait(
+        ctx,
+        what,
+        ['wait', '--for=condition=Established', `crd/${w.name}`, `--timeout=${t}`],
+        ctx.timeoutSeconds,
+      );
     case 'readyz':
       return waitForReadyz(ctx, what, w.check);
     case 'running': {
-      const selector = Object.entries(w.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-      return poll(ctx, what, { args: ['get', 'pods', '-n', w.namespace ?? 'default', '-l', selector, '-o', 'json', `--request-timeout=${requestTimeout(ctx)}s`], server: ctx.server, timeoutSeconds: requestTimeout(ctx) }, runningPods);
+      const selector = Object.entries(w.selector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      return poll(
+        ctx,
+        what,
+        {
+          args: [
+            'get',
+            'pods',
+            '-n',
+            w.namespace ?? 'default',
+            '-l',
+            selector,
+            '-o',
+            'json',
+            `--request-timeout=${requestTimeout(ctx)}s`,
+          ],
+          server: ctx.server,
+          timeoutSeconds: requestTimeout(ctx),
+        },
+        runningPods,
+      );
     }
     case 'nodes-registered': {
       const deadline = new Deadline(ctx.timeoutSeconds);
       for (const node of w.name ? [w.name] : nodes) {
         const left = ctx.kubectl.dryRun ? ctx.timeoutSeconds : deadline.remaining();
-        if (left <= 0) throw new WaitError(what, `timed out after ${kubectlSeconds(ctx.timeoutSeconds)}: Node ${node} is not registered yet`);
-        await kubectlWait(ctx, what, ['wait', '--for=create', `node/${node}`, `--timeout=${kubectlSeconds(left)}`], left);
+        if (left <= 0)
+          throw new WaitError(
+            what,
+            `timed out after ${kubectlSeconds(ctx.timeoutSeconds)}: Node ${node} is not registered yet`,
+          );
+        await kubectlWait(
+          ctx,
+          what,
+          ['wait', '--for=create', `node/${node}`, `--timeout=${kubectlSeconds(left)}`],
+          left,
+        );
       }
       return undefined;
     }
@@ -143,9 +194,22 @@ function requestTimeout(ctx: Pick<WaitContext, 'timeoutSeconds'>): number {
 }
 
 /** Polls `kubectl get --raw=/readyz` (or `/readyz/<check>`) until it prints `ok`. */
-export async function waitForReadyz(ctx: WaitContext, what = 'the API server to answer /readyz', check?: string): Promise<void> {
+export async function waitForReadyz(
+  ctx: WaitContext,
+  what = 'the API server to answer /readyz',
+  check?: string,
+): Promise<void> {
   const request = requestTimeout(ctx);
-  await poll(ctx, what, { args: ['get', `--raw=/readyz${check ? `/${check}` : ''}`, `--request-timeout=${request}s`], server: ctx.server, timeoutSeconds: request }, (out) => ({ done: out.trim() === 'ok', detail: out.trim() }));
+  await poll(
+    ctx,
+    what,
+    {
+      args: ['get', `--raw=/readyz${check ? `/${check}` : ''}`, `--request-timeout=${request}s`],
+      server: ctx.server,
+      timeoutSeconds: request,
+    },
+    (out) => ({ done: out.trim() === 'ok', detail: out.trim() }),
+  );
 }
 
 /** Done when at least one pod of a `kubectl get pods -o json` list is Running; otherwise says what the pods are doing. */
@@ -158,7 +222,12 @@ export function runningPods(stdout: string): PollOutcome {
   }
   const running = items.filter((p) => p.status?.phase === 'Running');
   const detail = items.length
-    ? items.map((p) => `${p.metadata?.name} ${p.status?.phase ?? 'Unknown'}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ' (not scheduled)'}`).join(', ')
+    ? items
+        .map(
+          (p) =>
+            `${p.metadata?.name} ${p.status?.phase ?? 'Unknown'}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ' (not scheduled)'}`,
+        )
+        .join(', ')
     : 'no pods yet';
   return { done: running.length > 0, detail };
 }
@@ -176,13 +245,22 @@ export interface PollOutcome {
  * call counts as "not yet" (the API may still be starting); its stderr tail is what the timeout message reports.
  * In dry-run mode it prints the call once, with the poll interval and bound as a comment.
  */
-export async function poll(ctx: WaitContext, what: string, call: { args: string[]; server?: string; timeoutSeconds?: number }, check: (stdout: string) => PollOutcome): Promise<void> {
+export async function poll(
+  ctx: WaitContext,
+  what: string,
+  call: { args: string[]; server?: string; timeoutSeconds?: number },
+  check: (stdout: string) => PollOutcome,
+): Promise<void> {
   if (ctx.kubectl.dryRun) {
-    ctx.log(`# until it succeeds (${what}, ${through(ctx)}): every ${ctx.pollSeconds}s, at most ${kubectlSeconds(ctx.timeoutSeconds)}`);
+    ctx.log(
+      `# until it succeeds (${what}, ${through(ctx)}): every ${ctx.pollSeconds}s, at most ${kubectlSeconds(ctx.timeoutSeconds)}`,
+    );
     await ctx.kubectl.run(call);
     return;
   }
-  ctx.log(`waiting for ${what} (at most ${kubectlSeconds(ctx.timeoutSeconds)}, ${through(ctx)}, polling every ${ctx.pollSeconds}s)`);
+  ctx.log(
+    `waiting for ${what} (at most ${kubectlSeconds(ctx.timeoutSeconds)}, ${through(ctx)}, polling every ${ctx.pollSeconds}s)`,
+  );
   const started = Date.now();
   const deadline = new Deadline(ctx.timeoutSeconds);
   let last: string; // every attempt sets it: the loop ends only after one
@@ -203,7 +281,13 @@ export async function poll(ctx: WaitContext, what: string, call: { args: string[
     // the last attempt falls on the deadline itself
     await sleep(Math.min(ctx.pollSeconds, deadline.remaining()) * 1000);
   }
-  throw new WaitError(what, `timed out after ${kubectlSeconds(ctx.timeoutSeconds)} (${through(ctx)}); last answer:\n${last.split('\n').map((l) => `  ${l}`).join('\n')}`);
+  throw new WaitError(
+    what,
+    `timed out after ${kubectlSeconds(ctx.timeoutSeconds)} (${through(ctx)}); last answer:\n${last
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n')}`,
+  );
 }
 
 function elapsed(started: number): string {

@@ -5,7 +5,10 @@ import { describeFsError, fileKind, firstLine, isFsError, isUserFsError } from '
 
 /** Raised for user errors the CLI reports as a readable message with exit code 1 (no stack trace). */
 export class CliError extends Error {
-  constructor(message: string, public readonly exitCode = 1) {
+  constructor(
+    message: string,
+    public readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'CliError';
   }
@@ -23,7 +26,8 @@ export interface SpecOptions {
 }
 
 /** Help text of `--cluster`. */
-export const CLUSTER_OPTION_HELP = 'cluster spec: cluster.yaml, or a .js/.ts module exporting a ClusterSpec (default: $HACP_CLUSTER, else ./cluster.yaml)';
+export const CLUSTER_OPTION_HELP =
+  'cluster spec: cluster.yaml, or a .js/.ts module exporting a ClusterSpec (default: $HACP_CLUSTER, else ./cluster.yaml)';
 /** Help text of `--example`. */
 export const EXAMPLE_OPTION_HELP = `use a built-in example cluster instead of a spec file: ${Object.keys(EXAMPLE_CLUSTERS).join(' | ')}`;
 /** What to do when there is no spec, for the not-found message. */
@@ -37,8 +41,12 @@ export function loadSpecForCli(options: SpecOptions): ResolvedClusterSpec {
   const onWarning = (w: string) => process.stderr.write(`warning: ${w}\n`);
   if (options.example !== undefined) {
     const example = EXAMPLE_CLUSTERS[options.example];
-    if (!example) throw new CliError(`--example: ${JSON.stringify(options.example)} is not one of ${Object.keys(EXAMPLE_CLUSTERS).join(', ')}`);
-    if (options.cluster !== undefined) throw new CliError('--cluster and --example: give one of them (a spec file, or a built-in example)');
+    if (!example)
+      throw new CliError(
+        `--example: ${JSON.stringify(options.example)} is not one of ${Object.keys(EXAMPLE_CLUSTERS).join(', ')}`,
+      );
+    if (options.cluster !== undefined)
+      throw new CliError('--cluster and --example: give one of them (a spec file, or a built-in example)');
     return resolveSpec(example, { source: `built-in example ${options.example}`, onWarning });
   }
   return loadClusterSpec({ file: options.cluster, onWarning, notFoundHint: NOT_FOUND_HINT }).spec;
@@ -57,7 +65,10 @@ export function checkOutDir(option: string, dir: string): string {
     if (isFsError(e)) throw new CliError(`${option}: ${describeFsError(e, dir)}`);
     throw e;
   }
-  if (st && !st.isDirectory()) throw new CliError(`${option}: ${dir} is ${fileKind(st)}, not a directory; name a directory (it is created if missing)`);
+  if (st && !st.isDirectory())
+    throw new CliError(
+      `${option}: ${dir} is ${fileKind(st)}, not a directory; name a directory (it is created if missing)`,
+    );
   return abs;
 }
 
@@ -104,7 +115,8 @@ export function reportError(e: unknown, env: NodeJS.ProcessEnv = process.env): n
     print(describeFsError(e));
     return isUserFsError(e) ? 1 : 2;
   }
-  const message = typeof (e as Error | undefined)?.message === 'string' ? firstLine((e as Error).message) : firstLine(String(e));
+  const message =
+    typeof (e as Error | undefined)?.message === 'string' ? firstLine((e as Error).message) : firstLine(String(e));
   print(debug ? message : `${message}\n(an internal error: ${DEBUG_ENV}=1 shows where; please report it)`);
   return 2;
 }

@@ -6,7 +6,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { schemasDir } from '../common/schema-files';
 
-
 /** What `hacp init` needs to fill in. */
 export interface ScaffoldOptions {
   /** npm package name of the repo. */
@@ -18,7 +17,12 @@ export interface ScaffoldOptions {
 }
 
 /** This package's own package.json (name, version, peer and development dependencies). */
-export function ownPackageJson(): { name: string; version: string; peerDependencies: Record<string, string>; devDependencies?: Record<string, string> } {
+export function ownPackageJson(): {
+  name: string;
+  version: string;
+  peerDependencies: Record<string, string>;
+  devDependencies?: Record<string, string>;
+} {
   return JSON.parse(fs.readFileSync(path.join(schemasDir(), '..', 'package.json'), 'utf8'));
 }
 
@@ -27,15 +31,17 @@ const DEV_TOOLS: Record<string, string> = {
   '@types/jest': '^29.5.14',
   '@types/node': '^20.19.43',
   'cdk8s-cli': '^2.207.60',
-  'jest': '^29.7.0',
+  jest: '^29.7.0',
   'ts-jest': '^29.4.15',
-  'typescript': '~5.9.3',
+  typescript: '~5.9.3',
 };
 
 /** The files of a new cluster repo, by path. */
 export function scaffoldFiles(options: ScaffoldOptions): Record<string, string> {
   const own = ownPackageJson();
-  const dev = Object.fromEntries(Object.entries(DEV_TOOLS).map(([name, range]) => [name, own.devDependencies?.[name] ?? range]));
+  const dev = Object.fromEntries(
+    Object.entries(DEV_TOOLS).map(([name, range]) => [name, own.devDependencies?.[name] ?? range]),
+  );
   const packageJson = {
     name: options.packageName,
     version: '1.0.0',

@@ -36,7 +36,8 @@ interface StatusOptions {
 /** A non-negative number of seconds from a flag, in milliseconds. */
 function ms(flag: string, value: string, min = 0): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new CliError(`${flag}: ${JSON.stringify(value)} is not a number of seconds${min ? ` >= ${min}` : ''}`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min)
+    throw new CliError(`${flag}: ${JSON.stringify(value)} is not a number of seconds${min ? ` >= ${min}` : ''}`);
   return Math.round(n * 1000);
 }
 
@@ -47,35 +48,61 @@ const collect = (value: string, previous: string[]) => [...previous, value];
  * `hacp checkpointer status`.
  */
 export function registerCheckpointerCommands(program: Command): void {
-  const cmd = program.command('checkpointer')
-    .description('full-reboot recovery of a self-hosted API server: a host service on every master (hacp-checkpointer.service)');
-  const where = (c: Command) => c
-    .option('--root <dir>', 'directory standing for / (tests)', '/')
-    .option('--namespace <ns>', 'namespace of the API server DaemonSet', 'kube-system')
-    .option('--daemonset <name>', 'the DaemonSet whose pod on this node is checkpointed', 'kube-apiserver');
+  const cmd = program
+    .command('checkpointer')
+    .description(
+      'full-reboot recovery of a self-hosted API server: a host service on every master (hacp-checkpointer.service)',
+    );
+  const where = (c: Command) =>
+    c
+      .option('--root <dir>', 'directory standing for / (tests)', '/')
+      .option('--namespace <ns>', 'namespace of the API server DaemonSet', 'kube-system')
+      .option('--daemonset <name>', 'the DaemonSet whose pod on this node is checkpointed', 'kube-apiserver');
 
-  where(cmd.command('run')
-    .description([
-      'keep the last good copy of this master\'s API server pod and the Secrets and ConfigMaps it mounts under',
-      '/etc/kubernetes/checkpoints (read with the kubelet\'s credentials while the API answers); when no API server answers',
-      'and none runs here, start it as the static pod kube-apiserver-checkpoint; remove it once the DaemonSet\'s pod runs again',
-    ].join(' '))
-    .option('--node <name>', 'this node\'s name, as its kubelet registers it (the host name)', os.hostname().toLowerCase())
-    .option('--node-ip <ip>', 'this node\'s IP: its API server is asked there too')
-    .option('--port <port>', 'the API servers\' port (spec.apiServerPort)', '6443')
-    .option('--peer <url>', 'another master\'s API server, https://<ip>:<port> (repeat for each)', collect, [])
-    .option('--interval <seconds>', 'seconds between rounds', '10')
-    .option('--once', 'one round, then exit (1 if it had an error)')
-    .option('--activate-after <seconds>', 'seconds without any API server answering before the checkpoint starts', '30')
-    .option('--handover-after <seconds>', 'seconds the handover conditions must hold before the checkpoint stops', '30')
-    .option('--handover-timeout <seconds>', 'seconds after a handover before the checkpoint may start again', '360')
-    .option('--parent-grace <seconds>', 'seconds the API must list no pod of the DaemonSet here before the checkpoints are deleted', '300')
-    .option('--request-timeout <seconds>', 'timeout of each API request', '5')
-    .option('--crictl <path>', 'crictl binary', 'crictl')
-    .option('--runtime-endpoint <endpoint>', 'CRI endpoint', CONTAINERD_ENDPOINT))
-    .action((opts: RunOptions) => runCli(async () => {
+  where(
+    cmd
+      .command('run')
+      .description(
+        [
+          "keep the last good copy of this master's API server pod and the Secrets and ConfigMaps it mounts under",
+          "/etc/kubernetes/checkpoints (read with the kubelet's credentials while the API answers); when no API server answers",
+          "and none runs here, start it as the static pod kube-apiserver-checkpoint; remove it once the DaemonSet's pod runs again",
+        ].join(' '),
+      )
+      .option(
+        '--node <name>',
+        "this node's name, as its kubelet registers it (the host name)",
+        os.hostname().toLowerCase(),
+      )
+      .option('--node-ip <ip>', "this node's IP: its API server is asked there too")
+      .option('--port <port>', "the API servers' port (spec.apiServerPort)", '6443')
+      .option('--peer <url>', "another master's API server, https://<ip>:<port> (repeat for each)", collect, [])
+      .option('--interval <seconds>', 'seconds between rounds', '10')
+      .option('--once', 'one round, then exit (1 if it had an error)')
+      .option(
+        '--activate-after <seconds>',
+        'seconds without any API server answering before the checkpoint starts',
+        '30',
+      )
+      .option(
+        '--handover-after <seconds>',
+        'seconds the handover conditions must hold before the checkpoint stops',
+        '30',
+      )
+      .option('--handover-timeout <seconds>', 'seconds after a handover before the checkpoint may start again', '360')
+      .option(
+        '--parent-grace <seconds>',
+        'seconds the API must list no pod of the DaemonSet here before the checkpoints are deleted',
+        '300',
+      )
+      .option('--request-timeout <seconds>', 'timeout of each API request', '5')
+      .option('--crictl <path>', 'crictl binary', 'crictl')
+      .option('--runtime-endpoint <endpoint>', 'CRI endpoint', CONTAINERD_ENDPOINT),
+  ).action((opts: RunOptions) =>
+    runCli(async () => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`--port: ${JSON.stringify(opts.port)} is not a TCP port`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new CliError(`--port: ${JSON.stringify(opts.port)} is not a TCP port`);
       const interval = ms('--interval', opts.interval, 1);
       let checkpointer: Checkpointer;
       try {
@@ -111,7 +138,9 @@ export function registerCheckpointerCommands(program: Command): void {
           await checkpointer.tick();
           return checkpointer.lastRoundErrors ? 1 : 0;
         }
-        process.stdout.write(`checkpointer for ${opts.node} (${checkpointer.namespace}/${checkpointer.daemonSet}): round every ${interval / 1000}s, ${opts.peer.length} peer(s)\n`);
+        process.stdout.write(
+          `checkpointer for ${opts.node} (${checkpointer.namespace}/${checkpointer.daemonSet}): round every ${interval / 1000}s, ${opts.peer.length} peer(s)\n`,
+        );
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGTERM', onSignal);
@@ -126,31 +155,55 @@ export function registerCheckpointerCommands(program: Command): void {
       } finally {
         release();
       }
-    }));
+    }),
+  );
 
-  where(cmd.command('status')
-    .description('print the checkpoints on this node: generations (verified against their digests) and the active one; exit 1 when there is no good checkpoint')
-    .option('--json', 'print JSON'))
-    .action((opts: StatusOptions) => runCli(() => {
+  where(
+    cmd
+      .command('status')
+      .description(
+        'print the checkpoints on this node: generations (verified against their digests) and the active one; exit 1 when there is no good checkpoint',
+      )
+      .option('--json', 'print JSON'),
+  ).action((opts: StatusOptions) =>
+    runCli(() => {
       const store = new CheckpointStore(new HostLayout(opts.root), opts.namespace, opts.daemonset);
       const s = store.inspect();
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({
-          dir: store.hostDir,
-          good: s.good,
-          active: s.active,
-          generations: s.generations.map((g) => ({ generation: g.generation, ok: !g.problem, problem: g.problem, createdAt: g.meta?.createdAt, parent: g.meta?.parent, digest: g.meta?.digest })),
-        }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            {
+              dir: store.hostDir,
+              good: s.good,
+              active: s.active,
+              generations: s.generations.map((g) => ({
+                generation: g.generation,
+                ok: !g.problem,
+                problem: g.problem,
+                createdAt: g.meta?.createdAt,
+                parent: g.meta?.parent,
+                digest: g.meta?.digest,
+              })),
+            },
+            null,
+            2,
+          )}\n`,
+        );
       } else {
         process.stdout.write(`checkpoints of ${opts.namespace}/${opts.daemonset} in ${store.hostDir}:\n`);
         if (!s.generations.length) process.stdout.write('  none\n');
         for (const g of s.generations) {
-          process.stdout.write(`  ${g.generation}  ${g.problem ? `CORRUPT: ${g.problem}` : `ok  ${g.meta!.createdAt}  from ${g.meta!.parent.name}`}${g.generation === s.good?.generation ? '  (newest good)' : ''}\n`);
+          process.stdout.write(
+            `  ${g.generation}  ${g.problem ? `CORRUPT: ${g.problem}` : `ok  ${g.meta!.createdAt}  from ${g.meta!.parent.name}`}${g.generation === s.good?.generation ? '  (newest good)' : ''}\n`,
+          );
         }
-        process.stdout.write(s.active
-          ? `active: ${s.active.generation ?? 'unreadable manifest'}${s.active.intact ? '' : ' (DAMAGED)'}: the checkpoint is this node's API server\n`
-          : 'active: no (the DaemonSet\'s pod serves, or nothing to serve yet)\n');
+        process.stdout.write(
+          s.active
+            ? `active: ${s.active.generation ?? 'unreadable manifest'}${s.active.intact ? '' : ' (DAMAGED)'}: the checkpoint is this node's API server\n`
+            : "active: no (the DaemonSet's pod serves, or nothing to serve yet)\n",
+        );
       }
       return s.good ? 0 : 1;
-    }));
+    }),
+  );
 }

@@ -18,7 +18,9 @@ import { registerVerifyCommands } from './verify-command';
 
 export function buildProgram(): Command {
   const program = new Command('hacp')
-    .description('companion tool for cdk8s-ha-control-plane: cluster repos (init), PKI, kubelet units, API load balancer, checkpointer, verification, bring-up')
+    .description(
+      'companion tool for cdk8s-ha-control-plane: cluster repos (init), PKI, kubelet units, API load balancer, checkpointer, verification, bring-up',
+    )
     .showHelpAfterError()
     .exitOverride((err) => {
       // commander's own usage errors: exit 1 with its message, no stack trace.
@@ -36,7 +38,9 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
-  buildProgram().parseAsync(process.argv).catch((e) => {
-    process.exitCode = reportError(e);
-  });
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((e) => {
+      process.exitCode = reportError(e);
+    });
 }

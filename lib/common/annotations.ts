@@ -28,7 +28,11 @@ export class Annotations {
 
 /** Every warning recorded on `scope` and the constructs below it, as `[<construct path>] <message>`. */
 export function warningsOf(scope: IConstruct): string[] {
-  return scope.node.findAll().flatMap((construct) => construct.node.metadata
-    .filter((entry) => entry.type === WARNING_METADATA)
-    .map((entry) => `[${construct.node.path}] ${entry.data}`));
+  return scope.node
+    .findAll()
+    .flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === WARNING_METADATA)
+        .map((entry) => `[${construct.node.path}] ${entry.data}`),
+    );
 }

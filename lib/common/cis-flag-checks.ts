@@ -29,29 +29,129 @@ const MANUAL: CisSeverity = 'warning';
 
 /** Every CIS check `hacp verify` decides (docs/verify.md has the same table). */
 export const CIS_CHECKS: readonly CisCheck[] = [
-  { id: '1.1.1', title: 'API server pod specification file permissions are 600 or more restrictive', severity: AUTOMATED, how: 'mode of the kube-apiserver static pod file' },
-  { id: '1.1.3', title: 'Controller manager pod specification file permissions are 600 or more restrictive', severity: AUTOMATED, how: 'mode of the kube-controller-manager static pod file' },
-  { id: '1.1.5', title: 'Scheduler pod specification file permissions are 600 or more restrictive', severity: AUTOMATED, how: 'mode of the kube-scheduler static pod file' },
-  { id: '1.1.7', title: 'etcd pod specification file permissions are 600 or more restrictive', severity: AUTOMATED, how: 'mode of the etcd static pod file' },
-  { id: '1.1.13', title: 'Default administrative credential file permissions are 600', severity: AUTOMATED, how: 'mode of admin.conf, super-admin.conf, bootkube auth/kubeconfig' },
-  { id: '1.1.15', title: 'scheduler.conf file permissions are 600 or more restrictive', severity: AUTOMATED, how: 'mode of scheduler.conf' },
-  { id: '1.1.17', title: 'controller-manager.conf file permissions are 600 or more restrictive', severity: AUTOMATED, how: 'mode of controller-manager.conf' },
-  { id: '1.1.20', title: 'Kubernetes PKI certificate file permissions are 644 or more restrictive', severity: MANUAL, how: 'mode of every *.crt in the tree' },
-  { id: '1.1.21', title: 'Kubernetes PKI key file permissions are 600', severity: MANUAL, how: 'mode of every *.key in the tree' },
-  { id: '1.2.1', title: '--anonymous-auth is set to false', severity: MANUAL, how: 'flag, or the --authentication-config file: anonymous off or limited to /livez, /readyz, /healthz' },
+  {
+    id: '1.1.1',
+    title: 'API server pod specification file permissions are 600 or more restrictive',
+    severity: AUTOMATED,
+    how: 'mode of the kube-apiserver static pod file',
+  },
+  {
+    id: '1.1.3',
+    title: 'Controller manager pod specification file permissions are 600 or more restrictive',
+    severity: AUTOMATED,
+    how: 'mode of the kube-controller-manager static pod file',
+  },
+  {
+    id: '1.1.5',
+    title: 'Scheduler pod specification file permissions are 600 or more restrictive',
+    severity: AUTOMATED,
+    how: 'mode of the kube-scheduler static pod file',
+  },
+  {
+    id: '1.1.7',
+    title: 'etcd pod specification file permissions are 600 or more restrictive',
+    severity: AUTOMATED,
+    how: 'mode of the etcd static pod file',
+  },
+  {
+    id: '1.1.13',
+    title: 'Default administrative credential file permissions are 600',
+    severity: AUTOMATED,
+    how: 'mode of admin.conf, super-admin.conf, bootkube auth/kubeconfig',
+  },
+  {
+    id: '1.1.15',
+    title: 'scheduler.conf file permissions are 600 or more restrictive',
+    severity: AUTOMATED,
+    how: 'mode of scheduler.conf',
+  },
+  {
+    id: '1.1.17',
+    title: 'controller-manager.conf file permissions are 600 or more restrictive',
+    severity: AUTOMATED,
+    how: 'mode of controller-manager.conf',
+  },
+  {
+    id: '1.1.20',
+    title: 'Kubernetes PKI certificate file permissions are 644 or more restrictive',
+    severity: MANUAL,
+    how: 'mode of every *.crt in the tree',
+  },
+  {
+    id: '1.1.21',
+    title: 'Kubernetes PKI key file permissions are 600',
+    severity: MANUAL,
+    how: 'mode of every *.key in the tree',
+  },
+  {
+    id: '1.2.1',
+    title: '--anonymous-auth is set to false',
+    severity: MANUAL,
+    how: 'flag, or the --authentication-config file: anonymous off or limited to /livez, /readyz, /healthz',
+  },
   { id: '1.2.2', title: '--token-auth-file is not set', severity: AUTOMATED, how: 'flag' },
-  { id: '1.2.3', title: 'DenyServiceExternalIPs admission plugin is set', severity: MANUAL, how: '--enable-admission-plugins' },
-  { id: '1.2.4', title: '--kubelet-client-certificate and --kubelet-client-key are set', severity: AUTOMATED, how: 'flags' },
+  {
+    id: '1.2.3',
+    title: 'DenyServiceExternalIPs admission plugin is set',
+    severity: MANUAL,
+    how: '--enable-admission-plugins',
+  },
+  {
+    id: '1.2.4',
+    title: '--kubelet-client-certificate and --kubelet-client-key are set',
+    severity: AUTOMATED,
+    how: 'flags',
+  },
   { id: '1.2.5', title: '--kubelet-certificate-authority is set', severity: AUTOMATED, how: 'flag' },
-  { id: '1.2.6', title: '--authorization-mode is not AlwaysAllow', severity: AUTOMATED, how: 'flag, or the --authorization-config file' },
-  { id: '1.2.7', title: '--authorization-mode includes Node', severity: AUTOMATED, how: 'flag, or the --authorization-config file' },
-  { id: '1.2.8', title: '--authorization-mode includes RBAC', severity: AUTOMATED, how: 'flag, or the --authorization-config file' },
+  {
+    id: '1.2.6',
+    title: '--authorization-mode is not AlwaysAllow',
+    severity: AUTOMATED,
+    how: 'flag, or the --authorization-config file',
+  },
+  {
+    id: '1.2.7',
+    title: '--authorization-mode includes Node',
+    severity: AUTOMATED,
+    how: 'flag, or the --authorization-config file',
+  },
+  {
+    id: '1.2.8',
+    title: '--authorization-mode includes RBAC',
+    severity: AUTOMATED,
+    how: 'flag, or the --authorization-config file',
+  },
   { id: '1.2.9', title: 'EventRateLimit admission plugin is set', severity: MANUAL, how: '--enable-admission-plugins' },
-  { id: '1.2.10', title: 'AlwaysAdmit admission plugin is not set', severity: AUTOMATED, how: '--enable-admission-plugins' },
-  { id: '1.2.11', title: 'AlwaysPullImages admission plugin is set', severity: MANUAL, how: '--enable-admission-plugins' },
-  { id: '1.2.12', title: 'ServiceAccount admission plugin is set', severity: AUTOMATED, how: 'not in --disable-admission-plugins' },
-  { id: '1.2.13', title: 'NamespaceLifecycle admission plugin is set', severity: AUTOMATED, how: 'not in --disable-admission-plugins' },
-  { id: '1.2.14', title: 'NodeRestriction admission plugin is set', severity: AUTOMATED, how: '--enable-admission-plugins' },
+  {
+    id: '1.2.10',
+    title: 'AlwaysAdmit admission plugin is not set',
+    severity: AUTOMATED,
+    how: '--enable-admission-plugins',
+  },
+  {
+    id: '1.2.11',
+    title: 'AlwaysPullImages admission plugin is set',
+    severity: MANUAL,
+    how: '--enable-admission-plugins',
+  },
+  {
+    id: '1.2.12',
+    title: 'ServiceAccount admission plugin is set',
+    severity: AUTOMATED,
+    how: 'not in --disable-admission-plugins',
+  },
+  {
+    id: '1.2.13',
+    title: 'NamespaceLifecycle admission plugin is set',
+    severity: AUTOMATED,
+    how: 'not in --disable-admission-plugins',
+  },
+  {
+    id: '1.2.14',
+    title: 'NodeRestriction admission plugin is set',
+    severity: AUTOMATED,
+    how: '--enable-admission-plugins',
+  },
   { id: '1.2.15', title: '--profiling is set to false', severity: AUTOMATED, how: 'flag' },
   { id: '1.2.16', title: '--audit-log-path is set', severity: AUTOMATED, how: 'flag' },
   { id: '1.2.17', title: '--audit-log-maxage is 30 or as appropriate', severity: AUTOMATED, how: 'flag >= 30' },
@@ -64,8 +164,18 @@ export const CIS_CHECKS: readonly CisCheck[] = [
   { id: '1.2.25', title: '--client-ca-file is set', severity: AUTOMATED, how: 'flag' },
   { id: '1.2.26', title: '--etcd-cafile is set', severity: AUTOMATED, how: 'flag' },
   { id: '1.2.27', title: '--encryption-provider-config is set', severity: MANUAL, how: 'flag' },
-  { id: '1.2.28', title: 'Encryption providers are appropriately configured', severity: MANUAL, how: 'first provider of each resource in the encryption config file is aescbc, kms or secretbox' },
-  { id: '1.2.29', title: 'API server only uses strong cryptographic ciphers', severity: MANUAL, how: '--tls-cipher-suites set and within the benchmark list' },
+  {
+    id: '1.2.28',
+    title: 'Encryption providers are appropriately configured',
+    severity: MANUAL,
+    how: 'first provider of each resource in the encryption config file is aescbc, kms or secretbox',
+  },
+  {
+    id: '1.2.29',
+    title: 'API server only uses strong cryptographic ciphers',
+    severity: MANUAL,
+    how: '--tls-cipher-suites set and within the benchmark list',
+  },
   { id: '1.2.30', title: '--service-account-extend-token-expiration is false', severity: AUTOMATED, how: 'flag' },
   { id: '1.3.1', title: '--terminated-pod-gc-threshold is set', severity: MANUAL, how: 'flag' },
   { id: '1.3.2', title: 'controller manager --profiling is false', severity: AUTOMATED, how: 'flag' },
@@ -73,39 +183,120 @@ export const CIS_CHECKS: readonly CisCheck[] = [
   { id: '1.3.4', title: '--service-account-private-key-file is set', severity: AUTOMATED, how: 'flag' },
   { id: '1.3.5', title: '--root-ca-file is set', severity: AUTOMATED, how: 'flag' },
   { id: '1.3.6', title: 'RotateKubeletServerCertificate is not disabled', severity: AUTOMATED, how: '--feature-gates' },
-  { id: '1.3.7', title: 'controller manager --bind-address is 127.0.0.1', severity: AUTOMATED, how: 'flag unset or 127.0.0.1' },
+  {
+    id: '1.3.7',
+    title: 'controller manager --bind-address is 127.0.0.1',
+    severity: AUTOMATED,
+    how: 'flag unset or 127.0.0.1',
+  },
   { id: '1.4.1', title: 'scheduler --profiling is false', severity: AUTOMATED, how: 'flag' },
   { id: '1.4.2', title: 'scheduler --bind-address is 127.0.0.1', severity: AUTOMATED, how: 'flag unset or 127.0.0.1' },
   { id: '2.1', title: 'etcd --cert-file and --key-file are set', severity: AUTOMATED, how: 'flag or ETCD_* variable' },
   { id: '2.2', title: 'etcd --client-cert-auth is true', severity: AUTOMATED, how: 'flag or ETCD_* variable' },
   { id: '2.3', title: 'etcd --auto-tls is not true', severity: AUTOMATED, how: 'flag or ETCD_* variable' },
-  { id: '2.4', title: 'etcd --peer-cert-file and --peer-key-file are set', severity: AUTOMATED, how: 'flag or ETCD_* variable' },
+  {
+    id: '2.4',
+    title: 'etcd --peer-cert-file and --peer-key-file are set',
+    severity: AUTOMATED,
+    how: 'flag or ETCD_* variable',
+  },
   { id: '2.5', title: 'etcd --peer-client-cert-auth is true', severity: AUTOMATED, how: 'flag or ETCD_* variable' },
   { id: '2.6', title: 'etcd --peer-auto-tls is not true', severity: AUTOMATED, how: 'flag or ETCD_* variable' },
-  { id: '2.7', title: 'A unique certificate authority is used for etcd', severity: MANUAL, how: 'etcd --trusted-ca-file differs from the API server --client-ca-file (path and content)' },
-  { id: '4.2.1', title: 'kubelet anonymous auth is disabled', severity: AUTOMATED, how: 'KubeletConfiguration authentication.anonymous.enabled' },
-  { id: '4.2.2', title: 'kubelet authorization mode is not AlwaysAllow', severity: AUTOMATED, how: 'KubeletConfiguration authorization.mode' },
-  { id: '4.2.3', title: 'kubelet client CA file is set', severity: AUTOMATED, how: 'KubeletConfiguration authentication.x509.clientCAFile' },
+  {
+    id: '2.7',
+    title: 'A unique certificate authority is used for etcd',
+    severity: MANUAL,
+    how: 'etcd --trusted-ca-file differs from the API server --client-ca-file (path and content)',
+  },
+  {
+    id: '4.2.1',
+    title: 'kubelet anonymous auth is disabled',
+    severity: AUTOMATED,
+    how: 'KubeletConfiguration authentication.anonymous.enabled',
+  },
+  {
+    id: '4.2.2',
+    title: 'kubelet authorization mode is not AlwaysAllow',
+    severity: AUTOMATED,
+    how: 'KubeletConfiguration authorization.mode',
+  },
+  {
+    id: '4.2.3',
+    title: 'kubelet client CA file is set',
+    severity: AUTOMATED,
+    how: 'KubeletConfiguration authentication.x509.clientCAFile',
+  },
   { id: '4.2.4', title: 'kubelet read-only port is 0', severity: MANUAL, how: 'KubeletConfiguration readOnlyPort' },
-  { id: '4.2.5', title: 'kubelet streaming connection idle timeout is not 0', severity: MANUAL, how: 'KubeletConfiguration streamingConnectionIdleTimeout' },
-  { id: '4.2.6', title: 'kubelet makeIPTablesUtilChains is true', severity: AUTOMATED, how: 'KubeletConfiguration makeIPTablesUtilChains' },
-  { id: '4.2.8', title: 'kubelet eventRecordQPS is set appropriately', severity: MANUAL, how: 'KubeletConfiguration eventRecordQPS is not 0 (unlimited)' },
-  { id: '4.2.9', title: 'kubelet TLS certificate and key are set', severity: MANUAL, how: 'tlsCertFile and tlsPrivateKeyFile, or serverTLSBootstrap' },
-  { id: '4.2.10', title: 'kubelet rotateCertificates is not false', severity: AUTOMATED, how: 'KubeletConfiguration rotateCertificates' },
-  { id: '4.2.11', title: 'kubelet RotateKubeletServerCertificate is not disabled', severity: MANUAL, how: 'KubeletConfiguration featureGates' },
-  { id: '4.2.12', title: 'kubelet only uses strong cryptographic ciphers', severity: MANUAL, how: 'KubeletConfiguration tlsCipherSuites within the benchmark list' },
+  {
+    id: '4.2.5',
+    title: 'kubelet streaming connection idle timeout is not 0',
+    severity: MANUAL,
+    how: 'KubeletConfiguration streamingConnectionIdleTimeout',
+  },
+  {
+    id: '4.2.6',
+    title: 'kubelet makeIPTablesUtilChains is true',
+    severity: AUTOMATED,
+    how: 'KubeletConfiguration makeIPTablesUtilChains',
+  },
+  {
+    id: '4.2.8',
+    title: 'kubelet eventRecordQPS is set appropriately',
+    severity: MANUAL,
+    how: 'KubeletConfiguration eventRecordQPS is not 0 (unlimited)',
+  },
+  {
+    id: '4.2.9',
+    title: 'kubelet TLS certificate and key are set',
+    severity: MANUAL,
+    how: 'tlsCertFile and tlsPrivateKeyFile, or serverTLSBootstrap',
+  },
+  {
+    id: '4.2.10',
+    title: 'kubelet rotateCertificates is not false',
+    severity: AUTOMATED,
+    how: 'KubeletConfiguration rotateCertificates',
+  },
+  {
+    id: '4.2.11',
+    title: 'kubelet RotateKubeletServerCertificate is not disabled',
+    severity: MANUAL,
+    how: 'KubeletConfiguration featureGates',
+  },
+  {
+    id: '4.2.12',
+    title: 'kubelet only uses strong cryptographic ciphers',
+    severity: MANUAL,
+    how: 'KubeletConfiguration tlsCipherSuites within the benchmark list',
+  },
   { id: '4.2.13', title: 'A limit is set on pod PIDs', severity: MANUAL, how: 'KubeletConfiguration podPidsLimit' },
-  { id: '4.2.14', title: 'kubelet seccompDefault is true', severity: MANUAL, how: 'KubeletConfiguration seccompDefault' },
-  { id: '4.3.1', title: 'kube-proxy metrics service is bound to localhost', severity: AUTOMATED, how: '--metrics-bind-address flag or KubeProxyConfiguration metricsBindAddress' },
+  {
+    id: '4.2.14',
+    title: 'kubelet seccompDefault is true',
+    severity: MANUAL,
+    how: 'KubeletConfiguration seccompDefault',
+  },
+  {
+    id: '4.3.1',
+    title: 'kube-proxy metrics service is bound to localhost',
+    severity: AUTOMATED,
+    how: '--metrics-bind-address flag or KubeProxyConfiguration metricsBindAddress',
+  },
 ];
 
 /** Strong ciphers of CIS 1.2.29 (API server). */
 export const STRONG_CIPHERS_APISERVER = new Set([
-  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
-  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
-  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
-  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
-  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
 ]);
 /** One failed check. */
 export interface CisFailure {
@@ -152,21 +343,28 @@ export interface CisFlagInput {
 export function cisFlagFailures(input: CisFlagInput): CisFailure[] {
   const out: CisFailure[] = [];
   const { who, flag, has } = input;
-  const fail = (id: string, message: string, severity?: CisSeverity) => out.push(severity ? { id, message, severity } : { id, message });
-  const list = (name: string) => (flag(name) ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  const fail = (id: string, message: string, severity?: CisSeverity) =>
+    out.push(severity ? { id, message, severity } : { id, message });
+  const list = (name: string) =>
+    (flag(name) ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
   const requireFlags = (id: string, ...names: string[]) => {
     const missing = names.filter((name) => !flag(name));
     if (missing.length) fail(id, `${who}: ${missing.map((name) => `--${name}`).join(', ')} not set`);
   };
   const requireValue = (id: string, name: string, want: string, unsetOk = false) => {
     const value = flag(name);
-    if (value === undefined ? !unsetOk : value !== want) fail(id, `${who}: --${name} is ${value === undefined ? 'not set' : `"${value}"`}, want ${want}`);
+    if (value === undefined ? !unsetOk : value !== want)
+      fail(id, `${who}: --${name} is ${value === undefined ? 'not set' : `"${value}"`}, want ${want}`);
   };
   // 1.3.7 / 1.4.2: loopback only. A pod-network (self-hosted) pod binding its own pod IP listens on no other
   // interface, and its loopback is out of the kubelet probe's reach: a warning, not an error.
   const loopbackBind = (id: string) => {
     const bindAddress = flag('bind-address');
-    if (bindAddress === '$(POD_IP)' && !input.hostNetwork) fail(id, `${who}: --bind-address is the pod IP (pod network, not the host's interfaces)`, 'warning');
+    if (bindAddress === '$(POD_IP)' && !input.hostNetwork)
+      fail(id, `${who}: --bind-address is the pod IP (pod network, not the host's interfaces)`, 'warning');
     else requireValue(id, 'bind-address', '127.0.0.1', true);
   };
   const atLeast = (id: string, name: string, min: number) => {
@@ -179,16 +377,22 @@ export function cisFlagFailures(input: CisFlagInput): CisFailure[] {
       if (has('token-auth-file')) fail('1.2.2', `${who}: --token-auth-file is set`);
       const enabled = list('enable-admission-plugins');
       const disabled = list('disable-admission-plugins');
-      if (!enabled.includes('DenyServiceExternalIPs')) fail('1.2.3', `${who}: DenyServiceExternalIPs not in --enable-admission-plugins`);
+      if (!enabled.includes('DenyServiceExternalIPs'))
+        fail('1.2.3', `${who}: DenyServiceExternalIPs not in --enable-admission-plugins`);
       requireFlags('1.2.4', 'kubelet-client-certificate', 'kubelet-client-key');
       requireFlags('1.2.5', 'kubelet-certificate-authority');
       authorization(input, out, fail);
-      if (!enabled.includes('EventRateLimit')) fail('1.2.9', `${who}: EventRateLimit not in --enable-admission-plugins`);
+      if (!enabled.includes('EventRateLimit'))
+        fail('1.2.9', `${who}: EventRateLimit not in --enable-admission-plugins`);
       if (enabled.includes('AlwaysAdmit')) fail('1.2.10', `${who}: AlwaysAdmit is in --enable-admission-plugins`);
-      if (!enabled.includes('AlwaysPullImages')) fail('1.2.11', `${who}: AlwaysPullImages not in --enable-admission-plugins`);
-      if (disabled.includes('ServiceAccount')) fail('1.2.12', `${who}: ServiceAccount is in --disable-admission-plugins`);
-      if (disabled.includes('NamespaceLifecycle')) fail('1.2.13', `${who}: NamespaceLifecycle is in --disable-admission-plugins`);
-      if (!enabled.includes('NodeRestriction')) fail('1.2.14', `${who}: NodeRestriction not in --enable-admission-plugins`);
+      if (!enabled.includes('AlwaysPullImages'))
+        fail('1.2.11', `${who}: AlwaysPullImages not in --enable-admission-plugins`);
+      if (disabled.includes('ServiceAccount'))
+        fail('1.2.12', `${who}: ServiceAccount is in --disable-admission-plugins`);
+      if (disabled.includes('NamespaceLifecycle'))
+        fail('1.2.13', `${who}: NamespaceLifecycle is in --disable-admission-plugins`);
+      if (!enabled.includes('NodeRestriction'))
+        fail('1.2.14', `${who}: NodeRestriction not in --enable-admission-plugins`);
       requireValue('1.2.15', 'profiling', 'false');
       requireFlags('1.2.16', 'audit-log-path');
       atLeast('1.2.17', 'audit-log-maxage', 30);
@@ -212,7 +416,8 @@ export function cisFlagFailures(input: CisFlagInput): CisFailure[] {
       requireValue('1.3.3', 'use-service-account-credentials', 'true');
       requireFlags('1.3.4', 'service-account-private-key-file');
       requireFlags('1.3.5', 'root-ca-file');
-      if (/RotateKubeletServerCertificate=false/.test(flag('feature-gates') ?? '')) fail('1.3.6', `${who}: --feature-gates disables RotateKubeletServerCertificate`);
+      if (/RotateKubeletServerCertificate=false/.test(flag('feature-gates') ?? ''))
+        fail('1.3.6', `${who}: --feature-gates disables RotateKubeletServerCertificate`);
       loopbackBind('1.3.7');
       break;
     case 'kube-scheduler':
@@ -220,12 +425,19 @@ export function cisFlagFailures(input: CisFlagInput): CisFailure[] {
       loopbackBind('1.4.2');
       break;
     case 'etcd': {
-      const missing = (...names: string[]) => names.filter((name) => !flag(name)).map((name) => `--${name}`).join(', ');
+      const missing = (...names: string[]) =>
+        names
+          .filter((name) => !flag(name))
+          .map((name) => `--${name}`)
+          .join(', ');
       if (missing('cert-file', 'key-file')) fail('2.1', `${who}: ${missing('cert-file', 'key-file')} not set`);
-      if (flag('client-cert-auth') !== 'true') fail('2.2', `${who}: client-cert-auth is ${flag('client-cert-auth') ?? 'not set'}`);
+      if (flag('client-cert-auth') !== 'true')
+        fail('2.2', `${who}: client-cert-auth is ${flag('client-cert-auth') ?? 'not set'}`);
       if (flag('auto-tls') === 'true') fail('2.3', `${who}: auto-tls is true`);
-      if (missing('peer-cert-file', 'peer-key-file')) fail('2.4', `${who}: ${missing('peer-cert-file', 'peer-key-file')} not set`);
-      if (flag('peer-client-cert-auth') !== 'true') fail('2.5', `${who}: peer-client-cert-auth is ${flag('peer-client-cert-auth') ?? 'not set'}`);
+      if (missing('peer-cert-file', 'peer-key-file'))
+        fail('2.4', `${who}: ${missing('peer-cert-file', 'peer-key-file')} not set`);
+      if (flag('peer-client-cert-auth') !== 'true')
+        fail('2.5', `${who}: peer-client-cert-auth is ${flag('peer-client-cert-auth') ?? 'not set'}`);
       if (flag('peer-auto-tls') === 'true') fail('2.6', `${who}: peer-auto-tls is true`);
       // 2.7 also compares the CA with the API server's (lib/verify/cis.ts); that it is set is decided here.
       if (!flag('trusted-ca-file')) fail('2.7', `${who}: trusted-ca-file not set`);
@@ -233,7 +445,8 @@ export function cisFlagFailures(input: CisFlagInput): CisFailure[] {
     }
     case 'kube-proxy': {
       const bind = flag('metrics-bind-address') ?? input.files?.proxyMetricsBindAddress();
-      if (bind !== undefined && !/^(127\.0\.0\.1|\[?::1\]?|localhost)(:\d+)?$/.test(bind)) fail('4.3.1', `${who}: metrics bound to "${bind}"`);
+      if (bind !== undefined && !/^(127\.0\.0\.1|\[?::1\]?|localhost)(:\d+)?$/.test(bind))
+        fail('4.3.1', `${who}: metrics bound to "${bind}"`);
       break;
     }
     default:
@@ -251,7 +464,8 @@ function anonymousAuth(input: CisFlagInput, out: CisFailure[], fail: Fail): void
     if (value !== 'false') fail('1.2.1', `${input.who}: --anonymous-auth is "${value}"`);
     return;
   }
-  if (!input.flag('authentication-config')) return fail('1.2.1', `${input.who}: --anonymous-auth not set (default true)`);
+  if (!input.flag('authentication-config'))
+    return fail('1.2.1', `${input.who}: --anonymous-auth not set (default true)`);
   out.push(...(input.files?.anonymousAuthentication() ?? []));
 }
 
@@ -265,13 +479,19 @@ function authorization(input: CisFlagInput, out: CisFailure[], fail: Fail): void
   } else {
     modes = (input.flag('authorization-mode') ?? 'AlwaysAllow').split(',');
   }
-  if (modes.includes('AlwaysAllow')) fail('1.2.6', `${input.who}: authorization modes ${modes.join(',')} include AlwaysAllow`);
+  if (modes.includes('AlwaysAllow'))
+    fail('1.2.6', `${input.who}: authorization modes ${modes.join(',')} include AlwaysAllow`);
   if (!modes.includes('Node')) fail('1.2.7', `${input.who}: authorization modes ${modes.join(',')} lack Node`);
   if (!modes.includes('RBAC')) fail('1.2.8', `${input.who}: authorization modes ${modes.join(',')} lack RBAC`);
 }
 
 /** CIS 1.2.29 / 4.2.12: cipher suites set, and every one in `strong`. */
-export function cipherSuiteFailures(id: string, suites: readonly string[], strong: ReadonlySet<string>, who: string): CisFailure[] {
+export function cipherSuiteFailures(
+  id: string,
+  suites: readonly string[],
+  strong: ReadonlySet<string>,
+  who: string,
+): CisFailure[] {
   if (!suites.length) return [{ id, message: `${who}: cipher suites not set (Go defaults include weak suites)` }];
   const weak = suites.filter((suite) => !strong.has(suite));
   return weak.length ? [{ id, message: `${who}: weak cipher suites ${weak.join(', ')}` }] : [];

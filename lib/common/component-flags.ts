@@ -40,7 +40,8 @@ function mergeFlags(defaults: Flags, extra: Flags = {}, remove: readonly string[
   }
   for (const name of remove) {
     if (name.startsWith('-')) throw new Error(`removeArgs: flag names are given without dashes: '${name}'`);
-    if (Object.prototype.hasOwnProperty.call(extra, name)) throw new Error(`removeArgs: '${name}' is also set in extraArgs; name it in one of them`);
+    if (Object.prototype.hasOwnProperty.call(extra, name))
+      throw new Error(`removeArgs: '${name}' is also set in extraArgs; name it in one of them`);
   }
   const merged: Flags = { ...defaults };
   for (const name of remove) delete merged[name];
@@ -54,7 +55,9 @@ function mergeFlags(defaults: Flags, extra: Flags = {}, remove: readonly string[
  */
 export function renderFlags(defaults: Flags, extra: Flags = {}, remove: readonly string[] = []): string[] {
   const merged = mergeFlags(defaults, extra, remove);
-  return Object.keys(merged).sort().map((name) => `--${name}=${merged[name]}`);
+  return Object.keys(merged)
+    .sort()
+    .map((name) => `--${name}=${merged[name]}`);
 }
 
 /** What `componentArgs()` renders and checks. */
@@ -81,7 +84,9 @@ export function componentArgs(scope: Construct, options: ComponentArgsOptions): 
   if (Object.keys(options.extraArgs ?? {}).length || options.removeArgs?.length) {
     addValidationOnce(scope, () => flagProblems(options, merged));
   }
-  return Object.keys(merged).sort().map((name) => `--${name}=${merged[name]}`);
+  return Object.keys(merged)
+    .sort()
+    .map((name) => `--${name}=${merged[name]}`);
 }
 
 /** What `checkEtcdEnvironment()` checks. */
@@ -107,21 +112,40 @@ export function checkEtcdEnvironment(scope: Construct, check: EtcdEnvironmentChe
   if (!Object.keys(extra).length) return;
   addValidationOnce(scope, () => {
     const ref = require('./flag-reference') as typeof import('./flag-reference');
-    const byEnv = new Map([...ref.knownFlags('etcd', check.version).values()].filter((info) => info.env).map((info) => [info.env!, info]));
+    const byEnv = new Map(
+      [...ref.knownFlags('etcd', check.version).values()].filter((info) => info.env).map((info) => [info.env!, info]),
+    );
     const errors: string[] = [];
     const warnings: string[] = [];
     for (const name of Object.keys(extra)) {
       if (ref.ETCD_NON_FLAG_ENV.has(name)) continue;
       const info = byEnv.get(name);
       if (!info) errors.push(`extraEnv: ${name} is not a setting of etcd ${check.version} (etcd would ignore it)`);
-      else if (info.deprecated) warnings.push(`extraEnv: ${name} (${info.name}) is deprecated in etcd ${check.version}${info.note ? ` (${info.note})` : ''}`);
+      else if (info.deprecated)
+        warnings.push(
+          `extraEnv: ${name} (${info.name}) is deprecated in etcd ${check.version}${info.note ? ` (${info.note})` : ''}`,
+        );
     }
     const setting = (env: EnvVars) => (flag: string) => own(env, ref.etcdEnvName(`--${flag}`));
     const merged = { ...check.defaults, ...extra };
-    warnings.push(...weakenedCisChecks(
-      { component: 'etcd', who: 'etcd', flag: setting(check.defaults), has: (flag) => setting(check.defaults)(flag) !== undefined, hostNetwork: true },
-      { component: 'etcd', who: 'etcd', flag: setting(merged), has: (flag) => setting(merged)(flag) !== undefined, hostNetwork: true },
-    ));
+    warnings.push(
+      ...weakenedCisChecks(
+        {
+          component: 'etcd',
+          who: 'etcd',
+          flag: setting(check.defaults),
+          has: (flag) => setting(check.defaults)(flag) !== undefined,
+          hostNetwork: true,
+        },
+        {
+          component: 'etcd',
+          who: 'etcd',
+          flag: setting(merged),
+          has: (flag) => setting(merged)(flag) !== undefined,
+          hostNetwork: true,
+        },
+      ),
+    );
     return { errors, warnings };
   });
 }
@@ -150,16 +174,25 @@ function flagProblems(options: ComponentArgsOptions, merged: Flags): { errors: s
     const info = table.get(flag);
     if (!info) {
       const removed = ref.removedIn(options.component, flag, options.version);
-      errors.push(removed ? `extraArgs: ${flag} was removed from ${options.component} in ${removed}` : `extraArgs: ${flag} is not a flag of ${at}`);
+      errors.push(
+        removed
+          ? `extraArgs: ${flag} was removed from ${options.component} in ${removed}`
+          : `extraArgs: ${flag} is not a flag of ${at}`,
+      );
     } else if (info.deprecated) {
       warnings.push(`extraArgs: ${flag} is deprecated in ${at}${info.note ? ` (${info.note})` : ''}`);
     }
   }
   for (const name of options.removeArgs ?? []) {
-    if (!Object.prototype.hasOwnProperty.call(options.defaults, name)) warnings.push(`removeArgs: '${name}' is not a default flag of ${options.component}; nothing is removed`);
+    if (!Object.prototype.hasOwnProperty.call(options.defaults, name))
+      warnings.push(`removeArgs: '${name}' is not a default flag of ${options.component}; nothing is removed`);
   }
   const input = (flags: Flags): CisFlagInput => ({
-    component: options.component, who: options.component, flag: (name) => own(flags, name), has: (name) => own(flags, name) !== undefined, hostNetwork: options.hostNetwork,
+    component: options.component,
+    who: options.component,
+    flag: (name) => own(flags, name),
+    has: (name) => own(flags, name) !== undefined,
+    hostNetwork: options.hostNetwork,
   });
   warnings.push(...weakenedCisChecks(input(options.defaults), input(merged)));
   return { errors, warnings };
@@ -170,7 +203,9 @@ function weakenedCisChecks(before: CisFlagInput, after: CisFlagInput): string[] 
   const cis = require('./cis-flag-checks') as typeof import('./cis-flag-checks');
   const failedBefore = new Set(cis.cisFlagFailures(before).map((failure) => failure.id));
   const title = (id: string) => cis.CIS_CHECKS.find((check) => check.id === id)?.title;
-  return cis.cisFlagFailures(after).filter((failure) => !failedBefore.has(failure.id))
+  return cis
+    .cisFlagFailures(after)
+    .filter((failure) => !failedBefore.has(failure.id))
     .map((failure) => `weakens CIS ${failure.id} (${title(failure.id)}): ${failure.message}`);
 }
 

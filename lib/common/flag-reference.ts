@@ -11,11 +11,17 @@ import { atLeast, minorOf } from '../spec/versions';
 import { readSchemaFile } from './schema-files';
 
 /** Components with a flag reference. */
-export type FlagComponent = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'kube-proxy' | 'etcd';
+export type FlagComponent =
+  'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'kube-proxy' | 'etcd';
 
 /** Every `FlagComponent`. */
 export const FLAG_COMPONENTS: readonly FlagComponent[] = [
-  'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubelet',
+  'kube-proxy',
+  'etcd',
 ];
 
 /** What the reference says about one flag, for a given component version. */
@@ -79,8 +85,17 @@ const ADDED: Partial<Record<FlagComponent, Record<string, Release>>> = {
  * `approx` marks releases recalled from release notes rather than read in the source.
  */
 const KLOG_FLAGS = [
-  '--add-dir-header', '--alsologtostderr', '--log-backtrace-at', '--log-dir', '--log-file', '--log-file-max-size',
-  '--logtostderr', '--one-output', '--skip-headers', '--skip-log-headers', '--stderrthreshold',
+  '--add-dir-header',
+  '--alsologtostderr',
+  '--log-backtrace-at',
+  '--log-dir',
+  '--log-file',
+  '--log-file-max-size',
+  '--logtostderr',
+  '--one-output',
+  '--skip-headers',
+  '--skip-log-headers',
+  '--stderrthreshold',
 ];
 const klogRemoved = Object.fromEntries(KLOG_FLAGS.map((flag) => [flag, '1.26 (klog flags, KEP-2845)']));
 const REMOVED: Partial<Record<FlagComponent, Record<string, Release>>> = {
@@ -206,9 +221,15 @@ export function knownFlags(component: FlagComponent, version?: string): Map<stri
 
   const ref = flagReference(component);
   const table = new Map<string, FlagInfo>();
-  const add = (info: FlagInfo) => table.set(normaliseFlagName(component, info.name), { ...info, name: normaliseFlagName(component, info.name) });
+  const add = (info: FlagInfo) =>
+    table.set(normaliseFlagName(component, info.name), { ...info, name: normaliseFlagName(component, info.name) });
   for (const flag of ref.flags) {
-    add({ name: flag.name, deprecated: !!flag.deprecated, note: flag.note ?? (flag.replacement ? `use ${flag.replacement}` : undefined), env: flag.env });
+    add({
+      name: flag.name,
+      deprecated: !!flag.deprecated,
+      note: flag.note ?? (flag.replacement ? `use ${flag.replacement}` : undefined),
+      env: flag.env,
+    });
   }
   if (component === 'etcd' && !atLeast(at, '3.6')) {
     // etcd 3.5: no 3.6-only flags; experimental-* flags are the current names (deprecated only from 3.6); v2 flags exist.
@@ -264,4 +285,3 @@ let ignored: Set<string> | undefined;
 export function etcdIgnoredFlags(): ReadonlySet<string> {
   return (ignored ??= new Set(flagReference('etcd').ignored_legacy_flags_accepted_and_ignored));
 }
-

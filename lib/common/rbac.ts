@@ -13,7 +13,12 @@ export interface ServiceAccountRef {
  * A ServiceAccount (construct id `service-account`) whose token is not mounted unless a pod asks for it
  * (`automountServiceAccountToken: true` in the pod spec).
  */
-export function serviceAccount(scope: Construct, name: string, namespace: string, labels?: Record<string, string>): k8s.KubeServiceAccount {
+export function serviceAccount(
+  scope: Construct,
+  name: string,
+  namespace: string,
+  labels?: Record<string, string>,
+): k8s.KubeServiceAccount {
   return new k8s.KubeServiceAccount(scope, 'service-account', {
     metadata: { name, namespace, labels },
     automountServiceAccountToken: false,
@@ -21,7 +26,14 @@ export function serviceAccount(scope: Construct, name: string, namespace: string
 }
 
 /** A ClusterRoleBinding named `name` of the ClusterRole `roleName` to one ServiceAccount. */
-export function bindClusterRole(scope: Construct, id: string, name: string, roleName: string, sa: ServiceAccountRef, labels?: Record<string, string>): k8s.KubeClusterRoleBinding {
+export function bindClusterRole(
+  scope: Construct,
+  id: string,
+  name: string,
+  roleName: string,
+  sa: ServiceAccountRef,
+  labels?: Record<string, string>,
+): k8s.KubeClusterRoleBinding {
   return new k8s.KubeClusterRoleBinding(scope, id, {
     metadata: { name, labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
@@ -31,8 +43,13 @@ export function bindClusterRole(scope: Construct, id: string, name: string, role
 
 /** A RoleBinding named `name` in `namespace` of a Role (or ClusterRole) to one ServiceAccount. */
 export function bindRole(
-  scope: Construct, id: string, name: string, namespace: string,
-  role: { kind: 'Role' | 'ClusterRole'; name: string }, sa: ServiceAccountRef, labels?: Record<string, string>,
+  scope: Construct,
+  id: string,
+  name: string,
+  namespace: string,
+  role: { kind: 'Role' | 'ClusterRole'; name: string },
+  sa: ServiceAccountRef,
+  labels?: Record<string, string>,
 ): k8s.KubeRoleBinding {
   return new k8s.KubeRoleBinding(scope, id, {
     metadata: { name, namespace, labels },

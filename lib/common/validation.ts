@@ -11,6 +11,8 @@ export function checkPositive(prop: string, value: number): number {
  * that renders charts with `chart.toJson()`; throws listing each error as `[<construct path>] <message>`.
  */
 export function validateTree(scope: IConstruct): void {
-  const errors = scope.node.findAll().flatMap((construct) => construct.node.validate().map((error) => `[${construct.node.path}] ${error}`));
+  const errors = scope.node
+    .findAll()
+    .flatMap((construct) => construct.node.validate().map((error) => `[${construct.node.path}] ${error}`));
   if (errors.length) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
 }

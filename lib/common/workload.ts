@@ -9,7 +9,10 @@ export function quantity(value: string): k8s.Quantity {
 }
 
 /** Pod-spec fields the API server would default, written out by `WorkloadProps.apiDefaults`. */
-const POD_SPEC_API_DEFAULTS: Pick<k8s.PodSpec, 'dnsPolicy' | 'hostNetwork' | 'restartPolicy' | 'setHostnameAsFqdn' | 'terminationGracePeriodSeconds'> = {
+const POD_SPEC_API_DEFAULTS: Pick<
+  k8s.PodSpec,
+  'dnsPolicy' | 'hostNetwork' | 'restartPolicy' | 'setHostnameAsFqdn' | 'terminationGracePeriodSeconds'
+> = {
   dnsPolicy: 'ClusterFirst',
   hostNetwork: false,
   restartPolicy: 'Always',
@@ -91,7 +94,12 @@ function podTemplate(props: WorkloadProps): k8s.PodTemplateSpec {
 }
 
 function workloadMetadata(props: WorkloadProps): k8s.ObjectMeta {
-  return { name: props.name, namespace: props.namespace, labels: props.labels, ...(props.annotations ? { annotations: props.annotations } : {}) };
+  return {
+    name: props.name,
+    namespace: props.namespace,
+    labels: props.labels,
+    ...(props.annotations ? { annotations: props.annotations } : {}),
+  };
 }
 
 /** A DaemonSet selecting exactly `labels`, updated one node at a time unless told otherwise. */
@@ -122,7 +130,13 @@ export function createDeployment(scope: Construct, id: string, props: Deployment
 }
 
 /** A PodDisruptionBudget named `name` keeping at least one of the pods of `labels`. */
-export function minAvailableOne(scope: Construct, id: string, name: string, namespace: string, labels: Record<string, string>): k8s.KubePodDisruptionBudget {
+export function minAvailableOne(
+  scope: Construct,
+  id: string,
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+): k8s.KubePodDisruptionBudget {
   return new k8s.KubePodDisruptionBudget(scope, id, {
     metadata: { name, namespace, labels },
     spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: labels } },
@@ -161,11 +175,17 @@ export function fieldRef(fieldPath: string): k8s.EnvVarSource {
 
 /** A container's `env`, in the order given: a string is a literal value, an object a source (`fieldRef()`). */
 export function envVars(vars: Record<string, string | k8s.EnvVarSource>): k8s.EnvVar[] {
-  return Object.entries(vars).map(([name, value]) => (typeof value === 'string' ? { name, value } : { name, valueFrom: value }));
+  return Object.entries(vars).map(([name, value]) =>
+    typeof value === 'string' ? { name, value } : { name, valueFrom: value },
+  );
 }
 
 /** A hostPath volume. */
-export function hostPathVolume(name: string, path: string, type: 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File'): k8s.Volume {
+export function hostPathVolume(
+  name: string,
+  path: string,
+  type: 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File',
+): k8s.Volume {
   return { name, hostPath: { path, type } };
 }
 

@@ -12,13 +12,72 @@ export function auditPolicy(): Record<string, unknown> {
     kind: 'Policy',
     omitStages: ['RequestReceived'],
     rules: [
-      { level: 'None', nonResourceURLs: ['/healthz*', '/livez*', '/readyz*', '/version', '/openapi*', '/api*', '/metrics'] },
-      { level: 'None', users: ['system:kube-proxy'], verbs: ['watch'], resources: [{ group: '', resources: ['endpoints', 'services', 'services/status'] }] },
-      { level: 'None', userGroups: ['system:nodes'], verbs: ['get', 'update', 'patch'], resources: [{ group: '', resources: ['nodes', 'nodes/status'] }, { group: 'coordination.k8s.io', resources: ['leases'] }] },
-      { level: 'None', users: ['system:kube-controller-manager', 'system:kube-scheduler', 'system:serviceaccount:kube-system:endpoint-controller'], verbs: ['get', 'update'], resources: [{ group: 'coordination.k8s.io', resources: ['leases'] }, { group: '', resources: ['endpoints'] }] },
-      { level: 'None', resources: [{ group: '', resources: ['events'] }, { group: 'events.k8s.io', resources: ['events'] }] },
-      { level: 'Metadata', resources: [{ group: '', resources: ['secrets', 'configmaps', 'serviceaccounts/token'] }, { group: 'authentication.k8s.io', resources: ['tokenreviews'] }] },
-      { level: 'RequestResponse', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'], resources: [{ group: 'rbac.authorization.k8s.io' }, { group: 'apps' }, { group: '', resources: ['pods', 'pods/exec', 'pods/attach', 'pods/portforward', 'services', 'namespaces', 'serviceaccounts'] }] },
+      {
+        level: 'None',
+        nonResourceURLs: ['/healthz*', '/livez*', '/readyz*', '/version', '/openapi*', '/api*', '/metrics'],
+      },
+      {
+        level: 'None',
+        users: ['system:kube-proxy'],
+        verbs: ['watch'],
+        resources: [{ group: '', resources: ['endpoints', 'services', 'services/status'] }],
+      },
+      {
+        level: 'None',
+        userGroups: ['system:nodes'],
+        verbs: ['get', 'update', 'patch'],
+        resources: [
+          { group: '', resources: ['nodes', 'nodes/status'] },
+          { group: 'coordination.k8s.io', resources: ['leases'] },
+        ],
+      },
+      {
+        level: 'None',
+        users: [
+          'system:kube-controller-manager',
+          'system:kube-scheduler',
+          'system:serviceaccount:kube-system:endpoint-controller',
+        ],
+        verbs: ['get', 'update'],
+        resources: [
+          { group: 'coordination.k8s.io', resources: ['leases'] },
+          { group: '', resources: ['endpoints'] },
+        ],
+      },
+      {
+        level: 'None',
+        resources: [
+          { group: '', resources: ['events'] },
+          { group: 'events.k8s.io', resources: ['events'] },
+        ],
+      },
+      {
+        level: 'Metadata',
+        resources: [
+          { group: '', resources: ['secrets', 'configmaps', 'serviceaccounts/token'] },
+          { group: 'authentication.k8s.io', resources: ['tokenreviews'] },
+        ],
+      },
+      {
+        level: 'RequestResponse',
+        verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'],
+        resources: [
+          { group: 'rbac.authorization.k8s.io' },
+          { group: 'apps' },
+          {
+            group: '',
+            resources: [
+              'pods',
+              'pods/exec',
+              'pods/attach',
+              'pods/portforward',
+              'services',
+              'namespaces',
+              'serviceaccounts',
+            ],
+          },
+        ],
+      },
       { level: 'Metadata' },
     ],
   };
@@ -44,7 +103,8 @@ let auditPolicyText: string | undefined;
 export function authenticationConfigurationYaml(spec: ResolvedClusterSpec): string {
   const version = authenticationVersion(spec);
   let text = authenticationText.get(version);
-  if (text === undefined) authenticationText.set(version, (text = Yaml.stringify(authenticationConfigurationFor(version))));
+  if (text === undefined)
+    authenticationText.set(version, (text = Yaml.stringify(authenticationConfigurationFor(version))));
   return text;
 }
 const authenticationText = new Map<string, string>();

@@ -31,7 +31,10 @@ export interface ApiServerPodProps extends ControlPlanePodProps {
  * kubeadm's probes of `/livez` and `/readyz` on `host` (undefined: the pod's IP), and `NET_BIND_SERVICE` when the port
  * is privileged.
  */
-export function apiServerContainerParts(host: string | undefined, port: number): Pick<StaticPodParts, 'resources' | 'ports' | 'probes' | 'addCapabilities'> {
+export function apiServerContainerParts(
+  host: string | undefined,
+  port: number,
+): Pick<StaticPodParts, 'resources' | 'ports' | 'probes' | 'addCapabilities'> {
   return {
     resources: { requests: { cpu: quantity('250m') } },
     ports: [{ name: 'https', containerPort: port, protocol: 'TCP' }],
@@ -58,12 +61,16 @@ export function apiServerContainerParts(host: string | undefined, port: number):
 export class ApiServerPod extends ControlPlanePod {
   constructor(scope: Construct, id: string, props: ApiServerPodProps) {
     for (const plugin of props.extraAdmissionPlugins ?? []) {
-      if (!/^[A-Za-z]+$/.test(plugin)) throw new Error(`extraAdmissionPlugins: '${plugin}' is not an admission plugin name`);
+      if (!/^[A-Za-z]+$/.test(plugin))
+        throw new Error(`extraAdmissionPlugins: '${plugin}' is not an admission plugin name`);
     }
     super(scope, id, props, (spec, master) => {
       const flags = apiServerFlags(spec, { advertiseAddress: master.ip });
       if (props.extraAdmissionPlugins?.length) {
-        flags['enable-admission-plugins'] = ['NodeRestriction', ...props.extraAdmissionPlugins.filter((plugin) => plugin !== 'NodeRestriction')].join(',');
+        flags['enable-admission-plugins'] = [
+          'NodeRestriction',
+          ...props.extraAdmissionPlugins.filter((plugin) => plugin !== 'NodeRestriction'),
+        ].join(',');
       }
       const port = spec.apiServerPort;
       return {
@@ -77,7 +84,9 @@ export class ApiServerPod extends ControlPlanePod {
           { name: 'apiserver-config', hostPath: HostPaths.apiServerConfigDir },
           { name: 'audit-log', hostPath: HostPaths.auditLogDir, readOnly: false },
         ],
-        annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': `${urlHost(master.ip)}:${port}` },
+        annotations: {
+          'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': `${urlHost(master.ip)}:${port}`,
+        },
         ...apiServerContainerParts(master.ip, port),
       };
     });
@@ -88,7 +97,11 @@ export class ApiServerPod extends ControlPlanePod {
     const rel = (hostPath: string) => hostPathToAssetPath(hostPath)!;
     return [
       { path: rel(HostPaths.auditPolicy), content: auditPolicyYaml(), mode: 0o600 },
-      { path: rel(HostPaths.authenticationConfig), content: authenticationConfigurationYaml(this.cluster), mode: 0o600 },
+      {
+        path: rel(HostPaths.authenticationConfig),
+        content: authenticationConfigurationYaml(this.cluster),
+        mode: 0o600,
+      },
     ];
   }
 }

@@ -88,7 +88,9 @@ export function resolveMaster(props: StaticPodProps): {
 } {
   const spec = resolveSpec(props.cluster);
   if (typeof props.master !== 'string' || !props.master) {
-    throw new Error(`master: '${props.master}' must name one of the masters (${spec.masters.map((known) => known.name).join(', ')})`);
+    throw new Error(
+      `master: '${props.master}' must name one of the masters (${spec.masters.map((known) => known.name).join(', ')})`,
+    );
   }
   return { spec, master: findMaster(spec, props.master) };
 }
@@ -97,7 +99,13 @@ export function resolveMaster(props: StaticPodProps): {
  * An HTTP(S) GET probe with kubeadm's timings for its kind (seconds: liveness every 10 s, 8 failures; readiness every
  * second, 3 failures; startup every 10 s for up to 24 tries); on `host`, or on the pod's IP when `host` is undefined.
  */
-export function httpProbe(kind: 'liveness' | 'readiness' | 'startup', host: string | undefined, path: string, port: number, scheme: 'HTTP' | 'HTTPS'): k8s.Probe {
+export function httpProbe(
+  kind: 'liveness' | 'readiness' | 'startup',
+  host: string | undefined,
+  path: string,
+  port: number,
+  scheme: 'HTTP' | 'HTTPS',
+): k8s.Probe {
   const timings = {
     liveness: { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold: 8 },
     readiness: { periodSeconds: 1, timeoutSeconds: 15, failureThreshold: 3 },
@@ -148,7 +156,12 @@ export abstract class ControlPlanePod extends Construct {
   /** The pod (escape hatch: `apiObject.addJsonPatch(...)`, `apiObject.metadata`). */
   public readonly apiObject: k8s.KubePod;
 
-  protected constructor(scope: Construct, id: string, props: ControlPlanePodProps, build: (spec: ResolvedClusterSpec, master: NodeSpec) => StaticPodParts) {
+  protected constructor(
+    scope: Construct,
+    id: string,
+    props: ControlPlanePodProps,
+    build: (spec: ResolvedClusterSpec, master: NodeSpec) => StaticPodParts,
+  ) {
     super(scope, id);
     const { spec, master } = resolveMaster(props);
     const parts = build(spec, master);
@@ -173,29 +186,38 @@ export abstract class ControlPlanePod extends Construct {
       metadata: {
         name: parts.component,
         namespace: 'kube-system',
-        labels: { 'component': parts.component, 'tier': 'control-plane' },
+        labels: { component: parts.component, tier: 'control-plane' },
         ...(parts.annotations ? { annotations: parts.annotations } : {}),
       },
       spec: {
         hostNetwork: true,
         priorityClassName: 'system-node-critical',
         securityContext: RUNTIME_DEFAULT_POD_SECURITY,
-        containers: [{
-          name: parts.component,
-          image: this.image,
-          imagePullPolicy: 'IfNotPresent',
-          command: parts.command,
-          args: this.args.length ? this.args : undefined,
-          env: env.length ? env : undefined,
-          ports: parts.ports,
-          livenessProbe: parts.probes.liveness,
-          readinessProbe: parts.probes.readiness,
-          startupProbe: parts.probes.startup,
-          resources: props.resources ?? parts.resources,
-          securityContext: containerSecurityContext(parts.addCapabilities),
-          volumeMounts: this.volumes.map((volume) => ({ name: volume.name, mountPath: volume.mountPath ?? volume.hostPath, readOnly: volume.readOnly ?? true })),
-        }],
-        volumes: this.volumes.map((volume) => ({ name: volume.name, hostPath: { path: volume.hostPath, type: volume.type ?? 'DirectoryOrCreate' } })),
+        containers: [
+          {
+            name: parts.component,
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: parts.command,
+            args: this.args.length ? this.args : undefined,
+            env: env.length ? env : undefined,
+            ports: parts.ports,
+            livenessProbe: parts.probes.liveness,
+            readinessProbe: parts.probes.readiness,
+            startupProbe: parts.probes.startup,
+            resources: props.resources ?? parts.resources,
+            securityContext: containerSecurityContext(parts.addCapabilities),
+            volumeMounts: this.volumes.map((volume) => ({
+              name: volume.name,
+              mountPath: volume.mountPath ?? volume.hostPath,
+              readOnly: volume.readOnly ?? true,
+            })),
+          },
+        ],
+        volumes: this.volumes.map((volume) => ({
+          name: volume.name,
+          hostPath: { path: volume.hostPath, type: volume.type ?? 'DirectoryOrCreate' },
+        })),
       },
     });
   }
@@ -211,8 +233,10 @@ function mergeVolumes(defaults: HostPathMount[], extra: HostPathMount[]): HostPa
   const byName = new Map<string, HostPathMount>();
   for (const volume of defaults) byName.set(volume.name, volume);
   for (const volume of extra) {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(volume.name)) throw new Error(`extraVolumes: volume name '${volume.name}' is not a DNS-1123 label`);
-    if (!volume.hostPath?.startsWith('/')) throw new Error(`extraVolumes: hostPath '${volume.hostPath}' of volume '${volume.name}' must be absolute`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(volume.name))
+      throw new Error(`extraVolumes: volume name '${volume.name}' is not a DNS-1123 label`);
+    if (!volume.hostPath?.startsWith('/'))
+      throw new Error(`extraVolumes: hostPath '${volume.hostPath}' of volume '${volume.name}' must be absolute`);
     byName.set(volume.name, volume);
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -29,18 +29,31 @@ export class ControlPlaneRbac extends Construct {
     super(scope, id);
     const group = props.clusterAdminsGroup ?? CLUSTER_ADMINS_GROUP;
     const clusterAdmins = new k8s.KubeClusterRoleBinding(this, 'cluster-admins', {
-      metadata: { name: group.replace(/[^a-z0-9.-]/g, '-'), labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' } },
+      metadata: {
+        name: group.replace(/[^a-z0-9.-]/g, '-'),
+        labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' },
+      },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
     });
     const kubeletApiAdmin = new k8s.KubeClusterRoleBinding(this, 'kubelet-api-admin', {
-      metadata: { name: 'kube-apiserver-kubelet-api-admin', labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' } },
+      metadata: {
+        name: 'kube-apiserver-kubelet-api-admin',
+        labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' },
+      },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kubelet-api-admin' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: API_SERVER_KUBELET_CLIENT_USER }],
     });
     const nodeClientCertRenewal = new k8s.KubeClusterRoleBinding(this, 'node-client-cert-renewal', {
-      metadata: { name: 'kubelet-client-cert-renewal', labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' } },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient' },
+      metadata: {
+        name: 'kubelet-client-cert-renewal',
+        labels: { 'app.kubernetes.io/managed-by': 'cdk8s-ha-control-plane' },
+      },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
+      },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
     });
     this.apiObjects = [clusterAdmins, kubeletApiAdmin, nodeClientCertRenewal];

@@ -18,7 +18,12 @@ export function encryptionConfiguration(key: string): Record<string, unknown> {
   return {
     apiVersion: 'apiserver.config.k8s.io/v1',
     kind: 'EncryptionConfiguration',
-    resources: [{ resources: ['secrets'], providers: [{ secretbox: { keys: [{ name: 'key1', secret: key }] } }, { identity: {} }] }],
+    resources: [
+      {
+        resources: ['secrets'],
+        providers: [{ secretbox: { keys: [{ name: 'key1', secret: key }] } }, { identity: {} }],
+      },
+    ],
   };
 }
 
@@ -36,7 +41,9 @@ export function loadOrCreateEncryptionKey(stateDir: string): string {
   if (fs.existsSync(file)) {
     const key = fs.readFileSync(file, 'utf8').trim();
     if (Buffer.from(key, 'base64').length !== 32) {
-      throw new Error(`${file}: not a base64-encoded 32-byte key; refusing to replace it (encrypted Secrets would become unreadable)`);
+      throw new Error(
+        `${file}: not a base64-encoded 32-byte key; refusing to replace it (encrypted Secrets would become unreadable)`,
+      );
     }
     return key;
   }

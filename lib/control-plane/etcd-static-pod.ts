@@ -27,10 +27,13 @@ export class EtcdStaticPod extends ControlPlanePod {
     const at = `[${scope.node.path ? `${scope.node.path}/` : ''}${id}]`;
     const extraArgs = (props as { extraArgs?: Record<string, string> }).extraArgs;
     if (extraArgs && Object.keys(extraArgs).length) {
-      throw new Error(`${at} extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of ${JSON.stringify(extraArgs)}`);
+      throw new Error(
+        `${at} extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of ${JSON.stringify(extraArgs)}`,
+      );
     }
     for (const name of Object.keys(props.extraEnv ?? {})) {
-      if (!/^ETCD_[A-Z0-9_]+$/.test(name)) throw new Error(`${at} extraEnv: '${name}' is not an etcd setting (ETCD_* in upper case)`);
+      if (!/^ETCD_[A-Z0-9_]+$/.test(name))
+        throw new Error(`${at} extraEnv: '${name}' is not an etcd setting (ETCD_* in upper case)`);
     }
     super(scope, id, props, (spec, master) => {
       const loopback = loopbackAddress(master.ip);
@@ -57,7 +60,10 @@ export class EtcdStaticPod extends ControlPlanePod {
         },
       };
     });
-    checkEtcdEnvironment(this, { version: this.cluster.etcdVersion, defaults: etcdEnvironment(this.cluster, this.master), extraEnv: props.extraEnv });
+    checkEtcdEnvironment(this, {
+      version: this.cluster.etcdVersion,
+      defaults: etcdEnvironment(this.cluster, this.master),
+      extraEnv: props.extraEnv,
+    });
   }
 }
-

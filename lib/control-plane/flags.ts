@@ -115,7 +115,7 @@ export function apiServerFlags(spec: ResolvedClusterSpec, options: ApiServerFlag
     'kubelet-client-certificate': paths.kubeletClientCert,
     'kubelet-client-key': paths.kubeletClientKey,
     'kubelet-preferred-address-types': 'InternalIP,ExternalIP,Hostname',
-    'profiling': 'false',
+    profiling: 'false',
     'proxy-client-cert-file': paths.frontProxyClientCert,
     'proxy-client-key-file': paths.frontProxyClientKey,
     'requestheader-allowed-names': 'front-proxy-client',
@@ -180,7 +180,10 @@ export const KUBEADM_CONTROLLER_MANAGER_PATHS: ControllerManagerPaths = {
 };
 
 /** kube-controller-manager flags: kubeadm's set plus CIS section 1.3. */
-export function controllerManagerFlags(spec: ResolvedClusterSpec, paths: ControllerManagerPaths = KUBEADM_CONTROLLER_MANAGER_PATHS): Flags {
+export function controllerManagerFlags(
+  spec: ResolvedClusterSpec,
+  paths: ControllerManagerPaths = KUBEADM_CONTROLLER_MANAGER_PATHS,
+): Flags {
   const flags: Flags = {
     'allocate-node-cidrs': 'true',
     ...kubeconfigFlags(paths.kubeconfig),
@@ -190,10 +193,10 @@ export function controllerManagerFlags(spec: ResolvedClusterSpec, paths: Control
     'cluster-name': spec.name,
     'cluster-signing-cert-file': paths.caCert,
     'cluster-signing-key-file': paths.caKey,
-    'controllers': '*,bootstrapsigner,tokencleaner',
+    controllers: '*,bootstrapsigner,tokencleaner',
     'leader-elect': 'true',
     'node-cidr-mask-size': String(spec.networking.nodeCidrMaskSize),
-    'profiling': 'false',
+    profiling: 'false',
     'requestheader-client-ca-file': paths.frontProxyCaCert,
     'root-ca-file': paths.caCert,
     'secure-port': String(CONTROLLER_MANAGER_PORT),
@@ -220,7 +223,7 @@ export function schedulerFlags(_spec: ResolvedClusterSpec, kubeconfig: string = 
     ...kubeconfigFlags(kubeconfig),
     'bind-address': '127.0.0.1',
     'leader-elect': 'true',
-    'profiling': 'false',
+    profiling: 'false',
     'secure-port': String(SCHEDULER_PORT),
     'tls-cipher-suites': TLS_CIPHER_SUITES,
     'tls-min-version': 'VersionTLS12',
@@ -232,7 +235,9 @@ export function schedulerFlags(_spec: ResolvedClusterSpec, kubeconfig: string = 
  * empty path (in-cluster credentials: the self-hosted pods use their ServiceAccount).
  */
 function kubeconfigFlags(kubeconfig: string): Flags {
-  return kubeconfig ? { 'authentication-kubeconfig': kubeconfig, 'authorization-kubeconfig': kubeconfig, 'kubeconfig': kubeconfig } : {};
+  return kubeconfig
+    ? { 'authentication-kubeconfig': kubeconfig, 'authorization-kubeconfig': kubeconfig, kubeconfig: kubeconfig }
+    : {};
 }
 
 /** Paths etcd reads. */
@@ -281,7 +286,11 @@ export function etcdInitialCluster(spec: ResolvedClusterSpec): string {
  * variable and as flag, so the pod passes no flags at all. mTLS for clients and
  * peers (CIS 2.1-2.6), metrics and health on plain HTTP bound to loopback only.
  */
-export function etcdEnvironment(spec: ResolvedClusterSpec, member: NodeSpec, paths: EtcdPaths = KUBEADM_ETCD_PATHS): EnvVars {
+export function etcdEnvironment(
+  spec: ResolvedClusterSpec,
+  member: NodeSpec,
+  paths: EtcdPaths = KUBEADM_ETCD_PATHS,
+): EnvVars {
   const loopback = loopbackAddress(member.ip);
   const env: EnvVars = {
     ETCD_NAME: member.name,

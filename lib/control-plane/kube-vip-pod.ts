@@ -54,17 +54,24 @@ export class KubeVipPod extends KubePod {
     const spec = resolveSpec(props.cluster);
     const settings = spec.loadBalancer.kubeVip ?? {};
     if (!spec.masters.some((master) => master.name === props.master)) {
-      throw new Error(`master: ${JSON.stringify(props.master)} is not a master (masters: ${spec.masters.map((master) => master.name).join(', ')})`);
+      throw new Error(
+        `master: ${JSON.stringify(props.master)} is not a master (masters: ${spec.masters.map((master) => master.name).join(', ')})`,
+      );
     }
     const vip = settings.vip ?? spec.apiEndpoint.host;
     if (!isIp(vip)) throw new Error(`loadBalancer.kubeVip.vip: ${JSON.stringify(vip)} is not an IP address`);
-    if (spec.masters.some((master) => master.ip === vip)) throw new Error(`loadBalancer.kubeVip.vip: ${JSON.stringify(vip)} is a master's own address; use a free address on the masters' subnet`);
+    if (spec.masters.some((master) => master.ip === vip))
+      throw new Error(
+        `loadBalancer.kubeVip.vip: ${JSON.stringify(vip)} is a master's own address; use a free address on the masters' subnet`,
+      );
     const iface = props.interface ?? settings.interface ?? 'eth0';
-    if (!/^[A-Za-z0-9._@-]{1,15}$/.test(iface)) throw new Error(`interface: ${JSON.stringify(iface)} is not a network interface name`);
+    if (!/^[A-Za-z0-9._@-]{1,15}$/.test(iface))
+      throw new Error(`interface: ${JSON.stringify(iface)} is not a network interface name`);
     const image = props.image ?? settings.image ?? DEFAULT_KUBE_VIP_IMAGE;
     if (!image || /\s/.test(image)) throw new Error(`image: ${JSON.stringify(image)} is not an image reference`);
     const kubeconfig = props.kubeconfigPath ?? KubeconfigPaths.kubeVip;
-    if (!kubeconfig.startsWith('/')) throw new Error(`kubeconfigPath: ${JSON.stringify(kubeconfig)} must be an absolute path`);
+    if (!kubeconfig.startsWith('/'))
+      throw new Error(`kubeconfigPath: ${JSON.stringify(kubeconfig)} must be an absolute path`);
 
     const env: Record<string, string> = {
       vip_arp: 'true',
@@ -93,23 +100,25 @@ export class KubeVipPod extends KubePod {
         // kube-vip reaches the API server as https://kubernetes:<port> (a SAN of the apiserver certificate).
         hostAliases: [{ ip: '127.0.0.1', hostnames: ['kubernetes'] }],
         securityContext: RUNTIME_DEFAULT_POD_SECURITY,
-        containers: [{
-          name: 'kube-vip',
-          image,
-          imagePullPolicy: 'IfNotPresent',
-          args: ['manager'],
-          env: [
-            { name: 'vip_nodename', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-            ...Object.entries(env).map(([name, value]) => ({ name, value })),
-          ],
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
+        containers: [
+          {
+            name: 'kube-vip',
+            image,
+            imagePullPolicy: 'IfNotPresent',
+            args: ['manager'],
+            env: [
+              { name: 'vip_nodename', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+              ...Object.entries(env).map(([name, value]) => ({ name, value })),
+            ],
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
+            },
+            // kube-vip v1.0 reads its kubeconfig only from /etc/kubernetes/admin.conf (later versions default to it too),
+            // whichever host file it is: kube-vip.conf by default.
+            volumeMounts: [{ name: 'kubeconfig', mountPath: '/etc/kubernetes/admin.conf', readOnly: true }],
           },
-          // kube-vip v1.0 reads its kubeconfig only from /etc/kubernetes/admin.conf (later versions default to it too),
-          // whichever host file it is: kube-vip.conf by default.
-          volumeMounts: [{ name: 'kubeconfig', mountPath: '/etc/kubernetes/admin.conf', readOnly: true }],
-        }],
+        ],
         volumes: [{ name: 'kubeconfig', hostPath: { path: kubeconfig, type: 'File' } }],
       },
     });

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { KUBE_VIP_USER } from '../pki/catalog';
+import { KUBE_VIP_USER } from '../pki/groups';
 import { KUBE_VIP_LEASE_NAME } from './kube-vip-pod';
 
 /** Properties of `KubeVipRbac`. */
@@ -51,13 +51,20 @@ export class KubeVipRbac extends Construct {
     const lease = props.leaseName ?? KUBE_VIP_LEASE_NAME;
     const namespace = props.namespace ?? 'kube-system';
     if (!user || /\s/.test(user)) throw new Error(`user: ${JSON.stringify(user)} is not a user name`);
-    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(lease)) throw new Error(`leaseName: ${JSON.stringify(lease)} is not a Lease name (DNS-1123 subdomain)`);
-    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new Error(`namespace: ${JSON.stringify(namespace)} is not a namespace name`);
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(lease))
+      throw new Error(`leaseName: ${JSON.stringify(lease)} is not a Lease name (DNS-1123 subdomain)`);
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+      throw new Error(`namespace: ${JSON.stringify(namespace)} is not a namespace name`);
     this.apiObject = new k8s.KubeRole(this, 'role', {
       metadata: { name: 'hacp:kube-vip', namespace, labels: LABELS },
       rules: [
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [lease], verbs: ['get', 'update', 'list', 'watch'] },
+        {
+          apiGroups: ['coordination.k8s.io'],
+          resources: ['leases'],
+          resourceNames: [lease],
+          verbs: ['get', 'update', 'list', 'watch'],
+        },
       ],
     });
     this.roleBinding = new k8s.KubeRoleBinding(this, 'role-binding', {

@@ -52,7 +52,10 @@ export class StaticControlPlane extends Construct {
     const base = { cluster: spec, master: master.name };
     this.etcd = new EtcdStaticPod(this, 'etcd', { ...props.etcd, ...base });
     this.apiServer = new ApiServerPod(this, 'kube-apiserver', { ...props.apiServer, ...base });
-    this.controllerManager = new ControllerManagerPod(this, 'kube-controller-manager', { ...props.controllerManager, ...base });
+    this.controllerManager = new ControllerManagerPod(this, 'kube-controller-manager', {
+      ...props.controllerManager,
+      ...base,
+    });
     this.scheduler = new SchedulerPod(this, 'kube-scheduler', { ...props.scheduler, ...base });
   }
 

@@ -11,7 +11,7 @@
  */
 import { ResolvedClusterSpec, isIp } from '../spec';
 import { CertProfile, canonicalIp } from './_crypto';
-import { CLUSTER_ADMINS_GROUP, MASTERS_GROUP, NODES_GROUP } from './groups';
+import { CLUSTER_ADMINS_GROUP, KUBE_VIP_USER, MASTERS_GROUP, NODES_GROUP } from './groups';
 import { BOOTKUBE_ASSET_PATHS, BootkubeTlsAssets } from './bootkube-assets';
 import { KubeconfigPaths, KubeletPkiPaths, PkiPaths } from './paths';
 
@@ -26,12 +26,6 @@ export const CA_IDS: readonly CaId[] = ['ca', 'front-proxy-ca', 'etcd/ca'];
 
 /** State path of the service-account key pair (`sa.key`, `sa.pub`). */
 export const SA_ID = 'sa';
-
-/**
- * The user of kube-vip's client certificate (`/etc/kubernetes/kube-vip.conf` on every master with
- * `loadBalancer.type: kube-vip`). No group: RBAC grants it only what a RoleBinding names (its leader-election Lease).
- */
-export const KUBE_VIP_USER = 'hacp:kube-vip';
 
 /** The kubeconfigs the PKI renders (`ClusterPki.kubeconfig()`). */
 export type KubeconfigKind = 'admin' | 'super-admin' | 'controller-manager' | 'scheduler' | 'kubelet' | 'kube-vip';

@@ -2,8 +2,15 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION, FlagOverrides, KUBE_SYSTEM,
-  RUNTIME_DEFAULT_POD_SECURITY, createDeployment, envVars, fieldRef, spreadOverNodes,
+  CONTROL_PLANE_TOLERATION,
+  CRITICAL_ADDONS_TOLERATION,
+  FlagOverrides,
+  KUBE_SYSTEM,
+  RUNTIME_DEFAULT_POD_SECURITY,
+  createDeployment,
+  envVars,
+  fieldRef,
+  spreadOverNodes,
 } from '../common';
 import { containerSecurityContext, httpProbe } from '../control-plane';
 import { CONTROLLER_NODE_SELECTOR, ClusterSpec, ResolvedClusterSpec } from '../spec';
@@ -26,11 +33,14 @@ export interface SelfHostedComponentProps extends FlagOverrides {
 
 /** Labels of a control-plane component's pods (bootkube's `tier` + `k8s-app`). */
 export function controlPlaneLabels(component: string): Record<string, string> {
-  return { 'k8s-app': component, 'tier': 'control-plane' };
+  return { 'k8s-app': component, tier: 'control-plane' };
 }
 
 /** Pod-spec fields shared by the self-hosted control-plane workloads: masters only, critical, seccomp. */
-export function controlPlanePodSpec(): Pick<k8s.PodSpec, 'nodeSelector' | 'tolerations' | 'priorityClassName' | 'securityContext'> {
+export function controlPlanePodSpec(): Pick<
+  k8s.PodSpec,
+  'nodeSelector' | 'tolerations' | 'priorityClassName' | 'securityContext'
+> {
   return {
     nodeSelector: { ...CONTROLLER_NODE_SELECTOR },
     tolerations: [CONTROL_PLANE_TOLERATION, CRITICAL_ADDONS_TOLERATION],
@@ -77,25 +87,39 @@ export function leaderElectedDeployment(scope: Construct, options: LeaderElected
     namespace: KUBE_SYSTEM,
     labels,
     replicas: options.replicas,
-    strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(0) } },
+    strategy: {
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1), maxSurge: k8s.IntOrString.fromNumber(0) },
+    },
     podSpec: {
       ...controlPlanePodSpec(),
       affinity: spreadOverNodes(labels),
       serviceAccountName: component,
       automountServiceAccountToken: true,
-      containers: [{
-        name: component,
-        image: options.image,
-        imagePullPolicy: 'IfNotPresent',
-        command: [component],
-        args: options.args,
-        env: POD_IP_ENV,
-        ports: [{ name: 'https', containerPort: options.port, protocol: 'TCP' }],
-        livenessProbe: { ...httpProbe('liveness', undefined, '/healthz', options.port, 'HTTPS'), initialDelaySeconds: 15 },
-        resources: options.resources,
-        securityContext: { ...containerSecurityContext(), readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
-        volumeMounts: [...extra.map((entry) => entry.mount), { name: 'tmp', mountPath: '/tmp' }],
-      }],
+      containers: [
+        {
+          name: component,
+          image: options.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: [component],
+          args: options.args,
+          env: POD_IP_ENV,
+          ports: [{ name: 'https', containerPort: options.port, protocol: 'TCP' }],
+          livenessProbe: {
+            ...httpProbe('liveness', undefined, '/healthz', options.port, 'HTTPS'),
+            initialDelaySeconds: 15,
+          },
+          resources: options.resources,
+          securityContext: {
+            ...containerSecurityContext(),
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            runAsUser: 65534,
+            runAsGroup: 65534,
+          },
+          volumeMounts: [...extra.map((entry) => entry.mount), { name: 'tmp', mountPath: '/tmp' }],
+        },
+      ],
       ...(options.podSecurityContext ? { securityContext: options.podSecurityContext } : {}),
       volumes: [...extra.map((entry) => entry.volume), { name: 'tmp', emptyDir: {} }],
     },

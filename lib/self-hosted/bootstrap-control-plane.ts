@@ -2,8 +2,17 @@ import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import { FlagOverrides } from '../common';
 import {
-  CONTROLLER_MANAGER_PORT, ControlPlanePod, ControlPlanePodProps, SCHEDULER_PORT, StaticPodParts,
-  apiServerContainerParts, apiServerFlags, controllerManagerFlags, kubernetesImage, localHealthzProbes, quantity,
+  CONTROLLER_MANAGER_PORT,
+  ControlPlanePod,
+  ControlPlanePodProps,
+  SCHEDULER_PORT,
+  StaticPodParts,
+  apiServerContainerParts,
+  apiServerFlags,
+  controllerManagerFlags,
+  kubernetesImage,
+  localHealthzProbes,
+  quantity,
   schedulerFlags,
 } from '../control-plane';
 import { HostFile, auditPolicyYaml, authenticationConfigurationYaml } from '../control-plane';
@@ -49,7 +58,12 @@ export interface BootstrapControlPlaneProps {
 
 /** One temporary static pod: a control-plane pod named `bootstrap-<component>`, reading `/etc/kubernetes/bootstrap-secrets`. */
 class BootstrapPod extends ControlPlanePod {
-  constructor(scope: Construct, id: string, props: ControlPlanePodProps, build: (spec: ResolvedClusterSpec, master: NodeSpec) => StaticPodParts) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: ControlPlanePodProps,
+    build: (spec: ResolvedClusterSpec, master: NodeSpec) => StaticPodParts,
+  ) {
     super(scope, id, props, build);
   }
 }
@@ -82,13 +96,21 @@ export class BootstrapControlPlane extends Construct {
 
   constructor(scope: Construct, id: string, props: BootstrapControlPlaneProps) {
     super(scope, id);
-    const spec = this.cluster = resolveSpec(props.cluster);
+    const spec = (this.cluster = resolveSpec(props.cluster));
     const name = props.master ?? spec.masters[0].name;
     const master = spec.masters.find((candidate) => candidate.name === name);
-    if (!master) throw new Error(`master: '${name}' is not one of the masters (${spec.masters.map((known) => known.name).join(', ')})`);
+    if (!master)
+      throw new Error(
+        `master: '${name}' is not one of the masters (${spec.masters.map((known) => known.name).join(', ')})`,
+      );
     this.master = master;
     this.encryptionConfiguration = props.encryptionConfiguration;
-    const podProps = (overrides: FlagOverrides = {}) => ({ extraArgs: overrides.extraArgs, removeArgs: overrides.removeArgs, cluster: spec, master: master.name });
+    const podProps = (overrides: FlagOverrides = {}) => ({
+      extraArgs: overrides.extraArgs,
+      removeArgs: overrides.removeArgs,
+      cluster: spec,
+      master: master.name,
+    });
     const image = (component: string) => kubernetesImage(spec.imageRegistry, component, spec.kubernetesVersion);
 
     this.apiServer = new BootstrapPod(this, 'bootstrap-apiserver', podProps(props.apiServer), () => ({
@@ -106,15 +128,20 @@ export class BootstrapControlPlane extends Construct {
       volumes: [secrets, caCerts, { name: 'audit-log', hostPath: HostPaths.auditLogDir, readOnly: false }],
       ...apiServerContainerParts(master.ip, spec.apiServerPort),
     }));
-    this.controllerManager = new BootstrapPod(this, 'bootstrap-controller-manager', podProps(props.controllerManager), () => ({
-      component: 'bootstrap-kube-controller-manager',
-      image: image('kube-controller-manager'),
-      command: ['kube-controller-manager'],
-      defaultFlags: controllerManagerFlags(spec, controllerManagerPaths(BOOTSTRAP_SECRETS_DIR, BOOTSTRAP_KUBECONFIG)),
-      volumes: [secrets, caCerts],
-      resources: { requests: { cpu: quantity('200m') } },
-      probes: localHealthzProbes(CONTROLLER_MANAGER_PORT),
-    }));
+    this.controllerManager = new BootstrapPod(
+      this,
+      'bootstrap-controller-manager',
+      podProps(props.controllerManager),
+      () => ({
+        component: 'bootstrap-kube-controller-manager',
+        image: image('kube-controller-manager'),
+        command: ['kube-controller-manager'],
+        defaultFlags: controllerManagerFlags(spec, controllerManagerPaths(BOOTSTRAP_SECRETS_DIR, BOOTSTRAP_KUBECONFIG)),
+        volumes: [secrets, caCerts],
+        resources: { requests: { cpu: quantity('200m') } },
+        probes: localHealthzProbes(CONTROLLER_MANAGER_PORT),
+      }),
+    );
     this.scheduler = new BootstrapPod(this, 'bootstrap-scheduler', podProps(props.scheduler), () => ({
       component: 'bootstrap-kube-scheduler',
       image: image('kube-scheduler'),
@@ -146,6 +173,8 @@ export function bootstrapAssetFiles(spec: ResolvedClusterSpec, encryptionConfigu
   return [
     { path: 'tls/audit-policy.yaml', content: auditPolicyYaml(), mode: 0o600 },
     { path: 'tls/authentication-config.yaml', content: authenticationConfigurationYaml(spec), mode: 0o600 },
-    ...(encryptionConfiguration ? [{ path: 'tls/encryption-config.yaml', content: encryptionConfiguration, mode: 0o600 }] : []),
+    ...(encryptionConfiguration
+      ? [{ path: 'tls/encryption-config.yaml', content: encryptionConfiguration, mode: 0o600 }]
+      : []),
   ];
 }

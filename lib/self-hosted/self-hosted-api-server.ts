@@ -1,14 +1,35 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { CHECKPOINT_ANNOTATION, KUBE_SYSTEM, componentArgs, createDaemonSet, flagValue, hostPathVolume, serviceAccount } from '../common';
 import {
-  ETCD_CLIENT_PORT, apiServerContainerParts, apiServerFlags, auditPolicyYaml, authenticationConfigurationYaml, containerSecurityContext,
-  etcdUrl, kubernetesImage,
+  CHECKPOINT_ANNOTATION,
+  KUBE_SYSTEM,
+  componentArgs,
+  createDaemonSet,
+  flagValue,
+  hostPathVolume,
+  serviceAccount,
+} from '../common';
+import {
+  ETCD_CLIENT_PORT,
+  apiServerContainerParts,
+  apiServerFlags,
+  auditPolicyYaml,
+  authenticationConfigurationYaml,
+  containerSecurityContext,
+  etcdUrl,
+  kubernetesImage,
 } from '../control-plane';
 import { HostPaths } from '../pki/paths';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { POD_IP_ENV, SelfHostedComponentProps, controlPlaneLabels, controlPlanePodSpec } from './_workload';
-import { API_SERVER_SECRET_KEYS, CONFIG_DIR, SECRETS_DIR, SelfHostedTlsAssets, apiServerPaths, secretData } from './tls';
+import {
+  API_SERVER_SECRET_KEYS,
+  CONFIG_DIR,
+  SECRETS_DIR,
+  SelfHostedTlsAssets,
+  apiServerPaths,
+  secretData,
+} from './tls';
 
 /** Properties of `SelfHostedApiServer`. */
 export interface SelfHostedApiServerProps extends SelfHostedComponentProps {
@@ -50,7 +71,7 @@ export class SelfHostedApiServer extends Construct {
 
   constructor(scope: Construct, id: string, props: SelfHostedApiServerProps) {
     super(scope, id);
-    const spec = this.cluster = resolveSpec(props.cluster);
+    const spec = (this.cluster = resolveSpec(props.cluster));
     const labels = this.labels;
     const port = spec.apiServerPort;
     this.image = props.image ?? kubernetesImage(spec.imageRegistry, 'kube-apiserver', spec.kubernetesVersion);
@@ -70,8 +91,12 @@ export class SelfHostedApiServer extends Construct {
     });
     const container = apiServerContainerParts(undefined, port);
     this.args = componentArgs(this, {
-      component: 'kube-apiserver', version: spec.kubernetesVersion, defaults: flags,
-      extraArgs: props.extraArgs, removeArgs: props.removeArgs, hostNetwork: true,
+      component: 'kube-apiserver',
+      version: spec.kubernetesVersion,
+      defaults: flags,
+      extraArgs: props.extraArgs,
+      removeArgs: props.removeArgs,
+      hostNetwork: true,
     });
 
     serviceAccount(this, 'kube-apiserver', KUBE_SYSTEM, labels);
@@ -99,26 +124,28 @@ export class SelfHostedApiServer extends Construct {
         hostNetwork: true,
         serviceAccountName: 'kube-apiserver',
         automountServiceAccountToken: false,
-        containers: [{
-          name: 'kube-apiserver',
-          image: this.image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['kube-apiserver'],
-          args: this.args,
-          env: POD_IP_ENV,
-          ports: container.ports,
-          livenessProbe: container.probes.liveness,
-          readinessProbe: container.probes.readiness,
-          startupProbe: container.probes.startup,
-          resources: props.resources ?? container.resources,
-          securityContext: containerSecurityContext(container.addCapabilities),
-          volumeMounts: [
-            { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true },
-            { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-            { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true },
-            { name: 'audit-log', mountPath: HostPaths.auditLogDir },
-          ],
-        }],
+        containers: [
+          {
+            name: 'kube-apiserver',
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['kube-apiserver'],
+            args: this.args,
+            env: POD_IP_ENV,
+            ports: container.ports,
+            livenessProbe: container.probes.liveness,
+            readinessProbe: container.probes.readiness,
+            startupProbe: container.probes.startup,
+            resources: props.resources ?? container.resources,
+            securityContext: containerSecurityContext(container.addCapabilities),
+            volumeMounts: [
+              { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true },
+              { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+              { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true },
+              { name: 'audit-log', mountPath: HostPaths.auditLogDir },
+            ],
+          },
+        ],
         volumes: [
           { name: 'secrets', secret: { secretName: 'kube-apiserver', defaultMode: 0o400 } },
           { name: 'config', configMap: { name: 'kube-apiserver-config', defaultMode: 0o400 } },
@@ -140,5 +167,7 @@ export class SelfHostedApiServer extends Construct {
  * (`https://<master ip>:2379`, the etcd static pods each master's kubelet runs).
  */
 export function selfHostedEtcdServers(spec: ResolvedClusterSpec): string[] {
-  return spec.etcd.external ? [...spec.etcd.external.endpoints] : spec.masters.map((m) => etcdUrl(m.ip, ETCD_CLIENT_PORT));
+  return spec.etcd.external
+    ? [...spec.etcd.external.endpoints]
+    : spec.masters.map((m) => etcdUrl(m.ip, ETCD_CLIENT_PORT));
 }

@@ -52,7 +52,10 @@ export class SelfHostedControlPlane extends Construct {
     this.cluster = resolveSpec(props.cluster);
     const common = { cluster: this.cluster, tls: props.tls };
     this.apiServer = new SelfHostedApiServer(this, 'kube-apiserver', { ...props.apiServer, ...common });
-    this.controllerManager = new SelfHostedControllerManager(this, 'kube-controller-manager', { ...props.controllerManager, ...common });
+    this.controllerManager = new SelfHostedControllerManager(this, 'kube-controller-manager', {
+      ...props.controllerManager,
+      ...common,
+    });
     this.scheduler = new SelfHostedScheduler(this, 'kube-scheduler', { ...props.scheduler, cluster: this.cluster });
     this.rbac = new ControlPlaneRbac(this, 'rbac', props.rbac);
   }

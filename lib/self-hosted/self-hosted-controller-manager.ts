@@ -1,12 +1,27 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
 import {
-  KUBE_SYSTEM, RUNTIME_DEFAULT_POD_SECURITY, bindClusterRole, bindRole, checkPositive, componentArgs, flagValue, hostPathVolume, minAvailableOne, serviceAccount,
+  KUBE_SYSTEM,
+  RUNTIME_DEFAULT_POD_SECURITY,
+  bindClusterRole,
+  bindRole,
+  checkPositive,
+  componentArgs,
+  flagValue,
+  hostPathVolume,
+  minAvailableOne,
+  serviceAccount,
 } from '../common';
 import { CONTROLLER_MANAGER_PORT, controllerManagerFlags, kubernetesImage } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment } from './_workload';
-import { CONTROLLER_MANAGER_SECRET_KEYS, SECRETS_DIR, SelfHostedTlsAssets, controllerManagerPaths, secretData } from './tls';
+import {
+  CONTROLLER_MANAGER_SECRET_KEYS,
+  SECRETS_DIR,
+  SelfHostedTlsAssets,
+  controllerManagerPaths,
+  secretData,
+} from './tls';
 
 /** Properties of `SelfHostedControllerManager`. */
 export interface SelfHostedControllerManagerProps extends SelfHostedComponentProps {
@@ -47,7 +62,7 @@ export class SelfHostedControllerManager extends Construct {
 
   constructor(scope: Construct, id: string, props: SelfHostedControllerManagerProps) {
     super(scope, id);
-    const spec = this.cluster = resolveSpec(props.cluster);
+    const spec = (this.cluster = resolveSpec(props.cluster));
     const labels = this.labels;
     this.replicas = checkPositive('replicas', props.replicas ?? 2);
     this.image = props.image ?? kubernetesImage(spec.imageRegistry, 'kube-controller-manager', spec.kubernetesVersion);
@@ -57,15 +72,33 @@ export class SelfHostedControllerManager extends Construct {
     // the pod IP only (the probe's default host), never 0.0.0.0.
     flags['bind-address'] = '$(POD_IP)';
     this.args = componentArgs(this, {
-      component: 'kube-controller-manager', version: spec.kubernetesVersion, defaults: flags,
-      extraArgs: props.extraArgs, removeArgs: props.removeArgs, hostNetwork: false,
+      component: 'kube-controller-manager',
+      version: spec.kubernetesVersion,
+      defaults: flags,
+      extraArgs: props.extraArgs,
+      removeArgs: props.removeArgs,
+      hostNetwork: false,
     });
 
     const account = { name: 'kube-controller-manager', namespace: KUBE_SYSTEM };
     serviceAccount(this, account.name, KUBE_SYSTEM, labels);
-    bindClusterRole(this, 'cluster-role-binding', 'kube-controller-manager', 'system:kube-controller-manager', account, labels);
-    bindRole(this, 'auth-reader', 'kube-controller-manager:extension-apiserver-authentication-reader', KUBE_SYSTEM,
-      { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, account, labels);
+    bindClusterRole(
+      this,
+      'cluster-role-binding',
+      'kube-controller-manager',
+      'system:kube-controller-manager',
+      account,
+      labels,
+    );
+    bindRole(
+      this,
+      'auth-reader',
+      'kube-controller-manager:extension-apiserver-authentication-reader',
+      KUBE_SYSTEM,
+      { kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+      account,
+      labels,
+    );
     this.secret = new k8s.KubeSecret(this, 'secret', {
       metadata: { name: 'kube-controller-manager', namespace: KUBE_SYSTEM, labels },
       type: 'Opaque',
@@ -74,12 +107,22 @@ export class SelfHostedControllerManager extends Construct {
     this.disruptionBudget = minAvailableOne(this, 'disruption-budget', 'kube-controller-manager', KUBE_SYSTEM, labels);
 
     this.apiObject = this.deployment = leaderElectedDeployment(this, {
-      component: 'kube-controller-manager', labels, replicas: this.replicas, image: this.image, args: this.args,
+      component: 'kube-controller-manager',
+      labels,
+      replicas: this.replicas,
+      image: this.image,
+      args: this.args,
       port: CONTROLLER_MANAGER_PORT,
       resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('200m') } },
       volumes: [
-        { volume: { name: 'secrets', secret: { secretName: 'kube-controller-manager', defaultMode: 0o440 } }, mount: { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true } },
-        { volume: hostPathVolume('ca-certs', '/etc/ssl/certs', 'DirectoryOrCreate'), mount: { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true } },
+        {
+          volume: { name: 'secrets', secret: { secretName: 'kube-controller-manager', defaultMode: 0o440 } },
+          mount: { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true },
+        },
+        {
+          volume: hostPathVolume('ca-certs', '/etc/ssl/certs', 'DirectoryOrCreate'),
+          mount: { name: 'ca-certs', mountPath: '/etc/ssl/certs', readOnly: true },
+        },
       ],
       // fsGroup lets the non-root user read the 0440 Secret files.
       podSecurityContext: { ...RUNTIME_DEFAULT_POD_SECURITY, fsGroup: 65534 },

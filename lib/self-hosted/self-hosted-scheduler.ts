@@ -1,6 +1,15 @@
 import { Construct } from 'constructs';
 import * as k8s from '../../imports/k8s';
-import { KUBE_SYSTEM, bindClusterRole, bindRole, checkPositive, componentArgs, flagValue, minAvailableOne, serviceAccount } from '../common';
+import {
+  KUBE_SYSTEM,
+  bindClusterRole,
+  bindRole,
+  checkPositive,
+  componentArgs,
+  flagValue,
+  minAvailableOne,
+  serviceAccount,
+} from '../common';
 import { SCHEDULER_PORT, kubernetesImage, schedulerFlags } from '../control-plane';
 import { ResolvedClusterSpec, resolveSpec } from '../spec';
 import { SelfHostedComponentProps, controlPlaneLabels, leaderElectedDeployment } from './_workload';
@@ -39,27 +48,50 @@ export class SelfHostedScheduler extends Construct {
 
   constructor(scope: Construct, id: string, props: SelfHostedSchedulerProps) {
     super(scope, id);
-    const spec = this.cluster = resolveSpec(props.cluster);
+    const spec = (this.cluster = resolveSpec(props.cluster));
     const labels = this.labels;
     this.replicas = checkPositive('replicas', props.replicas ?? 2);
     this.image = props.image ?? kubernetesImage(spec.imageRegistry, 'kube-scheduler', spec.kubernetesVersion);
     const flags = schedulerFlags(spec, ''); // in-cluster credentials: no kubeconfig flags
     flags['bind-address'] = '$(POD_IP)'; // pod network: see SelfHostedControllerManager
     this.args = componentArgs(this, {
-      component: 'kube-scheduler', version: spec.kubernetesVersion, defaults: flags,
-      extraArgs: props.extraArgs, removeArgs: props.removeArgs, hostNetwork: false,
+      component: 'kube-scheduler',
+      version: spec.kubernetesVersion,
+      defaults: flags,
+      extraArgs: props.extraArgs,
+      removeArgs: props.removeArgs,
+      hostNetwork: false,
     });
 
     const account = { name: 'kube-scheduler', namespace: KUBE_SYSTEM };
     serviceAccount(this, account.name, KUBE_SYSTEM, labels);
     bindClusterRole(this, 'cluster-role-binding', 'kube-scheduler', 'system:kube-scheduler', account, labels);
-    bindClusterRole(this, 'volume-scheduler', 'kube-scheduler:volume-scheduler', 'system:volume-scheduler', account, labels);
-    bindRole(this, 'auth-reader', 'kube-scheduler:extension-apiserver-authentication-reader', KUBE_SYSTEM,
-      { kind: 'Role', name: 'extension-apiserver-authentication-reader' }, account, labels);
+    bindClusterRole(
+      this,
+      'volume-scheduler',
+      'kube-scheduler:volume-scheduler',
+      'system:volume-scheduler',
+      account,
+      labels,
+    );
+    bindRole(
+      this,
+      'auth-reader',
+      'kube-scheduler:extension-apiserver-authentication-reader',
+      KUBE_SYSTEM,
+      { kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+      account,
+      labels,
+    );
     this.disruptionBudget = minAvailableOne(this, 'disruption-budget', 'kube-scheduler', KUBE_SYSTEM, labels);
 
     this.apiObject = this.deployment = leaderElectedDeployment(this, {
-      component: 'kube-scheduler', labels, replicas: this.replicas, image: this.image, args: this.args, port: SCHEDULER_PORT,
+      component: 'kube-scheduler',
+      labels,
+      replicas: this.replicas,
+      image: this.image,
+      args: this.args,
+      port: SCHEDULER_PORT,
       resources: props.resources ?? { requests: { cpu: k8s.Quantity.fromString('100m') } },
     });
   }

@@ -52,22 +52,42 @@ export const TlsFiles: { readonly [K in BootkubeTlsFile]: string } = BOOTKUBE_TL
 
 /** The assets in the API server's Secret: what it reads, nothing more. */
 export const API_SERVER_SECRET_KEYS = [
-  'caCrt', 'apiserverCrt', 'apiserverKey', 'apiserverKubeletClientCrt', 'apiserverKubeletClientKey', 'serviceAccountPub',
+  'caCrt',
+  'apiserverCrt',
+  'apiserverKey',
+  'apiserverKubeletClientCrt',
+  'apiserverKubeletClientKey',
+  'serviceAccountPub',
   // Since Kubernetes 1.20 the API server signs ServiceAccount tokens itself (TokenRequest), so it needs the key.
   'serviceAccountKey',
-  'etcdClientCaCrt', 'etcdClientCrt', 'etcdClientKey',
-  'frontProxyCaCrt', 'frontProxyClientCrt', 'frontProxyClientKey',
+  'etcdClientCaCrt',
+  'etcdClientCrt',
+  'etcdClientKey',
+  'frontProxyCaCrt',
+  'frontProxyClientCrt',
+  'frontProxyClientKey',
 ] as const satisfies readonly (keyof SelfHostedTlsAssets)[];
 /** The assets in the controller manager's Secret: CSR signing (CA pair), token signing, the front-proxy CA. */
-export const CONTROLLER_MANAGER_SECRET_KEYS = ['caCrt', 'caKey', 'serviceAccountKey', 'frontProxyCaCrt'] as const satisfies readonly (keyof SelfHostedTlsAssets)[];
+export const CONTROLLER_MANAGER_SECRET_KEYS = [
+  'caCrt',
+  'caKey',
+  'serviceAccountKey',
+  'frontProxyCaCrt',
+] as const satisfies readonly (keyof SelfHostedTlsAssets)[];
 
 /** `{ 'ca.crt': <pem>, ... }` for a Secret; throws naming the missing asset. */
-export function secretData(tls: SelfHostedTlsAssets, keys: readonly (keyof SelfHostedTlsAssets)[]): Record<string, string> {
-  return Object.fromEntries(keys.map((asset) => {
-    const pem = tls[asset];
-    if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw new Error(`tls.${asset}: missing or not a PEM block`);
-    return [TlsFiles[asset], pem];
-  }));
+export function secretData(
+  tls: SelfHostedTlsAssets,
+  keys: readonly (keyof SelfHostedTlsAssets)[],
+): Record<string, string> {
+  return Object.fromEntries(
+    keys.map((asset) => {
+      const pem = tls[asset];
+      if (typeof pem !== 'string' || !pem.includes('-----BEGIN'))
+        throw new Error(`tls.${asset}: missing or not a PEM block`);
+      return [TlsFiles[asset], pem];
+    }),
+  );
 }
 
 /**
@@ -90,11 +110,13 @@ export function apiServerPaths(dir: string, configDir?: string, encryptionConfig
     frontProxyClientKey: inDir(TlsFiles.frontProxyClientKey),
     serviceAccountPub: inDir(TlsFiles.serviceAccountPub),
     serviceAccountKey: inDir(TlsFiles.serviceAccountKey),
-    ...(configDir ? {
-      auditPolicy: `${configDir}/audit-policy.yaml`,
-      auditLogDir: HostPaths.auditLogDir,
-      authenticationConfig: `${configDir}/authentication-config.yaml`,
-    } : {}),
+    ...(configDir
+      ? {
+          auditPolicy: `${configDir}/audit-policy.yaml`,
+          auditLogDir: HostPaths.auditLogDir,
+          authenticationConfig: `${configDir}/authentication-config.yaml`,
+        }
+      : {}),
     ...(encryptionConfig ? { encryptionConfig: inDir('encryption-config.yaml') } : {}),
   };
 }

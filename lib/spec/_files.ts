@@ -51,7 +51,19 @@ export function readRegularFile(file: string): {
 }
 
 /** File-system error codes that mean "fix this path" (exit 1), not "could not run" (exit 2). */
-const USER_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ELOOP', 'ENAMETOOLONG', 'EROFS', 'EFTYPE', 'ENOTEMPTY']);
+const USER_CODES = new Set([
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'EISDIR',
+  'ENOTDIR',
+  'EEXIST',
+  'ELOOP',
+  'ENAMETOOLONG',
+  'EROFS',
+  'EFTYPE',
+  'ENOTEMPTY',
+]);
 
 /**
  * A file-system error (`e.code` like `ENOENT`), as Node's `fs` throws them. Duck-typed: errors made in another realm
@@ -59,7 +71,13 @@ const USER_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'E
  */
 export function isFsError(e: unknown): e is NodeJS.ErrnoException & { code: string } {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return typeof e === 'object' && e !== null && typeof (e as Error).message === 'string' && typeof code === 'string' && /^E[A-Z]+$/.test(code);
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as Error).message === 'string' &&
+    typeof code === 'string' &&
+    /^E[A-Z]+$/.test(code)
+  );
 }
 
 /** True when a file-system error is the user's to fix (a missing file, a permission, a file where a directory goes). */
@@ -73,7 +91,8 @@ export function isUserFsError(e: unknown): boolean {
  * `file` overrides the error's own path (Node's messages name only one of two paths).
  */
 export function describeFsError(e: NodeJS.ErrnoException, file?: string): string {
-  if (e instanceof NotARegularFileError) return `${file ?? e.path} is ${e.kind}, not a regular file; replace it with the file or remove it`;
+  if (e instanceof NotARegularFileError)
+    return `${file ?? e.path} is ${e.kind}, not a regular file; replace it with the file or remove it`;
   const where = file ?? e.path ?? (e as { dest?: string }).dest ?? '(unknown path)';
   const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
   const what: Record<string, string> = {
@@ -81,7 +100,8 @@ export function describeFsError(e: NodeJS.ErrnoException, file?: string): string
     EACCES: `permission denied (EACCES): the user running hacp${uid} may not use it; fix its owner or mode`,
     EPERM: `operation not permitted (EPERM): the user running hacp${uid} may not change it; fix its owner or mode`,
     EISDIR: 'is a directory, where a file was expected',
-    ENOTDIR: 'is not a directory, or a part of the path is a file (ENOTDIR); move that file away or choose another path',
+    ENOTDIR:
+      'is not a directory, or a part of the path is a file (ENOTDIR); move that file away or choose another path',
     EEXIST: 'already exists (EEXIST)',
     ELOOP: 'is a loop of symbolic links (ELOOP)',
     ENAMETOOLONG: 'is too long a path (ENAMETOOLONG)',

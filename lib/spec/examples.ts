@@ -16,7 +16,10 @@ export const STATIC_EXAMPLE_CLUSTER: ClusterSpec = {
   apiEndpoint: { host: '10.47.40.33', port: 443 },
   apiServerPort: 6443,
   networking: { serviceCidr: '10.180.1.0/24', podCidr: '10.180.128.0/17', clusterDomain: 'cluster.local' },
-  loadBalancer: { type: 'octavia', octavia: { subnet: 'kthw-subnet', floatingIp: '10.47.40.33', namePrefix: 'masters' } },
+  loadBalancer: {
+    type: 'octavia',
+    octavia: { subnet: 'kthw-subnet', floatingIp: '10.47.40.33', namePrefix: 'masters' },
+  },
 };
 
 /**
@@ -44,4 +47,7 @@ export const BOOTKUBE_EXAMPLE_CLUSTER: ClusterSpec = {
 };
 
 /** The built-in examples by the name `--example` takes (`static`, `bootkube`), for the CLI and `hacp verify`. */
-export const EXAMPLE_CLUSTERS: Readonly<Record<string, ClusterSpec>> = { static: STATIC_EXAMPLE_CLUSTER, bootkube: BOOTKUBE_EXAMPLE_CLUSTER };
+export const EXAMPLE_CLUSTERS: Readonly<Record<string, ClusterSpec>> = {
+  static: STATIC_EXAMPLE_CLUSTER,
+  bootkube: BOOTKUBE_EXAMPLE_CLUSTER,
+};

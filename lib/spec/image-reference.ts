@@ -68,9 +68,11 @@ export function parseImageReference(value: string): ImageReference | undefined {
  */
 export function imageReferenceProblem(value: string): string | undefined {
   const ref = parseImageReference(value);
-  if (!ref) return 'is not an image reference (like "ghcr.io/kube-vip/kube-vip:v1.0.1": lower-case repository path, optional registry host, :tag or @sha256:digest)';
+  if (!ref)
+    return 'is not an image reference (like "ghcr.io/kube-vip/kube-vip:v1.0.1": lower-case repository path, optional registry host, :tag or @sha256:digest)';
   if (!ref.tag && !ref.digest) return 'has neither a tag nor a digest; pin the image (e.g. ":v1.0.1" or "@sha256:...")';
-  if (ref.tag === 'latest' && !ref.digest) return 'is pinned to ":latest", which changes under the same spec; use a version tag or a digest';
+  if (ref.tag === 'latest' && !ref.digest)
+    return 'is pinned to ":latest", which changes under the same spec; use a version tag or a digest';
   return undefined;
 }
 

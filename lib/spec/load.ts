@@ -57,7 +57,11 @@ export function parseSpecYaml(text: string, source = DEFAULT_CLUSTER_FILE): Clus
 }
 
 /** Every key that appears twice in one mapping: `loadBalancer.type: duplicate key (line 9; first at line 7)`. */
-function duplicateKeys(yaml: typeof import('yaml'), doc: import('yaml').Document, lines: import('yaml').LineCounter): string[] {
+function duplicateKeys(
+  yaml: typeof import('yaml'),
+  doc: import('yaml').Document,
+  lines: import('yaml').LineCounter,
+): string[] {
   const problems: string[] = [];
   const at = (node: any) => (node?.range ? lines.linePos(node.range[0]) : undefined);
   const walk = (node: unknown, where: string) => {
@@ -70,7 +74,9 @@ function duplicateKeys(yaml: typeof import('yaml'), doc: import('yaml').Document
         const first = seen.get(key);
         if (first !== undefined) {
           const [now, then] = [at(pair.key), at(first)];
-          problems.push(`${field}: duplicate key${now ? ` (line ${now.line}, column ${now.col}` : ' ('}${then ? `; first at line ${then.line}, column ${then.col})` : ')'}; keep one`);
+          problems.push(
+            `${field}: duplicate key${now ? ` (line ${now.line}, column ${now.col}` : ' ('}${then ? `; first at line ${then.line}, column ${then.col})` : ')'}; keep one`,
+          );
         } else {
           seen.set(key, pair.key);
         }
@@ -93,28 +99,47 @@ function loadSpecModule(abs: string, file: string): ClusterSpec {
     const st = fs.statSync(abs);
     if (!st.isFile()) throw Object.assign(new Error(), { code: st.isDirectory() ? 'EISDIR' : 'EFTYPE', path: abs });
   } catch (e: any) {
-    if (e.code === 'EFTYPE') throw new SpecValidationError([`${file} is not a regular file; name the spec file itself`], undefined, READ_ERROR);
+    if (e.code === 'EFTYPE')
+      throw new SpecValidationError(
+        [`${file} is not a regular file; name the spec file itself`],
+        undefined,
+        READ_ERROR,
+      );
     throw new SpecValidationError([describeFsError(e, file)], undefined, READ_ERROR);
   }
   if (/\.[cm]?ts$/i.test(abs)) registerTypeScript(abs, file);
   let mod: any;
   try {
-     
     mod = require(abs);
   } catch (e) {
-    throw new SpecValidationError([`${file}: loading the module failed: ${firstLine((e as Error)?.message ?? String(e))} (HACP_DEBUG=1 shows where)`], undefined, { ...READ_ERROR, cause: e });
+    throw new SpecValidationError(
+      [
+        `${file}: loading the module failed: ${firstLine((e as Error)?.message ?? String(e))} (HACP_DEBUG=1 shows where)`,
+      ],
+      undefined,
+      { ...READ_ERROR, cause: e },
+    );
   }
-  const found = [mod?.default, mod?.cluster, mod?.spec].find((v) => v !== undefined) ?? (mod && typeof mod === 'object' && 'masters' in mod ? mod : undefined);
+  const found =
+    [mod?.default, mod?.cluster, mod?.spec].find((v) => v !== undefined) ??
+    (mod && typeof mod === 'object' && 'masters' in mod ? mod : undefined);
   if (found === undefined || found === null || typeof found !== 'object' || Array.isArray(found)) {
     const exports = mod && typeof mod === 'object' ? Object.keys(mod) : [];
-    throw new SpecValidationError([
-      `${file}: exports no ClusterSpec object: export it as \`export default\`, \`export const cluster\` or \`export const spec\`${exports.length ? ` (it exports: ${exports.slice(0, 10).join(', ')})` : ''}`,
-    ], undefined, READ_ERROR);
+    throw new SpecValidationError(
+      [
+        `${file}: exports no ClusterSpec object: export it as \`export default\`, \`export const cluster\` or \`export const spec\`${exports.length ? ` (it exports: ${exports.slice(0, 10).join(', ')})` : ''}`,
+      ],
+      undefined,
+      READ_ERROR,
+    );
   }
   // A resolved spec lists every default and four derived values; without the derived ones it is a full ClusterSpec.
   if ('kubernetesMinor' in found && 'apiServerUrl' in found) {
     const { kubernetesMinor, apiServiceIp, dnsServiceIp, apiServerUrl, ...spec } = found;
-    void kubernetesMinor; void apiServiceIp; void dnsServiceIp; void apiServerUrl;
+    void kubernetesMinor;
+    void apiServiceIp;
+    void dnsServiceIp;
+    void apiServerUrl;
     return JSON.parse(JSON.stringify(spec)); // drops the undefined optional sections too
   }
   return found as ClusterSpec;
@@ -130,14 +155,22 @@ function registerTypeScript(abs: string, file: string): void {
   let tsNode: any;
   try {
     const resolved = require.resolve('ts-node', { paths: [path.dirname(abs), process.cwd()] });
-     
+
     tsNode = require(resolved);
   } catch {
-    throw new SpecValidationError([
-      `${file}: a TypeScript spec is compiled with ts-node, which is not installed here: \`npm install --save-dev ts-node\` (cdk8s' typescript-app template has it), or compile the spec and pass the .js, or write cluster.yaml`,
-    ], undefined, READ_ERROR);
+    throw new SpecValidationError(
+      [
+        `${file}: a TypeScript spec is compiled with ts-node, which is not installed here: \`npm install --save-dev ts-node\` (cdk8s' typescript-app template has it), or compile the spec and pass the .js, or write cluster.yaml`,
+      ],
+      undefined,
+      READ_ERROR,
+    );
   }
-  tsNode.register({ transpileOnly: true, skipProject: true, compilerOptions: { module: 'commonjs', target: 'es2020', esModuleInterop: true } });
+  tsNode.register({
+    transpileOnly: true,
+    skipProject: true,
+    compilerOptions: { module: 'commonjs', target: 'es2020', esModuleInterop: true },
+  });
   TS_REGISTERED.add('done');
 }
 const TS_REGISTERED = new Set<string>();
@@ -160,9 +193,10 @@ export function loadSpecFile(file: string, options: LoadSpecFileOptions = {}): R
     text = readRegularFile(file).content;
   } catch (e: any) {
     if (!isFsError(e)) throw e;
-    const problem = e.code === 'EISDIR' || (e as any).kind === 'a directory'
-      ? `${label} is a directory; name the spec file itself (e.g. ${path.join(shown, DEFAULT_CLUSTER_FILE)})`
-      : describeFsError(e, label);
+    const problem =
+      e.code === 'EISDIR' || (e as any).kind === 'a directory'
+        ? `${label} is a directory; name the spec file itself (e.g. ${path.join(shown, DEFAULT_CLUSTER_FILE)})`
+        : describeFsError(e, label);
     throw new SpecValidationError([problem], undefined, READ_ERROR);
   }
   return resolveSpec(parseSpecYaml(text, shown), { ...options, source: shown });
@@ -214,20 +248,33 @@ export function loadClusterSpec(options: LoadClusterSpecOptions = {}): LoadedClu
   const env = options.env ?? process.env;
   const fromEnv = env[CLUSTER_FILE_ENV] || undefined; // HACP_CLUSTER= (empty) counts as unset
   const explicit = options.file ?? fromEnv;
-  const origin = options.file !== undefined ? (options.fileOption ?? '--cluster') : fromEnv !== undefined ? `$${CLUSTER_FILE_ENV}` : undefined;
+  const origin =
+    options.file !== undefined
+      ? (options.fileOption ?? '--cluster')
+      : fromEnv !== undefined
+        ? `$${CLUSTER_FILE_ENV}`
+        : undefined;
   const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, DEFAULT_CLUSTER_FILE);
-  const shown = path.relative(cwd, file) && !path.relative(cwd, file).startsWith('..') ? path.relative(cwd, file) : file;
+  const shown =
+    path.relative(cwd, file) && !path.relative(cwd, file).startsWith('..') ? path.relative(cwd, file) : file;
   if (explicit || fs.existsSync(file) || isBrokenLink(file)) {
     return { spec: loadSpecFile(file, { ...options, origin, display: shown }), source: shown, fromExample: false };
   }
   if (options.example) {
-    return { spec: resolveSpec(options.example, { ...options, source: 'built-in example' }), source: 'built-in example', fromExample: true };
+    return {
+      spec: resolveSpec(options.example, { ...options, source: 'built-in example' }),
+      source: 'built-in example',
+      fromExample: true,
+    };
   }
-  throw new SpecNotFoundError([
-    `${options.fileOption ?? '--cluster'}: not given`,
-    `$${CLUSTER_FILE_ENV}: not set`,
-    `./${DEFAULT_CLUSTER_FILE}: ${file} does not exist`,
-  ], options.notFoundHint ?? `write ${DEFAULT_CLUSTER_FILE} (examples/cluster.yaml is a start) or name the spec file`);
+  throw new SpecNotFoundError(
+    [
+      `${options.fileOption ?? '--cluster'}: not given`,
+      `$${CLUSTER_FILE_ENV}: not set`,
+      `./${DEFAULT_CLUSTER_FILE}: ${file} does not exist`,
+    ],
+    options.notFoundHint ?? `write ${DEFAULT_CLUSTER_FILE} (examples/cluster.yaml is a start) or name the spec file`,
+  );
 }
 
 /** A dangling symbolic link at `file`: it is there (an error to report), although `existsSync` says no. */

@@ -37,7 +37,8 @@ export function isIpv4Mapped(ip: string): boolean {
  */
 export function canonicalHost(ip: string): string {
   const addr = ipaddr.parse(ip);
-  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) return (addr as ipaddr.IPv6).toIPv4Address().toString();
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress())
+    return (addr as ipaddr.IPv6).toIPv4Address().toString();
   return addr.toString();
 }
 

@@ -14,7 +14,9 @@ export const CONTROLLER_LABEL_VALUE = 'true';
 /** Label every worker's kubelet sets on its own Node (value `'true'`), as Typhoon's workers do. */
 export const WORKER_LABEL = 'node.kubernetes.io/node';
 /** `nodeSelector` that pins a pod to the masters. */
-export const CONTROLLER_NODE_SELECTOR: Readonly<Record<string, string>> = { [CONTROLLER_LABEL]: CONTROLLER_LABEL_VALUE };
+export const CONTROLLER_NODE_SELECTOR: Readonly<Record<string, string>> = {
+  [CONTROLLER_LABEL]: CONTROLLER_LABEL_VALUE,
+};
 
 /**
  * The role label `kubectl get nodes` shows for masters. A kubelet may not set it on itself (NodeRestriction), so it is
@@ -39,4 +41,8 @@ export const CONTROL_PLANE_TAINT: NodeTaint = { key: 'node-role.kubernetes.io/co
  * The taint a kubelet started with `--cloud-provider=external` registers with; the cloud controller manager removes it
  * once it has initialised the Node (addresses, provider ID, zone).
  */
-export const CLOUD_UNINITIALIZED_TAINT: NodeTaint = { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' };
+export const CLOUD_UNINITIALIZED_TAINT: NodeTaint = {
+  key: 'node.cloudprovider.kubernetes.io/uninitialized',
+  value: 'true',
+  effect: 'NoSchedule',
+};

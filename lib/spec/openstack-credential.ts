@@ -34,10 +34,18 @@ export function needsOpenStackCredential(spec: ResolvedClusterSpec): boolean {
  * surrounding whitespace trimmed) or `.secretEnv` (the variable in `env`). Errors name the field and the file or the
  * variable, never the secret; a secret file that group or others can read is a warning.
  */
-export function readOpenStackCredential(spec: ClusterSpec | ResolvedClusterSpec, env: NodeJS.ProcessEnv = process.env,
-  options: ReadOpenStackCredentialOptions = {}): OpenStackCredential {
+export function readOpenStackCredential(
+  spec: ClusterSpec | ResolvedClusterSpec,
+  env: NodeJS.ProcessEnv = process.env,
+  options: ReadOpenStackCredentialOptions = {},
+): OpenStackCredential {
   const cred = spec.openstack?.applicationCredential;
-  if (!cred) throw new SpecValidationError(['openstack: not set in the cluster spec (openstack.applicationCredential names the credential)'], undefined, HEADING);
+  if (!cred)
+    throw new SpecValidationError(
+      ['openstack: not set in the cluster spec (openstack.applicationCredential names the credential)'],
+      undefined,
+      HEADING,
+    );
   let secret: string;
   if (cred.secretFile !== undefined && cred.secretEnv === undefined) {
     const file = path.resolve(options.cwd ?? process.cwd(), cred.secretFile);
@@ -46,20 +54,41 @@ export function readOpenStackCredential(spec: ClusterSpec | ResolvedClusterSpec,
       read = readRegularFile(file);
     } catch (e) {
       if (!isFsError(e)) throw e;
-      throw new SpecValidationError([`openstack.applicationCredential.secretFile: ${describeFsError(e, file)}`], undefined, HEADING);
+      throw new SpecValidationError(
+        [`openstack.applicationCredential.secretFile: ${describeFsError(e, file)}`],
+        undefined,
+        HEADING,
+      );
     }
     if (read.mode & 0o077) {
-      options.onWarning?.(`openstack.applicationCredential.secretFile: ${file} is readable by others (mode 0${read.mode.toString(8)}); chmod 600 it`);
+      options.onWarning?.(
+        `openstack.applicationCredential.secretFile: ${file} is readable by others (mode 0${read.mode.toString(8)}); chmod 600 it`,
+      );
     }
     secret = read.content.trim();
-    if (!secret) throw new SpecValidationError([`openstack.applicationCredential.secretFile: ${file} is empty; put the application credential's secret in it`], undefined, HEADING);
+    if (!secret)
+      throw new SpecValidationError(
+        [`openstack.applicationCredential.secretFile: ${file} is empty; put the application credential's secret in it`],
+        undefined,
+        HEADING,
+      );
   } else if (cred.secretEnv !== undefined && cred.secretFile === undefined) {
     secret = (env[cred.secretEnv] ?? '').trim();
     if (!secret) {
-      throw new SpecValidationError([`openstack.applicationCredential.secretEnv: $${cred.secretEnv} is ${env[cred.secretEnv] === undefined ? 'not set' : 'empty'}; export the application credential's secret in it`], undefined, HEADING);
+      throw new SpecValidationError(
+        [
+          `openstack.applicationCredential.secretEnv: $${cred.secretEnv} is ${env[cred.secretEnv] === undefined ? 'not set' : 'empty'}; export the application credential's secret in it`,
+        ],
+        undefined,
+        HEADING,
+      );
     }
   } else {
-    throw new SpecValidationError(['openstack.applicationCredential: set exactly one of secretFile and secretEnv'], undefined, HEADING);
+    throw new SpecValidationError(
+      ['openstack.applicationCredential: set exactly one of secretFile and secretEnv'],
+      undefined,
+      HEADING,
+    );
   }
   return { id: cred.id, secret };
 }

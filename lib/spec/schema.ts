@@ -110,7 +110,12 @@ export const CLUSTER_SPEC_SCHEMA = {
         haproxy: {
           type: 'object',
           additionalProperties: false,
-          properties: { vip: str, interface: str, virtualRouterId: { type: 'integer', minimum: 1, maximum: 255 }, subnet: str },
+          properties: {
+            vip: str,
+            interface: str,
+            virtualRouterId: { type: 'integer', minimum: 1, maximum: 255 },
+            subnet: str,
+          },
         },
         kubeVip: {
           type: 'object',

@@ -3,12 +3,31 @@ import { validate as validateShape } from './_spec-validator';
 import { ClusterSpec, OpenStackSpec, ResolvedClusterSpec } from './cluster-spec';
 import { imageReferenceProblem, imageRegistryProblem } from './image-reference';
 import {
-  Cidr, canonicalHost, cidrContains, cidrSize, cidrsOverlap, cidrToString, enclosingCidr, ipFamily, isIp, isIpv4Mapped,
-  isNetworkAddress, isNetworkOrBroadcast, nthAddress, parseCidr, urlHost,
+  Cidr,
+  canonicalHost,
+  cidrContains,
+  cidrSize,
+  cidrsOverlap,
+  cidrToString,
+  enclosingCidr,
+  ipFamily,
+  isIp,
+  isIpv4Mapped,
+  isNetworkAddress,
+  isNetworkOrBroadcast,
+  nthAddress,
+  parseCidr,
+  urlHost,
 } from './network';
 import {
-  DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, MAX_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR,
-  SUPPORTED_ETCD_MINORS, SUPPORTED_KUBERNETES_MINORS, minorOf, parseKubernetesVersion,
+  DEFAULT_ETCD_VERSION,
+  DEFAULT_KUBERNETES_VERSION,
+  MAX_KUBERNETES_MINOR,
+  MIN_KUBERNETES_MINOR,
+  SUPPORTED_ETCD_MINORS,
+  SUPPORTED_KUBERNETES_MINORS,
+  minorOf,
+  parseKubernetesVersion,
 } from './versions';
 
 /** The outcome of validating a spec: every problem at once. */
@@ -47,7 +66,10 @@ export class SpecValidationError extends Error {
     const shown = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => `  - ${p}`);
     if (problems.length > MAX_LISTED_PROBLEMS) shown.push(`  ... and ${problems.length - MAX_LISTED_PROBLEMS} more`);
     if (options.footer) shown.push(options.footer);
-    super(`${options.heading ?? 'invalid cluster spec'}${source ? ` (${source})` : ''}:\n${shown.join('\n')}`, options.cause !== undefined ? { cause: options.cause } : undefined);
+    super(
+      `${options.heading ?? 'invalid cluster spec'}${source ? ` (${source})` : ''}:\n${shown.join('\n')}`,
+      options.cause !== undefined ? { cause: options.cause } : undefined,
+    );
     this.name = 'SpecValidationError';
   }
 }
@@ -77,7 +99,10 @@ export const MAX_SHOWN_LENGTH = 80;
 
 /** `/masters/1/ip` → `masters[1].ip` */
 function fieldPath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (extra) parts.push(extra);
   let out = '';
   for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
@@ -85,7 +110,10 @@ function fieldPath(instancePath: string, extra?: string): string {
 }
 
 function valueAt(obj: any, instancePath: string): unknown {
-  return instancePath.split('/').filter(Boolean).reduce((o, k) => (o == null ? o : o[k]), obj);
+  return instancePath
+    .split('/')
+    .filter(Boolean)
+    .reduce((o, k) => (o == null ? o : o[k]), obj);
 }
 
 /**
@@ -95,7 +123,7 @@ function valueAt(obj: any, instancePath: string): unknown {
 export function showValue(value: unknown): string {
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   } catch {
     text = String(value);
   }
@@ -157,20 +185,25 @@ export function validateSpec(input: unknown): SpecValidationResult {
   const spec = input as ClusterSpec;
 
   const name = spec.name ?? 'kubernetes';
-  if (!DNS_LABEL.test(name)) errors.push(`name: ${show(name)} is not a DNS-1123 label (lower-case letters, digits, '-')`);
+  if (!DNS_LABEL.test(name))
+    errors.push(`name: ${show(name)} is not a DNS-1123 label (lower-case letters, digits, '-')`);
 
   const k8s = spec.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
   const k8sParsed = parseKubernetesVersion(k8s);
   if (!k8sParsed) {
     errors.push(`kubernetesVersion: ${show(k8s)} is not a version like "v1.35.4"`);
   } else if (!SUPPORTED_KUBERNETES_MINORS.includes(minorOf(k8s))) {
-    errors.push(`kubernetesVersion: ${show(k8s)} is outside the supported window v${MIN_KUBERNETES_MINOR} to v${MAX_KUBERNETES_MINOR}`);
+    errors.push(
+      `kubernetesVersion: ${show(k8s)} is outside the supported window v${MIN_KUBERNETES_MINOR} to v${MAX_KUBERNETES_MINOR}`,
+    );
   }
   const etcd = spec.etcdVersion ?? DEFAULT_ETCD_VERSION;
   if (!parseKubernetesVersion(etcd) || etcd.startsWith('v')) {
     errors.push(`etcdVersion: ${show(etcd)} is not a version like "3.6.6"`);
   } else if (!SUPPORTED_ETCD_MINORS.includes(minorOf(etcd))) {
-    errors.push(`etcdVersion: ${show(etcd)} is not supported (supported: ${SUPPORTED_ETCD_MINORS.map((m) => m + '.x').join(', ')})`);
+    errors.push(
+      `etcdVersion: ${show(etcd)} is not supported (supported: ${SUPPORTED_ETCD_MINORS.map((m) => m + '.x').join(', ')})`,
+    );
   }
 
   // Images.
@@ -188,20 +221,30 @@ export function validateSpec(input: unknown): SpecValidationResult {
   const stackedEtcd = !spec.etcd?.external;
   if (masters.length === 0) errors.push('masters: [] must list at least one master');
   else if (stackedEtcd && masters.length > MAX_MASTERS) {
-    errors.push(`masters: ${masters.length} masters is more than ${MAX_MASTERS}: each master runs an etcd member and every write waits for a majority of them; ${MAX_MASTERS} already survive ${Math.floor((MAX_MASTERS - 1) / 2)} failures (etcd advises at most ${RECOMMENDED_MAX_MASTERS}); list 3, 5 or 7 masters and run the rest as workers`);
+    errors.push(
+      `masters: ${masters.length} masters is more than ${MAX_MASTERS}: each master runs an etcd member and every write waits for a majority of them; ${MAX_MASTERS} already survive ${Math.floor((MAX_MASTERS - 1) / 2)} failures (etcd advises at most ${RECOMMENDED_MAX_MASTERS}); list 3, 5 or 7 masters and run the rest as workers`,
+    );
   } else if (stackedEtcd) {
     if (masters.length % 2 === 0) {
-      warnings.push(`masters: ${masters.length} masters tolerate no more failures than ${masters.length - 1} (etcd quorum); use an odd number`);
+      warnings.push(
+        `masters: ${masters.length} masters tolerate no more failures than ${masters.length - 1} (etcd quorum); use an odd number`,
+      );
     }
     if (masters.length > RECOMMENDED_MAX_MASTERS) {
-      warnings.push(`masters: ${masters.length} etcd members (one per master) is more than the ${RECOMMENDED_MAX_MASTERS} etcd recommends: writes get slower without useful fault tolerance`);
+      warnings.push(
+        `masters: ${masters.length} etcd members (one per master) is more than the ${RECOMMENDED_MAX_MASTERS} etcd recommends: writes get slower without useful fault tolerance`,
+      );
     }
   }
-  const nodes: NodeAt[] = [...masters.map((n, i) => ({ ...n, field: `masters[${i}]` })), ...(spec.workers ?? []).map((n, i) => ({ ...n, field: `workers[${i}]` }))];
+  const nodes: NodeAt[] = [
+    ...masters.map((n, i) => ({ ...n, field: `masters[${i}]` })),
+    ...(spec.workers ?? []).map((n, i) => ({ ...n, field: `workers[${i}]` })),
+  ];
   const seenNames = new Map<string, string>();
   const seenIps = new Map<string, { field: string; ip: string }>();
   for (const n of nodes) {
-    if (!DNS_LABEL.test(n.name)) errors.push(`${n.field}.name: ${show(n.name)} is not a DNS-1123 label (lower-case letters, digits, '-')`);
+    if (!DNS_LABEL.test(n.name))
+      errors.push(`${n.field}.name: ${show(n.name)} is not a DNS-1123 label (lower-case letters, digits, '-')`);
     const dupName = seenNames.get(n.name);
     if (dupName) errors.push(`${n.field}.name: ${show(n.name)} is already used by ${dupName}`);
     else seenNames.set(n.name, n.field);
@@ -209,7 +252,10 @@ export function validateSpec(input: unknown): SpecValidationResult {
     if (!isIp(n.ip)) continue;
     const host = canonicalHost(n.ip);
     const dup = seenIps.get(host);
-    if (dup) errors.push(`${n.field}.ip: ${show(n.ip)} is already used by ${dup.field}${dup.ip === n.ip ? '' : ` (${show(dup.ip)}, the same host)`}`);
+    if (dup)
+      errors.push(
+        `${n.field}.ip: ${show(n.ip)} is already used by ${dup.field}${dup.ip === n.ip ? '' : ` (${show(dup.ip)}, the same host)`}`,
+      );
     else seenIps.set(host, { field: n.field, ip: n.ip });
   }
 
@@ -232,38 +278,56 @@ export function validateSpec(input: unknown): SpecValidationResult {
   const service = checkCidr('networking.serviceCidr', net.serviceCidr ?? DEFAULTS.serviceCidr, 16);
   const pod = checkCidr('networking.podCidr', net.podCidr ?? DEFAULTS.podCidr, 256);
   if (service && service.kind === 'ipv4' && service.prefix < 12) {
-    errors.push(`networking.serviceCidr: ${show(net.serviceCidr)} is larger than the API server accepts (/12 at most for IPv4)`);
+    errors.push(
+      `networking.serviceCidr: ${show(net.serviceCidr)} is larger than the API server accepts (/12 at most for IPv4)`,
+    );
   }
   if (service && pod && cidrsOverlap(service, pod)) {
-    errors.push(`networking.serviceCidr: ${show(cidrToString(service))} overlaps networking.podCidr ${show(cidrToString(pod))}`);
+    errors.push(
+      `networking.serviceCidr: ${show(cidrToString(service))} overlaps networking.podCidr ${show(cidrToString(pod))}`,
+    );
   }
   for (const n of nodes) {
     if (!isIp(n.ip)) continue;
-    for (const [cidr, cfield] of [[service, 'networking.serviceCidr'], [pod, 'networking.podCidr']] as const) {
+    for (const [cidr, cfield] of [
+      [service, 'networking.serviceCidr'],
+      [pod, 'networking.podCidr'],
+    ] as const) {
       if (cidr && cidrContains(cidr, n.ip)) {
-        errors.push(`${n.field}.ip: ${show(n.ip)} lies inside ${cfield} ${show(cidrToString(cidr))}; host, service and pod networks must not overlap`);
+        errors.push(
+          `${n.field}.ip: ${show(n.ip)} lies inside ${cfield} ${show(cidrToString(cidr))}; host, service and pod networks must not overlap`,
+        );
       }
     }
   }
   const mask = net.nodeCidrMaskSize;
   if (pod && mask !== undefined && (mask < pod.prefix || mask > (pod.kind === 'ipv4' ? 30 : 126))) {
-    errors.push(`networking.nodeCidrMaskSize: ${mask} must lie between the pod CIDR prefix (/${pod.prefix}) and ${pod.kind === 'ipv4' ? 30 : 126}`);
+    errors.push(
+      `networking.nodeCidrMaskSize: ${mask} must lie between the pod CIDR prefix (/${pod.prefix}) and ${pod.kind === 'ipv4' ? 30 : 126}`,
+    );
   }
   const domain = net.clusterDomain ?? DEFAULTS.clusterDomain;
-  if (!DNS_NAME.test(domain) || domain.startsWith('*')) errors.push(`networking.clusterDomain: ${show(domain)} is not a DNS name`);
+  if (!DNS_NAME.test(domain) || domain.startsWith('*'))
+    errors.push(`networking.clusterDomain: ${show(domain)} is not a DNS name`);
 
   // Endpoint and SANs.
   if (spec.apiEndpoint) {
     const host = spec.apiEndpoint.host;
-    if (!isIp(host) && !DNS_NAME.test(host)) errors.push(`apiEndpoint.host: ${show(host)} is neither an IP address nor a DNS name`);
+    if (!isIp(host) && !DNS_NAME.test(host))
+      errors.push(`apiEndpoint.host: ${show(host)} is neither an IP address nor a DNS name`);
     else if (isIp(host) && checkIp(errors, 'apiEndpoint.host', host)) {
-      for (const [cidr, cfield] of [[service, 'networking.serviceCidr'], [pod, 'networking.podCidr']] as const) {
-        if (cidr && cidrContains(cidr, host)) errors.push(`apiEndpoint.host: ${show(host)} lies inside ${cfield} ${show(cidrToString(cidr))}`);
+      for (const [cidr, cfield] of [
+        [service, 'networking.serviceCidr'],
+        [pod, 'networking.podCidr'],
+      ] as const) {
+        if (cidr && cidrContains(cidr, host))
+          errors.push(`apiEndpoint.host: ${show(host)} lies inside ${cfield} ${show(cidrToString(cidr))}`);
       }
     }
   }
   (spec.extraCertSans ?? []).forEach((san, i) => {
-    if (!isIp(san) && !DNS_NAME.test(san)) errors.push(`extraCertSans[${i}]: ${show(san)} is neither an IP address nor a DNS name`);
+    if (!isIp(san) && !DNS_NAME.test(san))
+      errors.push(`extraCertSans[${i}]: ${show(san)} is neither an IP address nor a DNS name`);
   });
   (spec.namespaces ?? []).forEach((ns, i) => {
     if (!DNS_LABEL.test(ns)) errors.push(`namespaces[${i}]: ${show(ns)} is not a DNS-1123 label`);
@@ -272,28 +336,51 @@ export function validateSpec(input: unknown): SpecValidationResult {
   // Load balancer.
   const lb = spec.loadBalancer;
   const lbType = lb?.type ?? 'none';
-  if (lbType === 'octavia' && !lb?.octavia) errors.push('loadBalancer.octavia: required when loadBalancer.type is "octavia" (at least the subnet)');
-  for (const [field, vip] of [['loadBalancer.haproxy.vip', lb?.haproxy?.vip], ['loadBalancer.kubeVip.vip', lb?.kubeVip?.vip]] as const) {
+  if (lbType === 'octavia' && !lb?.octavia)
+    errors.push('loadBalancer.octavia: required when loadBalancer.type is "octavia" (at least the subnet)');
+  for (const [field, vip] of [
+    ['loadBalancer.haproxy.vip', lb?.haproxy?.vip],
+    ['loadBalancer.kubeVip.vip', lb?.kubeVip?.vip],
+  ] as const) {
     if (vip !== undefined && !isIp(vip)) errors.push(`${field}: ${show(vip)} is not a valid IP address`);
     else if (vip !== undefined) checkIp(errors, field, vip);
   }
-  for (const [field, iface] of [['loadBalancer.haproxy.interface', lb?.haproxy?.interface], ['loadBalancer.kubeVip.interface', lb?.kubeVip?.interface]] as const) {
+  for (const [field, iface] of [
+    ['loadBalancer.haproxy.interface', lb?.haproxy?.interface],
+    ['loadBalancer.kubeVip.interface', lb?.kubeVip?.interface],
+  ] as const) {
     if (iface !== undefined && (!INTERFACE_NAME.test(iface) || iface === '.' || iface === '..')) {
-      errors.push(`${field}: ${show(iface)} is not a network interface name (at most 15 letters, digits, '.', '_', '-', '@')`);
+      errors.push(
+        `${field}: ${show(iface)} is not a network interface name (at most 15 letters, digits, '.', '_', '-', '@')`,
+      );
     }
   }
   if ((lbType === 'kube-vip' || lbType === 'haproxy') && spec.apiEndpoint && !isIp(spec.apiEndpoint.host)) {
     const vip = lbType === 'kube-vip' ? lb?.kubeVip?.vip : lb?.haproxy?.vip;
-    if (!vip) errors.push(`loadBalancer.type: ${show(lbType)} needs a VIP: apiEndpoint.host ${show(spec.apiEndpoint.host)} is a DNS name, so set the vip`);
+    if (!vip)
+      errors.push(
+        `loadBalancer.type: ${show(lbType)} needs a VIP: apiEndpoint.host ${show(spec.apiEndpoint.host)} is a DNS name, so set the vip`,
+      );
   }
-  if (lbType === 'kube-vip' && (spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443) !== (spec.apiServerPort ?? 6443)) {
-    errors.push(`apiEndpoint.port: ${spec.apiEndpoint?.port} must equal apiServerPort (${spec.apiServerPort ?? 6443}) with kube-vip, which moves the VIP without forwarding ports`);
+  if (
+    lbType === 'kube-vip' &&
+    (spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443) !== (spec.apiServerPort ?? 6443)
+  ) {
+    errors.push(
+      `apiEndpoint.port: ${spec.apiEndpoint?.port} must equal apiServerPort (${spec.apiServerPort ?? 6443}) with kube-vip, which moves the VIP without forwarding ports`,
+    );
   }
   if (lbType === 'haproxy' && (spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443) === (spec.apiServerPort ?? 6443)) {
-    errors.push(`apiEndpoint.port: ${spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443} must differ from apiServerPort with loadBalancer.type "haproxy": HAProxy runs on the masters, where the API servers already listen on that port`);
+    errors.push(
+      `apiEndpoint.port: ${spec.apiEndpoint?.port ?? spec.apiServerPort ?? 6443} must differ from apiServerPort with loadBalancer.type "haproxy": HAProxy runs on the masters, where the API servers already listen on that port`,
+    );
   }
-  for (const [field, subnet] of [['loadBalancer.haproxy.subnet', lb?.haproxy?.subnet], ['loadBalancer.kubeVip.subnet', lb?.kubeVip?.subnet]] as const) {
-    if (subnet !== undefined && !parseCidr(subnet)) errors.push(`${field}: ${show(subnet)} is not a valid CIDR (like "10.180.0.0/24")`);
+  for (const [field, subnet] of [
+    ['loadBalancer.haproxy.subnet', lb?.haproxy?.subnet],
+    ['loadBalancer.kubeVip.subnet', lb?.kubeVip?.subnet],
+  ] as const) {
+    if (subnet !== undefined && !parseCidr(subnet))
+      errors.push(`${field}: ${show(subnet)} is not a valid CIDR (like "10.180.0.0/24")`);
   }
   if (lbType === 'haproxy' || lbType === 'kube-vip') checkVip(errors, spec, lbType, nodes);
 
@@ -302,10 +389,14 @@ export function validateSpec(input: unknown): SpecValidationResult {
 
   const pki = spec.pki ?? {};
   if (pki.validityDays !== undefined && pki.caValidityDays !== undefined && pki.validityDays > pki.caValidityDays) {
-    errors.push(`pki.validityDays: ${pki.validityDays} exceeds pki.caValidityDays (${pki.caValidityDays}); a leaf cannot outlive its CA`);
+    errors.push(
+      `pki.validityDays: ${pki.validityDays} exceeds pki.caValidityDays (${pki.caValidityDays}); a leaf cannot outlive its CA`,
+    );
   }
   if (pki.renewBeforeDays !== undefined && pki.renewBeforeDays >= (pki.validityDays ?? DEFAULTS.validityDays)) {
-    errors.push(`pki.renewBeforeDays: ${pki.renewBeforeDays} must be smaller than pki.validityDays (${pki.validityDays ?? DEFAULTS.validityDays})`);
+    errors.push(
+      `pki.renewBeforeDays: ${pki.renewBeforeDays} must be smaller than pki.validityDays (${pki.validityDays ?? DEFAULTS.validityDays})`,
+    );
   }
 
   checkCloud(errors, warnings, spec);
@@ -321,7 +412,9 @@ function checkIp(errors: string[], field: string, value: string): boolean {
     return false;
   }
   if (isIpv4Mapped(value)) {
-    errors.push(`${field}: ${show(value)} is an IPv4-mapped IPv6 address; write the IPv4 address ${show(canonicalHost(value))}`);
+    errors.push(
+      `${field}: ${show(value)} is an IPv4-mapped IPv6 address; write the IPv4 address ${show(canonicalHost(value))}`,
+    );
     return false;
   }
   return true;
@@ -338,23 +431,32 @@ function checkVip(errors: string[], spec: ClusterSpec, lbType: 'haproxy' | 'kube
   const vipField = settings?.vip !== undefined ? field : 'apiEndpoint.host';
   const vip = settings?.vip ?? spec.apiEndpoint?.host;
   const iface = settings?.interface ?? 'eth0';
-  const what = lbType === 'haproxy' ? `keepalived (VRRP and the VIP's ARP on interface ${iface})` : `kube-vip (gratuitous ARP on interface ${iface})`;
+  const what =
+    lbType === 'haproxy'
+      ? `keepalived (VRRP and the VIP's ARP on interface ${iface})`
+      : `kube-vip (gratuitous ARP on interface ${iface})`;
   if (vip === undefined) {
-    errors.push(`${field}: required with loadBalancer.type ${show(lbType)}: set ${field} (or apiEndpoint.host) to a free address in the masters' subnet`);
+    errors.push(
+      `${field}: required with loadBalancer.type ${show(lbType)}: set ${field} (or apiEndpoint.host) to a free address in the masters' subnet`,
+    );
     return;
   }
   if (!isIp(vip) || isIpv4Mapped(vip)) return; // reported above
   const host = canonicalHost(vip);
   const owner = nodes.find((n) => isIp(n.ip) && canonicalHost(n.ip) === host);
   if (owner) {
-    errors.push(`${vipField}: ${show(vip)} is ${owner.field}'s own address; the VIP must be a free address in the masters' subnet (it moves between masters)`);
+    errors.push(
+      `${vipField}: ${show(vip)} is ${owner.field}'s own address; the VIP must be a free address in the masters' subnet (it moves between masters)`,
+    );
     return;
   }
   const first = nodes.find((n) => n.field === 'masters[0]');
   if (!first || !isIp(first.ip) || isIpv4Mapped(first.ip) || ipFamily(first.ip) !== ipFamily(vip)) return; // reported elsewhere
   const declared = settings?.subnet !== undefined ? parseCidr(settings.subnet) : undefined;
   if (settings?.subnet !== undefined && !declared) return; // reported above
-  const subnet = declared ? enclosingCidr(nthAddress(declared, 0), declared.prefix) : enclosingCidr(first.ip, ipFamily(first.ip) === 'ipv4' ? 24 : 64);
+  const subnet = declared
+    ? enclosingCidr(nthAddress(declared, 0), declared.prefix)
+    : enclosingCidr(first.ip, ipFamily(first.ip) === 'ipv4' ? 24 : 64);
   const subnetText = declared
     ? `loadBalancer.${key}.subnet ${show(settings!.subnet)}`
     : `the masters' subnet ${cidrToString(subnet)} (the /${subnet.prefix} around masters[0].ip; set loadBalancer.${key}.subnet if theirs is larger)`;
@@ -362,11 +464,15 @@ function checkVip(errors: string[], spec: ClusterSpec, lbType: 'haproxy' | 'kube
   if (!cidrContains(subnet, vip)) {
     errors.push(`${vipField}: ${show(vip)} is not in ${subnetText}: ${what} works only within the masters' L2 segment`);
   } else if (isNetworkOrBroadcast(subnet, vip)) {
-    errors.push(`${vipField}: ${show(vip)} is the network or broadcast address of ${cidrToString(subnet)}; use a free host address`);
+    errors.push(
+      `${vipField}: ${show(vip)} is the network or broadcast address of ${cidrToString(subnet)}; use a free host address`,
+    );
   }
   for (const m of nodes.filter((n) => n.field.startsWith('masters['))) {
     if (isIp(m.ip) && !isIpv4Mapped(m.ip) && ipFamily(m.ip) === subnet.kind && !cidrContains(subnet, m.ip)) {
-      errors.push(`${m.field}.ip: ${show(m.ip)} is not in ${subnetText}: ${what} needs every master on that L2 segment`);
+      errors.push(
+        `${m.field}.ip: ${show(m.ip)} is not in ${subnetText}: ${what} needs every master on that L2 segment`,
+      );
     }
   }
 }
@@ -379,10 +485,13 @@ function checkFamilies(errors: string[], spec: ClusterSpec, nodes: NodeAt[]): vo
   const name = (f: string) => (f === 'ipv4' ? 'IPv4' : 'IPv6');
   const mismatch = (field: string, value: string, kind: string, isDefault = false) => {
     const fix = isDefault ? `; set networking.serviceCidr and networking.podCidr to ${name(family)} ranges` : '';
-    errors.push(`${field}: ${show(value)}${isDefault ? ' (the default)' : ''} is ${name(kind)}, but masters[0].ip ${show(first.ip)} is ${name(family)}: every node address, VIP, endpoint and range must be one family (dual-stack is not supported)${fix}`);
+    errors.push(
+      `${field}: ${show(value)}${isDefault ? ' (the default)' : ''} is ${name(kind)}, but masters[0].ip ${show(first.ip)} is ${name(family)}: every node address, VIP, endpoint and range must be one family (dual-stack is not supported)${fix}`,
+    );
   };
   for (const n of nodes) {
-    if (n !== first && isIp(n.ip) && !isIpv4Mapped(n.ip) && ipFamily(n.ip) !== family) mismatch(`${n.field}.ip`, n.ip, ipFamily(n.ip));
+    if (n !== first && isIp(n.ip) && !isIpv4Mapped(n.ip) && ipFamily(n.ip) !== family)
+      mismatch(`${n.field}.ip`, n.ip, ipFamily(n.ip));
   }
   const hosts: Array<[string, string | undefined]> = [
     ['apiEndpoint.host', spec.apiEndpoint?.host],
@@ -390,7 +499,8 @@ function checkFamilies(errors: string[], spec: ClusterSpec, nodes: NodeAt[]): vo
     ['loadBalancer.kubeVip.vip', spec.loadBalancer?.kubeVip?.vip],
   ];
   for (const [field, value] of hosts) {
-    if (value !== undefined && isIp(value) && !isIpv4Mapped(value) && ipFamily(value) !== family) mismatch(field, value, ipFamily(value));
+    if (value !== undefined && isIp(value) && !isIpv4Mapped(value) && ipFamily(value) !== family)
+      mismatch(field, value, ipFamily(value));
   }
   const net = spec.networking ?? {};
   const ranges: Array<[string, string | undefined, string]> = [
@@ -410,12 +520,19 @@ function checkCloud(errors: string[], warnings: string[], spec: ClusterSpec): vo
   const podNetwork = spec.networking?.podNetwork ?? 'flannel';
   const os = spec.openstack;
   if (podNetwork === 'cloud-routes') {
-    if (!os) errors.push('openstack: required when networking.podNetwork is "cloud-routes" (the OpenStack cloud controller manager adds the pod routes to openstack.routerId)');
+    if (!os)
+      errors.push(
+        'openstack: required when networking.podNetwork is "cloud-routes" (the OpenStack cloud controller manager adds the pod routes to openstack.routerId)',
+      );
     if (spec.cloudProvider === 'none') {
-      errors.push('cloudProvider: "none" contradicts networking.podNetwork "cloud-routes", which needs the OpenStack cloud controller manager (cloudProvider "external"); remove cloudProvider or set it to "external"');
+      errors.push(
+        'cloudProvider: "none" contradicts networking.podNetwork "cloud-routes", which needs the OpenStack cloud controller manager (cloudProvider "external"); remove cloudProvider or set it to "external"',
+      );
     }
   } else if (os && (spec.cloudProvider ?? 'none') === 'none') {
-    warnings.push('openstack: set, but cloudProvider is "none", so no cloud controller manager uses it; set cloudProvider: external (or networking.podNetwork: cloud-routes)');
+    warnings.push(
+      'openstack: set, but cloudProvider is "none", so no cloud controller manager uses it; set cloudProvider: external (or networking.podNetwork: cloud-routes)',
+    );
   }
   if (!os) return;
   let url: URL | undefined;
@@ -425,40 +542,67 @@ function checkCloud(errors: string[], warnings: string[], spec: ClusterSpec): vo
     url = undefined;
   }
   if (!url || url.protocol !== 'https:' || !url.hostname || CONTROL.test(os.authUrl)) {
-    errors.push(`openstack.authUrl: ${show(os.authUrl)} is not an https:// URL (like "https://keystone.example.com:5000/v3")`);
+    errors.push(
+      `openstack.authUrl: ${show(os.authUrl)} is not an https:// URL (like "https://keystone.example.com:5000/v3")`,
+    );
   } else if (url.username || url.password) {
-    errors.push('openstack.authUrl: must not carry a user name or password (value not shown); the application credential authenticates');
+    errors.push(
+      'openstack.authUrl: must not carry a user name or password (value not shown); the application credential authenticates',
+    );
   }
   // eslint-disable-next-line no-control-regex -- a region name has no control characters
-  if (!/^[^\s\u0000-\u001f\u007f]{1,255}$/.test(os.region)) errors.push(`openstack.region: ${show(os.region)} is not a region name (like "RegionOne")`);
+  if (!/^[^\s\u0000-\u001f\u007f]{1,255}$/.test(os.region))
+    errors.push(`openstack.region: ${show(os.region)} is not a region name (like "RegionOne")`);
   for (const key of ['networkId', 'subnetId', 'routerId', 'floatingNetworkId'] as const) {
     const value = os[key];
     if (value !== undefined && !OPENSTACK_ID.test(value)) {
-      errors.push(`openstack.${key}: ${show(value)} is not an OpenStack ID (a UUID like "6e2b0c1a-4d3f-4c2e-9a7b-1f0e5d4c3b2a"; \`openstack ${key === 'routerId' ? 'router' : key === 'subnetId' ? 'subnet' : 'network'} show NAME -f value -c id\` prints it)`);
+      errors.push(
+        `openstack.${key}: ${show(value)} is not an OpenStack ID (a UUID like "6e2b0c1a-4d3f-4c2e-9a7b-1f0e5d4c3b2a"; \`openstack ${key === 'routerId' ? 'router' : key === 'subnetId' ? 'subnet' : 'network'} show NAME -f value -c id\` prints it)`,
+      );
     }
   }
-  if (os.caFile !== undefined && CONTROL.test(os.caFile)) errors.push(`openstack.caFile: ${show(os.caFile)} is not a file path (it holds control characters)`);
+  if (os.caFile !== undefined && CONTROL.test(os.caFile))
+    errors.push(`openstack.caFile: ${show(os.caFile)} is not a file path (it holds control characters)`);
   const cred = os.applicationCredential;
-  if (!/^[A-Za-z0-9._-]{1,255}$/.test(cred.id)) errors.push(`openstack.applicationCredential.id: ${show(cred.id)} is not an application credential ID (letters, digits, '.', '_', '-')`);
+  if (!/^[A-Za-z0-9._-]{1,255}$/.test(cred.id))
+    errors.push(
+      `openstack.applicationCredential.id: ${show(cred.id)} is not an application credential ID (letters, digits, '.', '_', '-')`,
+    );
   const sources = [cred.secretFile, cred.secretEnv].filter((v) => v !== undefined).length;
   if (sources !== 1) {
-    errors.push(`openstack.applicationCredential: set exactly one of secretFile and secretEnv (${sources ? 'both are set' : 'neither is set'}); the secret itself never goes in the spec`);
+    errors.push(
+      `openstack.applicationCredential: set exactly one of secretFile and secretEnv (${sources ? 'both are set' : 'neither is set'}); the secret itself never goes in the spec`,
+    );
   }
   if (cred.secretEnv !== undefined && !ENV_NAME.test(cred.secretEnv)) {
-    errors.push('openstack.applicationCredential.secretEnv: is not an environment variable name (letters, digits, "_"; value not shown, in case it is the secret itself)');
+    errors.push(
+      'openstack.applicationCredential.secretEnv: is not an environment variable name (letters, digits, "_"; value not shown, in case it is the secret itself)',
+    );
   }
   if (cred.secretFile !== undefined && CONTROL.test(cred.secretFile)) {
-    errors.push('openstack.applicationCredential.secretFile: is not a file path (it holds control characters; value not shown, in case it is the secret itself)');
+    errors.push(
+      'openstack.applicationCredential.secretFile: is not a file path (it holds control characters; value not shown, in case it is the secret itself)',
+    );
   }
 }
 
 /** Retired and deprecated add-on choices are warnings: they still work, but not for long. */
 function checkAddons(warnings: string[], spec: ClusterSpec): void {
   const addons = spec.addons ?? {};
-  if (addons.dns === 'kube-dns') warnings.push('addons.dns: "kube-dns" is retired (kubeadm dropped it in v1.21, its images are unmaintained); use "coredns"');
-  if (addons.metrics === 'heapster') warnings.push('addons.metrics: "heapster" is retired (archived upstream, it does not serve the metrics API); use "metrics-server"');
-  if (addons.kubeProxyMode === 'ipvs') warnings.push('addons.kubeProxyMode: "ipvs" is deprecated in Kubernetes v1.35; use "nftables" (or "iptables")');
-  if (addons.podCheckpointer === true) warnings.push('addons.podCheckpointer: true deploys bootkube\'s retired pod-checkpointer image (unmaintained); hacp\'s checkpoint service on the masters replaces it');
+  if (addons.dns === 'kube-dns')
+    warnings.push(
+      'addons.dns: "kube-dns" is retired (kubeadm dropped it in v1.21, its images are unmaintained); use "coredns"',
+    );
+  if (addons.metrics === 'heapster')
+    warnings.push(
+      'addons.metrics: "heapster" is retired (archived upstream, it does not serve the metrics API); use "metrics-server"',
+    );
+  if (addons.kubeProxyMode === 'ipvs')
+    warnings.push('addons.kubeProxyMode: "ipvs" is deprecated in Kubernetes v1.35; use "nftables" (or "iptables")');
+  if (addons.podCheckpointer === true)
+    warnings.push(
+      "addons.podCheckpointer: true deploys bootkube's retired pod-checkpointer image (unmaintained); hacp's checkpoint service on the masters replaces it",
+    );
 }
 
 /** `etcd.external`: https endpoints without duplicates, file paths. */
@@ -474,22 +618,36 @@ function checkExternalEtcd(errors: string[], spec: ClusterSpec): void {
     } catch {
       url = undefined;
     }
-    if (!url || url.protocol !== 'https:' || !url.hostname || CONTROL.test(endpoint) || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-      errors.push(`${field}: ${show(endpoint)} is not an https:// client URL (like "https://10.0.0.5:2379"; etcd is reached over mTLS only)`);
+    if (
+      !url ||
+      url.protocol !== 'https:' ||
+      !url.hostname ||
+      CONTROL.test(endpoint) ||
+      (url.pathname !== '/' && url.pathname !== '') ||
+      url.search ||
+      url.hash
+    ) {
+      errors.push(
+        `${field}: ${show(endpoint)} is not an https:// client URL (like "https://10.0.0.5:2379"; etcd is reached over mTLS only)`,
+      );
       return;
     }
     if (url.username || url.password) {
-      errors.push(`${field}: must not carry a user name or password (value not shown); the client certificate authenticates`);
+      errors.push(
+        `${field}: must not carry a user name or password (value not shown); the client certificate authenticates`,
+      );
       return;
     }
     const bare = url.hostname.replace(/^\[|\]$/g, '');
     const key = `${isIp(bare) ? canonicalHost(bare) : bare.toLowerCase()}:${url.port || '2379'}`;
     const dup = seen.get(key);
-    if (dup !== undefined) errors.push(`${field}: ${show(endpoint)} is the same member as etcd.external.endpoints[${dup}]`);
+    if (dup !== undefined)
+      errors.push(`${field}: ${show(endpoint)} is the same member as etcd.external.endpoints[${dup}]`);
     else seen.set(key, i);
   });
   for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
-    if (CONTROL.test(ext[key])) errors.push(`etcd.external.${key}: ${show(ext[key])} is not a file path (it holds control characters)`);
+    if (CONTROL.test(ext[key]))
+      errors.push(`etcd.external.${key}: ${show(ext[key])} is not a file path (it holds control characters)`);
   }
 }
 
@@ -545,7 +703,10 @@ export interface ResolveOptions {
  * Validates a spec and fills in every default. Throws `SpecValidationError` listing every problem when the spec
  * is invalid. Idempotent: resolving a resolved spec gives the same spec.
  */
-export function resolveSpec(spec: ClusterSpec | ResolvedClusterSpec, options: ResolveOptions = {}): ResolvedClusterSpec {
+export function resolveSpec(
+  spec: ClusterSpec | ResolvedClusterSpec,
+  options: ResolveOptions = {},
+): ResolvedClusterSpec {
   if (isResolved(spec)) return spec;
   const { errors, warnings } = validateSpec(spec);
   if (errors.length) throw new SpecValidationError(errors, options.source);
@@ -589,7 +750,11 @@ export function resolveSpec(spec: ClusterSpec | ResolvedClusterSpec, options: Re
       kubeProxyMode: spec.addons?.kubeProxyMode ?? DEFAULTS.kubeProxyMode,
       podCheckpointer: spec.addons?.podCheckpointer ?? false,
     },
-    etcd: { external: spec.etcd?.external ? { ...spec.etcd.external, endpoints: [...spec.etcd.external.endpoints] } : undefined },
+    etcd: {
+      external: spec.etcd?.external
+        ? { ...spec.etcd.external, endpoints: [...spec.etcd.external.endpoints] }
+        : undefined,
+    },
     loadBalancer: { type: 'none', ...spec.loadBalancer },
     pki: {
       keySize: spec.pki?.keySize ?? DEFAULTS.keySize,
@@ -614,6 +779,7 @@ function isResolved(spec: object): spec is ResolvedClusterSpec {
 /** Finds a master by name. Throws an `Error` naming the known masters when there is none (a worker's name included). */
 export function findMaster(spec: ResolvedClusterSpec, name: string) {
   const master = spec.masters.find((candidate) => candidate.name === name);
-  if (!master) throw new Error(`unknown master '${name}' (masters: ${spec.masters.map((known) => known.name).join(', ')})`);
+  if (!master)
+    throw new Error(`unknown master '${name}' (masters: ${spec.masters.map((known) => known.name).join(', ')})`);
   return master;
 }

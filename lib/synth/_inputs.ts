@@ -32,7 +32,9 @@ export function checkEncryptionKey(stateDir: string): number | undefined {
   const key = read.content.trim();
   const bytes = Buffer.from(key, 'base64');
   if (bytes.length !== 32 || bytes.toString('base64') !== key) {
-    throw new PkiError([`${file} is not a base64-encoded 32-byte key (${key.length} characters); restore it from your backup: a new key would make every Secret the API servers encrypted unreadable, so it is never replaced`]);
+    throw new PkiError([
+      `${file} is not a base64-encoded 32-byte key (${key.length} characters); restore it from your backup: a new key would make every Secret the API servers encrypted unreadable, so it is never replaced`,
+    ]);
   }
   return read.mode;
 }
@@ -44,10 +46,14 @@ export function checkStateRoot(stateRoot: string): void {
     st = fs.statSync(stateRoot, { throwIfNoEntry: false });
   } catch (e) {
     if (!isFsError(e)) throw e;
-    throw new PkiError([`${describeFsError(e, stateRoot)}; the PKI state root ($HACP_PKI_DIR, default pki) must be a directory`]);
+    throw new PkiError([
+      `${describeFsError(e, stateRoot)}; the PKI state root ($HACP_PKI_DIR, default pki) must be a directory`,
+    ]);
   }
   if (st && !st.isDirectory()) {
-    throw new PkiError([`${stateRoot} is not a directory: the PKI state root ($HACP_PKI_DIR, default ./pki) holds one directory per cluster; move the file away or set $HACP_PKI_DIR to a directory`]);
+    throw new PkiError([
+      `${stateRoot} is not a directory: the PKI state root ($HACP_PKI_DIR, default ./pki) holds one directory per cluster; move the file away or set $HACP_PKI_DIR to a directory`,
+    ]);
   }
 }
 
@@ -63,7 +69,8 @@ export function encryptionKeyOf(dir: string, log: (line: string) => void): strin
     throw e instanceof PkiError ? new PkiError(e.problems, dir) : e;
   }
   // Loaded here: it renders YAML with cdk8s, which the pre-check above must not load.
-  const { loadOrCreateEncryptionKey } = require('../control-plane/encryption-config') as typeof import('../control-plane/encryption-config');
+  const { loadOrCreateEncryptionKey } =
+    require('../control-plane/encryption-config') as typeof import('../control-plane/encryption-config');
   const key = loadOrCreateEncryptionKey(dir);
   if (mode !== undefined && mode !== 0o600) {
     fs.chmodSync(path.join(dir, ENCRYPTION_KEY_FILE), 0o600);

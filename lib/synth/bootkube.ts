@@ -17,10 +17,20 @@ import { validateTree } from '../common';
 import { KubeVipRbac, renderEncryptionConfiguration } from '../control-plane';
 import { BOOTKUBE_ASSET_PATHS } from '../pki/bootkube-assets';
 import { OutputFile, writeFilesAtomic } from '../util';
-import { BootstrapControlPlane, SelfHostedControlPlane, SelfHostedTlsAssets, bootstrapAssetFiles } from '../self-hosted';
+import {
+  BootstrapControlPlane,
+  SelfHostedControlPlane,
+  SelfHostedTlsAssets,
+  bootstrapAssetFiles,
+} from '../self-hosted';
 import { ExternalEtcdClient, ResolvedClusterSpec } from '../spec';
 import { ClusterAddonsOptions, clusterAddons } from './cluster-addons';
-import { SELF_HOSTED_MASTERS_DIR, SelfHostedMasterPki, buildSelfHostedMasters, selfHostedMasterFiles } from './self-hosted-masters';
+import {
+  SELF_HOSTED_MASTERS_DIR,
+  SelfHostedMasterPki,
+  buildSelfHostedMasters,
+  selfHostedMasterFiles,
+} from './self-hosted-masters';
 
 /** What the app needs from the PKI (`ClusterPki` fits). */
 export interface BootkubePki extends SelfHostedMasterPki {
@@ -89,18 +99,29 @@ const MANIFEST_RULES: Array<[file: string, match: (o: any) => boolean]> = [
   ['kube-vip-rbac', (o) => (o.kind === 'Role' || o.kind === 'RoleBinding') && o.metadata.name === 'hacp:kube-vip'],
   ['kube-apiserver-secret', (o) => o.kind === 'Secret' && o.metadata.name === 'kube-apiserver'],
   ['kube-controller-manager-secret', (o) => o.kind === 'Secret' && o.metadata.name === 'kube-controller-manager'],
-  ['kube-controller-manager-disruption', (o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'kube-controller-manager'],
+  [
+    'kube-controller-manager-disruption',
+    (o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'kube-controller-manager',
+  ],
   ['kube-scheduler-disruption', (o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'kube-scheduler'],
   ['kube-flannel-cfg', (o) => o.kind === 'ConfigMap' && o.metadata.name === 'kube-flannel-cfg'],
   ['kube-dns-svc', (o) => o.kind === 'Service' && o.metadata.name === 'kube-dns'],
   ['kube-system-rbac-role-binding', (o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'system:default-sa'],
-  ['namespace', (o) => o.kind === 'Namespace' && o.metadata.labels?.['app.kubernetes.io/part-of'] === 'user-applications'],
-  ['control-plane-rbac', (o) => o.kind === 'ClusterRoleBinding' && o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'cdk8s-ha-control-plane'],
+  [
+    'namespace',
+    (o) => o.kind === 'Namespace' && o.metadata.labels?.['app.kubernetes.io/part-of'] === 'user-applications',
+  ],
+  [
+    'control-plane-rbac',
+    (o) =>
+      o.kind === 'ClusterRoleBinding' &&
+      o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'cdk8s-ha-control-plane',
+  ],
 ];
 /** The rest goes by its `k8s-app` label: `kube-proxy.yaml`, `coredns.yaml` (DNS: the provider's name), ... */
 const APP_FILES: Record<string, (o: any) => string> = {
   'kube-dns': (o) => (o.metadata.name.includes('coredns') ? 'coredns' : 'kube-dns'),
-  'flannel': () => 'kube-flannel',
+  flannel: () => 'kube-flannel',
   'kubernetes-dashboard': () => 'kube-dashboard',
   'dashboard-metrics-scraper': () => 'kube-dashboard',
 };
@@ -117,14 +138,22 @@ export function manifestFileFor(obj: any): string {
  * Builds every construct of the bootkube tree, validates it as `App.synth()` does, and returns the objects by file.
  * No file is written.
  */
-export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAssets, options: BootkubeOptions = {}): BootkubeManifests {
+export function buildBootkube(
+  spec: ResolvedClusterSpec,
+  tls: SelfHostedTlsAssets,
+  options: BootkubeOptions = {},
+): BootkubeManifests {
   const first = spec.masters[0].name;
   if (options.bootstrapMaster !== undefined && options.bootstrapMaster !== first) {
-    throw new Error(`bootstrapMaster: ${JSON.stringify(options.bootstrapMaster)}: the bootstrap runs on the first master, ${first} (bootkube.service, tls/kubelet.crt and auth/kubeconfig are its own); list ${JSON.stringify(options.bootstrapMaster)} first in masters instead`);
+    throw new Error(
+      `bootstrapMaster: ${JSON.stringify(options.bootstrapMaster)}: the bootstrap runs on the first master, ${first} (bootkube.service, tls/kubelet.crt and auth/kubeconfig are its own); list ${JSON.stringify(options.bootstrapMaster)} first in masters instead`,
+    );
   }
   const app = new App();
   const manifests = new Chart(app, 'manifests');
-  const encryptionConfiguration = options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined;
+  const encryptionConfiguration = options.encryptionKey
+    ? renderEncryptionConfiguration(options.encryptionKey)
+    : undefined;
   new SelfHostedControlPlane(manifests, 'control-plane', {
     cluster: spec,
     tls,
@@ -144,7 +173,11 @@ export function buildBootkube(spec: ResolvedClusterSpec, tls: SelfHostedTlsAsset
   validateTree(app); // what App.synth() does first: the constructs' checks (a user's flags) run
   const out: BootkubeManifests = {};
   for (const obj of manifests.toJson()) (out[`manifests/${manifestFileFor(obj)}.yaml`] ??= []).push(obj);
-  for (const [file, pod] of [['bootstrap-apiserver', bcp.apiServer], ['bootstrap-controller-manager', bcp.controllerManager], ['bootstrap-scheduler', bcp.scheduler]] as const) {
+  for (const [file, pod] of [
+    ['bootstrap-apiserver', bcp.apiServer],
+    ['bootstrap-controller-manager', bcp.controllerManager],
+    ['bootstrap-scheduler', bcp.scheduler],
+  ] as const) {
     out[`bootstrap-manifests/${file}.yaml`] = [pod.apiObject.toJson()];
   }
   for (const { master, objects } of buildSelfHostedMasters(spec)) {
@@ -158,13 +191,19 @@ function addAddons(scope: Construct, spec: ResolvedClusterSpec, options: Bootkub
   clusterAddons(scope, spec, {
     ...options.addons,
     ...(options.dns !== undefined ? { dns: options.dns } : {}),
-    ...(options.heapster !== undefined ? { metrics: options.heapster ? 'heapster' as const : 'metrics-server' as const } : {}),
+    ...(options.heapster !== undefined
+      ? { metrics: options.heapster ? ('heapster' as const) : ('metrics-server' as const) }
+      : {}),
     ...(options.dashboard !== undefined ? { dashboard: options.dashboard } : {}),
     ...(options.podCheckpointer !== undefined ? { podCheckpointer: options.podCheckpointer } : {}),
   });
-  if (options.legacyKubeSystemDefaultAdmin) new KubeSystemAdminBinding(scope, 'kube-system-admin', { acknowledgeClusterAdmin: true });
+  if (options.legacyKubeSystemDefaultAdmin)
+    new KubeSystemAdminBinding(scope, 'kube-system-admin', { acknowledgeClusterAdmin: true });
   for (const ns of spec.namespaces) {
-    new AppNamespace(scope, `namespace-${ns}`, { name: ns, labels: { 'app.kubernetes.io/part-of': 'user-applications' } });
+    new AppNamespace(scope, `namespace-${ns}`, {
+      name: ns,
+      labels: { 'app.kubernetes.io/part-of': 'user-applications' },
+    });
   }
 }
 
@@ -173,21 +212,37 @@ function addAddons(scope: Construct, spec: ResolvedClusterSpec, options: Bootkub
  * are removed) and the PKI's `tls/` and `auth/kubeconfig`. With `etcd.external`, `options.externalEtcd` replaces the
  * PKI's etcd client files. Returns the files written, relative to `outdir`.
  */
-export function synthBootkube(spec: ResolvedClusterSpec, pki: BootkubePki, outdir: string, options: BootkubeOptions = {}): string[] {
+export function synthBootkube(
+  spec: ResolvedClusterSpec,
+  pki: BootkubePki,
+  outdir: string,
+  options: BootkubeOptions = {},
+): string[] {
   const root = path.join(outdir, 'bootkube');
   const etcd = externalEtcdAssets(spec, options.externalEtcd);
   const manifests = buildBootkube(spec, { ...pki.bootkubeAssets(), ...etcd }, options);
-  for (const dir of ['manifests', 'bootstrap-manifests', SELF_HOSTED_MASTERS_DIR]) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
-  const files: OutputFile[] = Object.entries(manifests).filter(([file]) => !file.startsWith(`${SELF_HOSTED_MASTERS_DIR}/`)).map(([file, objs]) => ({
-    path: file,
-    content: Yaml.stringify(...objs),
-    mode: objs.some((o) => o.kind === 'Secret' && (o.stringData || o.data)) || file.startsWith('bootstrap-') ? 0o600 : 0o644,
-  }));
-  const masters = buildSelfHostedMasters(spec).flatMap((pods) => selfHostedMasterFiles(spec, pki, pods)
-    .map((f) => ({ ...f, path: `${SELF_HOSTED_MASTERS_DIR}/${pods.master}/${f.path}` })));
+  for (const dir of ['manifests', 'bootstrap-manifests', SELF_HOSTED_MASTERS_DIR])
+    fs.rmSync(path.join(root, dir), { recursive: true, force: true });
+  const files: OutputFile[] = Object.entries(manifests)
+    .filter(([file]) => !file.startsWith(`${SELF_HOSTED_MASTERS_DIR}/`))
+    .map(([file, objs]) => ({
+      path: file,
+      content: Yaml.stringify(...objs),
+      mode:
+        objs.some((o) => o.kind === 'Secret' && (o.stringData || o.data)) || file.startsWith('bootstrap-')
+          ? 0o600
+          : 0o644,
+    }));
+  const masters = buildSelfHostedMasters(spec).flatMap((pods) =>
+    selfHostedMasterFiles(spec, pki, pods).map((f) => ({
+      ...f,
+      path: `${SELF_HOSTED_MASTERS_DIR}/${pods.master}/${f.path}`,
+    })),
+  );
   const encryption = options.encryptionKey ? renderEncryptionConfiguration(options.encryptionKey) : undefined;
   const tls = pki.bootkubeFiles().map((f) => {
-    const asset = Object.entries(BOOTKUBE_ASSET_PATHS).find(([, p]) => p === f.path)?.[0] as keyof typeof etcd | undefined;
+    const asset = Object.entries(BOOTKUBE_ASSET_PATHS).find(([, p]) => p === f.path)?.[0] as
+      keyof typeof etcd | undefined;
     return asset && etcd[asset] !== undefined ? { ...f, content: etcd[asset]! } : f;
   });
   const all = [...files, ...masters, ...bootstrapAssetFiles(spec, encryption), ...tls];
@@ -196,11 +251,17 @@ export function synthBootkube(spec: ResolvedClusterSpec, pki: BootkubePki, outdi
 }
 
 /** The external etcd's PEMs as bootkube assets (none without `etcd.external`); a spec with it needs them. */
-function externalEtcdAssets(spec: ResolvedClusterSpec, client: ExternalEtcdClient | undefined): Partial<Pick<SelfHostedTlsAssets, 'etcdClientCaCrt' | 'etcdClientCrt' | 'etcdClientKey'>> {
+function externalEtcdAssets(
+  spec: ResolvedClusterSpec,
+  client: ExternalEtcdClient | undefined,
+): Partial<Pick<SelfHostedTlsAssets, 'etcdClientCaCrt' | 'etcdClientCrt' | 'etcdClientKey'>> {
   if (!spec.etcd.external) {
     if (client) throw new Error('externalEtcd: given, but the spec has no etcd.external');
     return {};
   }
-  if (!client) throw new Error('externalEtcd: the spec sets etcd.external; pass its files (readExternalEtcd(spec)) as options.externalEtcd');
+  if (!client)
+    throw new Error(
+      'externalEtcd: the spec sets etcd.external; pass its files (readExternalEtcd(spec)) as options.externalEtcd',
+    );
   return { etcdClientCaCrt: client.caCrt, etcdClientCrt: client.clientCrt, etcdClientKey: client.clientKey };
 }

@@ -8,10 +8,24 @@ import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  Dashboard, Dns, DnsProvider, Flannel, Heapster, KubeProxy, MetricsServer, OpenStackCloudControllerManager, PodCheckpointer,
+  Dashboard,
+  Dns,
+  DnsProvider,
+  Flannel,
+  Heapster,
+  KubeProxy,
+  MetricsServer,
+  OpenStackCloudControllerManager,
+  PodCheckpointer,
   ProxyMode,
 } from '../addons';
-import { MetricsAddon, OpenStackCredential, ResolvedClusterSpec, needsOpenStackCredential, readOpenStackCredential } from '../spec';
+import {
+  MetricsAddon,
+  OpenStackCredential,
+  ResolvedClusterSpec,
+  needsOpenStackCredential,
+  readOpenStackCredential,
+} from '../spec';
 
 /** Options of `clusterAddons()`: each choice overrides the spec's `addons:` section. */
 export interface ClusterAddonsOptions {
@@ -119,16 +133,26 @@ export function deploysCloudControllerManager(spec: ResolvedClusterSpec): boolea
  * Retired choices (kube-dns, heapster, pod-checkpointer) are annotated `hacp.io/retired`; the spec's validation warns.
  * Errors reading the credential name the field and the file or variable, never the secret.
  */
-export function clusterAddons(scope: Construct, spec: ResolvedClusterSpec, options: ClusterAddonsOptions = {}): ClusterAddons {
+export function clusterAddons(
+  scope: Construct,
+  spec: ResolvedClusterSpec,
+  options: ClusterAddonsOptions = {},
+): ClusterAddons {
   const net = spec.networking;
   const a = spec.addons;
   const components: ClusterAddonComponent[] = [];
   const add = (name: string, c: Construct, except: ApiObject[] = []) => {
-    components.push({ name, objects: c.node.findAll().filter((x): x is ApiObject => ApiObject.isApiObject(x) && !except.includes(x)) });
+    components.push({
+      name,
+      objects: c.node.findAll().filter((x): x is ApiObject => ApiObject.isApiObject(x) && !except.includes(x)),
+    });
   };
 
   const kubeProxy = new KubeProxy(scope, 'kube-proxy', {
-    podCidr: net.podCidr, apiServerUrl: spec.apiServerUrl, kubernetesVersion: spec.kubernetesVersion, imageRegistry: spec.imageRegistry,
+    podCidr: net.podCidr,
+    apiServerUrl: spec.apiServerUrl,
+    kubernetesVersion: spec.kubernetesVersion,
+    imageRegistry: spec.imageRegistry,
     mode: options.kubeProxyMode ?? (a.kubeProxyMode as ProxyMode),
   });
   add('kube-proxy', kubeProxy);
@@ -142,8 +166,9 @@ export function clusterAddons(scope: Construct, spec: ResolvedClusterSpec, optio
   let cloudControllerManager: OpenStackCloudControllerManager | undefined;
   if (deploysCloudControllerManager(spec)) {
     const os = spec.openstack!;
-    const credential = options.openStackCredential
-      ?? readOpenStackCredential(spec, options.env ?? process.env, { cwd: options.cwd, onWarning: options.onWarning });
+    const credential =
+      options.openStackCredential ??
+      readOpenStackCredential(spec, options.env ?? process.env, { cwd: options.cwd, onWarning: options.onWarning });
     cloudControllerManager = new OpenStackCloudControllerManager(scope, 'cloud-controller-manager', {
       kubernetesVersion: spec.kubernetesVersion,
       podCidr: net.podCidr,
@@ -169,7 +194,11 @@ export function clusterAddons(scope: Construct, spec: ResolvedClusterSpec, optio
     add('pod-checkpointer', podCheckpointer);
   }
 
-  const dns = new Dns(scope, 'dns', { clusterIp: spec.dnsServiceIp, clusterDomain: net.clusterDomain, provider: options.dns ?? (a.dns as DnsProvider) });
+  const dns = new Dns(scope, 'dns', {
+    clusterIp: spec.dnsServiceIp,
+    clusterDomain: net.clusterDomain,
+    provider: options.dns ?? (a.dns as DnsProvider),
+  });
   add(dns.provider, dns);
 
   let metrics: MetricsServer | Heapster | undefined;
@@ -178,7 +207,8 @@ export function clusterAddons(scope: Construct, spec: ResolvedClusterSpec, optio
   // CoreDNS and the dashboard always do.
   const tolerateControlPlane = spec.workers.length === 0 ? { tolerateControlPlane: true } : {};
   if (metricsChoice === 'heapster') metrics = new Heapster(scope, 'heapster', tolerateControlPlane);
-  else if (metricsChoice === 'metrics-server') metrics = new MetricsServer(scope, 'metrics-server', tolerateControlPlane);
+  else if (metricsChoice === 'metrics-server')
+    metrics = new MetricsServer(scope, 'metrics-server', tolerateControlPlane);
   if (metrics) add(metricsChoice, metrics);
 
   let dashboard: Dashboard | undefined;

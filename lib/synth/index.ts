@@ -8,7 +8,20 @@ export * from './static-pods-tree';
 export * from './static-pods';
 export * from './bootkube';
 export * from './self-hosted-masters';
-export type { BootkubeTreeOptions, ClusterCharts, ClusterTreesProps, SynthClusterProps, SynthClusterResult } from './synth-cluster';
+export type {
+  BootkubeTreeOptions,
+  ClusterCharts,
+  ClusterTreesProps,
+  SynthClusterProps,
+  SynthClusterResult,
+} from './synth-cluster';
 export { SynthClusterError, synthCluster, synthClusterMain } from './synth-cluster';
 export type { OutputLockOptions } from './output-lock';
-export { DEFAULT_LOCK_TIMEOUT_MS, OutputLock, OutputLockBusyError, SYNTH_LOCK_ENV, acquireOutputLock, outputLockFile } from './output-lock';
+export {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  OutputLock,
+  OutputLockBusyError,
+  SYNTH_LOCK_ENV,
+  acquireOutputLock,
+  outputLockFile,
+} from './output-lock';

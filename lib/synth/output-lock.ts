@@ -116,7 +116,10 @@ export async function acquireOutputLock(outdir: string, options: OutputLockOptio
     try {
       const fd = fs.openSync(file, 'wx', 0o644);
       try {
-        fs.writeSync(fd, JSON.stringify({ token, pids: [process.pid], outdir: path.resolve(outdir) } satisfies LockContent));
+        fs.writeSync(
+          fd,
+          JSON.stringify({ token, pids: [process.pid], outdir: path.resolve(outdir) } satisfies LockContent),
+        );
       } finally {
         fs.closeSync(fd);
       }
@@ -131,10 +134,14 @@ export async function acquireOutputLock(outdir: string, options: OutputLockOptio
       continue;
     }
     if (Date.now() > deadline) {
-      throw new OutputLockBusyError(`another synth (process ${holders.join(', ') || '?'}) has been writing ${path.resolve(outdir)} for too long; if it is stuck, stop it (a lock whose processes are gone is taken over), or remove ${file}`);
+      throw new OutputLockBusyError(
+        `another synth (process ${holders.join(', ') || '?'}) has been writing ${path.resolve(outdir)} for too long; if it is stuck, stop it (a lock whose processes are gone is taken over), or remove ${file}`,
+      );
     }
     if (!told) {
-      options.log?.(`waiting: another synth (process ${holders.join(', ') || '?'}) is writing ${path.resolve(outdir)}; this one runs when it is done (lock: ${file})`);
+      options.log?.(
+        `waiting: another synth (process ${holders.join(', ') || '?'}) is writing ${path.resolve(outdir)}; this one runs when it is done (lock: ${file})`,
+      );
       told = true;
     }
     await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
@@ -145,7 +152,11 @@ function readLock(file: string): LockContent | undefined {
   try {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
     if (typeof parsed?.token !== 'string' || !Array.isArray(parsed.pids)) return undefined;
-    return { token: parsed.token, pids: parsed.pids.filter((p: unknown) => Number.isInteger(p) && (p as number) > 0), outdir: String(parsed.outdir) };
+    return {
+      token: parsed.token,
+      pids: parsed.pids.filter((p: unknown) => Number.isInteger(p) && (p as number) > 0),
+      outdir: String(parsed.outdir),
+    };
   } catch {
     return undefined;
   }

@@ -43,7 +43,10 @@ export interface SelfHostedMastersOptions {
  * master's API server with its own identity). Validated as `App.synth()` does. A master that runs neither gets no
  * objects.
  */
-export function buildSelfHostedMasters(cluster: ClusterSpec | ResolvedClusterSpec, options: SelfHostedMastersOptions = {}): SelfHostedMasterPods[] {
+export function buildSelfHostedMasters(
+  cluster: ClusterSpec | ResolvedClusterSpec,
+  options: SelfHostedMastersOptions = {},
+): SelfHostedMasterPods[] {
   const spec = resolveSpec(cluster);
   const names = options.masters ?? spec.masters.map((m) => m.name);
   const app = new App({ outdir: '.' });
@@ -65,9 +68,19 @@ export function buildSelfHostedMasters(cluster: ClusterSpec | ResolvedClusterSpe
  * kube-vip `kube-vip.yaml` and `kube-vip.conf`. Manifests and keys 0600. Nothing else of the static topology's master
  * folder: the API server, controller manager and scheduler are the cluster's (DaemonSet, Deployments).
  */
-export function selfHostedMasterFiles(spec: ResolvedClusterSpec, pki: SelfHostedMasterPki, pods: SelfHostedMasterPods): OutputFile[] {
-  const manifests = pods.objects.map((o) => ({ path: `${o.metadata.name}.yaml`, content: Yaml.stringify(o), mode: 0o600 }));
-  const etcd = spec.etcd.external ? [] : pki.masterFiles(pods.master).filter((f) => f.path.startsWith('pki/etcd/') && !f.path.endsWith('/ca.key'));
+export function selfHostedMasterFiles(
+  spec: ResolvedClusterSpec,
+  pki: SelfHostedMasterPki,
+  pods: SelfHostedMasterPods,
+): OutputFile[] {
+  const manifests = pods.objects.map((o) => ({
+    path: `${o.metadata.name}.yaml`,
+    content: Yaml.stringify(o),
+    mode: 0o600,
+  }));
+  const etcd = spec.etcd.external
+    ? []
+    : pki.masterFiles(pods.master).filter((f) => f.path.startsWith('pki/etcd/') && !f.path.endsWith('/ca.key'));
   return [...manifests, ...etcd, ...pki.kubeVipFiles(pods.master)];
 }
 

@@ -1,6 +1,13 @@
 import { App, Chart } from 'cdk8s';
 import { validateTree } from '../common';
-import { HostFile, ControlPlaneRbac, KubeVipPod, KubeVipRbac, StaticControlPlane, StaticControlPlaneProps } from '../control-plane';
+import {
+  HostFile,
+  ControlPlaneRbac,
+  KubeVipPod,
+  KubeVipRbac,
+  StaticControlPlane,
+  StaticControlPlaneProps,
+} from '../control-plane';
 import { ClusterSpec, ResolvedClusterSpec, resolveSpec } from '../spec';
 import { ClusterAddons, ClusterAddonsOptions, clusterAddons } from './cluster-addons';
 
@@ -64,7 +71,10 @@ export interface StaticPodsTree {
  * path; weakening overrides print warnings). Nothing is written and no key is made; with the OpenStack cloud
  * controller manager its credential is read.
  */
-export function buildStaticPodsTree(cluster: ClusterSpec | ResolvedClusterSpec, options: StaticPodsTreeOptions = {}): StaticPodsTree {
+export function buildStaticPodsTree(
+  cluster: ClusterSpec | ResolvedClusterSpec,
+  options: StaticPodsTreeOptions = {},
+): StaticPodsTree {
   const spec = resolveSpec(cluster);
   const app = new App({ outdir: '.' });
   const built = (options.masters ?? spec.masters.map((m) => m.name)).map((name) => {
@@ -82,12 +92,18 @@ export function buildStaticPodsTree(cluster: ClusterSpec | ResolvedClusterSpec, 
   if (options.addons !== false) {
     const addonOptions = options.addons ?? {};
     if (spec.addons.podCheckpointer) {
-      addonOptions.onWarning?.('addons.podCheckpointer: ignored by the static-pod tree: bootkube\'s pod-checkpointer only keeps a self-hosted API server running, and static pods are on the masters\' disks');
+      addonOptions.onWarning?.(
+        "addons.podCheckpointer: ignored by the static-pod tree: bootkube's pod-checkpointer only keeps a self-hosted API server running, and static pods are on the masters' disks",
+      );
     }
     addons = clusterAddons(new Chart(app, 'cluster-addons'), spec, { ...addonOptions, podCheckpointer: false });
   }
   validateTree(app); // what App.synth() does first: the user's flags are checked (lib/common/component-flags)
-  const masters = built.map(({ name, chart, cp }) => ({ master: name, objects: chart.toJson(), hostFiles: cp.hostFiles() }));
+  const masters = built.map(({ name, chart, cp }) => ({
+    master: name,
+    objects: chart.toJson(),
+    hostFiles: cp.hostFiles(),
+  }));
   const addonFiles = (addons?.components ?? []).map((c): ClusterAddonFile => {
     const objects = c.objects.map((o) => o.toJson());
     const secret = objects.some((o) => o.kind === 'Secret' && (o.data || o.stringData));

@@ -52,10 +52,17 @@ export function synthStaticPods(props: StaticPodsAppProps): string[] {
     mode: 0o600,
   };
 
-  const tree = buildStaticPodsTree(spec, { ...props.tree, ...(props.addons !== undefined ? { addons: props.addons } : {}) });
+  const tree = buildStaticPodsTree(spec, {
+    ...props.tree,
+    ...(props.addons !== undefined ? { addons: props.addons } : {}),
+  });
   for (const { master, objects, hostFiles } of tree.masters) {
     // One file per object, named after it, mode 0600 as kubeadm writes static pod manifests (CIS 1.1.1).
-    const manifests = objects.map((obj) => ({ path: `${obj.metadata.name}.yaml`, content: Yaml.stringify(obj), mode: 0o600 }));
+    const manifests = objects.map((obj) => ({
+      path: `${obj.metadata.name}.yaml`,
+      content: Yaml.stringify(obj),
+      mode: 0o600,
+    }));
     const files = [...manifests, ...hostFiles, encryption, ...pki.masterFiles(master)];
     writeFilesAtomic(path.join(root, master), files);
     written.push(...files.map((f) => path.join('static-pods', master, f.path)));
@@ -65,12 +72,17 @@ export function synthStaticPods(props: StaticPodsAppProps): string[] {
   // not stay behind for `hacp cluster apply`.
   const cluster: OutputFile[] = [
     { path: 'rbac.yaml', content: Yaml.stringify(...tree.cluster), mode: 0o644 },
-    ...(tree.kubeVipRbac.length ? [{ path: 'kube-vip-rbac.yaml', content: Yaml.stringify(...tree.kubeVipRbac), mode: 0o644 }] : []),
+    ...(tree.kubeVipRbac.length
+      ? [{ path: 'kube-vip-rbac.yaml', content: Yaml.stringify(...tree.kubeVipRbac), mode: 0o644 }]
+      : []),
     ...tree.addons.map((f) => ({ path: f.path, content: Yaml.stringify(...f.objects), mode: f.mode })),
   ];
   // Written from the tree's root, so that cluster/ is made 0700 when it holds the credential's 0600 Secret file.
   fs.rmSync(path.join(root, 'cluster'), { recursive: true, force: true });
-  writeFilesAtomic(root, cluster.map((f) => ({ ...f, path: `cluster/${f.path}` })));
+  writeFilesAtomic(
+    root,
+    cluster.map((f) => ({ ...f, path: `cluster/${f.path}` })),
+  );
   written.push(...cluster.map((f) => path.join('static-pods', 'cluster', f.path)));
   return written;
 }

@@ -21,7 +21,13 @@ import { ClusterPki } from '../pki/cluster-pki';
 import { ClusterSpec, ResolvedClusterSpec, loadClusterSpec, readExternalEtcd, resolveSpec } from '../spec';
 import { OutputFile, walkTree, writeFilesAtomic } from '../util/files';
 import { BootkubeOptions, buildBootkube, synthBootkube } from './bootkube';
-import { PLACEHOLDER_ENCRYPTION_KEY, checkEncryptionKey, checkStateRoot, encryptionKeyOf, placeholderTls } from './_inputs';
+import {
+  PLACEHOLDER_ENCRYPTION_KEY,
+  checkEncryptionKey,
+  checkStateRoot,
+  encryptionKeyOf,
+  placeholderTls,
+} from './_inputs';
 import { acquireOutputLock } from './output-lock';
 import { synthStaticPods } from './static-pods';
 import { StaticPodsTreeOptions, buildStaticPodsTree } from './static-pods-tree';
@@ -135,7 +141,9 @@ export async function synthCluster(props: SynthClusterProps = {}): Promise<Synth
   const outdir = path.resolve(props.outdir ?? (process.env.CDK8S_OUTDIR || 'dist'));
   const stateRoot = path.resolve(props.stateRoot ?? (process.env.HACP_PKI_DIR || 'pki'));
   if (stateRoot === outdir || stateRoot.startsWith(outdir + path.sep)) {
-    throw new SynthClusterError(`stateRoot: ${stateRoot} is inside the output directory ${outdir}, which \`cdk8s synth\` deletes before every synth: keep the PKI state outside it (the default is ./pki)`);
+    throw new SynthClusterError(
+      `stateRoot: ${stateRoot} is inside the output directory ${outdir}, which \`cdk8s synth\` deletes before every synth: keep the PKI state outside it (the default is ./pki)`,
+    );
   }
   const { spec, staticPods, bootkube, charts } = composeClusterTrees(props, log);
   const stateDir = path.join(stateRoot, spec.name);
@@ -183,26 +191,39 @@ export async function synthClusterMain(props: SynthClusterProps = {}): Promise<n
 }
 
 /** The inputs of the trees, resolved and checked: the spec, each tree's options, the repo's charts synthesized. */
-function composeClusterTrees(props: ClusterTreesProps, log: (line: string) => void): {
-  spec: ResolvedClusterSpec; staticPods?: StaticPodsTreeOptions; bootkube?: BootkubeTreeOptions; charts: ChartFile[];
+function composeClusterTrees(
+  props: ClusterTreesProps,
+  log: (line: string) => void,
+): {
+  spec: ResolvedClusterSpec;
+  staticPods?: StaticPodsTreeOptions;
+  bootkube?: BootkubeTreeOptions;
+  charts: ChartFile[];
 } {
   const staticPods = props.staticPods === false ? undefined : (props.staticPods ?? {});
   const bootkube = props.bootkube === false ? undefined : (props.bootkube ?? {});
   if (!staticPods && !bootkube) {
-    throw new SynthClusterError('staticPods and bootkube are both false: nothing to synthesize; leave out the one whose tree you deploy');
+    throw new SynthClusterError(
+      'staticPods and bootkube are both false: nothing to synthesize; leave out the one whose tree you deploy',
+    );
   }
   const onWarning = (w: string) => log(`warning: ${w}`);
-  const spec = typeof props.cluster === 'object' && props.cluster !== null
-    ? resolveSpec(props.cluster, { onWarning })
-    : loadClusterSpec({
-      file: props.cluster,
-      fileOption: 'cluster',
-      onWarning,
-      notFoundHint: 'write ./cluster.yaml (`hacp init` writes one), or pass synthCluster() the spec or its file as `cluster`',
-    }).spec;
+  const spec =
+    typeof props.cluster === 'object' && props.cluster !== null
+      ? resolveSpec(props.cluster, { onWarning })
+      : loadClusterSpec({
+          file: props.cluster,
+          fileOption: 'cluster',
+          onWarning,
+          notFoundHint:
+            'write ./cluster.yaml (`hacp init` writes one), or pass synthCluster() the spec or its file as `cluster`',
+        }).spec;
   // An external etcd's CA and client pair (etcd.external, files relative to the working directory) go into the
   // self-hosted tree, read and checked here unless given.
-  const withEtcd = bootkube && spec.etcd.external && !bootkube.externalEtcd ? { ...bootkube, externalEtcd: readExternalEtcd(spec, { onWarning }) } : bootkube;
+  const withEtcd =
+    bootkube && spec.etcd.external && !bootkube.externalEtcd
+      ? { ...bootkube, externalEtcd: readExternalEtcd(spec, { onWarning }) }
+      : bootkube;
   return { spec, staticPods, bootkube: withEtcd, charts: synthCharts(props.charts, spec) };
 }
 
@@ -220,7 +241,9 @@ function synthCharts(charts: ClusterCharts | undefined, spec: ResolvedClusterSpe
   for (const chart of app.charts) {
     const id = chart.node.id;
     if (!CHART_FILE.test(id)) {
-      throw new SynthClusterError(`charts: chart id '${id}' (${chart.node.path}) is not a file name: use lowercase letters, digits, '-' and '.' (it becomes ${id}.yaml)`);
+      throw new SynthClusterError(
+        `charts: chart id '${id}' (${chart.node.path}) is not a file name: use lowercase letters, digits, '-' and '.' (it becomes ${id}.yaml)`,
+      );
     }
     const objects = chart.toJson();
     if (objects.length) out.push({ file: `${id}.yaml`, objects });
@@ -233,7 +256,12 @@ function synthCharts(charts: ClusterCharts | undefined, spec: ResolvedClusterSpe
  * every construct error, a static pod of `extend` named like another one of its master, a chart named like a file of
  * the trees. Throws `SynthClusterError`.
  */
-function buildTrees(spec: ResolvedClusterSpec, staticPods: StaticPodsTreeOptions | undefined, bootkube: BootkubeTreeOptions | undefined, charts: ChartFile[]): void {
+function buildTrees(
+  spec: ResolvedClusterSpec,
+  staticPods: StaticPodsTreeOptions | undefined,
+  bootkube: BootkubeTreeOptions | undefined,
+  charts: ChartFile[],
+): void {
   const problems: string[] = [];
   try {
     if (staticPods) {
@@ -241,16 +269,25 @@ function buildTrees(spec: ResolvedClusterSpec, staticPods: StaticPodsTreeOptions
       for (const { master, objects } of tree.masters) {
         const seen = new Set<string>();
         for (const name of objects.map((o) => o.metadata?.name)) {
-          if (seen.has(name)) problems.push(`staticPods: two static pods named '${name}' on ${master} (one file ${master}/${name}.yaml each): rename yours`);
+          if (seen.has(name))
+            problems.push(
+              `staticPods: two static pods named '${name}' on ${master} (one file ${master}/${name}.yaml each): rename yours`,
+            );
           seen.add(name);
         }
       }
-      for (const { file } of charts) if (file === 'rbac.yaml') problems.push(`charts: '${file}' is a file of ${STATIC_APPLY_DIR}/: give the chart another id`);
+      for (const { file } of charts)
+        if (file === 'rbac.yaml')
+          problems.push(`charts: '${file}' is a file of ${STATIC_APPLY_DIR}/: give the chart another id`);
     }
     if (bootkube) {
-      const manifests = buildBootkube(spec, placeholderTls(), { ...bootkube, encryptionKey: PLACEHOLDER_ENCRYPTION_KEY });
+      const manifests = buildBootkube(spec, placeholderTls(), {
+        ...bootkube,
+        encryptionKey: PLACEHOLDER_ENCRYPTION_KEY,
+      });
       for (const { file } of charts) {
-        if (manifests[`manifests/${file}`]) problems.push(`charts: '${file}' is a file of ${BOOTKUBE_APPLY_DIR}/: give the chart another id`);
+        if (manifests[`manifests/${file}`])
+          problems.push(`charts: '${file}' is a file of ${BOOTKUBE_APPLY_DIR}/: give the chart another id`);
       }
     }
   } catch (e) {
@@ -290,8 +327,13 @@ function writeClusterTrees(input: WriteClusterTreesInput): string[] {
     mode: objects.some((o) => o.kind === 'Secret' && (o.data || o.stringData)) ? 0o600 : 0o644,
   }));
   // The writers may have gained files since buildTrees() checked the names: checked again before writing any.
-  const taken = applyDirs.flatMap((dir) => files.filter((f) => written.includes(path.join(dir, f.path))).map((f) => `${dir}/${f.path}`));
-  if (taken.length) throw new SynthClusterError(`charts: ${taken.join(', ')} already written by the package's trees: give the chart another id`);
+  const taken = applyDirs.flatMap((dir) =>
+    files.filter((f) => written.includes(path.join(dir, f.path))).map((f) => `${dir}/${f.path}`),
+  );
+  if (taken.length)
+    throw new SynthClusterError(
+      `charts: ${taken.join(', ')} already written by the package's trees: give the chart another id`,
+    );
   for (const dir of applyDirs) {
     if (!files.length) break;
     writeFilesAtomic(path.join(outdir, dir), files);
@@ -314,7 +356,10 @@ export interface ClusterTreeFile {
  * result is the same on every run and machine and costs no key generation. Behind `synthClusterFiles()` of
  * `cdk8s-ha-control-plane/testing`.
  */
-export function synthClusterFilesForTesting(props: ClusterTreesProps, encryptionKey: string): Record<string, ClusterTreeFile> {
+export function synthClusterFilesForTesting(
+  props: ClusterTreesProps,
+  encryptionKey: string,
+): Record<string, ClusterTreeFile> {
   // No separate validation pass (it would build every construct twice): the writers raise the constructs' errors, and
   // a chart named like a file of the trees is refused before any chart is written.
   const { spec, staticPods, bootkube, charts } = composeClusterTrees(props, () => undefined);

@@ -54,7 +54,10 @@ export function writeFileAtomic(file: string, content: string, mode: number, opt
   }
   // pid + counter: unique within this run; the random part keeps a stale file of a crashed run with a reused pid from
   // colliding ('wx' would refuse it). Not a secret: no CSPRNG call needed.
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${++tmpCounter}-${Math.random().toString(36).slice(2, 8)}`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.tmp-${process.pid}-${++tmpCounter}-${Math.random().toString(36).slice(2, 8)}`,
+  );
   try {
     const fd = fs.openSync(tmp, 'wx', mode);
     try {
@@ -69,7 +72,9 @@ export function writeFileAtomic(file: string, content: string, mode: number, opt
         fs.linkSync(tmp, file);
       } catch (e: any) {
         if (e.code !== 'EEXIST' || readIfExists(file) !== content) {
-          throw e.code === 'EEXIST' ? new Error(`${file} appeared meanwhile with different content; refusing to overwrite it`) : e;
+          throw e.code === 'EEXIST'
+            ? new Error(`${file} appeared meanwhile with different content; refusing to overwrite it`)
+            : e;
         }
       }
       fs.unlinkSync(tmp);
@@ -104,7 +109,9 @@ export function ensureDir(dir: string, isPrivate: boolean, privateParents = fals
 export function writeFilesAtomic(root: string, files: OutputFile[]): void {
   const rootAbs = path.resolve(root);
   fs.mkdirSync(rootAbs, { recursive: true, mode: 0o755 });
-  const privateDirs = new Set(files.filter((f) => isPrivateMode(f.mode)).map((f) => path.dirname(resolveInside(rootAbs, f.path))));
+  const privateDirs = new Set(
+    files.filter((f) => isPrivateMode(f.mode)).map((f) => path.dirname(resolveInside(rootAbs, f.path))),
+  );
   const ready = new Set<string>();
   for (const f of files) {
     const file = resolveInside(rootAbs, f.path);
@@ -179,12 +186,14 @@ export function readIfExists(file: string): string | undefined {
  * The file's text and permission bits, or undefined when it does not exist. A directory, FIFO, socket or device at
  * the path throws `NotARegularFileError` at once (a FIFO is never opened for a blocking read).
  */
-export function readWithMode(file: string): {
-  /** The file's text, decoded as UTF-8. */
-  content: string;
-  /** The file's permission bits (e.g. `0o600`), without the file type. */
-  mode: number;
-} | undefined {
+export function readWithMode(file: string):
+  | {
+      /** The file's text, decoded as UTF-8. */
+      content: string;
+      /** The file's permission bits (e.g. `0o600`), without the file type. */
+      mode: number;
+    }
+  | undefined {
   // One stat, no ENOENT exception for the common case (synth writes a whole tree into a dist/ the CLI just deleted,
   // and an exception per missing file is costly).
   const st = fs.statSync(file, { throwIfNoEntry: false });

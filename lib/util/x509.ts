@@ -9,4 +9,6 @@ export type X509Certificate = typeof import('crypto') extends {
     /** Its constructor (from a PEM or DER certificate): the instance type it returns is the type named here. */
     new (...args: any[]): infer C;
   };
-} ? C : never;
+}
+  ? C
+  : never;

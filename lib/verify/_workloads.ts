@@ -38,9 +38,12 @@ export function podTemplates(tree: AssetTree): PodTemplate[] {
   const out: PodTemplate[] = [];
   for (const file of tree.files) {
     for (const object of objectsOf(file)) {
-      const template = object.kind === 'Pod' ? object
-        : object.kind === 'CronJob' ? object.spec?.jobTemplate?.spec?.template
-          : object.spec?.template;
+      const template =
+        object.kind === 'Pod'
+          ? object
+          : object.kind === 'CronJob'
+            ? object.spec?.jobTemplate?.spec?.template
+            : object.spec?.template;
       if (template?.spec && Array.isArray(template.spec.containers)) {
         out.push({ file, object, spec: template.spec, labels: template.metadata?.labels ?? {} });
       }
@@ -51,15 +54,21 @@ export function podTemplates(tree: AssetTree): PodTemplate[] {
 
 /** The component a container runs, from its command or its image name. */
 export function componentOf(container: any): FlagComponent | undefined {
-  const cmd = Array.isArray(container.command) && container.command.length ? path.posix.basename(String(container.command[0])) : undefined;
+  const cmd =
+    Array.isArray(container.command) && container.command.length
+      ? path.posix.basename(String(container.command[0]))
+      : undefined;
   if (cmd && (FLAG_COMPONENTS as readonly string[]).includes(cmd)) return cmd as FlagComponent;
   const image = typeof container.image === 'string' ? container.image : '';
   const repo = path.posix.basename(image.split('@')[0].replace(/:[^/:]*$/, ''));
-  return (FLAG_COMPONENTS as readonly string[]).includes(repo) ? repo as FlagComponent : undefined;
+  return (FLAG_COMPONENTS as readonly string[]).includes(repo) ? (repo as FlagComponent) : undefined;
 }
 
 /** Every component container of the tree (of `pods`, its pod templates, when the caller has them already). */
-export function componentContainers(tree: AssetTree, pods: readonly PodTemplate[] = podTemplates(tree)): ComponentContainer[] {
+export function componentContainers(
+  tree: AssetTree,
+  pods: readonly PodTemplate[] = podTemplates(tree),
+): ComponentContainer[] {
   const out: ComponentContainer[] = [];
   for (const pod of pods) {
     for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {

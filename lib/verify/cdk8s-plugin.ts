@@ -121,13 +121,21 @@ export class HacpVerifyValidation {
       }
       const warnings = report.findings.filter((x) => !failing.includes(x)).length;
       // One line, not one per warning: synth runs many times a day. `hacp verify` lists them.
-      if (warnings) context.logger.log(`hacp verify: ${warnings} warning(s) (Manual CIS checks, deprecations); run \`hacp verify ${path.relative(process.cwd(), dir) || '.'}\` to list them`);
+      if (warnings)
+        context.logger.log(
+          `hacp verify: ${warnings} warning(s) (Manual CIS checks, deprecations); run \`hacp verify ${path.relative(process.cwd(), dir) || '.'}\` to list them`,
+        );
       context.report.submit(failing.length ? 'failure' : 'success', {
-        files: String(report.files), objects: String(report.objects), errors: String(report.errors), warnings: String(report.warnings),
+        files: String(report.files),
+        objects: String(report.objects),
+        errors: String(report.errors),
+        warnings: String(report.warnings),
       });
     } catch (e: any) {
       context.report.addViolation({
-        ruleName: 'verify/could-not-run', recommendation: String(e?.message ?? e), fix: 'check the tree and the spec',
+        ruleName: 'verify/could-not-run',
+        recommendation: String(e?.message ?? e),
+        fix: 'check the tree and the spec',
         violatingResources: [{ resourceName: dir, locations: [], manifestPath: dir }],
       });
       context.report.submit('failure', { error: String(e?.message ?? e) });
@@ -141,15 +149,22 @@ export class HacpVerifyValidation {
  * version bump does not reuse a report the old checks wrote). The plugin's cache file name.
  * @param codeRoot the code stamped @default - this package's lib/ (compiled or source)
  */
-export function reportKey(dir: string, props: HacpVerifyValidationProps, codeRoot = path.resolve(__dirname, '..')): string {
+export function reportKey(
+  dir: string,
+  props: HacpVerifyValidationProps,
+  codeRoot = path.resolve(__dirname, '..'),
+): string {
   const hash = createHash('sha256');
   for (const e of walkTree(codeRoot)) {
-    if (e.kind === 'file' && /\.(js|ts|json)$/.test(e.rel) && !e.rel.endsWith('.d.ts')) hash.update(`${e.rel}\0${fileStamp(e.abs)}\n`);
+    if (e.kind === 'file' && /\.(js|ts|json)$/.test(e.rel) && !e.rel.endsWith('.d.ts'))
+      hash.update(`${e.rel}\0${fileStamp(e.abs)}\n`);
   }
   // The package's version, from the package.json next to its schemas/ folder (sources and compiled code alike).
   const { schemasDir } = require('./_data') as typeof import('./_data');
   const pkg = JSON.parse(fs.readFileSync(path.join(schemasDir(), '..', 'package.json'), 'utf8')).version;
-  hash.update(JSON.stringify({ pkg, day: new Date().toISOString().slice(0, 10), props, cluster: process.env.HACP_CLUSTER ?? '' }));
+  hash.update(
+    JSON.stringify({ pkg, day: new Date().toISOString().slice(0, 10), props, cluster: process.env.HACP_CLUSTER ?? '' }),
+  );
   const specFile = props.cluster ?? process.env.HACP_CLUSTER ?? 'cluster.yaml';
   if (fs.existsSync(specFile)) hash.update(fs.readFileSync(specFile));
   for (const e of walkTree(dir)) {

@@ -19,10 +19,14 @@ const BY_ID = new Map(CIS_CHECKS.map((c) => [c.id, c]));
 
 /** Strong ciphers of CIS 4.2.12 (kubelet); the `_SHA256` spellings are the same suites. */
 const STRONG_CIPHERS_KUBELET = new Set([
-  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
-  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
-  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305', 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
-  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
 ]);
 const HEALTH_PATHS = new Set(['/livez', '/readyz', '/healthz']);
 
@@ -31,7 +35,13 @@ class Collector {
   fail(id: string, file: string, message: string, severity?: Finding['severity']): void {
     const check = BY_ID.get(id);
     if (!check) throw new Error(`unknown CIS id ${id}`);
-    this.findings.push({ severity: severity ?? check.severity, check: 'security', id, file, message: `CIS ${id} (${check.title}): ${message}` });
+    this.findings.push({
+      severity: severity ?? check.severity,
+      check: 'security',
+      id,
+      file,
+      message: `CIS ${id} (${check.title}): ${message}`,
+    });
   }
 }
 
@@ -60,7 +70,11 @@ export function cisFindings(tree: AssetTree, containers: readonly ComponentConta
 }
 
 /** The tree file a path in a container maps to (through its hostPath mounts and the layout). */
-export function containerFileInTree(tree: AssetTree, c: ComponentContainer, containerPath: string): AssetFile | undefined {
+export function containerFileInTree(
+  tree: AssetTree,
+  c: ComponentContainer,
+  containerPath: string,
+): AssetFile | undefined {
   const host = hostPathOf(c.pod, c.container, containerPath);
   const rel = host ? assetPathFor(c.pod.file.rel, host) : undefined;
   return rel ? fileAt(tree, rel) : undefined;
@@ -78,12 +92,20 @@ function fileChecks(tree: AssetTree, c: ComponentContainer, who: string): CisFil
   return {
     anonymousAuthentication: () => {
       const doc = configDoc(tree, c, 'authentication-config', 'AuthenticationConfiguration');
-      if (!doc) return [fail('1.2.1', `--authentication-config file ${c.flags.get('--authentication-config')} not found in the tree`)];
+      if (!doc)
+        return [
+          fail('1.2.1', `--authentication-config file ${c.flags.get('--authentication-config')} not found in the tree`),
+        ];
       const anon = doc.anonymous;
       if (!anon?.enabled) return [];
       const paths = (anon.conditions ?? []).map((x: any) => x.path);
       if (!paths.length || paths.some((p: string) => !HEALTH_PATHS.has(p))) {
-        return [fail('1.2.1', `anonymous requests allowed on ${paths.length ? paths.join(', ') : 'every path'} (health endpoints only is acceptable)`)];
+        return [
+          fail(
+            '1.2.1',
+            `anonymous requests allowed on ${paths.length ? paths.join(', ') : 'every path'} (health endpoints only is acceptable)`,
+          ),
+        ];
       }
       return [];
     },
@@ -94,12 +116,20 @@ function fileChecks(tree: AssetTree, c: ComponentContainer, who: string): CisFil
     },
     encryptionProviders: () => {
       const doc = configDoc(tree, c, 'encryption-provider-config', 'EncryptionConfiguration');
-      if (!doc) return [fail('1.2.28', `encryption config ${c.flags.get('--encryption-provider-config')} not found in the tree`)];
+      if (!doc)
+        return [
+          fail('1.2.28', `encryption config ${c.flags.get('--encryption-provider-config')} not found in the tree`),
+        ];
       const out: CisFailure[] = [];
       for (const r of doc.resources ?? []) {
         const first = Object.keys(r.providers?.[0] ?? {})[0];
         if (!['aescbc', 'kms', 'secretbox'].includes(first)) {
-          out.push(fail('1.2.28', `first provider for ${(r.resources ?? []).join(',')} is "${first}", want aescbc, kms or secretbox`));
+          out.push(
+            fail(
+              '1.2.28',
+              `first provider for ${(r.resources ?? []).join(',')} is "${first}", want aescbc, kms or secretbox`,
+            ),
+          );
         }
       }
       return out;
@@ -109,13 +139,21 @@ function fileChecks(tree: AssetTree, c: ComponentContainer, who: string): CisFil
 }
 
 /** CIS 2.7 beyond the flag: etcd's CA differs from the API server's client CA, by path and by content. */
-function etcdCaUnique(tree: AssetTree, c: ComponentContainer, all: readonly ComponentContainer[], out: Collector, who: string): void {
+function etcdCaUnique(
+  tree: AssetTree,
+  c: ComponentContainer,
+  all: readonly ComponentContainer[],
+  out: Collector,
+  who: string,
+): void {
   const file = c.pod.file.rel;
   const etcdCa = etcdSetting(c, 'trusted-ca-file');
   if (!etcdCa) return; // reported by cisFlagFailures()
   // The API server next to this member (same folder), else any.
-  const api = all.find((a) => a.component === 'kube-apiserver' && path.posix.dirname(a.pod.file.rel) === path.posix.dirname(file))
-    ?? all.find((a) => a.component === 'kube-apiserver');
+  const api =
+    all.find(
+      (a) => a.component === 'kube-apiserver' && path.posix.dirname(a.pod.file.rel) === path.posix.dirname(file),
+    ) ?? all.find((a) => a.component === 'kube-apiserver');
   const clientCa = api?.flags.get('--client-ca-file');
   if (!api || !clientCa) return;
   const etcdCaFile = containerFileInTree(tree, c, etcdCa);
@@ -145,30 +183,52 @@ function proxyConfig(tree: AssetTree, c: ComponentContainer): any | undefined {
 
 function kubeletConfig(cfg: any, file: string, out: Collector): void {
   const who = `KubeletConfiguration`;
-  if (cfg.authentication?.anonymous?.enabled !== false) out.fail('4.2.1', file, `${who}: authentication.anonymous.enabled is ${cfg.authentication?.anonymous?.enabled ?? 'not set (default true)'}`);
+  if (cfg.authentication?.anonymous?.enabled !== false)
+    out.fail(
+      '4.2.1',
+      file,
+      `${who}: authentication.anonymous.enabled is ${cfg.authentication?.anonymous?.enabled ?? 'not set (default true)'}`,
+    );
   const mode = cfg.authorization?.mode;
-  if (mode !== 'Webhook') out.fail('4.2.2', file, `${who}: authorization.mode is ${mode ?? 'not set (default AlwaysAllow)'}`);
-  if (!cfg.authentication?.x509?.clientCAFile) out.fail('4.2.3', file, `${who}: authentication.x509.clientCAFile not set`);
-  if (cfg.readOnlyPort !== undefined && cfg.readOnlyPort !== 0) out.fail('4.2.4', file, `${who}: readOnlyPort is ${cfg.readOnlyPort}`);
-  if (['0', '0s', 0].includes(cfg.streamingConnectionIdleTimeout)) out.fail('4.2.5', file, `${who}: streamingConnectionIdleTimeout is 0`);
+  if (mode !== 'Webhook')
+    out.fail('4.2.2', file, `${who}: authorization.mode is ${mode ?? 'not set (default AlwaysAllow)'}`);
+  if (!cfg.authentication?.x509?.clientCAFile)
+    out.fail('4.2.3', file, `${who}: authentication.x509.clientCAFile not set`);
+  if (cfg.readOnlyPort !== undefined && cfg.readOnlyPort !== 0)
+    out.fail('4.2.4', file, `${who}: readOnlyPort is ${cfg.readOnlyPort}`);
+  if (['0', '0s', 0].includes(cfg.streamingConnectionIdleTimeout))
+    out.fail('4.2.5', file, `${who}: streamingConnectionIdleTimeout is 0`);
   if (cfg.makeIPTablesUtilChains === false) out.fail('4.2.6', file, `${who}: makeIPTablesUtilChains is false`);
   if (cfg.eventRecordQPS === 0) out.fail('4.2.8', file, `${who}: eventRecordQPS is 0 (unlimited)`);
   if (!(cfg.tlsCertFile && cfg.tlsPrivateKeyFile) && cfg.serverTLSBootstrap !== true) {
-    out.fail('4.2.9', file, `${who}: neither tlsCertFile/tlsPrivateKeyFile nor serverTLSBootstrap is set (self-signed serving certificate)`);
+    out.fail(
+      '4.2.9',
+      file,
+      `${who}: neither tlsCertFile/tlsPrivateKeyFile nor serverTLSBootstrap is set (self-signed serving certificate)`,
+    );
   }
   if (cfg.rotateCertificates === false) out.fail('4.2.10', file, `${who}: rotateCertificates is false`);
-  if (cfg.featureGates?.RotateKubeletServerCertificate === false) out.fail('4.2.11', file, `${who}: featureGates.RotateKubeletServerCertificate is false`);
-  for (const f of cipherSuiteFailures('4.2.12', cfg.tlsCipherSuites ?? [], STRONG_CIPHERS_KUBELET, who)) out.fail(f.id, file, f.message);
+  if (cfg.featureGates?.RotateKubeletServerCertificate === false)
+    out.fail('4.2.11', file, `${who}: featureGates.RotateKubeletServerCertificate is false`);
+  for (const f of cipherSuiteFailures('4.2.12', cfg.tlsCipherSuites ?? [], STRONG_CIPHERS_KUBELET, who))
+    out.fail(f.id, file, f.message);
   if (!(cfg.podPidsLimit > 0)) out.fail('4.2.13', file, `${who}: podPidsLimit is ${cfg.podPidsLimit ?? 'not set'}`);
-  if (cfg.seccompDefault !== true) out.fail('4.2.14', file, `${who}: seccompDefault is ${cfg.seccompDefault ?? 'not set'}`);
+  if (cfg.seccompDefault !== true)
+    out.fail('4.2.14', file, `${who}: seccompDefault is ${cfg.seccompDefault ?? 'not set'}`);
 }
 
 /** Component of a static pod file (by the pod's container), for the 1.1.x manifest checks. */
 const MANIFEST_IDS: Record<string, string> = {
-  'kube-apiserver': '1.1.1', 'kube-controller-manager': '1.1.3', 'kube-scheduler': '1.1.5', 'etcd': '1.1.7',
+  'kube-apiserver': '1.1.1',
+  'kube-controller-manager': '1.1.3',
+  'kube-scheduler': '1.1.5',
+  etcd: '1.1.7',
 };
 const KUBECONFIG_IDS: Record<string, string> = {
-  'admin.conf': '1.1.13', 'super-admin.conf': '1.1.13', 'scheduler.conf': '1.1.15', 'controller-manager.conf': '1.1.17',
+  'admin.conf': '1.1.13',
+  'super-admin.conf': '1.1.13',
+  'scheduler.conf': '1.1.15',
+  'controller-manager.conf': '1.1.17',
 };
 
 function modeText(mode: number): string {
@@ -188,7 +248,8 @@ function filePermissions(tree: AssetTree, containers: readonly ComponentContaine
     const base = path.posix.basename(f.rel);
     const id = KUBECONFIG_IDS[base] ?? (f.rel.endsWith('auth/kubeconfig') ? '1.1.13' : undefined);
     if (id && tooOpen(f.mode, 0o600)) out.fail(id, f.rel, `mode ${modeText(f.mode)}, want 0600`);
-    if (base.endsWith('.crt') && tooOpen(f.mode, 0o644)) out.fail('1.1.20', f.rel, `mode ${modeText(f.mode)}, want 0644 or stricter`);
+    if (base.endsWith('.crt') && tooOpen(f.mode, 0o644))
+      out.fail('1.1.20', f.rel, `mode ${modeText(f.mode)}, want 0644 or stricter`);
     if (f.isKey && tooOpen(f.mode, 0o600)) out.fail('1.1.21', f.rel, `mode ${modeText(f.mode)}, want 0600`);
   }
 }

@@ -3,12 +3,25 @@
  * `schemas/flags/`, as corrected for each release by `lib/common/flag-reference` (`knownFlags()`).
  */
 import {
-  ETCD_NON_FLAG_ENV, FLAG_REFERENCE_VERSIONS, FlagComponent, etcdIgnoredFlags, knownFlags, normaliseFlagName as normalise, removedIn,
+  ETCD_NON_FLAG_ENV,
+  FLAG_REFERENCE_VERSIONS,
+  FlagComponent,
+  etcdIgnoredFlags,
+  knownFlags,
+  normaliseFlagName as normalise,
+  removedIn,
 } from '../common/flag-reference';
 import { Finding } from './finding';
 
 // The flag tables themselves live in lib/common/flag-reference (the constructs check their users' flags with them).
-export { FLAG_COMPONENTS, FLAG_REFERENCE_VERSIONS, FlagComponent, FlagInfo, etcdEnvName, knownFlags } from '../common/flag-reference';
+export {
+  FLAG_COMPONENTS,
+  FLAG_REFERENCE_VERSIONS,
+  FlagComponent,
+  FlagInfo,
+  etcdEnvName,
+  knownFlags,
+} from '../common/flag-reference';
 
 /** A flag parsed from a command line. */
 export interface ParsedFlag {
@@ -49,7 +62,12 @@ export function checkFlags(component: FlagComponent, args: readonly string[], ve
 }
 
 /** `checkFlags()`, with the command line already parsed when `parsed` is given. */
-function flagFindings(component: FlagComponent, args: readonly string[], version: string | undefined, parsed?: readonly ParsedFlag[]): Finding[] {
+function flagFindings(
+  component: FlagComponent,
+  args: readonly string[],
+  version: string | undefined,
+  parsed?: readonly ParsedFlag[],
+): Finding[] {
   const table = knownFlags(component, version);
   const v = version ?? FLAG_REFERENCE_VERSIONS[component];
   const findings: Finding[] = [];
@@ -72,7 +90,7 @@ function flagFindings(component: FlagComponent, args: readonly string[], version
       else flag('error', 'flag-unknown', `unknown flag ${f.name} ("${f.raw}")`);
     } else if (info.deprecated) {
       flag('warning', 'flag-deprecated', `${f.name} is deprecated${info.note ? ` (${info.note})` : ''}`);
-    } else if (component === 'etcd' && (etcdIgnoredFlags().has(f.name.slice(2)))) {
+    } else if (component === 'etcd' && etcdIgnoredFlags().has(f.name.slice(2))) {
       flag('warning', 'flag-ignored', `${f.name} is a legacy flag etcd accepts and ignores`);
     }
   }
@@ -82,11 +100,11 @@ function flagFindings(component: FlagComponent, args: readonly string[], version
 /** A container's `env` list (`[{name, value}]`) or a plain map. */
 export type EnvInput =
   | ReadonlyArray<{
-    /** The variable's name. */
-    readonly name: string;
-    /** Its literal value; undefined for `valueFrom`. */
-    readonly value?: string;
-  }>
+      /** The variable's name. */
+      readonly name: string;
+      /** Its literal value; undefined for `valueFrom`. */
+      readonly value?: string;
+    }>
   | Readonly<Record<string, string | undefined>>;
 
 /**
@@ -110,13 +128,26 @@ export function checkEtcdSettings(args: readonly string[], env: EnvInput = [], e
       findings.push({ severity, check: 'flags', id, message: `etcd ${v}: ${message}` });
     if (!info) finding('error', 'etcd-env-unknown', `unknown environment variable ${name}: etcd ignores it`);
     else if (flags.has(info.name)) {
-      finding('error', 'etcd-env-and-flag', `${name} and ${info.name} are both set: etcd exits ("conflicting environment variable ${name} is shadowed by corresponding command-line flag")`);
+      finding(
+        'error',
+        'etcd-env-and-flag',
+        `${name} and ${info.name} are both set: etcd exits ("conflicting environment variable ${name} is shadowed by corresponding command-line flag")`,
+      );
     } else if (info.deprecated) {
-      finding('warning', 'flag-deprecated', `${name} (${info.name}) is deprecated${info.note ? ` (${info.note})` : ''}`);
+      finding(
+        'warning',
+        'flag-deprecated',
+        `${name} (${info.name}) is deprecated${info.note ? ` (${info.note})` : ''}`,
+      );
     }
   }
   if (flags.has('--config-file') && (flags.size > 1 || names.some((n) => byEnv.has(n)))) {
-    findings.push({ severity: 'warning', check: 'flags', id: 'etcd-config-file', message: `etcd ${v}: --config-file is set: every other flag and ETCD_* variable is ignored` });
+    findings.push({
+      severity: 'warning',
+      check: 'flags',
+      id: 'etcd-config-file',
+      message: `etcd ${v}: --config-file is set: every other flag and ETCD_* variable is ignored`,
+    });
   }
   return findings;
 }

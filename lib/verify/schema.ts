@@ -52,7 +52,9 @@ export function validateObject(obj: unknown, kubernetesMinor: string, options: V
   const schemas = loadVersion(kubernetesMinor, options.unknownFieldsAreErrors ?? true);
   const definition = schemas.byGvk.get(`${apiVersion}/${kind}`);
   if (!definition) {
-    return [`${name}: (root): unknown apiVersion/kind "${apiVersion}" "${kind}" in Kubernetes v${minorOf(kubernetesMinor)}`];
+    return [
+      `${name}: (root): unknown apiVersion/kind "${apiVersion}" "${kind}" in Kubernetes v${minorOf(kubernetesMinor)}`,
+    ];
   }
   let validate = schemas.compiled.get(definition);
   if (!validate) {
@@ -64,7 +66,11 @@ export function validateObject(obj: unknown, kubernetesMinor: string, options: V
 }
 
 /** Validates many objects; returns every problem (each message names its object). */
-export function validateObjects(objs: readonly unknown[], kubernetesMinor: string, options: ValidateObjectOptions = {}): string[] {
+export function validateObjects(
+  objs: readonly unknown[],
+  kubernetesMinor: string,
+  options: ValidateObjectOptions = {},
+): string[] {
   return objs.flatMap((o) => validateObject(o, kubernetesMinor, options));
 }
 
@@ -117,8 +123,12 @@ function gvks(def: any): Array<{ group: string; version: string; kind: string }>
 function closeObjects(schema: any): void {
   if (!schema || typeof schema !== 'object') return;
   if (Array.isArray(schema)) return schema.forEach(closeObjects);
-  if (schema.properties && schema.additionalProperties === undefined
-      && !schema['x-kubernetes-preserve-unknown-fields'] && !schema['x-kubernetes-int-or-string']) {
+  if (
+    schema.properties &&
+    schema.additionalProperties === undefined &&
+    !schema['x-kubernetes-preserve-unknown-fields'] &&
+    !schema['x-kubernetes-int-or-string']
+  ) {
     schema.additionalProperties = false;
   }
   for (const key of ['properties', 'definitions']) {
@@ -144,11 +154,16 @@ function addKubernetesFormats(ajv: Ajv): void {
 }
 
 function valueAt(obj: any, pointer: string): unknown {
-  return pointer.split('/').slice(1).reduce((o, k) => (o == null ? o : o[k.replace(/~1/g, '/').replace(/~0/g, '~')]), obj);
+  return pointer
+    .split('/')
+    .slice(1)
+    .reduce((o, k) => (o == null ? o : o[k.replace(/~1/g, '/').replace(/~0/g, '~')]), obj);
 }
 
 function typesOf(branches: any[]): string {
-  return branches.map((b) => (b.type === 'integer' ? 'an integer' : b.type === 'number' ? 'a number' : `a ${b.type}`)).join(' or ');
+  return branches
+    .map((b) => (b.type === 'integer' ? 'an integer' : b.type === 'number' ? 'a number' : `a ${b.type}`))
+    .join(' or ');
 }
 
 /** Turns ajv errors into `/path: message` lines, folding the branch errors of `oneOf` (IntOrString, Quantity). */
@@ -172,7 +187,9 @@ function formatErrors(errors: ErrorObject[], obj: unknown): string[] {
         out.push(`${at}: must be ${typesOf(e.schema as any[])}, got ${got}`);
         break;
       case 'enum':
-        out.push(`${at}: must be one of ${(e.params as any).allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}, got ${got}`);
+        out.push(
+          `${at}: must be one of ${(e.params as any).allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}, got ${got}`,
+        );
         break;
       default:
         out.push(`${at}: ${e.message}, got ${got}`);

@@ -23,7 +23,15 @@ export function treeSpecResolver(options: TreeSpecOptions = {}): (rel: string) =
   const cache = new Map<string, ResolvedClusterSpec>();
   const load = (name: string) => {
     if (!cache.has(name)) {
-      cache.set(name, loadClusterSpec({ file: options.cluster, example: EXAMPLE_CLUSTERS[name], cwd: options.cwd, onWarning: () => undefined }).spec);
+      cache.set(
+        name,
+        loadClusterSpec({
+          file: options.cluster,
+          example: EXAMPLE_CLUSTERS[name],
+          cwd: options.cwd,
+          onWarning: () => undefined,
+        }).spec,
+      );
     }
     return cache.get(name)!;
   };

@@ -51,7 +51,8 @@ export interface VerifyReport {
 }
 
 /** API groups of component configuration files (not served by the API server: no schema check). */
-const CONFIG_GROUPS = /^(kubelet|kubeproxy|kubescheduler|kubecontrollermanager|apiserver|audit|kubeadm)\.(config\.)?k8s\.io\//;
+const CONFIG_GROUPS =
+  /^(kubelet|kubeproxy|kubescheduler|kubecontrollermanager|apiserver|audit|kubeadm)\.(config\.)?k8s\.io\//;
 
 /** Runs the checks over a directory (default layout: `hacp verify dist/`). Throws when the tree cannot be read. */
 export function verifyTree(dir: string, options: VerifyOptions = {}): VerifyReport {
@@ -60,7 +61,8 @@ export function verifyTree(dir: string, options: VerifyOptions = {}): VerifyRepo
 
 /** `verifyTree()` for a tree already in memory. */
 export function verifyLoadedTree(tree: AssetTree, options: VerifyOptions = {}): VerifyReport {
-  const specFor = typeof options.spec === 'function' ? options.spec : () => options.spec as ResolvedClusterSpec | undefined;
+  const specFor =
+    typeof options.spec === 'function' ? options.spec : () => options.spec as ResolvedClusterSpec | undefined;
   const run = (c: CheckClass) => !options.checks || options.checks.includes(c);
   const pods = podTemplates(tree);
   const containers = componentContainers(tree, pods);
@@ -74,23 +76,38 @@ export function verifyLoadedTree(tree: AssetTree, options: VerifyOptions = {}): 
 
   let objects = 0;
   for (const file of tree.files) {
-    if (file.parseError) findings.push({ severity: 'error', check: 'schema', id: 'yaml', file: file.rel, message: `YAML: ${file.parseError}` });
+    if (file.parseError)
+      findings.push({
+        severity: 'error',
+        check: 'schema',
+        id: 'yaml',
+        file: file.rel,
+        message: `YAML: ${file.parseError}`,
+      });
     for (const obj of objectsOf(file)) {
       objects++;
-      if (!run('schema') || CONFIG_GROUPS.test(obj.apiVersion) || (obj.apiVersion === 'v1' && obj.kind === 'Config')) continue;
+      if (!run('schema') || CONFIG_GROUPS.test(obj.apiVersion) || (obj.apiVersion === 'v1' && obj.kind === 'Config'))
+        continue;
       const version = k8sVersion(file.rel);
       if (!SCHEMA_MINORS.includes(minorOf(version))) {
         throw new Error(`${file.rel}: no Kubernetes schema for ${version} (shipped: ${SCHEMA_MINORS.join(', ')})`);
       }
-      for (const message of validateObject(obj, version)) findings.push({ severity: 'error', check: 'schema', id: 'schema', file: file.rel, message });
+      for (const message of validateObject(obj, version))
+        findings.push({ severity: 'error', check: 'schema', id: 'schema', file: file.rel, message });
     }
   }
   if (run('flags')) {
     for (const c of containers) {
       const spec = specFor(c.pod.file.rel);
       const tag = valid(coerce(c.imageTag ?? '')) ? c.imageTag : undefined;
-      const own = c.component === 'etcd' ? (tag ?? spec?.etcdVersion ?? DEFAULT_ETCD_VERSION) : (tag ?? k8sVersion(c.pod.file.rel));
-      const found = c.component === 'etcd' ? checkEtcdSettings(c.tokens, c.container.env ?? [], own) : checkFlags(c.component, c.tokens, own);
+      const own =
+        c.component === 'etcd'
+          ? (tag ?? spec?.etcdVersion ?? DEFAULT_ETCD_VERSION)
+          : (tag ?? k8sVersion(c.pod.file.rel));
+      const found =
+        c.component === 'etcd'
+          ? checkEtcdSettings(c.tokens, c.container.env ?? [], own)
+          : checkFlags(c.component, c.tokens, own);
       const where = `${c.pod.object.kind} ${c.pod.object.metadata?.name}`;
       findings.push(...found.map((f) => ({ ...f, file: c.pod.file.rel, message: `${where}: ${f.message}` })));
     }
@@ -125,9 +142,12 @@ export function formatReport(report: VerifyReport): string {
   for (const f of report.findings) byFile.set(f.file ?? '(tree)', [...(byFile.get(f.file ?? '(tree)') ?? []), f]);
   for (const [file, list] of byFile) {
     lines.push(file);
-    for (const f of list) lines.push(`  ${f.severity === 'error' ? 'error  ' : 'warning'} ${f.check}/${f.id}: ${f.message}`);
+    for (const f of list)
+      lines.push(`  ${f.severity === 'error' ? 'error  ' : 'warning'} ${f.check}/${f.id}: ${f.message}`);
   }
-  lines.push(`${report.root}: ${report.files} files, ${report.objects} objects: ${report.errors} errors, ${report.warnings} warnings`);
+  lines.push(
+    `${report.root}: ${report.files} files, ${report.objects} objects: ${report.errors} errors, ${report.warnings} warnings`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

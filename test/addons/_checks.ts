@@ -26,11 +26,16 @@ const workloads = (objs: any[]) => objs.filter((o) => ['Deployment', 'DaemonSet'
 export function selectorProblems(objs: any[]): string[] {
   const problems: string[] = [];
   for (const w of workloads(objs)) {
-    if (!subset(w.spec.selector?.matchLabels, w.spec.template.metadata?.labels)) problems.push(`${w.kind} ${w.metadata.name}: selector does not match its pod labels`);
+    if (!subset(w.spec.selector?.matchLabels, w.spec.template.metadata?.labels))
+      problems.push(`${w.kind} ${w.metadata.name}: selector does not match its pod labels`);
   }
   const podsIn = (ns: string) => workloads(objs).filter((w) => (w.metadata.namespace ?? 'default') === ns);
   for (const pdb of objs.filter((o) => o.kind === 'PodDisruptionBudget')) {
-    if (!podsIn(pdb.metadata.namespace).some((w) => w.kind === 'Deployment' && subset(pdb.spec.selector?.matchLabels, w.spec.template.metadata.labels))) {
+    if (
+      !podsIn(pdb.metadata.namespace).some(
+        (w) => w.kind === 'Deployment' && subset(pdb.spec.selector?.matchLabels, w.spec.template.metadata.labels),
+      )
+    ) {
       problems.push(`PodDisruptionBudget ${pdb.metadata.name} selects no Deployment`);
     }
   }
@@ -39,48 +44,77 @@ export function selectorProblems(objs: any[]): string[] {
       problems.push(`Service ${svc.metadata.name} selects no pods`);
     }
   }
-  if (JSON.stringify(objs).includes('cdk8s.io/metadata.addr')) problems.push('a cdk8s.io/metadata.addr hash label is left');
+  if (JSON.stringify(objs).includes('cdk8s.io/metadata.addr'))
+    problems.push('a cdk8s.io/metadata.addr hash label is left');
   return problems;
 }
 
 /** Namespaced objects whose namespace is neither built in nor created among `objs`. */
 export function missingNamespaces(objs: any[], alsoExisting: string[] = []): string[] {
-  const created = new Set([...BUILT_IN_NAMESPACES, ...alsoExisting, ...objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)]);
-  return objs.filter((o) => o.metadata.namespace && !created.has(o.metadata.namespace)).map((o) => `${o.kind} ${o.metadata.name}: namespace ${o.metadata.namespace}`);
+  const created = new Set([
+    ...BUILT_IN_NAMESPACES,
+    ...alsoExisting,
+    ...objs.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name),
+  ]);
+  return objs
+    .filter((o) => o.metadata.namespace && !created.has(o.metadata.namespace))
+    .map((o) => `${o.kind} ${o.metadata.name}: namespace ${o.metadata.namespace}`);
 }
 
 /** Bindings that give a ServiceAccount (or anyone) cluster-admin. */
 export function clusterAdminGrants(objs: any[]): string[] {
-  return objs.filter((o) => ['ClusterRoleBinding', 'RoleBinding'].includes(o.kind) && o.roleRef.name === 'cluster-admin')
-    .flatMap((o) => o.subjects.filter((s: any) => s.kind === 'ServiceAccount').map((s: any) => `${o.metadata.name}: ${s.namespace}/${s.name}`));
+  return objs
+    .filter((o) => ['ClusterRoleBinding', 'RoleBinding'].includes(o.kind) && o.roleRef.name === 'cluster-admin')
+    .flatMap((o) =>
+      o.subjects
+        .filter((s: any) => s.kind === 'ServiceAccount')
+        .map((s: any) => `${o.metadata.name}: ${s.namespace}/${s.name}`),
+    );
 }
 
 /** Images not pinned by a tag or digest. */
 export function unpinnedImages(objs: any[]): string[] {
-  return podSpecs(objs).flatMap(({ spec }) => [...spec.containers, ...(spec.initContainers ?? [])])
-    .map((c: any) => c.image).filter((i: string) => !/(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(i.split('/').pop()!) || i.endsWith(':latest'));
+  return podSpecs(objs)
+    .flatMap(({ spec }) => [...spec.containers, ...(spec.initContainers ?? [])])
+    .map((c: any) => c.image)
+    .filter((i: string) => !/(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(i.split('/').pop()!) || i.endsWith(':latest'));
 }
 
 /** Every pod spec with its owner. */
 export function podSpecs(objs: any[]): Array<{ owner: any; spec: any }> {
-  return objs.flatMap((o) => (o.kind === 'Pod' ? [{ owner: o, spec: o.spec }] : workloads([o]).map((w) => ({ owner: w, spec: w.spec.template.spec }))));
+  return objs.flatMap((o) =>
+    o.kind === 'Pod'
+      ? [{ owner: o, spec: o.spec }]
+      : workloads([o]).map((w) => ({ owner: w, spec: w.spec.template.spec })),
+  );
 }
 
 /** True when the pod spec tolerates the masters' NoSchedule taint. */
 export function toleratesControlPlane(spec: any): boolean {
-  return (spec.tolerations ?? []).some((t: any) => (t.operator === 'Exists' && !t.key && (!t.effect || t.effect === 'NoSchedule'))
-    || (t.key === CONTROL_PLANE && (!t.effect || t.effect === 'NoSchedule')));
+  return (spec.tolerations ?? []).some(
+    (t: any) =>
+      (t.operator === 'Exists' && !t.key && (!t.effect || t.effect === 'NoSchedule')) ||
+      (t.key === CONTROL_PLANE && (!t.effect || t.effect === 'NoSchedule')),
+  );
 }
 
 /** Pods pinned to the masters that do not tolerate their taint. */
 export function mastersWithoutToleration(objs: any[]): string[] {
-  return podSpecs(objs).filter(({ spec }) => spec.nodeSelector?.[CONTROL_PLANE] !== undefined && !toleratesControlPlane(spec))
+  return podSpecs(objs)
+    .filter(({ spec }) => spec.nodeSelector?.[CONTROL_PLANE] !== undefined && !toleratesControlPlane(spec))
     .map(({ owner }) => `${owner.kind} ${owner.metadata.name}`);
 }
 
 /** Every semantic problem at once (empty when all is well). */
 export function allProblems(objs: any[]): string[] {
-  return [...schemaErrors(objs), ...selectorProblems(objs), ...missingNamespaces(objs), ...clusterAdminGrants(objs), ...unpinnedImages(objs), ...mastersWithoutToleration(objs)];
+  return [
+    ...schemaErrors(objs),
+    ...selectorProblems(objs),
+    ...missingNamespaces(objs),
+    ...clusterAdminGrants(objs),
+    ...unpinnedImages(objs),
+    ...mastersWithoutToleration(objs),
+  ];
 }
 
 /** Synthesizes what `build` adds to a fresh chart (the shared helper, under the name these tests use). */

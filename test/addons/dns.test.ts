@@ -13,13 +13,32 @@ describe('Dns', () => {
     const d = find(objs, 'Deployment', 'coredns');
     expect(d.spec.replicas).toBe(2);
     expect(d.spec.template.spec.containers[0].image).toBe('registry.k8s.io/coredns/coredns:v1.13.1');
-    expect(d.spec.template.spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
-    expect(find(objs, 'ConfigMap', 'coredns').data.Corefile).toContain('kubernetes cluster.local in-addr.arpa ip6.arpa');
-    expect(find(objs, 'ClusterRole', 'system:coredns').rules.flatMap((r: any) => r.verbs)).toEqual(['list', 'watch', 'list', 'watch']);
+    expect(d.spec.template.spec.containers[0].securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
+    expect(find(objs, 'ConfigMap', 'coredns').data.Corefile).toContain(
+      'kubernetes cluster.local in-addr.arpa ip6.arpa',
+    );
+    expect(find(objs, 'ClusterRole', 'system:coredns').rules.flatMap((r: any) => r.verbs)).toEqual([
+      'list',
+      'watch',
+      'list',
+      'watch',
+    ]);
   });
 
   test('custom: legacy kube-dns, other domain', () => {
-    const objs = synth((c) => new Dns(c, 'dns', { clusterIp: '10.96.0.10', provider: DnsProvider.KUBE_DNS, clusterDomain: 'example.internal', replicas: 3 }));
+    const objs = synth(
+      (c) =>
+        new Dns(c, 'dns', {
+          clusterIp: '10.96.0.10',
+          provider: DnsProvider.KUBE_DNS,
+          clusterDomain: 'example.internal',
+          replicas: 3,
+        }),
+    );
     expect(objs).toMatchSnapshot();
     expect(allProblems(objs)).toEqual([]);
     const d = find(objs, 'Deployment', 'kube-dns');
@@ -32,13 +51,19 @@ describe('Dns', () => {
   });
 
   test('bad props', () => {
-    expect(() => synth((c) => new Dns(c, 'dns', { clusterIp: '10.3.0.0/24' }))).toThrow("clusterIp: '10.3.0.0/24' is not an IP address");
-    expect(() => synth((c) => new Dns(c, 'dns', { clusterIp: '10.3.0.10', replicas: 0 }))).toThrow('replicas: 0 must be a positive integer');
+    expect(() => synth((c) => new Dns(c, 'dns', { clusterIp: '10.3.0.0/24' }))).toThrow(
+      "clusterIp: '10.3.0.0/24' is not an IP address",
+    );
+    expect(() => synth((c) => new Dns(c, 'dns', { clusterIp: '10.3.0.10', replicas: 0 }))).toThrow(
+      'replicas: 0 must be a positive integer',
+    );
   });
 
   test('apiObject is the Deployment (deployment the same object)', () => {
     let d!: Dns;
-    synth((c) => { d = new Dns(c, 'dns', { clusterIp: '10.3.0.10' }); });
+    synth((c) => {
+      d = new Dns(c, 'dns', { clusterIp: '10.3.0.10' });
+    });
     expect(d.apiObject).toBeInstanceOf(k8s.KubeDeployment);
     expect(d.deployment).toBe(d.apiObject);
   });

@@ -17,19 +17,29 @@ describe('Heapster (retired, opt-in)', () => {
   });
 
   test('tolerateControlPlane: a cluster of masters only can run it', () => {
-    const pod = find(synth((c) => new Heapster(c, 'h', { tolerateControlPlane: true })), 'Deployment', 'heapster').spec.template.spec;
-    expect(pod.tolerations).toEqual([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }]);
+    const pod = find(
+      synth((c) => new Heapster(c, 'h', { tolerateControlPlane: true })),
+      'Deployment',
+      'heapster',
+    ).spec.template.spec;
+    expect(pod.tolerations).toEqual([
+      { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
   });
 
   test('custom image', () => {
-    const objs = synth((c) => new Heapster(c, 'heapster', { image: 'k8s.gcr.io/heapster-amd64:v1.6.0-beta.1', namespace: 'monitoring' }));
+    const objs = synth(
+      (c) => new Heapster(c, 'heapster', { image: 'k8s.gcr.io/heapster-amd64:v1.6.0-beta.1', namespace: 'monitoring' }),
+    );
     expect(objs).toMatchSnapshot();
     expect(find(objs, 'Deployment', 'heapster').metadata.namespace).toBe('monitoring');
   });
 
   test('apiObject is the Deployment (deployment the same object)', () => {
     let h!: Heapster;
-    synth((c) => { h = new Heapster(c, 'h'); });
+    synth((c) => {
+      h = new Heapster(c, 'h');
+    });
     expect(h.apiObject).toBeInstanceOf(k8s.KubeDeployment);
     expect(h.deployment).toBe(h.apiObject);
   });

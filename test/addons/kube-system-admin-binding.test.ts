@@ -11,12 +11,16 @@ describe('KubeSystemAdminBinding (legacy opt-in)', () => {
   });
 
   test('refuses without the acknowledgement', () => {
-    expect(() => synth((c) => new KubeSystemAdminBinding(c, 'b', { acknowledgeClusterAdmin: false }))).toThrow('acknowledgeClusterAdmin: false must be true');
+    expect(() => synth((c) => new KubeSystemAdminBinding(c, 'b', { acknowledgeClusterAdmin: false }))).toThrow(
+      'acknowledgeClusterAdmin: false must be true',
+    );
   });
 
   test('apiObject is the ClusterRoleBinding (binding the same object)', () => {
     let b!: KubeSystemAdminBinding;
-    synth((c) => { b = new KubeSystemAdminBinding(c, 'b', { acknowledgeClusterAdmin: true }); });
+    synth((c) => {
+      b = new KubeSystemAdminBinding(c, 'b', { acknowledgeClusterAdmin: true });
+    });
     expect(b.apiObject).toBeInstanceOf(k8s.KubeClusterRoleBinding);
     expect(b.binding).toBe(b.apiObject);
   });

@@ -20,11 +20,15 @@ test('a spec only a construct rejects (kube-vip interface name): the error comes
   const spy = jest.spyOn(nodeCrypto, 'generateKeyPair').mockImplementation((() => {
     throw new Error('a key was generated');
   }) as any);
-  const spec = { ...BOOTKUBE_EXAMPLE_CLUSTER, loadBalancer: { type: 'kube-vip', kubeVip: { vip: '172.17.5.100', interface: 'an-interface-name-too-long' } } };
+  const spec = {
+    ...BOOTKUBE_EXAMPLE_CLUSTER,
+    loadBalancer: { type: 'kube-vip', kubeVip: { vip: '172.17.5.100', interface: 'an-interface-name-too-long' } },
+  };
   fs.writeFileSync(path.join(tmp, 'cluster.yaml'), JSON.stringify(spec));
   const stateRoot = path.join(tmp, 'pki');
-  await expect(synthAll({ cwd: tmp, outdir: path.join(tmp, 'dist'), stateRoot, cache: false, log: () => {} }))
-    .rejects.toThrow(/interface: "an-interface-name-too-long" is not a network interface name/);
+  await expect(
+    synthAll({ cwd: tmp, outdir: path.join(tmp, 'dist'), stateRoot, cache: false, log: () => {} }),
+  ).rejects.toThrow(/interface: "an-interface-name-too-long" is not a network interface name/);
   expect(spy).not.toHaveBeenCalled();
   // Nothing of the PKI: at most the encryption key, read (made) before it (the spec check now rejects this value
   // before even that).

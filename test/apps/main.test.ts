@@ -8,7 +8,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { SYNTH_CACHE_FILE, SYNTH_CACHE_MAX_STATE_FILES, SynthCache, synthCacheEnabled } from '../../apps/_synth-cache';
 import { synthAll } from '../../apps/main';
-import { BOOTKUBE_EXAMPLE_CLUSTER, CLUSTER_FILE_ENV, DEFAULT_CLUSTER_FILE, STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
+import {
+  BOOTKUBE_EXAMPLE_CLUSTER,
+  CLUSTER_FILE_ENV,
+  DEFAULT_CLUSTER_FILE,
+  STATIC_EXAMPLE_CLUSTER,
+  resolveSpec,
+} from '../../lib/spec';
 import { fixturePki, seedPkiState } from '../support/fixture-pki';
 import { filesHoldingKeys } from '../support/key-safety';
 
@@ -24,7 +30,9 @@ function tree(dir: string): string[] {
     const abs = path.join(dir, rel);
     const st = fs.statSync(abs);
     const mode = (st.mode & 0o777).toString(8);
-    return st.isDirectory() ? `${mode} ${rel}/` : `${mode} ${rel} ${crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex').slice(0, 16)}`;
+    return st.isDirectory()
+      ? `${mode} ${rel}/`
+      : `${mode} ${rel} ${crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex').slice(0, 16)}`;
   });
 }
 
@@ -71,14 +79,23 @@ test('the second synth is served from the cache and writes the same tree, byte f
 
 test('key safety: every file holding a private key (plain, or base64 as in kubeconfigs and Secrets) or an encryption key is 0600', async () => {
   await synth(); // the output and the synth cache
-  const keys = [STATIC_EXAMPLE_CLUSTER, BOOTKUBE_EXAMPLE_CLUSTER]
-    .map((c) => fs.readFileSync(path.join(stateRoot, resolveSpec(c).name, 'encryption-key'), 'utf8').trim());
+  const keys = [STATIC_EXAMPLE_CLUSTER, BOOTKUBE_EXAMPLE_CLUSTER].map((c) =>
+    fs.readFileSync(path.join(stateRoot, resolveSpec(c).name, 'encryption-key'), 'utf8').trim(),
+  );
   const found = filesHoldingKeys(tmp, keys);
   expect(found.filter((f) => !f.endsWith(' 600'))).toEqual([]);
   // What the walk must have met: state keys, host keys and kubeconfigs, Secrets, bootkube's tls/ and auth/, the cache.
-  for (const want of [/^pki\/kubernetes\/ca\.key$/, /^pki\/kubernetes\/encryption-key$/, /^pki\/\.synth-cache\.json$/,
-    /^dist\/static-pods\/master0\/pki\/sa\.key$/, /^dist\/static-pods\/master0\/admin\.conf$/, /^dist\/static-pods\/master0\/apiserver\/encryption-config\.yaml$/,
-    /^dist\/bootkube\/manifests\/kube-apiserver-secret\.yaml$/, /^dist\/bootkube\/tls\/ca\.key$/, /^dist\/bootkube\/auth\/kubeconfig$/]) {
+  for (const want of [
+    /^pki\/kubernetes\/ca\.key$/,
+    /^pki\/kubernetes\/encryption-key$/,
+    /^pki\/\.synth-cache\.json$/,
+    /^dist\/static-pods\/master0\/pki\/sa\.key$/,
+    /^dist\/static-pods\/master0\/admin\.conf$/,
+    /^dist\/static-pods\/master0\/apiserver\/encryption-config\.yaml$/,
+    /^dist\/bootkube\/manifests\/kube-apiserver-secret\.yaml$/,
+    /^dist\/bootkube\/tls\/ca\.key$/,
+    /^dist\/bootkube\/auth\/kubeconfig$/,
+  ]) {
     expect(found).toContainEqual(expect.stringMatching(new RegExp(want.source.replace(/\$$/, ' 600$'))));
   }
 });
@@ -105,7 +122,9 @@ test('a changed PKI state renders afresh, and the output shows the change', asyn
   const key = crypto.randomBytes(32).toString('base64');
   fs.writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
   expect((await synth()).some((l) => REUSED.test(l))).toBe(false);
-  expect(fs.readFileSync(path.join(tmp, 'dist', 'static-pods', 'master0', 'apiserver', 'encryption-config.yaml'), 'utf8')).toContain(key);
+  expect(
+    fs.readFileSync(path.join(tmp, 'dist', 'static-pods', 'master0', 'apiserver', 'encryption-config.yaml'), 'utf8'),
+  ).toContain(key);
 });
 
 test('an output directory that is not empty is neither restored into nor cached from', async () => {
@@ -126,7 +145,8 @@ test('an output directory that is not empty is neither restored into nor cached 
 test('cache off: HACP_SYNTH_CACHE=off, or { cache: false }, renders and writes no entry', async () => {
   expect(synthCacheEnabled({})).toBe(true);
   expect(synthCacheEnabled({ HACP_SYNTH_CACHE: 'on' })).toBe(true);
-  for (const off of ['off', 'OFF', '0', 'false', 'no']) expect(synthCacheEnabled({ HACP_SYNTH_CACHE: off })).toBe(false);
+  for (const off of ['off', 'OFF', '0', 'false', 'no'])
+    expect(synthCacheEnabled({ HACP_SYNTH_CACHE: off })).toBe(false);
   const cacheFile = path.join(stateRoot, SYNTH_CACHE_FILE);
   fs.rmSync(cacheFile, { force: true });
   expect((await synth('dist', { cache: false })).some((l) => REUSED.test(l))).toBe(false);
@@ -238,7 +258,7 @@ describe('SynthCache', () => {
     expect(key()).toBe(withEntry);
   });
 
-  test('follows loadClusterSpec()\'s spec file rule', () => {
+  test("follows loadClusterSpec()'s spec file rule", () => {
     // _synth-cache.ts does not load lib/spec (heavy); it repeats the two names.
     expect(CLUSTER_FILE_ENV).toBe('HACP_CLUSTER');
     expect(DEFAULT_CLUSTER_FILE).toBe('cluster.yaml');

@@ -25,7 +25,12 @@ import { synthBootkubeTree, synthStaticTree } from './_trees';
 jest.setTimeout(240_000);
 
 /** Kinds that configure a component from a file; everything else in the trees is an API object or a kubeconfig. */
-const COMPONENT_CONFIG_KINDS = new Set(['Policy', 'AuthenticationConfiguration', 'EncryptionConfiguration', 'KubeletConfiguration']);
+const COMPONENT_CONFIG_KINDS = new Set([
+  'Policy',
+  'AuthenticationConfiguration',
+  'EncryptionConfiguration',
+  'KubeletConfiguration',
+]);
 
 describe('kubectl parses every file of the synthesized trees offline', () => {
   let tmp: { dir: string; remove: () => void };
@@ -43,7 +48,13 @@ describe('kubectl parses every file of the synthesized trees offline', () => {
     // pod network cloud-routes: its cluster/ files only (the rest is the example's), the fast test PKI
     const cloudRoutes = resolveSpec(staticModeInput('cloud-routes'));
     const crDir = path.join(tmp.dir, 'cloud-routes');
-    synthStaticPods({ spec: cloudRoutes, pki: ClusterPki.forTesting(cloudRoutes), encryptionKey: Buffer.alloc(32, 5).toString('base64'), outdir: crDir, addons: { env: credentialEnv() } });
+    synthStaticPods({
+      spec: cloudRoutes,
+      pki: ClusterPki.forTesting(cloudRoutes),
+      encryptionKey: Buffer.alloc(32, 5).toString('base64'),
+      outdir: crDir,
+      addons: { env: credentialEnv() },
+    });
     for (const f of ['openstack-cloud-controller-manager.yaml', 'cloud-config.yaml']) {
       const target = path.join(dist, 'static-pods', 'cluster', `cloud-routes-${f}`);
       fs.copyFileSync(path.join(crDir, 'static-pods', 'cluster', f), target);
@@ -57,7 +68,9 @@ describe('kubectl parses every file of the synthesized trees offline', () => {
         groups.pem.push(e.abs);
         continue;
       }
-      const docs = parseAllDocuments(fs.readFileSync(e.abs, 'utf8')).map((d) => d.toJS()).filter(Boolean);
+      const docs = parseAllDocuments(fs.readFileSync(e.abs, 'utf8'))
+        .map((d) => d.toJS())
+        .filter(Boolean);
       const kinds = new Set(docs.map((d: any) => d.kind));
       if (kinds.size === 1 && kinds.has('Config')) groups.kubeconfig.push(e.abs);
       else if ([...kinds].every((k) => COMPONENT_CONFIG_KINDS.has(k as string))) groups.config.push(e.abs);
@@ -74,19 +87,50 @@ describe('kubectl parses every file of the synthesized trees offline', () => {
 
   testWithKubectl('the trees hold what this test expects: objects, kubeconfigs, component configs, PEM files', () => {
     expect(groups.api.length).toBeGreaterThan(25);
-    expect(groups.api.map((f) => path.basename(f))).toEqual(expect.arrayContaining(['kube-proxy.yaml', 'flannel.yaml', 'coredns.yaml', 'cloud-routes-openstack-cloud-controller-manager.yaml', 'cloud-routes-cloud-config.yaml']));
-    expect(groups.kubeconfig.map((f) => path.basename(f)).sort()).toEqual(expect.arrayContaining(['admin.conf', 'kubeconfig', 'super-admin.conf', 'kubelet.conf', 'scheduler.conf', 'controller-manager.conf']));
+    expect(groups.api.map((f) => path.basename(f))).toEqual(
+      expect.arrayContaining([
+        'kube-proxy.yaml',
+        'flannel.yaml',
+        'coredns.yaml',
+        'cloud-routes-openstack-cloud-controller-manager.yaml',
+        'cloud-routes-cloud-config.yaml',
+      ]),
+    );
+    expect(groups.kubeconfig.map((f) => path.basename(f)).sort()).toEqual(
+      expect.arrayContaining([
+        'admin.conf',
+        'kubeconfig',
+        'super-admin.conf',
+        'kubelet.conf',
+        'scheduler.conf',
+        'controller-manager.conf',
+      ]),
+    );
     expect(groups.config.length).toBeGreaterThanOrEqual(3 * 3 + 3); // each master's audit, authn, encryption; bootkube's tls/ copies
     expect(groups.pem.length).toBeGreaterThan(20);
   });
 
-  testWithKubectl('Kubernetes objects: kubectl apply --dry-run=client --validate=false against the fake\'s discovery', async () => {
-    const r = await runKubectl([`--kubeconfig=${kubeconfig}`, 'apply', '--dry-run=client', '--validate=false', '-o', 'name', ...groups.api.flatMap((f) => ['-f', f])], env);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout.trim().split('\n').sort()).toEqual([...expectedNames].sort());
-    expect(fake.mutations()).toEqual([]); // a client dry run writes nothing
-  });
+  testWithKubectl(
+    "Kubernetes objects: kubectl apply --dry-run=client --validate=false against the fake's discovery",
+    async () => {
+      const r = await runKubectl(
+        [
+          `--kubeconfig=${kubeconfig}`,
+          'apply',
+          '--dry-run=client',
+          '--validate=false',
+          '-o',
+          'name',
+          ...groups.api.flatMap((f) => ['-f', f]),
+        ],
+        env,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim().split('\n').sort()).toEqual([...expectedNames].sort());
+      expect(fake.mutations()).toEqual([]); // a client dry run writes nothing
+    },
+  );
 
   testWithKubectl('kubeconfigs: kubectl config view, no server', async () => {
     for (const f of groups.kubeconfig) {
@@ -95,7 +139,10 @@ describe('kubectl parses every file of the synthesized trees offline', () => {
       const config = JSON.parse(r.stdout);
       expect(config.clusters[0].cluster.server).toMatch(/^https:\/\//);
       const user = config.users[0].user;
-      expect({ f, cert: user['client-certificate-data'] ?? user['client-certificate'] }).toEqual({ f, cert: expect.any(String) });
+      expect({ f, cert: user['client-certificate-data'] ?? user['client-certificate'] }).toEqual({
+        f,
+        cert: expect.any(String),
+      });
     }
   });
 
@@ -115,11 +162,17 @@ describe('kubectl parses every file of the synthesized trees offline', () => {
   testWithKubectl('the same invocations reject a broken file (so the checks above can fail)', async () => {
     const broken = path.join(tmp.dir, 'broken.yaml');
     fs.writeFileSync(broken, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\ndata: [\n');
-    const a = await runKubectl([`--kubeconfig=${kubeconfig}`, 'apply', '--dry-run=client', '--validate=false', '-o', 'name', '-f', broken], env);
+    const a = await runKubectl(
+      [`--kubeconfig=${kubeconfig}`, 'apply', '--dry-run=client', '--validate=false', '-o', 'name', '-f', broken],
+      env,
+    );
     expect(a.status).toBe(1);
     expect(a.stderr).toContain('error converting YAML to JSON');
     fs.writeFileSync(broken, 'apiVersion: v1\nkind: Gadget\nmetadata: {name: x}\n');
-    const b = await runKubectl([`--kubeconfig=${kubeconfig}`, 'apply', '--dry-run=client', '--validate=false', '-o', 'name', '-f', broken], env);
+    const b = await runKubectl(
+      [`--kubeconfig=${kubeconfig}`, 'apply', '--dry-run=client', '--validate=false', '-o', 'name', '-f', broken],
+      env,
+    );
     expect(b.stderr).toContain('no matches for kind "Gadget" in version "v1"');
     fs.writeFileSync(broken, 'apiVersion: v1\nkind: Config\nclusters: {oops\n');
     expect((await runKubectl(['config', 'view', `--kubeconfig=${broken}`], env)).status).toBe(1);

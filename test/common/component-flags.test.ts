@@ -7,13 +7,14 @@ import { Annotations, WARNING_METADATA, componentArgs, validateTree, warningsOf 
 import { synthWithWarnings } from '../support/synth';
 
 const ROOT = path.resolve(__dirname, '../..');
-const defaults = { 'bind-address': '127.0.0.1', 'profiling': 'false', 'secure-port': '10259' };
+const defaults = { 'bind-address': '127.0.0.1', profiling: 'false', 'secure-port': '10259' };
 
 describe('componentArgs', () => {
   test('without overrides: the sorted defaults and no validation', () => {
     const scope = new Construct(Testing.chart(), 'x');
-    expect(componentArgs(scope, { component: 'kube-scheduler', version: 'v1.35.4', defaults, hostNetwork: true }))
-      .toEqual(['--bind-address=127.0.0.1', '--profiling=false', '--secure-port=10259']);
+    expect(
+      componentArgs(scope, { component: 'kube-scheduler', version: 'v1.35.4', defaults, hostNetwork: true }),
+    ).toEqual(['--bind-address=127.0.0.1', '--profiling=false', '--secure-port=10259']);
     expect(scope.node.validate()).toEqual([]);
   });
 
@@ -21,12 +22,26 @@ describe('componentArgs', () => {
     const chart = Testing.chart();
     const scope = new Construct(chart, 'sched');
     const args = componentArgs(scope, {
-      component: 'kube-scheduler', version: 'v1.35.4', defaults, hostNetwork: true,
-      extraArgs: { 'port': '10251', 'no-such': 'x', 'kubeconfig': '/k' }, removeArgs: ['nothing-here'],
+      component: 'kube-scheduler',
+      version: 'v1.35.4',
+      defaults,
+      hostNetwork: true,
+      extraArgs: { port: '10251', 'no-such': 'x', kubeconfig: '/k' },
+      removeArgs: ['nothing-here'],
     });
-    expect(args).toEqual(['--bind-address=127.0.0.1', '--kubeconfig=/k', '--no-such=x', '--port=10251', '--profiling=false', '--secure-port=10259']);
+    expect(args).toEqual([
+      '--bind-address=127.0.0.1',
+      '--kubeconfig=/k',
+      '--no-such=x',
+      '--port=10251',
+      '--profiling=false',
+      '--secure-port=10259',
+    ]);
     const printed: string[] = [];
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => { printed.push(String(chunk)); return true; });
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => {
+      printed.push(String(chunk));
+      return true;
+    });
     try {
       const errors = [
         'extraArgs: --port was removed from kube-scheduler in 1.24 approx (insecure serving; use --secure-port)',
@@ -34,7 +49,9 @@ describe('componentArgs', () => {
       ];
       expect(scope.node.validate()).toEqual(errors);
       expect(scope.node.validate()).toEqual(errors); // cdk8s validates the whole app once per chart
-      expect(() => Testing.synth(chart)).toThrow(`Validation failed with the following errors:\n  [test/sched] ${errors[0]}\n  [test/sched] ${errors[1]}`);
+      expect(() => Testing.synth(chart)).toThrow(
+        `Validation failed with the following errors:\n  [test/sched] ${errors[0]}\n  [test/sched] ${errors[1]}`,
+      );
     } finally {
       spy.mockRestore();
     }
@@ -46,11 +63,22 @@ describe('componentArgs', () => {
   });
 
   test('a pod-IP bind address is a weakening only off the host network (CIS 1.4.2 as hacp verify decides it)', () => {
-    const pods = (hostNetwork: boolean) => synthWithWarnings((chart) => {
-      componentArgs(new Construct(chart, 's'), { component: 'kube-scheduler', version: 'v1.35.4', defaults, hostNetwork, extraArgs: { 'bind-address': '$(POD_IP)' } });
-    }).warnings;
-    expect(pods(false)).toEqual(["[test/s] weakens CIS 1.4.2 (scheduler --bind-address is 127.0.0.1): kube-scheduler: --bind-address is the pod IP (pod network, not the host's interfaces)"]);
-    expect(pods(true)).toEqual(['[test/s] weakens CIS 1.4.2 (scheduler --bind-address is 127.0.0.1): kube-scheduler: --bind-address is "$(POD_IP)", want 127.0.0.1']);
+    const pods = (hostNetwork: boolean) =>
+      synthWithWarnings((chart) => {
+        componentArgs(new Construct(chart, 's'), {
+          component: 'kube-scheduler',
+          version: 'v1.35.4',
+          defaults,
+          hostNetwork,
+          extraArgs: { 'bind-address': '$(POD_IP)' },
+        });
+      }).warnings;
+    expect(pods(false)).toEqual([
+      "[test/s] weakens CIS 1.4.2 (scheduler --bind-address is 127.0.0.1): kube-scheduler: --bind-address is the pod IP (pod network, not the host's interfaces)",
+    ]);
+    expect(pods(true)).toEqual([
+      '[test/s] weakens CIS 1.4.2 (scheduler --bind-address is 127.0.0.1): kube-scheduler: --bind-address is "$(POD_IP)", want 127.0.0.1',
+    ]);
   });
 });
 
@@ -59,7 +87,10 @@ describe('Annotations and validateTree', () => {
     const chart = Testing.chart();
     const a = new Construct(chart, 'a');
     const printed: string[] = [];
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => { printed.push(String(chunk)); return true; });
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => {
+      printed.push(String(chunk));
+      return true;
+    });
     try {
       Annotations.of(a).addWarning('one');
       Annotations.of(a).addWarning('one');

@@ -9,10 +9,21 @@ export function schemaErrors(obj: unknown): string[] {
 }
 
 /** Flag errors of a component's args at every supported Kubernetes minor. */
-export function flagErrors(component: 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler', args: string[]): string[] {
-  return SCHEMA_MINORS.flatMap((v) => checkFlags(component, args, v)).filter((f) => f.severity === 'error').map((f) => f.message);
+export function flagErrors(
+  component: 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler',
+  args: string[],
+): string[] {
+  return SCHEMA_MINORS.flatMap((v) => checkFlags(component, args, v))
+    .filter((f) => f.severity === 'error')
+    .map((f) => f.message);
 }
 
-export function etcdErrors(args: string[], env: Array<{ name: string; value?: string }>, etcdVersion: string): string[] {
-  return checkEtcdSettings(args, env, etcdVersion).filter((f) => f.severity === 'error').map((f) => f.message);
+export function etcdErrors(
+  args: string[],
+  env: Array<{ name: string; value?: string }>,
+  etcdVersion: string,
+): string[] {
+  return checkEtcdSettings(args, env, etcdVersion)
+    .filter((f) => f.severity === 'error')
+    .map((f) => f.message);
 }

@@ -6,7 +6,9 @@ import { ENCRYPTION_KEY_FILE, loadOrCreateEncryptionKey, renderEncryptionConfigu
 
 describe('encryption at rest', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-enc-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-enc-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('the key is made once (32 bytes, 0600 in a 0700 dir) and reused byte for byte', () => {
@@ -28,7 +30,12 @@ describe('encryption at rest', () => {
     const key = Buffer.alloc(32, 1).toString('base64');
     const cfg = parse(renderEncryptionConfiguration(key));
     expect(cfg.resources[0].resources).toEqual(['secrets']);
-    expect(cfg.resources[0].providers).toEqual([{ secretbox: { keys: [{ name: 'key1', secret: key }] } }, { identity: {} }]);
-    expect(() => renderEncryptionConfiguration(Buffer.alloc(16).toString('base64'))).toThrow('encryption key: must be 32 bytes');
+    expect(cfg.resources[0].providers).toEqual([
+      { secretbox: { keys: [{ name: 'key1', secret: key }] } },
+      { identity: {} },
+    ]);
+    expect(() => renderEncryptionConfiguration(Buffer.alloc(16).toString('base64'))).toThrow(
+      'encryption key: must be 32 bytes',
+    );
   });
 });

@@ -4,7 +4,8 @@ import { STATIC_EXAMPLE_CLUSTER, resolveSpec } from '../../lib/spec';
 import { container, synthObjects, synthWithWarnings } from '../support/synth';
 import { etcdErrors, schemaErrors, spec } from './_shared';
 
-const envOf = (pod: any): Record<string, string> => Object.fromEntries(container(pod).env.map((e: any) => [e.name, e.value]));
+const envOf = (pod: any): Record<string, string> =>
+  Object.fromEntries(container(pod).env.map((e: any) => [e.name, e.value]));
 
 describe('EtcdStaticPod', () => {
   const [pod] = synthObjects((chart) => new EtcdStaticPod(chart, 'etcd', { cluster: spec, master: 'master1' }));
@@ -25,7 +26,9 @@ describe('EtcdStaticPod', () => {
 
   test('the initial cluster lists every member with its peer URL', () => {
     const env = envOf(pod);
-    expect(env.ETCD_INITIAL_CLUSTER).toBe('master0=https://10.180.0.10:2380,master1=https://10.180.0.11:2380,master2=https://10.180.0.12:2380');
+    expect(env.ETCD_INITIAL_CLUSTER).toBe(
+      'master0=https://10.180.0.10:2380,master1=https://10.180.0.11:2380,master2=https://10.180.0.12:2380',
+    );
     expect(env.ETCD_NAME).toBe('master1');
     expect(env.ETCD_INITIAL_ADVERTISE_PEER_URLS).toBe('https://10.180.0.11:2380');
     expect(env.ETCD_ADVERTISE_CLIENT_URLS).toBe('https://10.180.0.11:2379');
@@ -36,20 +39,31 @@ describe('EtcdStaticPod', () => {
   test('mTLS for clients and peers, no auto TLS, metrics on loopback only (CIS 2.1-2.6)', () => {
     const env = envOf(pod);
     expect(env).toMatchObject({
-      ETCD_CERT_FILE: '/etc/kubernetes/pki/etcd/server.crt', ETCD_KEY_FILE: '/etc/kubernetes/pki/etcd/server.key',
-      ETCD_CLIENT_CERT_AUTH: 'true', ETCD_TRUSTED_CA_FILE: '/etc/kubernetes/pki/etcd/ca.crt', ETCD_AUTO_TLS: 'false',
-      ETCD_PEER_CERT_FILE: '/etc/kubernetes/pki/etcd/peer.crt', ETCD_PEER_KEY_FILE: '/etc/kubernetes/pki/etcd/peer.key',
-      ETCD_PEER_CLIENT_CERT_AUTH: 'true', ETCD_PEER_TRUSTED_CA_FILE: '/etc/kubernetes/pki/etcd/ca.crt', ETCD_PEER_AUTO_TLS: 'false',
+      ETCD_CERT_FILE: '/etc/kubernetes/pki/etcd/server.crt',
+      ETCD_KEY_FILE: '/etc/kubernetes/pki/etcd/server.key',
+      ETCD_CLIENT_CERT_AUTH: 'true',
+      ETCD_TRUSTED_CA_FILE: '/etc/kubernetes/pki/etcd/ca.crt',
+      ETCD_AUTO_TLS: 'false',
+      ETCD_PEER_CERT_FILE: '/etc/kubernetes/pki/etcd/peer.crt',
+      ETCD_PEER_KEY_FILE: '/etc/kubernetes/pki/etcd/peer.key',
+      ETCD_PEER_CLIENT_CERT_AUTH: 'true',
+      ETCD_PEER_TRUSTED_CA_FILE: '/etc/kubernetes/pki/etcd/ca.crt',
+      ETCD_PEER_AUTO_TLS: 'false',
       ETCD_LISTEN_METRICS_URLS: 'http://127.0.0.1:2381',
     });
     for (const [name, value] of Object.entries(env)) {
-      if (/_URLS$/.test(name) && name !== 'ETCD_LISTEN_METRICS_URLS') expect(value.split(',').every((u) => u.startsWith('https://'))).toBe(true);
+      if (/_URLS$/.test(name) && name !== 'ETCD_LISTEN_METRICS_URLS')
+        expect(value.split(',').every((u) => u.startsWith('https://'))).toBe(true);
     }
   });
 
   test('probes hit the metrics port over HTTP on loopback', () => {
     const c = container(pod);
-    for (const [probe, path] of [['livenessProbe', '/livez'], ['readinessProbe', '/readyz'], ['startupProbe', '/readyz']]) {
+    for (const [probe, path] of [
+      ['livenessProbe', '/livez'],
+      ['readinessProbe', '/readyz'],
+      ['startupProbe', '/readyz'],
+    ]) {
       expect(c[probe].httpGet).toEqual({ host: '127.0.0.1', path, port: 2381, scheme: 'HTTP' });
     }
   });
@@ -77,11 +91,16 @@ describe('EtcdStaticPod', () => {
   });
 
   test('customised: image, extra env, resources', () => {
-    const [p] = synthObjects((chart) => new EtcdStaticPod(chart, 'etcd', {
-      cluster: spec, master: 'master0', image: 'mirror.example/etcd:3.6.6-0',
-      extraEnv: { ETCD_QUOTA_BACKEND_BYTES: '8589934592' },
-      resources: { requests: { cpu: { value: '500m' } as any } },
-    }));
+    const [p] = synthObjects(
+      (chart) =>
+        new EtcdStaticPod(chart, 'etcd', {
+          cluster: spec,
+          master: 'master0',
+          image: 'mirror.example/etcd:3.6.6-0',
+          extraEnv: { ETCD_QUOTA_BACKEND_BYTES: '8589934592' },
+          resources: { requests: { cpu: { value: '500m' } as any } },
+        }),
+    );
     expect(p).toMatchSnapshot();
     expect(envOf(p).ETCD_QUOTA_BACKEND_BYTES).toBe('8589934592');
     expect(container(p).image).toBe('mirror.example/etcd:3.6.6-0');
@@ -89,7 +108,8 @@ describe('EtcdStaticPod', () => {
 
   test('its props type has no extraArgs (`npm run typecheck` fails if the @ts-expect-error lines stop being errors)', () => {
     const props: EtcdStaticPodProps = {
-      cluster: spec, master: 'master0',
+      cluster: spec,
+      master: 'master0',
       // @ts-expect-error etcd takes ETCD_* variables (extraEnv), not flags
       extraArgs: { 'snapshot-count': '5' },
     };
@@ -107,21 +127,52 @@ describe('EtcdStaticPod', () => {
   });
 
   test("a user's variables win over the defaults; unknown ones fail at synth, weakening ones warn, with the path", () => {
-    const [p] = synthObjects((chart) => new EtcdStaticPod(chart, 'etcd', { cluster: spec, master: 'master0', extraEnv: { ETCD_SNAPSHOT_COUNT: '5000' } }));
+    const [p] = synthObjects(
+      (chart) =>
+        new EtcdStaticPod(chart, 'etcd', {
+          cluster: spec,
+          master: 'master0',
+          extraEnv: { ETCD_SNAPSHOT_COUNT: '5000' },
+        }),
+    );
     expect(envOf(p).ETCD_SNAPSHOT_COUNT).toBe('5000');
-    expect(() => synthObjects((c) => new EtcdStaticPod(c, 'etcd', { cluster: spec, master: 'master0', extraEnv: { ETCD_NO_SUCH_SETTING: '1' } })))
-      .toThrow(`[test/etcd] extraEnv: ETCD_NO_SUCH_SETTING is not a setting of etcd ${spec.etcdVersion} (etcd would ignore it)`);
-    const { warnings } = synthWithWarnings((c) => new EtcdStaticPod(c, 'etcd', { cluster: spec, master: 'master0', extraEnv: { ETCD_CLIENT_CERT_AUTH: 'false' } }));
-    expect(warnings).toEqual(['[test/etcd] weakens CIS 2.2 (etcd --client-cert-auth is true): etcd: client-cert-auth is false']);
+    expect(() =>
+      synthObjects(
+        (c) =>
+          new EtcdStaticPod(c, 'etcd', { cluster: spec, master: 'master0', extraEnv: { ETCD_NO_SUCH_SETTING: '1' } }),
+      ),
+    ).toThrow(
+      `[test/etcd] extraEnv: ETCD_NO_SUCH_SETTING is not a setting of etcd ${spec.etcdVersion} (etcd would ignore it)`,
+    );
+    const { warnings } = synthWithWarnings(
+      (c) =>
+        new EtcdStaticPod(c, 'etcd', {
+          cluster: spec,
+          master: 'master0',
+          extraEnv: { ETCD_CLIENT_CERT_AUTH: 'false' },
+        }),
+    );
+    expect(warnings).toEqual([
+      '[test/etcd] weakens CIS 2.2 (etcd --client-cert-auth is true): etcd: client-cert-auth is false',
+    ]);
   });
 
   test('refuses flags and non-etcd variables, naming them', () => {
-    // @ts-expect-error JavaScript callers: the type has no extraArgs
-    expect(() => synthObjects((c) => new EtcdStaticPod(c, 'e', { cluster: spec, master: 'master0', extraArgs: { 'snapshot-count': '5' } })))
-      .toThrow('extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of {"snapshot-count":"5"}');
-    expect(() => synthObjects((c) => new EtcdStaticPod(c, 'e', { cluster: spec, master: 'master0', extraEnv: { etcd_name: 'x' } })))
-      .toThrow("extraEnv: 'etcd_name' is not an etcd setting (ETCD_* in upper case)");
-    expect(() => synthObjects((c) => new EtcdStaticPod(c, 'e', { cluster: spec, master: 'master9' })))
-      .toThrow("unknown master 'master9' (masters: master0, master1, master2)");
+    expect(() =>
+      synthObjects(
+        // @ts-expect-error JavaScript callers: the type has no extraArgs
+        (c) => new EtcdStaticPod(c, 'e', { cluster: spec, master: 'master0', extraArgs: { 'snapshot-count': '5' } }),
+      ),
+    ).toThrow(
+      'extraArgs: etcd is configured through ETCD_* variables and exits when a setting is given both ways; use extraEnv instead of {"snapshot-count":"5"}',
+    );
+    expect(() =>
+      synthObjects(
+        (c) => new EtcdStaticPod(c, 'e', { cluster: spec, master: 'master0', extraEnv: { etcd_name: 'x' } }),
+      ),
+    ).toThrow("extraEnv: 'etcd_name' is not an etcd setting (ETCD_* in upper case)");
+    expect(() => synthObjects((c) => new EtcdStaticPod(c, 'e', { cluster: spec, master: 'master9' }))).toThrow(
+      "unknown master 'master9' (masters: master0, master1, master2)",
+    );
   });
 });

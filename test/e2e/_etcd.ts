@@ -35,7 +35,12 @@ export function readManifest(file: string): any {
  * /etc/kubernetes); host paths outside /etc/kubernetes go under `scratchDir` (created as the kubelet would for
  * `DirectoryOrCreate`).
  */
-export function etcdLaunch(pod: any, assetDir: string, scratchDir: string, options: { loopback?: boolean } = {}): EtcdLaunch {
+export function etcdLaunch(
+  pod: any,
+  assetDir: string,
+  scratchDir: string,
+  options: { loopback?: boolean } = {},
+): EtcdLaunch {
   const container = pod.spec.containers[0];
   const volumes = new Map<string, any>(pod.spec.volumes.map((v: any) => [v.name, v]));
   const mounts = (container.volumeMounts ?? []).map((m: any) => {
@@ -43,23 +48,28 @@ export function etcdLaunch(pod: any, assetDir: string, scratchDir: string, optio
     if (!hostPath) throw new Error(`volumeMount ${m.name} has no hostPath volume`);
     const asset = hostPathToAssetPath(hostPath);
     const mapped = asset !== undefined ? path.join(assetDir, asset) : path.join(scratchDir, hostPath);
-    if (volumes.get(m.name).hostPath.type === 'DirectoryOrCreate') fs.mkdirSync(mapped, { recursive: true, mode: 0o755 });
+    if (volumes.get(m.name).hostPath.type === 'DirectoryOrCreate')
+      fs.mkdirSync(mapped, { recursive: true, mode: 0o755 });
     return { mountPath: m.mountPath as string, hostPath: hostPath as string, path: mapped };
   });
   const mapValue = (value: string): string => {
-    const m = mounts.filter((x: any) => value === x.mountPath || value.startsWith(`${x.mountPath}/`))
+    const m = mounts
+      .filter((x: any) => value === x.mountPath || value.startsWith(`${x.mountPath}/`))
       .sort((a: any, b: any) => b.mountPath.length - a.mountPath.length)[0];
     return m ? m.path + value.slice(m.mountPath.length) : value;
   };
-  const manifestEnv: Record<string, string> = Object.fromEntries((container.env ?? []).map((e: any) => {
-    if (e.valueFrom) throw new Error(`env ${e.name} uses valueFrom, which needs a kubelet`);
-    return [e.name, String(e.value)];
-  }));
+  const manifestEnv: Record<string, string> = Object.fromEntries(
+    (container.env ?? []).map((e: any) => {
+      if (e.valueFrom) throw new Error(`env ${e.name} uses valueFrom, which needs a kubelet`);
+      return [e.name, String(e.value)];
+    }),
+  );
   const env = Object.fromEntries(Object.entries(manifestEnv).map(([k, v]) => [k, mapValue(v)]));
   const adaptations = options.loopback ? adaptForSharedLoopback(env) : [];
 
   const [command, ...commandArgs] = container.command ?? [];
-  if (command !== 'etcd') throw new Error(`etcd pod command is ${JSON.stringify(container.command)}, expected ["etcd", ...]`);
+  if (command !== 'etcd')
+    throw new Error(`etcd pod command is ${JSON.stringify(container.command)}, expected ["etcd", ...]`);
   const args = [...commandArgs, ...(container.args ?? [])];
   const argv = [tool('env'), '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), tool('etcd'), ...args];
   return { manifestEnv, env, argv, mounts, adaptations };
@@ -103,7 +113,10 @@ export interface EtcdCredentials {
 /** `etcdctl` run on a lab host, with bounded timeouts. */
 export class Etcdctl {
   private readonly bin = tool('etcdctl');
-  constructor(private readonly lab: Lab, private readonly creds: EtcdCredentials) {}
+  constructor(
+    private readonly lab: Lab,
+    private readonly creds: EtcdCredentials,
+  ) {}
 
   /** Same client, other credentials. */
   with(creds: EtcdCredentials): Etcdctl {
@@ -111,33 +124,60 @@ export class Etcdctl {
   }
 
   run(host: LabHost, endpoints: string[], args: string[], timeoutMs = 8_000): Promise<RunResult> {
-    const tls = [`--cacert=${this.creds.cacert}`, ...(this.creds.cert ? [`--cert=${this.creds.cert}`, `--key=${this.creds.key}`] : [])];
-    return run(this.lab.on(host, [this.bin, `--endpoints=${endpoints.join(',')}`, ...tls,
-      '--dial-timeout=2s', '--command-timeout=3s', ...args]), { timeoutMs });
+    const tls = [
+      `--cacert=${this.creds.cacert}`,
+      ...(this.creds.cert ? [`--cert=${this.creds.cert}`, `--key=${this.creds.key}`] : []),
+    ];
+    return run(
+      this.lab.on(host, [
+        this.bin,
+        `--endpoints=${endpoints.join(',')}`,
+        ...tls,
+        '--dial-timeout=2s',
+        '--command-timeout=3s',
+        ...args,
+      ]),
+      { timeoutMs },
+    );
   }
 
   async ok(host: LabHost, endpoints: string[], args: string[]): Promise<string> {
     const r = await this.run(host, endpoints, args);
-    if (r.code !== 0) throw new Error(`etcdctl ${args.join(' ')} on ${endpoints.join(',')} failed (exit ${r.code}): ${(r.stderr + r.stdout).trim().slice(0, 500)}`);
+    if (r.code !== 0)
+      throw new Error(
+        `etcdctl ${args.join(' ')} on ${endpoints.join(',')} failed (exit ${r.code}): ${(r.stderr + r.stdout).trim().slice(0, 500)}`,
+      );
     return r.stdout;
   }
 
   /** `endpoint status` of each endpoint: member id, leader flag, raft term and index. */
-  async status(host: LabHost, endpoints: string[]): Promise<Array<{ endpoint: string; id: string; isLeader: boolean; term: number; raftIndex: number }>> {
+  async status(
+    host: LabHost,
+    endpoints: string[],
+  ): Promise<Array<{ endpoint: string; id: string; isLeader: boolean; term: number; raftIndex: number }>> {
     const out = await this.ok(host, endpoints, ['endpoint', 'status', '-w', 'simple']);
-    return out.trim().split('\n').map((line) => {
-      const f = line.split(', ');
-      return { endpoint: f[0], id: f[1], isLeader: f[4] === 'true', term: Number(f[6]), raftIndex: Number(f[7]) };
-    });
+    return out
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const f = line.split(', ');
+        return { endpoint: f[0], id: f[1], isLeader: f[4] === 'true', term: Number(f[6]), raftIndex: Number(f[7]) };
+      });
   }
 
   /** `member list`: id, name, peer URLs, client URLs. */
-  async members(host: LabHost, endpoints: string[]): Promise<Array<{ id: string; name: string; peerUrls: string; clientUrls: string }>> {
+  async members(
+    host: LabHost,
+    endpoints: string[],
+  ): Promise<Array<{ id: string; name: string; peerUrls: string; clientUrls: string }>> {
     const out = await this.ok(host, endpoints, ['member', 'list', '-w', 'simple']);
-    return out.trim().split('\n').map((line) => {
-      const f = line.split(', ');
-      return { id: f[0], name: f[2], peerUrls: f[3], clientUrls: f[4] };
-    });
+    return out
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const f = line.split(', ');
+        return { id: f[0], name: f[2], peerUrls: f[3], clientUrls: f[4] };
+      });
   }
 
   /** Keys and values under a prefix, read from exactly these endpoints without a quorum (serializable). */

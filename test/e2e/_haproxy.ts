@@ -38,10 +38,18 @@ export function backendStats(socket: string, backend: string, timeoutMs = 2_000)
     });
     conn.on('close', () => {
       clearTimeout(timer);
-      const rows = out.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(','));
+      const rows = out
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split(','));
       // CSV columns: 0 pxname, 1 svname, 7 stot, 17 status.
-      resolve(Object.fromEntries(rows.filter((r) => r[0] === backend && r[1] !== 'BACKEND')
-        .map((r) => [r[1], { status: r[17], sessions: Number(r[7]) }])));
+      resolve(
+        Object.fromEntries(
+          rows
+            .filter((r) => r[0] === backend && r[1] !== 'BACKEND')
+            .map((r) => [r[1], { status: r[17], sessions: Number(r[7]) }]),
+        ),
+      );
     });
   });
 }

@@ -44,7 +44,8 @@ export function probeLabMode(): { mode: LabMode; reason?: string } {
   }
   const probe = `${PREFIX}-${process.pid}-probe`;
   const add = spawnSync(ip, ['netns', 'add', probe], { encoding: 'utf8', timeout: 5_000 });
-  if (add.status !== 0) return { mode: 'loopback', reason: `'ip netns add' failed: ${(add.stderr || add.error?.message || '').trim()}` };
+  if (add.status !== 0)
+    return { mode: 'loopback', reason: `'ip netns add' failed: ${(add.stderr || add.error?.message || '').trim()}` };
   spawnSync(ip, ['netns', 'del', probe], { timeout: 5_000 });
   return { mode: 'netns' };
 }
@@ -55,7 +56,9 @@ export class Lab {
     const lab = new Lab(choice.mode, masters, choice.reason);
     if (lab.mode === 'netns') {
       // Last resort if the test process exits without its teardown (the next run also removes stale namespaces).
-      process.on('exit', () => lab.namespaces().forEach((ns) => spawnSync(lab.ip, ['netns', 'del', ns], { timeout: 5_000 })));
+      process.on('exit', () =>
+        lab.namespaces().forEach((ns) => spawnSync(lab.ip, ['netns', 'del', ns], { timeout: 5_000 })),
+      );
       try {
         await lab.build();
       } catch (e) {
@@ -75,7 +78,11 @@ export class Lab {
   private readonly ip = tool('ip');
   private readonly ns: { switch: string; masters: string[] };
 
-  private constructor(public readonly mode: LabMode, masters: number, public readonly fallbackReason?: string) {
+  private constructor(
+    public readonly mode: LabMode,
+    masters: number,
+    public readonly fallbackReason?: string,
+  ) {
     const base = `${PREFIX}-${process.pid}`;
     this.ns = { switch: `${base}-sw`, masters: Array.from({ length: masters }, (_, i) => `${base}-m${i}`) };
     const net = mode === 'netns' ? SUBNET : '127.0.0';
@@ -114,7 +121,8 @@ export class Lab {
   }
 
   private requireNetns(what: string): void {
-    if (this.mode !== 'netns') throw new Error(`${what} needs network namespaces (lab is in ${this.mode} mode: ${this.fallbackReason})`);
+    if (this.mode !== 'netns')
+      throw new Error(`${what} needs network namespaces (lab is in ${this.mode} mode: ${this.fallbackReason})`);
   }
 
   private async build(): Promise<void> {
@@ -139,7 +147,12 @@ export class Lab {
 
 async function listNamespaces(ip: string): Promise<string[]> {
   const r = await run([ip, 'netns', 'list']);
-  return r.code === 0 ? r.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean) : [];
+  return r.code === 0
+    ? r.stdout
+        .split('\n')
+        .map((l) => l.split(' ')[0])
+        .filter(Boolean)
+    : [];
 }
 
 /** Namespaces of earlier runs whose process is gone (a killed jest never reached its afterAll). */
@@ -149,4 +162,3 @@ async function removeStaleNamespaces(ip: string): Promise<void> {
     if (m && !isAlive(Number(m[1]))) await run([ip, 'netns', 'del', ns]);
   }
 }
-

@@ -40,9 +40,15 @@ export function run(argv: string[], options: { timeoutMs?: number; env?: NodeJS.
 }
 
 /** Like `run`, but throws (with the command's output) unless it exits 0. */
-export async function runOk(argv: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export async function runOk(
+  argv: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   const r = await run(argv, options);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${r.stderr}${r.stdout}`);
+  if (r.code !== 0)
+    throw new Error(
+      `${argv.join(' ')} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${r.stderr}${r.stdout}`,
+    );
   return r.stdout;
 }
 
@@ -54,7 +60,12 @@ export class Daemon {
   private readonly exited: Promise<void>;
   private running = true;
 
-  constructor(public readonly name: string, argv: string[], env: NodeJS.ProcessEnv, logFile: string) {
+  constructor(
+    public readonly name: string,
+    argv: string[],
+    env: NodeJS.ProcessEnv,
+    logFile: string,
+  ) {
     const log = fs.openSync(logFile, 'a');
     this.child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     if (this.child.pid === undefined) throw new Error(`${name}: could not start ${argv.join(' ')}`);
@@ -65,11 +76,13 @@ export class Daemon {
     };
     this.child.stdout!.on('data', onData);
     this.child.stderr!.on('data', onData);
-    this.exited = new Promise((resolve) => this.child.on('close', () => {
-      this.running = false;
-      fs.closeSync(log);
-      resolve();
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', () => {
+        this.running = false;
+        fs.closeSync(log);
+        resolve();
+      }),
+    );
     LIVE.add(this);
   }
 
@@ -97,12 +110,18 @@ export class Daemon {
 
   /** Waits (bounded) until the output matches. */
   async waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-    return waitFor(`${this.name} to log ${pattern}`, timeoutMs, async () => {
-      const m = this.output.match(pattern);
-      if (m) return m;
-      if (!this.running) throw new FatalError(`${this.name} exited before logging ${pattern}:\n${this.output.slice(-3000)}`);
-      return undefined;
-    }, 50);
+    return waitFor(
+      `${this.name} to log ${pattern}`,
+      timeoutMs,
+      async () => {
+        const m = this.output.match(pattern);
+        if (m) return m;
+        if (!this.running)
+          throw new FatalError(`${this.name} exited before logging ${pattern}:\n${this.output.slice(-3000)}`);
+        return undefined;
+      },
+      50,
+    );
   }
 }
 
@@ -130,7 +149,12 @@ export class FatalError extends Error {}
  * Polls `probe` until it returns a value other than undefined; throws after `timeoutMs` with the last error. A probe
  * that throws is retried (its error is kept for the message), except when it throws a `FatalError`.
  */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -142,7 +166,9 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
       last = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `; last error: ${(last as Error).message ?? last}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `; last error: ${(last as Error).message ?? last}` : ''}`,
+      );
     }
     await sleep(intervalMs);
   }
@@ -156,6 +182,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
+    new Promise<T>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)),
+    ),
   ]);
 }

@@ -30,7 +30,13 @@ const choice = probeLabMode();
 if (choice.mode === 'loopback') console.warn(`bootkube etcd e2e: LOOPBACK mode (${choice.reason})`);
 
 /** `--flag=value` args as a map. */
-const flags = (args: string[]) => Object.fromEntries(args.map((a) => /^--([^=]+)=(.*)$/.exec(a)).filter(Boolean).map((m) => [m![1], m![2]]));
+const flags = (args: string[]) =>
+  Object.fromEntries(
+    args
+      .map((a) => /^--([^=]+)=(.*)$/.exec(a))
+      .filter(Boolean)
+      .map((m) => [m![1], m![2]]),
+  );
 
 /** An etcd client as the API servers of a synthesized bootkube tree configure it: their flags, their files. */
 interface ApiServerEtcdClient {
@@ -43,35 +49,58 @@ interface ApiServerEtcdClient {
  * the asset dir's tls/) and the self-hosted DaemonSet (reads its Secret at /etc/kubernetes/secrets, written to
  * `secretDir` here as the kubelet would).
  */
-function apiServerEtcdClients(lab: Lab, root: string, secretDir: string): { bootstrap: ApiServerEtcdClient; selfHosted: ApiServerEtcdClient } {
-  const boot = flags(parseAllDocuments(fs.readFileSync(path.join(root, 'bootstrap-manifests/bootstrap-apiserver.yaml'), 'utf8'))[0].toJS().spec.containers[0].args);
+function apiServerEtcdClients(
+  lab: Lab,
+  root: string,
+  secretDir: string,
+): { bootstrap: ApiServerEtcdClient; selfHosted: ApiServerEtcdClient } {
+  const boot = flags(
+    parseAllDocuments(
+      fs.readFileSync(path.join(root, 'bootstrap-manifests/bootstrap-apiserver.yaml'), 'utf8'),
+    )[0].toJS().spec.containers[0].args,
+  );
   const inTls = (p: string) => path.join(root, 'tls', path.posix.relative('/etc/kubernetes/bootstrap-secrets', p));
-  const docs = (f: string) => parseAllDocuments(fs.readFileSync(path.join(root, 'manifests', f), 'utf8')).map((d) => d.toJS());
+  const docs = (f: string) =>
+    parseAllDocuments(fs.readFileSync(path.join(root, 'manifests', f), 'utf8')).map((d) => d.toJS());
   const ds = docs('kube-apiserver.yaml').find((o) => o.kind === 'DaemonSet');
   const sh = flags(ds.spec.template.spec.containers[0].args);
   fs.mkdirSync(secretDir, { mode: 0o700 });
-  for (const [k, v] of Object.entries<string>(docs('kube-apiserver-secret.yaml')[0].stringData)) fs.writeFileSync(path.join(secretDir, k), v, { mode: 0o600 });
+  for (const [k, v] of Object.entries<string>(docs('kube-apiserver-secret.yaml')[0].stringData))
+    fs.writeFileSync(path.join(secretDir, k), v, { mode: 0o600 });
   const inSecret = (p: string) => path.join(secretDir, path.posix.relative('/etc/kubernetes/secrets', p));
   return {
     bootstrap: {
       endpoints: boot['etcd-servers'].split(','),
-      ctl: new Etcdctl(lab, { cacert: inTls(boot['etcd-cafile']), cert: inTls(boot['etcd-certfile']), key: inTls(boot['etcd-keyfile']) }),
+      ctl: new Etcdctl(lab, {
+        cacert: inTls(boot['etcd-cafile']),
+        cert: inTls(boot['etcd-certfile']),
+        key: inTls(boot['etcd-keyfile']),
+      }),
     },
     selfHosted: {
       endpoints: sh['etcd-servers'].split(','),
-      ctl: new Etcdctl(lab, { cacert: inSecret(sh['etcd-cafile']), cert: inSecret(sh['etcd-certfile']), key: inSecret(sh['etcd-keyfile']) }),
+      ctl: new Etcdctl(lab, {
+        cacert: inSecret(sh['etcd-cafile']),
+        cert: inSecret(sh['etcd-certfile']),
+        key: inSecret(sh['etcd-keyfile']),
+      }),
     },
   };
 }
 
 /** Polls `endpoint health --cluster` through a client until it passes; fails at once when a daemon died. */
 function healthy(client: ApiServerEtcdClient, host: number, daemons: Array<Daemon | undefined>): Promise<boolean> {
-  return waitFor('endpoint health --cluster', 20_000, async () => {
-    for (const m of daemons) if (m && !m.alive) throw new FatalError(`${m.name} exited:\n${m.log.slice(-3000)}`);
-    const r = await client.ctl.run(host, client.endpoints, ['endpoint', 'health', '--cluster']);
-    if (r.code !== 0) throw new Error((r.stderr + r.stdout).trim());
-    return true;
-  }, 200);
+  return waitFor(
+    'endpoint health --cluster',
+    20_000,
+    async () => {
+      for (const m of daemons) if (m && !m.alive) throw new FatalError(`${m.name} exited:\n${m.log.slice(-3000)}`);
+      const r = await client.ctl.run(host, client.endpoints, ['endpoint', 'health', '--cluster']);
+      if (r.code !== 0) throw new Error((r.stderr + r.stdout).trim());
+      return true;
+    },
+    200,
+  );
 }
 
 describe(`the self-hosted tree's etcd members, from dist/bootkube/masters/ (${choice.mode} mode)`, () => {
@@ -96,12 +125,24 @@ describe(`the self-hosted tree's etcd members, from dist/bootkube/masters/ (${ch
     };
     const spec = resolveSpec(input);
     // The fast test PKI: etcd's TLS needs valid certificates, not secret ones.
-    synthBootkube(spec, ClusterPki.forTesting(spec), path.join(tmp, 'dist'), { encryptionKey: Buffer.alloc(32, 7).toString('base64') });
+    synthBootkube(spec, ClusterPki.forTesting(spec), path.join(tmp, 'dist'), {
+      encryptionKey: Buffer.alloc(32, 7).toString('base64'),
+    });
     root = path.join(tmp, 'dist', 'bootkube');
-    launches = spec.masters.map((m) => etcdLaunch(readManifest(path.join(root, 'masters', m.name, 'etcd.yaml')), path.join(root, 'masters', m.name),
-      path.join(tmp, 'hosts', m.name), { loopback: lab.mode === 'loopback' }));
+    launches = spec.masters.map((m) =>
+      etcdLaunch(
+        readManifest(path.join(root, 'masters', m.name, 'etcd.yaml')),
+        path.join(root, 'masters', m.name),
+        path.join(tmp, 'hosts', m.name),
+        { loopback: lab.mode === 'loopback' },
+      ),
+    );
 
-    ({ bootstrap: bootstrapClient, selfHosted: selfHostedClient } = apiServerEtcdClients(lab, root, path.join(tmp, 'secret')));
+    ({ bootstrap: bootstrapClient, selfHosted: selfHostedClient } = apiServerEtcdClients(
+      lab,
+      root,
+      path.join(tmp, 'secret'),
+    ));
   }, 60_000);
 
   afterAll(async () => {
@@ -113,11 +154,12 @@ describe(`the self-hosted tree's etcd members, from dist/bootkube/masters/ (${ch
     if (tmp && process.env.HACP_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
   }, 30_000);
 
-  const start = () => launches.forEach((l, i) => {
-    members[i] = new Daemon(`etcd master${i}`, lab.on(i, l.argv), {}, path.join(tmp, `etcd-master${i}.log`));
-  });
+  const start = () =>
+    launches.forEach((l, i) => {
+      members[i] = new Daemon(`etcd master${i}`, lab.on(i, l.argv), {}, path.join(tmp, `etcd-master${i}.log`));
+    });
 
-  test('a master\'s folder holds exactly what its etcd member needs: it boots from it alone', () => {
+  test("a master's folder holds exactly what its etcd member needs: it boots from it alone", () => {
     for (const [i, launch] of launches.entries()) {
       for (const [name, value] of Object.entries(launch.manifestEnv)) {
         if (!value.startsWith('/etc/kubernetes')) continue;
@@ -127,16 +169,28 @@ describe(`the self-hosted tree's etcd members, from dist/bootkube/masters/ (${ch
     }
   });
 
-  test('the bootstrap API server\'s etcd client (tls/, from the first master) reaches a healthy 3-member cluster and writes', async () => {
+  test("the bootstrap API server's etcd client (tls/, from the first master) reaches a healthy 3-member cluster and writes", async () => {
     start();
     await healthy(bootstrapClient, 0, members);
     expect(bootstrapClient.endpoints).toEqual(lab.masterIps.map((ip) => `https://${ip}:2379`));
-    expect((await bootstrapClient.ctl.ok(0, bootstrapClient.endpoints, ['put', '/registry/e2e/bootstrap', 'written before the pivot'])).trim()).toBe('OK');
+    expect(
+      (
+        await bootstrapClient.ctl.ok(0, bootstrapClient.endpoints, [
+          'put',
+          '/registry/e2e/bootstrap',
+          'written before the pivot',
+        ])
+      ).trim(),
+    ).toBe('OK');
   }, 40_000);
 
-  test('the self-hosted API server\'s etcd client (its Secret, from another master) reads what the bootstrap one wrote', async () => {
+  test("the self-hosted API server's etcd client (its Secret, from another master) reads what the bootstrap one wrote", async () => {
     expect(selfHostedClient.endpoints).toEqual(bootstrapClient.endpoints);
-    const out = await selfHostedClient.ctl.ok(1, selfHostedClient.endpoints, ['get', '/registry/e2e/bootstrap', '--print-value-only']);
+    const out = await selfHostedClient.ctl.ok(1, selfHostedClient.endpoints, [
+      'get',
+      '/registry/e2e/bootstrap',
+      '--print-value-only',
+    ]);
     expect(out.trim()).toBe('written before the pivot');
   }, 20_000);
 
@@ -144,7 +198,11 @@ describe(`the self-hosted tree's etcd members, from dist/bootkube/masters/ (${ch
     await killAll(members);
     start();
     await healthy(selfHostedClient, 2, members);
-    const out = await selfHostedClient.ctl.ok(2, selfHostedClient.endpoints, ['get', '/registry/e2e/bootstrap', '--print-value-only']);
+    const out = await selfHostedClient.ctl.ok(2, selfHostedClient.endpoints, [
+      'get',
+      '/registry/e2e/bootstrap',
+      '--print-value-only',
+    ]);
     expect(out.trim()).toBe('written before the pivot');
   }, 40_000);
 });
@@ -165,15 +223,66 @@ describe(`an external etcd (etcd.external): no etcd pods, the API servers dial i
     fs.mkdirSync(ext, { mode: 0o700 });
     const f = (n: string) => path.join(ext, n);
     const openssl = tool('openssl');
-    await runOk([openssl, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2',
-      '-subj', '/CN=ansible-etcd-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,digitalSignature']);
+    await runOk([
+      openssl,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      f('ca.key'),
+      '-out',
+      f('ca.crt'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=ansible-etcd-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,digitalSignature',
+    ]);
     for (const [name, cn, ext2] of [
       ['server', 'etcd', `subjectAltName=IP:${lab.endpointHost}\nextendedKeyUsage=serverAuth,clientAuth`],
       ['client', 'kube-apiserver-etcd-client', 'extendedKeyUsage=clientAuth'],
     ]) {
-      await runOk([openssl, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`]);
-      fs.writeFileSync(f(`${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${ext2}\n`);
-      await runOk([openssl, 'x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', '2', '-extfile', f(`${name}.ext`)]);
+      await runOk([
+        openssl,
+        'req',
+        '-new',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        f(`${name}.key`),
+        '-out',
+        f(`${name}.csr`),
+        '-subj',
+        `/CN=${cn}`,
+      ]);
+      fs.writeFileSync(
+        f(`${name}.ext`),
+        `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${ext2}\n`,
+      );
+      await runOk([
+        openssl,
+        'x509',
+        '-req',
+        '-in',
+        f(`${name}.csr`),
+        '-CA',
+        f('ca.crt'),
+        '-CAkey',
+        f('ca.key'),
+        '-CAcreateserial',
+        '-out',
+        f(`${name}.crt`),
+        '-days',
+        '2',
+        '-extfile',
+        f(`${name}.ext`),
+      ]);
     }
     const endpoint = `https://${lab.endpointHost}:2379`;
     const input: ClusterSpec = {
@@ -181,18 +290,45 @@ describe(`an external etcd (etcd.external): no etcd pods, the API servers dial i
       masters: lab.masterIps.map((ip, i) => ({ name: `master${i}`, ip })),
       apiEndpoint: { host: lab.masterIps[0], port: 443 },
       apiServerPort: 443,
-      etcd: { external: { endpoints: [endpoint], caFile: 'etcd/ca.crt', certFile: 'etcd/client.crt', keyFile: 'etcd/client.key' } },
+      etcd: {
+        external: {
+          endpoints: [endpoint],
+          caFile: 'etcd/ca.crt',
+          certFile: 'etcd/client.crt',
+          keyFile: 'etcd/client.key',
+        },
+      },
     };
     const spec = resolveSpec(input);
     const externalEtcd = readExternalEtcd(spec, { cwd: tmp })!;
-    synthBootkube(spec, ClusterPki.forTesting(spec), path.join(tmp, 'dist'), { encryptionKey: Buffer.alloc(32, 7).toString('base64'), externalEtcd });
+    synthBootkube(spec, ClusterPki.forTesting(spec), path.join(tmp, 'dist'), {
+      encryptionKey: Buffer.alloc(32, 7).toString('base64'),
+      externalEtcd,
+    });
     root = path.join(tmp, 'dist', 'bootkube');
     clients = apiServerEtcdClients(lab, root, path.join(tmp, 'secret'));
     const data = path.join(tmp, 'etcd-data');
-    etcd = new Daemon('external etcd', lab.on('switch', [tool('env'), '-i', tool('etcd'), '--name=external', `--data-dir=${data}`,
-      `--listen-client-urls=${endpoint}`, `--advertise-client-urls=${endpoint}`, `--listen-peer-urls=http://127.0.0.1:2390`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:2390`, '--initial-cluster=external=http://127.0.0.1:2390',
-      `--cert-file=${f('server.crt')}`, `--key-file=${f('server.key')}`, `--trusted-ca-file=${f('ca.crt')}`, '--client-cert-auth']), {}, path.join(tmp, 'etcd.log'));
+    etcd = new Daemon(
+      'external etcd',
+      lab.on('switch', [
+        tool('env'),
+        '-i',
+        tool('etcd'),
+        '--name=external',
+        `--data-dir=${data}`,
+        `--listen-client-urls=${endpoint}`,
+        `--advertise-client-urls=${endpoint}`,
+        `--listen-peer-urls=http://127.0.0.1:2390`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:2390`,
+        '--initial-cluster=external=http://127.0.0.1:2390',
+        `--cert-file=${f('server.crt')}`,
+        `--key-file=${f('server.key')}`,
+        `--trusted-ca-file=${f('ca.crt')}`,
+        '--client-cert-auth',
+      ]),
+      {},
+      path.join(tmp, 'etcd.log'),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -204,16 +340,30 @@ describe(`an external etcd (etcd.external): no etcd pods, the API servers dial i
     if (tmp && process.env.HACP_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
   }, 30_000);
 
-  test('the tree runs no etcd: the masters\' folders hold kube-vip at most (here: none at all)', () => {
+  test("the tree runs no etcd: the masters' folders hold kube-vip at most (here: none at all)", () => {
     expect(fs.existsSync(path.join(root, 'masters'))).toBe(false);
-    expect(fs.readFileSync(path.join(root, 'tls/etcd-client-ca.crt'), 'utf8')).toBe(fs.readFileSync(path.join(tmp, 'etcd/ca.crt'), 'utf8'));
+    expect(fs.readFileSync(path.join(root, 'tls/etcd-client-ca.crt'), 'utf8')).toBe(
+      fs.readFileSync(path.join(tmp, 'etcd/ca.crt'), 'utf8'),
+    );
   });
 
-  test('both API servers\' etcd clients reach it: the bootstrap one writes from the first master, the self-hosted one reads from another', async () => {
+  test("both API servers' etcd clients reach it: the bootstrap one writes from the first master, the self-hosted one reads from another", async () => {
     await healthy(clients.bootstrap, 0, [etcd]);
     expect(clients.bootstrap.endpoints).toEqual([`https://${lab.endpointHost}:2379`]);
-    expect((await clients.bootstrap.ctl.ok(0, clients.bootstrap.endpoints, ['put', '/registry/e2e/external', 'kept outside'])).trim()).toBe('OK');
-    const out = await clients.selfHosted.ctl.ok(1, clients.selfHosted.endpoints, ['get', '/registry/e2e/external', '--print-value-only']);
+    expect(
+      (
+        await clients.bootstrap.ctl.ok(0, clients.bootstrap.endpoints, [
+          'put',
+          '/registry/e2e/external',
+          'kept outside',
+        ])
+      ).trim(),
+    ).toBe('OK');
+    const out = await clients.selfHosted.ctl.ok(1, clients.selfHosted.endpoints, [
+      'get',
+      '/registry/e2e/external',
+      '--print-value-only',
+    ]);
     expect(out.trim()).toBe('kept outside');
   }, 40_000);
 });

@@ -74,10 +74,18 @@ class MasterTree {
 
 const masters = spec.masters.map((m) => m.name);
 const samePublicKey = (cert: crypto.X509Certificate, keyPem: string) =>
-  cert.publicKey.export({ type: 'spki', format: 'der' }).equals(crypto.createPublicKey(keyPem).export({ type: 'spki', format: 'der' }));
+  cert.publicKey
+    .export({ type: 'spki', format: 'der' })
+    .equals(crypto.createPublicKey(keyPem).export({ type: 'spki', format: 'der' }));
 const subject = (cert: crypto.X509Certificate) => {
   const lines = cert.subject.split('\n');
-  return { cn: lines.filter((l) => l.startsWith('CN=')).map((l) => l.slice(3)), o: lines.filter((l) => l.startsWith('O=')).map((l) => l.slice(2)).sort() };
+  return {
+    cn: lines.filter((l) => l.startsWith('CN=')).map((l) => l.slice(3)),
+    o: lines
+      .filter((l) => l.startsWith('O='))
+      .map((l) => l.slice(2))
+      .sort(),
+  };
 };
 
 describe.each(masters)('static-pod assets of %s', (master) => {
@@ -89,13 +97,21 @@ describe.each(masters)('static-pod assets of %s', (master) => {
     const pod = t.pod(component);
     const c = pod.spec.containers[0];
     const volumes = new Map<string, any>(pod.spec.volumes.map((v: any) => [v.name, v.hostPath]));
-    const mounts = (c.volumeMounts ?? []).map((m: any) => ({ ...m, hostPath: volumes.get(m.name).path, type: volumes.get(m.name).type }));
-    const values = [...(c.args ?? []).map((a: string) => a.slice(a.indexOf('=') + 1)), ...(c.env ?? []).map((e: any) => String(e.value))];
+    const mounts = (c.volumeMounts ?? []).map((m: any) => ({
+      ...m,
+      hostPath: volumes.get(m.name).path,
+      type: volumes.get(m.name).type,
+    }));
+    const values = [
+      ...(c.args ?? []).map((a: string) => a.slice(a.indexOf('=') + 1)),
+      ...(c.env ?? []).map((e: any) => String(e.value)),
+    ];
     const paths = values.flatMap((v) => v.split(',')).filter((v) => v.startsWith('/'));
     expect(paths.length).toBeGreaterThan(0);
     const problems: string[] = [];
     for (const p of paths) {
-      const mount = mounts.filter((m: any) => p === m.mountPath || p.startsWith(`${m.mountPath}/`))
+      const mount = mounts
+        .filter((m: any) => p === m.mountPath || p.startsWith(`${m.mountPath}/`))
         .sort((a: any, b: any) => b.mountPath.length - a.mountPath.length)[0];
       if (!mount) {
         problems.push(`${p}: not inside any volume mount`);
@@ -104,7 +120,8 @@ describe.each(masters)('static-pod assets of %s', (master) => {
       const hostPath = mount.hostPath + p.slice(mount.mountPath.length);
       if (hostPathToAssetPath(hostPath) === undefined) {
         // Outside /etc/kubernetes: something the component writes (audit log, etcd data).
-        if (mount.readOnly !== false) problems.push(`${p}: outside /etc/kubernetes, so written by ${component}, but its mount is read-only`);
+        if (mount.readOnly !== false)
+          problems.push(`${p}: outside /etc/kubernetes, so written by ${component}, but its mount is read-only`);
         continue;
       }
       const file = t.file(hostPath);
@@ -118,7 +135,8 @@ describe.each(masters)('static-pod assets of %s', (master) => {
       const target = t.file(m.hostPath);
       const want = m.type === 'FileOrCreate' || m.type === 'File' ? 'file' : 'directory';
       if (!fs.existsSync(target)) problems.push(`volume ${m.name}: ${m.hostPath} not produced`);
-      else if ((want === 'file') !== fs.statSync(target).isFile()) problems.push(`volume ${m.name}: ${m.hostPath} is not a ${want}`);
+      else if ((want === 'file') !== fs.statSync(target).isFile())
+        problems.push(`volume ${m.name}: ${m.hostPath} is not a ${want}`);
     }
     expect(problems).toEqual([]);
   });
@@ -139,15 +157,29 @@ describe.each(masters)('static-pod assets of %s', (master) => {
 
   test('admin.conf, kubelet.conf (and super-admin.conf on the first master only): the API endpoint', () => {
     const t = tree();
-    checkKubeconfig(t, '/etc/kubernetes/admin.conf', { server: spec.apiServerUrl, cn: 'kubernetes-admin', o: ['kubeadm:cluster-admins'] });
+    checkKubeconfig(t, '/etc/kubernetes/admin.conf', {
+      server: spec.apiServerUrl,
+      cn: 'kubernetes-admin',
+      o: ['kubeadm:cluster-admins'],
+    });
     const superAdmin = t.file('/etc/kubernetes/super-admin.conf');
-    if (master === masters[0]) checkKubeconfig(t, '/etc/kubernetes/super-admin.conf', { server: spec.apiServerUrl, cn: 'kubernetes-super-admin', o: ['system:masters'] });
+    if (master === masters[0])
+      checkKubeconfig(t, '/etc/kubernetes/super-admin.conf', {
+        server: spec.apiServerUrl,
+        cn: 'kubernetes-super-admin',
+        o: ['system:masters'],
+      });
     else expect(fs.existsSync(superAdmin)).toBe(false);
     // kubelet.conf points at the kubelet's own pair, which the PKI hands out for this node.
     const kc = parse(t.read('/etc/kubernetes/kubelet.conf'));
     expect(kc.clusters[0].cluster.server).toBe(spec.apiServerUrl);
-    expect(Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString()).toBe(t.read('/etc/kubernetes/pki/ca.crt'));
-    expect(kc.users[0].user).toEqual({ 'client-certificate': KubeletPkiPaths.clientCert, 'client-key': KubeletPkiPaths.clientKey });
+    expect(Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString()).toBe(
+      t.read('/etc/kubernetes/pki/ca.crt'),
+    );
+    expect(kc.users[0].user).toEqual({
+      'client-certificate': KubeletPkiPaths.clientCert,
+      'client-key': KubeletPkiPaths.clientKey,
+    });
     const files = new Map(pki.kubeletFiles(master).map((f) => [`/${f.path}`, f.content]));
     const cert = new crypto.X509Certificate(files.get(KubeletPkiPaths.clientCert)!);
     expect(subject(cert)).toEqual({ cn: [`system:node:${master}`], o: ['system:nodes'] });
@@ -164,8 +196,10 @@ describe.each(masters)('static-pod assets of %s', (master) => {
     expect(serving.verify(ca.publicKey)).toBe(true);
     expect(samePublicKey(serving, t.read(f['tls-private-key-file']))).toBe(true);
     expect(serving.keyUsage).toContain(SERVER_AUTH);
-    for (const host of [ip(), f['advertise-address'], spec.apiEndpoint.host, spec.apiServiceIp]) expect({ host, ok: serving.checkIP(host) }).toEqual({ host, ok: host });
-    for (const name of [master, 'kubernetes', `kubernetes.default.svc.${spec.networking.clusterDomain}`]) expect(serving.checkHost(name)).toBe(name);
+    for (const host of [ip(), f['advertise-address'], spec.apiEndpoint.host, spec.apiServiceIp])
+      expect({ host, ok: serving.checkIP(host) }).toEqual({ host, ok: host });
+    for (const name of [master, 'kubernetes', `kubernetes.default.svc.${spec.networking.clusterDomain}`])
+      expect(serving.checkHost(name)).toBe(name);
     expect(f['secure-port']).toBe(String(spec.apiServerPort));
     expect(f['kubelet-certificate-authority']).toBe(f['client-ca-file']);
     // etcd: the client certificate is trusted by the members, whose serving certificates cover --etcd-servers.
@@ -178,8 +212,10 @@ describe.each(masters)('static-pod assets of %s', (master) => {
     expect(etcdEnv.ETCD_TRUSTED_CA_FILE).toBe(f['etcd-cafile']);
     const etcdServer = t.cert(etcdEnv.ETCD_CERT_FILE);
     expect(etcdServer.verify(etcdCa.publicKey)).toBe(true);
-    for (const url of f['etcd-servers'].split(',')) expect(etcdServer.checkIP(new URL(url).hostname)).toBe(new URL(url).hostname);
-    for (const url of etcdEnv.ETCD_ADVERTISE_CLIENT_URLS.split(',')) expect(etcdServer.checkIP(new URL(url).hostname)).toBe(new URL(url).hostname);
+    for (const url of f['etcd-servers'].split(','))
+      expect(etcdServer.checkIP(new URL(url).hostname)).toBe(new URL(url).hostname);
+    for (const url of etcdEnv.ETCD_ADVERTISE_CLIENT_URLS.split(','))
+      expect(etcdServer.checkIP(new URL(url).hostname)).toBe(new URL(url).hostname);
     const peer = t.cert(etcdEnv.ETCD_PEER_CERT_FILE);
     expect(peer.verify(t.cert(etcdEnv.ETCD_PEER_TRUSTED_CA_FILE).publicKey)).toBe(true);
     expect(peer.keyUsage).toEqual(expect.arrayContaining([CLIENT_AUTH, SERVER_AUTH]));
@@ -194,8 +230,9 @@ describe.each(masters)('static-pod assets of %s', (master) => {
     expect(f['requestheader-allowed-names'].split(',')).toContain(subject(proxy).cn[0]);
     expect(samePublicKey(proxy, t.read(f['proxy-client-key-file']))).toBe(true);
     // Service-account tokens: the verification key is the signing key's public half.
-    expect(crypto.createPublicKey(t.read(f['service-account-key-file'])).export({ type: 'spki', format: 'pem' }))
-      .toBe(crypto.createPublicKey(t.read(f['service-account-signing-key-file'])).export({ type: 'spki', format: 'pem' }));
+    expect(crypto.createPublicKey(t.read(f['service-account-key-file'])).export({ type: 'spki', format: 'pem' })).toBe(
+      crypto.createPublicKey(t.read(f['service-account-signing-key-file'])).export({ type: 'spki', format: 'pem' }),
+    );
   });
 
   test('kube-controller-manager: signs with the cluster CA and hands out the same root CA', () => {
@@ -206,18 +243,34 @@ describe.each(masters)('static-pod assets of %s', (master) => {
     expect(signer.ca).toBe(true);
     expect(t.read(f['root-ca-file'])).toBe(t.read(t.flags('kube-apiserver')['client-ca-file']));
     expect(t.read(f['client-ca-file'])).toBe(t.read(f['root-ca-file']));
-    expect(t.read(f['requestheader-client-ca-file'])).toBe(t.read(t.flags('kube-apiserver')['requestheader-client-ca-file']));
-    expect(crypto.createPublicKey(t.read(f['service-account-private-key-file'])).export({ type: 'spki', format: 'pem' }))
-      .toBe(crypto.createPublicKey(t.read(t.flags('kube-apiserver')['service-account-key-file'])).export({ type: 'spki', format: 'pem' }));
+    expect(t.read(f['requestheader-client-ca-file'])).toBe(
+      t.read(t.flags('kube-apiserver')['requestheader-client-ca-file']),
+    );
+    expect(
+      crypto.createPublicKey(t.read(f['service-account-private-key-file'])).export({ type: 'spki', format: 'pem' }),
+    ).toBe(
+      crypto
+        .createPublicKey(t.read(t.flags('kube-apiserver')['service-account-key-file']))
+        .export({ type: 'spki', format: 'pem' }),
+    );
   });
 });
 
 test('the masters share the CAs and the service-account key, but not their serving certificates', () => {
   const trees = masters.map((m) => new MasterTree(m));
-  for (const shared of ['/etc/kubernetes/pki/ca.crt', '/etc/kubernetes/pki/etcd/ca.crt', '/etc/kubernetes/pki/front-proxy-ca.crt', '/etc/kubernetes/pki/sa.pub']) {
+  for (const shared of [
+    '/etc/kubernetes/pki/ca.crt',
+    '/etc/kubernetes/pki/etcd/ca.crt',
+    '/etc/kubernetes/pki/front-proxy-ca.crt',
+    '/etc/kubernetes/pki/sa.pub',
+  ]) {
     expect(new Set(trees.map((t) => t.read(shared))).size).toBe(1);
   }
-  for (const own of ['/etc/kubernetes/pki/apiserver.crt', '/etc/kubernetes/pki/etcd/server.crt', '/etc/kubernetes/pki/etcd/peer.crt']) {
+  for (const own of [
+    '/etc/kubernetes/pki/apiserver.crt',
+    '/etc/kubernetes/pki/etcd/server.crt',
+    '/etc/kubernetes/pki/etcd/peer.crt',
+  ]) {
     expect(new Set(trees.map((t) => t.read(own))).size).toBe(masters.length);
   }
 });
@@ -230,7 +283,11 @@ function checkKubeconfig(t: MasterTree, hostPath: string, want: { server: string
   const context = kc.contexts.find((c: any) => c.name === kc['current-context']).context;
   const cluster = kc.clusters.find((c: any) => c.name === context.cluster);
   const user = kc.users.find((u: any) => u.name === context.user).user;
-  expect({ file: hostPath, cluster: context.cluster, server: cluster.cluster.server }).toEqual({ file: hostPath, cluster: spec.name, server: want.server });
+  expect({ file: hostPath, cluster: context.cluster, server: cluster.cluster.server }).toEqual({
+    file: hostPath,
+    cluster: spec.name,
+    server: want.server,
+  });
   const b64 = (s: string) => Buffer.from(s, 'base64').toString();
   const caPem = b64(cluster.cluster['certificate-authority-data']);
   expect(caPem).toBe(t.read('/etc/kubernetes/pki/ca.crt'));

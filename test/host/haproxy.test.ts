@@ -33,8 +33,12 @@ describe('haproxy.cfg', () => {
 
   test('e2e options: other backends, TCP check, stats socket (snapshot)', () => {
     const cfg = renderHaproxyConfig(HAPROXY_SPEC, {
-      bindAddress: '127.0.0.1', bindPort: 16443, healthCheck: 'tcp', log: 'stderr format short local0 info',
-      statsSocket: '/tmp/hacp-haproxy.sock', check: { interval: 1000, fall: 2, rise: 2 },
+      bindAddress: '127.0.0.1',
+      bindPort: 16443,
+      healthCheck: 'tcp',
+      log: 'stderr format short local0 info',
+      statsSocket: '/tmp/hacp-haproxy.sock',
+      check: { interval: 1000, fall: 2, rise: 2 },
       backends: [1, 2, 3].map((n) => ({ name: `m${n}`, address: `127.0.0.${n}`, port: 2379 })),
     });
     expect(cfg).toMatchSnapshot();
@@ -64,9 +68,16 @@ describe('haproxy.cfg', () => {
   });
 
   test('overrides: bind address and port, backend port, verified checks, IPv6', () => {
-    const cfg = renderHaproxyConfig(HAPROXY_SPEC, { bindAddress: 'fd00::1', bindPort: 8443, backendPort: 16443, checkCaFile: '/etc/kubernetes/pki/ca.crt' });
+    const cfg = renderHaproxyConfig(HAPROXY_SPEC, {
+      bindAddress: 'fd00::1',
+      bindPort: 8443,
+      backendPort: 16443,
+      checkCaFile: '/etc/kubernetes/pki/ca.crt',
+    });
     expect(cfg).toContain('    bind [fd00::1]:8443\n');
-    expect(cfg).toContain('    server master0 10.180.0.10:16443 check check-ssl verify required ca-file /etc/kubernetes/pki/ca.crt\n');
+    expect(cfg).toContain(
+      '    server master0 10.180.0.10:16443 check check-ssl verify required ca-file /etc/kubernetes/pki/ca.crt\n',
+    );
     const tcp = renderHaproxyConfig(HAPROXY_SPEC, { healthCheck: 'tcp' });
     expect(tcp).toContain('    option tcp-check\n');
     expect(tcp).not.toContain('httpchk');
@@ -74,17 +85,26 @@ describe('haproxy.cfg', () => {
   });
 
   test('bad options name the option and value', () => {
-    expect(() => renderHaproxyConfig(HAPROXY_SPEC, { bindAddress: 'vip.example' })).toThrow('bindAddress: "vip.example"');
+    expect(() => renderHaproxyConfig(HAPROXY_SPEC, { bindAddress: 'vip.example' })).toThrow(
+      'bindAddress: "vip.example"',
+    );
     expect(() => renderHaproxyConfig(HAPROXY_SPEC, { bindPort: 70000 })).toThrow('bindPort: 70000 is not a TCP port');
     expect(() => renderHaproxyConfig(HAPROXY_SPEC, { backends: [] })).toThrow('backends: []');
-    expect(() => renderHaproxyConfig(HAPROXY_SPEC, { backends: [{ name: 'a b', address: '127.0.0.1', port: 1 }] })).toThrow('backends[].name: "a b"');
+    expect(() =>
+      renderHaproxyConfig(HAPROXY_SPEC, { backends: [{ name: 'a b', address: '127.0.0.1', port: 1 }] }),
+    ).toThrow('backends[].name: "a b"');
     expect(() => renderHaproxyConfig(HAPROXY_SPEC, { check: { fall: 0 } })).toThrow('check.fall: 0');
   });
 
   itHaproxy('haproxy -c accepts the generated configs', () => {
     for (const cfg of [
       renderHaproxyConfig(HAPROXY_SPEC),
-      renderHaproxyConfig(HAPROXY_SPEC, { healthCheck: 'tcp', bindAddress: '127.0.0.1', bindPort: 16443, log: 'stderr format short local0 info' }),
+      renderHaproxyConfig(HAPROXY_SPEC, {
+        healthCheck: 'tcp',
+        bindAddress: '127.0.0.1',
+        bindPort: 16443,
+        log: 'stderr format short local0 info',
+      }),
       renderHaproxyConfig(HAPROXY_SPEC, { bindAddress: '::1', backends: [{ name: 'v6', address: '::1', port: 6443 }] }),
     ]) {
       const r = haproxyCheck(cfg);

@@ -29,17 +29,28 @@ describe('keepalived.conf', () => {
       expect(c).not.toMatch(/auth_pass/);
     }
     expect(confs[1]).toContain('    unicast_src_ip 10.180.0.11\n');
-    expect(confs[1].match(/unicast_peer \{\n([^}]*)\}/)![1].trim().split(/\s+/)).toEqual(['10.180.0.10', '10.180.0.12']);
+    expect(
+      confs[1]
+        .match(/unicast_peer \{\n([^}]*)\}/)![1]
+        .trim()
+        .split(/\s+/),
+    ).toEqual(['10.180.0.10', '10.180.0.12']);
   });
 
   test('VIP: loadBalancer.haproxy.vip wins over the endpoint host; a master address or a DNS name is refused', () => {
-    expect(haproxyVip(resolveSpec({ ...SPEC, loadBalancer: { type: 'haproxy', haproxy: { vip: '10.180.0.200' } } }))).toBe('10.180.0.200');
+    expect(
+      haproxyVip(resolveSpec({ ...SPEC, loadBalancer: { type: 'haproxy', haproxy: { vip: '10.180.0.200' } } })),
+    ).toBe('10.180.0.200');
     expect(haproxyVip(resolveSpec(SPEC))).toBe('10.180.0.100');
-    expect(() => haproxyVip(resolveSpec({ ...SPEC, apiEndpoint: { host: '10.180.0.10', port: 443 } }))).toThrow('apiEndpoint.host: "10.180.0.10" is masters[0]\'s own address'); // the spec check says it first
+    expect(() => haproxyVip(resolveSpec({ ...SPEC, apiEndpoint: { host: '10.180.0.10', port: 443 } }))).toThrow(
+      'apiEndpoint.host: "10.180.0.10" is masters[0]\'s own address',
+    ); // the spec check says it first
   });
 
   test('workers and unknown nodes are refused', () => {
-    expect(() => renderKeepalivedConfig(SPEC, { node: 'worker0' })).toThrow('node: "worker0" is not a master (masters: master0, master1, master2)');
+    expect(() => renderKeepalivedConfig(SPEC, { node: 'worker0' })).toThrow(
+      'node: "worker0" is not a master (masters: master0, master1, master2)',
+    );
   });
 });
 
@@ -53,7 +64,9 @@ describe('keepalived -t (real keepalived)', () => {
 
   beforeAll(() => {
     if (!root || !keepalived) {
-      console.warn(`skipped: ${!root ? 'not root (network namespaces)' : 'keepalived not installed (apt-get install keepalived)'}`);
+      console.warn(
+        `skipped: ${!root ? 'not root (network namespaces)' : 'keepalived not installed (apt-get install keepalived)'}`,
+      );
       return;
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-keepalived-'));
@@ -73,7 +86,7 @@ describe('keepalived -t (real keepalived)', () => {
     return spawnSync('ip', ['netns', 'exec', ns, keepalived!, '-t', '-f', file], { encoding: 'utf8' });
   };
 
-  run('accepts every master\'s configuration', () => {
+  run("accepts every master's configuration", () => {
     for (const node of ['master0', 'master1', 'master2']) {
       const r = check(renderKeepalivedConfig(SPEC, { node }));
       expect({ node, status: r.status, stderr: r.stderr }).toEqual({ node, status: 0, stderr: '' });
@@ -81,7 +94,10 @@ describe('keepalived -t (real keepalived)', () => {
   });
 
   run('rejects a broken one (the check can fail)', () => {
-    const broken = renderKeepalivedConfig(SPEC, { node: 'master0' }).replace('virtual_router_id 77', 'virtual_router_id 300');
+    const broken = renderKeepalivedConfig(SPEC, { node: 'master0' }).replace(
+      'virtual_router_id 77',
+      'virtual_router_id 300',
+    );
     expect(check(broken).status).not.toBe(0);
   });
 });

@@ -5,11 +5,36 @@ import { BOOTKUBE_EXAMPLE_CLUSTER, ClusterSpec, STATIC_EXAMPLE_CLUSTER } from '.
 
 // The fields of KubeletConfiguration (kubelet.config.k8s.io/v1beta1) this project may emit; all exist in v1.33-v1.36.
 const V1BETA1_FIELDS = new Set([
-  'apiVersion', 'kind', 'address', 'port', 'readOnlyPort', 'healthzBindAddress', 'healthzPort', 'staticPodPath',
-  'containerRuntimeEndpoint', 'cgroupDriver', 'clusterDNS', 'clusterDomain', 'authentication', 'authorization',
-  'rotateCertificates', 'tlsCertFile', 'tlsPrivateKeyFile', 'tlsMinVersion', 'tlsCipherSuites', 'protectKernelDefaults',
-  'makeIPTablesUtilChains', 'eventRecordQPS', 'streamingConnectionIdleTimeout', 'podPidsLimit', 'maxPods',
-  'seccompDefault', 'failSwapOn', 'shutdownGracePeriod', 'shutdownGracePeriodCriticalPods', 'registerNode',
+  'apiVersion',
+  'kind',
+  'address',
+  'port',
+  'readOnlyPort',
+  'healthzBindAddress',
+  'healthzPort',
+  'staticPodPath',
+  'containerRuntimeEndpoint',
+  'cgroupDriver',
+  'clusterDNS',
+  'clusterDomain',
+  'authentication',
+  'authorization',
+  'rotateCertificates',
+  'tlsCertFile',
+  'tlsPrivateKeyFile',
+  'tlsMinVersion',
+  'tlsCipherSuites',
+  'protectKernelDefaults',
+  'makeIPTablesUtilChains',
+  'eventRecordQPS',
+  'streamingConnectionIdleTimeout',
+  'podPidsLimit',
+  'maxPods',
+  'seccompDefault',
+  'failSwapOn',
+  'shutdownGracePeriod',
+  'shutdownGracePeriodCriticalPods',
+  'registerNode',
   'registerWithTaints',
 ]);
 
@@ -37,11 +62,20 @@ describe('KubeletConfiguration', () => {
     expect(c.eventRecordQPS).toBeGreaterThan(0); // 4.2.8
     expect(c.rotateCertificates).toBe(true); // 4.2.10
     // 4.2.9: a CA-signed serving pair from the PKI (the API servers verify kubelets against the cluster CA).
-    expect([c.tlsCertFile, c.tlsPrivateKeyFile]).toEqual(['/var/lib/kubelet/pki/kubelet.crt', '/var/lib/kubelet/pki/kubelet.key']);
+    expect([c.tlsCertFile, c.tlsPrivateKeyFile]).toEqual([
+      '/var/lib/kubelet/pki/kubelet.crt',
+      '/var/lib/kubelet/pki/kubelet.key',
+    ]);
     expect(c.serverTLSBootstrap).toBeUndefined();
-    const bootstrap = kubeletConfiguration(STATIC_EXAMPLE_CLUSTER, 'master0', { servingCertificate: 'bootstrap' }) as any;
+    const bootstrap = kubeletConfiguration(STATIC_EXAMPLE_CLUSTER, 'master0', {
+      servingCertificate: 'bootstrap',
+    }) as any;
     expect([bootstrap.serverTLSBootstrap, bootstrap.tlsCertFile]).toEqual([true, undefined]);
-    expect(c.tlsCipherSuites.every((s: string) => /^TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305)$/.test(s))).toBe(true); // 4.2.12
+    expect(
+      c.tlsCipherSuites.every((s: string) =>
+        /^TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305)$/.test(s),
+      ),
+    ).toBe(true); // 4.2.12
     expect(c.podPidsLimit).toBeGreaterThan(0); // 4.2.13
   });
 
@@ -59,21 +93,30 @@ describe('KubeletConfiguration', () => {
   });
 
   test('masters register with the control-plane taint, workers without', () => {
-    expect((kubeletConfiguration(BOOTKUBE_EXAMPLE_CLUSTER, 'master02') as any).registerWithTaints).toEqual([CONTROL_PLANE_TAINT]);
+    expect((kubeletConfiguration(BOOTKUBE_EXAMPLE_CLUSTER, 'master02') as any).registerWithTaints).toEqual([
+      CONTROL_PLANE_TAINT,
+    ]);
     expect(CONTROL_PLANE_TAINT).toEqual({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
     expect((kubeletConfiguration(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01') as any).registerWithTaints).toBeUndefined();
   });
 
   test('cluster DNS follows the service CIDR and domain', () => {
-    const spec: ClusterSpec = { ...STATIC_EXAMPLE_CLUSTER, networking: { serviceCidr: '10.96.0.0/12', clusterDomain: 'k8s.example.org' } };
+    const spec: ClusterSpec = {
+      ...STATIC_EXAMPLE_CLUSTER,
+      networking: { serviceCidr: '10.96.0.0/12', clusterDomain: 'k8s.example.org' },
+    };
     const c = kubeletConfiguration(spec, 'master0') as any;
     expect(c.clusterDNS).toEqual(['10.96.0.10']);
     expect(c.clusterDomain).toBe('k8s.example.org');
   });
 
   test('bad input names the node or prop', () => {
-    expect(() => kubeletConfiguration(STATIC_EXAMPLE_CLUSTER, 'master9')).toThrow('unknown node "master9": the cluster spec has master0, master1, master2');
-    expect(() => kubeletConfiguration(STATIC_EXAMPLE_CLUSTER, 'master0', { podPidsLimit: 10 })).toThrow('podPidsLimit: 10');
+    expect(() => kubeletConfiguration(STATIC_EXAMPLE_CLUSTER, 'master9')).toThrow(
+      'unknown node "master9": the cluster spec has master0, master1, master2',
+    );
+    expect(() => kubeletConfiguration(STATIC_EXAMPLE_CLUSTER, 'master0', { podPidsLimit: 10 })).toThrow(
+      'podPidsLimit: 10',
+    );
   });
 
   test('sysctl file carries what protectKernelDefaults checks', () => {

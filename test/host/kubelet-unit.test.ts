@@ -16,7 +16,10 @@ describe('kubelet.service', () => {
   });
 
   test('self-hosted worker with a custom kubelet path (snapshot)', () => {
-    const unit = renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01', { kubeletPath: '/opt/bin/kubelet', selfHosted: true });
+    const unit = renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01', {
+      kubeletPath: '/opt/bin/kubelet',
+      selfHosted: true,
+    });
     expect(unit).toMatchSnapshot();
     expect(unit).toMatch(/^ExecStart=\/opt\/bin\/kubelet \\$/m);
     expect(execStart(unit)[0]).toBe('/opt/bin/kubelet');
@@ -31,7 +34,18 @@ describe('kubelet.service', () => {
       '--node-ip=10.180.0.11',
       '--node-labels=node.kubernetes.io/controller=true,node.kubernetes.io/exclude-from-external-load-balancers=',
     ]);
-    for (const gone of ['rkt', 'kubelet-wrapper', 'kubenet', '--network-plugin', '--require-kubeconfig', '--pod-manifest-path', '--hostname-override', '--cloud-config', '--register-with-taints', 'node-role.kubernetes.io']) {
+    for (const gone of [
+      'rkt',
+      'kubelet-wrapper',
+      'kubenet',
+      '--network-plugin',
+      '--require-kubeconfig',
+      '--pod-manifest-path',
+      '--hostname-override',
+      '--cloud-config',
+      '--register-with-taints',
+      'node-role.kubernetes.io',
+    ]) {
       expect(unit).not.toContain(gone);
     }
     expect(unit).toMatch(/^Restart=always$/m);
@@ -42,16 +56,22 @@ describe('kubelet.service', () => {
   });
 
   test('--cloud-provider=external only when the spec says so; workers label themselves workers, not controllers', () => {
-    const spec: ClusterSpec = { ...STATIC_EXAMPLE_CLUSTER, cloudProvider: 'external', workers: [{ name: 'worker0', ip: '10.180.0.20' }] };
+    const spec: ClusterSpec = {
+      ...STATIC_EXAMPLE_CLUSTER,
+      cloudProvider: 'external',
+      workers: [{ name: 'worker0', ip: '10.180.0.20' }],
+    };
     expect(execStart(renderKubeletUnit(spec, 'master0'))).toContain('--cloud-provider=external');
     expect(execStart(renderKubeletUnit(STATIC_EXAMPLE_CLUSTER, 'master0')).join(' ')).not.toContain('cloud-provider');
     expect(execStart(renderKubeletUnit(spec, 'worker0'))).toContain('--node-labels=node.kubernetes.io/node=true');
     expect(execStart(renderKubeletUnit(spec, 'worker0')).join(' ')).not.toContain('controller');
   });
 
-  test('self-hosted masters create the checkpointer\'s directory, 0700 (it holds the API server\'s keys)', () => {
+  test("self-hosted masters create the checkpointer's directory, 0700 (it holds the API server's keys)", () => {
     const unit = renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'master01', { selfHosted: true });
-    expect(unit).toMatch(/^ExecStartPre=\/usr\/bin\/install -d -m 0700 \/var\/lib\/etcd \/etc\/kubernetes\/checkpoints$/m);
+    expect(unit).toMatch(
+      /^ExecStartPre=\/usr\/bin\/install -d -m 0700 \/var\/lib\/etcd \/etc\/kubernetes\/checkpoints$/m,
+    );
     expect(unit).not.toContain('/etc/kubernetes/checkpoint-secrets');
     expect(unit).not.toContain('/etc/kubernetes/inactive-manifests');
     expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'master01')).not.toContain('/etc/kubernetes/checkpoints');
@@ -59,12 +79,20 @@ describe('kubelet.service', () => {
 
   test('unknown node and a relative kubelet path are refused', () => {
     expect(() => renderKubeletUnit(STATIC_EXAMPLE_CLUSTER, 'nope')).toThrow('unknown node "nope"');
-    expect(() => renderKubeletUnit(STATIC_EXAMPLE_CLUSTER, 'master0', { kubeletPath: 'kubelet' })).toThrow('kubeletPath: "kubelet"');
+    expect(() => renderKubeletUnit(STATIC_EXAMPLE_CLUSTER, 'master0', { kubeletPath: 'kubelet' })).toThrow(
+      'kubeletPath: "kubelet"',
+    );
   });
 
   itVerify('every unit passes systemd-analyze verify', () => {
-    for (const [spec, node] of [[STATIC_EXAMPLE_CLUSTER, 'master0'], [BOOTKUBE_EXAMPLE_CLUSTER, 'master01'], [BOOTKUBE_EXAMPLE_CLUSTER, 'worker01']] as const) {
-      const r = verifyUnits({ 'kubelet.service': renderKubeletUnit(spec, node, { selfHosted: true }) }, ['/usr/bin/kubelet']);
+    for (const [spec, node] of [
+      [STATIC_EXAMPLE_CLUSTER, 'master0'],
+      [BOOTKUBE_EXAMPLE_CLUSTER, 'master01'],
+      [BOOTKUBE_EXAMPLE_CLUSTER, 'worker01'],
+    ] as const) {
+      const r = verifyUnits({ 'kubelet.service': renderKubeletUnit(spec, node, { selfHosted: true }) }, [
+        '/usr/bin/kubelet',
+      ]);
       expect(r).toEqual({ ok: true, status: 0, output: '' });
     }
   });
@@ -78,13 +106,17 @@ describe('kubelet.service', () => {
     expect(typo.ok).toBe(false);
     expect(typo.output).toContain("Unknown key 'RestartSecs'");
     // no [Service] section
-    expect(verifyUnits({ 'kubelet.service': good.replace('[Service]', '[Servic]') }, ['/usr/bin/kubelet']).status).not.toBe(0);
+    expect(
+      verifyUnits({ 'kubelet.service': good.replace('[Service]', '[Servic]') }, ['/usr/bin/kubelet']).status,
+    ).not.toBe(0);
   });
 });
 
 describe('etcd data directory', () => {
   test('masters create /var/lib/etcd 0700 before the kubelet starts (CIS 1.1.11); workers do not', () => {
-    expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'master01')).toContain('ExecStartPre=/usr/bin/install -d -m 0700 /var/lib/etcd');
+    expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'master01')).toContain(
+      'ExecStartPre=/usr/bin/install -d -m 0700 /var/lib/etcd',
+    );
     expect(renderKubeletUnit(BOOTKUBE_EXAMPLE_CLUSTER, 'worker01')).not.toContain('/var/lib/etcd');
   });
 });

@@ -25,24 +25,35 @@ export function sharedTmp(prefix: string): string {
 
 /** Makes the base workspace in `dir`: cdk8s.yaml, pki/ for both examples, dist/ synthesized from them. */
 export async function makeBaseWorkspace(dir: string): Promise<void> {
-  fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), [
-    'language: typescript',
-    `app: node ${path.join(ROOT, 'build', 'apps', 'main.js')}`,
-    'output: dist',
-    'validations:',
-    `  - package: ${path.join(ROOT, 'build', 'lib', 'verify', 'cdk8s-plugin.js')}`,
-    '    version: 0.0.0',
-    '    class: HacpVerifyValidation',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(dir, 'cdk8s.yaml'),
+    [
+      'language: typescript',
+      `app: node ${path.join(ROOT, 'build', 'apps', 'main.js')}`,
+      'output: dist',
+      'validations:',
+      `  - package: ${path.join(ROOT, 'build', 'lib', 'verify', 'cdk8s-plugin.js')}`,
+      '    version: 0.0.0',
+      '    class: HacpVerifyValidation',
+      '',
+    ].join('\n'),
+  );
   for (const example of [STATIC_EXAMPLE_CLUSTER, BOOTKUBE_EXAMPLE_CLUSTER]) {
     const spec = resolveSpec(example);
     const state = path.join(dir, 'pki', spec.name);
     seedPkiState(state, await fixturePki(spec));
-    fs.writeFileSync(path.join(state, 'encryption-key'), `${crypto.randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(state, 'encryption-key'), `${crypto.randomBytes(32).toString('base64')}\n`, {
+      mode: 0o600,
+    });
   }
   fs.chmodSync(path.join(dir, 'pki'), 0o700);
-  await synthAll({ cwd: dir, outdir: path.join(dir, 'dist'), stateRoot: path.join(dir, 'pki'), cache: false, log: () => {} });
+  await synthAll({
+    cwd: dir,
+    outdir: path.join(dir, 'dist'),
+    stateRoot: path.join(dir, 'pki'),
+    cache: false,
+    log: () => {},
+  });
 }
 
 /** A copy of the base workspace (modes, everything). */
@@ -68,7 +79,9 @@ export function snapshot(dir: string, ...rels: string[]): string[] {
         out.push(`${mode} ${name}/`);
         for (const e of fs.readdirSync(abs).sort()) walk(path.join(abs, e), `${name}/${e}`);
       } else if (st.isFile()) {
-        out.push(`${mode} ${name} ${crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex').slice(0, 16)}`);
+        out.push(
+          `${mode} ${name} ${crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex').slice(0, 16)}`,
+        );
       } else {
         out.push(`${mode} ${name} (${st.isFIFO() ? 'fifo' : 'special'})`);
       }
@@ -98,20 +111,34 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
  * Runs a command and collects its output. `timeoutMs` only guards against a hang (a FIFO read would block forever):
  * it is minutes, not a performance bound.
  */
-export function run(cmd: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; asNobody?: boolean }): Promise<Run> {
+export function run(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; asNobody?: boolean },
+): Promise<Run> {
   const [file, argv] = options.asNobody
     ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', cmd, ...args]]
     : [cmd, args];
   return new Promise((resolve) => {
-    execFile(file, argv, { cwd: options.cwd, env: options.env ?? cleanEnv(), timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string }) | null;
-      resolve({
-        code: e ? (typeof e.code === 'number' ? e.code : -1) : 0,
-        stdout: String(stdout),
-        stderr: String(stderr),
-        timedOut: !!e?.killed,
-      });
-    });
+    execFile(
+      file,
+      argv,
+      {
+        cwd: options.cwd,
+        env: options.env ?? cleanEnv(),
+        timeout: options.timeoutMs ?? 300_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string }) | null;
+        resolve({
+          code: e ? (typeof e.code === 'number' ? e.code : -1) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          timedOut: !!e?.killed,
+        });
+      },
+    );
   });
 }
 
@@ -122,7 +149,11 @@ export function runSynth(cwd: string, env?: NodeJS.ProcessEnv, asNobody = false)
 
 /** The app alone (what cdk8s.yaml's `app:` runs), writing into dist/. */
 export function runApp(cwd: string, env?: NodeJS.ProcessEnv, asNobody = false): Promise<Run> {
-  return run(process.execPath, [path.join(ROOT, 'build', 'apps', 'main.js')], { cwd, env: cleanEnv({ CDK8S_OUTDIR: 'dist', ...env }), asNobody });
+  return run(process.execPath, [path.join(ROOT, 'build', 'apps', 'main.js')], {
+    cwd,
+    env: cleanEnv({ CDK8S_OUTDIR: 'dist', ...env }),
+    asNobody,
+  });
 }
 
 /** A stack frame line (`    at fn (file.js:1:2)`): user-facing errors must not print one. */

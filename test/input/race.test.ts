@@ -27,10 +27,16 @@ test('two `npm run synth` started together: both succeed, one waits, dist/ is on
   const ws = copyWorkspace(base, parent, 'two-synths');
   const [a, b] = await Promise.all([runSynth(ws), runSynth(ws)]);
   for (const r of [a, b]) {
-    expect({ code: r.code, timedOut: r.timedOut, stderr: r.code ? r.stderr : '' }).toEqual({ code: 0, timedOut: false, stderr: '' });
+    expect({ code: r.code, timedOut: r.timedOut, stderr: r.code ? r.stderr : '' }).toEqual({
+      code: 0,
+      timedOut: false,
+      stderr: '',
+    });
     expect(r.stdout).toContain('Validations ended succesfully');
   }
-  expect([a, b].filter((r) => /^waiting: another synth \(process \d+(, \d+)*\) is writing /m.test(r.stderr))).toHaveLength(1);
+  expect(
+    [a, b].filter((r) => /^waiting: another synth \(process \d+(, \d+)*\) is writing /m.test(r.stderr)),
+  ).toHaveLength(1);
   expect(snapshot(ws, 'dist')).toEqual(reference);
   expect(fs.existsSync(outputLockFile(path.join(ws, 'dist')))).toBe(false);
 });
@@ -41,7 +47,12 @@ test('two synthAll() at once into one output directory (the app without the wrap
   const synth = (i: number) => {
     // As cdk8s synth does before running the app: each run starts by deleting the output directory.
     fs.rmSync(path.join(ws, 'dist'), { recursive: true, force: true });
-    return synthAll({ cwd: ws, outdir: path.join(ws, 'dist'), stateRoot: path.join(ws, 'pki'), log: (l) => logs[i].push(l) });
+    return synthAll({
+      cwd: ws,
+      outdir: path.join(ws, 'dist'),
+      stateRoot: path.join(ws, 'pki'),
+      log: (l) => logs[i].push(l),
+    });
   };
   await Promise.all([synth(0), synth(1)]);
   expect(logs.filter((l) => l.some((x) => x.startsWith('waiting: another synth')))).toHaveLength(1);
@@ -54,7 +65,10 @@ test('a lock left by a killed synth is taken over without waiting', async () => 
     const child = spawn(process.execPath, ['-e', '0']);
     child.on('exit', () => resolve(child.pid!));
   });
-  fs.writeFileSync(outputLockFile(path.join(ws, 'dist')), JSON.stringify({ token: 'left-behind', pids: [dead], outdir: path.join(ws, 'dist') }));
+  fs.writeFileSync(
+    outputLockFile(path.join(ws, 'dist')),
+    JSON.stringify({ token: 'left-behind', pids: [dead], outdir: path.join(ws, 'dist') }),
+  );
   const r = await runSynth(ws);
   expect(r.code).toBe(0);
   expect(r.stderr).not.toContain('waiting');
@@ -67,7 +81,13 @@ test('the app adopts the lock its wrapper holds ($HACP_SYNTH_LOCK) instead of wa
   process.env.HACP_SYNTH_LOCK = outer.token;
   try {
     const lines: string[] = [];
-    await synthAll({ cwd: ws, outdir: path.join(ws, 'dist'), stateRoot: path.join(ws, 'pki'), log: (l) => lines.push(l), cache: false });
+    await synthAll({
+      cwd: ws,
+      outdir: path.join(ws, 'dist'),
+      stateRoot: path.join(ws, 'pki'),
+      log: (l) => lines.push(l),
+      cache: false,
+    });
     expect(lines.some((l) => l.startsWith('waiting'))).toBe(false);
     expect(fs.existsSync(outer.file)).toBe(true); // still the wrapper's until it releases it
   } finally {

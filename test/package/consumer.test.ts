@@ -42,21 +42,41 @@ describe('npm package', () => {
     expect(Object.keys(pkg.scripts ?? {}).filter((s) => INSTALL_SCRIPTS.includes(s))).toEqual([]);
     expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-25', 'constructs']);
     for (const peer of Object.keys(pkg.peerDependencies)) expect(pkg.dependencies?.[peer]).toBeUndefined();
-    const entries = [pkg.main, pkg.types, pkg.exports['.'].types, pkg.exports['.'].require, pkg.exports['.'].default, ...Object.values(pkg.bin)];
+    const entries = [
+      pkg.main,
+      pkg.types,
+      pkg.exports['.'].types,
+      pkg.exports['.'].require,
+      pkg.exports['.'].default,
+      ...Object.values(pkg.bin),
+    ];
     for (const entry of entries) expect(packed).toContain(path.posix.normalize(entry as string));
     expect(pkg.exports['./package.json']).toBe('./package.json');
   });
 
   test('the tarball holds compiled JS, declarations, schemas/ and nothing else', () => {
-    const unexpected = packed.filter((f) => !/^build\/(lib|imports)\/.+\.(js|d\.ts)$/.test(f) && !/^schemas\/.+\.json(\.gz)?$/.test(f)
-      && !['package.json', 'README.md', 'LICENSE'].includes(f));
+    const unexpected = packed.filter(
+      (f) =>
+        !/^build\/(lib|imports)\/.+\.(js|d\.ts)$/.test(f) &&
+        !/^schemas\/.+\.json(\.gz)?$/.test(f) &&
+        !['package.json', 'README.md', 'LICENSE'].includes(f),
+    );
     expect(unexpected).toEqual([]);
-    expect(packed).toEqual(expect.arrayContaining(['schemas/kubernetes/v1.35.json.gz', 'schemas/flags/kube-apiserver.json', 'build/imports/k8s.js', 'build/lib/testing.js']));
+    expect(packed).toEqual(
+      expect.arrayContaining([
+        'schemas/kubernetes/v1.35.json.gz',
+        'schemas/flags/kube-apiserver.json',
+        'build/imports/k8s.js',
+        'build/lib/testing.js',
+      ]),
+    );
     // Every module ships with its declaration.
     const js = packed.filter((f) => f.endsWith('.js'));
     expect(js.filter((f) => !packed.includes(f.replace(/\.js$/, '.d.ts')))).toEqual([]);
     // No stale output: every compiled file has its source (else `rm -rf build && npm run build`).
-    expect(js.filter((f) => !fs.existsSync(path.join(ROOT, f.replace(/^build\//, '').replace(/\.js$/, '.ts'))))).toEqual([]);
+    expect(
+      js.filter((f) => !fs.existsSync(path.join(ROOT, f.replace(/^build\//, '').replace(/\.js$/, '.ts')))),
+    ).toEqual([]);
   });
 
   test('every require() in the shipped JS resolves: relative ones inside the package, bare ones to a declared dependency', () => {
@@ -68,7 +88,8 @@ describe('npm package', () => {
       for (const [, spec] of source.matchAll(/require\("([^"]+)"\)/g)) {
         if (spec.startsWith('.')) {
           const target = path.posix.join(path.posix.dirname(file), spec);
-          if (![`${target}.js`, `${target}/index.js`, target].some((t) => packed.includes(t))) problems.push(`${file}: ${spec}`);
+          if (![`${target}.js`, `${target}/index.js`, target].some((t) => packed.includes(t)))
+            problems.push(`${file}: ${spec}`);
         } else {
           const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
           if (!builtins.has(spec) && !declared.has(name)) problems.push(`${file}: ${spec} is not a dependency`);
@@ -97,17 +118,21 @@ describe('npm package', () => {
       const specs = [
         ...[...source.matchAll(/(?:from|import\(|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]),
         ...[...source.matchAll(/\/\/\/\s*<reference\s+types="([^"]+)"/g)].map((m) => m[1]),
-        ...[...source.matchAll(/\/\/\/\s*<reference\s+path="([^"]+)"/g)].map((m) => `./${m[1].replace(/\.d\.ts$/, '')}`),
+        ...[...source.matchAll(/\/\/\/\s*<reference\s+path="([^"]+)"/g)].map(
+          (m) => `./${m[1].replace(/\.d\.ts$/, '')}`,
+        ),
       ];
       for (const spec of specs) {
         if (spec.startsWith('.')) {
           const target = path.posix.join(path.posix.dirname(file), spec).replace(/\.js$/, '');
-          if (![`${target}.d.ts`, `${target}/index.d.ts`].some((t) => packed.includes(t))) problems.push(`${file}: ${spec} is not in the package`);
+          if (![`${target}.d.ts`, `${target}/index.d.ts`].some((t) => packed.includes(t)))
+            problems.push(`${file}: ${spec} is not in the package`);
         } else {
           const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
           if (builtins.has(spec) || name === 'node') continue;
           if (!declared.has(name)) problems.push(`${file}: ${spec} is not a dependency`);
-          else if (!shipsTypes(name)) problems.push(`${file}: ${spec} has no types of its own (a consumer would need @types/${name})`);
+          else if (!shipsTypes(name))
+            problems.push(`${file}: ${spec} has no types of its own (a consumer would need @types/${name})`);
         }
       }
     }
@@ -118,13 +143,31 @@ describe('npm package', () => {
     expect(pkg.scripts.prepack).toBe('npm run --silent build');
     const checkout = path.join(tmp, 'checkout');
     fs.mkdirSync(checkout);
-    for (const entry of ['package.json', 'tsconfig.json', 'README.md', 'LICENSE', 'lib', 'apps', 'imports', 'schemas']) {
+    for (const entry of [
+      'package.json',
+      'tsconfig.json',
+      'README.md',
+      'LICENSE',
+      'lib',
+      'apps',
+      'imports',
+      'schemas',
+    ]) {
       fs.cpSync(path.join(ROOT, entry), path.join(checkout, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(checkout, 'node_modules'), 'dir');
     const out = run('npm', ['pack', '--dry-run', '--json'], checkout, { ...process.env, npm_config_loglevel: 'error' });
-    const files = JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1))[0].files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['build/lib/index.js', 'build/lib/index.d.ts', pkg.bin.hacp, 'build/lib/synth/synth-cluster.js']));
+    const files = JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1))[0].files.map(
+      (f: { path: string }) => f.path,
+    );
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'build/lib/index.js',
+        'build/lib/index.d.ts',
+        pkg.bin.hacp,
+        'build/lib/synth/synth-cluster.js',
+      ]),
+    );
     expect(files.sort()).toEqual(packed);
   });
 
@@ -141,8 +184,11 @@ describe('npm package', () => {
   test('examples/consumer is exactly what `hacp init examples/consumer --name my-cluster` writes', () => {
     const { scaffoldFiles } = require('../../build/lib/cli/_scaffold') as typeof import('../../lib/cli/_scaffold');
     const expected = scaffoldFiles({ packageName: 'consumer', clusterName: 'my-cluster' });
-    const committed = walk(EXAMPLE).filter((f) => !/^(node_modules|build|dist|pki|test\/__snapshots__)\//.test(f)).sort();
+    const committed = walk(EXAMPLE)
+      .filter((f) => !/^(node_modules|build|dist|pki|test\/__snapshots__)\//.test(f))
+      .sort();
     expect(committed).toEqual(Object.keys(expected).sort());
-    for (const [file, content] of Object.entries(expected)) expect(`${file}:\n${fs.readFileSync(path.join(EXAMPLE, file), 'utf8')}`).toBe(`${file}:\n${content}`);
+    for (const [file, content] of Object.entries(expected))
+      expect(`${file}:\n${fs.readFileSync(path.join(EXAMPLE, file), 'utf8')}`).toBe(`${file}:\n${content}`);
   });
 });

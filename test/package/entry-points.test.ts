@@ -20,19 +20,29 @@ function modulesLoadedBy(entry: string): string[] {
 describe('package entry points', () => {
   test('the root loads neither ajv, commander, node-forge nor the OpenStack driver, verify or the CLI', () => {
     const loaded = modulesLoadedBy(path.join(ROOT, pkg.exports['.'].require));
-    const tooling = loaded.filter((m) => /node_modules\/(ajv|commander|node-forge)\//.test(m) || /^build\/lib\/(verify|cli|host|pki\/(?!paths|groups|bootkube-assets))/.test(m));
+    const tooling = loaded.filter(
+      (m) =>
+        /node_modules\/(ajv|commander|node-forge)\//.test(m) ||
+        /^build\/lib\/(verify|cli|host|pki\/(?!paths|groups|bootkube-assets))/.test(m),
+    );
     expect(tooling).toEqual([]);
     // It does load the constructs.
-    expect(loaded).toEqual(expect.arrayContaining(['build/lib/control-plane/api-server-pod.js', 'build/lib/spec/cluster-spec.js']));
+    expect(loaded).toEqual(
+      expect.arrayContaining(['build/lib/control-plane/api-server-pod.js', 'build/lib/spec/cluster-spec.js']),
+    );
   });
 
   test('every subpath export names a compiled module and its declaration, also for moduleResolution node (typesVersions)', () => {
     for (const [subpath, target] of Object.entries<any>(pkg.exports)) {
       if (subpath === './package.json') continue;
-      for (const file of [target.types, target.require, target.default]) expect(fs.existsSync(path.join(ROOT, file))).toBe(true);
-      if (subpath !== '.') expect(pkg.typesVersions['*'][subpath.slice(2)]).toEqual([target.types.replace(/^\.\//, '')]);
+      for (const file of [target.types, target.require, target.default])
+        expect(fs.existsSync(path.join(ROOT, file))).toBe(true);
+      if (subpath !== '.')
+        expect(pkg.typesVersions['*'][subpath.slice(2)]).toEqual([target.types.replace(/^\.\//, '')]);
     }
-    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './pki', './host', './verify', './testing', './util', './synth', './bring-up']));
+    expect(Object.keys(pkg.exports)).toEqual(
+      expect.arrayContaining(['.', './pki', './host', './verify', './testing', './util', './synth', './bring-up']),
+    );
   });
 
   test('the package resolves its own subpaths by name (self-reference through exports)', () => {

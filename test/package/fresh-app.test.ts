@@ -21,23 +21,27 @@ import { ROOT, appEnv, installPacked, packedPackage, run } from '../support/pack
 jest.setTimeout(600_000);
 
 const TEMPLATE = path.join(ROOT, 'node_modules/cdk8s-cli/templates/typescript-app');
-const version = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+const version = (name: string) =>
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 
 /** The template's files, as `cdk8s init typescript-app` (sscaff) writes them into `dir` named `name`. */
 function instantiateTemplate(dir: string, name: string): void {
   const vars: Record<string, string> = {
-    '$base': name,
-    'cdk8s_core_version': version('cdk8s'),
-    'cdk8s_plus_version': version('cdk8s-plus-33'),
-    'constructs_version': version('constructs'),
-    'cdk8s_cli_spec': `^${version('cdk8s-cli')}`,
+    $base: name,
+    cdk8s_core_version: version('cdk8s'),
+    cdk8s_plus_version: version('cdk8s-plus-33'),
+    constructs_version: version('constructs'),
+    cdk8s_cli_spec: `^${version('cdk8s-cli')}`,
   };
   for (const entry of fs.readdirSync(TEMPLATE, { recursive: true }) as string[]) {
     const src = path.join(TEMPLATE, entry);
     if (fs.statSync(src).isDirectory() || entry === '.hooks.sscaff.js') continue; // the hook runs npm install
     const dest = path.join(dir, entry.replace('{{}}', ''));
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.writeFileSync(dest, fs.readFileSync(src, 'utf8').replace(/\{\{ *([$\w]+) *\}\}/g, (m, v: string) => vars[v] ?? m));
+    fs.writeFileSync(
+      dest,
+      fs.readFileSync(src, 'utf8').replace(/\{\{ *([$\w]+) *\}\}/g, (m, v: string) => vars[v] ?? m),
+    );
   }
 }
 
@@ -132,16 +136,28 @@ describe('a fresh cdk8s typescript-app', () => {
     expect(version('types-node-14')).toMatch(/^14\./);
   });
 
-  test('compiles with the template\'s tsconfig (every shipped .d.ts checked), and the mixed chart synthesizes', () => {
+  test("compiles with the template's tsconfig (every shipped .d.ts checked), and the mixed chart synthesizes", () => {
     run(path.join(app, 'node_modules/.bin/tsc'), ['--build'], app, appEnv());
     const outdir = path.join(app, 'dist');
     run(process.execPath, ['main.js'], app, appEnv({ CDK8S_OUTDIR: outdir }));
-    const objects = parseAllDocuments(fs.readFileSync(path.join(outdir, 'fresh-app.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    const objects = parseAllDocuments(fs.readFileSync(path.join(outdir, 'fresh-app.k8s.yaml'), 'utf8')).map((d) =>
+      d.toJS(),
+    );
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
-    expect(kinds).toEqual(expect.arrayContaining(['Deployment/coredns', 'DaemonSet/kube-proxy', 'Pod/kube-apiserver', 'Pod/etcd']));
+    expect(kinds).toEqual(
+      expect.arrayContaining(['Deployment/coredns', 'DaemonSet/kube-proxy', 'Pod/kube-apiserver', 'Pod/etcd']),
+    );
     // cdk8s-plus-33's objects and cdk8s-plus-25's, beside ours.
-    expect(objects.find((o) => o.kind === 'Deployment' && o.spec.template.spec.containers[0].image === 'registry.k8s.io/pause:3.10')).toBeDefined();
-    expect(objects.find((o) => o.kind === 'Service' && o.spec.selector?.['k8s-app'] === 'kube-dns' && o.spec.ports[0].port === 9153)).toBeDefined();
+    expect(
+      objects.find(
+        (o) => o.kind === 'Deployment' && o.spec.template.spec.containers[0].image === 'registry.k8s.io/pause:3.10',
+      ),
+    ).toBeDefined();
+    expect(
+      objects.find(
+        (o) => o.kind === 'Service' && o.spec.selector?.['k8s-app'] === 'kube-dns' && o.spec.ports[0].port === 9153,
+      ),
+    ).toBeDefined();
     expect(objects.find((o) => o.kind === 'ConfigMap' && o.data?.cluster === 'fresh')).toBeDefined();
   });
 });

@@ -25,7 +25,17 @@ afterEach(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const SCAFFOLD = ['.gitignore', 'README.md', 'cdk8s.yaml', 'cluster.yaml', 'jest.config.js', 'main.ts', 'package.json', 'test/main.test.ts', 'tsconfig.json'];
+const SCAFFOLD = [
+  '.gitignore',
+  'README.md',
+  'cdk8s.yaml',
+  'cluster.yaml',
+  'jest.config.js',
+  'main.ts',
+  'package.json',
+  'test/main.test.ts',
+  'tsconfig.json',
+];
 
 test('writes the cluster repo into a new directory: the spec named after it, pki/ and dist/ ignored, no file with a key', async () => {
   const r = await hacp(['init', 'Prod EU1']);
@@ -34,13 +44,24 @@ test('writes the cluster repo into a new directory: the spec named after it, pki
   expect(r.out).toMatch(/^wrote a cluster repo for 'prod-eu1' in Prod EU1\/: /);
   expect(r.out).toMatch(/npm install && npm run synth && npm test/);
   const repo = path.join(tmp, 'Prod EU1');
-  expect((fs.readdirSync(repo, { recursive: true }) as string[]).filter((f) => !fs.statSync(path.join(repo, f)).isDirectory()).sort()).toEqual(SCAFFOLD);
+  expect(
+    (fs.readdirSync(repo, { recursive: true }) as string[])
+      .filter((f) => !fs.statSync(path.join(repo, f)).isDirectory())
+      .sort(),
+  ).toEqual(SCAFFOLD);
   for (const f of SCAFFOLD) expect((fs.statSync(path.join(repo, f)).mode & 0o777).toString(8)).toBe('644');
-  expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['pki/', 'dist/']));
+  expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8').split('\n')).toEqual(
+    expect.arrayContaining(['pki/', 'dist/']),
+  );
   expect(filesHoldingKeys(repo)).toEqual([]);
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
   expect(pkg.name).toBe('prod-eu1');
-  expect(Object.keys(pkg.dependencies).sort()).toEqual(['cdk8s', 'cdk8s-ha-control-plane', 'cdk8s-plus-25', 'constructs']);
+  expect(Object.keys(pkg.dependencies).sort()).toEqual([
+    'cdk8s',
+    'cdk8s-ha-control-plane',
+    'cdk8s-plus-25',
+    'constructs',
+  ]);
   // The scaffold's spec is a valid spec as written, with the name given.
   const { spec } = loadClusterSpec({ file: path.join(repo, 'cluster.yaml') });
   expect(spec.name).toBe('prod-eu1');
@@ -54,13 +75,23 @@ test('fills an empty directory, or one holding only .git; --name and --library a
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
   expect(fs.readFileSync('cluster.yaml', 'utf8')).toMatch(/^name: lab$/m);
-  expect(JSON.parse(fs.readFileSync('package.json', 'utf8')).dependencies['cdk8s-ha-control-plane']).toBe('file:../pkg.tgz');
+  expect(JSON.parse(fs.readFileSync('package.json', 'utf8')).dependencies['cdk8s-ha-control-plane']).toBe(
+    'file:../pkg.tgz',
+  );
 });
 
 test.each([
-  ['a --name that is not a DNS label', ['init', 'x', '--name', 'Bad_Name'], /^error: --name: 'Bad_Name' is not a DNS label/],
+  [
+    'a --name that is not a DNS label',
+    ['init', 'x', '--name', 'Bad_Name'],
+    /^error: --name: 'Bad_Name' is not a DNS label/,
+  ],
   ['a file in the way', ['init', 'taken'], /^error: taken is not a directory/],
-  ['a directory that is not empty', ['init', 'full'], /^error: full is not empty \(main\.ts\): hacp init writes into a new or empty directory and never overwrites a file/],
+  [
+    'a directory that is not empty',
+    ['init', 'full'],
+    /^error: full is not empty \(main\.ts\): hacp init writes into a new or empty directory and never overwrites a file/,
+  ],
 ])('refuses %s: one message, exit 1, nothing written', async (_what, args, message) => {
   fs.writeFileSync(path.join(tmp, 'taken'), 'mine\n');
   fs.mkdirSync(path.join(tmp, 'full'));

@@ -22,7 +22,6 @@ import { appEnv, installPacked, packedPackage, run } from '../support/packed-pac
 
 jest.setTimeout(900_000);
 
-
 /**
  * A jest setup file (`--setupFilesAfterEnv`) that records the CPU time (user + system, ms) each test of the file took
  * in the jest process running it, into the JSON file REPORT (merged across test files).
@@ -73,7 +72,9 @@ beforeAll(() => {
   fs.mkdirSync(tools);
   fs.writeFileSync(path.join(tools, 'package.json'), '{ "private": true }\n');
   installPacked(tools, packed, { bins: [] });
-  step('hacp init', () => run(path.join(tools, ...HACP), ['init', 'my-cluster', '--library', `file:${packed.tarball}`], tmp, env));
+  step('hacp init', () =>
+    run(path.join(tools, ...HACP), ['init', 'my-cluster', '--library', `file:${packed.tarball}`], tmp, env),
+  );
   step('npm ci (offline: extract and link)', () => installPacked(repo, packed));
 });
 
@@ -83,10 +84,29 @@ afterAll(() => {
 });
 
 test('hacp init: the cdk8s layout, the tarball as dependency with the peers, pki/ and dist/ ignored; a non-empty directory is refused', () => {
-  expect(fs.readdirSync(repo).filter((f) => f !== 'node_modules').sort())
-    .toEqual(['.gitignore', 'README.md', 'cdk8s.yaml', 'cluster.yaml', 'jest.config.js', 'main.ts', 'package.json', 'test', 'tsconfig.json']);
+  expect(
+    fs
+      .readdirSync(repo)
+      .filter((f) => f !== 'node_modules')
+      .sort(),
+  ).toEqual([
+    '.gitignore',
+    'README.md',
+    'cdk8s.yaml',
+    'cluster.yaml',
+    'jest.config.js',
+    'main.ts',
+    'package.json',
+    'test',
+    'tsconfig.json',
+  ]);
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
-  expect(Object.keys(pkg.dependencies).sort()).toEqual(['cdk8s', 'cdk8s-ha-control-plane', 'cdk8s-plus-25', 'constructs']);
+  expect(Object.keys(pkg.dependencies).sort()).toEqual([
+    'cdk8s',
+    'cdk8s-ha-control-plane',
+    'cdk8s-plus-25',
+    'constructs',
+  ]);
   expect(pkg.dependencies['cdk8s-ha-control-plane']).toMatch(/^file:.*\.tgz$/);
   const ignored = fs.readFileSync(path.join(repo, '.gitignore'), 'utf8').split('\n');
   expect(ignored).toEqual(expect.arrayContaining(['pki/', 'dist/', 'node_modules/']));
@@ -95,7 +115,9 @@ test('hacp init: the cdk8s layout, the tarball as dependency with the peers, pki
   const before = fs.readFileSync(path.join(repo, 'main.ts'), 'utf8');
   const again = hacp(['init', '.']);
   expect(again.code).toBe(1);
-  expect(again.err).toMatch(/^error: \. is not empty \(.*cdk8s\.yaml.*\): hacp init writes into a new or empty directory and never overwrites a file/);
+  expect(again.err).toMatch(
+    /^error: \. is not empty \(.*cdk8s\.yaml.*\): hacp init writes into a new or empty directory and never overwrites a file/,
+  );
   expect(again.err).not.toMatch(/\n\s+at /);
   expect(fs.readFileSync(path.join(repo, 'main.ts'), 'utf8')).toBe(before);
 });
@@ -107,29 +129,51 @@ describe('the scaffolded repo', () => {
     synthOutput = step('npm run synth (first: key generation)', () => run('npm', ['run', 'synth'], repo, env));
   });
 
-  test('npm run synth: the per-host trees of both control planes with the repo\'s chart; the plugin passed; keys 0600 in pki/ and dist/', () => {
+  test("npm run synth: the per-host trees of both control planes with the repo's chart; the plugin passed; keys 0600 in pki/ and dist/", () => {
     expect(synthOutput).toMatch(/Validations ended succesfully/);
     const dist = path.join(repo, 'dist');
-    for (const f of ['static-pods/cp1/kube-apiserver.yaml', 'static-pods/cp1/pki/ca.key', 'static-pods/cp2/admin.conf', 'static-pods/cluster/rbac.yaml',
-      'static-pods/cluster/apps.yaml', 'bootkube/manifests/apps.yaml', 'bootkube/manifests/kube-apiserver-secret.yaml', 'bootkube/auth/kubeconfig']) {
+    for (const f of [
+      'static-pods/cp1/kube-apiserver.yaml',
+      'static-pods/cp1/pki/ca.key',
+      'static-pods/cp2/admin.conf',
+      'static-pods/cluster/rbac.yaml',
+      'static-pods/cluster/apps.yaml',
+      'bootkube/manifests/apps.yaml',
+      'bootkube/manifests/kube-apiserver-secret.yaml',
+      'bootkube/auth/kubeconfig',
+    ]) {
       expect(fs.existsSync(path.join(dist, f))).toBe(true);
     }
-    expect(fs.readFileSync(path.join(dist, 'static-pods/cp2/kube-apiserver.yaml'), 'utf8')).toMatch(/--advertise-address=10\.0\.0\.12[\s\S]*--audit-log-maxage=30/);
+    expect(fs.readFileSync(path.join(dist, 'static-pods/cp2/kube-apiserver.yaml'), 'utf8')).toMatch(
+      /--advertise-address=10\.0\.0\.12[\s\S]*--audit-log-maxage=30/,
+    );
     const key = fs.readFileSync(path.join(repo, 'pki/my-cluster/encryption-key'), 'utf8').trim();
     const found = filesHoldingKeys(repo, [key]).filter((f) => !f.startsWith('node_modules/'));
     expect(found.filter((f) => !f.endsWith(' 600'))).toEqual([]);
-    expect(found).toEqual(expect.arrayContaining(['pki/my-cluster/ca.key 600', 'pki/my-cluster/encryption-key 600', 'dist/static-pods/cp1/pki/ca.key 600',
-      'dist/static-pods/cp1/apiserver/encryption-config.yaml 600', 'dist/bootkube/manifests/kube-apiserver-secret.yaml 600', 'dist/bootkube/tls/ca.key 600']));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'pki/my-cluster/ca.key 600',
+        'pki/my-cluster/encryption-key 600',
+        'dist/static-pods/cp1/pki/ca.key 600',
+        'dist/static-pods/cp1/apiserver/encryption-config.yaml 600',
+        'dist/bootkube/manifests/kube-apiserver-secret.yaml 600',
+        'dist/bootkube/tls/ca.key 600',
+      ]),
+    );
   });
 
   test('hacp verify dist: no error on schema, flags, security and consistency, and none from the cluster check (the trees form a cluster that comes up)', () => {
-    const checked = step('hacp verify (four classes)', () => hacp(['verify', 'dist', '--checks', 'schema,flags,security,consistency']));
+    const checked = step('hacp verify (four classes)', () =>
+      hacp(['verify', 'dist', '--checks', 'schema,flags,security,consistency']),
+    );
     expect(checked.out).toMatch(/^dist: \d+ files, \d+ objects: 0 errors, \d+ warnings$/m);
     expect(checked.code).toBe(0);
 
     const cluster = step('hacp verify --checks cluster', () => hacp(['verify', 'dist', '--checks', 'cluster']));
     const errors = cluster.out.split('\n').filter((l) => /^\s+error\s/.test(l));
-    process.stdout.write(`hacp verify dist --checks cluster (the consumer's trees): ${errors.length} error(s)\n${errors.join('\n')}\n`);
+    process.stdout.write(
+      `hacp verify dist --checks cluster (the consumer's trees): ${errors.length} error(s)\n${errors.join('\n')}\n`,
+    );
     expect(cluster.out).toMatch(/^dist: \d+ files/m);
     expect(errors).toEqual([]);
     expect(cluster.code).toBe(0);
@@ -143,7 +187,9 @@ describe('the scaffolded repo', () => {
     // duration is printed beside it.
     const timer = path.join(tmp, 'cpu-timer.js');
     fs.writeFileSync(timer, CPU_TIMER.replace('REPORT', JSON.stringify(cpuReport)));
-    const first = step('npm test (first: writes snapshots)', () => run('npm', ['test', '--', '--ci=false', '--json', `--outputFile=${report}`], repo, env));
+    const first = step('npm test (first: writes snapshots)', () =>
+      run('npm', ['test', '--', '--ci=false', '--json', `--outputFile=${report}`], repo, env),
+    );
     expect(first).toMatch(/2 snapshots written/);
     const snap = path.join(repo, 'test/__snapshots__/main.test.ts.snap');
     const written = fs.readFileSync(snap, 'utf8');
@@ -151,7 +197,14 @@ describe('the scaffolded repo', () => {
     expect(written).toMatch(/<CERTIFICATE>/);
     expect(written).not.toMatch(/-----BEGIN/);
 
-    const second = step('npm test (second: --ci)', () => run('npm', ['test', '--', '--ci', '--json', `--outputFile=${report}`, `--setupFilesAfterEnv=${timer}`], repo, env));
+    const second = step('npm test (second: --ci)', () =>
+      run(
+        'npm',
+        ['test', '--', '--ci', '--json', `--outputFile=${report}`, `--setupFilesAfterEnv=${timer}`],
+        repo,
+        env,
+      ),
+    );
     expect(second).not.toMatch(/snapshots? (written|updated|obsolete)/);
     expect(fs.readFileSync(snap, 'utf8')).toBe(written);
     const results = JSON.parse(fs.readFileSync(report, 'utf8'));
@@ -162,7 +215,9 @@ describe('the scaffolded repo', () => {
     expect(selfHosted.status).toBe('passed');
     const cpu: Record<string, number> = JSON.parse(fs.readFileSync(cpuReport, 'utf8'));
     const selfHostedCpu = Object.entries(cpu).find(([name]) => /^self-hosted control plane/.test(name))?.[1];
-    timings.push(`self-hosted snapshot test: ${selfHostedCpu} ms CPU, ${selfHosted.duration} ms wall (jest's duration)`);
+    timings.push(
+      `self-hosted snapshot test: ${selfHostedCpu} ms CPU, ${selfHosted.duration} ms wall (jest's duration)`,
+    );
     expect(selfHostedCpu).toBeGreaterThan(0);
     expect(selfHostedCpu).toBeLessThan(3000);
   });
@@ -174,13 +229,17 @@ describe('the scaffolded repo', () => {
     const host = path.join(repo, 'host/cp2');
     expect(fs.readFileSync(path.join(host, 'kubelet.service'), 'utf8')).toMatch(/--node-ip=10\.0\.0\.12/);
     // Its identity comes from the state the synth made: the same CA.
-    expect(fs.readFileSync(path.join(host, 'etc/kubernetes/pki/ca.crt'), 'utf8')).toBe(fs.readFileSync(path.join(repo, 'pki/my-cluster/ca.crt'), 'utf8'));
+    expect(fs.readFileSync(path.join(host, 'etc/kubernetes/pki/ca.crt'), 'utf8')).toBe(
+      fs.readFileSync(path.join(repo, 'pki/my-cluster/ca.crt'), 'utf8'),
+    );
     expect(filesHoldingKeys(host).filter((f) => !f.endsWith(' 600'))).toEqual([]);
 
     const elsewhere = fs.mkdtempSync(path.join(tmp, 'no-spec-'));
     const missing = hacp(['kubelet-unit', '--node', 'master0'], elsewhere);
     expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(/^error: no cluster spec; looked at:\n {2}- --cluster: not given\n {2}- \$HACP_CLUSTER: not set\n {2}- \.\/cluster\.yaml: .* does not exist\n.*hacp init/);
+    expect(missing.err).toMatch(
+      /^error: no cluster spec; looked at:\n {2}- --cluster: not given\n {2}- \$HACP_CLUSTER: not set\n {2}- \.\/cluster\.yaml: .* does not exist\n.*hacp init/,
+    );
     expect(missing.err).not.toMatch(/\n\s+at /);
     expect(fs.readdirSync(elsewhere)).toEqual([]);
   });

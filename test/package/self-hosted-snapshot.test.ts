@@ -8,8 +8,16 @@
 import * as crypto from 'crypto';
 import { App, Chart } from 'cdk8s';
 import {
-  AppNamespace, BOOTKUBE_EXAMPLE_CLUSTER, Dashboard, Dns, Flannel, KubeProxy, MetricsServer, SelfHostedControlPlane,
-  renderEncryptionConfiguration, resolveSpec,
+  AppNamespace,
+  BOOTKUBE_EXAMPLE_CLUSTER,
+  Dashboard,
+  Dns,
+  Flannel,
+  KubeProxy,
+  MetricsServer,
+  SelfHostedControlPlane,
+  renderEncryptionConfiguration,
+  resolveSpec,
 } from '../../build/lib';
 import { pemSnapshotSerializer, testClusterPki } from '../../build/lib/testing';
 
@@ -29,7 +37,11 @@ function selfHostedChart(): any[] {
     apiServer: { encryptionConfiguration: renderEncryptionConfiguration(ENCRYPTION_KEY) },
   });
   const net = cluster.networking;
-  new KubeProxy(chart, 'kube-proxy', { podCidr: net.podCidr, apiServerUrl: cluster.apiServerUrl, kubernetesVersion: cluster.kubernetesVersion });
+  new KubeProxy(chart, 'kube-proxy', {
+    podCidr: net.podCidr,
+    apiServerUrl: cluster.apiServerUrl,
+    kubernetesVersion: cluster.kubernetesVersion,
+  });
   new Flannel(chart, 'flannel', { podCidr: net.podCidr });
   new Dns(chart, 'dns', { clusterIp: cluster.dnsServiceIp, clusterDomain: net.clusterDomain });
   new MetricsServer(chart, 'metrics-server');

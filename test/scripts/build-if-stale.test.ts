@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
- 
 const { isStale } = require('../../scripts/build-if-stale.js');
 
 describe('scripts/build-if-stale.js (npm run synth skips tsc when nothing changed)', () => {

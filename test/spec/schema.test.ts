@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CLUSTER_SPEC_SCHEMA } from '../../lib/spec/schema';
 
- 
 const { generate } = require('../../scripts/compile-spec-schema.js');
 
 test('the precompiled spec validator is up to date with schema.ts (run scripts/compile-spec-schema.js)', () => {
@@ -12,7 +11,22 @@ test('the precompiled spec validator is up to date with schema.ts (run scripts/c
 
 test('the schema knows every ClusterSpec key (the unknown-key check relies on it)', () => {
   expect(Object.keys(CLUSTER_SPEC_SCHEMA.properties).sort()).toEqual([
-    'addons', 'apiEndpoint', 'apiServerPort', 'cloudProvider', 'etcd', 'etcdVersion', 'extraCertSans', 'imageRegistry',
-    'kubernetesVersion', 'loadBalancer', 'masters', 'name', 'namespaces', 'networking', 'openstack', 'pki', 'workers',
+    'addons',
+    'apiEndpoint',
+    'apiServerPort',
+    'cloudProvider',
+    'etcd',
+    'etcdVersion',
+    'extraCertSans',
+    'imageRegistry',
+    'kubernetesVersion',
+    'loadBalancer',
+    'masters',
+    'name',
+    'namespaces',
+    'networking',
+    'openstack',
+    'pki',
+    'workers',
   ]);
 });

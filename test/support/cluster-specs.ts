@@ -14,7 +14,9 @@ export const TEST_OS_SECRET = 'tEsT-aPpCrEd-SeCrEt-9f8e7d6c5b4a';
 export const TEST_OS_SECRET_ENV = 'HACP_TEST_OS_APP_CRED_SECRET';
 
 /** The `openstack:` section of the tests (seed 000's router id). */
-export function testOpenStack(secret: { secretEnv: string } | { secretFile: string } = { secretEnv: TEST_OS_SECRET_ENV }): OpenStackSpec {
+export function testOpenStack(
+  secret: { secretEnv: string } | { secretFile: string } = { secretEnv: TEST_OS_SECRET_ENV },
+): OpenStackSpec {
   return {
     authUrl: 'https://keystone.example.com:5000/v3',
     region: 'RegionOne',
@@ -27,7 +29,12 @@ export function testOpenStack(secret: { secretEnv: string } | { secretFile: stri
 }
 
 /** The static example with `masters` masters and `workers` workers, in pod network `podNetwork`. */
-export function staticModeInput(podNetwork: PodNetwork, masters = 3, workers = 2, extra: Partial<ClusterSpec> = {}): ClusterSpec {
+export function staticModeInput(
+  podNetwork: PodNetwork,
+  masters = 3,
+  workers = 2,
+  extra: Partial<ClusterSpec> = {},
+): ClusterSpec {
   return {
     ...STATIC_EXAMPLE_CLUSTER,
     masters: Array.from({ length: masters }, (_, i) => ({ name: `master${i}`, ip: `10.180.0.${10 + i}` })),

@@ -110,8 +110,15 @@ interface Watcher {
   readonly res: http.ServerResponse;
 }
 
-const R = (group: string, version: string, kind: string, plural: string, namespaced: boolean, shortNames: string[] = [], subresources: string[] = ['status']): FakeResourceType =>
-  ({ group, version, kind, plural, namespaced, shortNames, subresources });
+const R = (
+  group: string,
+  version: string,
+  kind: string,
+  plural: string,
+  namespaced: boolean,
+  shortNames: string[] = [],
+  subresources: string[] = ['status'],
+): FakeResourceType => ({ group, version, kind, plural, namespaced, shortNames, subresources });
 
 /** The built-in resource types (what the synthesized trees use, and a few more). */
 export const BUILTIN_RESOURCES: readonly FakeResourceType[] = [
@@ -149,9 +156,33 @@ export const BUILTIN_RESOURCES: readonly FakeResourceType[] = [
   R('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, ['ing']),
   R('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false, [], []),
   R('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, ['pc'], []),
-  R('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false, [], []),
-  R('admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false, [], []),
-  R('certificates.k8s.io', 'v1', 'CertificateSigningRequest', 'certificatesigningrequests', false, ['csr'], ['status', 'approval']),
+  R(
+    'admissionregistration.k8s.io',
+    'v1',
+    'ValidatingWebhookConfiguration',
+    'validatingwebhookconfigurations',
+    false,
+    [],
+    [],
+  ),
+  R(
+    'admissionregistration.k8s.io',
+    'v1',
+    'MutatingWebhookConfiguration',
+    'mutatingwebhookconfigurations',
+    false,
+    [],
+    [],
+  ),
+  R(
+    'certificates.k8s.io',
+    'v1',
+    'CertificateSigningRequest',
+    'certificatesigningrequests',
+    false,
+    ['csr'],
+    ['status', 'approval'],
+  ),
   R('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, [], []),
 ];
 
@@ -182,7 +213,14 @@ export class FakeApiServer {
 
   constructor(options: FakeApiServerOptions = {}) {
     this.options = options;
-    for (const ns of INITIAL_NAMESPACES) this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+    for (const ns of INITIAL_NAMESPACES)
+      this.put({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns },
+        spec: { finalizers: ['kubernetes'] },
+        status: { phase: 'Active' },
+      });
   }
 
   /** Starts listening on 127.0.0.1 (random port); returns the URL. A second call adds a listener on another port. */
@@ -206,10 +244,12 @@ export class FakeApiServer {
   async stop(): Promise<void> {
     for (const w of this.watchers) w.res.end();
     this.watchers.clear();
-    await Promise.all(this.servers.map((s) => {
-      s.closeAllConnections();
-      return new Promise<void>((resolve) => s.close(() => resolve()));
-    }));
+    await Promise.all(
+      this.servers.map((s) => {
+        s.closeAllConnections();
+        return new Promise<void>((resolve) => s.close(() => resolve()));
+      }),
+    );
   }
 
   /** The CA certificate (PEM) clients must trust with `tls: true`. */
@@ -259,27 +299,31 @@ export class FakeApiServer {
       kind: 'Node',
       metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...opts.labels } },
       spec: opts.taints ? { taints: opts.taints } : {},
-      status: { conditions: [{ type: 'Ready', status: opts.ready === false ? 'False' : 'True', reason: 'KubeletReady' }] },
+      status: {
+        conditions: [{ type: 'Ready', status: opts.ready === false ? 'False' : 'True', reason: 'KubeletReady' }],
+      },
     });
   }
 
   /** The stored object, or undefined. `kind` as in the manifests (`Deployment`, `Node`, ...). */
   get(kind: string, namespace: string | undefined, name: string): Obj | undefined {
     const t = this.typeOfKind(kind);
-    return this.store.get(objectKey(t, t.namespaced ? namespace ?? 'default' : '', name));
+    return this.store.get(objectKey(t, t.namespaced ? (namespace ?? 'default') : '', name));
   }
 
   /** Every stored object of `kind` (in `namespace` when given). */
   list(kind: string, namespace?: string): Obj[] {
     const t = this.typeOfKind(kind);
-    return [...this.store.values()].filter((o) => typeKeyOf(t) === this.typeKeyOfObj(o) && (namespace === undefined || o.metadata.namespace === namespace));
+    return [...this.store.values()].filter(
+      (o) => typeKeyOf(t) === this.typeKeyOfObj(o) && (namespace === undefined || o.metadata.namespace === namespace),
+    );
   }
 
   /** Stores an object as the API would (uid, resourceVersion, creationTimestamp), notifying watchers. */
   put(obj: Obj): Obj {
     const t = this.typeOf(obj.apiVersion, obj.kind);
     if (!t) throw new Error(`fake apiserver: unknown kind ${obj.apiVersion}/${obj.kind}`);
-    const ns = t.namespaced ? obj.metadata.namespace ?? 'default' : '';
+    const ns = t.namespaced ? (obj.metadata.namespace ?? 'default') : '';
     const key = objectKey(t, ns, obj.metadata.name);
     const old = this.store.get(key);
     const stored = clone(obj);
@@ -299,7 +343,7 @@ export class FakeApiServer {
   /** Deletes an object (no finalizers); true when it existed. */
   remove(kind: string, namespace: string | undefined, name: string): boolean {
     const t = this.typeOfKind(kind);
-    return this.deleteKey(t, objectKey(t, t.namespaced ? namespace ?? 'default' : '', name));
+    return this.deleteKey(t, objectKey(t, t.namespaced ? (namespace ?? 'default') : '', name));
   }
 
   private deleteKey(t: FakeResourceType, key: string): boolean {
@@ -319,10 +363,12 @@ export class FakeApiServer {
     const obj = this.get(kind, namespace, name);
     if (!obj) throw new Error(`fake apiserver: no ${kind} ${namespace}/${name} to roll out`);
     const nodes = opts.nodes ?? this.nodesFor(obj);
-    const count = kind === 'DaemonSet' ? nodes.length : obj.spec?.replicas ?? 1;
+    const count = kind === 'DaemonSet' ? nodes.length : (obj.spec?.replicas ?? 1);
     const ready = opts.notReady ? 0 : count;
     const labels = obj.spec?.template?.metadata?.labels ?? {};
-    for (const pod of this.list('Pod', namespace).filter((p) => p.metadata.ownerReferences?.some((r: Obj) => r.uid === obj.metadata.uid))) {
+    for (const pod of this.list('Pod', namespace).filter((p) =>
+      p.metadata.ownerReferences?.some((r: Obj) => r.uid === obj.metadata.uid),
+    )) {
       this.remove('Pod', namespace, pod.metadata.name);
     }
     for (let i = 0; i < count; i++) {
@@ -340,7 +386,13 @@ export class FakeApiServer {
         status: {
           phase: 'Running',
           conditions: [{ type: 'Ready', status: opts.notReady ? 'False' : 'True' }],
-          containerStatuses: (obj.spec?.template?.spec?.containers ?? []).map((c: Obj) => ({ name: c.name, ready: !opts.notReady, restartCount: 0, started: true, state: { running: {} } })),
+          containerStatuses: (obj.spec?.template?.spec?.containers ?? []).map((c: Obj) => ({
+            name: c.name,
+            ready: !opts.notReady,
+            restartCount: 0,
+            started: true,
+            state: { running: {} },
+          })),
         },
       });
     }
@@ -348,20 +400,43 @@ export class FakeApiServer {
     let status: Obj;
     if (kind === 'DaemonSet') {
       status = {
-        observedGeneration: generation, desiredNumberScheduled: count, currentNumberScheduled: count, updatedNumberScheduled: count,
-        numberReady: ready, numberAvailable: ready, numberUnavailable: count - ready, numberMisscheduled: 0,
+        observedGeneration: generation,
+        desiredNumberScheduled: count,
+        currentNumberScheduled: count,
+        updatedNumberScheduled: count,
+        numberReady: ready,
+        numberAvailable: ready,
+        numberUnavailable: count - ready,
+        numberMisscheduled: 0,
       };
     } else if (kind === 'Deployment') {
       status = {
-        observedGeneration: generation, replicas: count, updatedReplicas: count, readyReplicas: ready, availableReplicas: ready,
+        observedGeneration: generation,
+        replicas: count,
+        updatedReplicas: count,
+        readyReplicas: ready,
+        availableReplicas: ready,
         unavailableReplicas: count - ready,
         conditions: [
-          { type: 'Available', status: ready >= count ? 'True' : 'False', reason: ready >= count ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' },
+          {
+            type: 'Available',
+            status: ready >= count ? 'True' : 'False',
+            reason: ready >= count ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+          },
           { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
         ],
       };
     } else if (kind === 'StatefulSet') {
-      status = { observedGeneration: generation, replicas: count, readyReplicas: ready, currentReplicas: count, updatedReplicas: count, availableReplicas: ready, currentRevision: `${name}-1`, updateRevision: `${name}-1` };
+      status = {
+        observedGeneration: generation,
+        replicas: count,
+        readyReplicas: ready,
+        currentReplicas: count,
+        updatedReplicas: count,
+        availableReplicas: ready,
+        currentRevision: `${name}-1`,
+        updateRevision: `${name}-1`,
+      };
     } else {
       throw new Error(`fake apiserver: rollOut() does not know ${kind}`);
     }
@@ -430,7 +505,10 @@ export class FakeApiServer {
       record.status = answer.code;
       if (answer.streaming) return;
       const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-      res.writeHead(answer.code, { 'Content-Type': typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.writeHead(answer.code, {
+        'Content-Type': typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+        'Content-Length': Buffer.byteLength(text),
+      });
       res.end(text);
     });
   }
@@ -439,12 +517,27 @@ export class FakeApiServer {
     const parts = r.path.split('/').filter(Boolean);
     const health = parts[0] as 'readyz' | 'livez' | 'healthz';
     if (['readyz', 'livez', 'healthz'].includes(health)) {
-      return this.health[health] ? { code: 200, body: 'ok' } : { code: 500, body: `[-]etcd failed: reason withheld\n${health} check failed` };
+      return this.health[health]
+        ? { code: 200, body: 'ok' }
+        : { code: 500, body: `[-]etcd failed: reason withheld\n${health} check failed` };
     }
     if (r.path === '/version') {
       const v = this.options.version ?? 'v1.33.0';
       const [major, minor] = v.replace(/^v/, '').split('.');
-      return { code: 200, body: { major, minor, gitVersion: v, gitCommit: 'fake', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.24', compiler: 'gc', platform: 'linux/amd64' } };
+      return {
+        code: 200,
+        body: {
+          major,
+          minor,
+          gitVersion: v,
+          gitCommit: 'fake',
+          gitTreeState: 'clean',
+          buildDate: '2026-01-01T00:00:00Z',
+          goVersion: 'go1.24',
+          compiler: 'gc',
+          platform: 'linux/amd64',
+        },
+      };
     }
     if (parts[0] === 'openapi') return this.openapi(parts);
     const rejection = this.rejections.find((x) => x.times > 0 && x.match(r));
@@ -452,68 +545,121 @@ export class FakeApiServer {
       rejection.times--;
       return status(rejection.code, reasonFor(rejection.code), rejection.message);
     }
-    if (this.options.token && r.authorization !== `Bearer ${this.options.token}`) return status(401, 'Unauthorized', 'Unauthorized');
-    if (parts[0] === 'api' && parts.length === 1) return { code: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] } };
+    if (this.options.token && r.authorization !== `Bearer ${this.options.token}`)
+      return status(401, 'Unauthorized', 'Unauthorized');
+    if (parts[0] === 'api' && parts.length === 1)
+      return {
+        code: 200,
+        body: {
+          kind: 'APIVersions',
+          versions: ['v1'],
+          serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
+        },
+      };
     if (parts[0] === 'apis' && parts.length === 1) return { code: 200, body: this.groupList() };
     if (parts[0] === 'apis' && parts.length === 2) {
       const g = this.groupList().groups.find((x: Obj) => x.name === parts[1]);
-      return g ? { code: 200, body: { kind: 'APIGroup', apiVersion: 'v1', ...g } } : status(404, 'NotFound', 'the server could not find the requested resource');
+      return g
+        ? { code: 200, body: { kind: 'APIGroup', apiVersion: 'v1', ...g } }
+        : status(404, 'NotFound', 'the server could not find the requested resource');
     }
     if ((parts[0] === 'api' && parts.length === 2) || (parts[0] === 'apis' && parts.length === 3)) {
       const [group, version] = parts[0] === 'api' ? ['', parts[1]] : [parts[1], parts[2]];
       const list = this.resourceList(group, version);
-      return list ? { code: 200, body: list } : status(404, 'NotFound', 'the server could not find the requested resource');
+      return list
+        ? { code: 200, body: list }
+        : status(404, 'NotFound', 'the server could not find the requested resource');
     }
     if (parts[0] === 'api' || parts[0] === 'apis') return this.resource(r, parts, res);
     return status(404, 'NotFound', 'the server could not find the requested resource');
   }
 
   private resource(r: FakeApiRequest, parts: string[], res: http.ServerResponse): Answer {
-    const [group, version, rest] = parts[0] === 'api' ? ['', parts[1], parts.slice(2)] : [parts[1], parts[2], parts.slice(3)];
+    const [group, version, rest] =
+      parts[0] === 'api' ? ['', parts[1], parts.slice(2)] : [parts[1], parts[2], parts.slice(3)];
     let namespace: string | undefined;
     let plural: string;
     let name: string | undefined;
     let sub: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && ['status', 'finalize'].includes(rest[2]) && group === '')) {
+    if (
+      rest[0] === 'namespaces' &&
+      rest.length >= 3 &&
+      !(rest.length === 3 && ['status', 'finalize'].includes(rest[2]) && group === '')
+    ) {
       [namespace, plural, name, sub] = [rest[1], rest[2], rest[3], rest[4]];
     } else {
       [plural, name, sub] = [rest[0], rest[1], rest[2]];
     }
     const t = this.types.find((x) => x.group === group && x.version === version && x.plural === plural);
     if (!t || rest.length === 0) return status(404, 'NotFound', 'the server could not find the requested resource');
-    if (t.namespaced !== (namespace !== undefined) && name !== undefined) return status(404, 'NotFound', 'the server could not find the requested resource');
-    const ns = t.namespaced ? namespace ?? '' : '';
+    if (t.namespaced !== (namespace !== undefined) && name !== undefined)
+      return status(404, 'NotFound', 'the server could not find the requested resource');
+    const ns = t.namespaced ? (namespace ?? '') : '';
     const dryRun = r.query.dryRun === 'All';
 
     if (name === undefined) {
-      if (r.method === 'GET' && (r.query.watch === 'true' || r.query.watch === '1')) return this.watch(t, namespace, r, res);
+      if (r.method === 'GET' && (r.query.watch === 'true' || r.query.watch === '1'))
+        return this.watch(t, namespace, r, res);
       if (r.method === 'GET') {
         const items = this.matching(t, namespace, r.query.labelSelector, r.query.fieldSelector);
-        return { code: 200, body: { kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(this.rv) }, items } };
+        return {
+          code: 200,
+          body: {
+            kind: `${t.kind}List`,
+            apiVersion: apiVersionOf(t),
+            metadata: { resourceVersion: String(this.rv) },
+            items,
+          },
+        };
       }
       if (r.method === 'POST') {
         const obj = r.body;
         if (!obj || typeof obj !== 'object') return status(400, 'BadRequest', 'the request body is not an object');
         const bad = this.checkBody(t, obj, namespace, obj.metadata?.name);
         if (bad) return bad;
-        if (this.store.has(objectKey(t, ns, obj.metadata.name))) return status(409, 'AlreadyExists', `${t.plural}${t.group ? `.${t.group}` : ''} "${obj.metadata.name}" already exists`);
+        if (this.store.has(objectKey(t, ns, obj.metadata.name)))
+          return status(
+            409,
+            'AlreadyExists',
+            `${t.plural}${t.group ? `.${t.group}` : ''} "${obj.metadata.name}" already exists`,
+          );
         const missing = this.missingNamespace(t, ns);
         if (missing) return missing;
-        return { code: 201, body: dryRun ? obj : this.write(t, { ...obj, metadata: { ...obj.metadata, ...(t.namespaced ? { namespace: ns } : {}) } }, r.query.fieldManager ?? 'unknown', 'Update') };
+        return {
+          code: 201,
+          body: dryRun
+            ? obj
+            : this.write(
+                t,
+                { ...obj, metadata: { ...obj.metadata, ...(t.namespaced ? { namespace: ns } : {}) } },
+                r.query.fieldManager ?? 'unknown',
+                'Update',
+              ),
+        };
       }
       return status(405, 'MethodNotAllowed', `${r.method} on a collection is not supported by the fake`);
     }
 
     const key = objectKey(t, ns, name);
     const existing = this.store.get(key);
-    if (sub && !(t.subresources ?? ['status']).includes(sub)) return status(404, 'NotFound', 'the server could not find the requested resource');
+    if (sub && !(t.subresources ?? ['status']).includes(sub))
+      return status(404, 'NotFound', 'the server could not find the requested resource');
     switch (r.method) {
       case 'GET':
         return existing ? { code: 200, body: existing } : notFound(t, name);
       case 'DELETE': {
         if (!existing) return notFound(t, name);
         if (!dryRun) this.deleteKey(t, objectKey(t, ns, name));
-        return { code: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: t.group, kind: t.plural, uid: existing.metadata.uid } } };
+        return {
+          code: 200,
+          body: {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Success',
+            details: { name, group: t.group, kind: t.plural, uid: existing.metadata.uid },
+          },
+        };
       }
       case 'PUT': {
         if (!existing) return notFound(t, name);
@@ -529,13 +675,27 @@ export class FakeApiServer {
     }
   }
 
-  private patch(t: FakeResourceType, r: FakeApiRequest, ns: string, name: string, existing: Obj | undefined, sub: string | undefined, dryRun: boolean): Answer {
+  private patch(
+    t: FakeResourceType,
+    r: FakeApiRequest,
+    ns: string,
+    name: string,
+    existing: Obj | undefined,
+    sub: string | undefined,
+    dryRun: boolean,
+  ): Answer {
     const ct = r.contentType.split(';')[0].trim();
     if (ct === 'application/apply-patch+yaml') {
       const manager = r.query.fieldManager;
-      if (!manager) return status(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      if (!manager)
+        return status(
+          422,
+          'Invalid',
+          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+        );
       const obj = r.body;
-      if (!obj || typeof obj !== 'object') return status(400, 'BadRequest', 'error decoding YAML: the apply patch is not an object');
+      if (!obj || typeof obj !== 'object')
+        return status(400, 'BadRequest', 'error decoding YAML: the apply patch is not an object');
       const bad = this.checkBody(t, obj, t.namespaced ? ns : undefined, name);
       if (bad) return bad;
       const missing = this.missingNamespace(t, ns);
@@ -546,7 +706,11 @@ export class FakeApiServer {
           return status(409, 'Conflict', `Apply failed with 1 conflict: conflict with "${last}": .metadata`);
         }
       }
-      const next = { ...obj, metadata: { ...obj.metadata, ...(t.namespaced ? { namespace: ns } : {}) }, status: existing?.status ?? obj.status };
+      const next = {
+        ...obj,
+        metadata: { ...obj.metadata, ...(t.namespaced ? { namespace: ns } : {}) },
+        status: existing?.status ?? obj.status,
+      };
       if (dryRun) return { code: existing ? 200 : 201, body: next };
       return { code: existing ? 200 : 201, body: this.write(t, next, manager, 'Apply') };
     }
@@ -572,37 +736,94 @@ export class FakeApiServer {
     // resourceVersion stays, no watch event.
     if (old && sameContent(old, obj) && (old.metadata.managedFields ?? []).at(-1)?.manager === manager) return old;
     const content = (o: Obj) => JSON.stringify({ ...o, metadata: undefined, status: undefined });
-    const generation = !old ? 1 : content(old) === content(obj) ? old.metadata.generation : (old.metadata.generation ?? 1) + 1;
+    const generation = !old
+      ? 1
+      : content(old) === content(obj)
+        ? old.metadata.generation
+        : (old.metadata.generation ?? 1) + 1;
     const managedFields = [
       ...(old?.metadata.managedFields ?? []).filter((m: Obj) => m.manager !== manager),
-      { manager, operation, apiVersion: obj.apiVersion, time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), fieldsType: 'FieldsV1', fieldsV1: {} },
+      {
+        manager,
+        operation,
+        apiVersion: obj.apiVersion,
+        time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        fieldsType: 'FieldsV1',
+        fieldsV1: {},
+      },
     ];
-    const stored = this.put({ ...obj, apiVersion: apiVersionOf(t), kind: t.kind, metadata: { ...obj.metadata, generation, managedFields } });
-    if (t.kind === 'CustomResourceDefinition' && (this.options.autoEstablish ?? true)) return this.establish(stored.metadata.name);
+    const stored = this.put({
+      ...obj,
+      apiVersion: apiVersionOf(t),
+      kind: t.kind,
+      metadata: { ...obj.metadata, generation, managedFields },
+    });
+    if (t.kind === 'CustomResourceDefinition' && (this.options.autoEstablish ?? true))
+      return this.establish(stored.metadata.name);
     if (WORKLOAD_KINDS.has(t.kind) && this.options.autoRollout) return this.rollOut(t.kind, ns, stored.metadata.name);
     return stored;
   }
 
-  private checkBody(t: FakeResourceType, obj: Obj, namespace: string | undefined, name: string | undefined): Answer | undefined {
+  private checkBody(
+    t: FakeResourceType,
+    obj: Obj,
+    namespace: string | undefined,
+    name: string | undefined,
+  ): Answer | undefined {
     if (obj.kind !== t.kind || obj.apiVersion !== apiVersionOf(t)) {
-      return status(400, 'BadRequest', `the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(t)}) or kind ${obj.kind} is not ${t.kind}`);
+      return status(
+        400,
+        'BadRequest',
+        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(t)}) or kind ${obj.kind} is not ${t.kind}`,
+      );
     }
     if (!obj.metadata?.name || (name !== undefined && obj.metadata.name !== name)) {
-      return status(400, 'BadRequest', `the name of the object (${obj.metadata?.name}) does not match the name on the URL (${name})`);
+      return status(
+        400,
+        'BadRequest',
+        `the name of the object (${obj.metadata?.name}) does not match the name on the URL (${name})`,
+      );
     }
     if (t.namespaced && obj.metadata.namespace && namespace !== undefined && obj.metadata.namespace !== namespace) {
-      return status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+      return status(
+        400,
+        'BadRequest',
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     }
     return undefined;
   }
 
   private missingNamespace(t: FakeResourceType, ns: string): Answer | undefined {
     if (!t.namespaced || this.store.has(objectKey(this.typeOfKind('Namespace'), '', ns))) return undefined;
-    return { code: 404, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `namespaces "${ns}" not found`, reason: 'NotFound', details: { name: ns, kind: 'namespaces' }, code: 404 } };
+    return {
+      code: 404,
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `namespaces "${ns}" not found`,
+        reason: 'NotFound',
+        details: { name: ns, kind: 'namespaces' },
+        code: 404,
+      },
+    };
   }
 
-  private watch(t: FakeResourceType, namespace: string | undefined, r: FakeApiRequest, res: http.ServerResponse): Answer {
-    const w: Watcher = { typeKey: typeKeyOf(t), namespace, labelSelector: r.query.labelSelector, fieldSelector: r.query.fieldSelector, res };
+  private watch(
+    t: FakeResourceType,
+    namespace: string | undefined,
+    r: FakeApiRequest,
+    res: http.ServerResponse,
+  ): Answer {
+    const w: Watcher = {
+      typeKey: typeKeyOf(t),
+      namespace,
+      labelSelector: r.query.labelSelector,
+      fieldSelector: r.query.fieldSelector,
+      res,
+    };
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     // Headers now, not with the first event: client-go's watch waits for them before it reports the watch started.
     res.flushHeaders();
@@ -616,40 +837,74 @@ export class FakeApiServer {
     const end = () => this.watchers.delete(w);
     res.on('close', end);
     const timeout = Number(r.query.timeoutSeconds);
-    if (timeout > 0) setTimeout(() => { end(); res.end(); }, timeout * 1000).unref();
+    if (timeout > 0)
+      setTimeout(() => {
+        end();
+        res.end();
+      }, timeout * 1000).unref();
     return { code: 200, streaming: true };
   }
 
   private emit(type: StoredEvent['type'], t: FakeResourceType, object: Obj): void {
-    const e: StoredEvent = { rv: this.rv, type, typeKey: typeKeyOf(t), namespace: object.metadata.namespace ?? '', object };
+    const e: StoredEvent = {
+      rv: this.rv,
+      type,
+      typeKey: typeKeyOf(t),
+      namespace: object.metadata.namespace ?? '',
+      object,
+    };
     this.history.push(e);
     for (const w of this.watchers) if (this.watches(w, e)) send(w.res, type, object);
     for (const l of this.changeListeners) l(type, object);
   }
 
   private watches(w: Watcher, e: StoredEvent): boolean {
-    return w.typeKey === e.typeKey && (w.namespace === undefined || w.namespace === e.namespace)
-      && matchesLabels(e.object, w.labelSelector) && matchesFields(e.object, w.fieldSelector);
+    return (
+      w.typeKey === e.typeKey &&
+      (w.namespace === undefined || w.namespace === e.namespace) &&
+      matchesLabels(e.object, w.labelSelector) &&
+      matchesFields(e.object, w.fieldSelector)
+    );
   }
 
-  private matching(t: FakeResourceType, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): Obj[] {
+  private matching(
+    t: FakeResourceType,
+    namespace: string | undefined,
+    labelSelector?: string,
+    fieldSelector?: string,
+  ): Obj[] {
     const tk = typeKeyOf(t);
     return [...this.store.values()]
       .filter((o) => this.typeKeyOfObj(o) === tk && (namespace === undefined || o.metadata.namespace === namespace))
       .filter((o) => matchesLabels(o, labelSelector) && matchesFields(o, fieldSelector))
-      .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+      .sort((a, b) =>
+        `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
+          `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
+        ),
+      );
   }
 
   private nodesFor(obj: Obj): string[] {
     const selector: Record<string, string> = obj.spec?.template?.spec?.nodeSelector ?? {};
-    return this.list('Node').filter((n) => Object.entries(selector).every(([k, v]) => n.metadata.labels?.[k] === v)).map((n) => n.metadata.name);
+    return this.list('Node')
+      .filter((n) => Object.entries(selector).every(([k, v]) => n.metadata.labels?.[k] === v))
+      .map((n) => n.metadata.name);
   }
 
   private serveCrd(crd: Obj): void {
     for (const v of crd.spec.versions ?? []) {
       if (!v.served) continue;
-      const t = R(crd.spec.group, v.name, crd.spec.names.kind, crd.spec.names.plural, crd.spec.scope === 'Namespaced', crd.spec.names.shortNames ?? [], v.subresources?.status ? ['status'] : []);
-      if (!this.types.some((x) => x.group === t.group && x.version === t.version && x.plural === t.plural)) this.types.push(t);
+      const t = R(
+        crd.spec.group,
+        v.name,
+        crd.spec.names.kind,
+        crd.spec.names.plural,
+        crd.spec.scope === 'Namespaced',
+        crd.spec.names.shortNames ?? [],
+        v.subresources?.status ? ['status'] : [],
+      );
+      if (!this.types.some((x) => x.group === t.group && x.version === t.version && x.plural === t.plural))
+        this.types.push(t);
     }
   }
 
@@ -682,30 +937,58 @@ export class FakeApiServer {
     if (parts[1] !== 'v3') return status(404, 'NotFound', 'the server could not find the requested resource');
     const gvs = [...new Set(this.types.map((t) => (t.group ? `apis/${t.group}/${t.version}` : `api/${t.version}`)))];
     if (parts.length === 2) {
-      return { code: 200, body: { paths: Object.fromEntries(gvs.map((gv) => [gv, { serverRelativeURL: `/openapi/v3/${gv}?hash=${crypto.createHash('sha256').update(gv + this.types.length).digest('hex').slice(0, 16)}` }])) } };
+      return {
+        code: 200,
+        body: {
+          paths: Object.fromEntries(
+            gvs.map((gv) => [
+              gv,
+              {
+                serverRelativeURL: `/openapi/v3/${gv}?hash=${crypto
+                  .createHash('sha256')
+                  .update(gv + this.types.length)
+                  .digest('hex')
+                  .slice(0, 16)}`,
+              },
+            ]),
+          ),
+        },
+      };
     }
     const gv = parts.slice(2).join('/');
     const types = this.types.filter((t) => (t.group ? `apis/${t.group}/${t.version}` : `api/${t.version}`) === gv);
     if (!types.length) return status(404, 'NotFound', 'the server could not find the requested resource');
     const gvk = (t: FakeResourceType) => ({ group: t.group, version: t.version, kind: t.kind });
     const query = (name: string) => ({ name, in: 'query', schema: { type: 'string' }, description: `${name} (fake)` });
-    const paths = Object.fromEntries(types.map((t) => [
-      `/${gv}/${t.namespaced ? 'namespaces/{namespace}/' : ''}${t.plural}/{name}`,
-      {
-        patch: {
-          operationId: `patch${t.kind}`,
-          'x-kubernetes-action': 'patch',
-          'x-kubernetes-group-version-kind': gvk(t),
-          parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map(query),
-          responses: { 200: { description: 'OK' } },
+    const paths = Object.fromEntries(
+      types.map((t) => [
+        `/${gv}/${t.namespaced ? 'namespaces/{namespace}/' : ''}${t.plural}/{name}`,
+        {
+          patch: {
+            operationId: `patch${t.kind}`,
+            'x-kubernetes-action': 'patch',
+            'x-kubernetes-group-version-kind': gvk(t),
+            parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map(query),
+            responses: { 200: { description: 'OK' } },
+          },
         },
+      ]),
+    );
+    const schemas = Object.fromEntries(
+      types.map((t) => [
+        `fake.${t.group || 'core'}.${t.version}.${t.kind}`,
+        { type: 'object', 'x-kubernetes-group-version-kind': [gvk(t)] },
+      ]),
+    );
+    return {
+      code: 200,
+      body: {
+        openapi: '3.0.0',
+        info: { title: 'Kubernetes (fake)', version: this.options.version ?? 'v1.33.0' },
+        paths,
+        components: { schemas },
       },
-    ]));
-    const schemas = Object.fromEntries(types.map((t) => [
-      `fake.${t.group || 'core'}.${t.version}.${t.kind}`,
-      { type: 'object', 'x-kubernetes-group-version-kind': [gvk(t)] },
-    ]));
-    return { code: 200, body: { openapi: '3.0.0', info: { title: 'Kubernetes (fake)', version: this.options.version ?? 'v1.33.0' }, paths, components: { schemas } } };
+    };
   }
 
   private resourceList(group: string, version: string): Obj | undefined {
@@ -717,8 +1000,21 @@ export class FakeApiServer {
       apiVersion: 'v1',
       groupVersion: group ? `${group}/${version}` : version,
       resources: types.flatMap((t) => [
-        { name: t.plural, singularName: t.kind.toLowerCase(), namespaced: t.namespaced, kind: t.kind, verbs, ...(t.shortNames?.length ? { shortNames: t.shortNames } : {}) },
-        ...(t.subresources ?? ['status']).map((s) => ({ name: `${t.plural}/${s}`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] })),
+        {
+          name: t.plural,
+          singularName: t.kind.toLowerCase(),
+          namespaced: t.namespaced,
+          kind: t.kind,
+          verbs,
+          ...(t.shortNames?.length ? { shortNames: t.shortNames } : {}),
+        },
+        ...(t.subresources ?? ['status']).map((s) => ({
+          name: `${t.plural}/${s}`,
+          singularName: '',
+          namespaced: t.namespaced,
+          kind: t.kind,
+          verbs: ['get', 'patch', 'update'],
+        })),
       ]),
     };
   }
@@ -753,7 +1049,8 @@ interface Answer {
 function withDefaults(kind: string, obj: Obj): Obj {
   if (!WORKLOAD_KINDS.has(kind)) return obj;
   const spec = { ...(obj.spec ?? {}) };
-  if (kind === 'DaemonSet') spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
+  if (kind === 'DaemonSet')
+    spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
   if (kind === 'StatefulSet') spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
   if (kind === 'Deployment') {
     spec.replicas ??= 1;
@@ -766,15 +1063,27 @@ function withDefaults(kind: string, obj: Obj): Obj {
 function sameContent(a: Obj, b: Obj): boolean {
   const strip = (o: Obj) => {
     const { uid, resourceVersion, generation, creationTimestamp, managedFields, ...meta } = o.metadata ?? {};
-    void uid; void resourceVersion; void generation; void creationTimestamp; void managedFields;
-    return JSON.stringify(sortKeys({ ...o, apiVersion: undefined, kind: undefined, status: undefined, metadata: meta }));
+    void uid;
+    void resourceVersion;
+    void generation;
+    void creationTimestamp;
+    void managedFields;
+    return JSON.stringify(
+      sortKeys({ ...o, apiVersion: undefined, kind: undefined, status: undefined, metadata: meta }),
+    );
   };
   return strip(a) === strip(b);
 }
 
 function sortKeys(v: any): any {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => [k, sortKeys(v[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .filter((k) => v[k] !== undefined)
+        .map((k) => [k, sortKeys(v[k])]),
+    );
   return v;
 }
 
@@ -796,11 +1105,36 @@ function status(code: number, reason: string, message: string): Answer {
 
 function notFound(t: FakeResourceType, name: string): Answer {
   const kind = t.group ? `${t.plural}.${t.group}` : t.plural;
-  return { code: 404, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `${kind} "${name}" not found`, reason: 'NotFound', details: { name, group: t.group, kind: t.plural }, code: 404 } };
+  return {
+    code: 404,
+    body: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `${kind} "${name}" not found`,
+      reason: 'NotFound',
+      details: { name, group: t.group, kind: t.plural },
+      code: 404,
+    },
+  };
 }
 
 function reasonFor(code: number): string {
-  return ({ 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 500: 'InternalError', 503: 'ServiceUnavailable' } as Record<number, string>)[code] ?? 'Unknown';
+  return (
+    (
+      {
+        400: 'BadRequest',
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        404: 'NotFound',
+        409: 'Conflict',
+        422: 'Invalid',
+        500: 'InternalError',
+        503: 'ServiceUnavailable',
+      } as Record<number, string>
+    )[code] ?? 'Unknown'
+  );
 }
 
 function send(res: http.ServerResponse, type: string, object: Obj): void {
@@ -825,7 +1159,10 @@ function mergePatch(target: any, patch: any): any {
 /** RFC 6902 JSON patch: add, replace, remove, test. */
 function jsonPatch(target: any, ops: any[]): any {
   for (const op of ops ?? []) {
-    const keys = String(op.path).split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keys = String(op.path)
+      .split('/')
+      .slice(1)
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = keys.pop()!;
     let parent = target;
     for (const k of keys) parent = parent[k] ??= {};
@@ -836,7 +1173,8 @@ function jsonPatch(target: any, ops: any[]): any {
       if (Array.isArray(parent)) parent.splice(Number(last), 1);
       else delete parent[last];
     } else if (op.op === 'test') {
-      if (JSON.stringify(parent[last]) !== JSON.stringify(op.value)) throw new Error(`json patch test failed at ${op.path}`);
+      if (JSON.stringify(parent[last]) !== JSON.stringify(op.value))
+        throw new Error(`json patch test failed at ${op.path}`);
     }
   }
   return target;
@@ -898,13 +1236,37 @@ function selfSignedLoopbackCert(): { cert: string; key: string } {
   if (holder[sym]) return holder[sym]!;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-fake-api-tls-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-      '-subj', '/CN=fake-apiserver', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyCertSign',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    holder[sym] = { cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'), key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8') };
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=fake-apiserver',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,digitalSignature,keyCertSign',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
+    holder[sym] = {
+      cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
+      key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+    };
     return holder[sym]!;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

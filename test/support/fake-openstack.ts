@@ -25,8 +25,15 @@ export interface LbBehaviour {
 }
 
 const SINGULAR: Record<string, string> = {
-  loadbalancers: 'loadbalancer', listeners: 'listener', pools: 'pool', members: 'member', healthmonitors: 'healthmonitor',
-  subnets: 'subnet', ports: 'port', floatingips: 'floatingip', networks: 'network',
+  loadbalancers: 'loadbalancer',
+  listeners: 'listener',
+  pools: 'pool',
+  members: 'member',
+  healthmonitors: 'healthmonitor',
+  subnets: 'subnet',
+  ports: 'port',
+  floatingips: 'floatingip',
+  networks: 'network',
 };
 const OCTAVIA = new Set(['loadbalancers', 'listeners', 'pools', 'members', 'healthmonitors']);
 const IGNORED_QUERY = new Set(['fields', 'limit', 'marker', 'sort_key', 'sort_dir', 'page_reverse']);
@@ -44,9 +51,30 @@ export class FakeOpenStack {
   constructor() {
     this.put('networks', { id: 'net-1111', name: 'k8s-net', status: 'ACTIVE', subnets: ['sub-2222'] });
     this.put('networks', { id: 'ext-0000', name: 'public', 'router:external': true, status: 'ACTIVE' });
-    this.put('subnets', { id: 'sub-2222', name: 'kthw-subnet', network_id: 'net-1111', cidr: '10.180.0.0/24', ip_version: 4 });
-    this.put('ports', { id: 'port-vip-3333', name: 'octavia-lb-vip', network_id: 'net-1111', status: 'ACTIVE', fixed_ips: [{ subnet_id: 'sub-2222', ip_address: '10.180.0.7' }] });
-    this.put('floatingips', { id: 'fip-4444', floating_ip_address: '10.47.40.33', floating_network_id: 'ext-0000', port_id: null, fixed_ip_address: null, status: 'DOWN', router_id: null, description: '' });
+    this.put('subnets', {
+      id: 'sub-2222',
+      name: 'kthw-subnet',
+      network_id: 'net-1111',
+      cidr: '10.180.0.0/24',
+      ip_version: 4,
+    });
+    this.put('ports', {
+      id: 'port-vip-3333',
+      name: 'octavia-lb-vip',
+      network_id: 'net-1111',
+      status: 'ACTIVE',
+      fixed_ips: [{ subnet_id: 'sub-2222', ip_address: '10.180.0.7' }],
+    });
+    this.put('floatingips', {
+      id: 'fip-4444',
+      floating_ip_address: '10.47.40.33',
+      floating_network_id: 'ext-0000',
+      port_id: null,
+      fixed_ip_address: null,
+      status: 'DOWN',
+      router_id: null,
+      description: '',
+    });
   }
 
   async start(): Promise<string> {
@@ -68,7 +96,9 @@ export class FakeOpenStack {
 
   /** The requests that changed something (POST, PUT, DELETE), without the IDs the fake made up. */
   mutations(): Array<{ method: string; path: string; body: any }> {
-    return this.requests.filter((r) => r.method !== 'GET').map((r) => ({ method: r.method, path: r.path, body: r.body }));
+    return this.requests
+      .filter((r) => r.method !== 'GET')
+      .map((r) => ({ method: r.method, path: r.path, body: r.body }));
   }
 
   /** Objects of a collection. */
@@ -103,12 +133,17 @@ export class FakeOpenStack {
   }
 
   private route(method: string, parts: string[], query: URLSearchParams, body: any): [number, any?] {
-    if (parts.length === 0) return [200, { versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: `${this.base}/v2.0/`, rel: 'self' }] }] }];
+    if (parts.length === 0)
+      return [
+        200,
+        { versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: `${this.base}/v2.0/`, rel: 'self' }] }] },
+      ];
     if (parts[0] === 'v2.0' || parts[0] === 'v2') parts = parts.slice(1);
     if (parts.length === 0) return [200, { resources: [] }];
     if (parts[0] === 'extensions') return [200, { extensions: [] }];
     if (parts[0] === 'lbaas') parts = parts.slice(1);
-    if (parts.length && parts[parts.length - 1].endsWith('.json')) parts[parts.length - 1] = parts[parts.length - 1].slice(0, -5);
+    if (parts.length && parts[parts.length - 1].endsWith('.json'))
+      parts[parts.length - 1] = parts[parts.length - 1].slice(0, -5);
     let coll: string;
     let id: string | undefined;
     let parent: string | undefined;
@@ -123,19 +158,30 @@ export class FakeOpenStack {
       return [201, { [sing]: o }];
     }
     if (method === 'GET' && !id) {
-      const items = [...c.values()].filter((o) => (!parent || o.pool_id === parent)
-        && [...query.entries()].every(([k, v]) => IGNORED_QUERY.has(k) || String(o[k]) === v));
+      const items = [...c.values()].filter(
+        (o) =>
+          (!parent || o.pool_id === parent) &&
+          [...query.entries()].every(([k, v]) => IGNORED_QUERY.has(k) || String(o[k]) === v),
+      );
       return [200, { [coll]: items, [`${coll}_links`]: [] }];
     }
     const o = id ? c.get(id) : undefined;
-    if (!o) return [404, { faultstring: `${sing} ${id} not found`, NeutronError: { type: 'NotFound', message: `${sing} ${id} not found`, detail: '' } }];
+    if (!o)
+      return [
+        404,
+        {
+          faultstring: `${sing} ${id} not found`,
+          NeutronError: { type: 'NotFound', message: `${sing} ${id} not found`, detail: '' },
+        },
+      ];
     if (method === 'GET') {
       if (coll === 'loadbalancers') this.poll(o);
       return [200, { [sing]: o }];
     }
     if (method === 'PUT') {
       Object.assign(o, body?.[sing] ?? {});
-      if (coll === 'floatingips') Object.assign(o, { status: o.port_id ? 'ACTIVE' : 'DOWN', fixed_ip_address: o.port_id ? '10.180.0.7' : null });
+      if (coll === 'floatingips')
+        Object.assign(o, { status: o.port_id ? 'ACTIVE' : 'DOWN', fixed_ip_address: o.port_id ? '10.180.0.7' : null });
       return [200, { [sing]: o }];
     }
     if (method === 'DELETE') {
@@ -152,14 +198,34 @@ export class FakeOpenStack {
     o.project_id ??= 'proj-demo';
     if (parent) o.pool_id = parent;
     if (OCTAVIA.has(coll)) {
-      Object.assign(o, { admin_state_up: o.admin_state_up ?? true, provisioning_status: 'ACTIVE', operating_status: 'ONLINE', created_at: '2026-11-22T00:00:00', updated_at: null });
+      Object.assign(o, {
+        admin_state_up: o.admin_state_up ?? true,
+        provisioning_status: 'ACTIVE',
+        operating_status: 'ONLINE',
+        created_at: '2026-11-22T00:00:00',
+        updated_at: null,
+      });
     }
     switch (coll) {
       case 'loadbalancers':
-        Object.assign(o, { vip_address: '10.180.0.7', vip_port_id: 'port-vip-3333', vip_network_id: 'net-1111', listeners: [], pools: [], provider: 'amphora', flavor_id: null });
+        Object.assign(o, {
+          vip_address: '10.180.0.7',
+          vip_port_id: 'port-vip-3333',
+          vip_network_id: 'net-1111',
+          listeners: [],
+          pools: [],
+          provider: 'amphora',
+          flavor_id: null,
+        });
         break;
       case 'pools':
-        Object.assign(o, { members: [], listeners: [], healthmonitor_id: null, session_persistence: null, loadbalancers: [{ id: o.loadbalancer_id }] });
+        Object.assign(o, {
+          members: [],
+          listeners: [],
+          healthmonitor_id: null,
+          session_persistence: null,
+          loadbalancers: [{ id: o.loadbalancer_id }],
+        });
         this.get('loadbalancers', o.loadbalancer_id)?.pools.push({ id: o.id });
         break;
       case 'listeners':
@@ -172,7 +238,10 @@ export class FakeOpenStack {
         break;
       case 'healthmonitors':
         o.pools = [{ id: o.pool_id }];
-        { const pool = this.get('pools', o.pool_id); if (pool) pool.healthmonitor_id = o.id; }
+        {
+          const pool = this.get('pools', o.pool_id);
+          if (pool) pool.healthmonitor_id = o.id;
+        }
         break;
     }
     this.put(coll, o);
@@ -186,7 +255,8 @@ export class FakeOpenStack {
 
   private lbOf(coll: string, o: Obj): Obj | undefined {
     if (coll === 'pools' || coll === 'listeners') return this.get('loadbalancers', o.loadbalancer_id);
-    if (coll === 'members' || coll === 'healthmonitors') return this.get('loadbalancers', this.get('pools', o.pool_id)?.loadbalancer_id);
+    if (coll === 'members' || coll === 'healthmonitors')
+      return this.get('loadbalancers', this.get('pools', o.pool_id)?.loadbalancer_id);
     return undefined;
   }
 
@@ -194,7 +264,10 @@ export class FakeOpenStack {
     const drop = (list: Obj[] | undefined) => list?.splice(0, list.length, ...list.filter((x) => x.id !== o.id));
     if (coll === 'pools' || coll === 'listeners') drop(this.get('loadbalancers', o.loadbalancer_id)?.[coll]);
     if (coll === 'members') drop(this.get('pools', o.pool_id)?.members);
-    if (coll === 'healthmonitors') { const p = this.get('pools', o.pool_id); if (p) p.healthmonitor_id = null; }
+    if (coll === 'healthmonitors') {
+      const p = this.get('pools', o.pool_id);
+      if (p) p.healthmonitor_id = null;
+    }
   }
 
   /** A change on a load balancer: PENDING_* until the behaviour's outcome. */

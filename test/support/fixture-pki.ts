@@ -32,6 +32,13 @@ export async function fixturePki(spec: ResolvedClusterSpec = resolveSpec(STATIC_
 
 /** Writes a PKI's state files into `dir` (keys 0600, the directory 0700), as `ClusterPki.ensure()` would have left them. */
 export function seedPkiState(dir: string, pki: ClusterPki): void {
-  writeFilesAtomic(dir, Object.entries(pki.snapshot()).map(([path, content]) => ({ path, content, mode: path.endsWith('.key') ? 0o600 : 0o644 })));
+  writeFilesAtomic(
+    dir,
+    Object.entries(pki.snapshot()).map(([path, content]) => ({
+      path,
+      content,
+      mode: path.endsWith('.key') ? 0o600 : 0o644,
+    })),
+  );
   fs.chmodSync(dir, 0o700); // ensure() makes (and keeps) it private; a looser one is fixed and logged
 }

@@ -8,8 +8,12 @@ import * as path from 'path';
 
 /** `rel mode` (octal, e.g. `pki/ca.key 600`) of every file under `root` that holds a key, sorted by path. */
 export function filesHoldingKeys(root: string, secrets: readonly string[] = []): string[] {
-  const holdsKey = (text: string) => /PRIVATE KEY-----/.test(text) || secrets.some((k) => text.includes(k))
-    || [...text.matchAll(/[A-Za-z0-9+/]{40,}={0,2}/g)].some(([b64]) => Buffer.from(b64, 'base64').toString('latin1').includes('PRIVATE KEY-----'));
+  const holdsKey = (text: string) =>
+    /PRIVATE KEY-----/.test(text) ||
+    secrets.some((k) => text.includes(k)) ||
+    [...text.matchAll(/[A-Za-z0-9+/]{40,}={0,2}/g)].some(([b64]) =>
+      Buffer.from(b64, 'base64').toString('latin1').includes('PRIVATE KEY-----'),
+    );
   const found: string[] = [];
   for (const rel of (fs.readdirSync(root, { recursive: true }) as string[]).sort()) {
     const abs = path.join(root, rel);

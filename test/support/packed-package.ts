@@ -27,14 +27,26 @@ export interface Packed {
 /** Runs a command; on failure the error carries its output. Generous time limit: the machine may be loaded. */
 export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
   return `${r.stdout}\n${r.stderr}`;
 }
 
 /** The environment of a cluster repo's commands: no upgrade check (offline), CI on, nothing leaking from jest or cdk8s. */
 export function appEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CDK8S_CHECK_UPGRADE: 'false', CI: 'true', ...extra };
-  for (const v of ['NODE_PATH', 'CDK8S_OUTDIR', 'CDK8S_DISABLE_SORT', 'CDK8S_RECORD_CONSTRUCT_METADATA', 'JEST_WORKER_ID', 'HACP_CLUSTER', 'HACP_PKI_DIR', 'HACP_SYNTH_LOCK', 'HACP_SYNTH_STATUS', 'NODE_ENV']) {
+  for (const v of [
+    'NODE_PATH',
+    'CDK8S_OUTDIR',
+    'CDK8S_DISABLE_SORT',
+    'CDK8S_RECORD_CONSTRUCT_METADATA',
+    'JEST_WORKER_ID',
+    'HACP_CLUSTER',
+    'HACP_PKI_DIR',
+    'HACP_SYNTH_LOCK',
+    'HACP_SYNTH_STATUS',
+    'NODE_ENV',
+  ]) {
     if (!(v in extra)) delete env[v];
   }
   return env;
@@ -51,7 +63,8 @@ function packKey(): string {
       hash.update(`${path.relative(ROOT, abs)}\0${st.size}\0${st.mtimeMs}\n`);
     }
   };
-  for (const p of ['package.json', 'README.md', 'LICENSE', 'schemas', 'build/lib', 'build/imports']) add(path.join(ROOT, p));
+  for (const p of ['package.json', 'README.md', 'LICENSE', 'schemas', 'build/lib', 'build/imports'])
+    add(path.join(ROOT, p));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -101,21 +114,29 @@ export function packedPackage(): Packed {
       if (e.code !== 'EEXIST') throw e;
       const pid = lockHolder(lock);
       // A killed run (its pid is gone, or it died before writing it, long ago): take over.
-      if ((pid > 0 && !isAlive(pid)) || (pid === 0 && lockAgeMs(lock) > 600_000)) fs.rmSync(lock, { recursive: true, force: true });
+      if ((pid > 0 && !isAlive(pid)) || (pid === 0 && lockAgeMs(lock) > 600_000))
+        fs.rmSync(lock, { recursive: true, force: true });
       sleep(200);
     }
   }
   try {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const out = run('npm', ['pack', '--json', '--pack-destination', dir], ROOT, { ...process.env, npm_config_loglevel: 'error' });
+    const out = run('npm', ['pack', '--json', '--pack-destination', dir], ROOT, {
+      ...process.env,
+      npm_config_loglevel: 'error',
+    });
     const info = JSON.parse(out.slice(out.indexOf('['), out.lastIndexOf(']') + 1))[0];
-    const packed: Packed = { tarball: path.join(dir, info.filename), files: info.files.map((f: { path: string }) => f.path).sort() };
+    const packed: Packed = {
+      tarball: path.join(dir, info.filename),
+      files: info.files.map((f: { path: string }) => f.path).sort(),
+    };
     fs.writeFileSync(`${done}.tmp`, JSON.stringify(packed));
     fs.renameSync(`${done}.tmp`, done);
     // Older packs of this checkout are of no use any more.
     for (const e of fs.readdirSync(os.tmpdir())) {
-      if (e.startsWith(prefix) && path.join(os.tmpdir(), e) !== dir && !e.endsWith('.lock')) fs.rmSync(path.join(os.tmpdir(), e), { recursive: true, force: true });
+      if (e.startsWith(prefix) && path.join(os.tmpdir(), e) !== dir && !e.endsWith('.lock'))
+        fs.rmSync(path.join(os.tmpdir(), e), { recursive: true, force: true });
     }
     return packed;
   } finally {
@@ -144,19 +165,23 @@ export function installPacked(app: string, packed: Packed, options: InstallOptio
   run('tar', ['-xzf', packed.tarball, '-C', installed, '--strip-components=1'], app);
   const packedPkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
   const names = new Set([
-    ...Object.keys(packedPkg.dependencies ?? {}), ...Object.keys(packedPkg.peerDependencies ?? {}),
-    ...Object.keys(appPkg.dependencies ?? {}), ...Object.keys(appPkg.devDependencies ?? {}),
+    ...Object.keys(packedPkg.dependencies ?? {}),
+    ...Object.keys(packedPkg.peerDependencies ?? {}),
+    ...Object.keys(appPkg.dependencies ?? {}),
+    ...Object.keys(appPkg.devDependencies ?? {}),
   ]);
   names.delete(PKG.name);
   for (const name of names) {
     const source = path.join(ROOT, 'node_modules', options.aliases?.[name] ?? name);
-    if (!fs.existsSync(source)) throw new Error(`${name}: not in this project's node_modules (add it to devDependencies to test with it)`);
+    if (!fs.existsSync(source))
+      throw new Error(`${name}: not in this project's node_modules (add it to devDependencies to test with it)`);
     fs.mkdirSync(path.dirname(path.join(modules, name)), { recursive: true });
     fs.symlinkSync(source, path.join(modules, name), 'dir');
   }
   const bin = path.join(modules, '.bin');
   fs.mkdirSync(bin, { recursive: true });
-  for (const b of options.bins ?? ['tsc', 'cdk8s', 'jest']) fs.symlinkSync(path.join(ROOT, 'node_modules/.bin', b), path.join(bin, b));
+  for (const b of options.bins ?? ['tsc', 'cdk8s', 'jest'])
+    fs.symlinkSync(path.join(ROOT, 'node_modules/.bin', b), path.join(bin, b));
   for (const [name, rel] of Object.entries<string>(packedPkg.bin ?? {})) {
     fs.chmodSync(path.join(installed, rel), 0o755);
     fs.symlinkSync(path.join('..', PKG.name, rel), path.join(bin, name));

@@ -16,7 +16,14 @@ export function container(pod: any): any {
 
 /** `--name=value` args as a map (`--flag` alone maps to ''; tokens that are not flags are left out). */
 export function argMap(args: string[]): Record<string, string> {
-  return Object.fromEntries(args.filter((a) => a.startsWith('--')).map((a) => { const i = a.indexOf('='); return i < 0 ? [a.slice(2), ''] : [a.slice(2, i), a.slice(i + 1)]; }));
+  return Object.fromEntries(
+    args
+      .filter((a) => a.startsWith('--'))
+      .map((a) => {
+        const i = a.indexOf('=');
+        return i < 0 ? [a.slice(2), ''] : [a.slice(2, i), a.slice(i + 1)];
+      }),
+  );
 }
 
 /** Snapshot serializer masking PEM blocks, so generated keys and certificates don't break snapshots. */
@@ -29,11 +36,18 @@ export const pemMask = {
  * Synthesizes like `synthObjects()`, capturing the warnings the constructs add at synth (`Annotations`: recorded as
  * construct metadata and printed to stderr, here captured instead of printed).
  */
-export function synthWithWarnings(build: (chart: Chart) => Construct | void): { objects: any[]; warnings: string[]; printed: string[] } {
+export function synthWithWarnings(build: (chart: Chart) => Construct | void): {
+  objects: any[];
+  warnings: string[];
+  printed: string[];
+} {
   const chart = Testing.chart();
   build(chart);
   const printed: string[] = [];
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => { printed.push(String(chunk)); return true; });
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => {
+    printed.push(String(chunk));
+    return true;
+  });
   try {
     const objects = Testing.synth(chart);
     return { objects, warnings: warningsOf(chart), printed };

@@ -25,7 +25,10 @@ export function verifyUnits(units: Record<string, string>, stubs: string[] = [])
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-systemd-'));
   try {
     fs.mkdirSync(path.join(root, 'usr/lib/systemd'), { recursive: true });
-    fs.cpSync('/usr/lib/systemd/system', path.join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+    fs.cpSync('/usr/lib/systemd/system', path.join(root, 'usr/lib/systemd/system'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
     const unitDir = path.join(root, 'etc/systemd/system');
     fs.mkdirSync(unitDir, { recursive: true });
     for (const [name, text] of Object.entries(units)) {

@@ -28,15 +28,29 @@ let tmp: string;
 /** A chart of the repo's own: a ConfigMap and a Secret in the `default` namespace. */
 const charts: SynthClusterProps['charts'] = (app, cluster) => {
   const chart = new Chart(app, 'my-apps');
-  new KubeConfigMap(chart, 'settings', { metadata: { name: 'settings', namespace: 'default' }, data: { cluster: cluster.name } });
-  new KubeSecret(chart, 'token', { metadata: { name: 'token', namespace: 'default' }, stringData: { token: 'not-a-real-token' } });
+  new KubeConfigMap(chart, 'settings', {
+    metadata: { name: 'settings', namespace: 'default' },
+    data: { cluster: cluster.name },
+  });
+  new KubeSecret(chart, 'token', {
+    metadata: { name: 'token', namespace: 'default' },
+    stringData: { token: 'not-a-real-token' },
+  });
 };
 
 /** `mode rel sha` of every file under `dir` (a subfolder, optionally), sorted. */
 function tree(dir: string): string[] {
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort()
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .sort()
     .filter((rel) => fs.statSync(path.join(dir, rel)).isFile())
-    .map((rel) => `${(fs.statSync(path.join(dir, rel)).mode & 0o777).toString(8)} ${rel} ${crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, rel))).digest('hex').slice(0, 12)}`);
+    .map(
+      (rel) =>
+        `${(fs.statSync(path.join(dir, rel)).mode & 0o777).toString(8)} ${rel} ${crypto
+          .createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, rel)))
+          .digest('hex')
+          .slice(0, 12)}`,
+    );
 }
 
 /** A fresh working directory with the cluster's PKI state seeded (no key generation) under `pki/`. */
@@ -54,11 +68,18 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => jest.restoreAllMocks());
 
-test('the same trees as the writers, the repo\'s chart in both apply folders, keys 0600, and hacp verify finds no error', async () => {
+test("the same trees as the writers, the repo's chart in both apply folders, keys 0600, and hacp verify finds no error", async () => {
   const { dir, stateRoot, outdir } = await seeded();
   const result = await synthCluster({ cluster: STATIC_EXAMPLE_CLUSTER, outdir, stateRoot, charts, log: () => {} });
   expect(result.stateDir).toBe(path.join(stateRoot, spec.name));
-  expect(result.files).toEqual(expect.arrayContaining(['static-pods/master0/kube-apiserver.yaml', 'static-pods/cluster/my-apps.yaml', 'bootkube/manifests/my-apps.yaml', 'bootkube/tls/ca.key']));
+  expect(result.files).toEqual(
+    expect.arrayContaining([
+      'static-pods/master0/kube-apiserver.yaml',
+      'static-pods/cluster/my-apps.yaml',
+      'bootkube/manifests/my-apps.yaml',
+      'bootkube/tls/ca.key',
+    ]),
+  );
 
   // The package's writers with the same PKI and key give the same static-pods/ and bootkube/, byte for byte.
   const reference = path.join(dir, 'reference');
@@ -77,8 +98,14 @@ test('the same trees as the writers, the repo\'s chart in both apply folders, ke
   // Key safety over the whole repo (state and output): every file holding a key or the encryption key is 0600.
   const found = filesHoldingKeys(dir, [KEY]);
   expect(found.filter((f) => !f.endsWith(' 600'))).toEqual([]);
-  expect(found).toEqual(expect.arrayContaining(['pki/kubernetes/ca.key 600', 'pki/kubernetes/encryption-key 600', 'dist/static-pods/master0/admin.conf 600',
-    'dist/bootkube/manifests/kube-apiserver-secret.yaml 600']));
+  expect(found).toEqual(
+    expect.arrayContaining([
+      'pki/kubernetes/ca.key 600',
+      'pki/kubernetes/encryption-key 600',
+      'dist/static-pods/master0/admin.conf 600',
+      'dist/bootkube/manifests/kube-apiserver-secret.yaml 600',
+    ]),
+  );
 
   const report = verifyTree(outdir, { spec: () => spec, checks: ['schema', 'flags', 'security', 'consistency'] });
   expect(report.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}: ${f.message}`)).toEqual([]);
@@ -87,14 +114,24 @@ test('the same trees as the writers, the repo\'s chart in both apply folders, ke
 test('only the tree asked for; per-master options and static pods of your own (extend)', async () => {
   const { stateRoot, outdir } = await seeded();
   await synthCluster({
-    cluster: spec, outdir, stateRoot, log: () => {}, bootkube: false,
+    cluster: spec,
+    outdir,
+    stateRoot,
+    log: () => {},
+    bootkube: false,
     staticPods: {
       controlPlane: { apiServer: { extraArgs: { 'audit-log-maxage': '90' } } },
-      extend: (chart, cp) => new KubeConfigMap(chart, 'marker', { metadata: { name: 'marker', namespace: 'kube-system' }, data: { master: cp.master.name } }),
+      extend: (chart, cp) =>
+        new KubeConfigMap(chart, 'marker', {
+          metadata: { name: 'marker', namespace: 'kube-system' },
+          data: { master: cp.master.name },
+        }),
     },
   });
   expect(fs.readdirSync(outdir)).toEqual(['static-pods']);
-  expect(fs.readFileSync(path.join(outdir, 'static-pods/master1/kube-apiserver.yaml'), 'utf8')).toContain('--audit-log-maxage=90');
+  expect(fs.readFileSync(path.join(outdir, 'static-pods/master1/kube-apiserver.yaml'), 'utf8')).toContain(
+    '--audit-log-maxage=90',
+  );
   expect(fs.readFileSync(path.join(outdir, 'static-pods/master1/marker.yaml'), 'utf8')).toContain('master: master1');
 });
 
@@ -105,8 +142,16 @@ describe('errors come before any key is generated and any file is written', () =
       throw new Error('a key was generated');
     }) as any);
     const dir = fs.mkdtempSync(path.join(tmp, 'cold-'));
-    const error = await synthCluster({ cluster: spec, outdir: path.join(dir, 'dist'), stateRoot: path.join(dir, 'pki'), log: () => {}, ...props })
-      .then(() => undefined, (e) => e);
+    const error = await synthCluster({
+      cluster: spec,
+      outdir: path.join(dir, 'dist'),
+      stateRoot: path.join(dir, 'pki'),
+      log: () => {},
+      ...props,
+    }).then(
+      () => undefined,
+      (e) => e,
+    );
     expect(spy).not.toHaveBeenCalled();
     expect(fs.readdirSync(dir)).toEqual([]); // no output, no state directory
     expect(error).toBeInstanceOf(Error);
@@ -120,19 +165,33 @@ describe('errors come before any key is generated and any file is written', () =
   });
 
   test('etcd settings given as flags', async () => {
-    const e = await coldError({ staticPods: { controlPlane: { etcd: { extraArgs: { 'quota-backend-bytes': '1' } } as any } } });
+    const e = await coldError({
+      staticPods: { controlPlane: { etcd: { extraArgs: { 'quota-backend-bytes': '1' } } as any } },
+    });
     expect(e).toBeInstanceOf(SynthClusterError);
-    expect(e.message).toMatch(/^\[master0\/control-plane\/etcd\] extraArgs: etcd is configured through ETCD_\* variables/);
+    expect(e.message).toMatch(
+      /^\[master0\/control-plane\/etcd\] extraArgs: etcd is configured through ETCD_\* variables/,
+    );
   });
 
   test('your charts: a construct error, an id that is no file name, a file of the trees', async () => {
-    const chartWith = (id: string): SynthClusterProps['charts'] => (app) => {
-      new KubeConfigMap(new Chart(app, id), 'cm', { metadata: { name: 'x', namespace: 'default' } });
-    };
-    expect((await coldError({ charts: chartWith('Bad Name') })).message).toMatch(/chart id 'Bad Name' .* is not a file name/);
-    expect((await coldError({ charts: chartWith('rbac') })).message).toMatch(/'rbac.yaml' is a file of static-pods\/cluster\//);
-    expect((await coldError({ charts: chartWith('coredns') })).message).toMatch(/'coredns.yaml' is a file of bootkube\/manifests\//);
-    const failing = await coldError({ charts: (app) => new Chart(app, 'mine').node.addValidation({ validate: () => ['my check failed'] }) });
+    const chartWith =
+      (id: string): SynthClusterProps['charts'] =>
+      (app) => {
+        new KubeConfigMap(new Chart(app, id), 'cm', { metadata: { name: 'x', namespace: 'default' } });
+      };
+    expect((await coldError({ charts: chartWith('Bad Name') })).message).toMatch(
+      /chart id 'Bad Name' .* is not a file name/,
+    );
+    expect((await coldError({ charts: chartWith('rbac') })).message).toMatch(
+      /'rbac.yaml' is a file of static-pods\/cluster\//,
+    );
+    expect((await coldError({ charts: chartWith('coredns') })).message).toMatch(
+      /'coredns.yaml' is a file of bootkube\/manifests\//,
+    );
+    const failing = await coldError({
+      charts: (app) => new Chart(app, 'mine').node.addValidation({ validate: () => ['my check failed'] }),
+    });
     expect(failing.message).toMatch(/^charts: .*\n.*\[mine\] my check failed/);
   });
 
@@ -156,10 +215,12 @@ describe('errors come before any key is generated and any file is written', () =
 
   test('props: the state inside the output directory; no tree at all', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'props-'));
-    await expect(synthCluster({ cluster: spec, outdir: path.join(dir, 'dist'), stateRoot: path.join(dir, 'dist', 'pki') }))
-      .rejects.toThrow(/stateRoot: .*dist\/pki is inside the output directory .*dist, which `cdk8s synth` deletes/);
-    await expect(synthCluster({ cluster: spec, outdir: path.join(dir, 'dist'), staticPods: false, bootkube: false }))
-      .rejects.toThrow(/nothing to synthesize/);
+    await expect(
+      synthCluster({ cluster: spec, outdir: path.join(dir, 'dist'), stateRoot: path.join(dir, 'dist', 'pki') }),
+    ).rejects.toThrow(/stateRoot: .*dist\/pki is inside the output directory .*dist, which `cdk8s synth` deletes/);
+    await expect(
+      synthCluster({ cluster: spec, outdir: path.join(dir, 'dist'), staticPods: false, bootkube: false }),
+    ).rejects.toThrow(/nothing to synthesize/);
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 });
@@ -171,7 +232,13 @@ test('synthClusterMain: one line, exit code 1, the status file for hacp synth', 
   jest.spyOn(process.stderr, 'write').mockImplementation((s: any) => (err.push(String(s)), true));
   process.env.HACP_SYNTH_STATUS = status;
   try {
-    expect(await synthClusterMain({ cluster: spec, outdir: path.join(dir, 'dist'), stateRoot: path.join(dir, 'dist', 'pki') })).toBe(1);
+    expect(
+      await synthClusterMain({
+        cluster: spec,
+        outdir: path.join(dir, 'dist'),
+        stateRoot: path.join(dir, 'dist', 'pki'),
+      }),
+    ).toBe(1);
   } finally {
     delete process.env.HACP_SYNTH_STATUS;
     process.exitCode = undefined;
@@ -188,7 +255,9 @@ describe('synthClusterFiles (testing)', () => {
     const elapsed = Date.now() - started;
     expect(files['static-pods/master0/pki/ca.key'].mode).toBe('0600');
     expect(files['static-pods/cluster/rbac.yaml'].mode).toBe('0644');
-    expect(files['bootkube/manifests/kube-apiserver-secret.yaml'].content).toMatch(/OU=hacp-insecure-test-pki|apiserver\.crt/);
+    expect(files['bootkube/manifests/kube-apiserver-secret.yaml'].content).toMatch(
+      /OU=hacp-insecure-test-pki|apiserver\.crt/,
+    );
     expect(files['bootkube/manifests/my-apps.yaml'].mode).toBe('0600');
     expect(synthClusterFiles({ cluster: STATIC_EXAMPLE_CLUSTER, charts })).toEqual(files);
     // Not a timing assertion on a loaded machine: a generous bound that key generation (seconds) would still break.
@@ -199,7 +268,9 @@ describe('synthClusterFiles (testing)', () => {
     const { stateRoot, outdir } = await seeded();
     await synthCluster({ cluster: spec, outdir, stateRoot, charts, log: () => {} });
     const onDisk = tree(outdir).map((l) => l.split(' ').slice(0, 2).join(' '));
-    const inMemory = Object.entries(synthClusterFiles({ cluster: spec, charts })).map(([rel, f]) => `${f.mode.replace(/^0/, '')} ${rel}`);
+    const inMemory = Object.entries(synthClusterFiles({ cluster: spec, charts })).map(
+      ([rel, f]) => `${f.mode.replace(/^0/, '')} ${rel}`,
+    );
     expect(inMemory).toEqual(onDisk);
   });
 });

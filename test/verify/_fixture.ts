@@ -24,34 +24,61 @@ export const MASTER = SPEC.masters[0];
  */
 export const FILE_CHECKS: CheckClass[] = ['schema', 'flags', 'security', 'consistency'];
 
-interface Issued { certPem: string; keyPem: string; cert: forge.pki.Certificate; key: forge.pki.PrivateKey }
+interface Issued {
+  certPem: string;
+  keyPem: string;
+  cert: forge.pki.Certificate;
+  key: forge.pki.PrivateKey;
+}
 
 /** RSA keys from node's fast generator, converted for forge. */
 function keyPair(): forge.pki.rsa.KeyPair {
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const priv = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+  const priv = forge.pki.privateKeyFromPem(
+    privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+  ) as forge.pki.rsa.PrivateKey;
   return { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e) };
 }
 
-export function issue(cn: string, opts: { ca?: Issued; isCa?: boolean; sans?: string[]; days?: number; org?: string; key?: forge.pki.rsa.KeyPair } = {}): Issued {
+export function issue(
+  cn: string,
+  opts: { ca?: Issued; isCa?: boolean; sans?: string[]; days?: number; org?: string; key?: forge.pki.rsa.KeyPair } = {},
+): Issued {
   const kp = opts.key ?? keyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = kp.publicKey;
-  cert.serialNumber = crypto.randomBytes(8).toString('hex').replace(/^[89a-f]/, '1');
+  cert.serialNumber = crypto
+    .randomBytes(8)
+    .toString('hex')
+    .replace(/^[89a-f]/, '1');
   cert.validity.notBefore = new Date(Date.now() - 3600_000);
   cert.validity.notAfter = new Date(Date.now() + (opts.days ?? 365) * 86400_000);
-  const subject = [{ name: 'commonName', value: cn }, ...(opts.org ? [{ name: 'organizationName', value: opts.org }] : [])];
+  const subject = [
+    { name: 'commonName', value: cn },
+    ...(opts.org ? [{ name: 'organizationName', value: opts.org }] : []),
+  ];
   cert.setSubject(subject);
   cert.setIssuer(opts.ca ? opts.ca.cert.subject.attributes : subject);
   const ext: any[] = [{ name: 'basicConstraints', cA: !!opts.isCa, critical: true }];
-  ext.push(opts.isCa ? { name: 'keyUsage', keyCertSign: true, digitalSignature: true, keyEncipherment: true, critical: true }
-    : { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
+  ext.push(
+    opts.isCa
+      ? { name: 'keyUsage', keyCertSign: true, digitalSignature: true, keyEncipherment: true, critical: true }
+      : { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+  );
   if (opts.sans?.length) {
-    ext.push({ name: 'subjectAltName', altNames: opts.sans.map((s) => (/^[\d.]+$|:/.test(s) ? { type: 7, ip: s } : { type: 2, value: s })) });
+    ext.push({
+      name: 'subjectAltName',
+      altNames: opts.sans.map((s) => (/^[\d.]+$|:/.test(s) ? { type: 7, ip: s } : { type: 2, value: s })),
+    });
   }
   cert.setExtensions(ext);
   cert.sign((opts.ca?.key ?? kp.privateKey) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-  return { cert, key: kp.privateKey, certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(kp.privateKey) };
+  return {
+    cert,
+    key: kp.privateKey,
+    certPem: forge.pki.certificateToPem(cert),
+    keyPem: forge.pki.privateKeyToPem(kp.privateKey),
+  };
 }
 
 /**
@@ -88,7 +115,10 @@ export function cleanTreeFiles(): Record<string, [string, number]> {
   const m = `static-pods/${MASTER.name}`;
   for (const obj of chart.toJson()) files[`${m}/${obj.metadata.name}.yaml`] = [Yaml.stringify(obj), 0o600];
   for (const f of cp.hostFiles()) files[`${m}/${f.path}`] = [f.content, f.mode];
-  files[`${m}/apiserver/encryption-config.yaml`] = [renderEncryptionConfiguration(crypto.randomBytes(32).toString('base64')), 0o600];
+  files[`${m}/apiserver/encryption-config.yaml`] = [
+    renderEncryptionConfiguration(crypto.randomBytes(32).toString('base64')),
+    0o600,
+  ];
   for (const [rel, v] of Object.entries(masterPki)) files[`${m}/${rel}`] = v;
   const cluster = new Chart(Testing.app(), 'cluster');
   new ControlPlaneRbac(cluster, 'rbac');

@@ -15,10 +15,20 @@ jest.setTimeout(240_000);
 test('the synthesized tree has no schema, flag or consistency error and no CIS error', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-real-'));
   try {
-    await synthAll({ outdir: path.join(tmp, 'dist'), stateRoot: path.join(tmp, 'pki'), cwd: tmp, log: () => undefined });
-    const report = verifyTree(path.join(tmp, 'dist'), { spec: treeSpecResolver({ cwd: tmp }), checks: ['schema', 'flags', 'security', 'consistency'] });
+    await synthAll({
+      outdir: path.join(tmp, 'dist'),
+      stateRoot: path.join(tmp, 'pki'),
+      cwd: tmp,
+      log: () => undefined,
+    });
+    const report = verifyTree(path.join(tmp, 'dist'), {
+      spec: treeSpecResolver({ cwd: tmp }),
+      checks: ['schema', 'flags', 'security', 'consistency'],
+    });
     const errors = report.findings.filter((f) => f.severity === 'error');
-    expect(errors.filter((f) => f.check !== 'security').map((f) => `${f.file} ${f.check}/${f.id}: ${f.message}`)).toEqual([]);
+    expect(
+      errors.filter((f) => f.check !== 'security').map((f) => `${f.file} ${f.check}/${f.id}: ${f.message}`),
+    ).toEqual([]);
     expect(errors.map((f) => `${f.file} ${f.id}: ${f.message}`)).toEqual([]);
     expect(report.objects).toBeGreaterThan(50);
   } finally {

@@ -4,21 +4,31 @@ function etcdPod(extra: Record<string, unknown> = {}): any {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: 'etcd', namespace: 'kube-system', labels: { component: 'etcd', tier: 'control-plane' }, annotations: { a: 'b' } },
+    metadata: {
+      name: 'etcd',
+      namespace: 'kube-system',
+      labels: { component: 'etcd', tier: 'control-plane' },
+      annotations: { a: 'b' },
+    },
     spec: {
       hostNetwork: true,
       priorityClassName: 'system-node-critical',
       securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [{
-        name: 'etcd',
-        image: 'registry.k8s.io/etcd:3.6.6-0',
-        command: ['etcd', '--name=master0'],
-        resources: { requests: { cpu: '100m', memory: '100Mi' } },
-        livenessProbe: { httpGet: { host: '127.0.0.1', path: '/livez', port: 2381, scheme: 'HTTP' }, failureThreshold: 8 },
-        startupProbe: { httpGet: { path: '/readyz', port: 'probe-port' } },
-        volumeMounts: [{ name: 'etcd-data', mountPath: '/var/lib/etcd' }],
-        ...extra,
-      }],
+      containers: [
+        {
+          name: 'etcd',
+          image: 'registry.k8s.io/etcd:3.6.6-0',
+          command: ['etcd', '--name=master0'],
+          resources: { requests: { cpu: '100m', memory: '100Mi' } },
+          livenessProbe: {
+            httpGet: { host: '127.0.0.1', path: '/livez', port: 2381, scheme: 'HTTP' },
+            failureThreshold: 8,
+          },
+          startupProbe: { httpGet: { path: '/readyz', port: 'probe-port' } },
+          volumeMounts: [{ name: 'etcd-data', mountPath: '/var/lib/etcd' }],
+          ...extra,
+        },
+      ],
       volumes: [{ name: 'etcd-data', hostPath: { path: '/var/lib/etcd', type: 'DirectoryOrCreate' } }],
     },
   };
@@ -42,10 +52,12 @@ describe('validateObject', () => {
     const pod = etcdPod();
     pod.spec.hostnetwork = true;
     pod.metadata.lables = {};
-    expect(validateObject(pod, '1.35')).toEqual(expect.arrayContaining([
-      'Pod kube-system/etcd: /spec/hostnetwork: unknown field "hostnetwork"',
-      'Pod kube-system/etcd: /metadata/lables: unknown field "lables"',
-    ]));
+    expect(validateObject(pod, '1.35')).toEqual(
+      expect.arrayContaining([
+        'Pod kube-system/etcd: /spec/hostnetwork: unknown field "hostnetwork"',
+        'Pod kube-system/etcd: /metadata/lables: unknown field "lables"',
+      ]),
+    );
   });
 
   test('unknown fields pass when asked not to report them', () => {
@@ -83,11 +95,18 @@ describe('validateObject', () => {
 
   test('cluster-scoped objects and batch validation', () => {
     const crb = {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'kubeadm:cluster-admins' },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'kubeadm:cluster-admins' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
       subjects: [{ kind: 'Group', name: 'kubeadm:cluster-admins', apiGroup: 'rbac.authorization.k8s.io' }],
     };
-    const ds = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'kube-proxy', namespace: 'kube-system' }, spec: {} };
+    const ds = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'kube-proxy', namespace: 'kube-system' },
+      spec: {},
+    };
     expect(validateObjects([crb, ds], '1.36')).toEqual([
       'DaemonSet kube-system/kube-proxy: /spec: missing required field "selector"',
       'DaemonSet kube-system/kube-proxy: /spec: missing required field "template"',

@@ -23,17 +23,23 @@ describe('hacp verify', () => {
   });
 
   test('exit 1 with findings; --json for machines', async () => {
-    const dir = writeTree((files) => editYaml(files, 'static-pods/master0/kube-apiserver.yaml', (pod) => {
-      pod.spec.containers[0].args.push('--insecure-port=0');
-    }));
+    const dir = writeTree((files) =>
+      editYaml(files, 'static-pods/master0/kube-apiserver.yaml', (pod) => {
+        pod.spec.containers[0].args.push('--insecure-port=0');
+      }),
+    );
     dirs.push(dir);
     const r = await hacp(['verify', dir, '--example', 'static', '--json', ...checks]);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.out);
     expect(report.errors).toBe(1);
-    expect(report.findings).toContainEqual(expect.objectContaining({
-      file: 'static-pods/master0/kube-apiserver.yaml', check: 'flags', id: 'flag-removed',
-    }));
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({
+        file: 'static-pods/master0/kube-apiserver.yaml',
+        check: 'flags',
+        id: 'flag-removed',
+      }),
+    );
   });
 
   test('exit 2 when it cannot run', async () => {

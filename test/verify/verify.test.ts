@@ -1,7 +1,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Finding, HacpVerifyValidation, VerifyReport, exitCodeOf, formatReport, reportKey, verifyTree } from '../../lib/verify';
+import {
+  Finding,
+  HacpVerifyValidation,
+  VerifyReport,
+  exitCodeOf,
+  formatReport,
+  reportKey,
+  verifyTree,
+} from '../../lib/verify';
 import { container } from '../support/synth';
 import { FILE_CHECKS, SPEC, editYaml, issue, loadIssued, prepareCleanTree, writeTree } from './_fixture';
 
@@ -39,13 +47,19 @@ describe('a clean tree', () => {
 describe('planted defects are reported with their file and id', () => {
   test('schema: an unknown field and a YAML syntax error', () => {
     const r = verify((files) => {
-      editYaml(files, `${M}/kube-apiserver.yaml`, (pod) => { container(pod).readinesProbe = {}; });
+      editYaml(files, `${M}/kube-apiserver.yaml`, (pod) => {
+        container(pod).readinesProbe = {};
+      });
       files[`${M}/apiserver/audit-policy.yaml`] = ['a: [b\n', 0o600];
     });
-    expect(at(r, 'schema')).toEqual([expect.objectContaining({
-      severity: 'error', check: 'schema', file: `${M}/kube-apiserver.yaml`,
-      message: 'Pod kube-system/kube-apiserver: /spec/containers/0/readinesProbe: unknown field "readinesProbe"',
-    })]);
+    expect(at(r, 'schema')).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        check: 'schema',
+        file: `${M}/kube-apiserver.yaml`,
+        message: 'Pod kube-system/kube-apiserver: /spec/containers/0/readinesProbe: unknown field "readinesProbe"',
+      }),
+    ]);
     expect(at(r, 'yaml')).toEqual([expect.objectContaining({ file: `${M}/apiserver/audit-policy.yaml` })]);
     expect(exitCodeOf(r)).toBe(1);
   });
@@ -55,32 +69,46 @@ describe('planted defects are reported with their file and id', () => {
       editYaml(files, `${M}/kube-controller-manager.yaml`, (pod) => {
         container(pod).args.push('--use-service-acount-credentials=true', '--port=0', '--leader-elect=false');
       });
-      editYaml(files, `${M}/etcd.yaml`, (pod) => { container(pod).args = ['--name=master0']; });
+      editYaml(files, `${M}/etcd.yaml`, (pod) => {
+        container(pod).args = ['--name=master0'];
+      });
     });
     const kcm = `${M}/kube-controller-manager.yaml`;
-    expect(at(r, 'flag-unknown').map((f) => [f.file, f.message.includes('--use-service-acount-credentials')])).toEqual([[kcm, true]]);
+    expect(at(r, 'flag-unknown').map((f) => [f.file, f.message.includes('--use-service-acount-credentials')])).toEqual([
+      [kcm, true],
+    ]);
     expect(at(r, 'flag-removed').map((f) => f.file)).toEqual([kcm]);
-    expect(at(r, 'flag-duplicate')).toEqual([expect.objectContaining({ file: kcm, message: expect.stringContaining('--leader-elect is given twice') })]);
-    expect(at(r, 'etcd-env-and-flag')).toEqual([expect.objectContaining({ file: `${M}/etcd.yaml`, message: expect.stringContaining('ETCD_NAME and --name') })]);
+    expect(at(r, 'flag-duplicate')).toEqual([
+      expect.objectContaining({ file: kcm, message: expect.stringContaining('--leader-elect is given twice') }),
+    ]);
+    expect(at(r, 'etcd-env-and-flag')).toEqual([
+      expect.objectContaining({ file: `${M}/etcd.yaml`, message: expect.stringContaining('ETCD_NAME and --name') }),
+    ]);
   });
 
   test('security: CIS ids for flags, etcd settings, file modes and the kubelet configuration', () => {
     const r = verify((files) => {
       editYaml(files, `${M}/kube-apiserver.yaml`, (pod) => {
         const c = container(pod);
-        c.args = c.args.map((a: string) => (a === '--profiling=false' ? '--profiling=true' : a)).filter((a: string) => !a.startsWith('--audit-log-path'));
+        c.args = c.args
+          .map((a: string) => (a === '--profiling=false' ? '--profiling=true' : a))
+          .filter((a: string) => !a.startsWith('--audit-log-path'));
         c.args.push('--token-auth-file=/etc/kubernetes/tokens.csv');
       });
       editYaml(files, `${M}/etcd.yaml`, (pod) => {
-        container(pod).env = container(pod).env.map((e: any) => (e.name === 'ETCD_PEER_CLIENT_CERT_AUTH' ? { ...e, value: 'false' } : e));
+        container(pod).env = container(pod).env.map((e: any) =>
+          e.name === 'ETCD_PEER_CLIENT_CERT_AUTH' ? { ...e, value: 'false' } : e,
+        );
       });
       files[`${M}/kube-scheduler.yaml`][1] = 0o644;
       files[`${M}/pki/apiserver.key`][1] = 0o644;
       files[`${M}/admin.conf`][1] = 0o640;
       files['kubelet/config.yaml'] = [
         'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous: {enabled: true}\n  x509: {clientCAFile: /etc/kubernetes/pki/ca.crt}\n' +
-        'authorization: {mode: Webhook}\nreadOnlyPort: 10255\nrotateCertificates: true\nserverTLSBootstrap: true\npodPidsLimit: 4096\nseccompDefault: true\n' +
-        'tlsCipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_128_CBC_SHA]\n', 0o644];
+          'authorization: {mode: Webhook}\nreadOnlyPort: 10255\nrotateCertificates: true\nserverTLSBootstrap: true\npodPidsLimit: 4096\nseccompDefault: true\n' +
+          'tlsCipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_128_CBC_SHA]\n',
+        0o644,
+      ];
     });
     const ids = (file: string) => r.findings.filter((f) => f.check === 'security' && f.file === file).map((f) => f.id);
     expect(ids(`${M}/kube-apiserver.yaml`)).toEqual(expect.arrayContaining(['1.2.2', '1.2.15', '1.2.16']));
@@ -89,7 +117,10 @@ describe('planted defects are reported with their file and id', () => {
     expect(ids(`${M}/pki/apiserver.key`)).toEqual(['1.1.21']);
     expect(ids(`${M}/admin.conf`)).toEqual(['1.1.13']);
     expect(ids('kubelet/config.yaml')).toEqual(['4.2.1', '4.2.4', '4.2.12']);
-    expect(at(r, '1.2.15')[0]).toMatchObject({ severity: 'error', message: expect.stringContaining('--profiling is "true", want false') });
+    expect(at(r, '1.2.15')[0]).toMatchObject({
+      severity: 'error',
+      message: expect.stringContaining('--profiling is "true", want false'),
+    });
   });
 
   test('consistency: missing files, wrong CA, missing SANs, expiring certificates, mismatched key', () => {
@@ -108,9 +139,24 @@ describe('planted defects are reported with their file and id', () => {
       files[`${M}/pki/etcd/healthcheck-client.key`] = [soon.keyPem, 0o600];
       files[`${M}/pki/etcd/peer.key`] = [soon.keyPem, 0o600];
     });
-    expect(at(r, 'path-missing')).toEqual([expect.objectContaining({ file: `${M}/kube-apiserver.yaml`, message: expect.stringContaining(`${M}/pki/front-proxy-client.key is not in the tree`) })]);
-    expect(at(r, 'cert-chain')).toEqual([expect.objectContaining({ file: `${M}/pki/apiserver-etcd-client.crt`, message: expect.stringContaining(`not signed by ${M}/pki/etcd/ca.crt`) })]);
-    expect(at(r, 'cert-san')).toEqual([expect.objectContaining({ file: `${M}/pki/apiserver.crt`, message: expect.stringContaining('kubernetes.default.svc.cluster.local, 10.180.1.1, 10.47.40.33') })]);
+    expect(at(r, 'path-missing')).toEqual([
+      expect.objectContaining({
+        file: `${M}/kube-apiserver.yaml`,
+        message: expect.stringContaining(`${M}/pki/front-proxy-client.key is not in the tree`),
+      }),
+    ]);
+    expect(at(r, 'cert-chain')).toEqual([
+      expect.objectContaining({
+        file: `${M}/pki/apiserver-etcd-client.crt`,
+        message: expect.stringContaining(`not signed by ${M}/pki/etcd/ca.crt`),
+      }),
+    ]);
+    expect(at(r, 'cert-san')).toEqual([
+      expect.objectContaining({
+        file: `${M}/pki/apiserver.crt`,
+        message: expect.stringContaining('kubernetes.default.svc.cluster.local, 10.180.1.1, 10.47.40.33'),
+      }),
+    ]);
     expect(at(r, 'cert-expiring')).toEqual([expect.objectContaining({ file: `${M}/pki/etcd/healthcheck-client.crt` })]);
     expect(at(r, 'cert-key-mismatch')).toEqual([expect.objectContaining({ file: `${M}/pki/etcd/peer.crt` })]);
   });
@@ -118,16 +164,32 @@ describe('planted defects are reported with their file and id', () => {
   test('consistency: CIDRs, the DNS IP and selectors that disagree', () => {
     const r = verify((files) => {
       editYaml(files, `${M}/kube-controller-manager.yaml`, (pod) => {
-        container(pod).args = container(pod).args.map((a: string) => (a.startsWith('--cluster-cidr=') ? '--cluster-cidr=10.244.0.0/16' : a));
+        container(pod).args = container(pod).args.map((a: string) =>
+          a.startsWith('--cluster-cidr=') ? '--cluster-cidr=10.244.0.0/16' : a,
+        );
       });
       files['static-pods/cluster/dns.yaml'] = [
         'apiVersion: v1\nkind: Service\nmetadata: {name: kube-dns, namespace: kube-system}\nspec:\n  clusterIP: 10.96.0.10\n  selector: {k8s-app: kube-dns}\n  ports: [{name: dns, port: 53, protocol: UDP}]\n' +
-        '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: coredns, namespace: kube-system}\nspec:\n  selector: {matchLabels: {k8s-app: coredns}}\n' +
-        '  template:\n    metadata: {labels: {k8s-app: kube-dns}}\n    spec:\n      containers: [{name: coredns, image: registry.k8s.io/coredns/coredns:v1.12.0}]\n', 0o644];
+          '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: coredns, namespace: kube-system}\nspec:\n  selector: {matchLabels: {k8s-app: coredns}}\n' +
+          '  template:\n    metadata: {labels: {k8s-app: kube-dns}}\n    spec:\n      containers: [{name: coredns, image: registry.k8s.io/coredns/coredns:v1.12.0}]\n',
+        0o644,
+      ];
     });
-    expect(at(r, 'cidr-mismatch')).toEqual([expect.objectContaining({ file: `${M}/kube-controller-manager.yaml`, message: expect.stringContaining('the spec says 10.180.128.0/17') })]);
-    expect(at(r, 'dns-ip-mismatch').map((f) => f.file)).toEqual(expect.arrayContaining(['static-pods/cluster/dns.yaml']));
-    expect(at(r, 'selector-mismatch')).toEqual([expect.objectContaining({ file: 'static-pods/cluster/dns.yaml', message: expect.stringContaining('Deployment coredns') })]);
+    expect(at(r, 'cidr-mismatch')).toEqual([
+      expect.objectContaining({
+        file: `${M}/kube-controller-manager.yaml`,
+        message: expect.stringContaining('the spec says 10.180.128.0/17'),
+      }),
+    ]);
+    expect(at(r, 'dns-ip-mismatch').map((f) => f.file)).toEqual(
+      expect.arrayContaining(['static-pods/cluster/dns.yaml']),
+    );
+    expect(at(r, 'selector-mismatch')).toEqual([
+      expect.objectContaining({
+        file: 'static-pods/cluster/dns.yaml',
+        message: expect.stringContaining('Deployment coredns'),
+      }),
+    ]);
   });
 });
 
@@ -138,7 +200,12 @@ describe('HacpVerifyValidation (cdk8s plugin)', () => {
     let status: string | undefined;
     const context = {
       manifests: [`${dir}/${M}/etcd.yaml`, `${dir}/static-pods/cluster/rbac.yaml`],
-      report: { addViolation: (v: any) => violations.push(v), submit: (s: string) => { status = s; } },
+      report: {
+        addViolation: (v: any) => violations.push(v),
+        submit: (s: string) => {
+          status = s;
+        },
+      },
       logger: { log: (m: string) => logs.push(m) },
     };
     return { context, violations, logs, status: () => status };
@@ -153,7 +220,11 @@ describe('HacpVerifyValidation (cdk8s plugin)', () => {
     expect(ok.violations).toEqual([]);
     expect(ok.logs).toEqual([expect.stringMatching(/^hacp verify: 5 warning\(s\)/)]);
 
-    const bad = writeTree((files) => editYaml(files, `${M}/kube-scheduler.yaml`, (pod) => { container(pod).args.push('--profiling=true'); }));
+    const bad = writeTree((files) =>
+      editYaml(files, `${M}/kube-scheduler.yaml`, (pod) => {
+        container(pod).args.push('--profiling=true');
+      }),
+    );
     dirs.push(bad);
     const ko = fakeContext(bad);
     await new HacpVerifyValidation({ example: 'static', cacheDir: false, checks: FILE_CHECKS }).validate(ko.context);
@@ -185,7 +256,7 @@ describe('HacpVerifyValidation (cdk8s plugin)', () => {
     expect(fs.readdirSync(cacheDir)).toHaveLength(2);
   });
 
-  test('the report key covers the checks\' code: a rewritten file of lib/ means the old report is not reused', () => {
+  test("the report key covers the checks' code: a rewritten file of lib/ means the old report is not reused", () => {
     const tree = writeTree();
     const codeRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-verify-code-'));
     dirs.push(tree, codeRoot);

@@ -21,15 +21,15 @@ export interface ApiCredentials {
 /** A GET's outcome: the status and the body text, or the transport error. */
 export type ApiResponse =
   | {
-    /** The HTTP status code. */
-    readonly status: number;
-    /** The body text. */
-    readonly body: string;
-  }
+      /** The HTTP status code. */
+      readonly status: number;
+      /** The body text. */
+      readonly body: string;
+    }
   | {
-    /** The transport error (refused, timed out, TLS failure, a body over 16 MiB). */
-    readonly error: string;
-  };
+      /** The transport error (refused, timed out, TLS failure, a body over 16 MiB). */
+      readonly error: string;
+    };
 
 /** The name every API server certificate carries (`kubernetes`), checked instead of the dialed address. */
 const API_SERVER_NAME = 'kubernetes';
@@ -103,32 +103,36 @@ export function apiGet(baseUrl: string, path: string, creds: ApiCredentials, tim
       clearTimeout(timer);
       resolve(r);
     };
-    const req = https.request({
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port || 443,
-      path: `${url.pathname}${url.search}`,
-      method: 'GET',
-      headers: { Accept: 'application/json' },
-      ca: creds.ca,
-      cert: creds.cert,
-      key: creds.key,
-      agent: false,
-      minVersion: 'TLSv1.2',
-      // Every API server certificate names `kubernetes`; 127.0.0.1 is not always among its SANs.
-      checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(API_SERVER_NAME, cert),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY) {
-          req.destroy();
-          finish({ error: `${url.origin}${url.pathname}: response larger than ${MAX_BODY} bytes` });
-        } else chunks.push(c);
-      });
-      res.on('end', () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e) => finish({ error: e.message }));
-    });
+    const req = https.request(
+      {
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || 443,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        headers: { Accept: 'application/json' },
+        ca: creds.ca,
+        cert: creds.cert,
+        key: creds.key,
+        agent: false,
+        minVersion: 'TLSv1.2',
+        // Every API server certificate names `kubernetes`; 127.0.0.1 is not always among its SANs.
+        checkServerIdentity: (_host: string, cert: tls.PeerCertificate) =>
+          tls.checkServerIdentity(API_SERVER_NAME, cert),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_BODY) {
+            req.destroy();
+            finish({ error: `${url.origin}${url.pathname}: response larger than ${MAX_BODY} bytes` });
+          } else chunks.push(c);
+        });
+        res.on('end', () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (e) => finish({ error: e.message }));
+      },
+    );
     const timer = setTimeout(() => {
       req.destroy();
       finish({ error: `${url.origin}${url.pathname}: no answer within ${timeoutMs} ms` });

@@ -1,7 +1,13 @@
 // Turning the self-hosted API server's pod (as the API returns it) and the Secrets and ConfigMaps it mounts into a
 // static pod the kubelet can start without any API: pure functions, no I/O.
 import * as crypto from 'crypto';
-import { CHECKPOINT_GENERATION_ANNOTATION, CHECKPOINT_OF_ANNOTATION, CHECKPOINT_POD_NAME, CHECKPOINT_REQUEST_ANNOTATION, MIRROR_POD_ANNOTATION } from './layout';
+import {
+  CHECKPOINT_GENERATION_ANNOTATION,
+  CHECKPOINT_OF_ANNOTATION,
+  CHECKPOINT_POD_NAME,
+  CHECKPOINT_REQUEST_ANNOTATION,
+  MIRROR_POD_ANNOTATION,
+} from './layout';
 
 /** A Kubernetes object as JSON (only the fields read here are typed). */
 export interface KubeObject {
@@ -75,15 +81,22 @@ export interface ParentPod {
 export function selectParent(pods: readonly KubeObject[], node: string, daemonSet: string): ParentPod | undefined {
   const candidates = pods.filter((p) => {
     const m = p.metadata ?? {};
-    return p.spec?.nodeName === node
-      && m.annotations?.[CHECKPOINT_REQUEST_ANNOTATION] === 'true'
-      && m.annotations?.[MIRROR_POD_ANNOTATION] === undefined
-      && !m.deletionTimestamp
-      && (m.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet' && o.name === daemonSet)
-      && !['Failed', 'Succeeded'].includes(p.status?.phase)
-      && typeof m.name === 'string' && typeof m.uid === 'string';
+    return (
+      p.spec?.nodeName === node &&
+      m.annotations?.[CHECKPOINT_REQUEST_ANNOTATION] === 'true' &&
+      m.annotations?.[MIRROR_POD_ANNOTATION] === undefined &&
+      !m.deletionTimestamp &&
+      (m.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet' && o.name === daemonSet) &&
+      !['Failed', 'Succeeded'].includes(p.status?.phase) &&
+      typeof m.name === 'string' &&
+      typeof m.uid === 'string'
+    );
   });
-  candidates.sort((a, b) => (b.metadata!.creationTimestamp ?? '').localeCompare(a.metadata!.creationTimestamp ?? '') || a.metadata!.name!.localeCompare(b.metadata!.name!));
+  candidates.sort(
+    (a, b) =>
+      (b.metadata!.creationTimestamp ?? '').localeCompare(a.metadata!.creationTimestamp ?? '') ||
+      a.metadata!.name!.localeCompare(b.metadata!.name!),
+  );
   const pod = candidates[0];
   if (!pod) return undefined;
   const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
@@ -169,9 +182,24 @@ export const GENERATION_DIR_TOKEN = '@GENERATION_DIR@';
 
 /** Pod-spec fields a static pod keeps; everything else (scheduling, ServiceAccount, pull Secrets, status) goes. */
 const KEPT_POD_SPEC_FIELDS = [
-  'containers', 'initContainers', 'hostNetwork', 'hostPID', 'hostIPC', 'hostUsers', 'dnsPolicy', 'dnsConfig', 'hostAliases',
-  'priorityClassName', 'securityContext', 'tolerations', 'restartPolicy', 'terminationGracePeriodSeconds', 'runtimeClassName',
-  'shareProcessNamespace', 'os', 'setHostnameAsFQDN',
+  'containers',
+  'initContainers',
+  'hostNetwork',
+  'hostPID',
+  'hostIPC',
+  'hostUsers',
+  'dnsPolicy',
+  'dnsConfig',
+  'hostAliases',
+  'priorityClassName',
+  'securityContext',
+  'tolerations',
+  'restartPolicy',
+  'terminationGracePeriodSeconds',
+  'runtimeClassName',
+  'shareProcessNamespace',
+  'os',
+  'setHostnameAsFQDN',
 ] as const;
 
 /** Volume kinds a static pod cannot have (they need the API or a controller). */
@@ -196,7 +224,11 @@ const UNSUPPORTED_VOLUMES = ['persistentVolumeClaim', 'ephemeral', 'csi', 'image
  * would end up in plain text in the mirror pod), persistent or CSI volumes, binary (non-UTF-8) data, missing
  * required Secrets or ConfigMaps.
  */
-export function prepareCheckpoint(parent: ParentPod, sources: CheckpointSources, daemonSet: string): PreparedCheckpoint {
+export function prepareCheckpoint(
+  parent: ParentPod,
+  sources: CheckpointSources,
+  daemonSet: string,
+): PreparedCheckpoint {
   const pod = parent.pod;
   const namespace = pod.metadata?.namespace;
   if (!namespace) throw new CheckpointError(`pod ${parent.name}: metadata.namespace is missing`);
@@ -216,15 +248,52 @@ export function prepareCheckpoint(parent: ParentPod, sources: CheckpointSources,
     }
     let entries: Array<[string, string]> | undefined;
     if (v.secret) {
-      entries = sourceEntries(where, sources.secrets[v.secret.secretName], 'Secret', v.secret.secretName, v.secret.items, v.secret.optional);
+      entries = sourceEntries(
+        where,
+        sources.secrets[v.secret.secretName],
+        'Secret',
+        v.secret.secretName,
+        v.secret.items,
+        v.secret.optional,
+      );
     } else if (v.configMap) {
-      entries = sourceEntries(where, sources.configMaps[v.configMap.name], 'ConfigMap', v.configMap.name, v.configMap.items, v.configMap.optional);
+      entries = sourceEntries(
+        where,
+        sources.configMaps[v.configMap.name],
+        'ConfigMap',
+        v.configMap.name,
+        v.configMap.items,
+        v.configMap.optional,
+      );
     } else if (v.projected) {
       entries = [];
       for (const [j, s] of (v.projected.sources ?? []).entries()) {
-        if (s.secret) entries.push(...sourceEntries(where, sources.secrets[s.secret.name], 'Secret', s.secret.name, s.secret.items, s.secret.optional));
-        else if (s.configMap) entries.push(...sourceEntries(where, sources.configMaps[s.configMap.name], 'ConfigMap', s.configMap.name, s.configMap.items, s.configMap.optional));
-        else throw new CheckpointError(`${where}: projected source ${j} (${Object.keys(s).join(', ')}) cannot be checkpointed; only Secrets and ConfigMaps can`);
+        if (s.secret)
+          entries.push(
+            ...sourceEntries(
+              where,
+              sources.secrets[s.secret.name],
+              'Secret',
+              s.secret.name,
+              s.secret.items,
+              s.secret.optional,
+            ),
+          );
+        else if (s.configMap)
+          entries.push(
+            ...sourceEntries(
+              where,
+              sources.configMaps[s.configMap.name],
+              'ConfigMap',
+              s.configMap.name,
+              s.configMap.items,
+              s.configMap.optional,
+            ),
+          );
+        else
+          throw new CheckpointError(
+            `${where}: projected source ${j} (${Object.keys(s).join(', ')}) cannot be checkpointed; only Secrets and ConfigMaps can`,
+          );
       }
     }
     if (!entries) {
@@ -245,7 +314,8 @@ export function prepareCheckpoint(parent: ParentPod, sources: CheckpointSources,
   const spec: Record<string, any> = {};
   for (const key of KEPT_POD_SPEC_FIELDS) if (src[key] !== undefined) spec[key] = clone(src[key]);
   for (const key of ['containers', 'initContainers'] as const) {
-    if (spec[key]) spec[key] = spec[key].map((c: any, i: number) => staticContainer(`spec.${key}[${i}] (${c.name})`, c, dropped));
+    if (spec[key])
+      spec[key] = spec[key].map((c: any, i: number) => staticContainer(`spec.${key}[${i}] (${c.name})`, c, dropped));
   }
   if (!spec.containers?.length) throw new CheckpointError(`pod ${parent.name}: spec.containers is empty`);
   spec.volumes = volumes;
@@ -256,7 +326,7 @@ export function prepareCheckpoint(parent: ParentPod, sources: CheckpointSources,
     metadata: {
       name: CHECKPOINT_POD_NAME,
       namespace,
-      labels: { 'k8s-app': CHECKPOINT_POD_NAME, 'tier': 'control-plane' },
+      labels: { 'k8s-app': CHECKPOINT_POD_NAME, tier: 'control-plane' },
       annotations: { [CHECKPOINT_OF_ANNOTATION]: daemonSet, [CHECKPOINT_GENERATION_ANNOTATION]: GENERATION_DIR_TOKEN },
     },
     spec,
@@ -277,7 +347,11 @@ export function prepareCheckpoint(parent: ParentPod, sources: CheckpointSources,
  * The static pod of a prepared checkpoint whose files are in host directory `generationDir` (e.g.
  * `/etc/kubernetes/checkpoints/kube-system/kube-apiserver/gen-000042`), named by `generation`.
  */
-export function checkpointPod(prepared: PreparedCheckpoint, generationDir: string, generation: string): Record<string, any> {
+export function checkpointPod(
+  prepared: PreparedCheckpoint,
+  generationDir: string,
+  generation: string,
+): Record<string, any> {
   const pod = clone(prepared.pod);
   pod.metadata.annotations[CHECKPOINT_GENERATION_ANNOTATION] = generation;
   for (const v of pod.spec.volumes) {
@@ -290,9 +364,15 @@ export function checkpointPod(prepared: PreparedCheckpoint, generationDir: strin
 
 /** JSON with object keys sorted at every level: the same object always gives the same text. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v)
-    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
-    : v));
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  );
 }
 
 function clone<T>(value: T): any {
@@ -301,12 +381,22 @@ function clone<T>(value: T): any {
 
 /** The token volume the ServiceAccount admission plugin injects; a static pod cannot have it. */
 function isServiceAccountVolume(v: any): boolean {
-  return typeof v.name === 'string' && v.name.startsWith('kube-api-access-')
-    && (v.projected?.sources ?? []).some((s: any) => s.serviceAccountToken);
+  return (
+    typeof v.name === 'string' &&
+    v.name.startsWith('kube-api-access-') &&
+    (v.projected?.sources ?? []).some((s: any) => s.serviceAccountToken)
+  );
 }
 
 /** (relative file, content) pairs of a Secret's or ConfigMap's keys, as the kubelet would project them. */
-function sourceEntries(where: string, obj: KubeObject | undefined, kind: 'Secret' | 'ConfigMap', name: string, items: any[] | undefined, optional: boolean | undefined): Array<[string, string]> {
+function sourceEntries(
+  where: string,
+  obj: KubeObject | undefined,
+  kind: 'Secret' | 'ConfigMap',
+  name: string,
+  items: any[] | undefined,
+  optional: boolean | undefined,
+): Array<[string, string]> {
   if (!obj) {
     if (optional) return [];
     throw new CheckpointError(`${where}: ${kind} ${name} does not exist`);
@@ -315,7 +405,10 @@ function sourceEntries(where: string, obj: KubeObject | undefined, kind: 'Secret
   const decode = (key: string, b64: string) => {
     const bytes = Buffer.from(b64, 'base64');
     const text = bytes.toString('utf8');
-    if (!Buffer.from(text, 'utf8').equals(bytes)) throw new CheckpointError(`${where}: ${kind} ${name} key ${key} holds binary data, which a checkpoint cannot store`);
+    if (!Buffer.from(text, 'utf8').equals(bytes))
+      throw new CheckpointError(
+        `${where}: ${kind} ${name} key ${key} holds binary data, which a checkpoint cannot store`,
+      );
     values.set(key, text);
   };
   if (kind === 'Secret') {
@@ -326,13 +419,13 @@ function sourceEntries(where: string, obj: KubeObject | undefined, kind: 'Secret
   }
   const selected: Array<[string, string]> = items?.length
     ? items.flatMap((it: any): Array<[string, string]> => {
-      const value = values.get(it.key);
-      if (value === undefined) {
-        if (optional) return [];
-        throw new CheckpointError(`${where}: ${kind} ${name} has no key ${it.key}`);
-      }
-      return [[safePath(where, it.path), value]];
-    })
+        const value = values.get(it.key);
+        if (value === undefined) {
+          if (optional) return [];
+          throw new CheckpointError(`${where}: ${kind} ${name} has no key ${it.key}`);
+        }
+        return [[safePath(where, it.path), value]];
+      })
     : [...values.entries()].map(([k, v]) => [safePath(where, k), v]);
   return selected;
 }
@@ -347,7 +440,8 @@ function safePath(where: string, rel: string): string {
 }
 
 function safeSegment(where: string, name: string): string {
-  if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new CheckpointError(`${where}: volume name ${JSON.stringify(name)} is not a DNS-1123 label`);
+  if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name))
+    throw new CheckpointError(`${where}: volume name ${JSON.stringify(name)} is not a DNS-1123 label`);
   return name;
 }
 
@@ -355,13 +449,24 @@ function safeSegment(where: string, name: string): string {
 function staticContainer(where: string, c: any, droppedVolumes: ReadonlySet<string>): any {
   const out = clone(c);
   for (const [i, e] of (c.env ?? []).entries()) {
-    const ref = e.valueFrom?.secretKeyRef ? `Secret ${e.valueFrom.secretKeyRef.name}` : e.valueFrom?.configMapKeyRef ? `ConfigMap ${e.valueFrom.configMapKeyRef.name}` : undefined;
-    if (ref) throw new CheckpointError(`${where}.env[${i}] (${e.name}): reads ${ref}; a checkpoint cannot (mount it as a volume instead)`);
+    const ref = e.valueFrom?.secretKeyRef
+      ? `Secret ${e.valueFrom.secretKeyRef.name}`
+      : e.valueFrom?.configMapKeyRef
+        ? `ConfigMap ${e.valueFrom.configMapKeyRef.name}`
+        : undefined;
+    if (ref)
+      throw new CheckpointError(
+        `${where}.env[${i}] (${e.name}): reads ${ref}; a checkpoint cannot (mount it as a volume instead)`,
+      );
   }
   for (const [i, e] of (c.envFrom ?? []).entries()) {
-    if (e.secretRef || e.configMapRef) throw new CheckpointError(`${where}.envFrom[${i}]: reads ${e.secretRef ? `Secret ${e.secretRef.name}` : `ConfigMap ${e.configMapRef.name}`}; a checkpoint cannot (mount it as a volume instead)`);
+    if (e.secretRef || e.configMapRef)
+      throw new CheckpointError(
+        `${where}.envFrom[${i}]: reads ${e.secretRef ? `Secret ${e.secretRef.name}` : `ConfigMap ${e.configMapRef.name}`}; a checkpoint cannot (mount it as a volume instead)`,
+      );
   }
-  if (c.volumeDevices?.length) throw new CheckpointError(`${where}.volumeDevices: a static pod cannot use block devices from claims`);
+  if (c.volumeDevices?.length)
+    throw new CheckpointError(`${where}.volumeDevices: a static pod cannot use block devices from claims`);
   const portOf = (p: unknown, field: string): unknown => {
     if (typeof p !== 'string') return p;
     const found = (c.ports ?? []).find((x: any) => x.name === p);

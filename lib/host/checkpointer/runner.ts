@@ -1,11 +1,25 @@
 // The checkpointer's loop: observe (API servers, container runtime, disk), decide (state-machine.ts), act (store.ts).
-import { CheckpointError, CheckpointSources, KubeObject, prepareCheckpoint, referencedSources, selectParent } from './checkpoint';
+import {
+  CheckpointError,
+  CheckpointSources,
+  KubeObject,
+  prepareCheckpoint,
+  referencedSources,
+  selectParent,
+} from './checkpoint';
 import { ApiCredentials, apiGet, loadKubeletCredentials, readiness } from './api-client';
 import { HostLayout, apiUrl } from './layout';
 import { CrictlRuntime } from './runtime';
 import {
-  CheckpointerDecision, CheckpointerObservations, CheckpointerState, CheckpointerTimings, DEFAULT_CHECKPOINTER_TIMINGS,
-  ParentObservation, RuntimeObservation, decide, initialCheckpointerState,
+  CheckpointerDecision,
+  CheckpointerObservations,
+  CheckpointerState,
+  CheckpointerTimings,
+  DEFAULT_CHECKPOINTER_TIMINGS,
+  ParentObservation,
+  RuntimeObservation,
+  decide,
+  initialCheckpointerState,
 } from './state-machine';
 import { CheckpointStore } from './store';
 
@@ -92,8 +106,10 @@ export class Checkpointer {
     /** The options it was made with. */
     public readonly options: CheckpointerOptions,
   ) {
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(options.node)) throw new Error(`node: ${JSON.stringify(options.node)} is not a node name`);
-    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new Error(`port: ${options.port} is not a TCP port`);
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(options.node))
+      throw new Error(`node: ${JSON.stringify(options.node)} is not a node name`);
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)
+      throw new Error(`port: ${options.port} is not a TCP port`);
     for (const p of options.peers ?? []) {
       if (!/^https:\/\/[^/]+$/.test(p)) throw new Error(`peer: ${JSON.stringify(p)} must be https://<host>:<port>`);
     }
@@ -103,11 +119,19 @@ export class Checkpointer {
     this.store = new CheckpointStore(this.layout, this.namespace, this.daemonSet);
     this.timings = { ...DEFAULT_CHECKPOINTER_TIMINGS, ...options.timings };
     this.runtime = options.runtime ?? new CrictlRuntime();
-    this.localUrls = [apiUrl('127.0.0.1', options.port), ...(options.nodeIp ? [apiUrl(options.nodeIp, options.port)] : [])];
+    this.localUrls = [
+      apiUrl('127.0.0.1', options.port),
+      ...(options.nodeIp ? [apiUrl(options.nodeIp, options.port)] : []),
+    ];
     this.peers = options.peers ?? [];
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.now = options.now ?? Date.now;
-    this.logLine = options.log ?? ((level, message) => (level === 'info' ? process.stdout : process.stderr).write(`${level === 'info' ? '' : `${level}: `}${message}\n`));
+    this.logLine =
+      options.log ??
+      ((level, message) =>
+        (level === 'info' ? process.stdout : process.stderr).write(
+          `${level === 'info' ? '' : `${level}: `}${message}\n`,
+        ));
   }
 
   /** One round: observe, decide, act. Returns the decision (its actions were carried out). */
@@ -131,7 +155,10 @@ export class Checkpointer {
             break;
           case 'write': {
             const generation = this.store.write(action.checkpoint, new Date(now));
-            log('info', `wrote checkpoint ${generation} (${action.checkpoint.digest.slice(0, 19)}…) from ${action.checkpoint.parent.name}`);
+            log(
+              'info',
+              `wrote checkpoint ${generation} (${action.checkpoint.digest.slice(0, 19)}…) from ${action.checkpoint.parent.name}`,
+            );
             const removed = this.store.gc();
             if (removed.length) log('info', `removed old checkpoints ${removed.join(', ')}`);
             break;
@@ -141,7 +168,8 @@ export class Checkpointer {
             log('info', `activated checkpoint ${action.generation}: ${this.layout.activeManifest}`);
             break;
           case 'deactivate':
-            if (this.store.deactivate()) log('info', `deactivated the checkpoint: removed ${this.layout.activeManifest}`);
+            if (this.store.deactivate())
+              log('info', `deactivated the checkpoint: removed ${this.layout.activeManifest}`);
             break;
           case 'discard':
             this.store.discard(action.generations);
@@ -180,7 +208,7 @@ export class Checkpointer {
     } catch (e) {
       credError = (e as Error).message;
     }
-    const ask = async (url: string) => (creds ? readiness(url, creds, this.requestTimeoutMs) : 'not-ready' as const);
+    const ask = async (url: string) => (creds ? readiness(url, creds, this.requestTimeoutMs) : ('not-ready' as const));
     const [local, peers, runtime] = await Promise.all([
       Promise.all(this.localUrls.map(ask)),
       Promise.all(this.peers.map(ask)),
@@ -200,15 +228,29 @@ export class Checkpointer {
     if (!creds) parent = { state: 'unknown', reason: credError! };
     else if (!readFrom) {
       const refused = [...local, ...peers].includes('refused-credentials');
-      parent = { state: 'unknown', reason: refused ? `the API servers refuse the kubelet's credentials (${creds.source})` : 'no API server answers' };
+      parent = {
+        state: 'unknown',
+        reason: refused
+          ? `the API servers refuse the kubelet's credentials (${creds.source})`
+          : 'no API server answers',
+      };
     } else parent = await this.observeParent(readFrom, creds, api.localReady, runtime);
     return { api, parent, runtime, disk: this.store.inspect() };
   }
 
   /** This node's parent pod from the API and, while it runs and serves here, the checkpoint made from it. */
-  private async observeParent(base: string, creds: ApiCredentials, localReady: boolean, runtime: RuntimeObservation): Promise<ParentObservation> {
+  private async observeParent(
+    base: string,
+    creds: ApiCredentials,
+    localReady: boolean,
+    runtime: RuntimeObservation,
+  ): Promise<ParentObservation> {
     const ns = encodeURIComponent(this.namespace);
-    const list = await this.getJson(base, `/api/v1/namespaces/${ns}/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${this.options.node}`)}`, creds);
+    const list = await this.getJson(
+      base,
+      `/api/v1/namespaces/${ns}/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${this.options.node}`)}`,
+      creds,
+    );
     if ('error' in list) return { state: 'unknown', reason: `listing the pods of ${this.options.node}: ${list.error}` };
     const parent = selectParent(list.value.items ?? [], this.options.node, this.daemonSet);
     if (!parent) return { state: 'absent' };
@@ -219,7 +261,12 @@ export class Checkpointer {
     const configMaps: Record<string, KubeObject> = {};
     for (const ref of referencedSources(parent.pod)) {
       const plural = ref.kind === 'Secret' ? 'secrets' : 'configmaps';
-      const r = await this.getJson(base, `/api/v1/namespaces/${ns}/${plural}/${encodeURIComponent(ref.name)}`, creds, true);
+      const r = await this.getJson(
+        base,
+        `/api/v1/namespaces/${ns}/${plural}/${encodeURIComponent(ref.name)}`,
+        creds,
+        true,
+      );
       if ('error' in r) return { ...known, checkpointError: `reading ${ref.kind} ${ref.name}: ${r.error}` };
       if (r.value) (ref.kind === 'Secret' ? secrets : configMaps)[ref.name] = r.value;
     }
@@ -233,11 +280,17 @@ export class Checkpointer {
   }
 
   /** A GET returning parsed JSON; with `notFoundOk`, 404 gives `{ value: undefined }`. */
-  private async getJson(base: string, path: string, creds: ApiCredentials, notFoundOk = false): Promise<{ value: any } | { error: string }> {
+  private async getJson(
+    base: string,
+    path: string,
+    creds: ApiCredentials,
+    notFoundOk = false,
+  ): Promise<{ value: any } | { error: string }> {
     const r = await apiGet(base, path, creds, this.requestTimeoutMs);
     if ('error' in r) return r;
     if (r.status === 404 && notFoundOk) return { value: undefined };
-    if (r.status !== 200) return { error: `HTTP ${r.status} from ${base}${path.replace(/\?.*/, '')}: ${statusMessage(r.body)}` };
+    if (r.status !== 200)
+      return { error: `HTTP ${r.status} from ${base}${path.replace(/\?.*/, '')}: ${statusMessage(r.body)}` };
     try {
       return { value: JSON.parse(r.body) };
     } catch {

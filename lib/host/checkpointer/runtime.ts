@@ -62,7 +62,12 @@ export class CrictlRuntime {
           podUid: c.labels?.['io.kubernetes.pod.uid'] ?? '',
         }));
       const readySandboxUids: string[] = (pods.items ?? [])
-        .filter((p: any) => p?.state === 'SANDBOX_READY' && p?.metadata?.namespace === namespace && typeof p?.metadata?.uid === 'string')
+        .filter(
+          (p: any) =>
+            p?.state === 'SANDBOX_READY' &&
+            p?.metadata?.namespace === namespace &&
+            typeof p?.metadata?.uid === 'string',
+        )
         .map((p: any) => p.metadata.uid);
       return { ok: true, apiServers, readySandboxUids };
     } catch (e) {
@@ -73,19 +78,26 @@ export class CrictlRuntime {
   private json(args: string[]): Promise<any> {
     const argv = ['--runtime-endpoint', this.endpoint, ...args];
     return new Promise((resolve, reject) => {
-      execFile(this.crictl, argv, { timeout: this.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-        const cmd = `${this.crictl} ${argv.join(' ')}`;
-        if (err) {
-          const why = (err as any).killed ? `timed out after ${this.timeoutMs} ms` : (stderr.trim().split('\n').pop() || err.message);
-          reject(new Error(`${cmd}: ${why}`));
-          return;
-        }
-        try {
-          resolve(JSON.parse(stdout));
-        } catch {
-          reject(new Error(`${cmd}: output is not JSON`));
-        }
-      });
+      execFile(
+        this.crictl,
+        argv,
+        { timeout: this.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+        (err, stdout, stderr) => {
+          const cmd = `${this.crictl} ${argv.join(' ')}`;
+          if (err) {
+            const why = (err as any).killed
+              ? `timed out after ${this.timeoutMs} ms`
+              : stderr.trim().split('\n').pop() || err.message;
+            reject(new Error(`${cmd}: ${why}`));
+            return;
+          }
+          try {
+            resolve(JSON.parse(stdout));
+          } catch {
+            reject(new Error(`${cmd}: output is not JSON`));
+          }
+        },
+      );
     });
   }
 }

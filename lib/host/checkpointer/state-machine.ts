@@ -76,31 +76,31 @@ export interface ApiObservation {
 export type ParentObservation =
   /** No API server answered, or the answer could not be read. */
   | {
-    /** The API could not be asked. */
-    readonly state: 'unknown';
-    /** Why not (no API server answered, the answer could not be parsed). */
-    readonly reason: string;
-  }
+      /** The API could not be asked. */
+      readonly state: 'unknown';
+      /** Why not (no API server answered, the answer could not be parsed). */
+      readonly reason: string;
+    }
   /** An API server answered: no pod of the DaemonSet is bound to this node. */
   | {
-    /** The API says there is none. */
-    readonly state: 'absent';
-  }
+      /** The API says there is none. */
+      readonly state: 'absent';
+    }
   /** An API server answered with the parent pod bound to this node. */
   | {
-    /** The API lists it. */
-    readonly state: 'present';
-    /** The pod's name. */
-    readonly name: string;
-    /** The pod's UID. */
-    readonly uid: string;
-    /** Its `Ready` condition is `True`. */
-    readonly ready: boolean;
-    /** The checkpoint made from it and its Secrets/ConfigMaps; read only while it runs here and is ready. */
-    readonly checkpoint?: PreparedCheckpoint;
-    /** Why no checkpoint could be made from it (a missing Secret, an unsupported field). */
-    readonly checkpointError?: string;
-  };
+      /** The API lists it. */
+      readonly state: 'present';
+      /** The pod's name. */
+      readonly name: string;
+      /** The pod's UID. */
+      readonly uid: string;
+      /** Its `Ready` condition is `True`. */
+      readonly ready: boolean;
+      /** The checkpoint made from it and its Secrets/ConfigMaps; read only while it runs here and is ready. */
+      readonly checkpoint?: PreparedCheckpoint;
+      /** Why no checkpoint could be made from it (a missing Secret, an unsupported field). */
+      readonly checkpointError?: string;
+    };
 
 /** A running container whose name contains `kube-apiserver`, as the container runtime lists it. */
 export interface RunningApiServer {
@@ -118,20 +118,20 @@ export interface RunningApiServer {
 export type RuntimeObservation =
   /** crictl failed: the runtime's state is unknown this round. */
   | {
-    /** crictl failed. */
-    readonly ok: false;
-    /** Its error, for the log. */
-    readonly error: string;
-  }
+      /** crictl failed. */
+      readonly ok: false;
+      /** Its error, for the log. */
+      readonly error: string;
+    }
   /** crictl answered. */
   | {
-    /** crictl answered. */
-    readonly ok: true;
-    /** Every running API server container on this node: the DaemonSet's, the checkpoint's, the bootstrap one. */
-    readonly apiServers: readonly RunningApiServer[];
-    /** UIDs of the ready pod sandboxes in the parent's namespace: a sandbox means the kubelet has taken the pod on. */
-    readonly readySandboxUids: readonly string[];
-  };
+      /** crictl answered. */
+      readonly ok: true;
+      /** Every running API server container on this node: the DaemonSet's, the checkpoint's, the bootstrap one. */
+      readonly apiServers: readonly RunningApiServer[];
+      /** UIDs of the ready pod sandboxes in the parent's namespace: a sandbox means the kubelet has taken the pod on. */
+      readonly readySandboxUids: readonly string[];
+    };
 
 /** The checkpoints on disk. */
 export interface DiskObservation {
@@ -174,44 +174,44 @@ export interface CheckpointerObservations {
 export type CheckpointerAction =
   /** Write `checkpoint` as a new generation (atomically; the previous good one stays). */
   | {
-    /** Write a generation. */
-    readonly kind: 'write';
-    /** The checkpoint to write. */
-    readonly checkpoint: PreparedCheckpoint;
-  }
+      /** Write a generation. */
+      readonly kind: 'write';
+      /** The checkpoint to write. */
+      readonly checkpoint: PreparedCheckpoint;
+    }
   /** Put `generation`'s manifest into the kubelet's static pod directory. */
   | {
-    /** Activate a generation. */
-    readonly kind: 'activate';
-    /** The generation's directory name. */
-    readonly generation: string;
-  }
+      /** Activate a generation. */
+      readonly kind: 'activate';
+      /** The generation's directory name. */
+      readonly generation: string;
+    }
   /** Remove the checkpoint manifest from the static pod directory (the generations stay). */
   | {
-    /** Deactivate the checkpoint. */
-    readonly kind: 'deactivate';
-  }
+      /** Deactivate the checkpoint. */
+      readonly kind: 'deactivate';
+    }
   /** Delete these corrupt generations. */
   | {
-    /** Delete corrupt generations. */
-    readonly kind: 'discard';
-    /** Their directory names. */
-    readonly generations: readonly string[];
-  }
+      /** Delete corrupt generations. */
+      readonly kind: 'discard';
+      /** Their directory names. */
+      readonly generations: readonly string[];
+    }
   /** Delete every generation (the parent left this node for good). */
   | {
-    /** Delete every generation. */
-    readonly kind: 'remove-all';
-  }
+      /** Delete every generation. */
+      readonly kind: 'remove-all';
+    }
   /** Log a line. */
   | {
-    /** Log a line. */
-    readonly kind: 'log';
-    /** Its level. */
-    readonly level: 'info' | 'warning' | 'error';
-    /** The line. */
-    readonly message: string;
-  };
+      /** Log a line. */
+      readonly kind: 'log';
+      /** Its level. */
+      readonly level: 'info' | 'warning' | 'error';
+      /** The line. */
+      readonly message: string;
+    };
 
 /** The result of one decision. */
 export interface CheckpointerDecision {
@@ -252,7 +252,12 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
  *
  * "Unknown" never counts as "absent": an API error, a timeout or a failing runtime changes nothing on disk.
  */
-export function decide(state: CheckpointerState, obs: CheckpointerObservations, now: number, timings: CheckpointerTimings = DEFAULT_CHECKPOINTER_TIMINGS): CheckpointerDecision {
+export function decide(
+  state: CheckpointerState,
+  obs: CheckpointerObservations,
+  now: number,
+  timings: CheckpointerTimings = DEFAULT_CHECKPOINTER_TIMINGS,
+): CheckpointerDecision {
   const actions: CheckpointerAction[] = [];
   const log = (level: 'info' | 'warning' | 'error', message: string) => actions.push({ kind: 'log', level, message });
   const { api, parent, runtime: rt, disk } = obs;
@@ -270,15 +275,25 @@ export function decide(state: CheckpointerState, obs: CheckpointerObservations, 
 
   // 7. Corrupt generations: never activated, discarded (except the one a running checkpoint still mounts).
   const corrupt = disk.corrupt.filter((c) => c.generation !== activeGeneration);
-  for (const c of corrupt) log('warning', `checkpoint ${c.generation} is corrupt (${c.reason}); discarding it${good ? `, ${good.generation} stays in use` : ''}`);
+  for (const c of corrupt)
+    log(
+      'warning',
+      `checkpoint ${c.generation} is corrupt (${c.reason}); discarding it${good ? `, ${good.generation} stays in use` : ''}`,
+    );
   if (corrupt.length) actions.push({ kind: 'discard', generations: corrupt.map((c) => c.generation) });
 
-  if (api.error) log('error', `cannot ask the API servers (${api.error}); nothing is started or changed until this is fixed`);
-  if (parent.state === 'unknown' && anyReady) log('warning', `an API server answers, but this node's pods cannot be read: ${parent.reason}`);
+  if (api.error)
+    log('error', `cannot ask the API servers (${api.error}); nothing is started or changed until this is fixed`);
+  if (parent.state === 'unknown' && anyReady)
+    log('warning', `an API server answers, but this node's pods cannot be read: ${parent.reason}`);
 
   // 1. Refresh from a parent that runs here and serves.
   if (present?.ready && parentRunning && api.localReady) {
-    if (present.checkpointError) log('warning', `cannot checkpoint ${present.name}: ${present.checkpointError}; ${good ? `keeping ${good.generation}` : 'no checkpoint yet'}`);
+    if (present.checkpointError)
+      log(
+        'warning',
+        `cannot checkpoint ${present.name}: ${present.checkpointError}; ${good ? `keeping ${good.generation}` : 'no checkpoint yet'}`,
+      );
     else if (present.checkpoint && present.checkpoint.digest !== good?.digest) {
       log('info', `checkpointing ${present.name} (${good ? `changed since ${good.generation}` : 'first checkpoint'})`);
       actions.push({ kind: 'write', checkpoint: present.checkpoint });
@@ -293,7 +308,8 @@ export function decide(state: CheckpointerState, obs: CheckpointerObservations, 
     since = now;
   };
   if (disk.active && phase !== 'active') enter('active', 'the checkpoint manifest is in the static pod directory');
-  if (!disk.active && phase === 'active') enter('inactive', 'the checkpoint manifest was removed from the static pod directory by someone else');
+  if (!disk.active && phase === 'active')
+    enter('inactive', 'the checkpoint manifest was removed from the static pod directory by someone else');
 
   const canActivate = (): boolean => {
     if (!good) {
@@ -303,7 +319,10 @@ export function decide(state: CheckpointerState, obs: CheckpointerObservations, 
     if (!apiDownLongEnough) return false;
     if (api.error) return false; // logged above
     if (!rt.ok) {
-      log('warning', `no API server answers, but the container runtime cannot be asked (${rt.error}); not starting the checkpoint`);
+      log(
+        'warning',
+        `no API server answers, but the container runtime cannot be asked (${rt.error}); not starting the checkpoint`,
+      );
       return false;
     }
     if (apiServerRunning) return false; // an API server container runs here (starting, or waiting for etcd): leave it.
@@ -320,35 +339,58 @@ export function decide(state: CheckpointerState, obs: CheckpointerObservations, 
         actions.push({ kind: 'deactivate' }, { kind: 'remove-all' });
         enter('inactive', `the API has listed no parent pod for this node for ${seconds(now - parentAbsentSince!)}`);
       } else {
-        log('warning', 'the API lists no parent pod for this node, but no other API server answers: keeping the active checkpoint');
+        log(
+          'warning',
+          'the API lists no parent pod for this node, but no other API server answers: keeping the active checkpoint',
+        );
       }
     } else {
       if (disk.active && !disk.active.intact && good && canActivate()) {
-        log('warning', `the active checkpoint manifest (${activeGeneration ?? 'unreadable'}) is damaged; replacing it with ${good.generation}`);
+        log(
+          'warning',
+          `the active checkpoint manifest (${activeGeneration ?? 'unreadable'}) is damaged; replacing it with ${good.generation}`,
+        );
         actions.push({ kind: 'activate', generation: good.generation });
       }
-      const ready = api.localReady && present !== undefined && rt.ok && rt.readySandboxUids.includes(present.uid)
-        && (api.peersConfigured === 0 || api.peersReady > 0);
+      const ready =
+        api.localReady &&
+        present !== undefined &&
+        rt.ok &&
+        rt.readySandboxUids.includes(present.uid) &&
+        (api.peersConfigured === 0 || api.peersReady > 0);
       if (ready) {
         handoverReadySince = state.handoverReadySince ?? now;
         if (now - handoverReadySince >= timings.handoverAfterMs) {
           actions.push({ kind: 'deactivate' });
-          enter('handover', `the kubelet has taken on ${present!.name} and ${api.peersConfigured ? `${api.peersReady} other API server(s) answer` : 'this is the only master'}`);
+          enter(
+            'handover',
+            `the kubelet has taken on ${present!.name} and ${api.peersConfigured ? `${api.peersReady} other API server(s) answer` : 'this is the only master'}`,
+          );
         }
       }
     }
   } else {
     if (phase === 'handover') {
       if (parentRunning && api.localReady) enter('inactive', `handover done: ${present!.name} serves`);
-      else if (now - since >= timings.handoverTimeoutMs) enter('inactive', `handover timed out after ${seconds(now - since)}: ${present ? `${present.name} does not serve` : 'no parent pod'}`);
+      else if (now - since >= timings.handoverTimeoutMs)
+        enter(
+          'inactive',
+          `handover timed out after ${seconds(now - since)}: ${present ? `${present.name} does not serve` : 'no parent pod'}`,
+        );
     }
     if (phase === 'inactive') {
       if (parentGone && good) {
         actions.push({ kind: 'remove-all' });
-        log('info', `the API has listed no parent pod for this node for ${seconds(now - parentAbsentSince!)}: deleting the checkpoints`);
+        log(
+          'info',
+          `the API has listed no parent pod for this node for ${seconds(now - parentAbsentSince!)}: deleting the checkpoints`,
+        );
       } else if (canActivate()) {
         actions.push({ kind: 'activate', generation: good!.generation });
-        enter('active', `no API server has answered for ${seconds(now - apiDownSince!)} and none runs here: starting checkpoint ${good!.generation}`);
+        enter(
+          'active',
+          `no API server has answered for ${seconds(now - apiDownSince!)} and none runs here: starting checkpoint ${good!.generation}`,
+        );
       }
     }
   }

@@ -114,7 +114,8 @@ export class CheckpointStore {
         generation = undefined;
       }
       const gen = generations.find((g) => g.generation === generation);
-      const intact = gen !== undefined && !gen.problem && readText(path.join(this.dir, gen.generation, POD)) === manifest;
+      const intact =
+        gen !== undefined && !gen.problem && readText(path.join(this.dir, gen.generation, POD)) === manifest;
       active = { generation: typeof generation === 'string' ? generation : undefined, intact };
     }
     return {
@@ -140,10 +141,17 @@ export class CheckpointStore {
     } catch (e) {
       return fail(`${META} is unreadable: ${(e as Error).message}`);
     }
-    if (meta?.format !== 1 || meta.generation !== generation || typeof meta.files !== 'object' || !Array.isArray(meta.dirs)) return fail(`${META} does not describe ${generation}`);
+    if (
+      meta?.format !== 1 ||
+      meta.generation !== generation ||
+      typeof meta.files !== 'object' ||
+      !Array.isArray(meta.dirs)
+    )
+      return fail(`${META} does not describe ${generation}`);
     if (meta.integrity !== integrityOf(meta)) return fail(`${META} does not match its integrity digest`);
     for (const d of meta.dirs) {
-      if (!fs.statSync(path.join(dir, d), { throwIfNoEntry: false })?.isDirectory()) return fail(`${d}/ is missing`, meta);
+      if (!fs.statSync(path.join(dir, d), { throwIfNoEntry: false })?.isDirectory())
+        return fail(`${d}/ is missing`, meta);
     }
     for (const [rel, digest] of Object.entries(meta.files)) {
       const file = path.join(dir, rel);
@@ -154,7 +162,11 @@ export class CheckpointStore {
     if (!meta.files[POD]) return fail(`${POD} is not listed`, meta);
     try {
       const pod = parseYaml(fs.readFileSync(path.join(dir, POD), 'utf8'));
-      if (pod?.kind !== 'Pod' || pod.metadata?.name !== CHECKPOINT_POD_NAME || pod.metadata?.annotations?.[CHECKPOINT_GENERATION_ANNOTATION] !== generation) {
+      if (
+        pod?.kind !== 'Pod' ||
+        pod.metadata?.name !== CHECKPOINT_POD_NAME ||
+        pod.metadata?.annotations?.[CHECKPOINT_GENERATION_ANNOTATION] !== generation
+      ) {
         return fail(`${POD} is not the checkpoint pod of ${generation}`, meta);
       }
     } catch (e) {
@@ -167,7 +179,10 @@ export class CheckpointStore {
   public write(checkpoint: PreparedCheckpoint, now: Date = new Date()): string {
     this.ensureBaseDirs();
     const sequence = Math.max(0, ...this.allSequences()) + 1;
-    if (sequence > 999_999) throw new Error(`${this.dir}: generation numbers are exhausted; remove the directory and let the checkpointer start over`);
+    if (sequence > 999_999)
+      throw new Error(
+        `${this.dir}: generation numbers are exhausted; remove the directory and let the checkpointer start over`,
+      );
     const generation = `gen-${String(sequence).padStart(6, '0')}`;
     const tmp = path.join(this.dir, `${TMP_PREFIX}${String(sequence).padStart(6, '0')}`);
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -180,7 +195,10 @@ export class CheckpointStore {
       for (const d of new Set([...checkpoint.dirs, ...files.map((f) => path.posix.dirname(f.path))])) {
         if (d !== '.') ensureDir(path.join(tmp, d), true, true);
       }
-      writeFilesAtomic(tmp, files.map((f) => ({ path: f.path, content: f.content, mode: 0o600 })));
+      writeFilesAtomic(
+        tmp,
+        files.map((f) => ({ path: f.path, content: f.content, mode: 0o600 })),
+      );
       const base = {
         format: 1 as const,
         generation,
@@ -190,9 +208,14 @@ export class CheckpointStore {
         files: Object.fromEntries(files.map((f) => [f.path, sha256(f.content)])),
         dirs: [...checkpoint.dirs],
       };
-      writeFileAtomic(path.join(tmp, META), `${JSON.stringify({ ...base, integrity: integrityOf(base) }, null, 2)}\n`, 0o600);
+      writeFileAtomic(
+        path.join(tmp, META),
+        `${JSON.stringify({ ...base, integrity: integrityOf(base) }, null, 2)}\n`,
+        0o600,
+      );
       for (const f of [...files.map((x) => x.path), META]) fsyncPath(path.join(tmp, f));
-      for (const d of new Set(['.', ...checkpoint.dirs, ...files.map((f) => path.posix.dirname(f.path))])) fsyncPath(path.join(tmp, d));
+      for (const d of new Set(['.', ...checkpoint.dirs, ...files.map((f) => path.posix.dirname(f.path))]))
+        fsyncPath(path.join(tmp, d));
       fs.renameSync(tmp, path.join(this.dir, generation));
       fsyncPath(this.dir);
     } catch (e) {
@@ -244,7 +267,12 @@ export class CheckpointStore {
    */
   public gc(keep = 2): string[] {
     const { generations, active } = this.inspect();
-    const keepSet = new Set(generations.filter((g) => !g.problem).slice(0, keep).map((g) => g.generation));
+    const keepSet = new Set(
+      generations
+        .filter((g) => !g.problem)
+        .slice(0, keep)
+        .map((g) => g.generation),
+    );
     if (active?.generation) keepSet.add(active.generation);
     const removed: string[] = [];
     for (const g of generations) {
@@ -253,7 +281,8 @@ export class CheckpointStore {
         removed.push(g.generation);
       }
     }
-    for (const name of this.entries().filter((n) => n.startsWith(TMP_PREFIX))) fs.rmSync(path.join(this.dir, name), { recursive: true, force: true });
+    for (const name of this.entries().filter((n) => n.startsWith(TMP_PREFIX)))
+      fs.rmSync(path.join(this.dir, name), { recursive: true, force: true });
     return removed;
   }
 
@@ -277,7 +306,10 @@ export class CheckpointStore {
   }
 
   private allSequences(): number[] {
-    return this.entries().map((n) => /^(?:gen-|\.tmp-gen-)(\d{6})$/.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1]));
+    return this.entries()
+      .map((n) => /^(?:gen-|\.tmp-gen-)(\d{6})$/.exec(n))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => Number(m[1]));
   }
 }
 
@@ -286,8 +318,8 @@ function manifestText(pod: Record<string, any>, checkpoint: PreparedCheckpoint):
   const p = checkpoint.parent;
   return [
     `# Checkpoint of DaemonSet ${p.namespace}/${p.daemonSet} (made from pod ${p.name}, uid ${p.uid}) by hacp checkpointer.`,
-    '# While this file is in the kubelet\'s static pod directory, this checkpoint is the node\'s API server; the',
-    '# checkpointer removes it once the DaemonSet\'s pod runs again. Do not edit: a changed file is not activated.',
+    "# While this file is in the kubelet's static pod directory, this checkpoint is the node's API server; the",
+    "# checkpointer removes it once the DaemonSet's pod runs again. Do not edit: a changed file is not activated.",
     stringifyYaml(pod),
   ].join('\n');
 }

@@ -119,7 +119,8 @@ type Scope = { dot: unknown; vars: Map<string, unknown> };
 
 function evaluate(p: Pipe, scope: Scope): unknown {
   switch (p.kind) {
-    case 'dot': return scope.dot;
+    case 'dot':
+      return scope.dot;
     case 'var': {
       if (p.name === '$') return scope.vars.get('$');
       if (!scope.vars.has(p.name)) throw new Error(`template: undefined variable "${p.name}"`);

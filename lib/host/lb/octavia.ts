@@ -43,15 +43,22 @@ export function octaviaSettings(cluster: ClusterSpec | ResolvedClusterSpec): Oct
   const spec = resolveSpec(cluster);
   const octavia = spec.loadBalancer.octavia;
   if (spec.loadBalancer.type !== 'octavia' || !octavia) {
-    throw new Error(`loadBalancer.type: ${JSON.stringify(spec.loadBalancer.type)} is not "octavia" (with loadBalancer.octavia.subnet set)`);
+    throw new Error(
+      `loadBalancer.type: ${JSON.stringify(spec.loadBalancer.type)} is not "octavia" (with loadBalancer.octavia.subnet set)`,
+    );
   }
   const prefix = octavia.namePrefix ?? spec.name;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prefix)) throw new Error(`loadBalancer.octavia.namePrefix: ${JSON.stringify(prefix)} may only hold letters, digits, '.', '_' and '-'`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prefix))
+    throw new Error(
+      `loadBalancer.octavia.namePrefix: ${JSON.stringify(prefix)} may only hold letters, digits, '.', '_' and '-'`,
+    );
   const host = spec.apiEndpoint.host;
   const floatingIp = octavia.floatingIp ?? (isIp(host) ? host : undefined);
   const master = spec.masters.find((candidate) => candidate.ip === floatingIp);
   if (master) {
-    throw new Error(`${octavia.floatingIp ? 'loadBalancer.octavia.floatingIp' : 'apiEndpoint.host'}: ${JSON.stringify(floatingIp)} is the address of ${master.name}, not a floating IP; set apiEndpoint.host (or loadBalancer.octavia.floatingIp) to the floating IP reserved for the API`);
+    throw new Error(
+      `${octavia.floatingIp ? 'loadBalancer.octavia.floatingIp' : 'apiEndpoint.host'}: ${JSON.stringify(floatingIp)} is the address of ${master.name}, not a floating IP; set apiEndpoint.host (or loadBalancer.octavia.floatingIp) to the floating IP reserved for the API`,
+    );
   }
   const timeoutSeconds = octavia.timeoutSeconds ?? 300;
   if (!(timeoutSeconds > 0)) throw new Error(`loadBalancer.octavia.timeoutSeconds: ${timeoutSeconds} must be positive`);
@@ -93,34 +100,105 @@ export interface OctaviaStep {
  */
 export function octaviaApplySteps(cluster: ClusterSpec | ResolvedClusterSpec): OctaviaStep[] {
   const settings = octaviaSettings(cluster);
-  const monitor = settings.monitorType === 'HTTPS'
-    ? ['--type', 'HTTPS', '--http-method', 'GET', '--url-path', '/readyz', '--expected-codes', '200']
-    : ['--type', 'TCP'];
+  const monitor =
+    settings.monitorType === 'HTTPS'
+      ? ['--type', 'HTTPS', '--http-method', 'GET', '--url-path', '/readyz', '--expected-codes', '200']
+      : ['--type', 'TCP'];
   const steps: OctaviaStep[] = [
     {
-      kind: 'loadbalancer', name: settings.loadBalancer, title: `load balancer ${settings.loadBalancer} on subnet ${settings.subnet}`, waitActive: true,
+      kind: 'loadbalancer',
+      name: settings.loadBalancer,
+      title: `load balancer ${settings.loadBalancer} on subnet ${settings.subnet}`,
+      waitActive: true,
       argv: ['loadbalancer', 'create', '--name', settings.loadBalancer, '--vip-subnet-id', settings.subnet],
     },
     {
-      kind: 'pool', name: settings.pool, title: `pool ${settings.pool} (TCP, ROUND_ROBIN)`, waitActive: true,
-      argv: ['loadbalancer', 'pool', 'create', '--name', settings.pool, '--lb-algorithm', 'ROUND_ROBIN', '--protocol', 'TCP', '--loadbalancer', settings.loadBalancer],
+      kind: 'pool',
+      name: settings.pool,
+      title: `pool ${settings.pool} (TCP, ROUND_ROBIN)`,
+      waitActive: true,
+      argv: [
+        'loadbalancer',
+        'pool',
+        'create',
+        '--name',
+        settings.pool,
+        '--lb-algorithm',
+        'ROUND_ROBIN',
+        '--protocol',
+        'TCP',
+        '--loadbalancer',
+        settings.loadBalancer,
+      ],
     },
     ...settings.members.map((member): OctaviaStep => ({
-      kind: 'member', name: member.name, title: `member ${member.name} ${member.address}:${settings.memberPort}`, waitActive: true,
-      argv: ['loadbalancer', 'member', 'create', '--name', member.name, '--subnet-id', settings.subnet, '--address', member.address, '--protocol-port', String(settings.memberPort), settings.pool],
+      kind: 'member',
+      name: member.name,
+      title: `member ${member.name} ${member.address}:${settings.memberPort}`,
+      waitActive: true,
+      argv: [
+        'loadbalancer',
+        'member',
+        'create',
+        '--name',
+        member.name,
+        '--subnet-id',
+        settings.subnet,
+        '--address',
+        member.address,
+        '--protocol-port',
+        String(settings.memberPort),
+        settings.pool,
+      ],
     })),
     {
-      kind: 'healthmonitor', name: settings.healthMonitor, title: `health monitor ${settings.healthMonitor} (${settings.monitorType === 'HTTPS' ? 'HTTPS GET /readyz' : 'TCP'})`, waitActive: true,
-      argv: ['loadbalancer', 'healthmonitor', 'create', '--name', settings.healthMonitor, '--delay', '5', '--timeout', '3', '--max-retries', '2', ...monitor, settings.pool],
+      kind: 'healthmonitor',
+      name: settings.healthMonitor,
+      title: `health monitor ${settings.healthMonitor} (${settings.monitorType === 'HTTPS' ? 'HTTPS GET /readyz' : 'TCP'})`,
+      waitActive: true,
+      argv: [
+        'loadbalancer',
+        'healthmonitor',
+        'create',
+        '--name',
+        settings.healthMonitor,
+        '--delay',
+        '5',
+        '--timeout',
+        '3',
+        '--max-retries',
+        '2',
+        ...monitor,
+        settings.pool,
+      ],
     },
     {
-      kind: 'listener', name: settings.listener, title: `listener ${settings.listener} (TCP ${settings.listenerPort})`, waitActive: true,
-      argv: ['loadbalancer', 'listener', 'create', '--name', settings.listener, '--protocol', 'TCP', '--protocol-port', String(settings.listenerPort), '--default-pool', settings.pool, settings.loadBalancer],
+      kind: 'listener',
+      name: settings.listener,
+      title: `listener ${settings.listener} (TCP ${settings.listenerPort})`,
+      waitActive: true,
+      argv: [
+        'loadbalancer',
+        'listener',
+        'create',
+        '--name',
+        settings.listener,
+        '--protocol',
+        'TCP',
+        '--protocol-port',
+        String(settings.listenerPort),
+        '--default-pool',
+        settings.pool,
+        settings.loadBalancer,
+      ],
     },
   ];
   if (settings.floatingIp) {
     steps.push({
-      kind: 'floatingip', name: settings.floatingIp, title: `floating IP ${settings.floatingIp} on the VIP port of ${settings.loadBalancer}`, waitActive: false,
+      kind: 'floatingip',
+      name: settings.floatingIp,
+      title: `floating IP ${settings.floatingIp} on the VIP port of ${settings.loadBalancer}`,
+      waitActive: false,
       argv: ['floating', 'ip', 'set', '--port', VIP_PORT_PLACEHOLDER, settings.floatingIp],
     });
   }
@@ -146,19 +224,28 @@ export function renderOctaviaPlan(cluster: ClusterSpec | ResolvedClusterSpec): s
   ];
   steps.forEach((step, index) => {
     lines.push('', `# ${index + 1}/${steps.length} ${step.title}`);
-    const argv = step.argv.map((arg) => (arg === VIP_PORT_PLACEHOLDER
-      ? `"$(openstack loadbalancer show ${shellQuote(settings.loadBalancer)} -f value -c vip_port_id)"`
-      : shellQuote(arg)));
+    const argv = step.argv.map((arg) =>
+      arg === VIP_PORT_PLACEHOLDER
+        ? `"$(openstack loadbalancer show ${shellQuote(settings.loadBalancer)} -f value -c vip_port_id)"`
+        : shellQuote(arg),
+    );
     lines.push(`openstack ${argv.join(' ')}`);
   });
-  if (!settings.floatingIp) lines.push('', '# no floating IP: apiEndpoint.host is a DNS name; point it at the VIP address (or set loadBalancer.octavia.floatingIp)');
+  if (!settings.floatingIp)
+    lines.push(
+      '',
+      '# no floating IP: apiEndpoint.host is a DNS name; point it at the VIP address (or set loadBalancer.octavia.floatingIp)',
+    );
   return lines.join('\n') + '\n';
 }
 
 /** A failure of the Octavia driver, with a message for a human. */
 export class OctaviaError extends Error {
   /** @param output what the failed `openstack` command printed, if one failed */
-  constructor(message: string, public readonly output = '') {
+  constructor(
+    message: string,
+    public readonly output = '',
+  ) {
     super(message);
     this.name = 'OctaviaError';
   }
@@ -284,18 +371,53 @@ export class OctaviaDriver {
     // refuses names that are not unique).
     const lb = await this.showLoadBalancer(true);
     if (!lb) return { members: [], floatingIp };
-    const pools = (await this.json(['loadbalancer', 'pool', 'list', '--loadbalancer', settings.loadBalancer, '-f', 'json']) as Json[]).filter((candidate) => candidate.name === settings.pool);
+    const pools = (
+      (await this.json([
+        'loadbalancer',
+        'pool',
+        'list',
+        '--loadbalancer',
+        settings.loadBalancer,
+        '-f',
+        'json',
+      ])) as Json[]
+    ).filter((candidate) => candidate.name === settings.pool);
     let pool: OctaviaState['pool'];
     let members: OctaviaState['members'] = [];
     if (pools.length) {
-      const shown = await this.json(['loadbalancer', 'pool', 'show', String(pools[0].id), '-f', 'json']) as Json;
+      const shown = (await this.json(['loadbalancer', 'pool', 'show', String(pools[0].id), '-f', 'json'])) as Json;
       pool = { id: String(pools[0].id), healthMonitorId: shown.healthmonitor_id || undefined };
-      members = (await this.json(['loadbalancer', 'member', 'list', pool.id, '-f', 'json']) as Json[])
-        .map((member) => ({ id: String(member.id), name: String(member.name ?? ''), address: String(member.address), port: Number(member.protocol_port) }));
+      members = ((await this.json(['loadbalancer', 'member', 'list', pool.id, '-f', 'json'])) as Json[]).map(
+        (member) => ({
+          id: String(member.id),
+          name: String(member.name ?? ''),
+          address: String(member.address),
+          port: Number(member.protocol_port),
+        }),
+      );
     }
-    const listeners = (await this.json(['loadbalancer', 'listener', 'list', '--loadbalancer', settings.loadBalancer, '-f', 'json']) as Json[]).filter((candidate) => candidate.name === settings.listener);
-    const listener = listeners.length ? { id: String(listeners[0].id), port: Number(listeners[0].protocol_port) } : undefined;
-    return { loadBalancer: { id: lb.id, status: lb.status }, pool, members, listener, floatingIp, vipPortId: lb.vipPortId };
+    const listeners = (
+      (await this.json([
+        'loadbalancer',
+        'listener',
+        'list',
+        '--loadbalancer',
+        settings.loadBalancer,
+        '-f',
+        'json',
+      ])) as Json[]
+    ).filter((candidate) => candidate.name === settings.listener);
+    const listener = listeners.length
+      ? { id: String(listeners[0].id), port: Number(listeners[0].protocol_port) }
+      : undefined;
+    return {
+      loadBalancer: { id: lb.id, status: lb.status },
+      pool,
+      members,
+      listener,
+      floatingIp,
+      vipPortId: lb.vipPortId,
+    };
   }
 
   /** Creates whatever is missing, step by step; returns the names of the steps that ran. */
@@ -305,7 +427,9 @@ export class OctaviaDriver {
     this.log(`checking Octavia resources of cluster ${this.spec.name} (${this.bin})`);
     const state = await this.state();
     if (state.floatingIp?.portId && state.floatingIp.portId !== state.vipPortId) {
-      throw new OctaviaError(`floating IP ${settings.floatingIp} is already associated with port ${state.floatingIp.portId}, not with the VIP port of ${settings.loadBalancer}; hacp does not move it: free it ('openstack floating ip unset --port ${settings.floatingIp}') or set loadBalancer.octavia.floatingIp`);
+      throw new OctaviaError(
+        `floating IP ${settings.floatingIp} is already associated with port ${state.floatingIp.portId}, not with the VIP port of ${settings.loadBalancer}; hacp does not move it: free it ('openstack floating ip unset --port ${settings.floatingIp}') or set loadBalancer.octavia.floatingIp`,
+      );
     }
     if (state.loadBalancer && state.loadBalancer.status !== 'ACTIVE') {
       this.log(`load balancer ${settings.loadBalancer} is ${state.loadBalancer.status}`);
@@ -321,8 +445,11 @@ export class OctaviaDriver {
         continue;
       }
       this.log(`${prefix}: creating`);
-      const argv = step.argv.map((arg) => (arg === VIP_PORT_PLACEHOLDER ? vipPortId ?? '' : arg));
-      if (argv.includes('')) throw new OctaviaError(`load balancer ${settings.loadBalancer} has no vip_port_id; cannot associate floating IP ${settings.floatingIp}`);
+      const argv = step.argv.map((arg) => (arg === VIP_PORT_PLACEHOLDER ? (vipPortId ?? '') : arg));
+      if (argv.includes(''))
+        throw new OctaviaError(
+          `load balancer ${settings.loadBalancer} has no vip_port_id; cannot associate floating IP ${settings.floatingIp}`,
+        );
       await this.run(argv, true);
       if (step.waitActive) vipPortId = (await this.waitActive(`${step.kind} ${step.name}`)).vipPortId;
       done.push(`${step.kind} ${step.name}`);
@@ -344,15 +471,29 @@ export class OctaviaDriver {
       done.push(what);
     };
     if (state.floatingIp?.portId && state.floatingIp.portId === state.vipPortId) {
-      await step(`floating IP ${settings.floatingIp}`, ['floating', 'ip', 'unset', '--port', state.floatingIp.id], false);
+      await step(
+        `floating IP ${settings.floatingIp}`,
+        ['floating', 'ip', 'unset', '--port', state.floatingIp.id],
+        false,
+      );
     } else if (settings.floatingIp) {
       this.log(`floating IP ${settings.floatingIp}: not on the VIP port, left alone`);
     }
     if (state.loadBalancer && state.loadBalancer.status !== 'ACTIVE') await this.waitActive('the previous change');
-    if (state.listener) await step(`listener ${settings.listener}`, ['loadbalancer', 'listener', 'delete', state.listener.id], true);
-    if (state.pool?.healthMonitorId) await step(`health monitor of ${settings.pool}`, ['loadbalancer', 'healthmonitor', 'delete', state.pool.healthMonitorId], true);
+    if (state.listener)
+      await step(`listener ${settings.listener}`, ['loadbalancer', 'listener', 'delete', state.listener.id], true);
+    if (state.pool?.healthMonitorId)
+      await step(
+        `health monitor of ${settings.pool}`,
+        ['loadbalancer', 'healthmonitor', 'delete', state.pool.healthMonitorId],
+        true,
+      );
     for (const member of [...state.members].reverse()) {
-      await step(`member ${member.name || member.address}`, ['loadbalancer', 'member', 'delete', state.pool!.id, member.id], true);
+      await step(
+        `member ${member.name || member.address}`,
+        ['loadbalancer', 'member', 'delete', state.pool!.id, member.id],
+        true,
+      );
     }
     if (state.pool) await step(`pool ${settings.pool}`, ['loadbalancer', 'pool', 'delete', state.pool.id], true);
     if (state.loadBalancer) {
@@ -368,21 +509,29 @@ export class OctaviaDriver {
   /** How an existing resource satisfies `step` (`id ...`, for the log), or undefined when the step must run. */
   private existing(step: OctaviaStep, state: OctaviaState, vipPortId: string | undefined): string | undefined {
     switch (step.kind) {
-      case 'loadbalancer': return state.loadBalancer && `id ${state.loadBalancer.id}`;
-      case 'pool': return state.pool && `id ${state.pool.id}`;
+      case 'loadbalancer':
+        return state.loadBalancer && `id ${state.loadBalancer.id}`;
+      case 'pool':
+        return state.pool && `id ${state.pool.id}`;
       case 'member': {
         const want = this.settings.members.find((member) => member.name === step.name)!;
-        const found = state.members.find((member) => member.address === want.address && member.port === this.settings.memberPort);
+        const found = state.members.find(
+          (member) => member.address === want.address && member.port === this.settings.memberPort,
+        );
         return found && `id ${found.id}`;
       }
-      case 'healthmonitor': return state.pool?.healthMonitorId && `id ${state.pool.healthMonitorId}`;
+      case 'healthmonitor':
+        return state.pool?.healthMonitorId && `id ${state.pool.healthMonitorId}`;
       case 'listener': {
         if (state.listener && state.listener.port !== this.settings.listenerPort) {
-          this.log(`warning: listener ${this.settings.listener} listens on ${state.listener.port}, the spec says ${this.settings.listenerPort}; delete it to change the port`);
+          this.log(
+            `warning: listener ${this.settings.listener} listens on ${state.listener.port}, the spec says ${this.settings.listenerPort}; delete it to change the port`,
+          );
         }
         return state.listener && `id ${state.listener.id}`;
       }
-      case 'floatingip': return state.floatingIp?.portId && state.floatingIp.portId === vipPortId ? `on port ${vipPortId}` : undefined;
+      case 'floatingip':
+        return state.floatingIp?.portId && state.floatingIp.portId === vipPortId ? `on port ${vipPortId}` : undefined;
     }
   }
 
@@ -390,25 +539,40 @@ export class OctaviaDriver {
   private async findFloatingIp(floatingIp: string): Promise<OctaviaState['floatingIp']> {
     let shown: Json;
     try {
-      shown = await this.json(['floating', 'ip', 'show', floatingIp, '-f', 'json']) as Json;
+      shown = (await this.json(['floating', 'ip', 'show', floatingIp, '-f', 'json'])) as Json;
     } catch (e) {
       if (!(e instanceof OctaviaError) || !/not found|no \w+ found|unable to (find|locate)/i.test(e.output)) throw e;
-      throw new OctaviaError(`floating IP ${floatingIp} (loadBalancer.octavia.floatingIp / apiEndpoint.host) does not exist; reserve it first ('openstack floating ip create <external network>'):\n${e.message}`);
+      throw new OctaviaError(
+        `floating IP ${floatingIp} (loadBalancer.octavia.floatingIp / apiEndpoint.host) does not exist; reserve it first ('openstack floating ip create <external network>'):\n${e.message}`,
+      );
     }
     return { id: String(shown.id), portId: shown.port_id || undefined };
   }
 
   private async showLoadBalancer(): Promise<{ id: string; status: string; vipPortId?: string }>;
-  private async showLoadBalancer(allowMissing: true): Promise<{ id: string; status: string; vipPortId?: string } | undefined>;
-  private async showLoadBalancer(allowMissing = false): Promise<{ id: string; status: string; vipPortId?: string } | undefined> {
+  private async showLoadBalancer(
+    allowMissing: true,
+  ): Promise<{ id: string; status: string; vipPortId?: string } | undefined>;
+  private async showLoadBalancer(
+    allowMissing = false,
+  ): Promise<{ id: string; status: string; vipPortId?: string } | undefined> {
     let lb: Json;
     try {
-      lb = await this.json(['loadbalancer', 'show', this.settings.loadBalancer, '-f', 'json']) as Json;
+      lb = (await this.json(['loadbalancer', 'show', this.settings.loadBalancer, '-f', 'json'])) as Json;
     } catch (e) {
-      if (allowMissing && e instanceof OctaviaError && e.output.includes(`Unable to locate ${this.settings.loadBalancer} in loadbalancers`)) return undefined;
+      if (
+        allowMissing &&
+        e instanceof OctaviaError &&
+        e.output.includes(`Unable to locate ${this.settings.loadBalancer} in loadbalancers`)
+      )
+        return undefined;
       throw e;
     }
-    return { id: String(lb.id), status: String(lb.provisioning_status ?? '').toUpperCase(), vipPortId: lb.vip_port_id || undefined };
+    return {
+      id: String(lb.id),
+      status: String(lb.provisioning_status ?? '').toUpperCase(),
+      vipPortId: lb.vip_port_id || undefined,
+    };
   }
 
   /** Polls the load balancer until ACTIVE; throws on ERROR and at the timeout. */
@@ -417,14 +581,20 @@ export class OctaviaDriver {
     for (let polls = 1; ; polls++) {
       const lb = await this.showLoadBalancer();
       if (lb.status === 'ACTIVE') {
-        this.log(`      ${this.settings.loadBalancer} is ACTIVE${polls > 1 ? ` after ${Math.round((Date.now() - started) / 1000)}s` : ''}`);
+        this.log(
+          `      ${this.settings.loadBalancer} is ACTIVE${polls > 1 ? ` after ${Math.round((Date.now() - started) / 1000)}s` : ''}`,
+        );
         return lb;
       }
       if (lb.status === 'ERROR') {
-        throw new OctaviaError(`load balancer ${this.settings.loadBalancer} went to provisioning_status ERROR after ${after}; see 'openstack loadbalancer show ${this.settings.loadBalancer}' and the Octavia logs, then 'hacp lb destroy' and apply again`);
+        throw new OctaviaError(
+          `load balancer ${this.settings.loadBalancer} went to provisioning_status ERROR after ${after}; see 'openstack loadbalancer show ${this.settings.loadBalancer}' and the Octavia logs, then 'hacp lb destroy' and apply again`,
+        );
       }
       if (Date.now() - started >= this.timeoutMs) {
-        throw new OctaviaError(`timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.settings.loadBalancer} to become ACTIVE after ${after} (still ${lb.status || 'without a status'}); run 'hacp lb apply' again later, it continues where it stopped`);
+        throw new OctaviaError(
+          `timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.settings.loadBalancer} to become ACTIVE after ${after} (still ${lb.status || 'without a status'}); run 'hacp lb apply' again later, it continues where it stopped`,
+        );
       }
       this.log(`      ${this.settings.loadBalancer} is ${lb.status}, waiting`);
       await sleep(Math.min(this.pollMs, Math.max(0, this.timeoutMs - (Date.now() - started))));
@@ -438,8 +608,14 @@ export class OctaviaDriver {
       const lb = await this.showLoadBalancer(true);
       if (!lb) return;
       const status = lb.status;
-      if (status === 'ERROR') throw new OctaviaError(`load balancer ${this.settings.loadBalancer} went to provisioning_status ERROR while deleting; see 'openstack loadbalancer show ${this.settings.loadBalancer}'`);
-      if (Date.now() - started >= this.timeoutMs) throw new OctaviaError(`timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.settings.loadBalancer} to be deleted (still ${status})`);
+      if (status === 'ERROR')
+        throw new OctaviaError(
+          `load balancer ${this.settings.loadBalancer} went to provisioning_status ERROR while deleting; see 'openstack loadbalancer show ${this.settings.loadBalancer}'`,
+        );
+      if (Date.now() - started >= this.timeoutMs)
+        throw new OctaviaError(
+          `timed out after ${this.timeoutMs / 1000}s waiting for load balancer ${this.settings.loadBalancer} to be deleted (still ${status})`,
+        );
       await sleep(this.pollMs);
     }
   }
@@ -458,18 +634,37 @@ export class OctaviaDriver {
   private run(argv: string[], show: boolean): Promise<string> {
     if (show) this.log(`      $ openstack ${argv.map(shellQuote).join(' ')}`);
     return new Promise((resolve, reject) => {
-      execFile(this.bin, argv, { env: this.env, timeout: this.commandTimeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        const failure = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-        if (failure.code === 'ENOENT') {
-          return reject(new OctaviaError(`the openstack CLI (${this.bin}) was not found: install python3-openstackclient and python3-octaviaclient, or set ${OPENSTACK_BIN_ENV}`));
-        }
-        const why = failure.killed ? `killed after ${this.commandTimeoutMs / 1000}s` : `exit code ${failure.code}`;
-        const detail = String(stderr || stdout).trim().split('\n').slice(-5).join('\n');
-        const hint = /auth-url|auth plugin|credential|OS_CLOUD/i.test(detail)
-          ? '\nhint: load your OpenStack credentials first (source the openrc file, or set OS_CLOUD with a clouds.yaml)' : '';
-        reject(new OctaviaError(`'openstack ${argv.map(shellQuote).join(' ')}' failed (${why}):\n${detail}${hint}`, String(stderr || stdout)));
-      });
+      execFile(
+        this.bin,
+        argv,
+        { env: this.env, timeout: this.commandTimeoutMs, maxBuffer: 16 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(stdout);
+          const failure = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
+          if (failure.code === 'ENOENT') {
+            return reject(
+              new OctaviaError(
+                `the openstack CLI (${this.bin}) was not found: install python3-openstackclient and python3-octaviaclient, or set ${OPENSTACK_BIN_ENV}`,
+              ),
+            );
+          }
+          const why = failure.killed ? `killed after ${this.commandTimeoutMs / 1000}s` : `exit code ${failure.code}`;
+          const detail = String(stderr || stdout)
+            .trim()
+            .split('\n')
+            .slice(-5)
+            .join('\n');
+          const hint = /auth-url|auth plugin|credential|OS_CLOUD/i.test(detail)
+            ? '\nhint: load your OpenStack credentials first (source the openrc file, or set OS_CLOUD with a clouds.yaml)'
+            : '';
+          reject(
+            new OctaviaError(
+              `'openstack ${argv.map(shellQuote).join(' ')}' failed (${why}):\n${detail}${hint}`,
+              String(stderr || stdout),
+            ),
+          );
+        },
+      );
     });
   }
 }

@@ -41,14 +41,38 @@ export interface BuiltinObjects {
 export const KUBERNETES_SERVICE = { namespace: 'default', name: 'kubernetes', port: 443 } as const;
 
 const CONTROLLER_ROLES = [
-  'attachdetach-controller', 'certificate-controller', 'clusterrole-aggregation-controller', 'cronjob-controller',
-  'daemon-set-controller', 'deployment-controller', 'disruption-controller', 'endpoint-controller',
-  'endpointslice-controller', 'endpointslicemirroring-controller', 'ephemeral-volume-controller', 'expand-controller',
-  'generic-garbage-collector', 'horizontal-pod-autoscaler', 'job-controller', 'legacy-service-account-token-cleaner',
-  'namespace-controller', 'node-controller', 'persistent-volume-binder', 'pod-garbage-collector',
-  'pv-protection-controller', 'pvc-protection-controller', 'replicaset-controller', 'replication-controller',
-  'resourcequota-controller', 'root-ca-cert-publisher', 'route-controller', 'service-account-controller',
-  'service-controller', 'statefulset-controller', 'ttl-after-finished-controller', 'ttl-controller',
+  'attachdetach-controller',
+  'certificate-controller',
+  'clusterrole-aggregation-controller',
+  'cronjob-controller',
+  'daemon-set-controller',
+  'deployment-controller',
+  'disruption-controller',
+  'endpoint-controller',
+  'endpointslice-controller',
+  'endpointslicemirroring-controller',
+  'ephemeral-volume-controller',
+  'expand-controller',
+  'generic-garbage-collector',
+  'horizontal-pod-autoscaler',
+  'job-controller',
+  'legacy-service-account-token-cleaner',
+  'namespace-controller',
+  'node-controller',
+  'persistent-volume-binder',
+  'pod-garbage-collector',
+  'pv-protection-controller',
+  'pvc-protection-controller',
+  'replicaset-controller',
+  'replication-controller',
+  'resourcequota-controller',
+  'root-ca-cert-publisher',
+  'route-controller',
+  'service-account-controller',
+  'service-controller',
+  'statefulset-controller',
+  'ttl-after-finished-controller',
+  'ttl-controller',
   'validatingadmissionpolicy-status-controller',
 ].map((n) => `system:controller:${n}`);
 
@@ -57,25 +81,46 @@ const BASE = {
   namespaces: ['default', 'kube-system', 'kube-public', 'kube-node-lease'],
   priorityClasses: ['system-node-critical', 'system-cluster-critical'],
   clusterRoles: [
-    'cluster-admin', 'admin', 'edit', 'view',
-    'system:aggregate-to-admin', 'system:aggregate-to-edit', 'system:aggregate-to-view',
-    'system:auth-delegator', 'system:basic-user', 'system:discovery', 'system:public-info-viewer', 'system:monitoring',
+    'cluster-admin',
+    'admin',
+    'edit',
+    'view',
+    'system:aggregate-to-admin',
+    'system:aggregate-to-edit',
+    'system:aggregate-to-view',
+    'system:auth-delegator',
+    'system:basic-user',
+    'system:discovery',
+    'system:public-info-viewer',
+    'system:monitoring',
     'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
     'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
     'system:certificates.k8s.io:kube-apiserver-client-approver',
     'system:certificates.k8s.io:kube-apiserver-client-kubelet-approver',
     'system:certificates.k8s.io:kubelet-serving-approver',
     'system:certificates.k8s.io:legacy-unknown-approver',
-    'system:heapster', 'system:kube-aggregator', 'system:kube-controller-manager', 'system:kube-dns',
-    'system:kube-scheduler', 'system:kubelet-api-admin', 'system:node', 'system:node-bootstrapper',
-    'system:node-problem-detector', 'system:node-proxier', 'system:persistent-volume-provisioner',
-    'system:service-account-issuer-discovery', 'system:volume-scheduler',
+    'system:heapster',
+    'system:kube-aggregator',
+    'system:kube-controller-manager',
+    'system:kube-dns',
+    'system:kube-scheduler',
+    'system:kubelet-api-admin',
+    'system:node',
+    'system:node-bootstrapper',
+    'system:node-problem-detector',
+    'system:node-proxier',
+    'system:persistent-volume-provisioner',
+    'system:service-account-issuer-discovery',
+    'system:volume-scheduler',
     ...CONTROLLER_ROLES,
   ],
   roles: {
     'kube-system': [
-      'extension-apiserver-authentication-reader', 'system::leader-locking-kube-controller-manager',
-      'system::leader-locking-kube-scheduler', 'system:controller:bootstrap-signer', 'system:controller:cloud-provider',
+      'extension-apiserver-authentication-reader',
+      'system::leader-locking-kube-controller-manager',
+      'system::leader-locking-kube-scheduler',
+      'system:controller:bootstrap-signer',
+      'system:controller:cloud-provider',
       'system:controller:token-cleaner',
     ],
     'kube-public': ['system:controller:bootstrap-signer'],
@@ -110,12 +155,17 @@ const cache = new Map<string, BuiltinObjects>();
  */
 export function builtinObjects(kubernetesVersion: string): BuiltinObjects {
   let minor = minorOf(kubernetesVersion);
-  if (!BUILTIN_MINORS.includes(minor)) minor = compareMinor(minor, BUILTIN_MINORS[0]) < 0 ? BUILTIN_MINORS[0] : BUILTIN_MINORS[BUILTIN_MINORS.length - 1];
+  if (!BUILTIN_MINORS.includes(minor))
+    minor = compareMinor(minor, BUILTIN_MINORS[0]) < 0 ? BUILTIN_MINORS[0] : BUILTIN_MINORS[BUILTIN_MINORS.length - 1];
   const hit = cache.get(minor);
   if (hit) return hit;
   const upTo = BUILTIN_MINORS.filter((m) => compareMinor(m, minor) <= 0);
-  const list = (key: keyof typeof BASE): string[] => [...(BASE[key] as string[]), ...upTo.flatMap((m) => ADDED_IN[m][key] ?? [])];
-  const byNs = (record: Record<string, string[]>) => new Map(Object.entries(record).map(([ns, names]) => [ns, new Set(names)] as const));
+  const list = (key: keyof typeof BASE): string[] => [
+    ...(BASE[key] as string[]),
+    ...upTo.flatMap((m) => ADDED_IN[m][key] ?? []),
+  ];
+  const byNs = (record: Record<string, string[]>) =>
+    new Map(Object.entries(record).map(([ns, names]) => [ns, new Set(names)] as const));
   const built: BuiltinObjects = {
     minor,
     namespaces: new Set(list('namespaces')),
@@ -156,7 +206,8 @@ export const RETIRED_IMAGES: readonly RetiredImage[] = [
   {
     repository: 'quay.io/coreos/pod-checkpointer',
     severity: 'error',
-    reason: 'bootkube\'s pod-checkpointer (archived 2021) speaks only CRI v1alpha1/v1alpha2, which kubelets dropped in v1.26 and containerd 2 no longer serves: it sees no running container and cannot checkpoint or restore anything',
+    reason:
+      "bootkube's pod-checkpointer (archived 2021) speaks only CRI v1alpha1/v1alpha2, which kubelets dropped in v1.26 and containerd 2 no longer serves: it sees no running container and cannot checkpoint or restore anything",
   },
   {
     repository: 'k8s.gcr.io/heapster-amd64',
@@ -166,7 +217,8 @@ export const RETIRED_IMAGES: readonly RetiredImage[] = [
   {
     repository: 'registry.k8s.io/dns/k8s-dns-kube-dns',
     severity: 'warning',
-    reason: 'kube-dns is retired (kubeadm dropped it in Kubernetes 1.21, its images are unmaintained); CoreDNS replaces it',
+    reason:
+      'kube-dns is retired (kubeadm dropped it in Kubernetes 1.21, its images are unmaintained); CoreDNS replaces it',
   },
   {
     repository: 'kubernetesui/dashboard',

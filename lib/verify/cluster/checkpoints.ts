@@ -26,11 +26,13 @@ export function checkpointProblem(model: ClusterModel, w: Workload, node: string
   const cps = model.checkpointers.filter((c) => c.node === node);
   if (!cps.length) {
     const role = model.nodes.find((n) => n.name === node)?.role;
-    return role === 'worker' ? 'workers run no hacp-checkpointer.service (`hacp kubelet-unit --self-hosted` writes it on masters only)'
+    return role === 'worker'
+      ? 'workers run no hacp-checkpointer.service (`hacp kubelet-unit --self-hosted` writes it on masters only)'
       : 'no hacp-checkpointer.service runs there (`hacp kubelet-unit --self-hosted` writes it for a self-hosted tree only)';
   }
   const cp = cps.find((c) => c.namespace === w.namespace && c.daemonSet === w.name && w.kind === 'DaemonSet');
-  if (!cp) return `${HOST_CHECKPOINTER} checkpoints DaemonSet ${cps[0].namespace}/${cps[0].daemonSet} only, not ${w.kind} ${w.namespace}/${w.name}`;
+  if (!cp)
+    return `${HOST_CHECKPOINTER} checkpoints DaemonSet ${cps[0].namespace}/${cps[0].daemonSet} only, not ${w.kind} ${w.namespace}/${w.name}`;
   const template = w.obj.object.spec?.template ?? {};
   if (template.metadata?.annotations?.[CHECKPOINT_REQUEST_ANNOTATION] !== 'true') {
     return `its pod template lacks the annotation ${CHECKPOINT_REQUEST_ANNOTATION}: "true", which ${HOST_CHECKPOINTER} looks for`;
@@ -41,11 +43,17 @@ export function checkpointProblem(model: ClusterModel, w: Workload, node: string
     // As the API returns them: a Secret's stringData is part of its data.
     if (o.kind === 'Secret') {
       const data = { ...(o.object.data ?? {}) };
-      for (const [k, v] of Object.entries<string>(o.object.stringData ?? {})) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+      for (const [k, v] of Object.entries<string>(o.object.stringData ?? {}))
+        data[k] = Buffer.from(String(v), 'utf8').toString('base64');
       secrets[o.name] = { ...o.object, data };
     } else if (o.kind === 'ConfigMap') configMaps[o.name] = o.object;
   }
-  const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name: `${w.name}-x`, namespace: w.namespace }, spec: template.spec };
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { ...template.metadata, name: `${w.name}-x`, namespace: w.namespace },
+    spec: template.spec,
+  };
   try {
     prepareCheckpoint({ name: `${w.name}-x`, uid: 'model', ready: true, pod }, { secrets, configMaps }, w.name);
   } catch (e) {
@@ -66,7 +74,10 @@ export function checkpointFindings(model: ClusterModel): Finding[] {
     }
     for (const [problem, nodes] of problems) {
       out.push({
-        severity: 'error', check: 'cluster', id: 'checkpoint-missing', file: w.obj.file.rel,
+        severity: 'error',
+        check: 'cluster',
+        id: 'checkpoint-missing',
+        file: w.obj.file.rel,
         message: `${w.id}: nothing keeps a copy of its pod on ${listNames(nodes)}, so after every master reboots at once no API server comes back there without a person: ${problem}`,
       });
     }

@@ -54,19 +54,38 @@ export function clusterCheck(tree: AssetTree, options: ClusterCheckOptions): Clu
   const roots = findClusterRoots(tree);
   if (!roots.length) {
     if (tree.files.some((f) => f.docs.some((d) => typeof d.kind === 'string' && typeof d.apiVersion === 'string'))) {
-      findings.push({ severity: 'warning', check: 'cluster', id: 'no-cluster', message: 'no static-pod folders (<root>/<master>/) or bootkube asset dir (bootstrap-manifests/, manifests/ + auth/) in the tree: the cluster check has nothing to model' });
+      findings.push({
+        severity: 'warning',
+        check: 'cluster',
+        id: 'no-cluster',
+        message:
+          'no static-pod folders (<root>/<master>/) or bootkube asset dir (bootstrap-manifests/, manifests/ + auth/) in the tree: the cluster check has nothing to model',
+      });
     }
     return { findings, plans, models };
   }
   for (const { root } of roots) {
     const spec = options.specFor(under(root, '.x'));
     if (!spec) {
-      findings.push({ severity: 'warning', check: 'cluster', id: 'no-spec', file: root, message: `no cluster spec for ${root}: the cluster check needs one (--cluster FILE or --example)` });
+      findings.push({
+        severity: 'warning',
+        check: 'cluster',
+        id: 'no-spec',
+        file: root,
+        message: `no cluster spec for ${root}: the cluster check needs one (--cluster FILE or --example)`,
+      });
       continue;
     }
     const model = buildClusterModel(tree, spec, { root });
     models.push(model);
-    findings.push(...placementFindings(model), ...endpointFindings(model), ...serviceFindings(model), ...referenceFindings(model), ...checkpointFindings(model), ...planFindings(model));
+    findings.push(
+      ...placementFindings(model),
+      ...endpointFindings(model),
+      ...serviceFindings(model),
+      ...referenceFindings(model),
+      ...checkpointFindings(model),
+      ...planFindings(model),
+    );
     plans.push({ root, plan: derivePlan(model).plan });
   }
   return { findings, plans, models };

@@ -323,10 +323,24 @@ export interface ClusterModel {
 
 /** Kinds that are not namespaced. */
 const CLUSTER_SCOPED = new Set([
-  'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'CustomResourceDefinition', 'APIService',
-  'PersistentVolume', 'StorageClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'CSIDriver',
-  'IngressClass', 'RuntimeClass', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'Node',
-  'VolumeAttachment', 'CSINode',
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PriorityClass',
+  'CustomResourceDefinition',
+  'APIService',
+  'PersistentVolume',
+  'StorageClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'CSIDriver',
+  'IngressClass',
+  'RuntimeClass',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'Node',
+  'VolumeAttachment',
+  'CSINode',
 ]);
 
 const WORKLOAD_KINDS = new Set(['Pod', 'DaemonSet', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Job']);
@@ -360,14 +374,18 @@ export function findClusterRoots(tree: AssetTree): ClusterRoot[] {
   const roots = new Map<string, ClusterFlavor>();
   for (const dir of tree.dirs) {
     const base = path.posix.basename(dir);
-    if (base === 'bootstrap-manifests' || (base === 'manifests' && tree.dirs.has(path.posix.join(path.posix.dirname(dir), 'auth')))) {
+    if (
+      base === 'bootstrap-manifests' ||
+      (base === 'manifests' && tree.dirs.has(path.posix.join(path.posix.dirname(dir), 'auth')))
+    ) {
       roots.set(path.posix.dirname(dir), 'bootkube');
     }
   }
   // Static pods: kube-system Pods at the top of a folder (a consumer's chart writing some Pod is not a master folder).
   const bootkube = [...roots.keys()];
   for (const file of tree.files) {
-    if (!file.docs.some((d) => d.kind === 'Pod' && d.apiVersion === 'v1' && d.metadata?.namespace === 'kube-system')) continue;
+    if (!file.docs.some((d) => d.kind === 'Pod' && d.apiVersion === 'v1' && d.metadata?.namespace === 'kube-system'))
+      continue;
     const folder = path.posix.dirname(file.rel);
     if (folder === '.' || bootkube.some((r) => isUnder(folder, r))) continue;
     if (['bootstrap-manifests', 'manifests', 'cluster'].includes(path.posix.basename(folder))) continue;
@@ -386,13 +404,24 @@ export interface ClusterModelOptions {
  * Builds the model of one cluster of `tree` from its files and the spec it was synthesized from. Throws when the
  * tree holds no cluster, or several and `root` does not say which.
  */
-export function buildClusterModel(tree: AssetTree, spec: ResolvedClusterSpec, options: ClusterModelOptions = {}): ClusterModel {
+export function buildClusterModel(
+  tree: AssetTree,
+  spec: ResolvedClusterSpec,
+  options: ClusterModelOptions = {},
+): ClusterModel {
   const roots = findClusterRoots(tree);
-  const found = options.root !== undefined ? roots.find((r) => r.root === path.posix.normalize(options.root!)) : roots.length === 1 ? roots[0] : undefined;
+  const found =
+    options.root !== undefined
+      ? roots.find((r) => r.root === path.posix.normalize(options.root!))
+      : roots.length === 1
+        ? roots[0]
+        : undefined;
   if (!found) {
-    throw new Error(roots.length
-      ? `${tree.root}: ${options.root === undefined ? 'holds several clusters' : `has no cluster at '${options.root}'`}; choose one of ${roots.map((r) => r.root).join(', ')}`
-      : `${tree.root}: no cluster tree (static-pod folders or a bootkube asset dir) found`);
+    throw new Error(
+      roots.length
+        ? `${tree.root}: ${options.root === undefined ? 'holds several clusters' : `has no cluster at '${options.root}'`}; choose one of ${roots.map((r) => r.root).join(', ')}`
+        : `${tree.root}: no cluster tree (static-pod folders or a bootkube asset dir) found`,
+    );
   }
   return new ModelBuilder(tree, spec, found).build();
 }
@@ -408,9 +437,17 @@ class ModelBuilder {
   private objects: ModelObject[] = [];
   private workloads: Workload[] = [];
   private bootstrapMaster?: string;
-  private model!: { -readonly [K in keyof ClusterModel]: ClusterModel[K] } & { servers: Server[]; loadBalancers: LoadBalancer[]; dials: Dial[] };
+  private model!: { -readonly [K in keyof ClusterModel]: ClusterModel[K] } & {
+    servers: Server[];
+    loadBalancers: LoadBalancer[];
+    dials: Dial[];
+  };
 
-  constructor(private readonly tree: AssetTree, private readonly spec: ResolvedClusterSpec, found: ClusterRoot) {
+  constructor(
+    private readonly tree: AssetTree,
+    private readonly spec: ResolvedClusterSpec,
+    found: ClusterRoot,
+  ) {
     this.root = found.root;
     this.flavor = found.flavor;
     this.phases = this.flavor === 'bootkube' ? ['bootstrap', 'running'] : ['running'];
@@ -424,11 +461,25 @@ class ModelBuilder {
     const ccm = this.workloads.find((w) => w.components.has('ccm'));
     if (ccm) removedTaints.set(CLOUD_UNINITIALIZED_TAINT.key, ccm);
     this.model = {
-      tree: this.tree, spec: this.spec, root: this.root, flavor: this.flavor, phases: this.phases,
-      builtins: builtinObjects(this.spec.kubernetesVersion), nodes: this.nodes, nodeFolders: this.nodeFolders,
-      unknownFolders: this.unknownFolders, applyDir: this.applyDir, bootstrapMaster: this.bootstrapMaster,
-      objects: this.objects, workloads: this.workloads, servers: [], loadBalancers: [], dials: [], removedTaints,
-      externalServers: externalServers(this.spec), checkpointers: hostCheckpointers(this.spec, this.flavor),
+      tree: this.tree,
+      spec: this.spec,
+      root: this.root,
+      flavor: this.flavor,
+      phases: this.phases,
+      builtins: builtinObjects(this.spec.kubernetesVersion),
+      nodes: this.nodes,
+      nodeFolders: this.nodeFolders,
+      unknownFolders: this.unknownFolders,
+      applyDir: this.applyDir,
+      bootstrapMaster: this.bootstrapMaster,
+      objects: this.objects,
+      workloads: this.workloads,
+      servers: [],
+      loadBalancers: [],
+      dials: [],
+      removedTaints,
+      externalServers: externalServers(this.spec),
+      checkpointers: hostCheckpointers(this.spec, this.flavor),
     };
     placeWorkloads(this.model);
     this.model.clusterCa = this.findClusterCa();
@@ -460,7 +511,8 @@ class ModelBuilder {
         delivery = 'apply';
       } else if (objs.some((o) => o.kind === 'Pod' && o.metadata?.namespace === 'kube-system')) {
         const name = path.posix.basename(folder);
-        const isNodeFolder = this.flavor === 'static-pods' ? path.posix.dirname(folder) === this.root : nodeNames.has(name);
+        const isNodeFolder =
+          this.flavor === 'static-pods' ? path.posix.dirname(folder) === this.root : nodeNames.has(name);
         if (!isNodeFolder) continue;
         delivery = 'static';
         if (nodeNames.has(name)) {
@@ -482,7 +534,9 @@ class ModelBuilder {
       }
     }
     // The bootstrap control plane runs on the master whose address its API server advertises (else the first).
-    const bootstrapApi = pending.find((p) => p.phases.length === 1 && p.phases[0] === 'bootstrap' && componentsOf(p.obj.object).has('kube-apiserver'));
+    const bootstrapApi = pending.find(
+      (p) => p.phases.length === 1 && p.phases[0] === 'bootstrap' && componentsOf(p.obj.object).has('kube-apiserver'),
+    );
     if (pending.some((p) => p.phases.length === 1 && p.phases[0] === 'bootstrap')) {
       const c = bootstrapApi?.obj.object.spec.containers.find((x: any) => componentOf(x) === 'kube-apiserver');
       const advertise = c ? containerFlags(c, 'kube-apiserver').get('--advertise-address') : undefined;
@@ -502,14 +556,29 @@ class ModelBuilder {
     if (!spec || !Array.isArray(spec.containers)) return undefined;
     const components = componentsOf(o);
     const namespace = obj.namespace ?? 'default';
-    const replicas: number | 'per-node' = obj.kind === 'DaemonSet' ? 'per-node'
-      : obj.kind === 'Pod' ? 1
-        : obj.kind === 'Job' ? Number(o.spec?.parallelism ?? 1)
-          : Number(o.spec?.replicas ?? 1);
+    const replicas: number | 'per-node' =
+      obj.kind === 'DaemonSet'
+        ? 'per-node'
+        : obj.kind === 'Pod'
+          ? 1
+          : obj.kind === 'Job'
+            ? Number(o.spec?.parallelism ?? 1)
+            : Number(o.spec?.replicas ?? 1);
     return {
-      obj, kind: obj.kind, name: obj.name, namespace, spec, labels: template.metadata?.labels ?? o.metadata?.labels ?? {},
+      obj,
+      kind: obj.kind,
+      name: obj.name,
+      namespace,
+      spec,
+      labels: template.metadata?.labels ?? o.metadata?.labels ?? {},
       id: `${obj.kind} ${namespace}/${obj.name}${staticNode ? ` on ${staticNode}` : ''}`,
-      staticNode, phases, replicas, hostNetwork: spec.hostNetwork === true, components, nodes: [], misfits: new Map(),
+      staticNode,
+      phases,
+      replicas,
+      hostNetwork: spec.hostNetwork === true,
+      components,
+      nodes: [],
+      misfits: new Map(),
     };
   }
 
@@ -531,13 +600,25 @@ class ModelBuilder {
             const n = this.nodes.find((x) => x.name === node)!;
             const adv = flags.get('--advertise-address');
             out.push({
-              kind: 'kube-apiserver', name: `kube-apiserver ${w.staticNode ? `on ${node}` : `of ${w.kind} ${w.namespace}/${w.name} on ${node}`} (${w.obj.file.rel})`,
-              workload: w, node, binds: [hostOnly(bind, n)], port, phases: w.phases, cert: cert?.certs[0], certWhere: cert?.where,
+              kind: 'kube-apiserver',
+              name: `kube-apiserver ${w.staticNode ? `on ${node}` : `of ${w.kind} ${w.namespace}/${w.name} on ${node}`} (${w.obj.file.rel})`,
+              workload: w,
+              node,
+              binds: [hostOnly(bind, n)],
+              port,
+              phases: w.phases,
+              cert: cert?.certs[0],
+              certWhere: cert?.where,
               advertise: adv && !adv.startsWith('$(') ? adv : n.ip,
             });
           }
         } else if (comp === 'etcd') {
-          const ctx: any = { pod: { object: w.obj.object }, container: c, flags: containerFlags(c, 'etcd'), env: envOf(c) };
+          const ctx: any = {
+            pod: { object: w.obj.object },
+            container: c,
+            flags: containerFlags(c, 'etcd'),
+            env: envOf(c),
+          };
           const name = etcdSetting(ctx, 'name') ?? 'default';
           const certOf = (flag: string) => {
             const file = etcdSetting(ctx, flag);
@@ -547,14 +628,27 @@ class ModelBuilder {
           const peerCert = certOf('peer-cert-file');
           for (const node of w.nodes) {
             const n = this.nodes.find((x) => x.name === node)!;
-            for (const [kind, flag, cert] of [['etcd-client', 'listen-client-urls', clientCert], ['etcd-peer', 'listen-peer-urls', peerCert]] as const) {
-              const urls = (etcdSetting(ctx, flag) ?? (kind === 'etcd-client' ? 'http://localhost:2379' : 'http://localhost:2380')).split(',');
+            for (const [kind, flag, cert] of [
+              ['etcd-client', 'listen-client-urls', clientCert],
+              ['etcd-peer', 'listen-peer-urls', peerCert],
+            ] as const) {
+              const urls = (
+                etcdSetting(ctx, flag) ?? (kind === 'etcd-client' ? 'http://localhost:2379' : 'http://localhost:2380')
+              ).split(',');
               for (const u of urls) {
                 const p = parseAddress(u.trim());
                 if (!p) continue;
                 out.push({
-                  kind, name: `etcd member ${name} on ${node} (${w.obj.file.rel})`, workload: w, node,
-                  binds: [hostOnly(p.host, n)], port: p.port, phases: w.phases, cert: cert?.certs[0], certWhere: cert?.where, etcdName: name,
+                  kind,
+                  name: `etcd member ${name} on ${node} (${w.obj.file.rel})`,
+                  workload: w,
+                  node,
+                  binds: [hostOnly(p.host, n)],
+                  port: p.port,
+                  phases: w.phases,
+                  cert: cert?.certs[0],
+                  certWhere: cert?.where,
+                  etcdName: name,
                 });
               }
             }
@@ -575,8 +669,13 @@ class ModelBuilder {
       try {
         const s = octaviaSettings(spec);
         out.push({
-          type: 'octavia', address: s.floatingIp ?? spec.apiEndpoint.host, port: s.listenerPort, alsoOn: [], names,
-          backends: s.members.map((m) => ({ name: m.name, address: m.address, port: s.memberPort })), speakers: [],
+          type: 'octavia',
+          address: s.floatingIp ?? spec.apiEndpoint.host,
+          port: s.listenerPort,
+          alsoOn: [],
+          names,
+          backends: s.members.map((m) => ({ name: m.name, address: m.address, port: s.memberPort })),
+          speakers: [],
           source: `Octavia load balancer ${s.loadBalancer} (spec loadBalancer.octavia, made by \`hacp lb apply\`)`,
         });
       } catch {
@@ -592,20 +691,39 @@ class ModelBuilder {
           return { name: m[1], address: p.host, port: p.port };
         });
         out.push({
-          type: 'haproxy', address: haproxyVip(spec), port, alsoOn: bind.startsWith('*') ? spec.masters.map((m) => m.ip) : [], names,
-          backends, speakers: [], source: 'HAProxy + keepalived on the masters (spec loadBalancer.haproxy, `hacp lb haproxy`)',
+          type: 'haproxy',
+          address: haproxyVip(spec),
+          port,
+          alsoOn: bind.startsWith('*') ? spec.masters.map((m) => m.ip) : [],
+          names,
+          backends,
+          speakers: [],
+          source: 'HAProxy + keepalived on the masters (spec loadBalancer.haproxy, `hacp lb haproxy`)',
         });
       } catch {
         // haproxyVip() throws for a spec without a usable VIP; the spec's validation names it.
       }
     } else if (lb.type === 'kube-vip') {
       const speakers = this.model.workloads.filter((w) => w.components.has('kube-vip'));
-      const env = speakers.length ? envOf(speakers[0].spec.containers.find((c: any) => /kube-vip$/.test(imageRepository(String(c.image ?? '')))) ?? {}) : {};
+      const env = speakers.length
+        ? envOf(
+            speakers[0].spec.containers.find((c: any) => /kube-vip$/.test(imageRepository(String(c.image ?? '')))) ??
+              {},
+          )
+        : {};
       const address = env.address ?? env.vip_address ?? lb.kubeVip?.vip ?? spec.apiEndpoint.host;
       const port = Number(env.port ?? spec.apiServerPort);
       out.push({
-        type: 'kube-vip', address, port, alsoOn: [], names, backends: [], speakers,
-        source: speakers.length ? `kube-vip VIP held by the kube-vip static pods (${speakers.map((w) => w.staticNode).join(', ')})` : 'kube-vip VIP (spec loadBalancer.type kube-vip)',
+        type: 'kube-vip',
+        address,
+        port,
+        alsoOn: [],
+        names,
+        backends: [],
+        speakers,
+        source: speakers.length
+          ? `kube-vip VIP held by the kube-vip static pods (${speakers.map((w) => w.staticNode).join(', ')})`
+          : 'kube-vip VIP (spec loadBalancer.type kube-vip)',
       });
     }
     return out;
@@ -629,7 +747,8 @@ class ModelBuilder {
         if (node && base === 'kubelet.conf') {
           client = `the kubelet of ${node} (${file.rel})`;
           kubeletFiles.set(node, file.rel);
-        } else if (node && base === 'controller-manager.conf') client = `kube-controller-manager on ${node} (${file.rel})`;
+        } else if (node && base === 'controller-manager.conf')
+          client = `kube-controller-manager on ${node} (${file.rel})`;
         else if (node && base === 'scheduler.conf') client = `kube-scheduler on ${node} (${file.rel})`;
         const users = this.kubeconfigUsers(file.rel);
         if (users.length) client = `${listWords(users.map((w) => w.id))} (${file.rel})`;
@@ -650,17 +769,38 @@ class ModelBuilder {
           continue;
         }
         if (cfg?.kind !== 'Config') continue;
-        const users = model.workloads.filter((w) => w.namespace === obj.namespace && mountsObject(w, obj.kind, obj.name));
+        const users = model.workloads.filter(
+          (w) => w.namespace === obj.namespace && mountsObject(w, obj.kind, obj.name),
+        );
         const where = `${obj.kind} ${obj.namespace}/${obj.name} key ${key}`;
         if (!users.length) {
-          out.push(...kubeconfigDials(cfg, { client: where, file: obj.file.rel, nodes: [], phases: this.phases, read: () => undefined }));
+          out.push(
+            ...kubeconfigDials(cfg, {
+              client: where,
+              file: obj.file.rel,
+              nodes: [],
+              phases: this.phases,
+              read: () => undefined,
+            }),
+          );
         }
         for (const w of users) {
-          const c = w.spec.containers.find((x: any) => (x.volumeMounts ?? []).some((m: any) => volumeOf(w, m.name) && refersTo(volumeOf(w, m.name), obj.kind, obj.name))) ?? w.spec.containers[0];
-          out.push(...kubeconfigDials(cfg, {
-            client: `${w.id} (${where})`, file: obj.file.rel, workload: w, nodes: w.nodes, phases: w.phases,
-            read: (p) => readInContainer(model, w, c, p),
-          }));
+          const c =
+            w.spec.containers.find((x: any) =>
+              (x.volumeMounts ?? []).some(
+                (m: any) => volumeOf(w, m.name) && refersTo(volumeOf(w, m.name), obj.kind, obj.name),
+              ),
+            ) ?? w.spec.containers[0];
+          out.push(
+            ...kubeconfigDials(cfg, {
+              client: `${w.id} (${where})`,
+              file: obj.file.rel,
+              workload: w,
+              nodes: w.nodes,
+              phases: w.phases,
+              read: (p) => readInContainer(model, w, c, p),
+            }),
+          );
         }
       }
     }
@@ -669,15 +809,28 @@ class ModelBuilder {
       if (!kubeletFiles.has(n.name)) {
         const p = parseAddress(this.spec.apiServerUrl)!;
         out.push({
-          kind: 'kubelet', client: `the kubelet of ${n.name} (kubelet.conf from \`hacp kubelet-unit\`)`, nodes: [n.name],
-          address: this.spec.apiServerUrl, host: p.host, port: p.port, connectHost: p.host, tlsName: p.host,
-          trust: model.clusterCa, phases: this.phases,
+          kind: 'kubelet',
+          client: `the kubelet of ${n.name} (kubelet.conf from \`hacp kubelet-unit\`)`,
+          nodes: [n.name],
+          address: this.spec.apiServerUrl,
+          host: p.host,
+          port: p.port,
+          connectHost: p.host,
+          tlsName: p.host,
+          trust: model.clusterCa,
+          phases: this.phases,
         });
       }
       for (const ip of n.clusterDns) {
         out.push({
-          kind: 'dns', client: `the kubelet of ${n.name} (clusterDNS, written into every pod's resolv.conf)`, nodes: [n.name],
-          address: `${ip}:53`, host: ip, port: 53, connectHost: ip, phases: this.phases,
+          kind: 'dns',
+          client: `the kubelet of ${n.name} (clusterDNS, written into every pod's resolv.conf)`,
+          nodes: [n.name],
+          address: `${ip}:53`,
+          host: ip,
+          port: 53,
+          connectHost: ip,
+          phases: this.phases,
         });
       }
     }
@@ -694,12 +847,25 @@ class ModelBuilder {
           const servers = flags.get('--etcd-servers');
           const ca = flags.get('--etcd-cafile');
           const trust = ca ? toTrust(readInContainer(model, w, c, ca)) : undefined;
-          for (const url of (servers ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+          for (const url of (servers ?? '')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)) {
             const p = parseAddress(url);
             if (!p) continue;
             out.push({
-              kind: 'etcd', client: `${w.id} (--etcd-servers)`, file: w.obj.file.rel, workload: w, nodes, address: url,
-              host: p.host, port: p.port, connectHost: p.host, tlsName: p.scheme === 'https' ? p.host : undefined, trust, phases: w.phases,
+              kind: 'etcd',
+              client: `${w.id} (--etcd-servers)`,
+              file: w.obj.file.rel,
+              workload: w,
+              nodes,
+              address: url,
+              host: p.host,
+              port: p.port,
+              connectHost: p.host,
+              tlsName: p.scheme === 'https' ? p.host : undefined,
+              trust,
+              phases: w.phases,
             });
           }
         } else if (comp === 'etcd') {
@@ -707,16 +873,29 @@ class ModelBuilder {
           const self = etcdSetting(ctx, 'name') ?? 'default';
           const ca = etcdSetting(ctx, 'peer-trusted-ca-file');
           const trust = ca ? toTrust(readInContainer(model, w, c, ca)) : undefined;
-          for (const entry of (etcdSetting(ctx, 'initial-cluster') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+          for (const entry of (etcdSetting(ctx, 'initial-cluster') ?? '')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)) {
             const eq = entry.indexOf('=');
             const name = entry.slice(0, eq);
             const url = entry.slice(eq + 1);
             const p = parseAddress(url);
             if (!p || name === self) continue;
             out.push({
-              kind: 'etcd-peer', client: `etcd member ${self} (${w.id}, initial cluster)`, file: w.obj.file.rel, workload: w, nodes,
-              address: url, host: p.host, port: p.port, connectHost: p.host, tlsName: p.scheme === 'https' ? p.host : undefined,
-              trust, phases: w.phases, expectEtcdName: name,
+              kind: 'etcd-peer',
+              client: `etcd member ${self} (${w.id}, initial cluster)`,
+              file: w.obj.file.rel,
+              workload: w,
+              nodes,
+              address: url,
+              host: p.host,
+              port: p.port,
+              connectHost: p.host,
+              tlsName: p.scheme === 'https' ? p.host : undefined,
+              trust,
+              phases: w.phases,
+              expectEtcdName: name,
             });
           }
         }
@@ -728,9 +907,18 @@ class ModelBuilder {
       if (!usesKubeconfig && automountsToken(w, model) && !w.components.has('kube-apiserver') && !w.staticNode) {
         const host = this.spec.apiServiceIp;
         out.push({
-          kind: 'in-cluster', client: `${w.id} (in-cluster config: the \`kubernetes\` Service)`, file: w.obj.file.rel, workload: w, nodes,
-          address: `https://${urlHostOf(host)}:${KUBERNETES_SERVICE.port}`, host, port: KUBERNETES_SERVICE.port, connectHost: host, tlsName: host,
-          trust: rootCa(model), phases: w.phases,
+          kind: 'in-cluster',
+          client: `${w.id} (in-cluster config: the \`kubernetes\` Service)`,
+          file: w.obj.file.rel,
+          workload: w,
+          nodes,
+          address: `https://${urlHostOf(host)}:${KUBERNETES_SERVICE.port}`,
+          host,
+          port: KUBERNETES_SERVICE.port,
+          connectHost: host,
+          tlsName: host,
+          trust: rootCa(model),
+          phases: w.phases,
         });
       }
     }
@@ -739,12 +927,20 @@ class ModelBuilder {
 
   /** Static pods whose kubeconfig flags name this file of the tree. */
   private kubeconfigUsers(rel: string): Workload[] {
-    return this.model.workloads.filter((w) => w.obj.delivery === 'static' && w.spec.containers.some((c: any) => {
-      const comp = componentOf(c);
-      if (!comp) return false;
-      return [...containerFlags(c, comp)].some(([flag, value]) => /kubeconfig$/.test(flag) && value?.startsWith('/')
-        && assetPathFor(w.obj.file.rel, hostPathOf({ spec: w.spec } as any, c, value) ?? '') === rel);
-    }));
+    return this.model.workloads.filter(
+      (w) =>
+        w.obj.delivery === 'static' &&
+        w.spec.containers.some((c: any) => {
+          const comp = componentOf(c);
+          if (!comp) return false;
+          return [...containerFlags(c, comp)].some(
+            ([flag, value]) =>
+              /kubeconfig$/.test(flag) &&
+              value?.startsWith('/') &&
+              assetPathFor(w.obj.file.rel, hostPathOf({ spec: w.spec } as any, c, value) ?? '') === rel,
+          );
+        }),
+    );
   }
 
   /** kube-vip's control plane client: `https://kubernetes:<port>` (it rewrites the kubeconfig's server), through its host aliases. */
@@ -760,12 +956,32 @@ class ModelBuilder {
       cfg = undefined;
     }
     const alias = (w.spec.hostAliases ?? []).find((a: any) => (a.hostnames ?? []).includes('kubernetes'));
-    const base = cfg ? kubeconfigDials(cfg, { client: '', file: w.obj.file.rel, nodes: w.nodes, phases: w.phases, read: (p) => readInContainer(this.model, w, c, p) })[0] : undefined;
-    return [{
-      kind: 'kube-vip', client: `${w.id} (leader election, through ${file?.where ?? configPath})`, file: w.obj.file.rel, workload: w,
-      nodes: w.nodes, address: `https://kubernetes:${port}`, host: 'kubernetes', port, connectHost: alias?.ip ?? 'kubernetes', tlsName: 'kubernetes',
-      trust: base?.trust, identity: base?.identity, phases: w.phases,
-    }];
+    const base = cfg
+      ? kubeconfigDials(cfg, {
+          client: '',
+          file: w.obj.file.rel,
+          nodes: w.nodes,
+          phases: w.phases,
+          read: (p) => readInContainer(this.model, w, c, p),
+        })[0]
+      : undefined;
+    return [
+      {
+        kind: 'kube-vip',
+        client: `${w.id} (leader election, through ${file?.where ?? configPath})`,
+        file: w.obj.file.rel,
+        workload: w,
+        nodes: w.nodes,
+        address: `https://kubernetes:${port}`,
+        host: 'kubernetes',
+        port,
+        connectHost: alias?.ip ?? 'kubernetes',
+        tlsName: 'kubernetes',
+        trust: base?.trust,
+        identity: base?.identity,
+        phases: w.phases,
+      },
+    ];
   }
 
   private findClusterCa(): Trust | undefined {
@@ -797,9 +1013,11 @@ export function componentsOf(o: any): Set<string> {
     if (/(^|\/)kube-vip$/.test(repo)) components.add('kube-vip');
     if (/(^|\/)coredns$|k8s-dns-kube-dns/.test(repo)) components.add('dns');
     if (/cloud-controller-manager/.test(repo) || /cloud-controller-manager/.test(cmd)) components.add('ccm');
-    if (/--kube-proxy-replacement(=|\s+)(true|strict)|--run-service-proxy(=|\s+)true/.test(cmd)) components.add('service-proxy');
+    if (/--kube-proxy-replacement(=|\s+)(true|strict)|--run-service-proxy(=|\s+)true/.test(cmd))
+      components.add('service-proxy');
   }
-  if ((spec.volumes ?? []).some((v: any) => /^\/etc\/cni(\/net\.d)?\/?$/.test(String(v.hostPath?.path ?? '')))) components.add('cni');
+  if ((spec.volumes ?? []).some((v: any) => /^\/etc\/cni(\/net\.d)?\/?$/.test(String(v.hostPath?.path ?? ''))))
+    components.add('cni');
   return components;
 }
 
@@ -810,7 +1028,16 @@ export function componentsOf(o: any): Set<string> {
 export function externalServers(spec: ResolvedClusterSpec): ExternalServer[] {
   return (spec.etcd.external?.endpoints ?? []).flatMap((url, i) => {
     const p = parseAddress(url);
-    return p ? [{ kind: 'etcd-client' as const, name: `external etcd member ${url} (spec etcd.external.endpoints[${i}])`, host: p.host, port: p.port }] : [];
+    return p
+      ? [
+          {
+            kind: 'etcd-client' as const,
+            name: `external etcd member ${url} (spec etcd.external.endpoints[${i}])`,
+            host: p.host,
+            port: p.port,
+          },
+        ]
+      : [];
   });
 }
 
@@ -822,7 +1049,9 @@ export function externalServers(spec: ResolvedClusterSpec): ExternalServer[] {
 export function hostCheckpointers(spec: ResolvedClusterSpec, flavor: ClusterFlavor): HostCheckpointer[] {
   if (flavor !== 'bootkube') return [];
   return spec.masters.map((m) => ({
-    node: m.name, namespace: 'kube-system', daemonSet: 'kube-apiserver',
+    node: m.name,
+    namespace: 'kube-system',
+    daemonSet: 'kube-apiserver',
     source: `hacp-checkpointer.service on ${m.name} (\`hacp kubelet-unit --node ${m.name} --self-hosted\`)`,
   }));
 }
@@ -833,13 +1062,19 @@ export function hostCheckpointers(spec: ResolvedClusterSpec, flavor: ClusterFlav
 /** The node roles of the spec, with the labels and taints their kubelets register with and their host CNI config. */
 export function modelNodes(spec: ResolvedClusterSpec, flavor: ClusterFlavor): ModelNode[] {
   const hostCni = nodePodNetworkFiles(spec); // the same on every node: containerd fills in the node's pod CIDR
-  return [...spec.masters.map((n) => ({ n, role: 'master' as const })), ...spec.workers.map((n) => ({ n, role: 'worker' as const }))].map(({ n, role }) => {
+  return [
+    ...spec.masters.map((n) => ({ n, role: 'master' as const })),
+    ...spec.workers.map((n) => ({ n, role: 'worker' as const })),
+  ].map(({ n, role }) => {
     const unit = renderKubeletUnit(spec, n.name, { selfHosted: flavor === 'bootkube' });
     const argv = execStartArgs(unit);
     const config = kubeletConfiguration(spec, n.name) as any;
     const labels: Record<string, string> = {
-      'kubernetes.io/hostname': n.name, 'kubernetes.io/os': KUBELET_OS, 'beta.kubernetes.io/os': KUBELET_OS,
-      'kubernetes.io/arch': '', 'beta.kubernetes.io/arch': '',
+      'kubernetes.io/hostname': n.name,
+      'kubernetes.io/os': KUBELET_OS,
+      'beta.kubernetes.io/os': KUBELET_OS,
+      'kubernetes.io/arch': '',
+      'beta.kubernetes.io/arch': '',
     };
     const taints: NodeTaint[] = [...(config.registerWithTaints ?? [])];
     for (const arg of argv) {
@@ -857,11 +1092,20 @@ export function modelNodes(spec: ResolvedClusterSpec, flavor: ClusterFlavor): Mo
         }
       }
     }
-    if (argv.includes('--cloud-provider=external') && !taints.some((t) => t.key === CLOUD_UNINITIALIZED_TAINT.key)) taints.push(CLOUD_UNINITIALIZED_TAINT);
-    const appliedLabels: AppliedLabel[] = role === 'master' ? [{ key: CONTROL_PLANE_ROLE_LABEL, value: '', step: 'node-roles' }] : [];
+    if (argv.includes('--cloud-provider=external') && !taints.some((t) => t.key === CLOUD_UNINITIALIZED_TAINT.key))
+      taints.push(CLOUD_UNINITIALIZED_TAINT);
+    const appliedLabels: AppliedLabel[] =
+      role === 'master' ? [{ key: CONTROL_PLANE_ROLE_LABEL, value: '', step: 'node-roles' }] : [];
     return {
-      name: n.name, ip: n.ip, role, labels, anyValue: new Set(['kubernetes.io/arch', 'beta.kubernetes.io/arch']), appliedLabels, taints,
-      clusterDns: (config.clusterDNS ?? []).map(String), hostCni,
+      name: n.name,
+      ip: n.ip,
+      role,
+      labels,
+      anyValue: new Set(['kubernetes.io/arch', 'beta.kubernetes.io/arch']),
+      appliedLabels,
+      taints,
+      clusterDns: (config.clusterDNS ?? []).map(String),
+      hostCni,
       source: `its kubelet (\`hacp kubelet-unit --node ${n.name}\`: ${argv.filter((a) => /^--(node-labels|register-with-taints|cloud-provider)=/.test(a)).join(' ') || 'no --node-labels'}${taints.length ? `, registerWithTaints ${taints.map(taintText).join(', ')}` : ''})`,
     };
   });
@@ -878,7 +1122,8 @@ export function execStartArgs(unit: string): string[] {
   const line = /^ExecStart=(.*)$/m.exec(joined)?.[1] ?? '';
   const args: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  for (const m of line.matchAll(re)) args.push((m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]).replace(/%%/g, '%').replace(/\$\$/g, '$'));
+  for (const m of line.matchAll(re))
+    args.push((m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]).replace(/%%/g, '%').replace(/\$\$/g, '$'));
   return args;
 }
 
@@ -924,7 +1169,9 @@ function volumeOf(w: Workload, name: string): any {
 function refersTo(v: any, kind: string, name: string): boolean {
   if (kind === 'Secret' && v.secret?.secretName === name) return true;
   if (kind === 'ConfigMap' && v.configMap?.name === name) return true;
-  return (v.projected?.sources ?? []).some((s: any) => (kind === 'Secret' ? s.secret?.name : s.configMap?.name) === name);
+  return (v.projected?.sources ?? []).some(
+    (s: any) => (kind === 'Secret' ? s.secret?.name : s.configMap?.name) === name,
+  );
 }
 
 function mountsObject(w: Workload, kind: string, name: string): boolean {
@@ -976,7 +1223,8 @@ export function rootCa(model: ClusterModel): Trust | undefined {
   if (rootCaCache.has(model)) return rootCaCache.get(model) ?? undefined;
   rootCaCache.set(model, null);
   let found: Trust | undefined;
-  const cms = [...model.workloads].filter((w) => w.components.has('kube-controller-manager'))
+  const cms = [...model.workloads]
+    .filter((w) => w.components.has('kube-controller-manager'))
     .sort((a, b) => Number(!!b.staticNode) - Number(!!a.staticNode));
   for (const w of cms) {
     const c = w.spec.containers.find((x: any) => componentOf(x) === 'kube-controller-manager');
@@ -1002,7 +1250,8 @@ export function readInContainer(model: ClusterModel, w: Workload, c: any, p: str
   for (const m of c.volumeMounts ?? []) {
     const mp = String(m.mountPath).replace(/\/$/, '');
     if (!(p === mp || p.startsWith(`${mp}/`))) continue;
-    if (!best || mp.length > String(best.mount.mountPath).replace(/\/$/, '').length) best = { mount: m, volume: volumeOf(w, m.name) };
+    if (!best || mp.length > String(best.mount.mountPath).replace(/\/$/, '').length)
+      best = { mount: m, volume: volumeOf(w, m.name) };
   }
   if (!best) {
     if (p === `${SERVICE_ACCOUNT_DIR}/ca.crt` && automountsToken(w, model)) return trustFile(rootCa(model));
@@ -1016,19 +1265,30 @@ export function readInContainer(model: ClusterModel, w: Workload, c: any, p: str
     const host = path.posix.join(String(volume.hostPath.path), sub);
     return readTreePath(model.tree, w.obj.file.rel, host);
   }
-  const fromObject = (kind: 'Secret' | 'ConfigMap', name: string, items: any[] | undefined, key: string): ContainerFile | undefined => {
+  const fromObject = (
+    kind: 'Secret' | 'ConfigMap',
+    name: string,
+    items: any[] | undefined,
+    key: string,
+  ): ContainerFile | undefined => {
     const mapped = items?.length ? items.find((i) => i.path === key)?.key : key;
     if (mapped === undefined) return undefined;
     if (kind === 'ConfigMap' && name === 'kube-root-ca.crt' && mapped === 'ca.crt') return trustFile(rootCa(model));
     const obj = model.objects.find((o) => o.kind === kind && o.name === name && o.namespace === w.namespace);
     const text = obj ? objectData(obj.object)[mapped] : undefined;
-    return text === undefined ? undefined : { text, certs: pemCerts(text), where: `${kind} ${w.namespace}/${name} key ${mapped} (${obj!.file.rel})` };
+    return text === undefined
+      ? undefined
+      : { text, certs: pemCerts(text), where: `${kind} ${w.namespace}/${name} key ${mapped} (${obj!.file.rel})` };
   };
   if (volume.secret) return fromObject('Secret', volume.secret.secretName, volume.secret.items, sub);
   if (volume.configMap) return fromObject('ConfigMap', volume.configMap.name, volume.configMap.items, sub);
   if (volume.projected) {
     for (const s of volume.projected.sources ?? []) {
-      const src = s.secret ? fromObject('Secret', s.secret.name, s.secret.items, sub) : s.configMap ? fromObject('ConfigMap', s.configMap.name, s.configMap.items, sub) : undefined;
+      const src = s.secret
+        ? fromObject('Secret', s.secret.name, s.secret.items, sub)
+        : s.configMap
+          ? fromObject('ConfigMap', s.configMap.name, s.configMap.items, sub)
+          : undefined;
       if (src) return src;
     }
   }
@@ -1043,7 +1303,10 @@ function trustFile(t: Trust | undefined): ContainerFile | undefined {
 export function automountsToken(w: Workload, model: ClusterModel): boolean {
   if (w.staticNode || w.obj.delivery === 'static') return false;
   if (typeof w.spec.automountServiceAccountToken === 'boolean') return w.spec.automountServiceAccountToken;
-  const sa = model.objects.find((o) => o.kind === 'ServiceAccount' && o.namespace === w.namespace && o.name === (w.spec.serviceAccountName ?? 'default'));
+  const sa = model.objects.find(
+    (o) =>
+      o.kind === 'ServiceAccount' && o.namespace === w.namespace && o.name === (w.spec.serviceAccountName ?? 'default'),
+  );
   return sa?.object.automountServiceAccountToken !== false;
 }
 
@@ -1071,13 +1334,21 @@ function kubeconfigDials(cfg: any, ctx: KubeconfigContext): Dial[] {
   if (!p) return [];
   let trust: Trust | undefined;
   const data = chosen.cluster?.['certificate-authority-data'];
-  if (data) trust = toTrust({ certs: pemCerts(Buffer.from(String(data), 'base64').toString('utf8')), where: `${ctx.file} certificate-authority-data` });
-  else if (chosen.cluster?.['certificate-authority']) trust = toTrust(ctx.read(String(chosen.cluster['certificate-authority'])));
+  if (data)
+    trust = toTrust({
+      certs: pemCerts(Buffer.from(String(data), 'base64').toString('utf8')),
+      where: `${ctx.file} certificate-authority-data`,
+    });
+  else if (chosen.cluster?.['certificate-authority'])
+    trust = toTrust(ctx.read(String(chosen.cluster['certificate-authority'])));
   const users: any[] = cfg.users ?? [];
   const user = (users.find((u) => u.name === current?.user) ?? users[0])?.user;
   let identity: Dial['identity'];
-  const certText = user?.['client-certificate-data'] ? Buffer.from(String(user['client-certificate-data']), 'base64').toString('utf8')
-    : user?.['client-certificate'] ? ctx.read(String(user['client-certificate']))?.text : undefined;
+  const certText = user?.['client-certificate-data']
+    ? Buffer.from(String(user['client-certificate-data']), 'base64').toString('utf8')
+    : user?.['client-certificate']
+      ? ctx.read(String(user['client-certificate']))?.text
+      : undefined;
   const cert = pemCerts(certText)[0];
   if (cert) {
     const parts = cert.subject.split('\n');
@@ -1087,10 +1358,24 @@ function kubeconfigDials(cfg: any, ctx: KubeconfigContext): Dial[] {
       where: ctx.file,
     };
   }
-  return [{
-    kind: 'kubeconfig', client: ctx.client, file: ctx.file, workload: ctx.workload, users: ctx.users, nodes: ctx.nodes, address: server,
-    host: p.host, port: p.port, connectHost: p.host, tlsName: p.scheme === 'https' ? p.host : undefined, trust, identity, phases: ctx.phases,
-  }];
+  return [
+    {
+      kind: 'kubeconfig',
+      client: ctx.client,
+      file: ctx.file,
+      workload: ctx.workload,
+      users: ctx.users,
+      nodes: ctx.nodes,
+      address: server,
+      host: p.host,
+      port: p.port,
+      connectHost: p.host,
+      tlsName: p.scheme === 'https' ? p.host : undefined,
+      trust,
+      identity,
+      phases: ctx.phases,
+    },
+  ];
 }
 
 /** `scheme://host:port` (brackets around IPv6; default port by scheme); undefined when it is not a URL. */

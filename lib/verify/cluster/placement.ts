@@ -23,9 +23,17 @@ export function kubeletMaySetLabel(key: string): boolean {
   if (!inDomain('kubernetes.io') && !inDomain('k8s.io')) return true;
   if (inDomain('kubelet.kubernetes.io') || inDomain('node.kubernetes.io')) return true;
   return [
-    'kubernetes.io/hostname', 'kubernetes.io/os', 'kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/arch',
-    'beta.kubernetes.io/instance-type', 'node.kubernetes.io/instance-type', 'topology.kubernetes.io/zone',
-    'topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/region',
+    'kubernetes.io/hostname',
+    'kubernetes.io/os',
+    'kubernetes.io/arch',
+    'beta.kubernetes.io/os',
+    'beta.kubernetes.io/arch',
+    'beta.kubernetes.io/instance-type',
+    'node.kubernetes.io/instance-type',
+    'topology.kubernetes.io/zone',
+    'topology.kubernetes.io/region',
+    'failure-domain.beta.kubernetes.io/zone',
+    'failure-domain.beta.kubernetes.io/region',
   ].includes(key);
 }
 
@@ -46,7 +54,9 @@ function requirementMisfit(node: ModelNode, labels: Record<string, string>, r: R
   switch (r.operator) {
     case 'In':
       if (!has) return `lacks ${r.key}`;
-      return any || values.includes(value) ? undefined : `has ${r.key}=${JSON.stringify(value)}, not ${values.map((v) => JSON.stringify(v)).join(' or ')}`;
+      return any || values.includes(value)
+        ? undefined
+        : `has ${r.key}=${JSON.stringify(value)}, not ${values.map((v) => JSON.stringify(v)).join(' or ')}`;
     case 'NotIn':
       return !has || any || !values.includes(value) ? undefined : `has ${r.key}=${JSON.stringify(value)}`;
     case 'Exists':
@@ -58,7 +68,9 @@ function requirementMisfit(node: ModelNode, labels: Record<string, string>, r: R
       if (!has) return `lacks ${r.key}`;
       if (any) return undefined;
       const ok = r.operator === 'Gt' ? Number(value) > Number(values[0]) : Number(value) < Number(values[0]);
-      return ok ? undefined : `has ${r.key}=${JSON.stringify(value)}, not ${r.operator === 'Gt' ? '>' : '<'} ${values[0]}`;
+      return ok
+        ? undefined
+        : `has ${r.key}=${JSON.stringify(value)}, not ${r.operator === 'Gt' ? '>' : '<'} ${values[0]}`;
     }
     default:
       return `unknown operator ${r.operator} on ${r.key}`;
@@ -95,12 +107,18 @@ export function misfit(model: ClusterModel, w: Workload, node: ModelNode, withAp
   const terms = requiredTerms(w);
   if (terms.length) {
     const whys = terms.map((t: any) => {
-      const parts = (t.matchExpressions ?? []).map((r: Requirement) => requirementMisfit(node, labels, r))
-        .concat((t.matchFields ?? []).map((r: Requirement) => (r.key === 'metadata.name' ? requirementMisfit(node, { 'metadata.name': node.name }, r) : undefined)))
+      const parts = (t.matchExpressions ?? [])
+        .map((r: Requirement) => requirementMisfit(node, labels, r))
+        .concat(
+          (t.matchFields ?? []).map((r: Requirement) =>
+            r.key === 'metadata.name' ? requirementMisfit(node, { 'metadata.name': node.name }, r) : undefined,
+          ),
+        )
         .filter(Boolean);
       return parts.length ? parts.join(' and ') : undefined;
     });
-    if (whys.every(Boolean)) reasons.push(whys.length === 1 ? whys[0]! : `matches no required node affinity term (${whys.join('; ')})`);
+    if (whys.every(Boolean))
+      reasons.push(whys.length === 1 ? whys[0]! : `matches no required node affinity term (${whys.join('; ')})`);
   }
   for (const t of node.taints) {
     if (t.effect === 'PreferNoSchedule') continue;
@@ -142,16 +160,22 @@ export function selectorText(w: Workload): string {
   if (sel.length) parts.push(`nodeSelector ${sel.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`);
   const terms = requiredTerms(w);
   if (terms.length) {
-    parts.push(`required node affinity ${terms.map((t: any) => (t.matchExpressions ?? []).map((r: Requirement) => `${r.key} ${r.operator}${r.values?.length ? ` ${r.values.join('|')}` : ''}`).join(' and ')).join(' or ')}`);
+    parts.push(
+      `required node affinity ${terms.map((t: any) => (t.matchExpressions ?? []).map((r: Requirement) => `${r.key} ${r.operator}${r.values?.length ? ` ${r.values.join('|')}` : ''}`).join(' and ')).join(' or ')}`,
+    );
   }
-  if (w.spec.tolerations?.length) parts.push(`tolerations ${w.spec.tolerations.map((t: any) => (t.key ? `${t.key}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}` : 'everything')).join(', ')}`);
+  if (w.spec.tolerations?.length)
+    parts.push(
+      `tolerations ${w.spec.tolerations.map((t: any) => (t.key ? `${t.key}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}` : 'everything')).join(', ')}`,
+    );
   return parts.length ? parts.join('; ') : 'no node constraints';
 }
 
 /** Label keys the workload requires (nodeSelector, In/Exists/Gt/Lt of every required term). */
 function requiredLabelKeys(w: Workload): string[] {
   const keys = nodeSelectorRequirements(w).map((r) => r.key);
-  for (const t of requiredTerms(w)) for (const r of t.matchExpressions ?? []) if (['In', 'Exists', 'Gt', 'Lt'].includes(r.operator)) keys.push(r.key);
+  for (const t of requiredTerms(w))
+    for (const r of t.matchExpressions ?? []) if (['In', 'Exists', 'Gt', 'Lt'].includes(r.operator)) keys.push(r.key);
   return [...new Set(keys)];
 }
 
@@ -183,17 +207,28 @@ export function podCount(w: Workload): number {
 /** The placement findings of a model. */
 export function placementFindings(model: ClusterModel): Finding[] {
   const findings: Finding[] = [];
-  const add = (severity: Finding['severity'], id: string, file: string | undefined, message: string) => findings.push({ severity, check: 'cluster', id, file, message });
+  const add = (severity: Finding['severity'], id: string, file: string | undefined, message: string) =>
+    findings.push({ severity, check: 'cluster', id, file, message });
 
   if (model.flavor === 'static-pods') {
     for (const m of model.spec.masters) {
       if (!model.nodeFolders.has(m.name)) {
-        add('error', 'master-missing', model.root, `master ${m.name} (${m.ip}) of the spec has no folder ${model.root === '.' ? '' : `${model.root}/`}${m.name}/: its etcd member, API server, controller manager and scheduler are not in the tree`);
+        add(
+          'error',
+          'master-missing',
+          model.root,
+          `master ${m.name} (${m.ip}) of the spec has no folder ${model.root === '.' ? '' : `${model.root}/`}${m.name}/: its etcd member, API server, controller manager and scheduler are not in the tree`,
+        );
       }
     }
   }
   for (const folder of model.unknownFolders) {
-    add('error', 'node-unknown', folder, `${folder}/ holds static pods, but no node of the spec is named ${folder.split('/').pop()}: no kubelet reads them`);
+    add(
+      'error',
+      'node-unknown',
+      folder,
+      `${folder}/ holds static pods, but no node of the spec is named ${folder.split('/').pop()}: no kubelet reads them`,
+    );
   }
 
   const registered = (key: string) => model.nodes.some((n) => Object.prototype.hasOwnProperty.call(n.labels, key));
@@ -205,15 +240,24 @@ export function placementFindings(model: ClusterModel): Finding[] {
       const why = [...byReason].map(([reason, nodes]) => `${listNames(nodes)}: ${reason}`).join('; ');
       const unset = requiredLabelKeys(w).filter((k) => !registered(k));
       const notes = unset.map((key) => {
-        const steps = [...new Set(model.nodes.flatMap((n) => n.appliedLabels.filter((l) => l.key === key).map((l) => l.step)))];
-        const restricted = kubeletMaySetLabel(key) ? '' : ' (NodeRestriction forbids a kubelet to set it on its own Node)';
+        const steps = [
+          ...new Set(model.nodes.flatMap((n) => n.appliedLabels.filter((l) => l.key === key).map((l) => l.step))),
+        ];
+        const restricted = kubeletMaySetLabel(key)
+          ? ''
+          : ' (NodeRestriction forbids a kubelet to set it on its own Node)';
         const by = steps.length
           ? `only plan step ${steps.join(', ')} sets it, through the API once it answers: a pod that needs it cannot help bring the API up, and a Node that re-registers lacks it until someone labels it again`
           : 'no step of the tree sets it';
         return `${key} is registered by no kubelet${restricted}; ${by}`;
       });
       const id = unset.length ? 'label-unset' : 'unschedulable';
-      add('error', id, w.obj.file.rel, `${w.id}: no node fits ${selectorText(w)}: ${why}${notes.length ? `. ${notes.join('. ')}` : ''}`);
+      add(
+        'error',
+        id,
+        w.obj.file.rel,
+        `${w.id}: no node fits ${selectorText(w)}: ${why}${notes.length ? `. ${notes.join('. ')}` : ''}`,
+      );
       continue;
     }
     // Required pod anti-affinity against itself, and host ports: at most one pod per topology domain / node.
@@ -223,26 +267,52 @@ export function placementFindings(model: ClusterModel): Finding[] {
       const key = String(term.topologyKey ?? '');
       const nodes = model.nodes.filter((n) => w.nodes.includes(n.name));
       if (!nodes.some((n) => Object.prototype.hasOwnProperty.call(n.labels, key))) {
-        add('error', 'anti-affinity', w.obj.file.rel, `${w.id}: required pod anti-affinity on topology key ${key}, which no node's kubelet registers: no pod can be placed`);
+        add(
+          'error',
+          'anti-affinity',
+          w.obj.file.rel,
+          `${w.id}: required pod anti-affinity on topology key ${key}, which no node's kubelet registers: no pod can be placed`,
+        );
         continue;
       }
-      const domains = new Set(nodes.filter((n) => key in n.labels).map((n) => (n.anyValue.has(key) ? n.name : n.labels[key])));
+      const domains = new Set(
+        nodes.filter((n) => key in n.labels).map((n) => (n.anyValue.has(key) ? n.name : n.labels[key])),
+      );
       if (replicas !== undefined && replicas > domains.size) {
-        add('error', 'anti-affinity', w.obj.file.rel, `${w.id}: ${replicas} replicas with required pod anti-affinity on ${key}, but only ${domains.size} ${key === 'kubernetes.io/hostname' ? 'node(s)' : 'topology domain(s)'} fit (${listNames(nodes.map((n) => n.name))}): ${replicas - domains.size} pod(s) stay Pending`);
+        add(
+          'error',
+          'anti-affinity',
+          w.obj.file.rel,
+          `${w.id}: ${replicas} replicas with required pod anti-affinity on ${key}, but only ${domains.size} ${key === 'kubernetes.io/hostname' ? 'node(s)' : 'topology domain(s)'} fit (${listNames(nodes.map((n) => n.name))}): ${replicas - domains.size} pod(s) stay Pending`,
+        );
       }
     }
-    const hostPorts = w.spec.containers.flatMap((c: any) => (c.ports ?? []).filter((p: any) => w.hostNetwork || p.hostPort).map((p: any) => p.hostPort ?? p.containerPort));
+    const hostPorts = w.spec.containers.flatMap((c: any) =>
+      (c.ports ?? []).filter((p: any) => w.hostNetwork || p.hostPort).map((p: any) => p.hostPort ?? p.containerPort),
+    );
     if (hostPorts.length && replicas !== undefined && replicas > w.nodes.length) {
-      add('error', 'host-port', w.obj.file.rel, `${w.id}: ${replicas} replicas bind host port(s) ${[...new Set(hostPorts)].join(', ')}${w.hostNetwork ? ' (host network)' : ''}, so at most one runs per node, and only ${w.nodes.length} node(s) fit (${listNames(w.nodes)})`);
+      add(
+        'error',
+        'host-port',
+        w.obj.file.rel,
+        `${w.id}: ${replicas} replicas bind host port(s) ${[...new Set(hostPorts)].join(', ')}${w.hostNetwork ? ' (host network)' : ''}, so at most one runs per node, and only ${w.nodes.length} node(s) fit (${listNames(w.nodes)})`,
+      );
     }
   }
 
   for (const pdb of model.objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
     const sel = pdb.object.spec?.selector;
-    const matched = model.workloads.filter((w) => w.namespace === pdb.namespace && w.obj.delivery === 'apply' && selectorMatches(sel, w.labels));
+    const matched = model.workloads.filter(
+      (w) => w.namespace === pdb.namespace && w.obj.delivery === 'apply' && selectorMatches(sel, w.labels),
+    );
     const what = `PodDisruptionBudget ${pdb.namespace}/${pdb.name}`;
     if (!matched.length) {
-      add('warning', 'pdb-selector', pdb.file.rel, `${what}: selector ${JSON.stringify(sel ?? {})} matches no workload of the tree`);
+      add(
+        'warning',
+        'pdb-selector',
+        pdb.file.rel,
+        `${what}: selector ${JSON.stringify(sel ?? {})} matches no workload of the tree`,
+      );
       continue;
     }
     const total = matched.reduce((s, w) => s + podCount(w), 0);
@@ -256,9 +326,19 @@ export function placementFindings(model: ClusterModel): Finding[] {
     };
     const pods = `${total} pod(s) of ${listNames(matched.map((w) => w.id))}`;
     if (spec.minAvailable !== undefined && amount(spec.minAvailable, true) >= total) {
-      add('error', 'pdb-blocks-eviction', pdb.file.rel, `${what}: minAvailable ${spec.minAvailable} with ${pods}: no pod may ever be evicted, so draining their nodes blocks; minAvailable must be below the replicas`);
+      add(
+        'error',
+        'pdb-blocks-eviction',
+        pdb.file.rel,
+        `${what}: minAvailable ${spec.minAvailable} with ${pods}: no pod may ever be evicted, so draining their nodes blocks; minAvailable must be below the replicas`,
+      );
     } else if (spec.maxUnavailable !== undefined && amount(spec.maxUnavailable, false) < 1) {
-      add('error', 'pdb-blocks-eviction', pdb.file.rel, `${what}: maxUnavailable ${spec.maxUnavailable} with ${pods}: no pod may ever be evicted, so draining their nodes blocks`);
+      add(
+        'error',
+        'pdb-blocks-eviction',
+        pdb.file.rel,
+        `${what}: maxUnavailable ${spec.maxUnavailable} with ${pods}: no pod may ever be evicted, so draining their nodes blocks`,
+      );
     }
   }
   return findings;

@@ -141,17 +141,19 @@ export interface BringUpPlan {
 // Deriving the plan from the model
 
 /** What `bringUpPlan()` accepts: a model, or a loaded tree with its spec (and the cluster's folder if it holds several). */
-export type BringUpPlanInput = ClusterModel | {
-  /** The loaded tree. */
-  readonly tree: AssetTree;
-  /** The spec the tree was synthesized from. */
-  readonly spec: ResolvedClusterSpec;
-  /**
-   * Tree-relative folder of the cluster (`static-pods`, `bootkube`).
-   * @default - the only cluster of the tree
-   */
-  readonly root?: string;
-};
+export type BringUpPlanInput =
+  | ClusterModel
+  | {
+      /** The loaded tree. */
+      readonly tree: AssetTree;
+      /** The spec the tree was synthesized from. */
+      readonly spec: ResolvedClusterSpec;
+      /**
+       * Tree-relative folder of the cluster (`static-pods`, `bootkube`).
+       * @default - the only cluster of the tree
+       */
+      readonly root?: string;
+    };
 
 interface Unit {
   readonly id: string;
@@ -187,7 +189,18 @@ export interface DerivedPlan {
 }
 
 /** Order of the well-known steps within a phase. */
-const RANK = ['external-etcd', 'bootstrap-control-plane', 'etcd', 'api-servers', 'kube-vip', 'load-balancer', 'controller-manager', 'scheduler', 'nodes-registered', 'node-roles'];
+const RANK = [
+  'external-etcd',
+  'bootstrap-control-plane',
+  'etcd',
+  'api-servers',
+  'kube-vip',
+  'load-balancer',
+  'controller-manager',
+  'scheduler',
+  'nodes-registered',
+  'node-roles',
+];
 const rankOf = (id: string) => (RANK.includes(id) ? RANK.indexOf(id) : RANK.length);
 
 /**
@@ -226,7 +239,10 @@ export function derivePlan(model: ClusterModel): DerivedPlan {
 /** `plan-cycle` findings: each dependency cycle, naming every edge. */
 export function planFindings(model: ClusterModel): Finding[] {
   return derivePlan(model).cycles.map((cycle) => ({
-    severity: 'error' as const, check: 'cluster' as const, id: 'plan-cycle', file: model.applyDir,
+    severity: 'error' as const,
+    check: 'cluster' as const,
+    id: 'plan-cycle',
+    file: model.applyDir,
     message: `bring-up cycle: nothing in it can start first: ${cycle.map((e) => `${e.to} waits for ${e.from} (${e.reason})`).join('; ')}`,
   }));
 }
@@ -275,22 +291,28 @@ class PlanBuilder {
     const groups = new Map<string, Workload[]>();
     for (const w of m.workloads.filter((x) => x.obj.delivery === 'static')) {
       const bootstrap = w.phases.length === 1 && w.phases[0] === 'bootstrap';
-      const role = bootstrap ? 'bootstrap-control-plane'
-        : w.components.has('etcd') ? 'etcd'
-          : w.components.has('kube-apiserver') ? 'api-servers'
-            : w.components.has('kube-vip') ? 'kube-vip'
-              : w.components.has('kube-controller-manager') ? 'controller-manager'
-                : w.components.has('kube-scheduler') ? 'scheduler'
+      const role = bootstrap
+        ? 'bootstrap-control-plane'
+        : w.components.has('etcd')
+          ? 'etcd'
+          : w.components.has('kube-apiserver')
+            ? 'api-servers'
+            : w.components.has('kube-vip')
+              ? 'kube-vip'
+              : w.components.has('kube-controller-manager')
+                ? 'controller-manager'
+                : w.components.has('kube-scheduler')
+                  ? 'scheduler'
                   : `static-${w.name}`;
       groups.set(role, [...(groups.get(role) ?? []), w]);
     }
     const titles: Record<string, string> = {
       'bootstrap-control-plane': `bootstrap control plane on ${m.bootstrapMaster} (bootstrap-manifests/ in its kubelet's manifest directory, until the pivot)`,
-      'etcd': 'etcd members (static pods)',
+      etcd: 'etcd members (static pods)',
       'api-servers': 'API servers (static pods)',
       'kube-vip': 'kube-vip, holding the API VIP (static pods)',
       'controller-manager': 'controller managers (static pods)',
-      'scheduler': 'schedulers (static pods)',
+      scheduler: 'schedulers (static pods)',
     };
     for (const [id, ws] of groups) {
       const filesByNode: Record<string, string[]> = {};
@@ -304,13 +326,29 @@ class PlanBuilder {
       // What can be seen of them through the API: the API servers answer /readyz (and reach an etcd quorum before
       // that); kube-vip holds the VIP once the API endpoint answers through it. The controller managers and schedulers
       // have no wait of their own: the rollouts of the steps that need them wait for them.
-      const waits: BringUpWait[] = id === 'api-servers' || id === 'bootstrap-control-plane' || id === 'kube-vip' ? [{ for: 'readyz' }]
-        : id === 'etcd' ? [{ for: 'readyz', check: 'etcd' }] : [];
-      const notes = id === 'controller-manager' || id === 'scheduler'
-        ? [`no wait of its own: the rollouts of later steps show it works (${id === 'scheduler' ? 'the scheduler places their pods' : 'the controller manager creates their pods'})`]
-        : [];
+      const waits: BringUpWait[] =
+        id === 'api-servers' || id === 'bootstrap-control-plane' || id === 'kube-vip'
+          ? [{ for: 'readyz' }]
+          : id === 'etcd'
+            ? [{ for: 'readyz', check: 'etcd' }]
+            : [];
+      const notes =
+        id === 'controller-manager' || id === 'scheduler'
+          ? [
+              `no wait of its own: the rollouts of later steps show it works (${id === 'scheduler' ? 'the scheduler places their pods' : 'the controller manager creates their pods'})`,
+            ]
+          : [];
       this.addUnit({
-        id, title: titles[id] ?? `static pod ${ws[0].name}`, kind: 'static-pods', rank: rankOf(id), files, filesByNode, workloads: ws, objects, waits, notes,
+        id,
+        title: titles[id] ?? `static pod ${ws[0].name}`,
+        kind: 'static-pods',
+        rank: rankOf(id),
+        files,
+        filesByNode,
+        workloads: ws,
+        objects,
+        waits,
+        notes,
         // kube-vip's wait is for the VIP: through the API endpoint, not a master's own API server
         ...(id === 'kube-vip' ? { via: 'endpoint' as const } : {}),
       });
@@ -321,12 +359,23 @@ class PlanBuilder {
   private externalUnits(): void {
     const m = this.model;
     // Only when something dials it (the static-pod app runs stacked etcd whatever the spec says).
-    const dialed = m.dials.some((d) => d.kind === 'etcd' && m.phases.some((phase) => resolveDial(m, d, phase).some((x) => x.resolution.external?.length)));
+    const dialed = m.dials.some(
+      (d) =>
+        d.kind === 'etcd' &&
+        m.phases.some((phase) => resolveDial(m, d, phase).some((x) => x.resolution.external?.length)),
+    );
     if (dialed) {
       this.addUnit({
-        id: 'external-etcd', title: `etcd outside the cluster (spec etcd.external, run by you): ${m.externalServers.map((x) => `${x.host}:${x.port}`).join(', ')}`, kind: 'external', rank: rankOf('external-etcd'), files: [], workloads: [], objects: [],
+        id: 'external-etcd',
+        title: `etcd outside the cluster (spec etcd.external, run by you): ${m.externalServers.map((x) => `${x.host}:${x.port}`).join(', ')}`,
+        kind: 'external',
+        rank: rankOf('external-etcd'),
+        files: [],
+        workloads: [],
+        objects: [],
         // Seen through the first API server that runs: it reaches an etcd quorum.
-        waits: [{ for: 'readyz', check: 'etcd' }], notes: [],
+        waits: [{ for: 'readyz', check: 'etcd' }],
+        notes: [],
       });
     }
     for (const lb of m.loadBalancers) {
@@ -334,19 +383,41 @@ class PlanBuilder {
         if (this.units.has('kube-vip')) this.lbUnits.push('kube-vip');
         continue;
       }
-      this.addUnit({ id: 'load-balancer', title: `${lb.source}: ${lb.address}:${lb.port} → ${lb.backends.map((b) => `${b.address}:${b.port}`).join(', ')}`, kind: 'external', rank: rankOf('load-balancer'), files: [], workloads: [], objects: [], waits: [{ for: 'readyz' }], notes: [] });
+      this.addUnit({
+        id: 'load-balancer',
+        title: `${lb.source}: ${lb.address}:${lb.port} → ${lb.backends.map((b) => `${b.address}:${b.port}`).join(', ')}`,
+        kind: 'external',
+        rank: rankOf('load-balancer'),
+        files: [],
+        workloads: [],
+        objects: [],
+        waits: [{ for: 'readyz' }],
+        notes: [],
+      });
       this.lbUnits.push('load-balancer');
       for (const phase of m.phases.slice(0, 1)) {
         for (const b of lb.backends) {
           const r = resolve(m, b.address, b.port, undefined, phase, ['kube-apiserver']);
-          for (const s of r.servers) this.edge(this.unitOfWorkload.get(s.workload), 'load-balancer', `the load balancer forwards to ${s.name}`);
+          for (const s of r.servers)
+            this.edge(this.unitOfWorkload.get(s.workload), 'load-balancer', `the load balancer forwards to ${s.name}`);
         }
       }
     }
     // The bring-up waits for the masters' Nodes: the control plane and everything pinned to masters need them. Workers
     // join whenever they boot; the placement check says whether a workload needs one.
     const masters = m.nodes.filter((n) => n.role === 'master').map((n) => n.name);
-    this.addUnit({ id: 'nodes-registered', title: `every kubelet registers its Node (${m.nodes.length}: ${listNames(m.nodes.map((n) => n.name))}; the bring-up waits for the masters')`, kind: 'wait', rank: rankOf('nodes-registered'), files: [], nodes: masters, workloads: [], objects: [], waits: [{ for: 'nodes-registered' }], notes: [] });
+    this.addUnit({
+      id: 'nodes-registered',
+      title: `every kubelet registers its Node (${m.nodes.length}: ${listNames(m.nodes.map((n) => n.name))}; the bring-up waits for the masters')`,
+      kind: 'wait',
+      rank: rankOf('nodes-registered'),
+      files: [],
+      nodes: masters,
+      workloads: [],
+      objects: [],
+      waits: [{ for: 'nodes-registered' }],
+      notes: [],
+    });
     const byStep = new Map<string, NodeLabelChange[]>();
     for (const n of m.nodes) {
       for (const l of n.appliedLabels) {
@@ -358,7 +429,18 @@ class PlanBuilder {
       }
     }
     for (const [id, labels] of byStep) {
-      this.addUnit({ id, title: `label the Nodes (${[...new Set(labels.flatMap((l) => Object.keys(l.labels ?? {})))].join(', ')}: kubelets may not set these themselves)`, kind: 'label', rank: rankOf(id), files: [], workloads: [], objects: [], waits: [], labels, notes: [] });
+      this.addUnit({
+        id,
+        title: `label the Nodes (${[...new Set(labels.flatMap((l) => Object.keys(l.labels ?? {})))].join(', ')}: kubelets may not set these themselves)`,
+        kind: 'label',
+        rank: rankOf(id),
+        files: [],
+        workloads: [],
+        objects: [],
+        waits: [],
+        labels,
+        notes: [],
+      });
       this.edge('nodes-registered', id, 'the Nodes must exist to be labeled');
     }
   }
@@ -409,8 +491,15 @@ class PlanBuilder {
       const all = group.flatMap(objectsOf);
       const workloads = group.flatMap(workloadsOf);
       const has = (c: string) => workloads.some((w) => w.components.has(c));
-      let id = has('cni') ? 'pod-network' : has('kube-proxy') || has('service-proxy') ? 'kube-proxy' : has('dns') ? 'dns' : has('ccm') ? 'cloud-controller-manager'
-        : path.posix.basename(f).replace(/\.(ya?ml|json)$/, '');
+      let id = has('cni')
+        ? 'pod-network'
+        : has('kube-proxy') || has('service-proxy')
+          ? 'kube-proxy'
+          : has('dns')
+            ? 'dns'
+            : has('ccm')
+              ? 'cloud-controller-manager'
+              : path.posix.basename(f).replace(/\.(ya?ml|json)$/, '');
       if (this.kubeVipNeeds(all)) id = 'kube-vip-rbac';
       // CustomResourceDefinitions go first, in a step of their own that waits until they are established: objects of
       // their kinds (in the same file or another) can be applied only then, and whatever watches them (an operator)
@@ -424,17 +513,46 @@ class PlanBuilder {
         crdUnit = uniqueId(`${id}-crds`);
         const crdFiles = group.filter((x) => crds.some((o) => o.file.rel === x));
         this.addUnit({
-          id: crdUnit, title: `CustomResourceDefinitions of ${listNames(crdFiles.map((x) => path.posix.basename(x)))}: ${listNames(crds.map((o) => o.name))}`,
-          kind: 'apply', rank: rankOf(crdUnit), files: crdFiles, kinds: ['CustomResourceDefinition'], workloads: [], objects: crds, waits: establish, notes: [],
+          id: crdUnit,
+          title: `CustomResourceDefinitions of ${listNames(crdFiles.map((x) => path.posix.basename(x)))}: ${listNames(crds.map((o) => o.name))}`,
+          kind: 'apply',
+          rank: rankOf(crdUnit),
+          files: crdFiles,
+          kinds: ['CustomResourceDefinition'],
+          workloads: [],
+          objects: crds,
+          waits: establish,
+          notes: [],
         });
       }
       const unique = uniqueId(id);
       const notes: string[] = [];
-      const waits: BringUpWait[] = [...(crdUnit ? [] : establish), ...workloads.flatMap((w) => this.rolloutWait(w, notes))];
-      let what = workloads.length ? listNames([...new Set(workloads.map((w) => `${w.kind} ${w.name}`))]) : listNames([...new Set(objects.map((o) => o.kind))].map((k) => `${k}s`));
-      if (id === 'kube-vip-rbac') what = `kube-vip's right to take its Lease (${what}): the VIP answers only once kube-vip holds it`;
-      this.addUnit({ id: unique, title: what, kind: 'apply', rank: rankOf(unique), files: group, workloads, objects, waits, notes });
-      if (crdUnit) this.edge(crdUnit, unique, `${listNames(group.filter((x) => crds.some((o) => o.file.rel === x)))} is applied whole once its CustomResourceDefinitions are established`);
+      const waits: BringUpWait[] = [
+        ...(crdUnit ? [] : establish),
+        ...workloads.flatMap((w) => this.rolloutWait(w, notes)),
+      ];
+      let what = workloads.length
+        ? listNames([...new Set(workloads.map((w) => `${w.kind} ${w.name}`))])
+        : listNames([...new Set(objects.map((o) => o.kind))].map((k) => `${k}s`));
+      if (id === 'kube-vip-rbac')
+        what = `kube-vip's right to take its Lease (${what}): the VIP answers only once kube-vip holds it`;
+      this.addUnit({
+        id: unique,
+        title: what,
+        kind: 'apply',
+        rank: rankOf(unique),
+        files: group,
+        workloads,
+        objects,
+        waits,
+        notes,
+      });
+      if (crdUnit)
+        this.edge(
+          crdUnit,
+          unique,
+          `${listNames(group.filter((x) => crds.some((o) => o.file.rel === x)))} is applied whole once its CustomResourceDefinitions are established`,
+        );
     }
   }
 
@@ -446,11 +564,18 @@ class PlanBuilder {
   private rolloutWait(w: Workload, notes: string[]): BringUpWait[] {
     if (!['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind)) return [];
     if (w.kind !== 'Deployment' && w.obj.object.spec?.updateStrategy?.type === 'OnDelete') {
-      notes.push(`no rollout wait for ${w.id}: its updateStrategy is OnDelete, whose rollout \`kubectl rollout status\` does not follow`);
+      notes.push(
+        `no rollout wait for ${w.id}: its updateStrategy is OnDelete, whose rollout \`kubectl rollout status\` does not follow`,
+      );
       return [];
     }
     const dead = [...(w.spec.initContainers ?? []), ...(w.spec.containers ?? [])]
-      .map((c: any) => ({ image: String(c.image ?? ''), retired: RETIRED_IMAGES.find((r) => r.severity === 'error' && r.repository === imageRepository(String(c.image ?? ''))) }))
+      .map((c: any) => ({
+        image: String(c.image ?? ''),
+        retired: RETIRED_IMAGES.find(
+          (r) => r.severity === 'error' && r.repository === imageRepository(String(c.image ?? '')),
+        ),
+      }))
       .find((x: { retired?: RetiredImage }) => x.retired);
     if (dead) {
       notes.push(`no rollout wait for ${w.id}: it runs ${dead.image}, which cannot run (${dead.retired!.reason})`);
@@ -477,7 +602,8 @@ class PlanBuilder {
     if (this.refCache) return this.refCache;
     const m = this.model;
     const out: Array<[ModelObject, Workload, string]> = [];
-    const find = (kind: string, name: string, ns?: string) => m.objects.find((o) => o.kind === kind && o.name === name && (ns === undefined || o.namespace === ns));
+    const find = (kind: string, name: string, ns?: string) =>
+      m.objects.find((o) => o.kind === kind && o.name === name && (ns === undefined || o.namespace === ns));
     const push = (o: ModelObject | undefined, w: Workload, why: string) => {
       if (o) out.push([o, w, why]);
     };
@@ -486,33 +612,60 @@ class PlanBuilder {
       if (w.obj.delivery === 'apply') {
         const sa = s.serviceAccountName ?? 'default';
         push(find('ServiceAccount', sa, w.namespace), w, `runs as ServiceAccount ${w.namespace}/${sa}`);
-        for (const b of m.objects.filter((o) => (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && (o.object.subjects ?? []).some((x: any) => x.kind === 'ServiceAccount' && x.name === sa && (x.namespace ?? o.namespace) === w.namespace))) {
+        for (const b of m.objects.filter(
+          (o) =>
+            (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') &&
+            (o.object.subjects ?? []).some(
+              (x: any) => x.kind === 'ServiceAccount' && x.name === sa && (x.namespace ?? o.namespace) === w.namespace,
+            ),
+        )) {
           push(b, w, `its ServiceAccount ${sa} gets its rights from ${b.kind} ${b.name}`);
         }
         push(find('Namespace', w.namespace), w, `lives in namespace ${w.namespace}`);
       }
-      if (s.priorityClassName) push(find('PriorityClass', s.priorityClassName), w, `uses PriorityClass ${s.priorityClassName}`);
+      if (s.priorityClassName)
+        push(find('PriorityClass', s.priorityClassName), w, `uses PriorityClass ${s.priorityClassName}`);
       for (const v of s.volumes ?? []) {
         if (v.secret) push(find('Secret', v.secret.secretName, w.namespace), w, `mounts Secret ${v.secret.secretName}`);
-        if (v.configMap) push(find('ConfigMap', v.configMap.name, w.namespace), w, `mounts ConfigMap ${v.configMap.name}`);
+        if (v.configMap)
+          push(find('ConfigMap', v.configMap.name, w.namespace), w, `mounts ConfigMap ${v.configMap.name}`);
         for (const src of v.projected?.sources ?? []) {
           if (src.secret) push(find('Secret', src.secret.name, w.namespace), w, `mounts Secret ${src.secret.name}`);
-          if (src.configMap) push(find('ConfigMap', src.configMap.name, w.namespace), w, `mounts ConfigMap ${src.configMap.name}`);
+          if (src.configMap)
+            push(find('ConfigMap', src.configMap.name, w.namespace), w, `mounts ConfigMap ${src.configMap.name}`);
         }
       }
       for (const c of [...(s.initContainers ?? []), ...s.containers]) {
         for (const e of c.env ?? []) {
-          if (e.valueFrom?.secretKeyRef) push(find('Secret', e.valueFrom.secretKeyRef.name, w.namespace), w, `reads Secret ${e.valueFrom.secretKeyRef.name}`);
-          if (e.valueFrom?.configMapKeyRef) push(find('ConfigMap', e.valueFrom.configMapKeyRef.name, w.namespace), w, `reads ConfigMap ${e.valueFrom.configMapKeyRef.name}`);
+          if (e.valueFrom?.secretKeyRef)
+            push(
+              find('Secret', e.valueFrom.secretKeyRef.name, w.namespace),
+              w,
+              `reads Secret ${e.valueFrom.secretKeyRef.name}`,
+            );
+          if (e.valueFrom?.configMapKeyRef)
+            push(
+              find('ConfigMap', e.valueFrom.configMapKeyRef.name, w.namespace),
+              w,
+              `reads ConfigMap ${e.valueFrom.configMapKeyRef.name}`,
+            );
         }
         for (const ef of c.envFrom ?? []) {
-          if (ef.secretRef) push(find('Secret', ef.secretRef.name, w.namespace), w, `reads Secret ${ef.secretRef.name}`);
-          if (ef.configMapRef) push(find('ConfigMap', ef.configMapRef.name, w.namespace), w, `reads ConfigMap ${ef.configMapRef.name}`);
+          if (ef.secretRef)
+            push(find('Secret', ef.secretRef.name, w.namespace), w, `reads Secret ${ef.secretRef.name}`);
+          if (ef.configMapRef)
+            push(find('ConfigMap', ef.configMapRef.name, w.namespace), w, `reads ConfigMap ${ef.configMapRef.name}`);
         }
       }
       // Services and disruption budgets that select its pods belong with it.
-      for (const o of m.objects.filter((x) => x.namespace === w.namespace && ((x.kind === 'Service' && x.object.spec?.selector && selectorMatches({ matchLabels: x.object.spec.selector }, w.labels))
-        || (x.kind === 'PodDisruptionBudget' && selectorMatches(x.object.spec?.selector, w.labels))))) {
+      for (const o of m.objects.filter(
+        (x) =>
+          x.namespace === w.namespace &&
+          ((x.kind === 'Service' &&
+            x.object.spec?.selector &&
+            selectorMatches({ matchLabels: x.object.spec.selector }, w.labels)) ||
+            (x.kind === 'PodDisruptionBudget' && selectorMatches(x.object.spec?.selector, w.labels))),
+      )) {
         push(o, w, `${o.kind} ${o.name} selects its pods`);
       }
     }
@@ -535,7 +688,9 @@ class PlanBuilder {
     }
     if (r.external?.length && this.units.has('external-etcd')) out.add('external-etcd');
     if (!r.loadBalancers.length) {
-      const servers = [...new Set(r.servers.map((s) => this.unitOfWorkload.get(s.workload)).filter(Boolean) as string[])];
+      const servers = [
+        ...new Set(r.servers.map((s) => this.unitOfWorkload.get(s.workload)).filter(Boolean) as string[]),
+      ];
       const early = servers.filter((u) => this.units.get(u)!.kind !== 'apply');
       for (const u of early.length ? early : servers) out.add(u);
     }
@@ -548,8 +703,10 @@ class PlanBuilder {
 
   private clientUnits(d: (typeof this.model.dials)[number]): string[] {
     if (d.workload) return [this.unitOfWorkload.get(d.workload)].filter(Boolean) as string[];
-    if (d.users?.length) return [...new Set(d.users.map((w) => this.unitOfWorkload.get(w)).filter(Boolean) as string[])];
-    if (d.kind === 'kubelet' || (d.kind === 'kubeconfig' && d.file && path.posix.basename(d.file) === 'kubelet.conf')) return ['nodes-registered'];
+    if (d.users?.length)
+      return [...new Set(d.users.map((w) => this.unitOfWorkload.get(w)).filter(Boolean) as string[])];
+    if (d.kind === 'kubelet' || (d.kind === 'kubeconfig' && d.file && path.posix.basename(d.file) === 'kubelet.conf'))
+      return ['nodes-registered'];
     return [];
   }
 
@@ -564,10 +721,13 @@ class PlanBuilder {
         if (!results.every((x) => x.resolution.served)) continue;
         for (const { resolution } of results) {
           const reason = `${d.client} dials ${d.address}${resolution.service ? ` (Service ${resolution.service})` : ''}`;
-          const own = d.workload && (resolution.workloads.includes(d.workload) || resolution.servers.some((s) => s.workload === d.workload));
+          const own =
+            d.workload &&
+            (resolution.workloads.includes(d.workload) || resolution.servers.some((s) => s.workload === d.workload));
           for (const p of this.providers(resolution)) {
             for (const c of clients) {
-              if (p === c && own && !this.selfCycles.some((x) => x[0].to === c)) this.selfCycles.push([{ from: p, to: c, reason: `${reason}, which only it makes reachable` }]);
+              if (p === c && own && !this.selfCycles.some((x) => x[0].to === c))
+                this.selfCycles.push([{ from: p, to: c, reason: `${reason}, which only it makes reachable` }]);
               else this.edge(p, c, reason);
             }
           }
@@ -579,11 +739,16 @@ class PlanBuilder {
     // server: the earliest ones count (bootkube: the bootstrap master's, before the self-hosted API servers exist).
     const speakers = m.dials.filter((d) => d.kind === 'kube-vip');
     for (const phase of m.phases) {
-      const served = speakers.flatMap((d) => resolveDial(m, d, phase).filter((x) => x.resolution.served).map((x) => ({ d, providers: this.providers(x.resolution) })));
+      const served = speakers.flatMap((d) =>
+        resolveDial(m, d, phase)
+          .filter((x) => x.resolution.served)
+          .map((x) => ({ d, providers: this.providers(x.resolution) })),
+      );
       if (!served.length) continue;
       const early = served.filter((x) => x.providers.every((p) => this.units.get(p)?.kind !== 'apply'));
       for (const { d, providers } of early.length ? early : served) {
-        for (const p of providers) for (const c of this.clientUnits(d)) this.edge(p, c, `${d.client} dials ${d.address}`);
+        for (const p of providers)
+          for (const c of this.clientUnits(d)) this.edge(p, c, `${d.client} dials ${d.address}`);
       }
       break;
     }
@@ -591,7 +756,12 @@ class PlanBuilder {
     for (const lb of m.loadBalancers.filter((x) => x.type === 'kube-vip')) {
       for (const d of m.dials.filter((x) => x.kind === 'kube-vip')) {
         const auth = leaseAuthorization(m, d);
-        if (auth.binding) this.edge(this.unitOfObject.get(auth.binding), 'kube-vip', `kube-vip takes its Lease for ${lb.address} with the rights of ${auth.binding.kind} ${auth.binding.name}`);
+        if (auth.binding)
+          this.edge(
+            this.unitOfObject.get(auth.binding),
+            'kube-vip',
+            `kube-vip takes its Lease for ${lb.address} with the rights of ${auth.binding.kind} ${auth.binding.name}`,
+          );
       }
     }
   }
@@ -606,12 +776,19 @@ class PlanBuilder {
     };
     const schedulers = providersOf('kube-scheduler');
     const controllers = providersOf('kube-controller-manager');
-    const network = m.workloads.filter((w) => w.components.has('cni')).map((w) => this.unitOfWorkload.get(w)).filter(Boolean) as string[];
+    const network = m.workloads
+      .filter((w) => w.components.has('cni'))
+      .map((w) => this.unitOfWorkload.get(w))
+      .filter(Boolean) as string[];
     // cloud-routes: pods get their addresses from the host CNI config as soon as the Node has a pod CIDR, but reach
     // pods and host-network servers on other nodes only over the router routes the CCM's route controller adds.
-    const routes = podNetworkMode(m) === 'cloud-routes'
-      ? routeControllers(m).filter((r) => !r.problem).map((r) => [r.workload, this.unitOfWorkload.get(r.workload)] as const).filter(([, u]) => u)
-      : [];
+    const routes =
+      podNetworkMode(m) === 'cloud-routes'
+        ? routeControllers(m)
+            .filter((r) => !r.problem)
+            .map((r) => [r.workload, this.unitOfWorkload.get(r.workload)] as const)
+            .filter(([, u]) => u)
+        : [];
     const notReady = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' as const };
     for (const w of m.workloads.filter((x) => x.obj.delivery === 'apply')) {
       const u = this.unitOfWorkload.get(w);
@@ -619,40 +796,73 @@ class PlanBuilder {
       for (const s of schedulers) this.edge(s, u, `${w.id} is placed by the scheduler`);
       for (const c of controllers) this.edge(c, u, `the controller manager creates the pods of ${w.id}`);
       if (!w.components.has('cni') && (!w.hostNetwork || !tolerates(w.spec.tolerations ?? [], notReady))) {
-        for (const n of network) this.edge(n, u, `${w.id} ${w.hostNetwork ? 'does not tolerate NotReady nodes' : 'needs pod IPs'}: nodes are Ready only once the pod network runs`);
+        for (const n of network)
+          this.edge(
+            n,
+            u,
+            `${w.id} ${w.hostNetwork ? 'does not tolerate NotReady nodes' : 'needs pod IPs'}: nodes are Ready only once the pod network runs`,
+          );
       }
       if (!w.hostNetwork) {
-        for (const [r, ru] of routes) if (r !== w) this.edge(ru, u, `${w.id} needs pod IPs reachable from other nodes: ${r.id}'s route controller adds the router routes for the node pod CIDRs`);
+        for (const [r, ru] of routes)
+          if (r !== w)
+            this.edge(
+              ru,
+              u,
+              `${w.id} needs pod IPs reachable from other nodes: ${r.id}'s route controller adds the router routes for the node pod CIDRs`,
+            );
       }
       // A taint some workload removes (the CCM: the cloud `uninitialized` taint) holds back only the pods that do not
       // tolerate it; what tolerates it may well run before its remover (kube-proxy, which the CCM needs).
       for (const [key, r] of m.removedTaints) {
         if (r === w) continue;
         const taints = m.nodes.flatMap((n) => n.taints.filter((t) => t.key === key && t.effect !== 'PreferNoSchedule'));
-        if (taints.some((t) => !tolerates(w.spec.tolerations ?? [], t))) this.edge(this.unitOfWorkload.get(r), u, `${r.id} removes the taint ${key} that ${w.id} does not tolerate`);
+        if (taints.some((t) => !tolerates(w.spec.tolerations ?? [], t)))
+          this.edge(this.unitOfWorkload.get(r), u, `${r.id} removes the taint ${key} that ${w.id} does not tolerate`);
       }
     }
   }
 
   private referenceEdges(): void {
     const m = this.model;
-    for (const [o, w, why] of this.references()) this.edge(this.unitOfObject.get(o), this.unitOfWorkload.get(w), `${w.id} ${why}`);
-    const find = (kind: string, name: string, ns?: string) => m.objects.find((x) => x.kind === kind && x.name === name && (ns === undefined || x.namespace === ns));
+    for (const [o, w, why] of this.references())
+      this.edge(this.unitOfObject.get(o), this.unitOfWorkload.get(w), `${w.id} ${why}`);
+    const find = (kind: string, name: string, ns?: string) =>
+      m.objects.find((x) => x.kind === kind && x.name === name && (ns === undefined || x.namespace === ns));
     for (const o of m.objects.filter((x) => x.delivery === 'apply')) {
       const u = this.unitOfObject.get(o);
-      if (o.namespace) this.edge(this.unitOfObject.get(find('Namespace', o.namespace)!), u, `${o.kind} ${o.name} lives in namespace ${o.namespace}`);
+      if (o.namespace)
+        this.edge(
+          this.unitOfObject.get(find('Namespace', o.namespace)!),
+          u,
+          `${o.kind} ${o.name} lives in namespace ${o.namespace}`,
+        );
       if (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') {
         const ref = o.object.roleRef ?? {};
-        this.edge(this.unitOfObject.get(find(ref.kind, ref.name, ref.kind === 'Role' ? o.namespace : undefined)!), u, `${o.kind} ${o.name} binds ${ref.kind} ${ref.name}`);
+        this.edge(
+          this.unitOfObject.get(find(ref.kind, ref.name, ref.kind === 'Role' ? o.namespace : undefined)!),
+          u,
+          `${o.kind} ${o.name} binds ${ref.kind} ${ref.name}`,
+        );
       }
       const group = String(o.object.apiVersion ?? '').split('/');
       if (group.length === 2) {
-        const crd = m.objects.find((x) => x.kind === 'CustomResourceDefinition' && x.object.spec?.group === group[0] && x.object.spec?.names?.kind === o.kind);
+        const crd = m.objects.find(
+          (x) =>
+            x.kind === 'CustomResourceDefinition' &&
+            x.object.spec?.group === group[0] &&
+            x.object.spec?.names?.kind === o.kind,
+        );
         if (crd) this.edge(this.unitOfObject.get(crd), u, `${o.kind} ${o.name} is a ${crd.name} resource`);
       }
       if (o.kind === 'APIService' && o.object.spec?.service) {
         const svc = find('Service', o.object.spec.service.name, o.object.spec.service.namespace);
-        if (svc) this.edge(this.unitOfObject.get(svc), u, `APIService ${o.name} is served by Service ${svc.namespace}/${svc.name}`);
+        if (svc)
+          this.edge(
+            this.unitOfObject.get(svc),
+            u,
+            `APIService ${o.name} is served by Service ${svc.namespace}/${svc.name}`,
+          );
       }
     }
   }
@@ -674,12 +884,20 @@ class PlanBuilder {
     for (const u of needsApi) {
       if (beforeEndpoint.has(u.id) && this.masterApiUnits.length) {
         u.via = 'master';
-        for (const p of this.masterApiUnits) this.edge(p, u.id, `applied through a master's own API server: the API endpoint ${m.spec.apiServerUrl} needs it first`);
+        for (const p of this.masterApiUnits)
+          this.edge(
+            p,
+            u.id,
+            `applied through a master's own API server: the API endpoint ${m.spec.apiServerUrl} needs it first`,
+          );
       } else {
         u.via = 'endpoint';
-        for (const p of endpointProviders) this.edge(p, u.id, `applied through the API endpoint ${m.spec.apiServerUrl}`);
+        for (const p of endpointProviders)
+          this.edge(p, u.id, `applied through the API endpoint ${m.spec.apiServerUrl}`);
         // The endpoint is not served (the findings say why): still no earlier than the API servers.
-        if (!endpointProviders.length) for (const p of this.masterApiUnits) this.edge(p, u.id, `needs an API server (the API endpoint ${m.spec.apiServerUrl} is not served)`);
+        if (!endpointProviders.length)
+          for (const p of this.masterApiUnits)
+            this.edge(p, u.id, `needs an API server (the API endpoint ${m.spec.apiServerUrl} is not served)`);
       }
     }
   }
@@ -693,8 +911,12 @@ class PlanBuilder {
   private pivot(): void {
     const boot = this.units.get('bootstrap-control-plane');
     if (!boot) return;
-    const selfHosted = this.model.workloads.filter((w) => w.obj.delivery === 'apply' && ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].some((c) => w.components.has(c))
-      && ['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind));
+    const selfHosted = this.model.workloads.filter(
+      (w) =>
+        w.obj.delivery === 'apply' &&
+        ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].some((c) => w.components.has(c)) &&
+        ['Deployment', 'DaemonSet', 'StatefulSet'].includes(w.kind),
+    );
     const running: BringUpWait[] = [];
     const notes: string[] = [];
     for (const w of selfHosted) {
@@ -709,15 +931,35 @@ class PlanBuilder {
     const rollouts: BringUpWait[] = [];
     for (const w of selfHosted) {
       const u = this.units.get(this.unitOfWorkload.get(w) ?? '');
-      if (u) u.waits.splice(0, u.waits.length, ...u.waits.filter((x) => !(x.for === 'rollout' && x.kind === w.kind && x.namespace === w.namespace && x.name === w.name)));
-      u?.notes.push(`${w.id} rolls out only after the pivot (step pivot waits for it): until then the bootstrap pods hold its ports on ${this.model.bootstrapMaster}`);
+      if (u)
+        u.waits.splice(
+          0,
+          u.waits.length,
+          ...u.waits.filter(
+            (x) => !(x.for === 'rollout' && x.kind === w.kind && x.namespace === w.namespace && x.name === w.name),
+          ),
+        );
+      u?.notes.push(
+        `${w.id} rolls out only after the pivot (step pivot waits for it): until then the bootstrap pods hold its ports on ${this.model.bootstrapMaster}`,
+      );
       rollouts.push(...this.rolloutWait(w, notes));
     }
     this.addUnit({
-      id: 'pivot', title: 'the self-hosted control plane takes over: remove the bootstrap control plane once each self-hosted component runs, then wait for their rollouts', kind: 'wait', rank: RANK.length + 1,
-      files: [], workloads: [], objects: [], removes: [...boot.files], waits: running, thenWaits: rollouts, notes,
+      id: 'pivot',
+      title:
+        'the self-hosted control plane takes over: remove the bootstrap control plane once each self-hosted component runs, then wait for their rollouts',
+      kind: 'wait',
+      rank: RANK.length + 1,
+      files: [],
+      workloads: [],
+      objects: [],
+      removes: [...boot.files],
+      waits: running,
+      thenWaits: rollouts,
+      notes,
     });
-    for (const w of selfHosted) this.edge(this.unitOfWorkload.get(w), 'pivot', `${w.id} must run before the bootstrap control plane goes`);
+    for (const w of selfHosted)
+      this.edge(this.unitOfWorkload.get(w), 'pivot', `${w.id} must run before the bootstrap control plane goes`);
     this.edge('bootstrap-control-plane', 'pivot', 'the pivot removes the bootstrap control plane');
   }
 
@@ -815,9 +1057,16 @@ class PlanBuilder {
       const u = this.units.get(id)!;
       const after = [...(preds.get(id) ?? [])].filter((p) => !reach(p, id, true)).sort();
       const step: BringUpStep = {
-        id, title: u.title, kind: u.kind, after,
+        id,
+        title: u.title,
+        kind: u.kind,
+        after,
         ...(u.files.length ? { files: u.files } : {}),
-        ...(u.filesByNode ? { nodes: Object.keys(u.filesByNode), filesByNode: u.filesByNode } : u.nodes ? { nodes: u.nodes } : {}),
+        ...(u.filesByNode
+          ? { nodes: Object.keys(u.filesByNode), filesByNode: u.filesByNode }
+          : u.nodes
+            ? { nodes: u.nodes }
+            : {}),
         ...(u.via ? { via: u.via } : {}),
         ...(u.waits.length ? { waits: u.waits } : {}),
         ...(u.labels ? { labels: u.labels } : {}),
@@ -830,11 +1079,15 @@ class PlanBuilder {
       phases.set(l, [...(phases.get(l) ?? []), step]);
     }
     return {
-      root: this.model.root, flavor: this.model.flavor, ...(partial ? { partial } : {}),
-      phases: [...phases.keys()].sort((a, b) => a - b).map((l, i) => ({
-        index: i + 1,
-        steps: phases.get(l)!.sort((a, b) => rankOf(a.id) - rankOf(b.id) || a.id.localeCompare(b.id)),
-      })),
+      root: this.model.root,
+      flavor: this.model.flavor,
+      ...(partial ? { partial } : {}),
+      phases: [...phases.keys()]
+        .sort((a, b) => a - b)
+        .map((l, i) => ({
+          index: i + 1,
+          steps: phases.get(l)!.sort((a, b) => rankOf(a.id) - rankOf(b.id) || a.id.localeCompare(b.id)),
+        })),
       edges: [...this.edges.values()].sort((a, b) => a.to.localeCompare(b.to) || a.from.localeCompare(b.from)),
     };
   }
@@ -843,7 +1096,9 @@ class PlanBuilder {
 /** The plan for a human: phase by phase, step by step, node by node. */
 export function formatPlan(plan: BringUpPlan): string {
   const lines: string[] = [];
-  lines.push(`bring-up plan of ${plan.root ?? 'the tree'}${plan.flavor ? ` (${plan.flavor})` : ''}${plan.partial ? ' — partial: a dependency cycle was cut, see the cluster findings' : ''}`);
+  lines.push(
+    `bring-up plan of ${plan.root ?? 'the tree'}${plan.flavor ? ` (${plan.flavor})` : ''}${plan.partial ? ' — partial: a dependency cycle was cut, see the cluster findings' : ''}`,
+  );
   for (const phase of plan.phases) {
     lines.push(`phase ${phase.index}`);
     for (const s of phase.steps) {
@@ -852,10 +1107,17 @@ export function formatPlan(plan: BringUpPlan): string {
       if (s.filesByNode) {
         for (const [node, files] of Object.entries(s.filesByNode)) lines.push(`    ${node}: ${files.join(', ')}`);
       } else {
-        for (const f of s.files ?? []) lines.push(`    ${f}${s.kinds ? ` (only its ${s.kinds.join(', ')} objects)` : ''}`);
+        for (const f of s.files ?? [])
+          lines.push(`    ${f}${s.kinds ? ` (only its ${s.kinds.join(', ')} objects)` : ''}`);
       }
-      for (const l of s.labels ?? []) lines.push(`    ${l.node}: ${Object.entries(l.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}`);
-      const wait = (w: BringUpWait) => `${w.for}${w.check ? ` ${w.check}` : ''}${w.kind ? ` ${w.kind}` : ''}${w.name ? ` ${w.namespace ? `${w.namespace}/` : ''}${w.name}` : ''}`;
+      for (const l of s.labels ?? [])
+        lines.push(
+          `    ${l.node}: ${Object.entries(l.labels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')}`,
+        );
+      const wait = (w: BringUpWait) =>
+        `${w.for}${w.check ? ` ${w.check}` : ''}${w.kind ? ` ${w.kind}` : ''}${w.name ? ` ${w.namespace ? `${w.namespace}/` : ''}${w.name}` : ''}`;
       for (const w of s.waits ?? []) lines.push(`    wait: ${wait(w)}`);
       for (const f of s.removes ?? []) lines.push(`    then remove: ${f}`);
       for (const w of s.thenWaits ?? []) lines.push(`    then wait: ${wait(w)}`);

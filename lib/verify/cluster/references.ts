@@ -17,31 +17,62 @@ const FILE_FLAG = /(file|cafile|certfile|keyfile|kubeconfig|-config|-certificate
 export function referenceFindings(model: ClusterModel): Finding[] {
   const out: Finding[] = [];
   const b = model.builtins;
-  const add = (severity: Finding['severity'], id: string, file: string, message: string) => out.push({ severity, check: 'cluster', id, file, message });
+  const add = (severity: Finding['severity'], id: string, file: string, message: string) =>
+    out.push({ severity, check: 'cluster', id, file, message });
   const find = (kind: string, name: string, namespace?: string): ModelObject | undefined =>
-    model.objects.find((o) => o.kind === kind && o.name === name && (namespace === undefined || o.namespace === namespace));
-  const namespaces = new Set([...b.namespaces, ...model.objects.filter((o) => o.kind === 'Namespace').map((o) => o.name)]);
+    model.objects.find(
+      (o) => o.kind === kind && o.name === name && (namespace === undefined || o.namespace === namespace),
+    );
+  const namespaces = new Set([
+    ...b.namespaces,
+    ...model.objects.filter((o) => o.kind === 'Namespace').map((o) => o.name),
+  ]);
 
   // Namespaces of every namespaced object.
   const missingNs = new Map<string, ModelObject[]>();
   for (const o of model.objects) {
-    if (o.namespace !== undefined && !namespaces.has(o.namespace)) missingNs.set(o.namespace, [...(missingNs.get(o.namespace) ?? []), o]);
+    if (o.namespace !== undefined && !namespaces.has(o.namespace))
+      missingNs.set(o.namespace, [...(missingNs.get(o.namespace) ?? []), o]);
   }
   for (const [ns, objs] of missingNs) {
-    add('error', 'ref-namespace', objs[0].file.rel, `namespace ${ns} is neither in the tree nor built in, so ${listNames(objs.map((o) => `${o.kind} ${ns}/${o.name}`))} cannot be created`);
+    add(
+      'error',
+      'ref-namespace',
+      objs[0].file.rel,
+      `namespace ${ns} is neither in the tree nor built in, so ${listNames(objs.map((o) => `${o.kind} ${ns}/${o.name}`))} cannot be created`,
+    );
   }
 
-  const secretOrConfigMap = (w: Workload, kind: 'Secret' | 'ConfigMap', name: string, optional: boolean, keys: string[], how: string) => {
+  const secretOrConfigMap = (
+    w: Workload,
+    kind: 'Secret' | 'ConfigMap',
+    name: string,
+    optional: boolean,
+    keys: string[],
+    how: string,
+  ) => {
     if (optional) return;
-    if (kind === 'ConfigMap' && (b.configMapsInEveryNamespace.has(name) || b.configMaps.get(w.namespace)?.has(name))) return;
+    if (kind === 'ConfigMap' && (b.configMapsInEveryNamespace.has(name) || b.configMaps.get(w.namespace)?.has(name)))
+      return;
     const obj = find(kind, name, w.namespace);
     if (!obj) {
-      add('error', kind === 'Secret' ? 'ref-secret' : 'ref-configmap', w.obj.file.rel, `${w.id}: ${how} ${kind} ${w.namespace}/${name}, which is not in the tree: the pod cannot start`);
+      add(
+        'error',
+        kind === 'Secret' ? 'ref-secret' : 'ref-configmap',
+        w.obj.file.rel,
+        `${w.id}: ${how} ${kind} ${w.namespace}/${name}, which is not in the tree: the pod cannot start`,
+      );
       return;
     }
     const data = objectData(obj.object);
     const absent = keys.filter((k) => !(k in data));
-    if (absent.length) add('error', 'ref-key', w.obj.file.rel, `${w.id}: ${how} key(s) ${absent.join(', ')} of ${kind} ${w.namespace}/${name} (${obj.file.rel}), which has only ${Object.keys(data).join(', ') || 'no keys'}`);
+    if (absent.length)
+      add(
+        'error',
+        'ref-key',
+        w.obj.file.rel,
+        `${w.id}: ${how} key(s) ${absent.join(', ')} of ${kind} ${w.namespace}/${name} (${obj.file.rel}), which has only ${Object.keys(data).join(', ') || 'no keys'}`,
+      );
   };
 
   for (const w of model.workloads) {
@@ -49,18 +80,64 @@ export function referenceFindings(model: ClusterModel): Finding[] {
     if (w.obj.delivery === 'apply') {
       const sa = s.serviceAccountName ?? s.serviceAccount ?? 'default';
       if (!b.serviceAccountsInEveryNamespace.has(sa) && !find('ServiceAccount', sa, w.namespace)) {
-        add('error', 'ref-serviceaccount', w.obj.file.rel, `${w.id}: serviceAccountName ${sa} is not in the tree (namespace ${w.namespace}): the ${w.kind}'s pods are rejected`);
+        add(
+          'error',
+          'ref-serviceaccount',
+          w.obj.file.rel,
+          `${w.id}: serviceAccountName ${sa} is not in the tree (namespace ${w.namespace}): the ${w.kind}'s pods are rejected`,
+        );
       }
     }
-    if (s.priorityClassName && !b.priorityClasses.has(s.priorityClassName) && !find('PriorityClass', s.priorityClassName)) {
-      add('error', 'ref-priorityclass', w.obj.file.rel, `${w.id}: priorityClassName ${s.priorityClassName} is neither in the tree nor built in (${[...b.priorityClasses].join(', ')}): its pods are rejected`);
+    if (
+      s.priorityClassName &&
+      !b.priorityClasses.has(s.priorityClassName) &&
+      !find('PriorityClass', s.priorityClassName)
+    ) {
+      add(
+        'error',
+        'ref-priorityclass',
+        w.obj.file.rel,
+        `${w.id}: priorityClassName ${s.priorityClassName} is neither in the tree nor built in (${[...b.priorityClasses].join(', ')}): its pods are rejected`,
+      );
     }
     for (const v of s.volumes ?? []) {
-      if (v.secret) secretOrConfigMap(w, 'Secret', v.secret.secretName, v.secret.optional === true, (v.secret.items ?? []).map((i: any) => i.key), `mounts (volume ${v.name})`);
-      if (v.configMap) secretOrConfigMap(w, 'ConfigMap', v.configMap.name, v.configMap.optional === true, (v.configMap.items ?? []).map((i: any) => i.key), `mounts (volume ${v.name})`);
+      if (v.secret)
+        secretOrConfigMap(
+          w,
+          'Secret',
+          v.secret.secretName,
+          v.secret.optional === true,
+          (v.secret.items ?? []).map((i: any) => i.key),
+          `mounts (volume ${v.name})`,
+        );
+      if (v.configMap)
+        secretOrConfigMap(
+          w,
+          'ConfigMap',
+          v.configMap.name,
+          v.configMap.optional === true,
+          (v.configMap.items ?? []).map((i: any) => i.key),
+          `mounts (volume ${v.name})`,
+        );
       for (const src of v.projected?.sources ?? []) {
-        if (src.secret) secretOrConfigMap(w, 'Secret', src.secret.name, src.secret.optional === true, (src.secret.items ?? []).map((i: any) => i.key), `mounts (projected volume ${v.name})`);
-        if (src.configMap) secretOrConfigMap(w, 'ConfigMap', src.configMap.name, src.configMap.optional === true, (src.configMap.items ?? []).map((i: any) => i.key), `mounts (projected volume ${v.name})`);
+        if (src.secret)
+          secretOrConfigMap(
+            w,
+            'Secret',
+            src.secret.name,
+            src.secret.optional === true,
+            (src.secret.items ?? []).map((i: any) => i.key),
+            `mounts (projected volume ${v.name})`,
+          );
+        if (src.configMap)
+          secretOrConfigMap(
+            w,
+            'ConfigMap',
+            src.configMap.name,
+            src.configMap.optional === true,
+            (src.configMap.items ?? []).map((i: any) => i.key),
+            `mounts (projected volume ${v.name})`,
+          );
       }
     }
     for (const ps of s.imagePullSecrets ?? []) secretOrConfigMap(w, 'Secret', ps.name, false, [], 'pulls images with');
@@ -72,15 +149,32 @@ export function referenceFindings(model: ClusterModel): Finding[] {
         if (ck) secretOrConfigMap(w, 'ConfigMap', ck.name, ck.optional === true, [ck.key], `reads env ${e.name} from`);
       }
       for (const ef of c.envFrom ?? []) {
-        if (ef.secretRef) secretOrConfigMap(w, 'Secret', ef.secretRef.name, ef.secretRef.optional === true, [], 'reads its environment from');
-        if (ef.configMapRef) secretOrConfigMap(w, 'ConfigMap', ef.configMapRef.name, ef.configMapRef.optional === true, [], 'reads its environment from');
+        if (ef.secretRef)
+          secretOrConfigMap(
+            w,
+            'Secret',
+            ef.secretRef.name,
+            ef.secretRef.optional === true,
+            [],
+            'reads its environment from',
+          );
+        if (ef.configMapRef)
+          secretOrConfigMap(
+            w,
+            'ConfigMap',
+            ef.configMapRef.name,
+            ef.configMapRef.optional === true,
+            [],
+            'reads its environment from',
+          );
       }
       // Files a component flag names inside a Secret or ConfigMap volume must be keys of it.
       const comp = componentOf(c) as FlagComponent | undefined;
       if (comp && w.obj.delivery === 'apply') {
         for (const [flag, value] of containerFlags(c, comp)) {
           if (!value || !value.startsWith('/') || !FILE_FLAG.test(flag)) continue;
-          const mount = (c.volumeMounts ?? []).filter((m: any) => value === m.mountPath || value.startsWith(`${String(m.mountPath).replace(/\/$/, '')}/`))
+          const mount = (c.volumeMounts ?? [])
+            .filter((m: any) => value === m.mountPath || value.startsWith(`${String(m.mountPath).replace(/\/$/, '')}/`))
             .sort((x: any, y: any) => String(y.mountPath).length - String(x.mountPath).length)[0];
           const vol = mount && (s.volumes ?? []).find((v: any) => v.name === mount.name);
           if (!vol || !(vol.secret || vol.configMap)) continue;
@@ -88,7 +182,12 @@ export function referenceFindings(model: ClusterModel): Finding[] {
           const name = vol.secret ? vol.secret.secretName : vol.configMap.name;
           if (!find(kind, name, w.namespace)) continue; // reported above
           if (!readInContainer(model, w, c, value)) {
-            add('error', 'ref-key', w.obj.file.rel, `${w.id}: ${comp} ${flag}=${value} is in volume ${vol.name} (${kind} ${w.namespace}/${name}), which has no key for it`);
+            add(
+              'error',
+              'ref-key',
+              w.obj.file.rel,
+              `${w.id}: ${comp} ${flag}=${value} is in volume ${vol.name} (${kind} ${w.namespace}/${name}), which has no key for it`,
+            );
           }
         }
       }
@@ -99,15 +198,26 @@ export function referenceFindings(model: ClusterModel): Finding[] {
   for (const o of model.objects.filter((x) => x.kind === 'RoleBinding' || x.kind === 'ClusterRoleBinding')) {
     const ref = o.object.roleRef ?? {};
     const what = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
-    const builtin = ref.kind === 'ClusterRole' ? b.clusterRoles.has(ref.name) : b.roles.get(o.namespace ?? '')?.has(ref.name);
+    const builtin =
+      ref.kind === 'ClusterRole' ? b.clusterRoles.has(ref.name) : b.roles.get(o.namespace ?? '')?.has(ref.name);
     if (!builtin && !find(ref.kind, ref.name, ref.kind === 'Role' ? o.namespace : undefined)) {
-      add('error', 'ref-role', o.file.rel, `${what}: roleRef ${ref.kind} ${ref.name} is neither in the tree nor built into Kubernetes ${b.minor}: the binding grants nothing`);
+      add(
+        'error',
+        'ref-role',
+        o.file.rel,
+        `${what}: roleRef ${ref.kind} ${ref.name} is neither in the tree nor built into Kubernetes ${b.minor}: the binding grants nothing`,
+      );
     }
     for (const sub of o.object.subjects ?? []) {
       if (sub.kind !== 'ServiceAccount') continue;
       const ns = sub.namespace ?? o.namespace;
       if (!b.serviceAccountsInEveryNamespace.has(sub.name) && !find('ServiceAccount', sub.name, ns)) {
-        add('warning', 'ref-subject', o.file.rel, `${what}: subject ServiceAccount ${ns}/${sub.name} is not in the tree`);
+        add(
+          'warning',
+          'ref-subject',
+          o.file.rel,
+          `${what}: subject ServiceAccount ${ns}/${sub.name} is not in the tree`,
+        );
       }
     }
   }
@@ -115,7 +225,13 @@ export function referenceFindings(model: ClusterModel): Finding[] {
   // Aggregated APIs.
   for (const o of model.objects.filter((x) => x.kind === 'APIService' && x.object.spec?.service)) {
     const svc = o.object.spec.service;
-    if (!find('Service', svc.name, svc.namespace)) add('error', 'ref-service', o.file.rel, `APIService ${o.name}: Service ${svc.namespace}/${svc.name} is not in the tree: the API group is unavailable and discovery reports it failing`);
+    if (!find('Service', svc.name, svc.namespace))
+      add(
+        'error',
+        'ref-service',
+        o.file.rel,
+        `APIService ${o.name}: Service ${svc.namespace}/${svc.name} is not in the tree: the API group is unavailable and discovery reports it failing`,
+      );
   }
 
   // Images that cannot run.
@@ -123,7 +239,13 @@ export function referenceFindings(model: ClusterModel): Finding[] {
     for (const c of [...(w.spec.initContainers ?? []), ...w.spec.containers]) {
       const repo = imageRepository(String(c.image ?? ''));
       const retired = RETIRED_IMAGES.find((r) => r.repository === repo);
-      if (retired) add(retired.severity, 'image-retired', w.obj.file.rel, `${w.id}: container ${c.name} runs ${c.image}: ${retired.reason}`);
+      if (retired)
+        add(
+          retired.severity,
+          'image-retired',
+          w.obj.file.rel,
+          `${w.id}: container ${c.name} runs ${c.image}: ${retired.reason}`,
+        );
     }
   }
   return out;

@@ -69,12 +69,24 @@ export function fakeCrictl(dir: string, initial: FakeCrictlState = { containers:
   const stateFile = path.join(dir, 'fake-crictl-state.json');
   const logFile = path.join(dir, 'fake-crictl-calls.log');
   const bin = path.join(dir, 'crictl');
-  fs.writeFileSync(bin, `#!${process.execPath}\n${SCRIPT.replace('__STATE__', JSON.stringify(stateFile)).replace('__LOG__', JSON.stringify(logFile))}`, { mode: 0o755 });
+  fs.writeFileSync(
+    bin,
+    `#!${process.execPath}\n${SCRIPT.replace('__STATE__', JSON.stringify(stateFile)).replace('__LOG__', JSON.stringify(logFile))}`,
+    { mode: 0o755 },
+  );
   const set = (state: FakeCrictlState) => fs.writeFileSync(stateFile, JSON.stringify(state));
   set(initial);
   return {
     bin,
     set,
-    calls: (): string[][] => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []),
+    calls: (): string[][] =>
+      fs.existsSync(logFile)
+        ? fs
+            .readFileSync(logFile, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [],
   };
 }

@@ -41,39 +41,46 @@ export class FakeNodeApiServer {
 
   /** Listens on 127.0.0.1 (a free port); returns `https://127.0.0.1:<port>`. */
   public async start(): Promise<string> {
-    const server = https.createServer({ cert: this.tls.cert, key: this.tls.key, ca: this.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-      if (this.hang) return; // never answers
-      const socket = req.socket as TLSSocket;
-      const peer = socket.getPeerCertificate();
-      const user = socket.authorized && peer?.subject?.CN ? String(peer.subject.CN) : 'anonymous';
-      const send = (status: number, body: unknown) => {
-        this.requests.push({ path: req.url ?? '', user, status });
-        res.writeHead(status, { 'Content-Type': 'application/json' });
-        res.end(typeof body === 'string' ? body : JSON.stringify(body));
-      };
-      const url = new URL(req.url ?? '/', 'https://fake');
-      if (req.method !== 'GET') return send(405, { message: 'FAKE: read only' });
-      if (url.pathname === '/readyz') return this.ready ? send(200, 'ok') : send(500, '[-]etcd failed: FAKE');
-      if (user === 'anonymous') return send(401, { kind: 'Status', message: 'Unauthorized' });
-      const node = /^system:node:(.+)$/.exec(user)?.[1];
-      const forbidden = (what: string) => send(403, { kind: 'Status', message: `FAKE Node authorizer: ${user} cannot ${what}` });
-      if (!node) return forbidden(`get ${url.pathname}`);
-      const m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets|configmaps)(?:\/([^/]+))?$/.exec(url.pathname);
-      if (!m) return forbidden(`get ${url.pathname}`);
-      const [, ns, resource, name] = m;
-      const bound = this.pods.filter((p) => p.metadata?.namespace === ns && p.spec?.nodeName === node);
-      if (resource === 'pods' && !name) {
-        if (url.searchParams.get('fieldSelector') !== `spec.nodeName=${node}`) return forbidden('list pods without fieldSelector spec.nodeName=<itself>');
-        return send(200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items: bound });
-      }
-      if (resource === 'pods' || !name) return forbidden(`get ${url.pathname}`);
-      const kind = resource === 'secrets' ? 'Secret' : 'ConfigMap';
-      if (!bound.some((p) => referencedSources(p).some((r) => r.kind === kind && r.name === name))) {
-        return forbidden(`get ${kind} ${ns}/${name}: no pod bound to ${node} mounts it`);
-      }
-      const obj = (resource === 'secrets' ? this.secrets : this.configMaps).get(name);
-      return obj ? send(200, obj) : send(404, { kind: 'Status', reason: 'NotFound', message: `${resource} "${name}" not found` });
-    });
+    const server = https.createServer(
+      { cert: this.tls.cert, key: this.tls.key, ca: this.tls.ca, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        if (this.hang) return; // never answers
+        const socket = req.socket as TLSSocket;
+        const peer = socket.getPeerCertificate();
+        const user = socket.authorized && peer?.subject?.CN ? String(peer.subject.CN) : 'anonymous';
+        const send = (status: number, body: unknown) => {
+          this.requests.push({ path: req.url ?? '', user, status });
+          res.writeHead(status, { 'Content-Type': 'application/json' });
+          res.end(typeof body === 'string' ? body : JSON.stringify(body));
+        };
+        const url = new URL(req.url ?? '/', 'https://fake');
+        if (req.method !== 'GET') return send(405, { message: 'FAKE: read only' });
+        if (url.pathname === '/readyz') return this.ready ? send(200, 'ok') : send(500, '[-]etcd failed: FAKE');
+        if (user === 'anonymous') return send(401, { kind: 'Status', message: 'Unauthorized' });
+        const node = /^system:node:(.+)$/.exec(user)?.[1];
+        const forbidden = (what: string) =>
+          send(403, { kind: 'Status', message: `FAKE Node authorizer: ${user} cannot ${what}` });
+        if (!node) return forbidden(`get ${url.pathname}`);
+        const m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets|configmaps)(?:\/([^/]+))?$/.exec(url.pathname);
+        if (!m) return forbidden(`get ${url.pathname}`);
+        const [, ns, resource, name] = m;
+        const bound = this.pods.filter((p) => p.metadata?.namespace === ns && p.spec?.nodeName === node);
+        if (resource === 'pods' && !name) {
+          if (url.searchParams.get('fieldSelector') !== `spec.nodeName=${node}`)
+            return forbidden('list pods without fieldSelector spec.nodeName=<itself>');
+          return send(200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items: bound });
+        }
+        if (resource === 'pods' || !name) return forbidden(`get ${url.pathname}`);
+        const kind = resource === 'secrets' ? 'Secret' : 'ConfigMap';
+        if (!bound.some((p) => referencedSources(p).some((r) => r.kind === kind && r.name === name))) {
+          return forbidden(`get ${kind} ${ns}/${name}: no pod bound to ${node} mounts it`);
+        }
+        const obj = (resource === 'secrets' ? this.secrets : this.configMaps).get(name);
+        return obj
+          ? send(200, obj)
+          : send(404, { kind: 'Status', reason: 'NotFound', message: `${resource} "${name}" not found` });
+      },
+    );
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;

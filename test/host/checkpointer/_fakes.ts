@@ -12,8 +12,17 @@
  */
 import { App, Chart } from 'cdk8s';
 import {
-  CheckpointerAction, CheckpointerState, CheckpointerTimings, DEFAULT_CHECKPOINTER_TIMINGS, DiskObservation, KubeObject,
-  PreparedCheckpoint, decide, initialCheckpointerState, prepareCheckpoint, selectParent,
+  CheckpointerAction,
+  CheckpointerState,
+  CheckpointerTimings,
+  DEFAULT_CHECKPOINTER_TIMINGS,
+  DiskObservation,
+  KubeObject,
+  PreparedCheckpoint,
+  decide,
+  initialCheckpointerState,
+  prepareCheckpoint,
+  selectParent,
 } from '../../../lib/host/checkpointer';
 import { SelfHostedApiServer } from '../../../lib/self-hosted';
 import { BOOTKUBE_EXAMPLE_CLUSTER, resolveSpec } from '../../../lib/spec';
@@ -43,7 +52,12 @@ export function fakeApiServerSecret(secret: any, overrides: Record<string, strin
 }
 
 /** The DaemonSet's pod on `node` as a FAKE API server returns it (controller and defaulting fields added). */
-export function fakeApiServerPod(daemonSet: any, node: string, uid: string, options: { name?: string; ready?: boolean; deleting?: boolean; created?: string } = {}): KubeObject {
+export function fakeApiServerPod(
+  daemonSet: any,
+  node: string,
+  uid: string,
+  options: { name?: string; ready?: boolean; deleting?: boolean; created?: string } = {},
+): KubeObject {
   const template = JSON.parse(JSON.stringify(daemonSet.spec.template));
   const podSpec = template.spec;
   // API defaulting for host-network pods: every container port becomes a host port.
@@ -60,12 +74,27 @@ export function fakeApiServerPod(daemonSet: any, node: string, uid: string, opti
       ...(options.deleting ? { deletionTimestamp: '2026-01-01T01:00:00Z' } : {}),
       labels: { ...template.metadata.labels, 'controller-revision-hash': '5d8f7b9c', 'pod-template-generation': '1' },
       annotations: template.metadata.annotations,
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: daemonSet.metadata.name, uid: 'ds-uid', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          name: daemonSet.metadata.name,
+          uid: 'ds-uid',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       ...podSpec,
       nodeName: node,
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
+          },
+        },
+      },
       tolerations: [
         ...podSpec.tolerations,
         { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
@@ -108,17 +137,25 @@ export class FakeCheckpointDisk {
   public apply(action: CheckpointerAction): void {
     switch (action.kind) {
       case 'write':
-        this.generations.push({ generation: `gen-${String(++this.sequence).padStart(6, '0')}`, digest: action.checkpoint.digest });
+        this.generations.push({
+          generation: `gen-${String(++this.sequence).padStart(6, '0')}`,
+          digest: action.checkpoint.digest,
+        });
         break;
       case 'activate':
-        if (this.generations.find((g) => g.generation === action.generation)?.corrupt !== undefined) throw new Error(`FAKE disk: activated corrupt ${action.generation}`);
+        if (this.generations.find((g) => g.generation === action.generation)?.corrupt !== undefined)
+          throw new Error(`FAKE disk: activated corrupt ${action.generation}`);
         this.active = { generation: action.generation, intact: true };
         break;
       case 'deactivate':
         this.active = undefined;
         break;
       case 'discard':
-        for (const g of action.generations) this.generations.splice(this.generations.findIndex((x) => x.generation === g), 1);
+        for (const g of action.generations)
+          this.generations.splice(
+            this.generations.findIndex((x) => x.generation === g),
+            1,
+          );
         break;
       case 'remove-all':
         this.generations.length = 0;
@@ -183,11 +220,22 @@ export class FakeControlPlane {
   private uidCounter = 0;
   private readonly objects = apiServerObjects();
 
-  constructor(count = 3, public readonly timings: CheckpointerTimings = DEFAULT_CHECKPOINTER_TIMINGS, public readonly tickMs = 10_000, public readonly staggerMs = 60_000) {
+  constructor(
+    count = 3,
+    public readonly timings: CheckpointerTimings = DEFAULT_CHECKPOINTER_TIMINGS,
+    public readonly tickMs = 10_000,
+    public readonly staggerMs = 60_000,
+  ) {
     this.daemonSet = this.objects.daemonSet;
     this.masters = Array.from({ length: count }, (_, index) => ({
-      name: `master0${index + 1}`, index, booted: true, disk: new FakeCheckpointDisk(), running: 'none' as FakeServer,
-      backoffMs: 0, nextParentStartAt: 0, history: [],
+      name: `master0${index + 1}`,
+      index,
+      booted: true,
+      disk: new FakeCheckpointDisk(),
+      running: 'none' as FakeServer,
+      backoffMs: 0,
+      nextParentStartAt: 0,
+      history: [],
     }));
   }
 
@@ -210,7 +258,15 @@ export class FakeControlPlane {
   /** Power off: containers gone, the FAKE kubelet forgets its pods; the disk stays. */
   public powerOff(name: string): void {
     const m = this.master(name);
-    Object.assign(m, { booted: false, running: 'none', runningUid: undefined, knowsParent: undefined, state: undefined, backoffMs: 0, nextParentStartAt: 0 });
+    Object.assign(m, {
+      booted: false,
+      running: 'none',
+      runningUid: undefined,
+      knowsParent: undefined,
+      state: undefined,
+      backoffMs: 0,
+      nextParentStartAt: 0,
+    });
   }
 
   public powerOn(name: string): void {
@@ -241,10 +297,14 @@ export class FakeControlPlane {
   public checkpointFor(node: string, pod: FakePod): PreparedCheckpoint {
     const apiPod = fakeApiServerPod(this.daemonSet, node, pod.uid, { name: pod.name });
     const parent = selectParent([apiPod], node, 'kube-apiserver')!;
-    return prepareCheckpoint(parent, {
-      secrets: { 'kube-apiserver': fakeApiServerSecret(this.objects.secret, this.secretOverrides) },
-      configMaps: { 'kube-apiserver-config': this.objects.configMap },
-    }, 'kube-apiserver');
+    return prepareCheckpoint(
+      parent,
+      {
+        secrets: { 'kube-apiserver': fakeApiServerSecret(this.objects.secret, this.secretOverrides) },
+        configMaps: { 'kube-apiserver-config': this.objects.configMap },
+      },
+      'kube-apiserver',
+    );
   }
 
   /** Changes the API server's spec (a new flag): what a DaemonSet update does to the template. */
@@ -259,22 +319,39 @@ export class FakeControlPlane {
     for (const m of this.masters.filter((x) => x.booted)) {
       const pod = this.pods.get(m.name);
       const peersReady = this.masters.filter((x) => x !== m && readyBefore.get(x.name)).length;
-      const parentReady = pod !== undefined && m.running === 'parent' && m.runningUid === pod.uid && readyBefore.get(m.name)!;
+      const parentReady =
+        pod !== undefined && m.running === 'parent' && m.runningUid === pod.uid && readyBefore.get(m.name)!;
       const obs = {
         api: { localReady: readyBefore.get(m.name)!, peersReady, peersConfigured: this.masters.length - 1 },
         parent: !anyReady
           ? { state: 'unknown' as const, reason: 'FAKE: no API server answers' }
           : pod
-            ? { state: 'present' as const, name: pod.name, uid: pod.uid, ready: parentReady, ...(parentReady ? { checkpoint: this.checkpointFor(m.name, pod) } : {}) }
+            ? {
+                state: 'present' as const,
+                name: pod.name,
+                uid: pod.uid,
+                ready: parentReady,
+                ...(parentReady ? { checkpoint: this.checkpointFor(m.name, pod) } : {}),
+              }
             : { state: 'absent' as const },
         runtime: {
           ok: true as const,
-          apiServers: m.running === 'none' ? [] : [{
-            container: m.running === 'bootstrap' ? 'bootstrap-kube-apiserver' : 'kube-apiserver',
-            podName: m.running === 'parent' ? this.podName(m) : m.running === 'checkpoint' ? `kube-apiserver-checkpoint-${m.name}` : `bootstrap-kube-apiserver-${m.name}`,
-            podNamespace: 'kube-system',
-            podUid: m.running === 'parent' ? m.runningUid! : `${m.running}-${m.name}`,
-          }],
+          apiServers:
+            m.running === 'none'
+              ? []
+              : [
+                  {
+                    container: m.running === 'bootstrap' ? 'bootstrap-kube-apiserver' : 'kube-apiserver',
+                    podName:
+                      m.running === 'parent'
+                        ? this.podName(m)
+                        : m.running === 'checkpoint'
+                          ? `kube-apiserver-checkpoint-${m.name}`
+                          : `bootstrap-kube-apiserver-${m.name}`,
+                    podNamespace: 'kube-system',
+                    podUid: m.running === 'parent' ? m.runningUid! : `${m.running}-${m.name}`,
+                  },
+                ],
           readySandboxUids: m.knowsParent ? [m.knowsParent] : [],
         },
         disk: m.disk.observe(),
@@ -301,7 +378,9 @@ export class FakeControlPlane {
       this.round();
       if (until()) return i;
     }
-    throw new Error(`FAKE control plane: condition not reached in ${max} rounds (t=${this.now / 1000}s): ${this.describe()}`);
+    throw new Error(
+      `FAKE control plane: condition not reached in ${max} rounds (t=${this.now / 1000}s): ${this.describe()}`,
+    );
   }
 
   public rounds(n: number): void {
@@ -314,11 +393,18 @@ export class FakeControlPlane {
   }
 
   public allServeFromDaemonSet(): boolean {
-    return this.masters.every((m) => m.running === 'parent' && m.runningUid === this.pods.get(m.name)?.uid && !m.disk.active && this.ready(m));
+    return this.masters.every(
+      (m) => m.running === 'parent' && m.runningUid === this.pods.get(m.name)?.uid && !m.disk.active && this.ready(m),
+    );
   }
 
   public describe(): string {
-    return this.masters.map((m) => `${m.name}[${m.booted ? 'up' : 'off'} ${m.state?.phase ?? '-'} runs=${m.running} active=${m.disk.active?.generation ?? 'no'} ready=${this.ready(m)}]`).join(' ');
+    return this.masters
+      .map(
+        (m) =>
+          `${m.name}[${m.booted ? 'up' : 'off'} ${m.state?.phase ?? '-'} runs=${m.running} active=${m.disk.active?.generation ?? 'no'} ready=${this.ready(m)}]`,
+      )
+      .join(' ');
   }
 
   private podName(m: FakeMaster): string {
@@ -343,7 +429,11 @@ export class FakeControlPlane {
         m.nextParentStartAt = this.now;
       }
     }
-    if (m.knowsParent && !(m.running === 'parent' && m.runningUid === m.knowsParent) && this.now >= m.nextParentStartAt) {
+    if (
+      m.knowsParent &&
+      !(m.running === 'parent' && m.runningUid === m.knowsParent) &&
+      this.now >= m.nextParentStartAt
+    ) {
       if (m.running === 'none' && !pod?.broken) {
         m.running = 'parent';
         m.runningUid = m.knowsParent;

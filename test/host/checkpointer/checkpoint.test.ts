@@ -4,14 +4,24 @@
  */
 import { CHECKPOINT_ANNOTATION } from '../../../lib/common';
 import {
-  CHECKPOINT_REQUEST_ANNOTATION, CheckpointError, CheckpointSources, GENERATION_DIR_TOKEN, KubeObject, checkpointPod, prepareCheckpoint,
-  referencedSources, selectParent,
+  CHECKPOINT_REQUEST_ANNOTATION,
+  CheckpointError,
+  CheckpointSources,
+  GENERATION_DIR_TOKEN,
+  KubeObject,
+  checkpointPod,
+  prepareCheckpoint,
+  referencedSources,
+  selectParent,
 } from '../../../lib/host/checkpointer';
 import { SCHEMA_MINORS, validateObject } from '../../../lib/verify';
 import { apiServerObjects, fakeApiServerPod, fakeApiServerSecret } from './_fakes';
 
 const { daemonSet, secret, configMap } = apiServerObjects();
-const sources = { secrets: { 'kube-apiserver': fakeApiServerSecret(secret) }, configMaps: { 'kube-apiserver-config': configMap } };
+const sources = {
+  secrets: { 'kube-apiserver': fakeApiServerSecret(secret) },
+  configMaps: { 'kube-apiserver-config': configMap },
+};
 const parentOf = (pod: KubeObject) => selectParent([pod], 'master01', 'kube-apiserver')!;
 const genDir = '/etc/kubernetes/checkpoints/kube-system/kube-apiserver/gen-000001';
 
@@ -33,13 +43,29 @@ describe('checkpoint of the self-hosted API server pod', () => {
     expect(pod.metadata).toEqual({
       name: 'kube-apiserver-checkpoint',
       namespace: 'kube-system',
-      labels: { 'k8s-app': 'kube-apiserver-checkpoint', 'tier': 'control-plane' },
-      annotations: { 'checkpointer.alpha.coreos.com/checkpoint-of': 'kube-apiserver', 'hacp.io/checkpoint-generation': 'gen-000001' },
+      labels: { 'k8s-app': 'kube-apiserver-checkpoint', tier: 'control-plane' },
+      annotations: {
+        'checkpointer.alpha.coreos.com/checkpoint-of': 'kube-apiserver',
+        'hacp.io/checkpoint-generation': 'gen-000001',
+      },
     });
     // the DaemonSet's selector must not match the mirror pod (its controller would adopt it)
-    expect(Object.entries(daemonSet.spec.selector.matchLabels).every(([k, v]) => pod.metadata.labels[k] === v)).toBe(false);
+    expect(Object.entries(daemonSet.spec.selector.matchLabels).every(([k, v]) => pod.metadata.labels[k] === v)).toBe(
+      false,
+    );
     expect(pod.status).toBeUndefined();
-    for (const gone of ['nodeName', 'nodeSelector', 'affinity', 'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'schedulerName', 'priority', 'preemptionPolicy', 'enableServiceLinks']) {
+    for (const gone of [
+      'nodeName',
+      'nodeSelector',
+      'affinity',
+      'serviceAccountName',
+      'serviceAccount',
+      'automountServiceAccountToken',
+      'schedulerName',
+      'priority',
+      'preemptionPolicy',
+      'enableServiceLinks',
+    ]) {
       expect(pod.spec).not.toHaveProperty(gone);
     }
     expect(pod.spec.hostNetwork).toBe(true);
@@ -59,30 +85,53 @@ describe('checkpoint of the self-hosted API server pod', () => {
       { name: 'audit-log', hostPath: { path: '/var/log/kubernetes/audit', type: 'DirectoryOrCreate' } },
     ]);
     expect(prepared.dirs).toEqual(['volumes/secrets', 'volumes/config']);
-    expect(prepared.files.map((f) => f.path)).toEqual([
-      ...Object.keys(configMap.data).map((k) => `volumes/config/${k}`),
-      ...Object.keys(secret.stringData).map((k) => `volumes/secrets/${k}`),
-    ].sort());
-    expect(prepared.files.find((f) => f.path === 'volumes/secrets/apiserver.key')!.content).toBe(secret.stringData['apiserver.key']);
+    expect(prepared.files.map((f) => f.path)).toEqual(
+      [
+        ...Object.keys(configMap.data).map((k) => `volumes/config/${k}`),
+        ...Object.keys(secret.stringData).map((k) => `volumes/secrets/${k}`),
+      ].sort(),
+    );
+    expect(prepared.files.find((f) => f.path === 'volumes/secrets/apiserver.key')!.content).toBe(
+      secret.stringData['apiserver.key'],
+    );
     // every file the API server's flags name is there
-    const files = new Set(prepared.files.map((f) => f.path.replace(/^volumes\/secrets\//, '/etc/kubernetes/secrets/').replace(/^volumes\/config\//, '/etc/kubernetes/config/')));
-    const fileFlags = pod.spec.containers[0].args.map((a: string) => a.split('=')[1]).filter((v: string) => /^\/etc\/kubernetes\/(secrets|config)\//.test(v));
+    const files = new Set(
+      prepared.files.map((f) =>
+        f.path
+          .replace(/^volumes\/secrets\//, '/etc/kubernetes/secrets/')
+          .replace(/^volumes\/config\//, '/etc/kubernetes/config/'),
+      ),
+    );
+    const fileFlags = pod.spec.containers[0].args
+      .map((a: string) => a.split('=')[1])
+      .filter((v: string) => /^\/etc\/kubernetes\/(secrets|config)\//.test(v));
     expect(fileFlags.length).toBeGreaterThan(10);
     for (const f of fileFlags) expect(files).toContain(f);
   });
 
-  test('the digest depends on the spec and the Secret, not on the parent pod\'s name or UID', () => {
-    const again = prepareCheckpoint(parentOf(fakeApiServerPod(daemonSet, 'master01', 'uid-2', { name: 'kube-apiserver-zzzzz' })), sources, 'kube-apiserver');
+  test("the digest depends on the spec and the Secret, not on the parent pod's name or UID", () => {
+    const again = prepareCheckpoint(
+      parentOf(fakeApiServerPod(daemonSet, 'master01', 'uid-2', { name: 'kube-apiserver-zzzzz' })),
+      sources,
+      'kube-apiserver',
+    );
     expect(again.digest).toBe(prepared.digest);
     expect(prepared.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const rotated = { ...sources, secrets: { 'kube-apiserver': fakeApiServerSecret(secret, { 'apiserver.crt': 'new' }) } };
+    const rotated = {
+      ...sources,
+      secrets: { 'kube-apiserver': fakeApiServerSecret(secret, { 'apiserver.crt': 'new' }) },
+    };
     expect(prepareCheckpoint(parentOf(apiPod), rotated, 'kube-apiserver').digest).not.toBe(prepared.digest);
-    const newSpec = fakeApiServerPod(apiServerObjects({ 'max-requests-inflight': '800' }).daemonSet, 'master01', 'uid-1');
+    const newSpec = fakeApiServerPod(
+      apiServerObjects({ 'max-requests-inflight': '800' }).daemonSet,
+      'master01',
+      'uid-1',
+    );
     expect(prepareCheckpoint(parentOf(newSpec), sources, 'kube-apiserver').digest).not.toBe(prepared.digest);
     expect(JSON.stringify(prepared.pod)).toContain(GENERATION_DIR_TOKEN);
   });
 
-  test('the references it reads with the node\'s credentials: exactly the Secret and ConfigMap the pod mounts', () => {
+  test("the references it reads with the node's credentials: exactly the Secret and ConfigMap the pod mounts", () => {
     expect(referencedSources(apiPod)).toEqual([
       { kind: 'Secret', name: 'kube-apiserver', optional: false },
       { kind: 'ConfigMap', name: 'kube-apiserver-config', optional: false },
@@ -96,16 +145,22 @@ describe('selectParent', () => {
     return p;
   };
 
-  test('the DaemonSet\'s annotated, bound, live pod; the newest during a rolling update', () => {
+  test("the DaemonSet's annotated, bound, live pod; the newest during a rolling update", () => {
     const old = pod('uid-old', { created: '2026-01-01T00:00:00Z' });
     const fresh = pod('uid-new', { created: '2026-02-01T00:00:00Z', ready: false });
     expect(selectParent([old, fresh], 'master01', 'kube-apiserver')).toMatchObject({ uid: 'uid-new', ready: false });
     expect(selectParent([old], 'master01', 'kube-apiserver')).toMatchObject({ uid: 'uid-old', ready: true });
   });
 
-  test('never a mirror pod, a terminating or finished pod, another node\'s, another owner\'s, or one without the annotation', () => {
+  test("never a mirror pod, a terminating or finished pod, another node's, another owner's, or one without the annotation", () => {
     const variants: any[] = [
-      { ...pod('a'), metadata: { ...pod('a').metadata, annotations: { ...pod('a').metadata.annotations, 'kubernetes.io/config.mirror': 'x' } } },
+      {
+        ...pod('a'),
+        metadata: {
+          ...pod('a').metadata,
+          annotations: { ...pod('a').metadata.annotations, 'kubernetes.io/config.mirror': 'x' },
+        },
+      },
       pod('b', { deleting: true }),
       { ...pod('c'), status: { phase: 'Failed' } },
       fakeApiServerPod(daemonSet, 'master02', 'd'),
@@ -122,21 +177,74 @@ describe('what a static pod cannot do is refused, naming the field', () => {
     mutate(p.spec);
     return p;
   };
-  const attempt = (p: KubeObject, s: CheckpointSources = sources) => () => prepareCheckpoint(parentOf(p), s, 'kube-apiserver');
+  const attempt =
+    (p: KubeObject, s: CheckpointSources = sources) =>
+    () =>
+      prepareCheckpoint(parentOf(p), s, 'kube-apiserver');
 
   test('environment from a Secret or ConfigMap', () => {
-    expect(attempt(withSpec((s) => s.containers[0].env.push({ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'kube-apiserver', key: 'apiserver.key' } } }))))
-      .toThrow(new CheckpointError('spec.containers[0] (kube-apiserver).env[1] (TOKEN): reads Secret kube-apiserver; a checkpoint cannot (mount it as a volume instead)'));
-    expect(attempt(withSpec((s) => { s.containers[0].envFrom = [{ configMapRef: { name: 'x' } }]; }))).toThrow('envFrom[0]: reads ConfigMap x');
+    expect(
+      attempt(
+        withSpec((s) =>
+          s.containers[0].env.push({
+            name: 'TOKEN',
+            valueFrom: { secretKeyRef: { name: 'kube-apiserver', key: 'apiserver.key' } },
+          }),
+        ),
+      ),
+    ).toThrow(
+      new CheckpointError(
+        'spec.containers[0] (kube-apiserver).env[1] (TOKEN): reads Secret kube-apiserver; a checkpoint cannot (mount it as a volume instead)',
+      ),
+    );
+    expect(
+      attempt(
+        withSpec((s) => {
+          s.containers[0].envFrom = [{ configMapRef: { name: 'x' } }];
+        }),
+      ),
+    ).toThrow('envFrom[0]: reads ConfigMap x');
   });
 
   test('persistent volumes, a missing Secret, a missing key, binary data, a path escaping its volume', () => {
-    expect(attempt(withSpec((s) => s.volumes.push({ name: 'data', persistentVolumeClaim: { claimName: 'd' } })))).toThrow('spec.volumes[4] (data): a static pod cannot use a persistentVolumeClaim volume');
-    expect(attempt(withSpec(() => undefined), { ...sources, secrets: {} })).toThrow('spec.volumes[0] (secrets): Secret kube-apiserver does not exist');
-    expect(attempt(withSpec((s) => { s.volumes[0].secret.items = [{ key: 'nope', path: 'nope' }]; }))).toThrow('Secret kube-apiserver has no key nope');
-    const binary = { ...sources, secrets: { 'kube-apiserver': { ...fakeApiServerSecret(secret), data: { 'k.der': Buffer.from([0xff, 0xfe, 0x00]).toString('base64') } } } };
-    expect(attempt(withSpec(() => undefined), binary)).toThrow('key k.der holds binary data');
-    expect(attempt(withSpec((s) => { s.volumes[0].secret.items = [{ key: 'ca.crt', path: '../../etc/passwd' }]; }))).toThrow("must be relative, without '..'");
+    expect(
+      attempt(withSpec((s) => s.volumes.push({ name: 'data', persistentVolumeClaim: { claimName: 'd' } }))),
+    ).toThrow('spec.volumes[4] (data): a static pod cannot use a persistentVolumeClaim volume');
+    expect(
+      attempt(
+        withSpec(() => undefined),
+        { ...sources, secrets: {} },
+      ),
+    ).toThrow('spec.volumes[0] (secrets): Secret kube-apiserver does not exist');
+    expect(
+      attempt(
+        withSpec((s) => {
+          s.volumes[0].secret.items = [{ key: 'nope', path: 'nope' }];
+        }),
+      ),
+    ).toThrow('Secret kube-apiserver has no key nope');
+    const binary = {
+      ...sources,
+      secrets: {
+        'kube-apiserver': {
+          ...fakeApiServerSecret(secret),
+          data: { 'k.der': Buffer.from([0xff, 0xfe, 0x00]).toString('base64') },
+        },
+      },
+    };
+    expect(
+      attempt(
+        withSpec(() => undefined),
+        binary,
+      ),
+    ).toThrow('key k.der holds binary data');
+    expect(
+      attempt(
+        withSpec((s) => {
+          s.volumes[0].secret.items = [{ key: 'ca.crt', path: '../../etc/passwd' }];
+        }),
+      ),
+    ).toThrow("must be relative, without '..'");
   });
 
   test('optional sources may be missing; items pick and rename keys; named probe ports are resolved', () => {
@@ -146,15 +254,25 @@ describe('what a static pod cannot do is refused, naming the field', () => {
       s.containers[0].livenessProbe.httpGet.port = 'https';
     });
     const prepared = prepareCheckpoint(parentOf(p), sources, 'kube-apiserver');
-    expect(prepared.files.filter((f) => f.path.startsWith('volumes/secrets/')).map((f) => f.path)).toEqual(['volumes/secrets/pki/ca.pem']);
+    expect(prepared.files.filter((f) => f.path.startsWith('volumes/secrets/')).map((f) => f.path)).toEqual([
+      'volumes/secrets/pki/ca.pem',
+    ]);
     expect(prepared.dirs).toContain('volumes/extra');
     expect((prepared.pod as any).spec.containers[0].livenessProbe.httpGet.port).toBe(443);
   });
 
   test('the ServiceAccount token volume is dropped with its mounts', () => {
     const p = withSpec((s) => {
-      s.volumes.push({ name: 'kube-api-access-x1', projected: { sources: [{ serviceAccountToken: { path: 'token' } }, { configMap: { name: 'kube-root-ca.crt' } }] } });
-      s.containers[0].volumeMounts.push({ name: 'kube-api-access-x1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' });
+      s.volumes.push({
+        name: 'kube-api-access-x1',
+        projected: {
+          sources: [{ serviceAccountToken: { path: 'token' } }, { configMap: { name: 'kube-root-ca.crt' } }],
+        },
+      });
+      s.containers[0].volumeMounts.push({
+        name: 'kube-api-access-x1',
+        mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+      });
     });
     expect(referencedSources(p).map((r) => r.name)).toEqual(['kube-apiserver', 'kube-apiserver-config']);
     const out: any = prepareCheckpoint(parentOf(p), sources, 'kube-apiserver').pod;

@@ -4,7 +4,11 @@
  * single rules with hand-made observations.
  */
 import {
-  CheckpointerObservations, CheckpointerState, DEFAULT_CHECKPOINTER_TIMINGS, PreparedCheckpoint, decide,
+  CheckpointerObservations,
+  CheckpointerState,
+  DEFAULT_CHECKPOINTER_TIMINGS,
+  PreparedCheckpoint,
+  decide,
 } from '../../../lib/host/checkpointer';
 import { FakeControlPlane } from './_fakes';
 
@@ -201,7 +205,9 @@ describe('checkpointer state machine on a FAKE control plane (FAKE API, FAKE kub
     for (const m of c.masters) c.powerOff(m.name);
     for (const m of c.masters) c.powerOn(m.name);
     c.round();
-    expect(c.actions('master01', 'discard')).toEqual([expect.objectContaining({ action: { kind: 'discard', generations: ['gen-000002'] } })]);
+    expect(c.actions('master01', 'discard')).toEqual([
+      expect.objectContaining({ action: { kind: 'discard', generations: ['gen-000002'] } }),
+    ]);
     c.runUntil(() => m1.running === 'checkpoint');
     expect(m1.disk.active?.generation).toBe('gen-000001');
     c.runUntil(() => c.allServeFromDaemonSet(), 400);
@@ -219,7 +225,11 @@ describe('checkpointer state machine on a FAKE control plane (FAKE API, FAKE kub
     const state: CheckpointerState = { phase: 'inactive', since: 0, apiDownSince: 0 };
     const d = decide(state, { ...observation(), disk: m.disk.observe() }, T.activateAfterMs);
     expect(d.actions.map((a) => a.kind)).toEqual(['log', 'discard', 'log']);
-    expect(d.actions[2]).toEqual({ kind: 'log', level: 'warning', message: 'no API server answers and there is no good checkpoint to start' });
+    expect(d.actions[2]).toEqual({
+      kind: 'log',
+      level: 'warning',
+      message: 'no API server answers and there is no good checkpoint to start',
+    });
   });
 });
 
@@ -233,7 +243,8 @@ function observation(overrides: Partial<CheckpointerObservations> = {}): Checkpo
     ...overrides,
   };
 }
-const kinds = (d: { actions: readonly { kind: string }[] }) => d.actions.filter((a) => a.kind !== 'log').map((a) => a.kind);
+const kinds = (d: { actions: readonly { kind: string }[] }) =>
+  d.actions.filter((a) => a.kind !== 'log').map((a) => a.kind);
 const inactive: CheckpointerState = { phase: 'inactive', since: 0 };
 
 describe('checkpointer state machine: single rules (hand-made FAKE observations)', () => {
@@ -251,15 +262,38 @@ describe('checkpointer state machine: single rules (hand-made FAKE observations)
   });
 
   test('never activates while any API server container runs here (starting, or waiting for etcd)', () => {
-    const running = observation({ runtime: { ok: true, apiServers: [{ container: 'kube-apiserver', podName: 'kube-apiserver-x', podNamespace: 'kube-system', podUid: 'u1' }], readySandboxUids: [] } });
+    const running = observation({
+      runtime: {
+        ok: true,
+        apiServers: [
+          { container: 'kube-apiserver', podName: 'kube-apiserver-x', podNamespace: 'kube-system', podUid: 'u1' },
+        ],
+        readySandboxUids: [],
+      },
+    });
     expect(kinds(decide({ ...inactive, apiDownSince: 0 }, running, 3_600_000))).toEqual([]);
   });
 
   test('never activates when the runtime or the credentials cannot be read', () => {
-    const noRuntime = decide({ ...inactive, apiDownSince: 0 }, observation({ runtime: { ok: false, error: 'FAKE crictl: connection refused' } }), 3_600_000);
+    const noRuntime = decide(
+      { ...inactive, apiDownSince: 0 },
+      observation({ runtime: { ok: false, error: 'FAKE crictl: connection refused' } }),
+      3_600_000,
+    );
     expect(kinds(noRuntime)).toEqual([]);
-    expect(noRuntime.actions).toContainEqual({ kind: 'log', level: 'warning', message: 'no API server answers, but the container runtime cannot be asked (FAKE crictl: connection refused); not starting the checkpoint' });
-    const noCreds = decide({ ...inactive, apiDownSince: 0 }, observation({ api: { localReady: false, peersReady: 0, peersConfigured: 2, error: '/etc/kubernetes/kubelet.conf: missing' } }), 3_600_000);
+    expect(noRuntime.actions).toContainEqual({
+      kind: 'log',
+      level: 'warning',
+      message:
+        'no API server answers, but the container runtime cannot be asked (FAKE crictl: connection refused); not starting the checkpoint',
+    });
+    const noCreds = decide(
+      { ...inactive, apiDownSince: 0 },
+      observation({
+        api: { localReady: false, peersReady: 0, peersConfigured: 2, error: '/etc/kubernetes/kubelet.conf: missing' },
+      }),
+      3_600_000,
+    );
     expect(kinds(noCreds)).toEqual([]);
   });
 
@@ -270,31 +304,87 @@ describe('checkpointer state machine: single rules (hand-made FAKE observations)
     s = decide(s, observation({ ...up, parent: { state: 'unknown', reason: 'HTTP 500' } }), 60_000).next;
     expect(s.parentAbsentSince).toBeUndefined();
     s = decide(s, observation({ ...up, parent: { state: 'absent' } }), 120_000).next;
-    expect(kinds(decide(s, observation({ ...up, parent: { state: 'absent' } }), 120_000 + T.parentGraceMs - 1))).toEqual([]);
-    expect(kinds(decide(s, observation({ ...up, parent: { state: 'absent' } }), 120_000 + T.parentGraceMs))).toEqual(['remove-all']);
+    expect(
+      kinds(decide(s, observation({ ...up, parent: { state: 'absent' } }), 120_000 + T.parentGraceMs - 1)),
+    ).toEqual([]);
+    expect(kinds(decide(s, observation({ ...up, parent: { state: 'absent' } }), 120_000 + T.parentGraceMs))).toEqual([
+      'remove-all',
+    ]);
   });
 
   test('an active checkpoint whose parent is gone is stopped only while another API server answers', () => {
     const active: CheckpointerState = { phase: 'active', since: 0, parentAbsentSince: 0 };
-    const disk = { good: { generation: 'gen-000001', digest: 'sha256:a' }, corrupt: [], active: { generation: 'gen-000001', intact: true } };
-    const alone = decide(active, observation({ api: { localReady: true, peersReady: 0, peersConfigured: 2 }, parent: { state: 'absent' }, disk }), T.parentGraceMs);
+    const disk = {
+      good: { generation: 'gen-000001', digest: 'sha256:a' },
+      corrupt: [],
+      active: { generation: 'gen-000001', intact: true },
+    };
+    const alone = decide(
+      active,
+      observation({ api: { localReady: true, peersReady: 0, peersConfigured: 2 }, parent: { state: 'absent' }, disk }),
+      T.parentGraceMs,
+    );
     expect(kinds(alone)).toEqual([]);
     expect(alone.next.phase).toBe('active');
-    const withPeer = decide(active, observation({ api: { localReady: true, peersReady: 1, peersConfigured: 2 }, parent: { state: 'absent' }, disk }), T.parentGraceMs);
+    const withPeer = decide(
+      active,
+      observation({ api: { localReady: true, peersReady: 1, peersConfigured: 2 }, parent: { state: 'absent' }, disk }),
+      T.parentGraceMs,
+    );
     expect(kinds(withPeer)).toEqual(['deactivate', 'remove-all']);
   });
 
   test('handover needs a peer that answers (the last API server of a cluster is never stopped for a handover)', () => {
-    const disk = { good: { generation: 'gen-000001', digest: 'sha256:a' }, corrupt: [], active: { generation: 'gen-000001', intact: true } };
+    const disk = {
+      good: { generation: 'gen-000001', digest: 'sha256:a' },
+      corrupt: [],
+      active: { generation: 'gen-000001', intact: true },
+    };
     const parent = { state: 'present' as const, name: 'kube-apiserver-a', uid: 'u1', ready: false };
-    const runtime = { ok: true as const, apiServers: [{ container: 'kube-apiserver', podName: 'kube-apiserver-checkpoint-master01', podNamespace: 'kube-system', podUid: 'c' }], readySandboxUids: ['u1'] };
+    const runtime = {
+      ok: true as const,
+      apiServers: [
+        {
+          container: 'kube-apiserver',
+          podName: 'kube-apiserver-checkpoint-master01',
+          podNamespace: 'kube-system',
+          podUid: 'c',
+        },
+      ],
+      readySandboxUids: ['u1'],
+    };
     const s: CheckpointerState = { phase: 'active', since: 0, handoverReadySince: 0 };
-    expect(kinds(decide(s, observation({ api: { localReady: true, peersReady: 0, peersConfigured: 2 }, parent, runtime, disk }), 3_600_000))).toEqual([]);
-    const d = decide(s, observation({ api: { localReady: true, peersReady: 1, peersConfigured: 2 }, parent, runtime, disk }), T.handoverAfterMs);
+    expect(
+      kinds(
+        decide(
+          s,
+          observation({ api: { localReady: true, peersReady: 0, peersConfigured: 2 }, parent, runtime, disk }),
+          3_600_000,
+        ),
+      ),
+    ).toEqual([]);
+    const d = decide(
+      s,
+      observation({ api: { localReady: true, peersReady: 1, peersConfigured: 2 }, parent, runtime, disk }),
+      T.handoverAfterMs,
+    );
     expect(kinds(d)).toEqual(['deactivate']);
     expect(d.next.phase).toBe('handover');
     // ... and the kubelet must have taken the parent on (a ready sandbox)
-    expect(kinds(decide(s, observation({ api: { localReady: true, peersReady: 1, peersConfigured: 2 }, parent, runtime: { ...runtime, readySandboxUids: [] }, disk }), 3_600_000))).toEqual([]);
+    expect(
+      kinds(
+        decide(
+          s,
+          observation({
+            api: { localReady: true, peersReady: 1, peersConfigured: 2 },
+            parent,
+            runtime: { ...runtime, readySandboxUids: [] },
+            disk,
+          }),
+          3_600_000,
+        ),
+      ),
+    ).toEqual([]);
   });
 
   test('during a handover nothing is started until handoverTimeout; then the checkpoint may start again', () => {
@@ -309,36 +399,92 @@ describe('checkpointer state machine: single rules (hand-made FAKE observations)
   });
 
   test('the manifest found in place (a restarted checkpointer) is adopted as active; removed by someone else, the phase follows', () => {
-    const disk = { good: { generation: 'gen-000001', digest: 'sha256:a' }, corrupt: [], active: { generation: 'gen-000001', intact: true } };
+    const disk = {
+      good: { generation: 'gen-000001', digest: 'sha256:a' },
+      corrupt: [],
+      active: { generation: 'gen-000001', intact: true },
+    };
     expect(decide(inactive, observation({ disk }), 0).next.phase).toBe('active');
-    expect(decide({ phase: 'active', since: 0 }, observation({ api: { localReady: true, peersReady: 2, peersConfigured: 2 } }), 0).next.phase).toBe('inactive');
+    expect(
+      decide(
+        { phase: 'active', since: 0 },
+        observation({ api: { localReady: true, peersReady: 2, peersConfigured: 2 } }),
+        0,
+      ).next.phase,
+    ).toBe('inactive');
   });
 
   test('a damaged active manifest is replaced by the good generation when nothing serves', () => {
-    const disk = { good: { generation: 'gen-000002', digest: 'sha256:b' }, corrupt: [], active: { generation: undefined, intact: false } };
+    const disk = {
+      good: { generation: 'gen-000002', digest: 'sha256:b' },
+      corrupt: [],
+      active: { generation: undefined, intact: false },
+    };
     const d = decide({ phase: 'active', since: 0, apiDownSince: 0 }, observation({ disk }), T.activateAfterMs);
     expect(kinds(d)).toEqual(['activate']);
     expect(d.actions).toContainEqual({ kind: 'activate', generation: 'gen-000002' });
   });
 
   test('a parent that cannot be checkpointed is reported; the previous checkpoint stays', () => {
-    const d = decide(inactive, observation({
-      api: { localReady: true, peersReady: 2, peersConfigured: 2 },
-      parent: { state: 'present', name: 'kube-apiserver-a', uid: 'u1', ready: true, checkpointError: 'spec.volumes[0] (data): a static pod cannot use a persistentVolumeClaim volume' },
-      runtime: { ok: true, apiServers: [{ container: 'kube-apiserver', podName: 'kube-apiserver-a', podNamespace: 'kube-system', podUid: 'u1' }], readySandboxUids: ['u1'] },
-    }), 0);
+    const d = decide(
+      inactive,
+      observation({
+        api: { localReady: true, peersReady: 2, peersConfigured: 2 },
+        parent: {
+          state: 'present',
+          name: 'kube-apiserver-a',
+          uid: 'u1',
+          ready: true,
+          checkpointError: 'spec.volumes[0] (data): a static pod cannot use a persistentVolumeClaim volume',
+        },
+        runtime: {
+          ok: true,
+          apiServers: [
+            { container: 'kube-apiserver', podName: 'kube-apiserver-a', podNamespace: 'kube-system', podUid: 'u1' },
+          ],
+          readySandboxUids: ['u1'],
+        },
+      }),
+      0,
+    );
     expect(kinds(d)).toEqual([]);
-    expect(d.actions).toContainEqual({ kind: 'log', level: 'warning', message: 'cannot checkpoint kube-apiserver-a: spec.volumes[0] (data): a static pod cannot use a persistentVolumeClaim volume; keeping gen-000001' });
+    expect(d.actions).toContainEqual({
+      kind: 'log',
+      level: 'warning',
+      message:
+        'cannot checkpoint kube-apiserver-a: spec.volumes[0] (data): a static pod cannot use a persistentVolumeClaim volume; keeping gen-000001',
+    });
   });
 
-  test('nothing is written from a parent that is Ready in the API but not running here (or while this node\'s API is down)', () => {
+  test("nothing is written from a parent that is Ready in the API but not running here (or while this node's API is down)", () => {
     const checkpoint = { digest: 'sha256:new' } as PreparedCheckpoint;
     const parent = { state: 'present' as const, name: 'kube-apiserver-a', uid: 'u1', ready: true, checkpoint };
     const up = { localReady: true, peersReady: 2, peersConfigured: 2 };
-    const runs = { ok: true as const, apiServers: [{ container: 'kube-apiserver', podName: 'kube-apiserver-a', podNamespace: 'kube-system', podUid: 'u1' }], readySandboxUids: ['u1'] };
+    const runs = {
+      ok: true as const,
+      apiServers: [
+        { container: 'kube-apiserver', podName: 'kube-apiserver-a', podNamespace: 'kube-system', podUid: 'u1' },
+      ],
+      readySandboxUids: ['u1'],
+    };
     expect(kinds(decide(inactive, observation({ api: up, parent, runtime: runs }), 0))).toEqual(['write']);
     expect(kinds(decide(inactive, observation({ api: up, parent }), 0))).toEqual([]);
-    expect(kinds(decide(inactive, observation({ api: { ...up, localReady: false }, parent, runtime: runs }), 0))).toEqual([]);
-    expect(kinds(decide(inactive, observation({ api: up, parent, runtime: runs, disk: { good: { generation: 'gen-000004', digest: 'sha256:new' }, corrupt: [] } }), 0))).toEqual([]);
+    expect(
+      kinds(decide(inactive, observation({ api: { ...up, localReady: false }, parent, runtime: runs }), 0)),
+    ).toEqual([]);
+    expect(
+      kinds(
+        decide(
+          inactive,
+          observation({
+            api: up,
+            parent,
+            runtime: runs,
+            disk: { good: { generation: 'gen-000004', digest: 'sha256:new' }, corrupt: [] },
+          }),
+          0,
+        ),
+      ),
+    ).toEqual([]);
   });
 });

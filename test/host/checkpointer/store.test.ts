@@ -4,17 +4,30 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import {
-  CheckpointStore, HostLayout, PreparedCheckpoint, acquireCheckpointerLock, prepareCheckpoint, selectParent,
+  CheckpointStore,
+  HostLayout,
+  PreparedCheckpoint,
+  acquireCheckpointerLock,
+  prepareCheckpoint,
+  selectParent,
 } from '../../../lib/host/checkpointer';
 import { apiServerObjects, fakeApiServerPod, fakeApiServerSecret } from './_fakes';
 
 const { daemonSet, secret, configMap } = apiServerObjects();
 function prepared(secretOverrides: Record<string, string> = {}): PreparedCheckpoint {
-  const parent = selectParent([fakeApiServerPod(daemonSet, 'master01', 'uid-1', { name: 'kube-apiserver-abcde' })], 'master01', 'kube-apiserver')!;
-  return prepareCheckpoint(parent, {
-    secrets: { 'kube-apiserver': fakeApiServerSecret(secret, secretOverrides) },
-    configMaps: { 'kube-apiserver-config': configMap },
-  }, 'kube-apiserver');
+  const parent = selectParent(
+    [fakeApiServerPod(daemonSet, 'master01', 'uid-1', { name: 'kube-apiserver-abcde' })],
+    'master01',
+    'kube-apiserver',
+  )!;
+  return prepareCheckpoint(
+    parent,
+    {
+      secrets: { 'kube-apiserver': fakeApiServerSecret(secret, secretOverrides) },
+      configMaps: { 'kube-apiserver-config': configMap },
+    },
+    'kube-apiserver',
+  );
 }
 const mode = (p: string) => fs.statSync(p).mode & 0o777;
 
@@ -33,15 +46,30 @@ describe('CheckpointStore', () => {
     const p = prepared();
     expect(store.write(p, new Date('2026-03-01T00:00:00Z'))).toBe('gen-000001');
     const gen = path.join(dir, 'gen-000001');
-    for (const d of ['etc/kubernetes/checkpoints', 'etc/kubernetes/checkpoints/kube-system', 'etc/kubernetes/checkpoints/kube-system/kube-apiserver']) expect(mode(path.join(root, d))).toBe(0o700);
+    for (const d of [
+      'etc/kubernetes/checkpoints',
+      'etc/kubernetes/checkpoints/kube-system',
+      'etc/kubernetes/checkpoints/kube-system/kube-apiserver',
+    ])
+      expect(mode(path.join(root, d))).toBe(0o700);
     for (const d of ['', 'volumes', 'volumes/secrets', 'volumes/config']) expect(mode(path.join(gen, d))).toBe(0o700);
     const files = [...p.files.map((f) => f.path), 'pod.yaml', 'checkpoint.json'];
     for (const f of files) expect(mode(path.join(gen, f))).toBe(0o600);
-    expect(fs.readFileSync(path.join(gen, 'volumes/secrets/apiserver.key'), 'utf8')).toBe(secret.stringData['apiserver.key']);
+    expect(fs.readFileSync(path.join(gen, 'volumes/secrets/apiserver.key'), 'utf8')).toBe(
+      secret.stringData['apiserver.key'],
+    );
     const pod = parse(fs.readFileSync(path.join(gen, 'pod.yaml'), 'utf8'));
-    expect(pod.spec.volumes[0].hostPath.path).toBe('/etc/kubernetes/checkpoints/kube-system/kube-apiserver/gen-000001/volumes/secrets');
-    expect(fs.readFileSync(path.join(gen, 'pod.yaml'), 'utf8')).toMatch(/^# Checkpoint of DaemonSet kube-system\/kube-apiserver \(made from pod kube-apiserver-abcde, uid uid-1\)/);
-    expect(store.inspect()).toMatchObject({ good: { generation: 'gen-000001', digest: p.digest }, corrupt: [], active: undefined });
+    expect(pod.spec.volumes[0].hostPath.path).toBe(
+      '/etc/kubernetes/checkpoints/kube-system/kube-apiserver/gen-000001/volumes/secrets',
+    );
+    expect(fs.readFileSync(path.join(gen, 'pod.yaml'), 'utf8')).toMatch(
+      /^# Checkpoint of DaemonSet kube-system\/kube-apiserver \(made from pod kube-apiserver-abcde, uid uid-1\)/,
+    );
+    expect(store.inspect()).toMatchObject({
+      good: { generation: 'gen-000001', digest: p.digest },
+      corrupt: [],
+      active: undefined,
+    });
   });
 
   test('a new checkpoint is a new generation; the old one stays until gc keeps only the newest two (and the active one)', () => {
@@ -57,7 +85,7 @@ describe('CheckpointStore', () => {
     expect(store.gc()).toEqual(['gen-000001']);
   });
 
-  test('activation copies the generation\'s pod byte for byte into the static pod directory (0600); deactivation removes only it', () => {
+  test("activation copies the generation's pod byte for byte into the static pod directory (0600); deactivation removes only it", () => {
     store.write(prepared());
     const other = path.join(root, 'etc/kubernetes/manifests/etcd.yaml');
     fs.mkdirSync(path.dirname(other), { recursive: true });
@@ -76,15 +104,35 @@ describe('CheckpointStore', () => {
 
   test('corruption is detected: a changed byte, a missing file, a damaged or forged checkpoint.json, a truncated pod', () => {
     const damage: Array<[string, (gen: string) => void, RegExp]> = [
-      ['flipped key byte', (g) => fs.appendFileSync(path.join(g, 'volumes/secrets/apiserver.key'), 'x'), /volumes\/secrets\/apiserver.key does not match its digest/],
-      ['missing file', (g) => fs.rmSync(path.join(g, 'volumes/config/audit-policy.yaml')), /volumes\/config\/audit-policy.yaml is missing/],
-      ['empty metadata (power loss)', (g) => fs.writeFileSync(path.join(g, 'checkpoint.json'), ''), /checkpoint.json is unreadable/],
-      ['forged digest', (g) => {
-        const meta = JSON.parse(fs.readFileSync(path.join(g, 'checkpoint.json'), 'utf8'));
-        meta.files['pod.yaml'] = `sha256:${'0'.repeat(64)}`;
-        fs.writeFileSync(path.join(g, 'checkpoint.json'), JSON.stringify(meta));
-      }, /does not match its integrity digest/],
-      ['truncated pod', (g) => fs.writeFileSync(path.join(g, 'pod.yaml'), 'apiVersion: v1\n'), /pod.yaml does not match its digest/],
+      [
+        'flipped key byte',
+        (g) => fs.appendFileSync(path.join(g, 'volumes/secrets/apiserver.key'), 'x'),
+        /volumes\/secrets\/apiserver.key does not match its digest/,
+      ],
+      [
+        'missing file',
+        (g) => fs.rmSync(path.join(g, 'volumes/config/audit-policy.yaml')),
+        /volumes\/config\/audit-policy.yaml is missing/,
+      ],
+      [
+        'empty metadata (power loss)',
+        (g) => fs.writeFileSync(path.join(g, 'checkpoint.json'), ''),
+        /checkpoint.json is unreadable/,
+      ],
+      [
+        'forged digest',
+        (g) => {
+          const meta = JSON.parse(fs.readFileSync(path.join(g, 'checkpoint.json'), 'utf8'));
+          meta.files['pod.yaml'] = `sha256:${'0'.repeat(64)}`;
+          fs.writeFileSync(path.join(g, 'checkpoint.json'), JSON.stringify(meta));
+        },
+        /does not match its integrity digest/,
+      ],
+      [
+        'truncated pod',
+        (g) => fs.writeFileSync(path.join(g, 'pod.yaml'), 'apiVersion: v1\n'),
+        /pod.yaml does not match its digest/,
+      ],
     ];
     for (const [what, hurt, reason] of damage) {
       fs.rmSync(dir, { recursive: true, force: true });

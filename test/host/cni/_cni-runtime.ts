@@ -17,8 +17,12 @@ export const REQUIRED_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 export function cniUnavailableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, iptables)';
   const missing = REQUIRED_PLUGINS.filter((p) => !fs.existsSync(`${CNI_BIN}/${p}`));
-  if (missing.length) return `CNI plugins missing in ${CNI_BIN}: ${missing.join(', ')} (apt-get install containernetworking-plugins)`;
-  for (const [tool, args] of [['ip', ['-V']], ['iptables', ['--version']]] as const) {
+  if (missing.length)
+    return `CNI plugins missing in ${CNI_BIN}: ${missing.join(', ')} (apt-get install containernetworking-plugins)`;
+  for (const [tool, args] of [
+    ['ip', ['-V']],
+    ['iptables', ['--version']],
+  ] as const) {
     if (spawnSync(tool, args).status !== 0) return `'${tool}' is not installed (iproute2, iptables)`;
   }
   return undefined;
@@ -34,11 +38,18 @@ export interface RunResult {
 /** Runs argv (no shell) with optional stdin and environment; never rejects. */
 export function run(argv: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), {
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d) => { stdout += d; });
-    child.stderr!.on('data', (d) => { stderr += d; });
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', (e) => resolve({ code: -1, stdout, stderr: `${stderr}${e.message}` }));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     if (child.stdin) {
@@ -78,17 +89,29 @@ export interface Attachment {
 
 /** A plugin failure: the CNI error object the plugin printed. */
 export class CniError extends Error {
-  constructor(public readonly plugin: string, public readonly command: string, public readonly error: { code?: number; msg?: string; details?: string }) {
+  constructor(
+    public readonly plugin: string,
+    public readonly command: string,
+    public readonly error: { code?: number; msg?: string; details?: string },
+  ) {
     super(`${plugin} ${command}: ${error.msg ?? ''}${error.details ? `: ${error.details}` : ''} (code ${error.code})`);
   }
 }
 
-async function invoke(plugin: Record<string, any>, list: NetworkList, command: 'ADD' | 'DEL' | 'CHECK', at: Attachment, prevResult?: unknown): Promise<any> {
+async function invoke(
+  plugin: Record<string, any>,
+  list: NetworkList,
+  command: 'ADD' | 'DEL' | 'CHECK',
+  at: Attachment,
+  prevResult?: unknown,
+): Promise<any> {
   const conf: Record<string, any> = { ...plugin, name: list.name, cniVersion: list.cniVersion };
   if (prevResult !== undefined) conf.prevResult = prevResult;
-  const runtimeConfig = Object.fromEntries(Object.entries(plugin.capabilities ?? {})
-    .filter(([cap, on]) => on === true && at.capabilityArgs?.[cap] !== undefined)
-    .map(([cap]) => [cap, at.capabilityArgs![cap]]));
+  const runtimeConfig = Object.fromEntries(
+    Object.entries(plugin.capabilities ?? {})
+      .filter(([cap, on]) => on === true && at.capabilityArgs?.[cap] !== undefined)
+      .map(([cap]) => [cap, at.capabilityArgs![cap]]),
+  );
   if (Object.keys(runtimeConfig).length) conf.runtimeConfig = runtimeConfig;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -99,10 +122,17 @@ async function invoke(plugin: Record<string, any>, list: NetworkList, command: '
     CNI_ARGS: at.args ?? '',
     CNI_PATH: CNI_BIN,
   };
-  const r = await run(['ip', 'netns', 'exec', at.hostNetns, `${CNI_BIN}/${plugin.type}`], { input: JSON.stringify(conf), env });
+  const r = await run(['ip', 'netns', 'exec', at.hostNetns, `${CNI_BIN}/${plugin.type}`], {
+    input: JSON.stringify(conf),
+    env,
+  });
   if (r.code !== 0) {
     let error: any;
-    try { error = JSON.parse(r.stdout); } catch { error = { msg: `${r.stdout}${r.stderr}`.trim() }; }
+    try {
+      error = JSON.parse(r.stdout);
+    } catch {
+      error = { msg: `${r.stdout}${r.stderr}`.trim() };
+    }
     throw new CniError(plugin.type, command, error);
   }
   return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
@@ -142,4 +172,8 @@ export class CniRuntime {
  * The loopback network containerd attaches every pod to before its own config (go-cni `WithLoNetwork`, unless
  * `use_internal_loopback`): the `loopback` plugin on `lo`.
  */
-export const CONTAINERD_LOOPBACK: NetworkList = { cniVersion: '0.3.1', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
+export const CONTAINERD_LOOPBACK: NetworkList = {
+  cniVersion: '0.3.1',
+  name: 'cni-loopback',
+  plugins: [{ type: 'loopback' }],
+};

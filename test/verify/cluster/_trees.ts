@@ -41,17 +41,28 @@ export function staticSpec(masters: number, workers = 2): ResolvedClusterSpec {
 /** The built-in static example as the frozen tree was made from it (a copy: the example may change, the fixture not). */
 export const FROZEN_STATIC_SPEC: ClusterSpec = {
   name: 'kubernetes',
-  masters: [{ name: 'master0', ip: '10.180.0.10' }, { name: 'master1', ip: '10.180.0.11' }, { name: 'master2', ip: '10.180.0.12' }],
+  masters: [
+    { name: 'master0', ip: '10.180.0.10' },
+    { name: 'master1', ip: '10.180.0.11' },
+    { name: 'master2', ip: '10.180.0.12' },
+  ],
   apiEndpoint: { host: '10.47.40.33', port: 443 },
   apiServerPort: 6443,
   networking: { serviceCidr: '10.180.1.0/24', podCidr: '10.180.128.0/17', clusterDomain: 'cluster.local' },
-  loadBalancer: { type: 'octavia', octavia: { subnet: 'kthw-subnet', floatingIp: '10.47.40.33', namePrefix: 'masters' } },
+  loadBalancer: {
+    type: 'octavia',
+    octavia: { subnet: 'kthw-subnet', floatingIp: '10.47.40.33', namePrefix: 'masters' },
+  },
 };
 
 /** The built-in bootkube example as the frozen tree was made from it. */
 export const FROZEN_BOOTKUBE_SPEC: ClusterSpec = {
   name: 'vagrant',
-  masters: [{ name: 'master01', ip: '172.17.5.101' }, { name: 'master02', ip: '172.17.5.102' }, { name: 'master03', ip: '172.17.5.103' }],
+  masters: [
+    { name: 'master01', ip: '172.17.5.101' },
+    { name: 'master02', ip: '172.17.5.102' },
+    { name: 'master03', ip: '172.17.5.103' },
+  ],
   workers: [{ name: 'worker01', ip: '172.17.5.201' }],
   apiEndpoint: { host: '172.17.5.100', port: 443 },
   apiServerPort: 443,
@@ -67,7 +78,9 @@ export function frozenSpecFor(rel: string): ResolvedClusterSpec {
 
 /** The spec of the frozen kube-vip tree (fixtures/freeze.js). */
 export const KUBE_VIP_SPEC = resolveSpec({
-  ...FROZEN_STATIC_SPEC, apiEndpoint: { host: '10.180.0.100', port: 6443 }, loadBalancer: { type: 'kube-vip', kubeVip: { vip: '10.180.0.100' } },
+  ...FROZEN_STATIC_SPEC,
+  apiEndpoint: { host: '10.180.0.100', port: 6443 },
+  loadBalancer: { type: 'kube-vip', kubeVip: { vip: '10.180.0.100' } },
 });
 
 /**
@@ -100,7 +113,15 @@ export function goodStaticTree(spec: ResolvedClusterSpec, pki: ClusterPki): Tree
   chart('rbac', () => undefined, tree.cluster);
   if (tree.kubeVipRbac.length) chart('kube-vip-rbac', () => undefined, tree.kubeVipRbac);
   const net = spec.networking;
-  chart('kube-proxy', (c) => new KubeProxy(c, 'kube-proxy', { podCidr: net.podCidr, apiServerUrl: spec.apiServerUrl, kubernetesVersion: spec.kubernetesVersion }));
+  chart(
+    'kube-proxy',
+    (c) =>
+      new KubeProxy(c, 'kube-proxy', {
+        podCidr: net.podCidr,
+        apiServerUrl: spec.apiServerUrl,
+        kubernetesVersion: spec.kubernetesVersion,
+      }),
+  );
   chart('flannel', (c) => new Flannel(c, 'flannel', { podCidr: net.podCidr }));
   chart('coredns', (c) => new Dns(c, 'dns', { clusterIp: spec.dnsServiceIp, clusterDomain: net.clusterDomain }));
   chart('metrics-server', (c) => new MetricsServer(c, 'metrics-server'));
@@ -127,7 +148,10 @@ export function editDocs(files: TreeFiles, rel: string, edit: (docs: any[]) => a
 }
 
 /** The `cluster` check (only) over a directory, with its plans. */
-export function checkCluster(dir: string, spec: ResolvedClusterSpec | ((rel: string) => ResolvedClusterSpec)): VerifyReport {
+export function checkCluster(
+  dir: string,
+  spec: ResolvedClusterSpec | ((rel: string) => ResolvedClusterSpec),
+): VerifyReport {
   return verifyTree(dir, { spec, checks: ['cluster'], plan: true });
 }
 

@@ -6,11 +6,28 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { renderKubeletUnit } from '../../../lib/host/kubelet/kubelet-unit';
 import { resolveSpec } from '../../../lib/spec';
-import { BUILTIN_MINORS, buildClusterModel, builtinObjects, findClusterRoots, kubeletMaySetLabel, loadTree } from '../../../lib/verify';
+import {
+  BUILTIN_MINORS,
+  buildClusterModel,
+  builtinObjects,
+  findClusterRoots,
+  kubeletMaySetLabel,
+  loadTree,
+} from '../../../lib/verify';
 import { execStartArgs, modelNodes, tolerates } from '../../../lib/verify/cluster';
 import {
-  FROZEN_BOOTKUBE_SPEC, FROZEN_DIST, FROZEN_STATIC_SPEC, TreeFiles, checkCluster, errorLines, frozenSpecFor, goodStaticTree, pkiFor,
-  staticInput, staticSpec, writeFiles,
+  FROZEN_BOOTKUBE_SPEC,
+  FROZEN_DIST,
+  FROZEN_STATIC_SPEC,
+  TreeFiles,
+  checkCluster,
+  errorLines,
+  frozenSpecFor,
+  goodStaticTree,
+  pkiFor,
+  staticInput,
+  staticSpec,
+  writeFiles,
 } from './_trees';
 
 jest.setTimeout(600_000);
@@ -34,13 +51,21 @@ describe('nodes', () => {
       { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
       { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
     ]);
-    expect(master.appliedLabels).toEqual([{ key: 'node-role.kubernetes.io/control-plane', value: '', step: 'node-roles' }]);
+    expect(master.appliedLabels).toEqual([
+      { key: 'node-role.kubernetes.io/control-plane', value: '', step: 'node-roles' },
+    ]);
     expect(worker).toMatchObject({ name: 'worker01', role: 'worker', appliedLabels: [] });
-    expect(worker.taints).toEqual([{ key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' }]);
+    expect(worker.taints).toEqual([
+      { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
+    ]);
   });
 
   test('ExecStart arguments are read back through systemd quoting and continuation lines', () => {
-    expect(execStartArgs('[Service]\nExecStart=/usr/bin/kubelet \\\n  --a=1 \\\n  "--b=x y" \\\n  --c=100%%\nRestart=always\n')).toEqual(['/usr/bin/kubelet', '--a=1', '--b=x y', '--c=100%']);
+    expect(
+      execStartArgs(
+        '[Service]\nExecStart=/usr/bin/kubelet \\\n  --a=1 \\\n  "--b=x y" \\\n  --c=100%%\nRestart=always\n',
+      ),
+    ).toEqual(['/usr/bin/kubelet', '--a=1', '--b=x y', '--c=100%']);
   });
 
   test('NodeRestriction: which labels a kubelet may set on itself', () => {
@@ -79,11 +104,18 @@ describe('built-ins', () => {
 
 describe('layouts', () => {
   test('dist/ holds two clusters; each folder can be checked alone', () => {
-    expect(findClusterRoots(loadTree(FROZEN_DIST))).toEqual([{ root: 'bootkube', flavor: 'bootkube' }, { root: 'static-pods', flavor: 'static-pods' }]);
+    expect(findClusterRoots(loadTree(FROZEN_DIST))).toEqual([
+      { root: 'bootkube', flavor: 'bootkube' },
+      { root: 'static-pods', flavor: 'static-pods' },
+    ]);
     const whole = checkCluster(FROZEN_DIST, frozenSpecFor);
     const staticAlone = checkCluster(path.join(FROZEN_DIST, 'static-pods'), resolveSpec(FROZEN_STATIC_SPEC));
     expect(staticAlone.findings.map((f) => `${f.file} ${f.id}`).sort()).toEqual(
-      whole.findings.filter((f) => f.file?.startsWith('static-pods')).map((f) => `${f.file!.replace(/^static-pods\/?/, '') || '.'} ${f.id}`).sort());
+      whole.findings
+        .filter((f) => f.file?.startsWith('static-pods'))
+        .map((f) => `${f.file!.replace(/^static-pods\/?/, '') || '.'} ${f.id}`)
+        .sort(),
+    );
     const bootkubeAlone = checkCluster(path.join(FROZEN_DIST, 'bootkube'), resolveSpec(FROZEN_BOOTKUBE_SPEC));
     expect(bootkubeAlone.findings.length).toBe(whole.findings.filter((f) => f.file?.startsWith('bootkube')).length);
     expect(bootkubeAlone.plans![0].plan.root).toBe('.');
@@ -101,39 +133,57 @@ describe('layouts', () => {
       'master master2 (10.180.0.12) of the spec has no folder static-pods/master2/: its etcd member, API server, controller manager and scheduler are not in the tree',
     ]);
     expect(r.findings.filter((f) => f.id === 'lb-backend-unserved').map((f) => f.message)).toEqual([
-      expect.stringContaining('Octavia load balancer masters-lb (spec loadBalancer.octavia, made by `hacp lb apply`) sends traffic for 10.47.40.33:443 to master1 10.180.0.11:6443, which is not served: no API server listens on 10.180.0.11:6443 (master1)'),
+      expect.stringContaining(
+        'Octavia load balancer masters-lb (spec loadBalancer.octavia, made by `hacp lb apply`) sends traffic for 10.47.40.33:443 to master1 10.180.0.11:6443, which is not served: no API server listens on 10.180.0.11:6443 (master1)',
+      ),
       expect.stringContaining('to master2 10.180.0.12:6443'),
     ]);
     expect(r.findings.filter((f) => f.id === 'etcd-member-missing').map((f) => f.message)).toEqual([
-      expect.stringContaining('etcd member master0 (Pod kube-system/etcd on master0, initial cluster) expects member master1 at https://10.180.0.11:2380'),
+      expect.stringContaining(
+        'etcd member master0 (Pod kube-system/etcd on master0, initial cluster) expects member master1 at https://10.180.0.11:2380',
+      ),
       expect.stringContaining('expects member master2 at https://10.180.0.12:2380'),
     ]);
   });
 
-  test('a tree with no cluster layout gets one warning (a consumer\'s Pod is no static pod)', () => {
+  test("a tree with no cluster layout gets one warning (a consumer's Pod is no static pod)", () => {
     const dir = writeFiles({
       'x/cm.yaml': ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n', 0o644],
-      'app/web/pod.yaml': ['apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n', 0o644],
+      'app/web/pod.yaml': [
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n',
+        0o644,
+      ],
     });
     dirs.push(dir);
-    expect(checkCluster(dir, staticSpec(1)).findings).toEqual([expect.objectContaining({ severity: 'warning', id: 'no-cluster' })]);
+    expect(checkCluster(dir, staticSpec(1)).findings).toEqual([
+      expect.objectContaining({ severity: 'warning', id: 'no-cluster' }),
+    ]);
     expect(() => buildClusterModel(loadTree(dir), staticSpec(1))).toThrow(/no cluster tree/);
   });
 });
 
-test('an API endpoint given as a DNS name is the load balancer (the operator\'s DNS record)', async () => {
+test("an API endpoint given as a DNS name is the load balancer (the operator's DNS record)", async () => {
   const spec = resolveSpec({ ...staticInput(1, 1), apiEndpoint: { host: 'api.kubernetes.example', port: 443 } });
   const dir = writeFiles(goodStaticTree(spec, await pkiFor(spec)));
   dirs.push(dir);
   const r = checkCluster(dir, spec);
   expect(errorLines(r)).toEqual([]);
-  expect(r.plans![0].plan.edges).toContainEqual(expect.objectContaining({ from: 'load-balancer', to: 'nodes-registered', reason: expect.stringContaining('https://api.kubernetes.example:443') }));
+  expect(r.plans![0].plan.edges).toContainEqual(
+    expect.objectContaining({
+      from: 'load-balancer',
+      to: 'nodes-registered',
+      reason: expect.stringContaining('https://api.kubernetes.example:443'),
+    }),
+  );
 });
 
 describe('HAProxy + keepalived in front of the API servers', () => {
-  const haproxy = (port: number) => resolveSpec({
-    ...staticInput(3, 1), apiEndpoint: { host: '10.180.0.100', port }, loadBalancer: { type: 'haproxy', haproxy: { vip: '10.180.0.100' } },
-  });
+  const haproxy = (port: number) =>
+    resolveSpec({
+      ...staticInput(3, 1),
+      apiEndpoint: { host: '10.180.0.100', port },
+      loadBalancer: { type: 'haproxy', haproxy: { vip: '10.180.0.100' } },
+    });
   let files: (port: number) => Promise<TreeFiles>;
   beforeAll(() => {
     files = async (port) => goodStaticTree(haproxy(port), await pkiFor(haproxy(port)));
@@ -150,7 +200,7 @@ describe('HAProxy + keepalived in front of the API servers', () => {
     expect(lb.title).toContain('HAProxy + keepalived on the masters');
   });
 
-  test('an API server moved to the VIP\'s port fights HAProxy for it, and leaves its backend unserved', async () => {
+  test("an API server moved to the VIP's port fights HAProxy for it, and leaves its backend unserved", async () => {
     const spec = haproxy(8443);
     const tree = await files(8443);
     const rel = 'static-pods/master0/kube-apiserver.yaml';
@@ -158,11 +208,17 @@ describe('HAProxy + keepalived in front of the API servers', () => {
     const dir = writeFiles(tree);
     dirs.push(dir);
     const r = checkCluster(dir, spec);
-    expect(r.findings.filter((f) => f.id === 'port-conflict')).toEqual([expect.objectContaining({
-      file: rel, message: 'kube-apiserver on master0 (static-pods/master0/kube-apiserver.yaml) and HAProxy on master0 (bind *:8443) both listen on port 8443 of master0 (0.0.0.0): the second cannot bind',
-    })]);
+    expect(r.findings.filter((f) => f.id === 'port-conflict')).toEqual([
+      expect.objectContaining({
+        file: rel,
+        message:
+          'kube-apiserver on master0 (static-pods/master0/kube-apiserver.yaml) and HAProxy on master0 (bind *:8443) both listen on port 8443 of master0 (0.0.0.0): the second cannot bind',
+      }),
+    ]);
     expect(r.findings.filter((f) => f.id === 'lb-backend-unserved').map((f) => f.message)).toEqual([
-      expect.stringContaining('to master0 10.180.0.10:6443, which is not served: no API server listens on 10.180.0.10:6443 (master0)'),
+      expect.stringContaining(
+        'to master0 10.180.0.10:6443, which is not served: no API server listens on 10.180.0.10:6443 (master0)',
+      ),
     ]);
   });
 });

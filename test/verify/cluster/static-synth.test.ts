@@ -26,7 +26,13 @@ afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }
 async function writeStaticTree(spec: ResolvedClusterSpec): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-static-synth-'));
   dirs.push(dir);
-  synthStaticPods({ spec, pki: await pkiFor(spec), encryptionKey: ENCRYPTION_KEY, outdir: dir, addons: { env: credentialEnv() } });
+  synthStaticPods({
+    spec,
+    pki: await pkiFor(spec),
+    encryptionKey: ENCRYPTION_KEY,
+    outdir: dir,
+    addons: { env: credentialEnv() },
+  });
   return dir;
 }
 
@@ -52,14 +58,19 @@ describe.each<[PodNetwork, number]>([
   });
 
   test('cluster/ holds one file per component of the mode', () => {
-    const network = mode === 'flannel' ? ['flannel.yaml'] : ['cloud-config.yaml', 'openstack-cloud-controller-manager.yaml'];
-    expect(clusterFiles(dir)).toEqual(['coredns.yaml', 'kube-proxy.yaml', 'metrics-server.yaml', 'rbac.yaml', ...network].sort());
+    const network =
+      mode === 'flannel' ? ['flannel.yaml'] : ['cloud-config.yaml', 'openstack-cloud-controller-manager.yaml'];
+    expect(clusterFiles(dir)).toEqual(
+      ['coredns.yaml', 'kube-proxy.yaml', 'metrics-server.yaml', 'rbac.yaml', ...network].sort(),
+    );
   });
 
   test('the plan brings up kube-proxy, the pod network and DNS after the nodes registered', () => {
     const plan = report.plans![0].plan;
     expect(plan.partial).toBeUndefined();
-    const phaseOf = (file: string) => plan.phases.find((p) => p.steps.some((s) => (s.files ?? []).includes(`static-pods/cluster/${file}`)))?.index ?? -1;
+    const phaseOf = (file: string) =>
+      plan.phases.find((p) => p.steps.some((s) => (s.files ?? []).includes(`static-pods/cluster/${file}`)))?.index ??
+      -1;
     const nodes = plan.phases.find((p) => p.steps.some((s) => s.id === 'nodes-registered'))!.index;
     const network = mode === 'flannel' ? 'flannel.yaml' : 'openstack-cloud-controller-manager.yaml';
     for (const f of ['kube-proxy.yaml', network, 'coredns.yaml']) expect(phaseOf(f)).toBeGreaterThan(nodes);
@@ -72,14 +83,22 @@ describe('the check still fails the written tree', () => {
     const spec = resolveSpec(staticModeInput('flannel', 3, 2));
     const dir = await writeStaticTree(spec);
     fs.rmSync(path.join(dir, 'static-pods', 'cluster', 'flannel.yaml'));
-    expect(checkCluster(dir, spec).findings.filter((f) => f.severity === 'error').map((f) => f.id)).toContain('pod-network-missing');
+    expect(
+      checkCluster(dir, spec)
+        .findings.filter((f) => f.severity === 'error')
+        .map((f) => f.id),
+    ).toContain('pod-network-missing');
   });
 
   test('cloud-routes: without the CCM nothing adds the router routes', async () => {
     const spec = resolveSpec(staticModeInput('cloud-routes', 3, 2));
     const dir = await writeStaticTree(spec);
     fs.rmSync(path.join(dir, 'static-pods', 'cluster', 'openstack-cloud-controller-manager.yaml'));
-    expect(checkCluster(dir, spec).findings.filter((f) => f.severity === 'error').map((f) => f.id)).toContain('pod-network-routes');
+    expect(
+      checkCluster(dir, spec)
+        .findings.filter((f) => f.severity === 'error')
+        .map((f) => f.id),
+    ).toContain('pod-network-routes');
   });
 
   describe('cloud-routes, planted defects', () => {
@@ -99,21 +118,34 @@ describe('the check still fails the written tree', () => {
       fs.writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
       return errorLines(checkCluster(dir, spec));
     };
-    const args = (docs: any[], kind: string) => docs.find((d) => d.kind === kind).spec.template?.spec.containers[0].args ?? docs.find((d) => d.kind === kind).spec.containers[0].args;
+    const args = (docs: any[], kind: string) =>
+      docs.find((d) => d.kind === kind).spec.template?.spec.containers[0].args ??
+      docs.find((d) => d.kind === kind).spec.containers[0].args;
 
     test('the CCM without its route controller', () => {
       const lines = plant('cluster/openstack-cloud-controller-manager.yaml', (docs) => {
         const a: string[] = args(docs, 'DaemonSet');
         a[a.indexOf('--configure-cloud-routes=true')] = '--configure-cloud-routes=false';
       });
-      expect(lines).toEqual([expect.stringMatching(/pod-network-routes: .*DaemonSet kube-system\/openstack-cloud-controller-manager: --configure-cloud-routes is false/)]);
+      expect(lines).toEqual([
+        expect.stringMatching(
+          /pod-network-routes: .*DaemonSet kube-system\/openstack-cloud-controller-manager: --configure-cloud-routes is false/,
+        ),
+      ]);
     });
 
     test('the cloud config naming another router', () => {
       const lines = plant('cluster/cloud-config.yaml', (docs) => {
-        docs[0].stringData['cloud.conf'] = docs[0].stringData['cloud.conf'].replace(/router-id = "[^"]*"/, 'router-id = "00000000-0000-4000-8000-000000000000"');
+        docs[0].stringData['cloud.conf'] = docs[0].stringData['cloud.conf'].replace(
+          /router-id = "[^"]*"/,
+          'router-id = "00000000-0000-4000-8000-000000000000"',
+        );
       });
-      expect(lines).toEqual([expect.stringMatching(/pod-network-routes: .*router 00000000-0000-4000-8000-000000000000, but .*openstack\.routerId 29635b60/)]);
+      expect(lines).toEqual([
+        expect.stringMatching(
+          /pod-network-routes: .*router 00000000-0000-4000-8000-000000000000, but .*openstack\.routerId 29635b60/,
+        ),
+      ]);
     });
 
     test('a controller manager that allocates no node CIDRs', () => {
@@ -121,7 +153,9 @@ describe('the check still fails the written tree', () => {
         const a: string[] = args(docs, 'Pod');
         a[a.indexOf('--allocate-node-cidrs=true')] = '--allocate-node-cidrs=false';
       });
-      expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/pod-network-node-cidrs: .*--allocate-node-cidrs=false/)]));
+      expect(lines).toEqual(
+        expect.arrayContaining([expect.stringMatching(/pod-network-node-cidrs: .*--allocate-node-cidrs=false/)]),
+      );
     });
 
     test('flannel beside the host CNI config', () => {
@@ -129,10 +163,22 @@ describe('the check still fails the written tree', () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-static-plant-'));
       dirs.push(dir);
       fs.cpSync(base, dir, { recursive: true });
-      synthStaticPods({ spec: flannel, pki: ClusterPki.forTesting(flannel), encryptionKey: ENCRYPTION_KEY, outdir: path.join(dir, 'flannel') });
-      fs.copyFileSync(path.join(dir, 'flannel', 'static-pods', 'cluster', 'flannel.yaml'), path.join(dir, 'static-pods', 'cluster', 'flannel.yaml'));
+      synthStaticPods({
+        spec: flannel,
+        pki: ClusterPki.forTesting(flannel),
+        encryptionKey: ENCRYPTION_KEY,
+        outdir: path.join(dir, 'flannel'),
+      });
+      fs.copyFileSync(
+        path.join(dir, 'flannel', 'static-pods', 'cluster', 'flannel.yaml'),
+        path.join(dir, 'static-pods', 'cluster', 'flannel.yaml'),
+      );
       fs.rmSync(path.join(dir, 'flannel'), { recursive: true });
-      expect(errorLines(checkCluster(dir, spec))).toEqual([expect.stringMatching(/flannel\.yaml pod-network-conflict: DaemonSet kube-system\/kube-flannel writes the nodes' CNI config/)]);
+      expect(errorLines(checkCluster(dir, spec))).toEqual([
+        expect.stringMatching(
+          /flannel\.yaml pod-network-conflict: DaemonSet kube-system\/kube-flannel writes the nodes' CNI config/,
+        ),
+      ]);
     });
   });
 
