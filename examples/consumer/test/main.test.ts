@@ -14,7 +14,7 @@ expect.addSnapshotSerializer(pemSnapshotSerializer);
 
 const cluster = loadClusterSpec({ file: 'cluster.yaml' }).spec;
 
-test("static-pod control plane: every master's pods and the cluster-scoped objects", () => {
+test('static-pod control plane: every master\'s pods and the cluster-scoped objects', () => {
   const files = synthControlPlane(cluster, { controlPlane });
   expect(files['cp1/kube-apiserver.yaml'].spec.containers[0].args).toContain('--audit-log-maxage=30');
   expect(files).toMatchSnapshot();
@@ -27,13 +27,8 @@ test('self-hosted control plane: the bootkube asset dir with the test PKI', () =
   expect(files).toMatchSnapshot();
 });
 
-test("your charts: valid objects of the cluster's Kubernetes version", () => {
+test('your charts: valid objects of the cluster\'s Kubernetes version', () => {
   const app = Testing.app();
   charts(app, cluster);
-  expect(
-    validateObjects(
-      app.charts.flatMap((c) => c.toJson()),
-      cluster.kubernetesMinor,
-    ),
-  ).toEqual([]);
+  expect(validateObjects(app.charts.flatMap((c) => c.toJson()), cluster.kubernetesMinor)).toEqual([]);
 });
