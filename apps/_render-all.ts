@@ -14,7 +14,7 @@ import {
   synthBootkube,
   synthStaticPods,
 } from '../lib/synth';
-import { checkStateRoot, encryptionKeyOf, placeholderTls } from '../lib/synth/_inputs';
+import { checkStateRoot, encryptionKeyOf, placeholderTls } from '../lib/synth/inputs';
 import { loadSynthSpecs } from './_synth-inputs';
 
 /** Inputs of `renderAll()` (all resolved by `synthAll()`). */

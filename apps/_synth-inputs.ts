@@ -5,7 +5,7 @@
  * state then leaves the previous output in place.
  */
 import * as path from 'path';
-import { PkiError } from '../lib/pki/_engine';
+import { PkiError } from '../lib/pki/errors';
 import {
   BOOTKUBE_EXAMPLE_CLUSTER,
   ResolvedClusterSpec,
@@ -15,7 +15,7 @@ import {
   readExternalEtcd,
   readOpenStackCredential,
 } from '../lib/spec';
-import { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot } from '../lib/synth/_inputs';
+import { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot } from '../lib/synth/inputs';
 
 // Shared with `synthCluster()` (lib/synth/_inputs.ts, light like this file).
 export { ENCRYPTION_KEY_FILE, checkEncryptionKey, checkStateRoot };

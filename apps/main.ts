@@ -78,7 +78,7 @@ if (require.main === module) {
       () => 0,
       (e) => {
         // Loaded here only: the cache hit path does not need it.
-        const { reportError } = require('../lib/cli/_common') as typeof import('../lib/cli/_common');
+        const { reportError } = require('../lib/util/errors') as typeof import('../lib/util/errors');
         return reportError(e);
       },
     )

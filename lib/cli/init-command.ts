@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { describeFsError, isFsError } from '../spec/_files';
+import { describeFsError, isFsError } from '../util/fs-errors';
 import { CliError, runCli } from './_common';
 import { scaffoldFiles } from './_scaffold';
 

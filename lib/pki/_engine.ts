@@ -8,6 +8,9 @@ import { ResolvedClusterSpec } from '../spec';
 import { CA_IDS, CaId, CertEntry, SA_ID, certCatalog, pkiCatalog } from './catalog';
 import { CertInfo, GeneratedKey, PROFILE_EKUS, generateRsaKey, inspectCertificate, inspectPrivateKey, issueCertificate, publicKeyPem } from './_crypto';
 import { StateWrite } from './_state';
+import { PkiError } from './errors';
+
+export { PkiError };
 
 /** Health of one certificate (or of the service-account key pair). */
 export type CertState = 'ok' | 'expiring' | 'expired' | 'mismatch' | 'missing' | 'invalid';
@@ -222,20 +225,6 @@ export interface Action {
   readonly reason: string;
 }
 
-/**
- * A failure the user has to fix by hand (corrupt or mismatched files, an expired CA, a state path that is a file or
- * cannot be read). Each problem names the file and what to do.
- */
-export class PkiError extends Error {
-  constructor(
-    /** Every problem found, each naming its file. */
-    readonly problems: string[],
-    dir?: string,
-  ) {
-    super(`PKI state${dir ? ` in ${dir}` : ''} needs attention:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'PkiError';
-  }
-}
 
 /**
  * Decides what to do. Creates missing CAs and the missing service-account key; re-issues leaves that are missing,

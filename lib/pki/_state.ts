@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { firstLine } from '../spec/_files';
+import { firstLine } from '../util/fs-errors';
 import { ensureDir, readIfExists, readWithMode, writeFileAtomic } from '../util/files';
 import { PkiError } from './_engine';
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterSpec, ResolvedClusterSpec, findMaster, resolveSpec, urlHost } from '../spec';
-import { describeFsError, fileKind, isFsError } from '../spec/_files';
+import { describeFsError, fileKind, isFsError } from '../util/fs-errors';
 import {
   Action, Assessment, CertState, DAY, PkiError, VERIFIED_FILE, assess, execute, isKeyPath, keysNeeded, pairDigests, plan, preflight, renewalWindowDays, sanList,
   statePaths, trustedPairs, verifiedFile,

@@ -4,5 +4,5 @@ export * from './cluster-pki';
 export * from './kubeconfig';
 export * from './status-table';
 export * from './groups';
-export { PkiError } from './_engine';
+export { PkiError } from './errors';
 export type { CertState } from './_engine';

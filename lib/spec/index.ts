@@ -9,4 +9,4 @@ export * from './nodes';
 export * from './openstack-credential';
 export * from './validate';
 export * from './versions';
-export { NotARegularFileError } from './_files';
+export { NotARegularFileError } from '../util/fs-errors';

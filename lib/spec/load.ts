@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { describeFsError, firstLine, isFsError, readRegularFile } from './_files';
+import { describeFsError, firstLine, isFsError, readRegularFile } from '../util/fs-errors';
 import { ClusterSpec, ResolvedClusterSpec } from './cluster-spec';
 import { ResolveOptions, SpecValidationError, resolveSpec, showValue } from './validate';
 

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { describeFsError, isFsError, readRegularFile } from './_files';
+import { describeFsError, isFsError, readRegularFile } from '../util/fs-errors';
 import { ClusterSpec, ResolvedClusterSpec } from './cluster-spec';
 import { SpecValidationError } from './validate';
 

@@ -19,6 +19,7 @@ import { App, Yaml } from 'cdk8s';
 import { validateTree } from '../common';
 import { ClusterPki } from '../pki/cluster-pki';
 import { ClusterSpec, ResolvedClusterSpec, loadClusterSpec, readExternalEtcd, resolveSpec } from '../spec';
+import { reportError } from '../util/errors';
 import { OutputFile, walkTree, writeFilesAtomic } from '../util/files';
 import { BootkubeOptions, buildBootkube, synthBootkube } from './bootkube';
 import {
@@ -27,7 +28,7 @@ import {
   checkStateRoot,
   encryptionKeyOf,
   placeholderTls,
-} from './_inputs';
+} from './inputs';
 import { acquireOutputLock } from './output-lock';
 import { synthStaticPods } from './static-pods';
 import { StaticPodsTreeOptions, buildStaticPodsTree } from './static-pods-tree';
@@ -180,7 +181,6 @@ export async function synthClusterMain(props: SynthClusterProps = {}): Promise<n
   try {
     await synthCluster(props);
   } catch (e) {
-    const { reportError } = require('../cli/_common') as typeof import('../cli/_common');
     code = reportError(e);
   }
   process.exitCode = code;

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { readRegularFile } from '../spec/_files';
+import { readRegularFile } from './fs-errors';
 
 /** A file to write: a manifest, certificate, key, kubeconfig or configuration file. */
 export interface OutputFile {

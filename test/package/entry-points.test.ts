@@ -50,3 +50,29 @@ describe('package entry points', () => {
     expect(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })).toBe('ok');
   });
 });
+
+/** Every `.ts` file under `dir` (relative to the project). */
+function sourcesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => path.join(dir, f));
+}
+
+describe('module boundaries', () => {
+  test('no private (_-prefixed) module is imported from another part of lib/ or from apps/: what is shared is promoted', () => {
+    const crossings: string[] = [];
+    for (const file of [...sourcesUnder('lib'), ...sourcesUnder('apps')]) {
+      const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      for (const [, spec] of text.matchAll(/(?:from|require\(|import\()\s*'(\.[^']*)'/g)) {
+        const target = path.join(path.dirname(file), spec);
+        // A folder's private modules serve that folder and its subfolders (lib/host/_systemd for lib/host/cni).
+        const area = (p: string) => path.dirname(p).split(path.sep).slice(0, 2).join(path.sep);
+        if (path.basename(target).startsWith('_') && area(target) !== area(file)) {
+          crossings.push(`${file} -> ${spec}`);
+        }
+      }
+    }
+    expect(crossings).toEqual([]);
+  });
+});

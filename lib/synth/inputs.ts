@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BOOTKUBE_ASSET_PATHS, type BootkubeTlsAssets } from '../pki/bootkube-assets';
-import { PkiError } from '../pki/_engine';
-import { describeFsError, isFsError, readRegularFile } from '../spec/_files';
+import { PkiError } from '../pki/errors';
+import { describeFsError, isFsError, readRegularFile } from '../util/fs-errors';
 
 /**
  * The encryption key's file name in each cluster's state directory (`ENCRYPTION_KEY_FILE` of
