@@ -8,6 +8,7 @@ import { describeFsError, firstLine, isFsError, isUserFsError } from './fs-error
 export class CliError extends Error {
   constructor(
     message: string,
+    /** The process exit code: 1 for what the user has to fix, 2 when the command could not run. */
     public readonly exitCode = 1,
   ) {
     super(message);

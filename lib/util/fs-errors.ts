@@ -65,11 +65,17 @@ const USER_CODES = new Set([
   'ENOTEMPTY',
 ]);
 
+/** A Node file-system error that carries its code. */
+export interface FsError extends NodeJS.ErrnoException {
+  /** The error code, like `ENOENT` or `EACCES`. */
+  readonly code: string;
+}
+
 /**
  * A file-system error (`e.code` like `ENOENT`), as Node's `fs` throws them. Duck-typed: errors made in another realm
  * (a VM context, as jest runs tests in) are not `instanceof Error` here.
  */
-export function isFsError(e: unknown): e is NodeJS.ErrnoException & { code: string } {
+export function isFsError(e: unknown): e is FsError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return (
     typeof e === 'object' &&
