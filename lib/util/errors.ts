@@ -19,6 +19,24 @@ export class CliError extends Error {
 /** Environment variable: `1` adds stack traces to error messages. */
 export const DEBUG_ENV = 'HACP_DEBUG';
 
+/** The errors that mean "the user has something to fix" (exit code 1), by class name. */
+const USER_ERRORS = ['SpecValidationError', 'PkiError', 'OctaviaError', 'SynthClusterError'];
+
+/** The error's `name` and the names of the classes it is an instance of (its prototype chain, up to Error). */
+function classNames(e: unknown): Set<string> {
+  const names = new Set<string>();
+  if (typeof e !== 'object' || e === null) return names;
+  if (typeof (e as Error).name === 'string') names.add((e as Error).name);
+  for (
+    let proto = Object.getPrototypeOf(e);
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if (typeof proto.constructor?.name === 'string') names.add(proto.constructor.name);
+  }
+  return names;
+}
+
 /**
  * Prints an error for a human and returns the exit code: 1 for what the user has to fix (a bad spec, a damaged PKI
  * state, a path that is wrong), 2 for "could not run" (a full disk, an I/O error, a bug). One message naming the file
@@ -34,18 +52,14 @@ export function reportError(e: unknown, env: NodeJS.ProcessEnv = process.env): n
     print(e.message);
     return e.exitCode;
   }
-  // Known by name, not imported: this module stays below the spec, the PKI and the drivers (and loads none of them).
-  const name = (e as Error | undefined)?.name;
-  if (
-    name === 'SpecValidationError' ||
-    name === 'PkiError' ||
-    name === 'OctaviaError' ||
-    name === 'SynthClusterError'
-  ) {
+  // Known by class name, not imported: this module stays below the spec, the PKI and the drivers (and loads none of
+  // them). Subclasses count (SpecNotFoundError is a SpecValidationError).
+  const names = classNames(e);
+  if (USER_ERRORS.some((n) => names.has(n))) {
     print((e as Error).message);
     return 1;
   }
-  if (name === 'OutputLockBusyError') {
+  if (names.has('OutputLockBusyError')) {
     print((e as Error).message);
     return 2;
   }
