@@ -12,6 +12,7 @@ import * as path from 'path';
 import { firstLine } from '../util/fs-errors';
 import { ensureDir, readIfExists, readWithMode, writeFileAtomic } from '../util/files';
 import { PkiError } from './_engine';
+import { isProcessAlive } from '../util/process';
 
 /** The journal of an unfinished transaction, in the state directory. */
 export const JOURNAL_FILE = '.pending.json';
@@ -108,7 +109,7 @@ export async function withLock<T>(dir: string, body: () => Promise<T>, timeoutMs
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw e;
       const pid = Number(readIfExists(lock)?.trim());
-      if (pid && !isAlive(pid)) {
+      if (pid && !isProcessAlive(pid)) {
         try {
           fs.unlinkSync(lock);
         } catch {
@@ -127,12 +128,3 @@ export async function withLock<T>(dir: string, body: () => Promise<T>, timeoutMs
   }
 }
 
-/** True when process `pid` exists (EPERM: it exists, owned by someone else). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
-  }
-}

@@ -13,6 +13,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { isProcessAlive } from '../util/process';
 
 /** Environment variable through which scripts/synth.js hands its lock's token to the app. */
 export const SYNTH_LOCK_ENV = 'HACP_SYNTH_LOCK';
@@ -128,7 +129,7 @@ export async function acquireOutputLock(outdir: string, options: OutputLockOptio
       if (e.code !== 'EEXIST') throw e;
     }
     const content = readLock(file);
-    const holders = content?.pids.filter(isAlive) ?? [];
+    const holders = content?.pids.filter(isProcessAlive) ?? [];
     if (content ? holders.length === 0 : isOld(file)) {
       breakStaleLock(file, content);
       continue;
@@ -195,15 +196,5 @@ function isOld(file: string): boolean {
     return Date.now() - fs.statSync(file).mtimeMs > UNREADABLE_GRACE_MS;
   } catch {
     return true;
-  }
-}
-
-/** True when process `pid` exists (EPERM: it exists, owned by someone else). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
   }
 }

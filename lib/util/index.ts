@@ -3,4 +3,5 @@
 export * from './errors';
 export * from './files';
 export * from './fs-errors';
+export * from './process';
 export type { X509Certificate } from './x509';

@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import { isAlive } from '../../lib/pki/_state';
+import { isProcessAlive } from '../../lib/util/process';
 import { run, runOk } from './_proc';
 
 export type LabMode = 'netns' | 'loopback';
@@ -159,6 +159,6 @@ async function listNamespaces(ip: string): Promise<string[]> {
 async function removeStaleNamespaces(ip: string): Promise<void> {
   for (const ns of await listNamespaces(ip)) {
     const m = ns.match(new RegExp(`^${PREFIX}-(\\d+)-`));
-    if (m && !isAlive(Number(m[1]))) await run([ip, 'netns', 'del', ns]);
+    if (m && !isProcessAlive(Number(m[1]))) await run([ip, 'netns', 'del', ns]);
   }
 }

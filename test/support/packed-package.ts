@@ -13,6 +13,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { isProcessAlive } from '../../lib/util/process';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -70,15 +71,6 @@ function packKey(): string {
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
-  }
-}
-
 /** The pid in a pack lock; 0 while its holder has not written it yet, or when the lock went away meanwhile. */
 function lockHolder(lock: string): number {
   try {
@@ -114,7 +106,7 @@ export function packedPackage(): Packed {
       if (e.code !== 'EEXIST') throw e;
       const pid = lockHolder(lock);
       // A killed run (its pid is gone, or it died before writing it, long ago): take over.
-      if ((pid > 0 && !isAlive(pid)) || (pid === 0 && lockAgeMs(lock) > 600_000))
+      if ((pid > 0 && !isProcessAlive(pid)) || (pid === 0 && lockAgeMs(lock) > 600_000))
         fs.rmSync(lock, { recursive: true, force: true });
       sleep(200);
     }

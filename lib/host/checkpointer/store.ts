@@ -8,6 +8,7 @@ import { ensureDir, writeFileAtomic, writeFilesAtomic } from '../../util/files';
 import { CHECKPOINTS_DIR, CHECKPOINT_GENERATION_ANNOTATION, CHECKPOINT_POD_NAME, HostLayout } from './layout';
 import { PreparedCheckpoint, canonicalJson, checkpointPod } from './checkpoint';
 import { DiskObservation } from './state-machine';
+import { isProcessAlive } from '../../util/process';
 
 /** The metadata file of a generation, written last. */
 const META = 'checkpoint.json';
@@ -360,20 +361,11 @@ export function acquireCheckpointerLock(layout: HostLayout): () => void {
       if (e.code !== 'EEXIST') throw e;
       const [pidText, lockBoot = ''] = (readText(file) ?? '').trim().split(/\s+/);
       const pid = Number(pidText);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && lockBoot === boot && isAlive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && lockBoot === boot && isProcessAlive(pid)) {
         throw new Error(`another checkpointer (pid ${pid}) holds ${file}`, { cause: e });
       }
       fs.rmSync(file, { force: true }); // stale: its process is gone, or it is from an earlier boot
     }
   }
   throw new Error(`cannot take ${file}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
-  }
 }
